@@ -1,0 +1,259 @@
+// Package config holds netkeep's one typed configuration. Values come, in rising
+// precedence, from defaults, an optional YAML file, NETKEEP_* environment
+// variables (and NETKEEP_*_FILE for secrets) and command-line flags. Nothing
+// here is global: the Config is built once in main and passed down.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MinMasterKeyLen is the shortest master key the server accepts.
+const MinMasterKeyLen = 32
+
+// Config is the whole server configuration.
+type Config struct {
+	ConfigFile      string
+	Listen          string
+	DataDir         string
+	DatabaseURL     string
+	LogLevel        string
+	LogFormat       string
+	TLSCert         string
+	TLSKey          string
+	MasterKey       string
+	SecretKey       string
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+	AccessTokenTTL  time.Duration
+	RefreshGrace    time.Duration
+	// TrustProxyHeaders makes X-Forwarded-For the client address; only for a
+	// server behind a proxy that sets it.
+	TrustProxyHeaders bool
+}
+
+// option is one row of the configuration table.
+type option struct {
+	name   string // flag name; env is NETKEEP_ + upper snake of it
+	usage  string
+	secret bool // secrets are never printed and also read from NETKEEP_<NAME>_FILE
+	noFlag bool // env/file only (secrets that must not show up in ps)
+	bind   func(fs *flag.FlagSet, c *Config, name, usage string)
+}
+
+func str(p func(*Config) *string, def string) func(*flag.FlagSet, *Config, string, string) {
+	return func(fs *flag.FlagSet, c *Config, name, usage string) { fs.StringVar(p(c), name, def, usage) }
+}
+
+func dur(p func(*Config) *time.Duration, def time.Duration) func(*flag.FlagSet, *Config, string, string) {
+	return func(fs *flag.FlagSet, c *Config, name, usage string) { fs.DurationVar(p(c), name, def, usage) }
+}
+
+// options is the configuration table: every setting, its default and its help.
+var options = []option{
+	{name: "config", usage: "optional YAML file with settings (keys are flag names)", bind: str(func(c *Config) *string { return &c.ConfigFile }, "")},
+	{name: "listen", usage: "HTTP listen address", bind: str(func(c *Config) *string { return &c.Listen }, ":8080")},
+	{name: "data-dir", usage: "directory for the SQLite database and secret.key", bind: str(func(c *Config) *string { return &c.DataDir }, "./data")},
+	{name: "database-url", usage: "empty for SQLite in the data dir, or postgres://...", secret: true, bind: str(func(c *Config) *string { return &c.DatabaseURL }, "")},
+	{name: "log-level", usage: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel }, "info")},
+	{name: "log-format", usage: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat }, "text")},
+	{name: "tls-cert", usage: "TLS certificate file (HTTPS when set with --tls-key)", bind: str(func(c *Config) *string { return &c.TLSCert }, "")},
+	{name: "tls-key", usage: "TLS key file", bind: str(func(c *Config) *string { return &c.TLSKey }, "")},
+	{name: "master-key", usage: "Netmaker-style master key (Bearer), at least 32 characters; off when empty", secret: true, bind: str(func(c *Config) *string { return &c.MasterKey }, "")},
+	{name: "secret-key", usage: "root secret for JWT signing and encryption at rest; default: <data-dir>/secret.key", secret: true, noFlag: true, bind: str(func(c *Config) *string { return &c.SecretKey }, "")},
+	{name: "max-body-bytes", usage: "largest request body accepted", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.Int64Var(&c.MaxBodyBytes, name, 1<<20, usage)
+	}},
+	{name: "shutdown-timeout", usage: "how long in-flight requests may run after SIGTERM", bind: dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 15*time.Second)},
+	{name: "access-token-ttl", usage: "lifetime of JWT access tokens", bind: dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, time.Hour)},
+	{name: "refresh-grace", usage: "how long after expiry a bearer token may still be refreshed", bind: dur(func(c *Config) *time.Duration { return &c.RefreshGrace }, 10*time.Minute)},
+	{name: "trust-proxy-headers", usage: "take the client address from X-Forwarded-For", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.BoolVar(&c.TrustProxyHeaders, name, false, usage)
+	}},
+}
+
+// EnvName is the environment variable of a flag name.
+func EnvName(flagName string) string {
+	return "NETKEEP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Loader binds the configuration to a flag set and resolves it.
+type Loader struct {
+	fs     *flag.FlagSet
+	cfg    Config
+	hidden *flag.FlagSet // holds env-only options so they resolve like the rest
+}
+
+// Bind registers every option as a flag of fs and returns the loader.
+func Bind(fs *flag.FlagSet) *Loader {
+	l := &Loader{fs: fs, hidden: flag.NewFlagSet("env", flag.ContinueOnError)}
+	for _, o := range options {
+		target := fs
+		if o.noFlag {
+			target = l.hidden
+		}
+		usage := o.usage + " (" + EnvName(o.name) + ")"
+		o.bind(target, &l.cfg, o.name, usage)
+	}
+	return l
+}
+
+// Load parses args and applies, for every flag not given, the environment and
+// then the YAML file. getenv is os.Getenv outside tests.
+func (l *Loader) Load(args []string, getenv func(string) string) (*Config, error) {
+	if err := l.fs.Parse(args); err != nil {
+		return nil, err
+	}
+	given := map[string]bool{}
+	l.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	fileValues := map[string]string{}
+	cfgFile := l.cfg.ConfigFile
+	if !given["config"] {
+		cfgFile = getenv(EnvName("config"))
+	}
+	if cfgFile != "" {
+		var err error
+		if fileValues, err = readYAML(cfgFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range options {
+		if given[o.name] || o.name == "config" {
+			continue
+		}
+		fs := l.fs
+		if o.noFlag {
+			fs = l.hidden
+		}
+		v, ok, err := lookupEnv(o, getenv)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			v, ok = fileValues[o.name]
+		}
+		if ok {
+			if err := fs.Set(o.name, v); err != nil {
+				return nil, fmt.Errorf("%s: %v", EnvName(o.name), err)
+			}
+		}
+	}
+	cfg := l.cfg
+	return &cfg, nil
+}
+
+func lookupEnv(o option, getenv func(string) string) (string, bool, error) {
+	env := EnvName(o.name)
+	if v := getenv(env); v != "" {
+		return v, true, nil
+	}
+	if !o.secret {
+		return "", false, nil
+	}
+	path := getenv(env + "_FILE")
+	if path == "" {
+		return "", false, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", false, fmt.Errorf("%s_FILE: %v", env, err)
+	}
+	return strings.TrimSpace(string(b)), true, nil
+}
+
+func readYAML(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %v", err)
+	}
+	raw := map[string]any{}
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
+	}
+	known := map[string]bool{}
+	for _, o := range options {
+		known[o.name] = true
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if !known[k] {
+			return nil, fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		out[k] = fmt.Sprint(v)
+	}
+	return out, nil
+}
+
+// DatabaseKind is "sqlite" or "postgres".
+type DatabaseKind string
+
+// The supported databases.
+const (
+	SQLite   DatabaseKind = "sqlite"
+	Postgres DatabaseKind = "postgres"
+)
+
+// Database returns the database kind and its driver data source.
+func (c *Config) Database() (DatabaseKind, string, error) {
+	u := c.DatabaseURL
+	switch {
+	case u == "":
+		return SQLite, filepath.Join(c.DataDir, "netkeep.db"), nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		if _, err := url.Parse(u); err != nil {
+			return "", "", errors.New("database-url: not a valid URL")
+		}
+		return Postgres, u, nil
+	case strings.HasPrefix(u, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if p == "" {
+			return "", "", errors.New("database-url: sqlite: needs a file path")
+		}
+		return SQLite, p, nil
+	default:
+		return "", "", errors.New("database-url: must be empty (SQLite), sqlite:<path> or postgres://...")
+	}
+}
+
+// Validate checks the settings that can be checked without touching the
+// outside world.
+func (c *Config) Validate() error {
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log-format: %q is not text or json", c.LogFormat)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls-cert and tls-key must be set together")
+	}
+	if c.MasterKey != "" && len(c.MasterKey) < MinMasterKeyLen {
+		return fmt.Errorf("master-key: must be at least %d characters", MinMasterKeyLen)
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < MinMasterKeyLen {
+		return fmt.Errorf("NETKEEP_SECRET_KEY: must be at least %d characters", MinMasterKeyLen)
+	}
+	if c.DataDir == "" {
+		return errors.New("data-dir: must not be empty")
+	}
+	if c.MaxBodyBytes <= 0 {
+		return errors.New("max-body-bytes: must be positive")
+	}
+	if c.AccessTokenTTL < time.Minute {
+		return errors.New("access-token-ttl: must be at least 1m")
+	}
+	_, _, err := c.Database()
+	return err
+}

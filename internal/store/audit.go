@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"netkeep/internal/audit"
+)
+
+// InsertAudit appends e (implements audit.Writer).
+func (tx *Tx) InsertAudit(ctx context.Context, e *audit.Entry) error {
+	var gid any
+	if e.GroupID != 0 {
+		gid = e.GroupID
+	}
+	return tx.q.QueryRowContext(ctx, `INSERT INTO audit_log
+		(group_id, actor, action, target, details, ip, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		gid, e.Actor, e.Action, e.Target, e.Details, e.IP, e.Time.UTC()).Scan(&e.ID)
+}
+
+// ListAudit returns entries newest first, filtered by q.
+func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error) {
+	var gid int64 = -1
+	if q.GroupID != nil {
+		gid = *q.GroupID
+	}
+	rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(group_id, 0), actor, action, target, details, ip, created_at
+		FROM audit_log
+		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR actor = $3)
+		ORDER BY id DESC LIMIT $4 OFFSET $5`, gid, q.Action, q.Actor, q.Limit, q.Offset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.Entry
+	for rows.Next() {
+		var e audit.Entry
+		var t sql.NullTime
+		if err := rows.Scan(&e.ID, &e.GroupID, &e.Actor, &e.Action, &e.Target, &e.Details, &e.IP, &t); err != nil {
+			return nil, err
+		}
+		e.Time = t.Time.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

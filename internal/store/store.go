@@ -1,0 +1,150 @@
+// Package store is netkeep's persistence: database/sql over SQLite
+// (modernc.org/sqlite) or PostgreSQL (pgx). One SQL text with $N placeholders
+// serves both; DDL is per dialect in embedded goose migrations. Entity methods
+// live on *Tx (one file per entity) so a domain operation that touches several
+// tables, and its audit entry, commit or roll back as one.
+//
+// store imports domain packages for their types; domain packages never import
+// store. It contains no HTTP.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"netkeep/internal/config"
+)
+
+// Querier is what entity methods run their SQL on: a transaction or a pool.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database. On SQLite, writes go through a single connection
+// (SQLite has one writer; serialising in Go avoids SQLITE_BUSY) while reads use
+// a pool; on PostgreSQL both are the same pool.
+type DB struct {
+	Kind  config.DatabaseKind
+	write *sql.DB
+	read  *sql.DB
+}
+
+// Open connects to the database of the given kind; it does not migrate.
+// For SQLite, dsn is a file path whose directory must exist.
+func Open(ctx context.Context, kind config.DatabaseKind, dsn string) (*DB, error) {
+	switch kind {
+	case config.SQLite:
+		return openSQLite(ctx, dsn)
+	case config.Postgres:
+		return openPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("unknown database kind %q", kind)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("database directory %s does not exist", dir)
+	}
+	base := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	// The writer pinged first so WAL mode is set before readers open.
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{Kind: config.SQLite, write: w, read: r}, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	p, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("database-url: %w", err)
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(16)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return &DB{Kind: config.Postgres, write: p, read: p}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.read.PingContext(ctx)
+}
+
+// Tx is a database transaction; entity methods hang off it.
+type Tx struct {
+	q    Querier
+	kind config.DatabaseKind
+}
+
+// InTx runs fn in a write transaction, committing when fn returns nil and
+// rolling back otherwise (also on panic, which is re-raised).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+			return
+		}
+		if cerr := stx.Commit(); cerr != nil {
+			err = fmt.Errorf("committing: %w", cerr)
+		}
+	}()
+	return fn(&Tx{q: stx, kind: db.Kind})
+}
+
+// Read returns a Tx-shaped view over the read pool for lookups that need no
+// transaction. Its writes are not allowed on SQLite (read-only connections).
+func (db *DB) Read() *Tx { return &Tx{q: db.read, kind: db.Kind} }
+
+// SQL exposes the write pool for the migrator and tests.
+func (db *DB) SQL() *sql.DB { return db.write }
