@@ -1,0 +1,23 @@
+# netkeep developer commands. `make test` is what CI runs (see .ci/run).
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run build test bench lint
+
+run:
+	$(GO) run ./cmd/netkeep serve
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/netkeep ./cmd/netkeep
+
+# The whole suite. PostgreSQL variants run when NETKEEP_TEST_POSTGRES_URL is set.
+test:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,72 @@
+// Command netkeep is the netkeep control plane: one binary that serves the API
+// (serve), applies migrations (migrate), manages administrators (admin) and,
+// later, joins hosts to meshes (agent). main is wiring only.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// env is how the process sees its environment (tests pass their own).
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// fail prints one line to stderr and returns exit code 1; errors never show
+// a stack trace.
+func (e env) fail(format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+	fmt.Fprintln(e.stderr, "netkeep: "+msg)
+	return 1
+}
+
+const usage = `netkeep: the network access control plane
+
+Usage:
+  netkeep serve [flags]              run the server
+  netkeep migrate [flags]            apply database migrations and exit
+  netkeep admin create --username U [--password P] [--email E]
+                                     create a SUPER_ADMIN (password from stdin when omitted)
+  netkeep version                    print the version
+
+Run "netkeep <command> --help" for the flags of a command. Every flag can also
+be set with an environment variable NETKEEP_<FLAG_NAME>; flags win.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(e, args[1:])
+	case "migrate":
+		return cmdMigrate(e, args[1:])
+	case "admin":
+		return cmdAdmin(e, args[1:])
+	case "version", "--version":
+		fmt.Fprintln(stdout, "netkeep", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprint(stderr, usage)
+	return e.fail("unknown command %q", args[0])
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"netkeep/internal/fault"
+	"netkeep/internal/identity"
+	"netkeep/internal/server"
+	"netkeep/internal/store"
+)
+
+func cmdServe(e env, args []string) int {
+	cfg, _, err := loadConfig(e, "serve", args, nil)
+	if err == errHelp {
+		return 0
+	} else if err != nil {
+		return e.fail("%v", err)
+	}
+	log := newLogger(cfg, e)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, _, err := openStore(ctx, cfg)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return e.fail("listen %s: %v", cfg.Listen, err)
+	}
+	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db})
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("netkeep listening", "url", scheme+"://"+ln.Addr().String(), "version", version, "data_dir", cfg.DataDir)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+
+	v, err := db.Migrate(ctx)
+	if err != nil {
+		stop()
+		<-served
+		return e.fail("%v", err)
+	}
+	srv.MarkReady()
+	log.Info("ready", "schema_version", v)
+	if has, err := identity.NewService(store.For[identity.Tx](db)).SetupStatus(ctx); err == nil && !has {
+		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
+	}
+
+	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
+		return e.fail("serve: %v", err)
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// clientMessage is an error's client-safe message (the full error for
+// internal ones, since the CLI user is the operator).
+func clientMessage(err error) string {
+	if fe := fault.As(err); fe != nil && fe.Code != fault.Internal {
+		return fe.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"netkeep/internal/fault"
+)
+
+// Version is sent as X-API-Version on every response.
+const Version = "v1"
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogger
+	keyClientIP
+)
+
+// RequestID returns the request's id.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// ClientIP returns the request's source address as resolved by the middleware.
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(keyClientIP).(string)
+	return ip
+}
+
+// LoggerFrom returns the request-scoped logger (slog.Default outside requests).
+func LoggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// WithLogger returns ctx carrying l (for code outside a request, and tests).
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, keyLogger, l)
+}
+
+// Options configures the shared middleware.
+type Options struct {
+	Logger            *slog.Logger
+	Metrics           *Metrics
+	MaxBodyBytes      int64
+	TrustProxyHeaders bool
+}
+
+// Wrap returns next behind the shared middleware: request id and version
+// headers, client address, body limit, panic recovery, logging and metrics.
+// It reads the route pattern the mux records in r.Pattern after dispatch.
+func Wrap(next http.Handler, o Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := incomingRequestID(r.Header.Get("X-Request-Id"))
+		if id == "" {
+			id = newRequestID()
+		}
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-API-Version", Version)
+		ip := clientIP(r, o.TrustProxyHeaders)
+		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		ctx = context.WithValue(ctx, keyClientIP, ip)
+		ctx = context.WithValue(ctx, keyLogger, o.Logger)
+		r = r.WithContext(ctx)
+		if r.Body != nil && o.MaxBodyBytes > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
+		}
+		rw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				o.Logger.Error("panic", "panic", fmt.Sprint(p), "request_id", id, "method", r.Method, "path", r.URL.Path)
+				if !rw.wrote {
+					Error(rw, r, fault.New(fault.Internal, "internal error"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			if o.Metrics != nil {
+				o.Metrics.observe(route, rw.status(), d)
+			}
+			o.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", rw.status()), slog.Duration("duration", d),
+				slog.String("request_id", id), slog.String("ip", ip))
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach Flush/Hijack of the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// incomingRequestID accepts a caller's id when it is short and plain.
+func incomingRequestID(s string) string {
+	if s == "" || len(s) > 64 {
+		return ""
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return ""
+		}
+	}
+	return s
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func clientIP(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

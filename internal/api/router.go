@@ -1,0 +1,101 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+
+	"netkeep/internal/fault"
+)
+
+// Route is one registered pattern and what it requires of a caller, so tests
+// can enumerate every route (the authorization matrix walks this list).
+type Route struct {
+	Pattern string // "METHOD /path/{var}"
+	Access  Access
+}
+
+// Access says who may call a route at all; finer checks happen in handlers.
+type Access int
+
+// The access levels.
+const (
+	Public        Access = iota // no credential (probes, login, setup)
+	Authenticated               // any valid credential
+	Custom                      // the handler authenticates itself (node, gateway tokens)
+)
+
+// Router is an http.ServeMux that remembers its routes and answers unknown
+// paths (404) and wrong methods (405) in the owning dialect's envelope.
+type Router struct {
+	mux    *http.ServeMux
+	routes []Route
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+
+// Handle registers h for pattern (Go 1.22 method pattern).
+func (rt *Router) Handle(pattern string, access Access, h http.Handler) {
+	rt.mux.Handle(pattern, h)
+	rt.routes = append(rt.routes, Route{Pattern: pattern, Access: access})
+}
+
+// HandleFunc is Handle for a function.
+func (rt *Router) HandleFunc(pattern string, access Access, h http.HandlerFunc) {
+	rt.Handle(pattern, access, h)
+}
+
+// Routes returns every registered route, sorted by pattern.
+func (rt *Router) Routes() []Route {
+	out := append([]Route(nil), rt.routes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
+	return out
+}
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := rt.mux.Handler(r)
+	if pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	// Unmatched: let the mux's fallback decide (404, 405 with Allow, or a
+	// redirect to the clean path) and re-render errors in our envelope.
+	rec := &fallbackRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.code {
+	case http.StatusNotFound:
+		Error(w, r, fault.New(fault.NotFound, "no route for "+r.Method+" "+r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		Error(w, r, fault.Errorf(fault.MethodNotAllowed, "method %s not allowed; allowed: %s",
+			r.Method, rec.header.Get("Allow")))
+	default:
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(rec.body)
+	}
+}
+
+type fallbackRecorder struct {
+	header http.Header
+	code   int
+	body   []byte
+}
+
+func (f *fallbackRecorder) Header() http.Header { return f.header }
+func (f *fallbackRecorder) WriteHeader(c int) {
+	if f.code == 0 {
+		f.code = c
+	}
+}
+func (f *fallbackRecorder) Write(b []byte) (int, error) {
+	if f.code == 0 {
+		f.code = http.StatusOK
+	}
+	f.body = append(f.body, b...)
+	return len(b), nil
+}

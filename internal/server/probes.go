@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"netkeep/internal/api"
+	"netkeep/internal/fault"
+)
+
+var errStarting = fault.New(fault.Unavailable, "server is starting; retry shortly").WithReason("STORAGE_UNAVAILABLE")
+
+func (s *Server) routes() {
+	r := s.router
+	r.HandleFunc("GET /healthz", api.Public, s.healthz)
+	r.HandleFunc("GET /livez", api.Public, func(w http.ResponseWriter, _ *http.Request) { plain(w, http.StatusOK, "ok") })
+	r.HandleFunc("GET /readyz", api.Public, s.readyz)
+	r.Handle("GET /metrics", api.Public, s.metrics.Handler())
+}
+
+func plain(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
+}
+
+// healthz reports the failing check by name, never its error text.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		api.LoggerFrom(r.Context()).Warn("health check failed", "check", "database", "err", err)
+		plain(w, http.StatusServiceUnavailable, "unhealthy: database")
+		return
+	}
+	plain(w, http.StatusOK, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if !s.ready.Load() || s.db.Ping(ctx) != nil {
+		plain(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	plain(w, http.StatusOK, "ok")
+}
