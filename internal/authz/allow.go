@@ -1,0 +1,73 @@
+package authz
+
+import "netkeep/internal/fault"
+
+// Resource is what an action applies to. GroupID 0 is a server-wide object
+// (only super principals may act on it); OwnerID is the user who owns it, when
+// ownership matters (a USER manages only its own objects).
+type Resource struct {
+	GroupID int64
+	OwnerID int64
+}
+
+// Any is the resource for actions on a collection within the caller's group
+// (listing, creating): only the role and scope matter.
+var Any = Resource{GroupID: -1}
+
+// errors returned by Allow; handlers render them.
+var (
+	errUnauthenticated = fault.New(fault.Unauthorized, "authentication required")
+	errForbidden       = fault.New(fault.Forbidden, "insufficient permissions")
+	errNotFound        = fault.New(fault.NotFound, "not found")
+)
+
+// Allow decides whether p may perform a on res. It returns nil, or a fault
+// error: unauthorized (no principal), not_found (res is in another group:
+// invisible), forbidden (visible but not permitted).
+func Allow(p *Principal, a Action, res Resource) error {
+	if p == nil {
+		return errUnauthenticated
+	}
+	if p.Kind == KindMaster {
+		return nil
+	}
+	if p.Kind != KindUser && p.Kind != KindAPIKey {
+		// Node and gateway credentials act only through their own handlers.
+		return errForbidden
+	}
+	if !p.IsSuper() && res.GroupID != -1 && res.GroupID != p.GroupID {
+		return errNotFound
+	}
+	if p.Kind == KindAPIKey && !p.Scopes.Has(a) {
+		return errForbidden
+	}
+	if !roleAllows(p.Role, a) {
+		return errForbidden
+	}
+	if p.Role == User && res.OwnerID != 0 && res.OwnerID != p.UserID && isWrite(a) {
+		return errForbidden
+	}
+	return nil
+}
+
+// roleAllows is the role table: SUPER_ADMIN and GROUP_ADMIN may do
+// everything (the group check above confines GROUP_ADMIN); USER may read, and
+// write the resources users own themselves.
+func roleAllows(r Role, a Action) bool {
+	switch r {
+	case SuperAdmin, GroupAdmin:
+		return a != "groups:write" || r == SuperAdmin
+	case User:
+		switch a {
+		case "users:write", "groups:write", "groups:read", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write":
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+func isWrite(a Action) bool {
+	n := len(a)
+	return !(n >= 5 && a[n-5:] == ":read")
+}

@@ -1,0 +1,72 @@
+// Package authz makes netkeep's one authorization decision: may this principal
+// (a user session, an API key, a node or gateway credential, or the master key)
+// perform this action on this resource? Every handler asks Allow; nothing else
+// decides. Objects of another group are invisible: Allow answers not_found for
+// them, never forbidden, so their existence does not leak. authz imports only
+// fault; it knows no HTTP and no SQL.
+package authz
+
+import "strconv"
+
+// Kind is what sort of credential a principal presented.
+type Kind string
+
+// The principal kinds.
+const (
+	KindUser    Kind = "user"    // a user's JWT session
+	KindAPIKey  Kind = "apikey"  // an API key, acting within its creator's rights
+	KindMaster  Kind = "master"  // the configured master key: SUPER_ADMIN
+	KindNode    Kind = "node"    // a mesh node's own credential
+	KindGateway Kind = "gateway" // a VPN gateway agent's token
+)
+
+// Role mirrors identity roles without importing identity.
+type Role string
+
+// The roles.
+const (
+	SuperAdmin Role = "SUPER_ADMIN"
+	GroupAdmin Role = "GROUP_ADMIN"
+	User       Role = "USER"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Kind      Kind
+	UserID    int64  // the user, or the API key's creator
+	Username  string // for audit
+	Role      Role   // the user's (or key creator's) current role
+	GroupID   int64
+	Scopes    Scopes // API keys only: what the key may do at most
+	KeyID     string // API key id
+	SessionID string // user sessions: the token family, revocable
+	Subject   string // node / gateway id
+}
+
+// Actor names the principal in audit entries.
+func (p *Principal) Actor() string {
+	switch p.Kind {
+	case KindMaster:
+		return "master"
+	case KindAPIKey:
+		return "apikey:" + p.KeyID
+	case KindNode, KindGateway:
+		return string(p.Kind) + ":" + p.Subject
+	case KindUser:
+		return "user:" + strconv.FormatInt(p.UserID, 10)
+	}
+	return "anonymous"
+}
+
+// IsSuper reports whether p sees every group.
+func (p *Principal) IsSuper() bool {
+	return p.Kind == KindMaster || (p.Role == SuperAdmin && (p.Kind == KindUser || p.Kind == KindAPIKey))
+}
+
+// GroupScope is the group filter for p's listings: 0 means every group.
+func (p *Principal) GroupScope() int64 {
+	if p.IsSuper() {
+		return 0
+	}
+	return p.GroupID
+}
