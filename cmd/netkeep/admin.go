@@ -38,7 +38,7 @@ func cmdAdmin(e env, args []string) int {
 		password = strings.TrimRight(line, "\r\n")
 	}
 	ctx := context.Background()
-	db, _, err := openStore(ctx, cfg)
+	db, keys, err := openStore(ctx, cfg)
 	if err != nil {
 		return e.fail("%v", err)
 	}
@@ -46,7 +46,8 @@ func cmdAdmin(e env, args []string) int {
 	if _, err := db.Migrate(ctx); err != nil {
 		return e.fail("%v", err)
 	}
-	svc := identity.NewService(store.For[identity.Tx](db))
+	// The bus reaches no running server; servers load users on demand.
+	svc := identity.NewService(store.For[identity.Tx](db), keys, nil, identity.DefaultConfig())
 	u, err := svc.CreateSuperAdmin(ctx, audit.Source{Actor: "cli", IP: "local"}, username, password, email)
 	if err != nil {
 		return e.fail("admin create: %s", clientMessage(err))

@@ -7,10 +7,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"netkeep/internal/config"
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
-	"netkeep/internal/identity"
 	"netkeep/internal/server"
-	"netkeep/internal/store"
 )
 
 func cmdServe(e env, args []string) int {
@@ -24,17 +24,23 @@ func cmdServe(e env, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, _, err := openStore(ctx, cfg)
+	db, keys, err := openStore(ctx, cfg)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer db.Close()
+	bus, err := openBus(ctx, cfg)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer bus.Close()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
-	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db})
+	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus})
+	defer srv.Close()
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
@@ -45,14 +51,16 @@ func cmdServe(e env, args []string) int {
 	go func() { served <- srv.Serve(ctx, ln) }()
 
 	v, err := db.Migrate(ctx)
+	if err == nil {
+		err = srv.Start(ctx)
+	}
 	if err != nil {
 		stop()
 		<-served
 		return e.fail("%v", err)
 	}
-	srv.MarkReady()
 	log.Info("ready", "schema_version", v)
-	if has, err := identity.NewService(store.For[identity.Tx](db)).SetupStatus(ctx); err == nil && !has {
+	if has, err := srv.Identity.SetupStatus(ctx); err == nil && !has {
 		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
 	}
 
@@ -61,6 +69,19 @@ func cmdServe(e env, args []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// openBus returns the event bus: in-process for SQLite, LISTEN/NOTIFY for
+// PostgreSQL so that replicas see each other's changes.
+func openBus(ctx context.Context, cfg *config.Config) (event.Bus, error) {
+	kind, dsn, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	if kind == config.Postgres {
+		return event.NewPostgres(ctx, dsn)
+	}
+	return event.NewLocal(), nil
 }
 
 // clientMessage is an error's client-safe message (the full error for

@@ -28,14 +28,19 @@ const (
 // paths (404) and wrong methods (405) in the owning dialect's envelope.
 type Router struct {
 	mux    *http.ServeMux
+	auth   *Authenticator
 	routes []Route
 }
 
-// NewRouter returns an empty router.
-func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+// NewRouter returns an empty router; Authenticated routes go through auth.
+func NewRouter(auth *Authenticator) *Router { return &Router{mux: http.NewServeMux(), auth: auth} }
 
-// Handle registers h for pattern (Go 1.22 method pattern).
+// Handle registers h for pattern (Go 1.22 method pattern). Authenticated
+// routes run only for a caller with a valid credential.
 func (rt *Router) Handle(pattern string, access Access, h http.Handler) {
+	if access == Authenticated {
+		h = rt.auth.Require(h)
+	}
 	rt.mux.Handle(pattern, h)
 	rt.routes = append(rt.routes, Route{Pattern: pattern, Access: access})
 }

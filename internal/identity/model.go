@@ -45,25 +45,45 @@ type Group struct {
 // User is an account. PasswordHash is a PHC argon2id string; MFASecret is the
 // TOTP secret sealed under the server secret.
 type User struct {
-	ID             int64
-	Username       string
-	Email          string
-	FullName       string
-	Role           Role
-	GroupID        int64
-	GroupName      string // filled on reads
-	PasswordHash   string
-	MFASecret      []byte
-	MFAEnabled     bool
-	TOTPLastStep   int64
-	EmailVerified  bool
-	IsActive       bool
-	FailedAttempts int
-	LockedUntil    *time.Time
-	LastLogin      *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ID            int64
+	Username      string
+	Email         string
+	FullName      string
+	Role          Role
+	GroupID       int64
+	GroupName     string // filled on reads
+	PasswordHash  string
+	MFASecret     []byte
+	MFAEnabled    bool
+	TOTPLastStep  int64
+	EmailVerified bool
+	IsActive      bool
+	LastLogin     *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // DefaultGroupName is the group the first administrator is created in.
 const DefaultGroupName = "default"
+
+// Session is one login: the family of its rotating refresh tokens and the
+// sid of its access tokens. ExpiresAt is absolute: rotation never extends it.
+type Session struct {
+	ID           string
+	UserID       int64
+	Remember     bool
+	IP           string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+	RevokeReason string
+}
+
+// RefreshToken is a stored refresh token: its SHA-256 and whether it was
+// already rotated.
+type RefreshToken struct {
+	Hash      string
+	SessionID string
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}

@@ -3,20 +3,45 @@ package identity
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
+	"netkeep/internal/secret"
 )
 
+// Config holds identity's settings.
+type Config struct {
+	AccessTTL    time.Duration // access token lifetime (1 h)
+	RefreshGrace time.Duration // how long an expired access token may be refreshed
+	SessionTTL   time.Duration // refresh token family lifetime (14 days)
+	RememberTTL  time.Duration // with remember_me (30 days)
+}
+
+// DefaultConfig is the seeds' documented behaviour.
+func DefaultConfig() Config {
+	return Config{AccessTTL: time.Hour, RefreshGrace: 10 * time.Minute, SessionTTL: 14 * 24 * time.Hour, RememberTTL: 30 * 24 * time.Hour}
+}
+
 // Service is the identity domain: every operation validates, writes through
-// one transaction with its audit entry, and returns fault errors.
+// one transaction with its audit entry, publishes an event after commit, and
+// returns fault errors.
 type Service struct {
-	store  Store
-	params PasswordParams
-	now    func() time.Time
+	store   Store
+	keys    *secret.Keys
+	bus     event.Bus
+	cfg     Config
+	signer  *Signer
+	params  PasswordParams
+	now     func() time.Time
+	log     *slog.Logger
+	lock    *lockout
+	dir     *directory
+	dummyPw string // hash checked for unknown users so timing does not reveal them
 }
 
 // Option configures a Service.
@@ -28,26 +53,55 @@ func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.p
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// NewService returns the identity service over st.
-func NewService(st Store, opts ...Option) *Service {
-	s := &Service{store: st, params: DefaultPasswordParams(), now: time.Now}
+// WithLogger sets the logger for background work.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// NewService returns the identity service. Call Start to follow the event bus
+// (cache invalidation across replicas) and Close to stop.
+func NewService(st Store, keys *secret.Keys, bus event.Bus, cfg Config, opts ...Option) *Service {
+	s := &Service{store: st, keys: keys, bus: bus, cfg: cfg, params: DefaultPasswordParams(), now: time.Now, log: slog.Default(), lock: newLockout()}
 	for _, o := range opts {
 		o(s)
 	}
+	s.signer = NewSigner(keys.JWTKey(), cfg.RefreshGrace, s.now)
+	s.dir = newDirectory(s)
+	s.dummyPw, _ = HashPassword("netkeep-dummy-password", s.params)
 	return s
 }
+
+// Signer exposes the token signer (node tokens of the mesh share it).
+func (s *Service) Signer() *Signer { return s.signer }
+
+// Start loads revoked sessions and follows the bus until Close.
+func (s *Service) Start(ctx context.Context) error { return s.dir.start(ctx) }
+
+// Close stops following the bus.
+func (s *Service) Close() { s.dir.close() }
+
+// publish sends e after a commit; a failure only delays other replicas'
+// caches (they resynchronise), so it is logged, not returned.
+func (s *Service) publish(ctx context.Context, topic, action string, groupID int64, id string) {
+	if s.bus == nil {
+		return
+	}
+	if err := s.bus.Publish(ctx, event.Event{Topic: topic, Action: action, GroupID: groupID, ID: id}); err != nil {
+		s.log.Warn("publishing event", "topic", topic, "action", action, "err", err)
+	}
+}
+
+func field(name string) map[string]any { return map[string]any{"field": name} }
 
 // ValidateUsername checks a username's shape.
 func ValidateUsername(name string) error {
 	if name == "" {
-		return fault.New(fault.Invalid, "username is required").WithDetails(map[string]any{"field": "username"})
+		return fault.New(fault.Invalid, "username is required").WithDetails(field("username"))
 	}
 	if len(name) > 128 {
-		return fault.New(fault.Invalid, "username must be at most 128 characters").WithDetails(map[string]any{"field": "username"})
+		return fault.New(fault.Invalid, "username must be at most 128 characters").WithDetails(field("username"))
 	}
 	for _, c := range name {
 		if unicode.IsSpace(c) || unicode.IsControl(c) {
-			return fault.New(fault.Invalid, "username must not contain spaces or control characters").WithDetails(map[string]any{"field": "username"})
+			return fault.New(fault.Invalid, "username must not contain spaces or control characters").WithDetails(field("username"))
 		}
 	}
 	return nil
@@ -56,15 +110,24 @@ func ValidateUsername(name string) error {
 // ValidatePassword checks a new password's length.
 func ValidatePassword(pw string) error {
 	if len(pw) < MinPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at least %d characters", MinPasswordLen).WithDetails(map[string]any{"field": "password"})
+		return fault.Errorf(fault.Invalid, "password must be at least %d characters", MinPasswordLen).WithDetails(field("password"))
 	}
 	if len(pw) > MaxPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at most %d characters", MaxPasswordLen).WithDetails(map[string]any{"field": "password"})
+		return fault.Errorf(fault.Invalid, "password must be at most %d characters", MaxPasswordLen).WithDetails(field("password"))
 	}
 	return nil
 }
 
-// SetupStatus reports whether the first administrator still has to be created.
+// ValidateEmail checks an email address loosely (one @, no spaces).
+func ValidateEmail(e string) error {
+	at := strings.IndexByte(e, '@')
+	if at < 1 || at != strings.LastIndexByte(e, '@') || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n") || len(e) > 254 {
+		return fault.New(fault.Invalid, "email is not a valid address").WithDetails(field("email"))
+	}
+	return nil
+}
+
+// SetupStatus reports whether any user exists.
 func (s *Service) SetupStatus(ctx context.Context) (hasUsers bool, err error) {
 	n, err := s.store.Read().CountUsers(ctx)
 	return n > 0, err
@@ -89,6 +152,11 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 	}
 	if err := ValidatePassword(password); err != nil {
 		return nil, err
+	}
+	if email != "" {
+		if err := ValidateEmail(email); err != nil {
+			return nil, err
+		}
 	}
 	hash, err := HashPassword(password, s.params)
 	if err != nil {
@@ -121,7 +189,7 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 		u.GroupID, u.GroupName = g.ID, g.Name
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if fault.Is(err, fault.Conflict) {
-				return fault.Errorf(fault.Conflict, "user %q already exists", username)
+				return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason("USER_EXISTS")
 			}
 			return err
 		}
@@ -130,6 +198,7 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 	if err != nil {
 		return nil, err
 	}
+	s.publish(ctx, "user", "created", u.GroupID, fmt.Sprint(u.ID))
 	return u, nil
 }
 

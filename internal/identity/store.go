@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"time"
 
 	"netkeep/internal/audit"
 )
@@ -16,6 +17,7 @@ type Store interface {
 // Tx is one transaction over identity's tables.
 type Tx interface {
 	audit.Writer
+	ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error)
 	LockScope(ctx context.Context, key int64) error
 
 	CreateGroup(ctx context.Context, g *Group) error
@@ -32,6 +34,15 @@ type Tx interface {
 	CountUsers(ctx context.Context) (int, error)
 	UpdateUser(ctx context.Context, u *User) error
 	DeleteUser(ctx context.Context, id int64) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	RevokeSession(ctx context.Context, id, reason string, at time.Time) (bool, error)
+	RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) ([]string, error)
+	RevokedSessionsSince(ctx context.Context, since time.Time) ([]string, error)
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
+	UseRefreshToken(ctx context.Context, hash string, at time.Time) (bool, error)
 }
 
 // lockSetup serialises first-user setup across replicas.

@@ -1,7 +1,8 @@
-// Package server assembles netkeep's HTTP server: it registers every dialect's
-// routes and the probes on one api.Router, wraps them in the shared
-// middleware, and runs the http.Server with timeouts and graceful shutdown.
-// It is wiring only; behaviour lives in the api and domain packages.
+// Package server is netkeep's composition root for HTTP: it builds the domain
+// services over one store and event bus, registers every dialect's routes
+// and the probes on one api.Router, wraps them in the shared middleware, and
+// runs the http.Server with timeouts and graceful shutdown. cmd/netkeep and
+// the API tests both start servers through it, so tests run what ships.
 package server
 
 import (
@@ -14,11 +15,17 @@ import (
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/nekzus"
+	"netkeep/internal/apikey"
 	"netkeep/internal/config"
+	"netkeep/internal/event"
+	"netkeep/internal/identity"
+	"netkeep/internal/ratelimit"
+	"netkeep/internal/secret"
 	"netkeep/internal/store"
 )
 
-// Server is one netkeep HTTP server.
+// Server is one netkeep HTTP server and the services behind it.
 type Server struct {
 	cfg     *config.Config
 	log     *slog.Logger
@@ -27,20 +34,42 @@ type Server struct {
 	router  *api.Router
 	handler http.Handler
 	ready   atomic.Bool
+
+	Identity *identity.Service
+	APIKeys  *apikey.Service
 }
 
-// Deps are what the server serves.
+// Deps are what the server is built from.
 type Deps struct {
 	Config *config.Config
 	Logger *slog.Logger
 	DB     *store.DB
+	Keys   *secret.Keys
+	Bus    event.Bus
+	// PasswordParams overrides the argon2id cost (tests); zero means default.
+	PasswordParams identity.PasswordParams
 }
 
-// New builds the server and its routes. It is not ready (readyz 503, API 503)
-// until MarkReady.
+// New builds the server, its services and routes. It is not ready (readyz
+// 503, API 503) until Start has run after migrations.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, metrics: api.NewMetrics(), router: api.NewRouter()}
+	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, metrics: api.NewMetrics()}
+	var idOpts []identity.Option
+	if d.PasswordParams.MemoryKiB != 0 {
+		idOpts = append(idOpts, identity.WithPasswordParams(d.PasswordParams))
+	}
+	idOpts = append(idOpts, identity.WithLogger(d.Logger))
+	idCfg := identity.DefaultConfig()
+	idCfg.AccessTTL, idCfg.RefreshGrace = d.Config.AccessTokenTTL, d.Config.RefreshGrace
+	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
+	s.APIKeys = apikey.NewService(store.For[apikey.Tx](d.DB), d.Bus, userLookup{s.Identity})
+
+	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey}
+	s.router = api.NewRouter(auth)
 	s.routes()
+	authLimiter := ratelimit.New(time.Now)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
 		Metrics:           s.metrics,
@@ -50,14 +79,28 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Start starts the services' background work (event followers, flushers)
+// and opens the API. Call it after migrations; Close undoes it.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Identity.Start(ctx); err != nil {
+		return err
+	}
+	go s.APIKeys.Run(ctx)
+	s.ready.Store(true)
+	return nil
+}
+
+// Close stops background work and flushes what is buffered.
+func (s *Server) Close() {
+	s.Identity.Close()
+	s.APIKeys.Close()
+}
+
 // Handler is the complete HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Routes lists every registered route.
 func (s *Server) Routes() []api.Route { return s.router.Routes() }
-
-// MarkReady opens the API once migrations are applied.
-func (s *Server) MarkReady() { s.ready.Store(true) }
 
 // gate answers 503 on everything but the probes and metrics until ready.
 func (s *Server) gate(next http.Handler) http.Handler {

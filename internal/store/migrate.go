@@ -7,7 +7,6 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"netkeep/internal/config"
 )
@@ -19,35 +18,39 @@ var migrations embed.FS
 const advisoryLockID = 0x6e6b6d67 // "nkmg"
 
 func (db *DB) provider() (*goose.Provider, error) {
-	var (
-		dialect goose.Dialect
-		dir     string
-		opts    []goose.ProviderOption
-	)
-	switch db.Kind {
-	case config.SQLite:
-		dialect, dir = goose.DialectSQLite3, "migrations/sqlite"
-	case config.Postgres:
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if db.Kind == config.Postgres {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(advisoryLockID))
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	sub, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, db.write, sub, opts...)
+	return goose.NewProvider(dialect, db.write, sub)
 }
 
 // Migrate applies every pending migration and returns the schema version.
 // It is idempotent and safe to run from several replicas at once.
+//
+// On PostgreSQL a session advisory lock, taken with a blocking
+// pg_advisory_lock on a connection of its own, serialises replicas: the next
+// one proceeds the moment the first releases (goose's own locker polls every
+// few seconds).
 func (db *DB) Migrate(ctx context.Context) (int64, error) {
 	p, err := db.provider()
 	if err != nil {
 		return 0, fmt.Errorf("preparing migrations: %w", err)
+	}
+	if db.Kind == config.Postgres {
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, advisoryLockID); err != nil {
+			return 0, fmt.Errorf("taking the migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, advisoryLockID)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return 0, fmt.Errorf("migrating: %w", err)

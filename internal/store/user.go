@@ -11,22 +11,22 @@ import (
 
 const userColumns = `u.id, u.username, COALESCE(u.email, ''), u.full_name, u.role, u.group_id, g.name,
 	u.password_hash, u.mfa_secret, u.mfa_enabled, u.totp_last_step, u.email_verified, u.is_active,
-	u.failed_attempts, u.locked_until, u.last_login, u.created_at, u.updated_at`
+	u.last_login, u.created_at, u.updated_at`
 
 const userFrom = ` FROM users u JOIN groups g ON g.id = u.group_id `
 
 func scanUser(row interface{ Scan(...any) error }) (*identity.User, error) {
 	u := &identity.User{}
-	var locked, last sql.NullTime
+	var last sql.NullTime
 	var role string
 	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.FullName, &role, &u.GroupID, &u.GroupName,
 		&u.PasswordHash, &u.MFASecret, &u.MFAEnabled, &u.TOTPLastStep, &u.EmailVerified, &u.IsActive,
-		&u.FailedAttempts, &locked, &last, &u.CreatedAt, &u.UpdatedAt)
+		&last, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
 	u.Role = identity.Role(role)
-	u.LockedUntil, u.LastLogin = timePtr(locked), timePtr(last)
+	u.LastLogin = timePtr(last)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
 }
@@ -98,11 +98,11 @@ func (tx *Tx) UpdateUser(ctx context.Context, u *identity.User) error {
 	u.UpdatedAt = time.Now().UTC()
 	res, err := tx.q.ExecContext(ctx, `UPDATE users SET username = $1, email = $2, full_name = $3,
 		role = $4, group_id = $5, password_hash = $6, mfa_secret = $7, mfa_enabled = $8,
-		totp_last_step = $9, email_verified = $10, is_active = $11, failed_attempts = $12,
-		locked_until = $13, last_login = $14, updated_at = $15 WHERE id = $16`,
+		totp_last_step = $9, email_verified = $10, is_active = $11,
+		last_login = $12, updated_at = $13 WHERE id = $14`,
 		u.Username, emailValue(u.Email), u.FullName, string(u.Role), u.GroupID, u.PasswordHash,
-		u.MFASecret, u.MFAEnabled, u.TOTPLastStep, u.EmailVerified, u.IsActive, u.FailedAttempts,
-		nullable(u.LockedUntil), nullable(u.LastLogin), u.UpdatedAt, u.ID)
+		u.MFASecret, u.MFAEnabled, u.TOTPLastStep, u.EmailVerified, u.IsActive,
+		nullable(u.LastLogin), u.UpdatedAt, u.ID)
 	if err != nil {
 		return classify(err, "", userConflict)
 	}

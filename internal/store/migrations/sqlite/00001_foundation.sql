@@ -19,8 +19,6 @@ CREATE TABLE users (
     totp_last_step  BIGINT NOT NULL DEFAULT 0,
     email_verified  BOOLEAN NOT NULL DEFAULT FALSE,
     is_active       BOOLEAN NOT NULL DEFAULT TRUE,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    locked_until    TIMESTAMP,
     last_login      TIMESTAMP,
     created_at      TIMESTAMP NOT NULL,
     updated_at      TIMESTAMP NOT NULL

@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/fault"
+	"netkeep/internal/ratelimit"
+)
+
+// AccessVerifier authenticates user access tokens (JWT).
+type AccessVerifier interface {
+	AuthenticateAccess(ctx context.Context, token string) (*authz.Principal, error)
+}
+
+// KeyVerifier authenticates API keys and applies their rate limits.
+type KeyVerifier interface {
+	Authenticate(ctx context.Context, secret string) (*authz.Principal, ratelimit.Decision, error)
+}
+
+// Authenticator resolves a request's credential into a principal. Accepted:
+// X-API-Key: nk_..., Authorization: Bearer nk_..., Bearer <master key> (when
+// configured), Bearer <access JWT>.
+type Authenticator struct {
+	Access    AccessVerifier
+	Keys      KeyVerifier
+	MasterKey string
+}
+
+const apiKeyPrefix = "nk_"
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated principal, or nil.
+func PrincipalFrom(ctx context.Context) *authz.Principal {
+	p, _ := ctx.Value(principalKey{}).(*authz.Principal)
+	return p
+}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *authz.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+var errNoCredential = fault.New(fault.Unauthorized, "authentication required")
+
+// BearerToken returns the token of an "Authorization: Bearer" header.
+func BearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// authenticate returns the principal of r's credential. With no credential
+// at all it returns errNoCredential.
+func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*authz.Principal, error) {
+	key := r.Header.Get("X-API-Key")
+	bearer := BearerToken(r)
+	if key == "" && strings.HasPrefix(bearer, apiKeyPrefix) {
+		key = bearer
+	}
+	if key != "" {
+		if a.Keys == nil {
+			return nil, fault.New(fault.Unauthorized, "invalid API key")
+		}
+		p, d, err := a.Keys.Authenticate(r.Context(), key)
+		if d.Limit > 0 {
+			setRateHeaders(w, d)
+		}
+		return p, err
+	}
+	if bearer == "" {
+		return nil, errNoCredential
+	}
+	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
+		return &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}, nil
+	}
+	if a.Access == nil {
+		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
+	}
+	return a.Access.AuthenticateAccess(r.Context(), bearer)
+}
+
+// setRateHeaders writes the X-RateLimit-* headers (and Retry-After on denial).
+func setRateHeaders(w http.ResponseWriter, d ratelimit.Decision) {
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	if !d.Allowed {
+		secs := int((d.RetryAfter + time.Second - 1) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		h.Set("Retry-After", strconv.Itoa(secs))
+	}
+}
+
+// Require wraps next so it runs only for an authenticated caller; others get
+// 401 (or 429 over an API key's limit) in the path's dialect envelope.
+func (a *Authenticator) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authenticate(w, r)
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+// Optional wraps next so a valid credential, if any, is attached; an absent
+// or invalid one leaves the request anonymous.
+func (a *Authenticator) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, err := a.authenticate(w, r); err == nil {
+			r = r.WithContext(WithPrincipal(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Source is the audit source of a request: its principal and client address.
+func Source(r *http.Request) audit.Source {
+	src := audit.Source{IP: ClientIP(r.Context())}
+	if p := PrincipalFrom(r.Context()); p != nil {
+		src.Actor = p.Actor()
+	}
+	return src
+}

@@ -1,0 +1,46 @@
+// Package nekzus serves the Nekzus dialect of netkeep's API (and the parts
+// NetRecon shares with it): first-run setup, login, refresh, me, logout, API
+// keys and audit logs under /api/v1, with {"error": {"code", "message"}}
+// errors. Handlers are thin: decode, call the domain, encode. It imports api
+// and domain packages, never store.
+package nekzus
+
+import (
+	"context"
+	"time"
+
+	"netkeep/internal/apikey"
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/identity"
+	"netkeep/internal/ratelimit"
+)
+
+// Identity is what these handlers need of the identity domain.
+type Identity interface {
+	SetupStatus(ctx context.Context) (bool, error)
+	Setup(ctx context.Context, src audit.Source, username, password string) (*identity.User, error)
+	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
+	Refresh(ctx context.Context, src audit.Source, refreshToken string) (*identity.User, *identity.Tokens, error)
+	RefreshAccess(ctx context.Context, token string) (string, time.Time, identity.Role, error)
+	Logout(ctx context.Context, src audit.Source, userID int64, sessionID string) error
+	GetUser(ctx context.Context, p *authz.Principal, id int64) (*identity.User, error)
+	ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error)
+}
+
+// APIKeys is what these handlers need of the API key domain.
+type APIKeys interface {
+	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
+	List(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
+	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
+	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
+	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
+}
+
+// Handlers serves the dialect.
+type Handlers struct {
+	Identity Identity
+	Keys     APIKeys
+	// AuthLimiter limits login and setup per source IP (50/minute).
+	AuthLimiter *ratelimit.Limiter
+}

@@ -1,0 +1,29 @@
+package nekzus
+
+import (
+	"net/http"
+
+	"netkeep/internal/api"
+)
+
+// Register adds the dialect's routes.
+func (h *Handlers) Register(rt *api.Router) {
+	limited := func(f http.HandlerFunc) http.Handler {
+		return api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, f)
+	}
+	rt.Handle("GET /api/v1/auth/setup-status", api.Public, limited(h.setupStatus))
+	rt.Handle("POST /api/v1/auth/setup", api.Public, limited(h.setup))
+	rt.Handle("POST /api/v1/auth/login", api.Public, limited(h.login))
+	rt.Handle("POST /api/v1/auth/refresh", api.Public, limited(h.refresh))
+	rt.HandleFunc("GET /api/v1/auth/me", api.Authenticated, h.me)
+	rt.HandleFunc("POST /api/v1/auth/logout", api.Authenticated, h.logout)
+	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
+
+	// API keys: Nekzus paths, and NetRecon's /api-keys for the same handlers.
+	for _, base := range []string{"/api/v1/apikeys", "/api/v1/api-keys"} {
+		rt.HandleFunc("GET "+base, api.Authenticated, h.listKeys)
+		rt.HandleFunc("POST "+base, api.Authenticated, h.createKey)
+		rt.HandleFunc("GET "+base+"/{keyId}", api.Authenticated, h.getKey)
+		rt.HandleFunc("DELETE "+base+"/{keyId}", api.Authenticated, h.deleteKey)
+	}
+}

@@ -1,0 +1,117 @@
+package apikey
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/fault"
+)
+
+// actionManage is the authz action that guards every key operation.
+const actionManage authz.Action = "apikeys:manage"
+
+// Create issues a key for p and returns it with its secret, which is never
+// shown again. p must be allowed apikeys:manage (an API key must hold that
+// scope) and must be a user or a user's key: the master key cannot own keys.
+// The key gets p's group and user as creator, and may hold only scopes that
+// p's role grants and, when p is itself a key, that p holds.
+//
+// Errors: unauthorized (no principal), forbidden (not allowed, or a scope
+// beyond the creator's rights, named in the message and details), invalid
+// (name, scopes, expiry or rates out of range; master key).
+func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Source, in NewKey) (*Key, string, error) {
+	if err := authz.Allow(p, actionManage, authz.Any); err != nil {
+		return nil, "", err
+	}
+	if p.Kind == authz.KindMaster || p.UserID == 0 {
+		return nil, "", fault.New(fault.Invalid, "API keys must be created by a user")
+	}
+	k, err := s.validate(p, in)
+	if err != nil {
+		return nil, "", err
+	}
+	secret := newSecret()
+	k.ID, k.Prefix, k.Hash = newID(), secret[:PrefixLen], Hash(secret)
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.CreateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, src, k.GroupID, "apikey.create", k.target(), map[string]any{
+			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expiresAt": k.ExpiresAt,
+			"ratePerHour": k.RatePerHour, "ratePerMinute": k.RatePerMinute,
+		})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.publish(ctx, "created", k)
+	return k, secret, nil
+}
+
+// validate checks in against the rules and p's rights and returns the key to
+// store, without its identity and secret.
+func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	k := &Key{
+		Name:          strings.TrimSpace(in.Name),
+		GroupID:       p.GroupID,
+		CreatedBy:     p.UserID,
+		CreatedByName: p.Username,
+		CreatedAt:     now,
+	}
+	switch {
+	case k.Name == "":
+		return nil, invalidField("name", "name is required")
+	case utf8.RuneCountInString(k.Name) > MaxNameLen:
+		return nil, invalidField("name", "name must be at most 100 characters")
+	case len(in.Scopes) == 0:
+		return nil, invalidField("scopes", "at least one scope is required")
+	}
+	scopes, err := authz.ParseScopes(in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	k.Scopes = scopes.List()
+	grants := authz.RoleGrants(p.Role)
+	for _, name := range k.Scopes {
+		a := authz.Action(name)
+		if !grants.Has(a) || (p.Kind == authz.KindAPIKey && !p.Scopes.Has(a)) {
+			return nil, fault.Errorf(fault.Forbidden, "scope %q exceeds the creator's permissions", name).
+				WithDetails(map[string]any{"scope": name})
+		}
+	}
+	if in.ExpiresAt != nil {
+		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !t.After(now) {
+			return nil, invalidField("expiresAt", "expiry must be in the future")
+		}
+		k.ExpiresAt = &t
+	}
+	if k.RatePerHour, err = rate(in.RatePerHour, DefaultRatePerHour, MaxRatePerHour, "ratePerHour"); err != nil {
+		return nil, err
+	}
+	if k.RatePerMinute, err = rate(in.RatePerMinute, DefaultRatePerMinute, MaxRatePerMinute, "ratePerMinute"); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// rate applies a rate limit's default (for 0) and range.
+func rate(v, def, most int, field string) (int, error) {
+	if v == 0 {
+		return def, nil
+	}
+	if v < 1 || v > most {
+		return 0, fault.Errorf(fault.Invalid, "%s must be between 1 and %d", field, most).
+			WithDetails(map[string]any{"field": field})
+	}
+	return v, nil
+}
+
+func invalidField(field, msg string) error {
+	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
+}

@@ -1,0 +1,55 @@
+package apikey
+
+import (
+	"time"
+
+	"netkeep/internal/ratelimit"
+)
+
+// Key is a stored API key. The secret itself is never stored: only Prefix,
+// which is shown to help people recognise a key, and Hash.
+type Key struct {
+	ID            string   // "key_" + 16 lowercase hex digits
+	Name          string   // 1 to MaxNameLen characters
+	Prefix        string   // the secret's first PrefixLen characters, e.g. "nk_a1B2c3D"
+	Hash          [32]byte // SHA-256 of the whole secret
+	Scopes        []string // canonical scope names, sorted
+	GroupID       int64    // the creator's group at creation
+	CreatedBy     int64    // the creating user's id
+	CreatedByName string   // the creating user's username, filled on reads
+	ExpiresAt     *time.Time
+	RevokedAt     *time.Time
+	LastUsedAt    *time.Time // to the second; may lag the store by one flush interval
+	RatePerHour   int
+	RatePerMinute int
+	CreatedAt     time.Time
+}
+
+// NewKey is what a caller asks for. Zero rates mean the defaults.
+type NewKey struct {
+	Name          string
+	Scopes        []string // canonical names, "<resource>:*" or aliases (see authz.ParseScopes)
+	ExpiresAt     *time.Time
+	RatePerHour   int
+	RatePerMinute int
+}
+
+// Limits on keys, as the NetKey document states them.
+const (
+	MaxNameLen           = 100
+	DefaultRatePerHour   = 1000
+	MaxRatePerHour       = 10000
+	DefaultRatePerMinute = 100
+	MaxRatePerMinute     = 500
+)
+
+// target names k in audit entries.
+func (k *Key) target() string { return "apikey:" + k.ID }
+
+// limits are k's rate limits, tightest window first.
+func (k *Key) limits() [2]ratelimit.Limit {
+	return [2]ratelimit.Limit{
+		{Max: k.RatePerMinute, Window: time.Minute},
+		{Max: k.RatePerHour, Window: time.Hour},
+	}
+}

@@ -1,0 +1,337 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// load resolves args over env (a map standing in for the process
+// environment) the way a subcommand does.
+func load(tb testing.TB, args []string, env map[string]string) (*Config, error) {
+	tb.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return Bind(fs).Load(args, func(k string) string { return env[k] })
+}
+
+// mustLoad is load that fails the test on error.
+func mustLoad(tb testing.TB, args []string, env map[string]string) *Config {
+	tb.Helper()
+	c, err := load(tb, args, env)
+	if err != nil {
+		tb.Fatalf("Load(%q): %v", args, err)
+	}
+	return c
+}
+
+// writeFile writes content to name in a fresh temp dir and returns the path.
+func writeFile(tb testing.TB, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaults(t *testing.T) {
+	c := mustLoad(t, nil, nil)
+	want := Config{
+		Listen:          ":8080",
+		DataDir:         "./data",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+		AccessTokenTTL:  time.Hour,
+		RefreshGrace:    10 * time.Minute,
+	}
+	if *c != want {
+		t.Errorf("defaults = %+v\nwant       %+v", *c, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+}
+
+// TestPrecedence: defaults < YAML file < environment < flags, per setting.
+func TestPrecedence(t *testing.T) {
+	yaml := writeFile(t, "netkeep.yaml", `
+listen: "127.0.0.1:7000"
+log-level: warn
+max-body-bytes: 2048
+shutdown-timeout: 3s
+trust-proxy-headers: true
+`)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(c *Config) (got, want any)
+	}{
+		{"file over default", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7000" }},
+		{"file int", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.MaxBodyBytes, int64(2048) }},
+		{"file duration", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.ShutdownTimeout, 3 * time.Second }},
+		{"file bool", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.TrustProxyHeaders, true }},
+		{"default where the file is silent", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.LogFormat, "text" }},
+		{"file named by NETKEEP_CONFIG", nil, map[string]string{"NETKEEP_CONFIG": yaml},
+			func(c *Config) (any, any) { return c.LogLevel, "warn" }},
+		{"env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_LISTEN": "127.0.0.1:7001"},
+			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7001" }},
+		{"env over default", nil, map[string]string{"NETKEEP_DATA_DIR": "/var/lib/netkeep"},
+			func(c *Config) (any, any) { return c.DataDir, "/var/lib/netkeep" }},
+		{"empty env is unset", []string{"--config", yaml}, map[string]string{"NETKEEP_LISTEN": ""},
+			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7000" }},
+		{"env duration", nil, map[string]string{"NETKEEP_ACCESS_TOKEN_TTL": "90m"},
+			func(c *Config) (any, any) { return c.AccessTokenTTL, 90 * time.Minute }},
+		{"env bool", nil, map[string]string{"NETKEEP_TRUST_PROXY_HEADERS": "true"},
+			func(c *Config) (any, any) { return c.TrustProxyHeaders, true }},
+		{"flag over env and file", []string{"--config", yaml, "--listen", "127.0.0.1:7002"}, map[string]string{"NETKEEP_LISTEN": "127.0.0.1:7001"},
+			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7002" }},
+		{"flag equal to the default still wins", []string{"--log-level", "info"}, map[string]string{"NETKEEP_LOG_LEVEL": "debug"},
+			func(c *Config) (any, any) { return c.LogLevel, "info" }},
+		{"flag over env int", []string{"--max-body-bytes", "10"}, map[string]string{"NETKEEP_MAX_BODY_BYTES": "20"},
+			func(c *Config) (any, any) { return c.MaxBodyBytes, int64(10) }},
+		{"--config flag over NETKEEP_CONFIG", []string{"--config", yaml}, map[string]string{"NETKEEP_CONFIG": "/nonexistent.yaml"},
+			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7000" }},
+		{"secret key from env only", nil, map[string]string{"NETKEEP_SECRET_KEY": strings.Repeat("s", 32)},
+			func(c *Config) (any, any) { return c.SecretKey, strings.Repeat("s", 32) }},
+		{"database url from env", nil, map[string]string{"NETKEEP_DATABASE_URL": "postgres://db/netkeep"},
+			func(c *Config) (any, any) { return c.DatabaseURL, "postgres://db/netkeep" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, want := tt.want(mustLoad(t, tt.args, tt.env))
+			if got != want {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestSecretFiles: secrets also come from NETKEEP_<NAME>_FILE (trimmed), below
+// the variable itself and the flag; other settings have no _FILE form.
+func TestSecretFiles(t *testing.T) {
+	key := strings.Repeat("m", 40)
+	keyFile := writeFile(t, "master.key", "  "+key+"\n")
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		get     func(c *Config) string
+		want    string
+		wantErr string
+	}{
+		{name: "master key from file", env: map[string]string{"NETKEEP_MASTER_KEY_FILE": keyFile},
+			get: func(c *Config) string { return c.MasterKey }, want: key},
+		{name: "variable over file", env: map[string]string{"NETKEEP_MASTER_KEY_FILE": keyFile, "NETKEEP_MASTER_KEY": strings.Repeat("v", 32)},
+			get: func(c *Config) string { return c.MasterKey }, want: strings.Repeat("v", 32)},
+		{name: "flag over file", args: []string{"--master-key", strings.Repeat("f", 32)}, env: map[string]string{"NETKEEP_MASTER_KEY_FILE": keyFile},
+			get: func(c *Config) string { return c.MasterKey }, want: strings.Repeat("f", 32)},
+		{name: "secret key from file", env: map[string]string{"NETKEEP_SECRET_KEY_FILE": keyFile},
+			get: func(c *Config) string { return c.SecretKey }, want: key},
+		{name: "database url from file", env: map[string]string{"NETKEEP_DATABASE_URL_FILE": writeFile(t, "db", "postgres://u:p@db/x\n")},
+			get: func(c *Config) string { return c.DatabaseURL }, want: "postgres://u:p@db/x"},
+		{name: "non-secret has no _FILE", env: map[string]string{"NETKEEP_LISTEN_FILE": keyFile},
+			get: func(c *Config) string { return c.Listen }, want: ":8080"},
+		{name: "missing file", env: map[string]string{"NETKEEP_MASTER_KEY_FILE": "/nonexistent/master.key"},
+			wantErr: "NETKEEP_MASTER_KEY_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(t, tt.args, tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.get(c); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string // YAML content passed with --config
+		want string
+		// knownBug, when set, skips the case: it describes a defect in
+		// non-test code reported for fixing (remove it with the fix).
+		knownBug string
+	}{
+		{name: "unknown flag", args: []string{"--nope"}, want: "nope"},
+		{name: "secret key is not a flag", args: []string{"--secret-key", strings.Repeat("s", 32)}, want: "secret-key"},
+		{name: "bad env number", env: map[string]string{"NETKEEP_MAX_BODY_BYTES": "lots"}, want: "NETKEEP_MAX_BODY_BYTES"},
+		{name: "bad env duration", env: map[string]string{"NETKEEP_SHUTDOWN_TIMEOUT": "soon"}, want: "NETKEEP_SHUTDOWN_TIMEOUT"},
+		{name: "bad env bool", env: map[string]string{"NETKEEP_TRUST_PROXY_HEADERS": "maybe"}, want: "NETKEEP_TRUST_PROXY_HEADERS"},
+		{name: "missing config file", args: []string{"--config", "/nonexistent/netkeep.yaml"}, want: "config file"},
+		{name: "unknown file setting", file: "listen: x\nlisten-port: 1\n", want: `unknown setting "listen-port"`},
+		{name: "malformed file", file: "listen: [unclosed\n", want: "config file"},
+		{name: "bad file duration", file: "shutdown-timeout: 30\n", want: "config file",
+			knownBug: "Load reports a bad YAML value as NETKEEP_SHUTDOWN_TIMEOUT (the env variable), not as the config file's setting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.knownBug != "" {
+				t.Skip("known bug: " + tt.knownBug)
+			}
+			args := tt.args
+			if tt.file != "" {
+				args = append(args, "--config", writeFile(t, "netkeep.yaml", tt.file))
+			}
+			_, err := load(t, args, tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(c *Config)
+		want   string // "" means valid
+	}{
+		{"defaults", func(c *Config) {}, ""},
+		{"log level debug", func(c *Config) { c.LogLevel = "debug" }, ""},
+		{"log level unknown", func(c *Config) { c.LogLevel = "verbose" }, "log-level"},
+		{"log level upper case", func(c *Config) { c.LogLevel = "INFO" }, "log-level"},
+		{"log format json", func(c *Config) { c.LogFormat = "json" }, ""},
+		{"log format unknown", func(c *Config) { c.LogFormat = "logfmt" }, "log-format"},
+		{"tls pair", func(c *Config) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, ""},
+		{"tls cert alone", func(c *Config) { c.TLSCert = "c.pem" }, "tls-cert and tls-key"},
+		{"tls key alone", func(c *Config) { c.TLSKey = "k.pem" }, "tls-cert and tls-key"},
+		{"master key off", func(c *Config) { c.MasterKey = "" }, ""},
+		{"master key 31 chars", func(c *Config) { c.MasterKey = strings.Repeat("x", MinMasterKeyLen-1) }, "master-key"},
+		{"master key 32 chars", func(c *Config) { c.MasterKey = strings.Repeat("x", MinMasterKeyLen) }, ""},
+		{"secret key short", func(c *Config) { c.SecretKey = "short" }, "NETKEEP_SECRET_KEY"},
+		{"secret key 32 chars", func(c *Config) { c.SecretKey = strings.Repeat("s", 32) }, ""},
+		{"data dir empty", func(c *Config) { c.DataDir = "" }, "data-dir"},
+		{"max body zero", func(c *Config) { c.MaxBodyBytes = 0 }, "max-body-bytes"},
+		{"max body negative", func(c *Config) { c.MaxBodyBytes = -1 }, "max-body-bytes"},
+		{"access ttl below a minute", func(c *Config) { c.AccessTokenTTL = 30 * time.Second }, "access-token-ttl"},
+		{"database mysql", func(c *Config) { c.DatabaseURL = "mysql://x" }, "database-url"},
+		{"database bad postgres url", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database-url"},
+		{"database sqlite without path", func(c *Config) { c.DatabaseURL = "sqlite:" }, "database-url"},
+		{"database postgres", func(c *Config) { c.DatabaseURL = "postgres://u@h/db?sslmode=disable" }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, nil, nil)
+			tt.modify(c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate() = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateDoesNotRevealSecrets(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(c *Config)
+		secret string
+	}{
+		{"master key", func(c *Config) { c.MasterKey = "master-short-1" }, "master-short-1"},
+		{"secret key", func(c *Config) { c.SecretKey = "secret-short-2" }, "secret-short-2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, nil, nil)
+			tt.modify(c)
+			if err := c.Validate(); err == nil || strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("Validate() = %v; want an error that does not contain the value", err)
+			}
+		})
+	}
+}
+
+func TestDatabase(t *testing.T) {
+	tests := []struct {
+		name, url string
+		wantKind  DatabaseKind
+		wantDSN   string
+		wantErr   bool
+	}{
+		{"empty is SQLite in the data dir", "", SQLite, filepath.Join("/srv/nk", "netkeep.db"), false},
+		{"sqlite path", "sqlite:/tmp/x.db", SQLite, "/tmp/x.db", false},
+		{"sqlite URL form", "sqlite:///tmp/x.db", SQLite, "/tmp/x.db", false},
+		{"sqlite relative", "sqlite:rel.db", SQLite, "rel.db", false},
+		{"postgres", "postgres://u@h:5432/db", Postgres, "postgres://u@h:5432/db", false},
+		{"postgresql scheme", "postgresql://u@h/db", Postgres, "postgresql://u@h/db", false},
+		{"mysql", "mysql://x", "", "", true},
+		{"bare path", "/tmp/x.db", "", "", true},
+		{"sqlite without path", "sqlite://", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{DataDir: "/srv/nk", DatabaseURL: tt.url}
+			kind, dsn, err := c.Database()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if kind != tt.wantKind || dsn != tt.wantDSN {
+				t.Errorf("Database() = %q, %q; want %q, %q", kind, dsn, tt.wantKind, tt.wantDSN)
+			}
+		})
+	}
+}
+
+// TestFlagsDocumentEnv: every documented flag exists and its help names its
+// environment variable; env-only secrets are not flags.
+func TestFlagsDocumentEnv(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	Bind(fs)
+	for _, name := range []string{"listen", "data-dir", "database-url", "log-level", "log-format", "tls-cert", "tls-key",
+		"master-key", "max-body-bytes", "shutdown-timeout", "access-token-ttl", "refresh-grace", "trust-proxy-headers", "config"} {
+		f := fs.Lookup(name)
+		if f == nil {
+			t.Errorf("no flag --%s", name)
+			continue
+		}
+		if !strings.Contains(f.Usage, EnvName(name)) {
+			t.Errorf("--%s usage %q does not name %s", name, f.Usage, EnvName(name))
+		}
+	}
+	if fs.Lookup("secret-key") != nil {
+		t.Error("secret-key is a flag; it must be env-only so it never shows in ps")
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	tests := []struct{ flag, want string }{
+		{"listen", "NETKEEP_LISTEN"},
+		{"data-dir", "NETKEEP_DATA_DIR"},
+		{"trust-proxy-headers", "NETKEEP_TRUST_PROXY_HEADERS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			if got := EnvName(tt.flag); got != tt.want {
+				t.Errorf("EnvName(%q) = %q, want %q", tt.flag, got, tt.want)
+			}
+		})
+	}
+}

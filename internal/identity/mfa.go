@@ -1,0 +1,113 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/fault"
+)
+
+func totpContext(userID int64) string { return fmt.Sprintf("totp:%d", userID) }
+
+// verifyTOTP returns the step code matches for u at now (0: no match or
+// replayed). The secret is kept sealed; it is opened only here.
+func (s *Service) verifyTOTP(u *User, code string, now time.Time) (int64, error) {
+	if len(u.MFASecret) == 0 {
+		return 0, nil
+	}
+	secret, err := s.keys.Open(u.MFASecret, totpContext(u.ID))
+	if err != nil {
+		return 0, fmt.Errorf("opening TOTP secret of user %d: %w", u.ID, err)
+	}
+	return checkTOTP(string(secret), code, now, u.TOTPLastStep), nil
+}
+
+// SetupMFA starts TOTP enrolment: a new secret is stored (sealed) but MFA is
+// not on until EnableMFA confirms a code. Calling it again replaces a
+// pending secret; with MFA already on it is a conflict.
+func (s *Service) SetupMFA(ctx context.Context, src audit.Source, userID int64) (*Enrolment, error) {
+	var enr *Enrolment
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.MFAEnabled {
+			return fault.New(fault.Conflict, "MFA is already enabled; disable it first").WithReason("MFA_ALREADY_ENABLED")
+		}
+		if enr, err = newEnrolment("netkeep", u.Username); err != nil {
+			return err
+		}
+		if u.MFASecret, err = s.keys.Seal([]byte(enr.Secret), totpContext(u.ID)); err != nil {
+			return err
+		}
+		u.TOTPLastStep = 0
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, src, u.GroupID, "user.mfa_setup", userTarget(u.ID), nil)
+	})
+	return enr, err
+}
+
+// EnableMFA turns MFA on after the user proves a code of the pending secret.
+func (s *Service) EnableMFA(ctx context.Context, src audit.Source, userID int64, code string) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.MFAEnabled {
+			return fault.New(fault.Conflict, "MFA is already enabled").WithReason("MFA_ALREADY_ENABLED")
+		}
+		if len(u.MFASecret) == 0 {
+			return fault.New(fault.Invalid, "start with MFA setup first").WithReason("MFA_NOT_SET_UP")
+		}
+		step, err := s.verifyTOTP(u, code, s.now())
+		if err != nil {
+			return err
+		}
+		if step == 0 {
+			return fault.New(fault.Invalid, "invalid TOTP code").WithReason("INVALID_TOTP")
+		}
+		u.MFAEnabled, u.TOTPLastStep = true, step
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, src, u.GroupID, "user.mfa_enable", userTarget(u.ID), nil)
+	})
+}
+
+// DisableMFA turns MFA off; it needs the password and a current code.
+func (s *Service) DisableMFA(ctx context.Context, src audit.Source, userID int64, password, code string) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if !u.MFAEnabled {
+			return fault.New(fault.Conflict, "MFA is not enabled").WithReason("MFA_NOT_ENABLED")
+		}
+		ok, err := CheckPassword(u.PasswordHash, password)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fault.New(fault.Unauthorized, "wrong password").WithReason("INVALID_CREDENTIALS")
+		}
+		step, err := s.verifyTOTP(u, code, s.now())
+		if err != nil {
+			return err
+		}
+		if step == 0 {
+			return fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason("INVALID_TOTP")
+		}
+		u.MFAEnabled, u.MFASecret, u.TOTPLastStep = false, nil, step
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, src, u.GroupID, "user.mfa_disable", userTarget(u.ID), nil)
+	})
+}

@@ -1,0 +1,206 @@
+// Package servertest starts real netkeep HTTP servers for API tests: the
+// handler that ships, on a loopback port, over a fresh migrated SQLite or
+// PostgreSQL database, with a cheap password hash so tests stay fast. It also
+// offers small helpers to call the API and to create users and credentials.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/config"
+	"netkeep/internal/event"
+	"netkeep/internal/identity"
+	"netkeep/internal/secret"
+	"netkeep/internal/server"
+	"netkeep/internal/store"
+	"netkeep/internal/store/storetest"
+)
+
+// MasterKey is the master key every test server is configured with.
+const MasterKey = "test-master-key-0123456789abcdefghijklmnop"
+
+// Env is one running test server.
+type Env struct {
+	URL    string
+	DB     *store.DB
+	Server *server.Server
+	Bus    event.Bus
+	Kind   config.DatabaseKind
+	Client *http.Client
+}
+
+// Each runs fn once per database kind with a fresh server.
+func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
+	t.Helper()
+	for _, k := range storetest.Kinds() {
+		t.Run(string(k), func(t *testing.T) { fn(t, Start(t, k)) })
+	}
+}
+
+// Start starts a server on a fresh database of kind; it stops at test end.
+func Start(tb testing.TB, kind config.DatabaseKind) *Env {
+	tb.Helper()
+	db := storetest.Open(tb, kind)
+	return StartOn(tb, db, kind, randomSecret(tb))
+}
+
+// StartOn starts a server on an existing database with the given root
+// secret (a second replica shares both).
+func StartOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte) *Env {
+	tb.Helper()
+	keys, err := secret.Derive(root)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var bus event.Bus = event.NewLocal()
+	if kind == config.Postgres {
+		pb, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel("nk_"+string(randomHex(tb))))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		bus = pb
+	}
+	cfg := &config.Config{
+		Listen: "127.0.0.1:0", DataDir: tb.TempDir(), LogLevel: "error", LogFormat: "text",
+		MasterKey: MasterKey, MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
+		AccessTokenTTL: time.Hour, RefreshGrace: 10 * time.Minute,
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("NETKEEP_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus,
+		PasswordParams: identity.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := srv.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	tb.Cleanup(func() {
+		hs.Close()
+		cancel()
+		srv.Close()
+		bus.Close()
+	})
+	return &Env{URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+}
+
+func randomSecret(tb testing.TB) []byte {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func randomHex(tb testing.TB) []byte {
+	const hexd = "0123456789abcdef"
+	b := randomSecret(tb)[:8]
+	out := make([]byte, 16)
+	for i, c := range b {
+		out[2*i], out[2*i+1] = hexd[c>>4], hexd[c&15]
+	}
+	return out
+}
+
+// Response is a decoded API answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	JSON   map[string]any // nil when the body is not a JSON object
+	Array  []any          // set when the body is a JSON array
+}
+
+// Do calls the API. body is marshalled to JSON unless it is a string or
+// []byte (sent as is). headers are name, value pairs.
+func (e *Env) Do(tb testing.TB, method, path string, body any, headers ...string) *Response {
+	tb.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	res, err := e.Client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := &Response{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.JSON)
+	_ = json.Unmarshal(raw, &out.Array)
+	return out
+}
+
+// Bearer returns the Authorization header pair for token.
+func Bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+// Master returns the Authorization header pair for the master key.
+func Master() []string { return Bearer(MasterKey) }
+
+// Src is the audit source tests act as.
+var Src = audit.Source{Actor: "test", IP: "127.0.0.1"}
+
+// CreateUser creates a user directly through the identity service as the
+// master principal; groupName is created if missing.
+func (e *Env) CreateUser(tb testing.TB, username, password string, role identity.Role, groupName string) *identity.User {
+	tb.Helper()
+	ctx := context.Background()
+	master := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
+	g, err := store.For[identity.Tx](e.DB).Read().GroupByName(ctx, groupName)
+	if err != nil {
+		if g, err = e.Server.Identity.CreateGroup(ctx, master, Src, groupName); err != nil {
+			tb.Fatalf("creating group %s: %v", groupName, err)
+		}
+	}
+	u, err := e.Server.Identity.CreateUser(ctx, master, Src, identity.NewUser{
+		Username: username, Email: username + "@example.com", Password: password, Role: role, GroupID: g.ID,
+	})
+	if err != nil {
+		tb.Fatalf("creating user %s: %v", username, err)
+	}
+	return u
+}
+
+// Login logs in through POST /api/v1/auth/login and returns the access and
+// refresh tokens.
+func (e *Env) Login(tb testing.TB, username, password string) (access, refresh string) {
+	tb.Helper()
+	r := e.Do(tb, "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password})
+	if r.Status != http.StatusOK {
+		tb.Fatalf("login %s: %d %s", username, r.Status, r.Raw)
+	}
+	return r.JSON["access_token"].(string), r.JSON["refresh_token"].(string)
+}
