@@ -81,7 +81,9 @@ func (d *directory) follow() {
 }
 
 // window is how long after revocation a session's tokens could still verify.
-func (d *directory) window() time.Duration { return d.s.cfg.AccessTTL + d.s.cfg.RefreshGrace + time.Minute }
+func (d *directory) window() time.Duration {
+	return d.s.cfg.AccessTTL + d.s.cfg.RefreshGrace + time.Minute
+}
 
 func (d *directory) loadRevoked(ctx context.Context) error {
 	now := d.s.now()
