@@ -35,17 +35,22 @@ type Authenticator struct {
 
 const apiKeyPrefix = "nk_"
 
-type principalKey struct{}
-
-// PrincipalFrom returns the authenticated principal, or nil.
+// PrincipalFrom returns the authenticated principal, or nil. Principals may
+// be shared between requests: never modify one.
 func PrincipalFrom(ctx context.Context) *authz.Principal {
-	p, _ := ctx.Value(principalKey{}).(*authz.Principal)
-	return p
+	if r := requestOf(ctx); r != nil {
+		return r.principal
+	}
+	return nil
 }
 
-// WithPrincipal returns ctx carrying p.
-func WithPrincipal(ctx context.Context, p *authz.Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+// setPrincipal records p for the rest of the request.
+func setPrincipal(r *http.Request, p *authz.Principal) *http.Request {
+	if st := requestOf(r.Context()); st != nil {
+		st.principal = p
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), requestKey{}, &request{principal: p}))
 }
 
 var errNoCredential = fault.New(fault.Unauthorized, "authentication required")
@@ -92,9 +97,11 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 // setRateHeaders writes the X-RateLimit-* headers (and Retry-After on denial).
 func setRateHeaders(w http.ResponseWriter, d ratelimit.Decision) {
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	vals := make([]string, 3) // one allocation backs all three headers
+	vals[0], vals[1], vals[2] = strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining), strconv.FormatInt(d.Reset.Unix(), 10)
+	h["X-Ratelimit-Limit"] = vals[0:1:1]
+	h["X-Ratelimit-Remaining"] = vals[1:2:2]
+	h["X-Ratelimit-Reset"] = vals[2:3:3]
 	if !d.Allowed {
 		secs := int((d.RetryAfter + time.Second - 1) / time.Second)
 		if secs < 1 {
@@ -113,7 +120,7 @@ func (a *Authenticator) Require(next http.Handler) http.Handler {
 			Error(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		next.ServeHTTP(w, setPrincipal(r, p))
 	})
 }
 
@@ -122,7 +129,7 @@ func (a *Authenticator) Require(next http.Handler) http.Handler {
 func (a *Authenticator) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, err := a.authenticate(w, r); err == nil {
-			r = r.WithContext(WithPrincipal(r.Context(), p))
+			r = setPrincipal(r, p)
 		}
 		next.ServeHTTP(w, r)
 	})

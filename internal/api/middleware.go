@@ -11,43 +11,60 @@ import (
 	"strings"
 	"time"
 
+	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 )
 
 // Version is sent as X-API-Version on every response.
 const Version = "v1"
 
-type ctxKey int
+// versionHeader is shared by every response; header values are never mutated.
+var versionHeader = []string{Version}
 
-const (
-	keyRequestID ctxKey = iota
-	keyLogger
-	keyClientIP
-)
+// request is the per-request state the middleware keeps in the context: one
+// allocation for everything handlers may ask of it.
+type request struct {
+	id        string
+	ip        string
+	log       *slog.Logger
+	principal *authz.Principal
+	sw        statusWriter
+}
+
+type requestKey struct{}
+
+func requestOf(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
+}
 
 // RequestID returns the request's id.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
+	if r := requestOf(ctx); r != nil {
+		return r.id
+	}
+	return ""
 }
 
 // ClientIP returns the request's source address as resolved by the middleware.
 func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(keyClientIP).(string)
-	return ip
+	if r := requestOf(ctx); r != nil {
+		return r.ip
+	}
+	return ""
 }
 
 // LoggerFrom returns the request-scoped logger (slog.Default outside requests).
 func LoggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
-		return l
+	if r := requestOf(ctx); r != nil && r.log != nil {
+		return r.log
 	}
 	return slog.Default()
 }
 
 // WithLogger returns ctx carrying l (for code outside a request, and tests).
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, keyLogger, l)
+	return context.WithValue(ctx, requestKey{}, &request{log: l})
 }
 
 // Options configures the shared middleware.
@@ -69,17 +86,16 @@ func Wrap(next http.Handler, o Options) http.Handler {
 			id = newRequestID()
 		}
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-API-Version", Version)
+		h["X-Request-Id"] = []string{id}
+		h["X-Api-Version"] = versionHeader
 		ip := clientIP(r, o.TrustProxyHeaders)
-		ctx := context.WithValue(r.Context(), keyRequestID, id)
-		ctx = context.WithValue(ctx, keyClientIP, ip)
-		ctx = context.WithValue(ctx, keyLogger, o.Logger)
-		r = r.WithContext(ctx)
+		st := &request{id: id, ip: ip, log: o.Logger}
+		st.sw.ResponseWriter = w
+		rw := &st.sw
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, st))
 		if r.Body != nil && o.MaxBodyBytes > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
 		}
-		rw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

@@ -147,11 +147,15 @@ var errSessionEnded = fault.New(fault.Unauthorized, "session has ended; log in a
 // with the user's current role and group. It touches the database only for a
 // user not yet cached.
 func (s *Service) AuthenticateAccess(ctx context.Context, token string) (*authz.Principal, error) {
-	var c AccessClaims
-	if err := s.signer.Verify(token, AudienceAPI, &c, false); err != nil {
-		return nil, err
+	c := s.verified.get(token, s.now())
+	if c == nil {
+		c = &AccessClaims{}
+		if err := s.signer.Verify(token, AudienceAPI, c, false); err != nil {
+			return nil, err
+		}
+		s.verified.put(token, c)
 	}
-	return s.principalFor(ctx, &c)
+	return s.principalFor(ctx, c)
 }
 
 func (s *Service) principalFor(ctx context.Context, c *AccessClaims) (*authz.Principal, error) {

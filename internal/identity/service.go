@@ -31,17 +31,18 @@ func DefaultConfig() Config {
 // one transaction with its audit entry, publishes an event after commit, and
 // returns fault errors.
 type Service struct {
-	store   Store
-	keys    *secret.Keys
-	bus     event.Bus
-	cfg     Config
-	signer  *Signer
-	params  PasswordParams
-	now     func() time.Time
-	log     *slog.Logger
-	lock    *lockout
-	dir     *directory
-	dummyPw string // hash checked for unknown users so timing does not reveal them
+	store    Store
+	keys     *secret.Keys
+	bus      event.Bus
+	cfg      Config
+	signer   *Signer
+	params   PasswordParams
+	now      func() time.Time
+	log      *slog.Logger
+	lock     *lockout
+	dir      *directory
+	verified *verifiedTokens
+	dummyPw  string // hash checked for unknown users so timing does not reveal them
 }
 
 // Option configures a Service.
@@ -65,6 +66,7 @@ func NewService(st Store, keys *secret.Keys, bus event.Bus, cfg Config, opts ...
 	}
 	s.signer = NewSigner(keys.JWTKey(), cfg.RefreshGrace, s.now)
 	s.dir = newDirectory(s)
+	s.verified = newVerifiedTokens()
 	s.dummyPw, _ = HashPassword("netkeep-dummy-password", s.params)
 	return s
 }
