@@ -63,7 +63,9 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	}
 
 	rt := api.NewRouter(&api.Authenticator{Access: id, Keys: keySvc})
-	minimal := func(w http.ResponseWriter, _ *http.Request) { api.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true}) }
+	minimal := func(w http.ResponseWriter, _ *http.Request) {
+		api.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	}
 	rt.HandleFunc("GET /public", api.Public, minimal)
 	rt.HandleFunc("GET /private", api.Authenticated, minimal)
 	h := api.Wrap(rt, api.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: api.NewMetrics(), MaxBodyBytes: 1 << 20})
