@@ -23,6 +23,7 @@ type LoginRequest struct {
 type Tokens struct {
 	AccessToken    string
 	AccessExpires  time.Time
+	AccessTTL      time.Duration // the lifetime it was issued with (expires_in)
 	RefreshToken   string
 	RefreshExpires time.Time
 	SessionID      string
@@ -162,7 +163,7 @@ func (s *Service) openSession(ctx context.Context, src audit.Source, u *User, re
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, AccessExpires: exp, RefreshToken: rt, RefreshExpires: sess.ExpiresAt, SessionID: sess.ID}, nil
+	return &Tokens{AccessToken: access, AccessExpires: exp, AccessTTL: s.cfg.AccessTTL, RefreshToken: rt, RefreshExpires: sess.ExpiresAt, SessionID: sess.ID}, nil
 }
 
 func (s *Service) issueAccess(u *User, sessionID string, now time.Time) (string, time.Time, error) {
@@ -237,7 +238,7 @@ func (s *Service) Refresh(ctx context.Context, src audit.Source, refreshToken st
 	if err != nil {
 		return nil, nil, err
 	}
-	return u, &Tokens{AccessToken: access, AccessExpires: exp, RefreshToken: newTok, RefreshExpires: sess.ExpiresAt, SessionID: sess.ID}, nil
+	return u, &Tokens{AccessToken: access, AccessExpires: exp, AccessTTL: s.cfg.AccessTTL, RefreshToken: newTok, RefreshExpires: sess.ExpiresAt, SessionID: sess.ID}, nil
 }
 
 // RefreshAccess issues a new access token for a valid, or recently expired

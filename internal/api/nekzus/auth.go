@@ -49,12 +49,12 @@ func userJSON(u *identity.User) map[string]any {
 	}
 }
 
-func tokenPair(t *identity.Tokens, now time.Time) map[string]any {
+func tokenPair(t *identity.Tokens) map[string]any {
 	return map[string]any{
 		"access_token":  t.AccessToken,
 		"refresh_token": t.RefreshToken,
 		"token_type":    "bearer",
-		"expires_in":    int(t.AccessExpires.Sub(now).Round(time.Second) / time.Second),
+		"expires_in":    int(t.AccessTTL / time.Second),
 		"token":         t.AccessToken,
 	}
 }
@@ -86,7 +86,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 			WithDetails(map[string]any{"requires_mfa": true, "mfa_type": "totp"}))
 		return
 	}
-	body := tokenPair(res.Tokens, time.Now())
+	body := tokenPair(res.Tokens)
 	body["user"] = userJSON(res.User)
 	api.WriteJSON(w, http.StatusOK, body)
 }
@@ -109,7 +109,7 @@ func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) {
 			api.Error(w, r, err)
 			return
 		}
-		body := tokenPair(toks, time.Now())
+		body := tokenPair(toks)
 		body["user"] = userJSON(u)
 		api.WriteJSON(w, http.StatusOK, body)
 		return

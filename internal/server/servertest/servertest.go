@@ -33,12 +33,14 @@ const MasterKey = "test-master-key-0123456789abcdefghijklmnop"
 
 // Env is one running test server.
 type Env struct {
-	URL    string
-	DB     *store.DB
-	Server *server.Server
-	Bus    event.Bus
-	Kind   config.DatabaseKind
-	Client *http.Client
+	Root    []byte // the root secret; a replica needs the same
+	channel string
+	URL     string
+	DB      *store.DB
+	Server  *server.Server
+	Bus     event.Bus
+	Kind    config.DatabaseKind
+	Client  *http.Client
 }
 
 // Each runs fn once per database kind with a fresh server.
@@ -53,12 +55,17 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 func Start(tb testing.TB, kind config.DatabaseKind) *Env {
 	tb.Helper()
 	db := storetest.Open(tb, kind)
-	return StartOn(tb, db, kind, randomSecret(tb))
+	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)))
 }
 
-// StartOn starts a server on an existing database with the given root
-// secret (a second replica shares both).
-func StartOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte) *Env {
+// Replica starts a second server sharing a's database, root secret and
+// event channel, as a replica behind a load balancer would.
+func Replica(tb testing.TB, a *Env) *Env {
+	tb.Helper()
+	return startOn(tb, a.DB, a.Kind, a.Root, a.channel)
+}
+
+func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string) *Env {
 	tb.Helper()
 	keys, err := secret.Derive(root)
 	if err != nil {
@@ -66,7 +73,7 @@ func StartOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte)
 	}
 	var bus event.Bus = event.NewLocal()
 	if kind == config.Postgres {
-		pb, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel("nk_"+string(randomHex(tb))))
+		pb, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel(channel))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -94,7 +101,7 @@ func StartOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte)
 		srv.Close()
 		bus.Close()
 	})
-	return &Env{URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
 }
 
 func randomSecret(tb testing.TB) []byte {
@@ -203,4 +210,16 @@ func (e *Env) Login(tb testing.TB, username, password string) (access, refresh s
 		tb.Fatalf("login %s: %d %s", username, r.Status, r.Raw)
 	}
 	return r.JSON["access_token"].(string), r.JSON["refresh_token"].(string)
+}
+
+// Eventually polls cond until it holds or within passes, then fails with msg.
+func Eventually(tb testing.TB, within time.Duration, cond func() bool, msg string) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %v: %s", within, msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
