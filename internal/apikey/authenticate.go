@@ -48,7 +48,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*authz.Princ
 	if exp := e.key.ExpiresAt; exp != nil && !now.Before(*exp) {
 		return nil, ratelimit.Decision{}, errExpired
 	}
-	e.touch(now.UnixNano())
+	s.cache.touch(e, now.UnixNano())
 	limits := e.key.limits()
 	d := s.limiter.Allow(e.key.ID, limits[0], limits[1])
 	if !d.Allowed {

@@ -34,13 +34,23 @@ type entry struct {
 
 	used    atomic.Int64 // unix ns of the last authentication, to the second; 0 for never
 	flushed atomic.Int64 // the last used value written to the store
+	dropped atomic.Bool  // no longer (or never) cached: uses go to cache.pending
 }
 
-// touch records a use at now, writing at most once a second so that busy
-// keys do not bounce the entry between CPU caches.
-func (e *entry) touch(now int64) {
-	if now-e.used.Load() >= int64(time.Second) {
-		e.used.Store(now)
+// touch records a use of e at now in c, writing at most once a second so that
+// busy keys do not bounce the entry between CPU caches. A use of an entry that
+// has left the cache goes to the pending uses instead; since dropLocked sets
+// dropped before it reads used, and touch stores used before it reads
+// dropped, at least one of them hands the use over.
+func (c *cache) touch(e *entry, now int64) {
+	if now-e.used.Load() < int64(time.Second) {
+		return
+	}
+	e.used.Store(now)
+	if e.dropped.Load() {
+		c.mu.Lock()
+		c.pending[e.key.ID] = max(c.pending[e.key.ID], now)
+		c.mu.Unlock()
 	}
 }
 
@@ -96,18 +106,17 @@ func (c *cache) generation() uint64 {
 	return c.gen
 }
 
-// put caches e unless an invalidation happened since gen. A replaced entry
-// (reloaded after its TTL) hands its last use over.
+// put caches e unless an invalidation happened since gen, in which case e is
+// marked dropped. An entry it replaces (reloaded after its TTL) is dropped.
 func (c *cache) put(e *entry, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
+		e.dropped.Store(true)
 		return
 	}
 	if old := c.byHash[e.hash]; old != nil {
-		e.used.Store(old.used.Load())
-		e.flushed.Store(old.flushed.Load())
-		delete(c.byID, old.key.ID)
+		c.dropLocked(old)
 	} else if len(c.byHash) >= maxCached {
 		for _, victim := range c.byHash {
 			c.dropLocked(victim)
@@ -174,6 +183,7 @@ func (c *cache) unsettled(userID, now int64) bool {
 
 // dropLocked removes e, keeping its unflushed last use for the next flush.
 func (c *cache) dropLocked(e *entry) {
+	e.dropped.Store(true)
 	if u := e.used.Load(); u > e.flushed.Load() {
 		c.pending[e.key.ID] = max(c.pending[e.key.ID], u)
 	}

@@ -71,19 +71,11 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
 	case len(in.Scopes) == 0:
 		return nil, invalidField("scopes", "at least one scope is required")
 	}
-	scopes, err := authz.ParseScopes(in.Scopes)
+	scopes, err := grantable(p, in.Scopes)
 	if err != nil {
 		return nil, err
 	}
 	k.Scopes = scopes.List()
-	grants := authz.RoleGrants(p.Role)
-	for _, name := range k.Scopes {
-		a := authz.Action(name)
-		if !grants.Has(a) || (p.Kind == authz.KindAPIKey && !p.Scopes.Has(a)) {
-			return nil, fault.Errorf(fault.Forbidden, "scope %q exceeds the creator's permissions", name).
-				WithDetails(map[string]any{"scope": name})
-		}
-	}
 	if in.ExpiresAt != nil {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
 		if !t.After(now) {
@@ -114,4 +106,39 @@ func rate(v, def, most int, field string) (int, error) {
 
 func invalidField(field, msg string) error {
 	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
+}
+
+// grantable expands the requested scope names into what the key will hold.
+// A key never holds more than its creator may do: a scope named explicitly
+// that exceeds the creator's rights is forbidden, while a wildcard or alias
+// ("read:*", "access:admin", "psks:*") means "of these, what I may grant"
+// and is narrowed to that (forbidden only if nothing is left).
+func grantable(p *authz.Principal, names []string) (authz.Scopes, error) {
+	grants := authz.RoleGrants(p.Role)
+	may := func(a authz.Action) bool {
+		return grants.Has(a) && (p.Kind != authz.KindAPIKey || p.Scopes.Has(a))
+	}
+	out := authz.Scopes{}
+	for _, name := range names {
+		set, err := authz.ParseScopes([]string{name})
+		if err != nil {
+			return nil, err
+		}
+		explicit := len(set) == 1 && set.Has(authz.Action(strings.TrimSpace(name)))
+		kept := 0
+		for a := range set {
+			if may(a) {
+				out[a] = true
+				kept++
+			} else if explicit {
+				return nil, fault.Errorf(fault.Forbidden, "scope %q exceeds the creator's permissions", name).
+					WithDetails(map[string]any{"scope": name})
+			}
+		}
+		if kept == 0 {
+			return nil, fault.Errorf(fault.Forbidden, "scope %q grants nothing the creator may do", name).
+				WithDetails(map[string]any{"scope": name})
+		}
+	}
+	return out, nil
 }

@@ -55,11 +55,11 @@ func (s *Service) Get(ctx context.Context, p *authz.Principal, id string) (*Key,
 	return k, nil
 }
 
-// Revoke marks the key revoked, so it stops authenticating on every replica.
-// Revoking a revoked key changes nothing and succeeds. Errors: not_found
-// (missing or another group's), forbidden (a USER revoking another user's
-// key, or p lacks apikeys:manage).
-func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) error {
+// Revoke marks the key revoked, so it stops authenticating on every replica,
+// and returns it. Revoking a revoked key changes nothing and succeeds.
+// Errors: not_found (missing or another group's), forbidden (a USER revoking
+// another user's key, or p lacks apikeys:manage).
+func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*Key, error) {
 	var k *Key
 	changed := false
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -74,17 +74,18 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Sour
 		if err := tx.RevokeAPIKey(ctx, id, at); err != nil {
 			return err
 		}
-		changed = true
+		k.RevokedAt, changed = &at, true
 		return audit.Record(ctx, tx, src, k.GroupID, "apikey.revoke", k.target(), map[string]any{"name": k.Name})
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.cache.dropID(id)
 	if changed {
 		s.publish(ctx, "revoked", k)
 	}
-	return nil
+	s.overlayLastUsed(k)
+	return k, nil
 }
 
 // Delete removes the key permanently. Errors as for Revoke.
@@ -124,7 +125,13 @@ func (s *Service) loadForChange(ctx context.Context, tx Tx, p *authz.Principal, 
 }
 
 // allow is authz.Allow on k as a resource, with not_found naming the key.
+// A USER sees only its own keys (List and Get), so another user's key is
+// not_found for it here too, never forbidden: the answer must not reveal
+// that the key exists.
 func allow(p *authz.Principal, k *Key) error {
+	if p.Role == authz.User && !p.IsSuper() && k.CreatedBy != p.UserID {
+		return errKeyNotFound
+	}
 	err := authz.Allow(p, actionManage, authz.Resource{GroupID: k.GroupID, OwnerID: k.CreatedBy})
 	if fault.Is(err, fault.NotFound) {
 		return errKeyNotFound

@@ -42,13 +42,27 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // (publishing after a commit, background flushes). Default slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithFlushInterval sets how often Run writes last-use times (default 30 s).
-func WithFlushInterval(d time.Duration) Option { return func(s *Service) { s.flushEvery = d } }
+// WithFlushInterval sets how often Run writes last-use times (default 30 s);
+// non-positive values keep the default.
+func WithFlushInterval(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.flushEvery = d
+		}
+	}
+}
 
 // WithCacheTTL sets how long a cached key is trusted before it is reloaded
 // (default 5 minutes). Events invalidate the cache at once; the TTL only
 // bounds staleness when an event is lost, e.g. a replica's publish failed.
-func WithCacheTTL(d time.Duration) Option { return func(s *Service) { s.cacheTTL = d } }
+// Non-positive values keep the default.
+func WithCacheTTL(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.cacheTTL = d
+		}
+	}
+}
 
 // Defaults for the options above.
 const (
@@ -57,7 +71,9 @@ const (
 )
 
 // NewService returns the service and starts watching bus for "apikey" and
-// "user" events; Close stops that.
+// "user" events; Close stops that. A nil bus means a single process without
+// events: changes made through this service still apply to its own cache at
+// once, and other changes (a user's deactivation) only after the cache TTL.
 func NewService(st Store, bus event.Bus, users UserLookup, opts ...Option) *Service {
 	s := &Service{
 		store:      st,
@@ -74,6 +90,10 @@ func NewService(st Store, bus event.Bus, users UserLookup, opts ...Option) *Serv
 		o(s)
 	}
 	s.limiter = ratelimit.New(s.now)
+	if bus == nil {
+		close(s.watching)
+		return s
+	}
 	s.sub = bus.Subscribe(topicAPIKey, topicUser)
 	go s.watch()
 	return s
@@ -85,7 +105,9 @@ func NewService(st Store, bus event.Bus, users UserLookup, opts ...Option) *Serv
 // first.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
-		s.sub.Close()
+		if s.sub != nil {
+			s.sub.Close()
+		}
 		<-s.watching
 	})
 }
@@ -94,6 +116,9 @@ func (s *Service) Close() {
 // failure is logged, not returned: other replicas then catch up within the
 // cache TTL.
 func (s *Service) publish(ctx context.Context, action string, k *Key) {
+	if s.bus == nil {
+		return
+	}
 	err := s.bus.Publish(ctx, event.Event{Topic: topicAPIKey, Action: action, GroupID: k.GroupID, ID: k.ID})
 	if err != nil {
 		s.log.Warn("publishing API key event", "action", action, "key", k.ID, "error", err)

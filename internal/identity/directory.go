@@ -20,6 +20,7 @@ type directory struct {
 	s       *Service
 	mu      sync.RWMutex
 	users   map[int64]UserState
+	gen     uint64               // bumped on every user invalidation
 	revoked map[string]time.Time // session id → when its tokens are all expired
 	sub     *event.Subscription
 	done    chan struct{}
@@ -64,14 +65,13 @@ func (d *directory) follow() {
 		switch e.Topic {
 		case "user":
 			id, _ := strconv.ParseInt(e.ID, 10, 64)
-			d.mu.Lock()
-			delete(d.users, id)
-			d.mu.Unlock()
+			d.forgetUser(id)
 		case "session":
 			d.markRevoked(e.ID)
 		case event.TopicBus:
 			d.mu.Lock()
 			d.users = map[int64]UserState{}
+			d.gen++
 			d.mu.Unlock()
 			if err := d.loadRevoked(context.Background()); err != nil {
 				d.s.log.Error("reloading revoked sessions", "err", err)
@@ -97,6 +97,15 @@ func (d *directory) loadRevoked(ctx context.Context) error {
 		d.revoked[id] = now.Add(d.window())
 	}
 	return nil
+}
+
+// forgetUser drops a user's cached state; a load racing with it will not
+// store what it read (see UserState).
+func (d *directory) forgetUser(id int64) {
+	d.mu.Lock()
+	delete(d.users, id)
+	d.gen++
+	d.mu.Unlock()
 }
 
 func (d *directory) markRevoked(sid string) {
@@ -126,6 +135,7 @@ func (s *Service) UserState(ctx context.Context, id int64) (UserState, error) {
 	d := s.dir
 	d.mu.RLock()
 	st, ok := d.users[id]
+	gen := d.gen
 	d.mu.RUnlock()
 	if ok {
 		return st, nil
@@ -136,7 +146,9 @@ func (s *Service) UserState(ctx context.Context, id int64) (UserState, error) {
 	}
 	st = UserState{Role: u.Role, GroupID: u.GroupID, Username: u.Username, Active: u.IsActive}
 	d.mu.Lock()
-	d.users[id] = st
+	if d.gen == gen { // no invalidation arrived during the read: safe to keep
+		d.users[id] = st
+	}
 	d.mu.Unlock()
 	return st, nil
 }

@@ -275,9 +275,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *authz.Principal, src audit.
 }
 
 func (s *Service) afterUserChange(ctx context.Context, u *User, action string, revoked []string) {
-	s.dir.mu.Lock()
-	delete(s.dir.users, u.ID)
-	s.dir.mu.Unlock()
+	s.dir.forgetUser(u.ID)
 	for _, sid := range revoked {
 		s.dir.markRevoked(sid)
 		s.publish(ctx, "session", "revoked", u.GroupID, sid)
