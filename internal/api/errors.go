@@ -82,7 +82,7 @@ func netKeyCode(c fault.Code) string {
 // renderGateKey: {"error": {"code": "unauthorized", "message": ...}} with the
 // lower-case codes of the GateKey seed.
 func renderGateKey(w http.ResponseWriter, status int, fe *fault.Error) {
-	e := map[string]any{"code": reasonOr(fe, string(fe.Code)), "message": fe.Message}
+	e := map[string]any{"code": strings.ToLower(reasonOr(fe, string(fe.Code))), "message": fe.Message}
 	if fe.Details != nil {
 		e["details"] = fe.Details
 	}

@@ -59,7 +59,7 @@ func roleAllows(r Role, a Action) bool {
 		return a != "groups:write" || r == SuperAdmin
 	case User:
 		switch a {
-		case "users:write", "groups:write", "groups:read", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write":
+		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write":
 			return false
 		}
 		return true

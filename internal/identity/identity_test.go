@@ -421,6 +421,36 @@ func TestUserManagementRules(t *testing.T) {
 		if _, err := f.svc.UpdateUser(ctx, pu, src, ua.ID, identity.UserPatch{Role: &role}); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("user promoted itself: %v", err)
 		}
+		// A GROUP_ADMIN sharing the SUPER_ADMIN's group cannot take over its
+		// account.
+		gd, err := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "gd", Password: "password1", Role: identity.GroupAdmin})
+		if err != nil || gd.GroupID != admin.GroupID {
+			t.Fatalf("group admin in the default group: %+v %v", gd, err)
+		}
+		pd := &authz.Principal{Kind: authz.KindUser, UserID: gd.ID, Role: authz.GroupAdmin, GroupID: gd.GroupID}
+		stolen, off0 := "stolen password", false
+		for name, patch := range map[string]identity.UserPatch{
+			"password":   {Password: &stolen},
+			"deactivate": {IsActive: &off0},
+			"email":      {Email: &stolen},
+		} {
+			if _, err := f.svc.UpdateUser(ctx, pd, src, admin.ID, patch); !fault.Is(err, fault.Forbidden) {
+				t.Fatalf("group admin changed the super admin's %s: %v", name, err)
+			}
+		}
+		if err := f.svc.DeleteUser(ctx, pd, src, admin.ID); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("group admin deleted the super admin: %v", err)
+		}
+		// The master key belongs to no group: its users land in the default one.
+		master := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
+		mu, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "by-master", Password: "password1"})
+		if err != nil || mu.GroupID != admin.GroupID {
+			t.Fatalf("user created by the master key: %+v %v", mu, err)
+		}
+		if has, err := f.svc.HasSuperAdmin(ctx); !has || err != nil {
+			t.Fatalf("HasSuperAdmin = %v, %v", has, err)
+		}
+
 		// The last SUPER_ADMIN stays.
 		if err := f.svc.DeleteUser(ctx, super, src, admin.ID); !fault.Is(err, fault.Conflict) {
 			t.Fatalf("deleted the last super admin: %v", err)

@@ -135,6 +135,11 @@ func (s *Service) SetupStatus(ctx context.Context) (hasUsers bool, err error) {
 	return n > 0, err
 }
 
+// HasSuperAdmin reports whether an active SUPER_ADMIN exists.
+func (s *Service) HasSuperAdmin(ctx context.Context) (bool, error) {
+	return s.store.Read().HasActiveRole(ctx, string(SuperAdmin))
+}
+
 // Setup creates the first SUPER_ADMIN in the default group. Once any user
 // exists it returns conflict and changes nothing, also under concurrent calls.
 func (s *Service) Setup(ctx context.Context, src audit.Source, username, password string) (*User, error) {

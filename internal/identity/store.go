@@ -32,6 +32,7 @@ type Tx interface {
 	UserByLogin(ctx context.Context, login string) (*User, error)
 	ListUsers(ctx context.Context, groupID int64) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
+	HasActiveRole(ctx context.Context, role string) (bool, error)
 	UpdateUser(ctx context.Context, u *User) error
 	DeleteUser(ctx context.Context, id int64) error
 

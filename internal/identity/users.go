@@ -49,6 +49,13 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 	if in.GroupID == 0 {
 		in.GroupID = p.GroupID
 	}
+	if in.GroupID == 0 { // the master key belongs to no group: use the default one
+		g, err := s.store.Read().GroupByName(ctx, DefaultGroupName)
+		if err != nil {
+			return nil, fault.New(fault.Invalid, "group_id is required (there is no default group)").WithDetails(field("group_id"))
+		}
+		in.GroupID = g.ID
+	}
 	if err := authz.Allow(p, "users:write", authz.Resource{GroupID: in.GroupID}); err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return nil, fault.New(fault.Forbidden, "you cannot create users in another group")
@@ -158,6 +165,12 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 				return hide(err, "user not found")
 			}
 		}
+		// A SUPER_ADMIN's account (password, email, activity, ...) is changed
+		// only by itself or another super principal, never by a GROUP_ADMIN
+		// who happens to share its group.
+		if u.Role == SuperAdmin && !self && !p.IsSuper() {
+			return fault.New(fault.Forbidden, "only a SUPER_ADMIN can change a SUPER_ADMIN")
+		}
 		changed := map[string]any{}
 		endSessions := false
 		if patch.Username != nil {
@@ -190,9 +203,6 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 		if patch.Role != nil && *patch.Role != u.Role {
 			if err := mayGrant(p, *patch.Role); err != nil {
 				return err
-			}
-			if u.Role == SuperAdmin && !p.IsSuper() {
-				return fault.New(fault.Forbidden, "only a SUPER_ADMIN can change a SUPER_ADMIN")
 			}
 			if err := s.keepOneSuperAdmin(ctx, tx, u); err != nil {
 				return err

@@ -11,11 +11,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/gatekey"
 	"netkeep/internal/api/nekzus"
+	"netkeep/internal/api/netkey"
+	"netkeep/internal/api/netmaker"
+	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
@@ -34,6 +39,9 @@ type Server struct {
 	router  *api.Router
 	handler http.Handler
 	ready   atomic.Bool
+
+	background     sync.WaitGroup
+	stopBackground context.CancelFunc
 
 	Identity *identity.Service
 	APIKeys  *apikey.Service
@@ -69,6 +77,10 @@ func New(d Deps) *Server {
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
+	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
+	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
+	(&own.Handlers{Identity: s.Identity}).Register(s.router)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -85,13 +97,26 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Identity.Start(ctx); err != nil {
 		return err
 	}
-	go s.APIKeys.Run(ctx)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBackground = cancel
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		if err := s.APIKeys.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("API key last-use flusher", "err", err)
+		}
+	}()
 	s.ready.Store(true)
 	return nil
 }
 
-// Close stops background work and flushes what is buffered.
+// Close stops background work, waiting for it to flush what is buffered
+// (API keys' last use), and closes the services.
 func (s *Server) Close() {
+	if s.stopBackground != nil {
+		s.stopBackground()
+	}
+	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -91,6 +92,16 @@ func (tx *Tx) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
 	return n, err
+}
+
+// HasActiveRole reports whether an active user with role exists.
+func (tx *Tx) HasActiveRole(ctx context.Context, role string) (bool, error) {
+	var one int
+	err := tx.q.QueryRowContext(ctx, `SELECT 1 FROM users WHERE role = $1 AND is_active LIMIT 1`, role).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // UpdateUser writes every mutable field of u.

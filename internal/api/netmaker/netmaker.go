@@ -1,0 +1,39 @@
+// Package netmaker serves the Users API of the Netmaker dialect: get, update
+// and delete a user by name under /api/users/{username}, and the /adm
+// endpoints (hasadmin, createadmin, authenticate) the Netmaker UI uses to
+// bootstrap and log in. Errors use the {"error": {"code", "message"}}
+// envelope. Handlers are thin: decode, call the identity domain, encode. It
+// imports api and domain packages, never store.
+package netmaker
+
+import (
+	"context"
+
+	"netkeep/internal/api"
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/identity"
+	"netkeep/internal/ratelimit"
+)
+
+// Identity is what these handlers need of the identity domain.
+type Identity interface {
+	SetupStatus(ctx context.Context) (bool, error)
+	Setup(ctx context.Context, src audit.Source, username, password string) (*identity.User, error)
+	CreateSuperAdmin(ctx context.Context, src audit.Source, username, password, email string) (*identity.User, error)
+	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
+	HasSuperAdmin(ctx context.Context) (bool, error)
+	GetUserByName(ctx context.Context, p *authz.Principal, name string) (*identity.User, error)
+	UpdateUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch identity.UserPatch) (*identity.User, error)
+	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
+}
+
+// Handlers serves the dialect.
+type Handlers struct {
+	Identity Identity
+	// Auth attaches a credential, when one is presented, to createadmin: the
+	// route is public until the first user exists and needs a SUPER_ADMIN after.
+	Auth *api.Authenticator
+	// AuthLimiter limits authenticate, createadmin and hasadmin per source IP.
+	AuthLimiter *ratelimit.Limiter
+}

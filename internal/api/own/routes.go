@@ -1,0 +1,12 @@
+package own
+
+import "netkeep/internal/api"
+
+// Register adds the routes.
+func (h *Handlers) Register(rt *api.Router) {
+	rt.HandleFunc("GET /api/v1/groups", api.Authenticated, h.listGroups)
+	rt.HandleFunc("POST /api/v1/groups", api.Authenticated, h.createGroup)
+	rt.HandleFunc("GET /api/v1/groups/{id}", api.Authenticated, h.getGroup)
+	rt.HandleFunc("PUT /api/v1/groups/{id}", api.Authenticated, h.renameGroup)
+	rt.HandleFunc("DELETE /api/v1/groups/{id}", api.Authenticated, h.deleteGroup)
+}

@@ -1,0 +1,92 @@
+package authz
+
+import (
+	"testing"
+
+	"netkeep/internal/fault"
+)
+
+func TestAllow(t *testing.T) {
+	t.Parallel()
+	key := func(role Role, scopes ...string) *Principal {
+		s, err := ParseScopes(scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Principal{Kind: KindAPIKey, Role: role, GroupID: 1, UserID: 10, Scopes: s}
+	}
+	user := func(role Role) *Principal { return &Principal{Kind: KindUser, Role: role, GroupID: 1, UserID: 10} }
+	own := Resource{GroupID: 1}
+	other := Resource{GroupID: 2}
+	cases := []struct {
+		name string
+		p    *Principal
+		a    Action
+		res  Resource
+		want fault.Code
+	}{
+		{"401/nobody", nil, "psks:read", own, fault.Unauthorized},
+		{"ok/master anywhere", &Principal{Kind: KindMaster}, "groups:write", other, ""},
+		{"ok/super other group", user(SuperAdmin), "psks:write", other, ""},
+		{"404/group admin other group", user(GroupAdmin), "psks:read", other, fault.NotFound},
+		{"ok/group admin own group", user(GroupAdmin), "users:write", own, ""},
+		{"403/group admin groups:write", user(GroupAdmin), "groups:write", own, fault.Forbidden},
+		{"ok/user reads", user(User), "psks:read", own, ""},
+		{"403/user writes users", user(User), "users:write", own, fault.Forbidden},
+		{"403/user writes another's object", user(User), "psks:write", Resource{GroupID: 1, OwnerID: 11}, fault.Forbidden},
+		{"ok/user writes own object", user(User), "psks:write", Resource{GroupID: 1, OwnerID: 10}, ""},
+		{"ok/key with scope", key(GroupAdmin, "psks:read"), "psks:read", own, ""},
+		{"403/key without scope", key(GroupAdmin, "psks:read"), "psks:write", own, fault.Forbidden},
+		{"403/key beyond creator's role", key(User, "users:write"), "users:write", own, fault.Forbidden},
+		{"404/key other group", key(GroupAdmin, "psks:read"), "psks:read", other, fault.NotFound},
+		{"403/node credential", &Principal{Kind: KindNode}, "psks:read", own, fault.Forbidden},
+		{"ok/any resource", user(GroupAdmin), "psks:write", Any, ""},
+	}
+	for _, c := range cases {
+		if got := fault.CodeOf(Allow(c.p, c.a, c.res)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in      []string
+		has     []Action
+		lacks   []Action
+		invalid bool
+	}{
+		{in: []string{"psks:read"}, has: []Action{"psks:read"}, lacks: []Action{"psks:write"}},
+		{in: []string{"psks:*"}, has: []Action{"psks:read", "psks:write", "psks:delete"}, lacks: []Action{"users:read"}},
+		{in: []string{"read:*"}, has: []Action{"psks:read", "audit:read"}, lacks: []Action{"psks:write"}},
+		{in: []string{"write:*"}, has: []Action{"psks:write", "apikeys:manage"}, lacks: []Action{"psks:read"}},
+		{in: []string{"access:admin"}, has: []Action{"groups:write", "psks:read"}},
+		{in: []string{"read:catalog"}, has: []Action{"apps:read"}},
+		{in: []string{"users_manage"}, has: []Action{"users:read", "users:write"}},
+		{in: []string{"psks:eat"}, invalid: true},
+		{in: []string{"nothing:*"}, invalid: true},
+	}
+	for _, c := range cases {
+		s, err := ParseScopes(c.in)
+		if c.invalid {
+			if !fault.Is(err, fault.Invalid) {
+				t.Errorf("%v: %v, want invalid", c.in, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.in, err)
+		}
+		for _, a := range c.has {
+			if !s.Has(a) {
+				t.Errorf("%v lacks %s", c.in, a)
+			}
+		}
+		for _, a := range c.lacks {
+			if s.Has(a) {
+				t.Errorf("%v has %s", c.in, a)
+			}
+		}
+	}
+}
