@@ -154,7 +154,7 @@ func TestCreateRules(t *testing.T) {
 			{name: "400/negative rate", p: f.adminA, in: apikey.NewKey{RatePerMinute: -1}, code: fault.Invalid, msg: "ratePerMinute"},
 			{name: "403/user asks for users:write", p: f.userA, in: apikey.NewKey{Scopes: []string{"psks:read", "users:write"}}, code: fault.Forbidden, msg: `"users:write"`},
 			{name: "403/group admin asks for groups:write", p: f.adminA, in: apikey.NewKey{Scopes: []string{"groups:write"}}, code: fault.Forbidden, msg: `"groups:write"`},
-			{name: "403/user asks for an alias of nothing it may do", p: f.userA, in: apikey.NewKey{Scopes: []string{"groups:*"}}, code: fault.Forbidden, msg: `"groups:*"`},
+			{name: "403/user asks for an alias of nothing it may do", p: f.userA, in: apikey.NewKey{Scopes: []string{"radius:*"}}, code: fault.Forbidden, msg: `"radius:*"`},
 			{name: "403/key without apikeys:manage", p: keyWith("psks:read"), code: fault.Forbidden},
 			{name: "403/key asks beyond its scopes", p: keyWith("apikeys:manage", "psks:read"), in: apikey.NewKey{Scopes: []string{"psks:write"}}, code: fault.Forbidden, msg: `"psks:write"`},
 			{name: "403/node credential", p: &authz.Principal{Kind: authz.KindNode, Subject: "n1"}, code: fault.Forbidden},
