@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +35,7 @@ func TestStartupFailures(t *testing.T) {
 		want    string                     // in the stderr line
 		secret  string                     // must not appear on stderr
 		skip    string                     // non-empty: why this case cannot run here
+		only    string                     // run for this command only ("" = all)
 	}{
 		{name: "database-url/mysql", args: []string{"--database-url", "mysql://x"}, want: "database-url"},
 		{name: "database-url/sqlite without a path", args: []string{"--database-url", "sqlite:"}, want: "database-url"},
@@ -68,6 +70,9 @@ func TestStartupFailures(t *testing.T) {
 		{name: "max-body-bytes/zero", args: []string{"--max-body-bytes", "0"}, want: "max-body-bytes"},
 		{name: "env/not a number", env: []string{"NETKEEP_MAX_BODY_BYTES=lots"}, want: "NETKEEP_MAX_BODY_BYTES"},
 		{name: "config/missing file", args: []string{"--config", "/nonexistent/netkeep.yaml"}, want: "config file"},
+		{name: "listen/address in use", args: []string{"--listen", busyAddr(t)}, want: "listen", only: "serve"},
+		{name: "tls/missing files", args: []string{"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
+			want: "cert.pem", only: "serve"},
 	}
 	commands := []struct {
 		name string
@@ -83,6 +88,9 @@ func TestStartupFailures(t *testing.T) {
 				t.Skip(tt.skip)
 			}
 			for _, c := range commands {
+				if tt.only != "" && tt.only != c.name {
+					continue
+				}
 				t.Run(c.name, func(t *testing.T) {
 					dataDir := t.TempDir()
 					if tt.dataDir != nil {
@@ -101,6 +109,18 @@ func TestStartupFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// busyAddr returns a loopback address something already listens on, until
+// test end.
+func busyAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
 }
 
 func skipAsRoot() string {

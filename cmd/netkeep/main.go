@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// Files netkeep creates (database, WAL, secret key) are the owner's alone.
+	syscall.Umask(0o077)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
@@ -30,6 +33,7 @@ type env struct {
 func (e env) fail(format string, args ...any) int {
 	msg := fmt.Sprintf(format, args...)
 	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+	msg = strings.Join(strings.Fields(msg), " ") // one line, no tab runs
 	fmt.Fprintln(e.stderr, "netkeep: "+msg)
 	return 1
 }

@@ -2,8 +2,10 @@ package main
 
 // The tests in this package run the real netkeep binary, built once in
 // TestMain, as an operator would: flags, environment, signals, exit codes,
-// stdout and stderr. This file holds the process helpers; the tests are in
-// serve_test.go and cli_test.go.
+// stdout and stderr. This file holds the process helpers; fixtures_test.go
+// the HTTP and database fixtures; the tests are in cli_test.go (commands that
+// exit), serve_test.go (a running server) and shutdown_test.go (what survives
+// a stop).
 
 import (
 	"bytes"
@@ -148,7 +150,9 @@ type serveProc struct {
 	done chan struct{}
 }
 
-var listeningURL = regexp.MustCompile(`msg="netkeep listening" url=(\S+)`)
+// listeningURL finds the URL in the "netkeep listening" line of either log
+// format.
+var listeningURL = regexp.MustCompile(`msg="netkeep listening" url=(\S+)|"msg":"netkeep listening","url":"([^"]+)"`)
 
 // startServe starts `netkeep serve --listen 127.0.0.1:0 args...` with env
 // (nil: cleanEnv()) and returns once it has logged its URL. The process is
@@ -159,7 +163,7 @@ func startServe(tb testing.TB, env []string, args ...string) *serveProc {
 		env = cleanEnv()
 	}
 	p := &serveProc{log: newLogBuffer(), done: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "text"}, args...)...)
+	p.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -180,7 +184,7 @@ func startServe(tb testing.TB, env []string, args ...string) *serveProc {
 	deadline := time.After(processTimeout)
 	for {
 		if m := listeningURL.FindStringSubmatch(p.log.String()); m != nil {
-			p.url = m[1]
+			p.url = m[1] + m[2]
 			return p
 		}
 		select {

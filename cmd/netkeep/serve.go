@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os/signal"
@@ -19,6 +20,12 @@ func cmdServe(e env, args []string) int {
 		return 0
 	} else if err != nil {
 		return e.fail("%v", err)
+	}
+	if cfg.TLSCert != "" {
+		// Fail before listening or migrating, with one line, not after "ready".
+		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return e.fail("tls: %v", err)
+		}
 	}
 	log := newLogger(cfg, e)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -37,8 +37,17 @@ func Decode(r *http.Request, v any) error {
 		}
 		return fault.New(fault.Invalid, "malformed JSON body")
 	}
-	if dec.More() {
-		return fault.New(fault.Invalid, "request body must hold a single JSON value")
+	// Exactly one value: the next read must be a clean end of the body.
+	switch err := dec.Decode(&struct{}{}); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case isTooLarge(err):
+		return fault.Errorf(fault.TooLarge, "request body exceeds the size limit")
 	}
-	return nil
+	return fault.New(fault.Invalid, "request body must hold a single JSON value")
+}
+
+func isTooLarge(err error) bool {
+	var tooBig *http.MaxBytesError
+	return errors.As(err, &tooBig)
 }

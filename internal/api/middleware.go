@@ -79,6 +79,9 @@ type Options struct {
 // headers, client address, body limit, panic recovery, logging and metrics.
 // It reads the route pattern the mux records in r.Pattern after dispatch.
 func Wrap(next http.Handler, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := incomingRequestID(r.Header.Get("X-Request-Id"))

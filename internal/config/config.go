@@ -139,12 +139,14 @@ func (l *Loader) Load(args []string, getenv func(string) string) (*Config, error
 		if err != nil {
 			return nil, err
 		}
+		source := EnvName(o.name)
 		if !ok {
 			v, ok = fileValues[o.name]
+			source = fmt.Sprintf("config file %s: %s", cfgFile, o.name)
 		}
 		if ok {
 			if err := fs.Set(o.name, v); err != nil {
-				return nil, fmt.Errorf("%s: %v", EnvName(o.name), err)
+				return nil, fmt.Errorf("%s: %v", source, err)
 			}
 		}
 	}

@@ -173,9 +173,6 @@ func TestLoadErrors(t *testing.T) {
 		env  map[string]string
 		file string // YAML content passed with --config
 		want string
-		// knownBug, when set, skips the case: it describes a defect in
-		// non-test code reported for fixing (remove it with the fix).
-		knownBug string
 	}{
 		{name: "unknown flag", args: []string{"--nope"}, want: "nope"},
 		{name: "secret key is not a flag", args: []string{"--secret-key", strings.Repeat("s", 32)}, want: "secret-key"},
@@ -185,14 +182,10 @@ func TestLoadErrors(t *testing.T) {
 		{name: "missing config file", args: []string{"--config", "/nonexistent/netkeep.yaml"}, want: "config file"},
 		{name: "unknown file setting", file: "listen: x\nlisten-port: 1\n", want: `unknown setting "listen-port"`},
 		{name: "malformed file", file: "listen: [unclosed\n", want: "config file"},
-		{name: "bad file duration", file: "shutdown-timeout: 30\n", want: "config file",
-			knownBug: "Load reports a bad YAML value as NETKEEP_SHUTDOWN_TIMEOUT (the env variable), not as the config file's setting"},
+		{name: "bad file duration", file: "shutdown-timeout: 30\n", want: "config file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.knownBug != "" {
-				t.Skip("known bug: " + tt.knownBug)
-			}
 			args := tt.args
 			if tt.file != "" {
 				args = append(args, "--config", writeFile(t, "netkeep.yaml", tt.file))

@@ -196,7 +196,7 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 		u.GroupID, u.GroupName = g.ID, g.Name
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if fault.Is(err, fault.Conflict) {
-				return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason("USER_EXISTS")
+				return s.userConflict(ctx, username)
 			}
 			return err
 		}
@@ -211,3 +211,13 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 
 func userTarget(id int64) string  { return fmt.Sprintf("user:%d", id) }
 func groupTarget(id int64) string { return fmt.Sprintf("group:%d", id) }
+
+// userConflict explains a unique violation on users: the username or the
+// email is taken. It reads outside the failed transaction (PostgreSQL aborts
+// a transaction after a violation).
+func (s *Service) userConflict(ctx context.Context, username string) error {
+	if u, err := s.store.Read().UserByLogin(ctx, username); err == nil && strings.EqualFold(u.Username, username) {
+		return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason("USER_EXISTS").WithDetails(field("username"))
+	}
+	return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
+}

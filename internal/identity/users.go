@@ -90,7 +90,7 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 		u.GroupName = g.Name
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if fault.Is(err, fault.Conflict) {
-				return fault.New(fault.Conflict, "a user with this username or email already exists").WithReason("USER_EXISTS")
+				return s.userConflict(ctx, u.Username)
 			}
 			return err
 		}
@@ -230,7 +230,12 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 		}
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			if fault.Is(err, fault.Conflict) {
-				return fault.New(fault.Conflict, "a user with this username or email already exists").WithReason("USER_EXISTS")
+				if patch.Username != nil {
+					if other, err := s.store.Read().UserByLogin(ctx, u.Username); err == nil && other.ID != u.ID && strings.EqualFold(other.Username, u.Username) {
+						return s.userConflict(ctx, u.Username)
+					}
+				}
+				return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
 			}
 			return err
 		}
