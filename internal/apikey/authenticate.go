@@ -23,8 +23,8 @@ var (
 // counts the request against the key's rate limits.
 //
 // The principal acts for the key's creator with the creator's current role,
-// within the key's group and scopes; its Scopes map is shared and must not be
-// modified. A key dies with its creator's access: a deleted or deactivated
+// within the key's group and scopes; it is shared between requests and must
+// not be modified. A key dies with its creator's access: a deleted or deactivated
 // creator, or one who left the key's group, makes it unauthorized.
 //
 // Once a key is cached this does no store access and no writes: SHA-256, a
@@ -54,8 +54,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*authz.Princ
 	if !d.Allowed {
 		return nil, d, errRateLimited
 	}
-	p := e.principal
-	return &p, d, nil
+	// Entries are immutable once cached, so every request of this key shares
+	// one principal (no allocation); callers must not modify it.
+	return &e.principal, d, nil
 }
 
 // lookup returns the cached entry for h, loading it on a miss or after the
