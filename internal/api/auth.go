@@ -57,7 +57,7 @@ var errNoCredential = fault.New(fault.Unauthorized, "authentication required")
 
 // BearerToken returns the token of an "Authorization: Bearer" header.
 func BearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
+	h := header(r, "Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
@@ -67,7 +67,7 @@ func BearerToken(r *http.Request) string {
 // authenticate returns the principal of r's credential. With no credential
 // at all it returns errNoCredential.
 func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*authz.Principal, error) {
-	key := r.Header.Get("X-API-Key")
+	key := header(r, "X-Api-Key")
 	bearer := BearerToken(r)
 	if key == "" && strings.HasPrefix(bearer, apiKeyPrefix) {
 		key = bearer
@@ -94,14 +94,32 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 	return a.Access.AuthenticateAccess(r.Context(), bearer)
 }
 
+// header reads a header by its canonical name without canonicalising it
+// again (this runs on every authenticated request).
+func header(r *http.Request, canonical string) string {
+	if v := r.Header[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // setRateHeaders writes the X-RateLimit-* headers (and Retry-After on denial).
 func setRateHeaders(w http.ResponseWriter, d ratelimit.Decision) {
 	h := w.Header()
-	vals := make([]string, 3) // one allocation backs all three headers
-	vals[0], vals[1], vals[2] = strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining), strconv.FormatInt(d.Reset.Unix(), 10)
-	h["X-Ratelimit-Limit"] = vals[0:1:1]
-	h["X-Ratelimit-Remaining"] = vals[1:2:2]
-	h["X-Ratelimit-Reset"] = vals[2:3:3]
+	// Two allocations for all three values: one string holding the digits,
+	// sliced, and one array backing the three header slices.
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
+	i := len(b)
+	b = strconv.AppendInt(b, int64(d.Remaining), 10)
+	j := len(b)
+	b = strconv.AppendInt(b, d.Reset.Unix(), 10)
+	digits := string(b)
+	vals := [...]string{digits[:i], digits[i:j], digits[j:]}
+	all := vals[:]
+	h["X-Ratelimit-Limit"] = all[0:1:1]
+	h["X-Ratelimit-Remaining"] = all[1:2:2]
+	h["X-Ratelimit-Reset"] = all[2:3:3]
 	if !d.Allowed {
 		secs := int((d.RetryAfter + time.Second - 1) / time.Second)
 		if secs < 1 {
