@@ -156,8 +156,9 @@ func (e *Env) Do(tb testing.TB, method, path string, body any, headers ...string
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// Set, not Add: a caller's Content-Type replaces the JSON default.
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := e.Client.Do(req)
 	if err != nil {
