@@ -1,0 +1,57 @@
+package psk
+
+import (
+	"maps"
+
+	"netkeep/internal/fault"
+)
+
+// The NetKey machine codes this package's errors carry.
+const (
+	ReasonPSKNotFound      = "PSK_NOT_FOUND"
+	ReasonPSKIDExists      = "PSK_ID_EXISTS"
+	ReasonEndpointNotFound = "ENDPOINT_NOT_FOUND"
+	ReasonEndpointExists   = "ENDPOINT_EXISTS"
+)
+
+func invalid(field, msg string) *fault.Error {
+	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
+}
+
+func pskNotFound(id any) error {
+	return fault.New(fault.NotFound, "PSK not found").WithReason(ReasonPSKNotFound).
+		WithDetails(map[string]any{"psk_id": id})
+}
+
+func pskIDExists(name string) error {
+	return fault.Errorf(fault.Conflict, "a PSK with psk_id %q already exists", name).WithReason(ReasonPSKIDExists).
+		WithDetails(map[string]any{"psk_id": name})
+}
+
+func endpointNotFound(id int64) error {
+	return fault.New(fault.NotFound, "Endpoint not found").WithReason(ReasonEndpointNotFound).
+		WithDetails(map[string]any{"endpoint_id": id})
+}
+
+func macExists(mac string) error {
+	return fault.Errorf(fault.Conflict, "an endpoint with MAC address %s already exists", mac).WithReason(ReasonEndpointExists).
+		WithDetails(map[string]any{"mac_address": mac})
+}
+
+// at locates err within a bulk request or an import: it adds key (e.g.
+// "index", "line") to the details and prefixes the message. Errors without
+// a code stay internal and are returned as they are.
+func at(err error, key, prefix string, n int) error {
+	fe := fault.As(err)
+	if fe == nil || fe.Code == fault.Internal {
+		return err
+	}
+	d := maps.Clone(fe.Details)
+	if d == nil {
+		d = map[string]any{}
+	}
+	d[key] = n
+	c := *fe.WithDetails(d)
+	c.Message = prefix + c.Message
+	return &c
+}

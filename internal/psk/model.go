@@ -1,0 +1,168 @@
+package psk
+
+import "time"
+
+// PSK is an identity pre-shared key: one WPA2 passphrase of a group, with the
+// VLAN its stations join and an optional expiry.
+type PSK struct {
+	ID          int64
+	GroupID     int64
+	PSKID       string // the group-unique name, e.g. "guest-a1b2c3d4"
+	Passphrase  string // in clear only in memory; empty in listings
+	Description string
+	VLANID      *int // 1..4094, or nil for the SSID's default VLAN
+	Enabled     bool
+	Expires     *time.Time // whole seconds, UTC; nil never expires
+	CreatedBy   int64      // the creating user, 0 for the master key or the system
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Usable reports whether p authenticates stations at now: enabled and not
+// yet at its expiry instant.
+func (p *PSK) Usable(now time.Time) bool { return p.Enabled && !p.Expired(now) }
+
+// Expired reports whether p's expiry instant has come at now.
+func (p *PSK) Expired(now time.Time) bool { return p.Expires != nil && !now.Before(*p.Expires) }
+
+// Endpoint is a station (by MAC address) bound to a PSK of its group.
+type Endpoint struct {
+	ID          int64
+	GroupID     int64 // always its PSK's group
+	MAC         string
+	Description string
+	PSKID       int64 // the PSK's numeric ID
+	VLANID      *int  // overrides the PSK's VLAN when set
+	Enabled     bool
+	LastSeen    *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Usable reports whether e authenticates at now with p, which must be the
+// PSK it is bound to: both enabled and p unexpired.
+func (e *Endpoint) Usable(now time.Time, p *PSK) bool {
+	return e.Enabled && p != nil && p.ID == e.PSKID && p.GroupID == e.GroupID && p.Usable(now)
+}
+
+// VLAN is the VLAN a station on e gets with p: e's override, else p's.
+func (e *Endpoint) VLAN(p *PSK) *int {
+	if e.VLANID != nil {
+		return e.VLANID
+	}
+	if p == nil {
+		return nil
+	}
+	return p.VLANID
+}
+
+// Row is a PSK as stored: the passphrase only sealed. Sealed is
+// secret.Keys.Seal of the passphrase under the context "psk:" + SealID, a
+// random per-row id, so rows can be sealed before the database numbers them
+// (bulk inserts) and a ciphertext copied into another row does not open.
+type Row struct {
+	PSK
+	Sealed       []byte
+	SealID       string
+	ExpiryNotice *time.Time // when the sweep reported the expiry; nil: not yet
+}
+
+// NewPSK is what a caller asks to create. Empty PSKID and Passphrase are
+// generated.
+type NewPSK struct {
+	PSKID          string
+	Passphrase     string
+	Description    string
+	VLANID         *int
+	Expires        string // ISO 8601 (see ParseExpiry); "" for none
+	ExpiresInHours *int   // the alternative to Expires
+	Enabled        *bool  // default true
+}
+
+// Patch changes the given fields of a PSK; nil fields stay as they are.
+type Patch struct {
+	PSKID          *string
+	Passphrase     *string
+	Description    *string
+	VLANID         *int
+	ClearVLAN      bool    // remove the VLAN (JSON null)
+	Expires        *string // ISO 8601; "" removes the expiry
+	ExpiresInHours *int
+	Enabled        *bool
+}
+
+// Filter selects PSKs for a listing. GroupID is applied by the service from
+// the caller; Search matches psk_id or description, case-insensitively.
+type Filter struct {
+	GroupID int64 // 0: every group (super principals)
+	Enabled *bool
+	VLANID  *int
+	Search  string
+	Expired *bool
+	Now     time.Time // the instant Expired is judged at
+	Limit   int
+	Offset  int
+}
+
+// Unfiltered reports whether f selects every PSK of its group(s), so the
+// total can come from the maintained counters instead of a count.
+func (f Filter) Unfiltered() bool {
+	return f.Enabled == nil && f.VLANID == nil && f.Search == "" && f.Expired == nil
+}
+
+// Page is one page of a listing and the number of matches in all pages.
+type Page struct {
+	PSKs  []*PSK
+	Total int
+}
+
+// PSKRef names a PSK the way clients do: by numeric ID, or by its psk_id
+// name within a group.
+type PSKRef struct {
+	ID   int64
+	Name string
+}
+
+// NewEndpoint is what a caller asks to create.
+type NewEndpoint struct {
+	MAC         string
+	Description string
+	PSK         PSKRef
+	VLANID      *int
+	Enabled     *bool // default true
+}
+
+// EndpointPatch changes the given fields of an endpoint.
+type EndpointPatch struct {
+	MAC         *string
+	Description *string
+	PSK         *PSKRef
+	VLANID      *int
+	ClearVLAN   bool
+	Enabled     *bool
+}
+
+// EndpointFilter selects endpoints for a listing.
+type EndpointFilter struct {
+	GroupID int64 // 0: every group
+	PSKID   int64 // 0: any PSK
+	Enabled *bool
+	Search  string // MAC or description substring
+	Limit   int
+	Offset  int
+}
+
+// EndpointPage is one page of endpoints and the number of matches.
+type EndpointPage struct {
+	Endpoints []*Endpoint
+	Total     int
+}
+
+// Limits of listings and requests.
+const (
+	DefaultLimit   = 100
+	MaxLimit       = 1000
+	MaxBulk        = 1000 // items per bulk request
+	MaxDescription = 500  // characters
+	MaxPSKIDLen    = 64
+)

@@ -1,0 +1,71 @@
+package psk
+
+import (
+	"context"
+	"time"
+
+	"netkeep/internal/audit"
+)
+
+// Store is psk's view of persistence; internal/store binds it with
+// store.For[psk.Tx].
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+	Read() Tx
+}
+
+// Tx is one transaction over the psks and endpoints tables. Lookups return a
+// not_found fault for a missing row; writes that break a uniqueness rule
+// return a conflict fault, and a group that does not exist an invalid one.
+type Tx interface {
+	audit.Writer
+
+	// InsertPSKs inserts rows (as many per statement as fit) and sets their
+	// IDs. Timestamps are stored as given.
+	InsertPSKs(ctx context.Context, rows []*Row) error
+	// TakenPSKIDs returns which of names already exist in the group.
+	TakenPSKIDs(ctx context.Context, groupID int64, names []string) (map[string]bool, error)
+	PSKRow(ctx context.Context, id int64) (*Row, error)
+	PSKRowByName(ctx context.Context, groupID int64, name string) (*Row, error)
+	// ListPSKs returns a page of f's matches ordered by ID, without the
+	// sealed passphrase.
+	ListPSKs(ctx context.Context, f Filter) ([]*PSK, error)
+	// CountPSKs counts f's matches, ignoring Limit and Offset; an unfiltered
+	// count reads maintained per-group counters.
+	CountPSKs(ctx context.Context, f Filter) (int, error)
+	// UpdatePSK writes every mutable field of r (psk_id, sealed passphrase,
+	// description, VLAN, enabled, expiry, expiry notice, updated_at).
+	UpdatePSK(ctx context.Context, r *Row) error
+	DeletePSK(ctx context.Context, id int64) error
+	// ScanPSKs calls fn for every PSK row matching f, ordered by ID.
+	ScanPSKs(ctx context.Context, f Scan, fn func(*Row) error) error
+	// MarkExpired stamps up to limit PSKs whose expiry is at or before now and
+	// whose expiry was not reported yet with expiry notice now, and returns
+	// them. Concurrent callers never both return the same PSK.
+	MarkExpired(ctx context.Context, now time.Time, limit int) ([]*PSK, error)
+
+	// InsertEndpoints inserts endpoints and sets their IDs.
+	InsertEndpoints(ctx context.Context, es []*Endpoint) error
+	// TakenMACs returns which of macs already have an endpoint in the group.
+	TakenMACs(ctx context.Context, groupID int64, macs []string) (map[string]bool, error)
+	EndpointByID(ctx context.Context, id int64) (*Endpoint, error)
+	EndpointByMAC(ctx context.Context, groupID int64, mac string) (*Endpoint, error)
+	ListEndpoints(ctx context.Context, f EndpointFilter) ([]*Endpoint, error)
+	CountEndpoints(ctx context.Context, f EndpointFilter) (int, error)
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	DeleteEndpoint(ctx context.Context, id int64) error
+	// DeleteEndpointsOfPSK removes the PSK's endpoints and returns them.
+	DeleteEndpointsOfPSK(ctx context.Context, pskID int64) ([]*Endpoint, error)
+	// ScanEndpoints calls fn for every endpoint matching f, ordered by PSK
+	// then ID.
+	ScanEndpoints(ctx context.Context, f Scan, fn func(*Endpoint) error) error
+	// TouchEndpoints raises last_seen to the given times, never lowering
+	// it; IDs that no longer exist are ignored.
+	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
+}
+
+// Scan selects rows for a full scan (export, snapshots).
+type Scan struct {
+	GroupID  int64      // 0: every group
+	UsableAt *time.Time // only enabled rows (and PSKs unexpired at this instant)
+}

@@ -1,0 +1,122 @@
+package radius
+
+import (
+	"time"
+
+	"netkeep/internal/radius/nas"
+	"netkeep/internal/radius/wpa"
+)
+
+// rejectMessage is the only thing an Access-Reject says.
+const rejectMessage = "Access denied"
+
+// access decides an Access-Request from memory and returns the signed
+// response, or nil when the request needs a PSK search (handshake from a
+// station with no binding that matches), which a handshake worker does.
+func (w *worker) access(c *Client, now time.Time) []byte {
+	r := &w.req
+	mac, ok := r.station()
+	if !ok {
+		return w.reject(c, rejectNoMAC)
+	}
+	g, bound := w.s.dir.ByMAC(c.GroupID, mac)
+	if r.handshake {
+		hs, ok := w.handshake(mac)
+		if !ok {
+			return w.reject(c, rejectBadRequest)
+		}
+		if !bound {
+			return nil
+		}
+		if !g.Enabled || !g.Cred.Enabled {
+			return w.reject(c, rejectDisabled)
+		}
+		// A bound station is checked against its own PSK only; when that
+		// fails (the station now uses another PSK) the search decides.
+		ssid := r.ssidBytes()
+		k, err := w.s.dir.Key(g.Cred, ssid)
+		if err != nil || w.ver.Reset(hs) != nil || !w.ver.Match(k) {
+			return nil
+		}
+		w.s.m.checked.Inc()
+		return w.grant(c, g, mac, k, now)
+	}
+	if !bound {
+		return w.reject(c, rejectUnknown)
+	}
+	if !g.Enabled || !g.Cred.Enabled {
+		return w.reject(c, rejectDisabled)
+	}
+	var k *wpa.Key
+	if c.Vendor == nas.Ruckus {
+		k, _ = w.s.dir.Key(g.Cred, r.ssidBytes())
+	}
+	return w.grant(c, g, mac, k, now)
+}
+
+// grant answers Access-Accept for g unless it expired at now.
+func (w *worker) grant(c *Client, g Grant, mac MAC, k *wpa.Key, now time.Time) []byte {
+	sec := now.Unix()
+	if g.Expires != 0 && sec >= g.Expires {
+		return w.reject(c, rejectExpired)
+	}
+	w.s.dir.Seen(c.GroupID, mac, sec)
+	return w.accept(c, g, k, sec)
+}
+
+// handshake collects the handshake of the current request.
+func (w *worker) handshake(spa MAC) (wpa.Handshake, bool) {
+	r := &w.req
+	aa, ok := r.bssidMAC()
+	if !ok || len(r.anonce) != 32 || len(r.eapol) == 0 || len(r.ssidBytes()) == 0 {
+		return wpa.Handshake{}, false
+	}
+	return wpa.Handshake{AA: aa.Bytes(), SPA: spa.Bytes(), ANonce: r.anonce, Frame: r.eapol}, true
+}
+
+// identify finds the PSK whose PMK on the request's SSID produced the
+// handshake's MIC, binds the station to it and answers.
+func (w *worker) identify(c *Client, now time.Time) []byte {
+	start := time.Now()
+	defer func() { w.s.m.handshake.Observe(time.Since(start).Seconds()) }()
+	r := &w.req
+	mac, ok := r.station()
+	if !ok {
+		return w.reject(c, rejectNoMAC)
+	}
+	hs, ok := w.handshake(mac)
+	if !ok || w.ver.Reset(hs) != nil {
+		return w.reject(c, rejectBadRequest)
+	}
+	cands := w.s.dir.Candidates(c.GroupID, r.ssidBytes())
+	w.s.m.checked.Add(float64(len(cands)))
+	for _, cand := range cands {
+		if !w.ver.Match(cand.Key) {
+			continue
+		}
+		cred := cand.Cred
+		if !cred.Enabled {
+			return w.reject(c, rejectDisabled)
+		}
+		g := Grant{Cred: cred, VLAN: cred.VLAN, Expires: cred.Expires, Enabled: true}
+		if cur, bound := w.s.dir.ByMAC(c.GroupID, mac); bound && cur.Cred.PSKID == cred.PSKID {
+			g = cur
+		} else if cred.Expires == 0 || now.Unix() < cred.Expires {
+			// Unbound, or bound to another PSK: the station proved it holds
+			// this one, so (re)bind it.
+			w.s.dir.Bind(c.GroupID, mac, cred)
+			w.s.m.enrolled.Inc()
+		}
+		return w.grant(c, g, mac, cand.Key, now)
+	}
+	return w.reject(c, rejectNoMatch)
+}
+
+// reject answers Access-Reject carrying a Reply-Message and nothing else:
+// never a passphrase, a PMK or a VLAN.
+func (w *worker) reject(c *Client, reason string) []byte {
+	w.s.m.rejects[reason].Inc()
+	w.rep.start(w.out[:], codeAccessReject, w.req.id)
+	w.rep.attrString(attrReplyMessage, rejectMessage)
+	return w.finish(c)
+}

@@ -1,0 +1,269 @@
+package radius
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"netkeep/internal/fault"
+	"netkeep/internal/radius/wpa"
+)
+
+// pmkQueue is an unbounded, deduplicated queue of PMKs to derive.
+type pmkQueue struct {
+	mu     sync.Mutex
+	items  []keyID
+	queued map[keyID]bool
+	wake   chan struct{}
+	closed bool
+}
+
+func newPMKQueue() *pmkQueue {
+	return &pmkQueue{queued: map[keyID]bool{}, wake: make(chan struct{}, 1)}
+}
+
+func (q *pmkQueue) push(id keyID) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	if !q.queued[id] {
+		q.queued[id] = true
+		q.items = append(q.items, id)
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next id, waiting; ok false after close.
+func (q *pmkQueue) pop() (keyID, bool) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return keyID{}, false
+		}
+		if len(q.items) > 0 {
+			id := q.items[0]
+			q.items = q.items[1:]
+			delete(q.queued, id)
+			q.mu.Unlock()
+			return id, true
+		}
+		q.mu.Unlock()
+		<-q.wake
+	}
+}
+
+func (q *pmkQueue) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+func (q *pmkQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	close(q.wake)
+}
+
+// derive computes queued PMKs with half the CPUs (PBKDF2 is 4096 rounds of
+// HMAC-SHA1, about a millisecond each), installs them and stores them in
+// batches.
+func (x *Index) derive() {
+	defer x.wg.Done()
+	workers := max(1, runtime.GOMAXPROCS(0)/2)
+	out := make(chan SealedPMK, 256)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				id, ok := x.pmkq.pop()
+				if !ok {
+					return
+				}
+				x.deriveOne(id, out)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(out) }()
+	var batch []SealedPMK
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case sp, ok := <-out:
+			if !ok {
+				x.storePMKs(batch)
+				return
+			}
+			batch = append(batch, sp)
+			if len(batch) >= 500 {
+				x.storePMKs(batch)
+				batch = batch[:0]
+			}
+		case <-tick.C:
+			x.storePMKs(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+func (x *Index) deriveOne(id keyID, out chan<- SealedPMK) {
+	c := x.cred(id.psk)
+	if c == nil {
+		return
+	}
+	x.mu.Lock()
+	e := x.keys[id]
+	x.mu.Unlock()
+	if e != nil && e.passphrase == c.Passphrase {
+		return
+	}
+	pmk, err := wpa.PMK(c.Passphrase, []byte(id.ssid))
+	if err != nil {
+		x.log.Warn("cannot derive a PMK", "psk", c.PSKID, "ssid", id.ssid, "error", err)
+		return
+	}
+	x.installKey(c, id.ssid, wpa.NewKey(pmk))
+	if x.pmks == nil || x.seal == nil {
+		return
+	}
+	sp, err := sealPMK(x.seal, c, id.ssid, pmk)
+	if err != nil {
+		x.log.Warn("sealing a PMK", "psk", c.PSKID, "error", err)
+		return
+	}
+	out <- sp
+}
+
+func (x *Index) storePMKs(batch []SealedPMK) {
+	if len(batch) == 0 || x.pmks == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.life), 30*time.Second)
+	defer cancel()
+	if err := x.pmks.InTx(ctx, func(tx PMKTx) error { return tx.PutRadiusPMKs(ctx, batch) }); err != nil {
+		x.log.Warn("storing PMKs; they stay in memory and are derived again after a restart", "count", len(batch), "error", err)
+	}
+}
+
+// binder stores auto-enrolments.
+func (x *Index) binder() {
+	defer x.wg.Done()
+	for {
+		select {
+		case <-x.life.Done():
+			return
+		case j := <-x.binds:
+			if x.src == nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(x.life, 10*time.Second)
+			e, err := x.src.BindEndpoint(ctx, j.group, j.psk, j.mac)
+			cancel()
+			switch {
+			case err == nil:
+				x.mu.Lock()
+				x.putEndpointLocked(e)
+				x.mu.Unlock()
+			case fault.Is(err, fault.Conflict):
+				// Bound meanwhile (another replica, the API): its event
+				// brings the stored binding.
+			default:
+				x.log.Warn("storing an auto-enrolled endpoint", "mac", j.mac.String(), "error", err)
+			}
+		}
+	}
+}
+
+// putEndpointLocked installs a stored endpoint; x.mu is held.
+func (x *Index) putEndpointLocked(e Endpoint) {
+	k := epKey{e.GroupID, e.MAC}
+	n := newEndpointEntry(e)
+	s := x.epShard(k)
+	s.mu.Lock()
+	if prev := s.m[k]; prev != nil {
+		n.seen.Store(prev.seen.Load())
+	} else {
+		x.endpoints.Add(1)
+	}
+	s.m[k] = n
+	s.mu.Unlock()
+	x.epByID[e.ID] = k
+}
+
+// flusher writes last-seen times every flush interval and once at Close.
+func (x *Index) flusher() {
+	defer x.wg.Done()
+	t := time.NewTicker(x.flushEv)
+	defer t.Stop()
+	for {
+		select {
+		case <-x.life.Done():
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = x.FlushSeen(ctx)
+			cancel()
+			return
+		case <-t.C:
+			if err := x.FlushSeen(x.life); err != nil {
+				x.log.Warn("recording endpoint last-seen times", "error", err)
+			}
+		}
+	}
+}
+
+// seenResolution is how far last_seen may lag: an endpoint is written again
+// only once it was seen this much later than its stored time, so 100,000
+// busy stations cost at most 100,000 row updates a minute.
+const seenResolution = 60
+
+// seenChunk bounds one TouchEndpoints call, so a flush of many stations
+// never builds one huge transaction.
+const seenChunk = 5000
+
+// FlushSeen writes the last-seen times recorded since the previous flush
+// (those that moved by seenResolution seconds or more), in chunks.
+func (x *Index) FlushSeen(ctx context.Context) error {
+	if x.src == nil {
+		return nil
+	}
+	x.flushMu.Lock()
+	defer x.flushMu.Unlock()
+	type mark struct {
+		e  *endpointEntry
+		at int64
+	}
+	var marks []mark
+	for i := range x.eps {
+		s := &x.eps[i]
+		s.mu.RLock()
+		for _, e := range s.m {
+			if at, f := e.seen.Load(), e.flushed.Load(); e.id != 0 && at > f && (f == 0 || at-f >= seenResolution) {
+				marks = append(marks, mark{e, at})
+			}
+		}
+		s.mu.RUnlock()
+	}
+	for len(marks) > 0 {
+		chunk := marks[:min(len(marks), seenChunk)]
+		marks = marks[len(chunk):]
+		seen := make(map[int64]time.Time, len(chunk))
+		for _, m := range chunk {
+			seen[m.e.id] = time.Unix(m.at, 0).UTC()
+		}
+		if err := x.src.TouchEndpoints(ctx, seen); err != nil {
+			return err
+		}
+		for _, m := range chunk {
+			m.e.flushed.Store(m.at)
+		}
+	}
+	return nil
+}

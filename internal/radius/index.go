@@ -1,0 +1,330 @@
+package radius
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"netkeep/internal/event"
+	"netkeep/internal/radius/nas"
+	"netkeep/internal/radius/wpa"
+)
+
+// ClientSource lists the NAS clients with their secrets; nas.Service
+// implements it.
+type ClientSource interface {
+	All(ctx context.Context) ([]*nas.Client, error)
+}
+
+// Index is the in-memory Directory and client table, loaded from the
+// sources and kept current by the event bus: a "psk" or "endpoint" event
+// reloads that object, a "radius_client" event the client table, and a bus
+// resync (or events dropped for a slow reader) everything.
+//
+// Lookups take two read locks on shards picked by hash, so readers on
+// different stations rarely share a cache line; writers replace immutable
+// entries.
+type Index struct {
+	src     Source       // nil: no PSKs (clients only)
+	clients ClientSource // nil: no clients
+	pmks    PMKStore     // nil: PMKs are not persisted
+	seal    Sealer
+	bus     event.Bus
+	log     *slog.Logger
+	now     func() time.Time
+
+	eps   [shardCount]epShard
+	creds [shardCount]credShard
+
+	table atomic.Pointer[clientTable]
+
+	mu         sync.Mutex           // guards the fields below (writers only)
+	epByID     map[int64]epKey      // endpoint id → its key, to delete by id
+	groupSSIDs map[int64][]string   // group → SSIDs its clients serve
+	keys       map[keyID]*keyEntry  // (psk, ssid) → PMK
+	buckets    map[bucketID]*bucket // (group, ssid) → candidates; read under bucketsMu
+	bucketsMu  sync.RWMutex
+
+	pmkq    *pmkQueue
+	binds   chan bindJob
+	flushMu sync.Mutex
+
+	loaded    atomic.Bool
+	endpoints atomic.Int64
+	psks      atomic.Int64
+
+	sub     *event.Subscription
+	life    context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	flushEv time.Duration
+}
+
+const shardCount = 64
+
+type epKey struct {
+	group int64
+	mac   MAC
+}
+
+type epShard struct {
+	mu sync.RWMutex
+	m  map[epKey]*endpointEntry
+	_  [40]byte // keep shards on separate cache lines
+}
+
+type credShard struct {
+	mu sync.RWMutex
+	m  map[int64]*Credential
+	_  [40]byte
+}
+
+// endpointEntry is immutable but for its last-seen counters.
+type endpointEntry struct {
+	id      int64 // 0: auto-enrolment not stored yet
+	pskID   int64
+	vlan    int
+	enabled bool
+	expires int64
+	seen    atomic.Int64 // unix seconds
+	flushed atomic.Int64
+}
+
+type keyID struct {
+	psk  int64
+	ssid string
+}
+
+type keyEntry struct {
+	key        *wpa.Key
+	passphrase string // the key is valid while the credential's passphrase is this
+}
+
+type bucketID struct {
+	group int64
+	ssid  string
+}
+
+// bucket holds one (group, SSID)'s candidates; list is rebuilt lazily after
+// a change so that bursts of PMK installs stay linear.
+type bucket struct {
+	mu   sync.Mutex
+	set  map[int64]Candidate
+	list atomic.Pointer[[]Candidate] // nil: stale
+}
+
+type bindJob struct {
+	group int64
+	mac   MAC
+	psk   int64
+}
+
+// IndexOption configures an Index.
+type IndexOption func(*Index)
+
+// WithPMKStore persists PMKs, sealed with s, so a restart does not derive
+// them again.
+func WithPMKStore(st PMKStore, s Sealer) IndexOption {
+	return func(x *Index) { x.pmks, x.seal = st, s }
+}
+
+// WithIndexLogger sets the logger.
+func WithIndexLogger(l *slog.Logger) IndexOption { return func(x *Index) { x.log = l } }
+
+// WithIndexClock replaces time.Now (tests).
+func WithIndexClock(now func() time.Time) IndexOption { return func(x *Index) { x.now = now } }
+
+// WithSeenFlush sets how often last-seen times are written (default 10 s).
+func WithSeenFlush(d time.Duration) IndexOption { return func(x *Index) { x.flushEv = d } }
+
+// NewIndex returns an empty index subscribed to bus; Start loads it.
+func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOption) *Index {
+	x := &Index{
+		src: src, clients: clients, bus: bus, log: slog.Default(), now: time.Now,
+		epByID:     map[int64]epKey{},
+		groupSSIDs: map[int64][]string{},
+		keys:       map[keyID]*keyEntry{},
+		buckets:    map[bucketID]*bucket{},
+		pmkq:       newPMKQueue(),
+		binds:      make(chan bindJob, 4096),
+		flushEv:    10 * time.Second,
+	}
+	for _, o := range opts {
+		o(x)
+	}
+	for i := range x.eps {
+		x.eps[i].m = map[epKey]*endpointEntry{}
+		x.creds[i].m = map[int64]*Credential{}
+	}
+	x.table.Store(newClientTable(nil))
+	x.life, x.stop = context.WithCancel(context.Background())
+	// Subscribe before loading so that no change between the load and the
+	// subscription is missed.
+	x.sub = bus.Subscribe(TopicPSK, TopicEndpoint, nas.Topic)
+	return x
+}
+
+// Event topics the index follows.
+const (
+	TopicPSK      = "psk"
+	TopicEndpoint = "endpoint"
+)
+
+// Start loads everything and starts following events, deriving missing
+// PMKs, storing auto-enrolments and flushing last-seen times in the
+// background until Close.
+func (x *Index) Start(ctx context.Context) error {
+	if err := x.reload(ctx); err != nil {
+		return err
+	}
+	// The snapshot the directory was built from is garbage now, and for
+	// 100,000 stations it is several times the directory's size: give it
+	// back to the OS at once rather than when the scavenger gets to it.
+	debug.FreeOSMemory()
+	x.loaded.Store(true)
+	x.wg.Add(4)
+	go x.watch()
+	go x.derive()
+	go x.binder()
+	go x.flusher()
+	return nil
+}
+
+// Close stops the background work, flushing last-seen times once more.
+func (x *Index) Close() {
+	x.stop()
+	x.sub.Close()
+	x.pmkq.close()
+	x.wg.Wait()
+}
+
+// Client returns the NAS client for a source address, or nil.
+func (x *Index) Client(addr netip.Addr) *Client { return x.table.Load().lookup(addr) }
+
+// Counts reports how many endpoints, PSKs and clients are loaded.
+func (x *Index) Counts() (endpoints, psks, clients int) {
+	return int(x.endpoints.Load()), int(x.psks.Load()), x.table.Load().count
+}
+
+func (x *Index) epShard(k epKey) *epShard {
+	h := (uint64(k.mac) ^ uint64(k.group)<<48 ^ uint64(k.group)) * 0x9E3779B97F4A7C15
+	return &x.eps[h>>58]
+}
+
+func (x *Index) credShard(id int64) *credShard {
+	return &x.creds[uint64(id)*0x9E3779B97F4A7C15>>58]
+}
+
+func (x *Index) cred(id int64) *Credential {
+	s := x.credShard(id)
+	s.mu.RLock()
+	c := s.m[id]
+	s.mu.RUnlock()
+	return c
+}
+
+// ByMAC implements Directory.
+func (x *Index) ByMAC(group int64, mac MAC) (Grant, bool) {
+	k := epKey{group, mac}
+	s := x.epShard(k)
+	s.mu.RLock()
+	e := s.m[k]
+	s.mu.RUnlock()
+	if e == nil {
+		return Grant{}, false
+	}
+	c := x.cred(e.pskID)
+	if c == nil {
+		return Grant{}, false
+	}
+	g := Grant{Cred: c, EndpointID: e.id, VLAN: c.VLAN, Expires: c.Expires, Enabled: e.enabled}
+	if e.vlan != 0 {
+		g.VLAN = e.vlan
+	}
+	if e.expires != 0 && (g.Expires == 0 || e.expires < g.Expires) {
+		g.Expires = e.expires
+	}
+	return g, true
+}
+
+// Seen implements Directory.
+func (x *Index) Seen(group int64, mac MAC, t int64) {
+	k := epKey{group, mac}
+	s := x.epShard(k)
+	s.mu.RLock()
+	e := s.m[k]
+	s.mu.RUnlock()
+	if e != nil && e.seen.Load() < t {
+		e.seen.Store(t)
+	}
+}
+
+// Candidates implements Directory.
+func (x *Index) Candidates(group int64, ssid []byte) []Candidate {
+	x.bucketsMu.RLock()
+	b := x.buckets[bucketID{group, string(ssid)}]
+	x.bucketsMu.RUnlock()
+	if b == nil {
+		return nil
+	}
+	if l := b.list.Load(); l != nil {
+		return *l
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if l := b.list.Load(); l != nil {
+		return *l
+	}
+	l := make([]Candidate, 0, len(b.set))
+	for _, c := range b.set {
+		l = append(l, c)
+	}
+	b.list.Store(&l)
+	return l
+}
+
+// Key implements Directory: the PMK derived in the background for an SSID
+// a client of the group lists; for any other SSID it is derived now and not
+// kept, so a NAS naming arbitrary SSIDs cannot grow memory (list the SSIDs
+// on the clients to make this a lookup).
+func (x *Index) Key(c *Credential, ssid []byte) (*wpa.Key, error) {
+	id := keyID{c.PSKID, string(ssid)}
+	x.mu.Lock()
+	e := x.keys[id]
+	listed := slices.Contains(x.groupSSIDs[c.GroupID], id.ssid)
+	x.mu.Unlock()
+	if e != nil && e.passphrase == c.Passphrase {
+		return e.key, nil
+	}
+	pmk, err := wpa.PMK(c.Passphrase, ssid)
+	if err != nil {
+		return nil, err
+	}
+	k := wpa.NewKey(pmk)
+	if listed {
+		x.installKey(c, id.ssid, k)
+	}
+	return k, nil
+}
+
+// Bind implements Directory.
+func (x *Index) Bind(group int64, mac MAC, c *Credential) {
+	k := epKey{group, mac}
+	s := x.epShard(k)
+	s.mu.Lock()
+	if s.m[k] == nil {
+		s.m[k] = &endpointEntry{pskID: c.PSKID, enabled: true}
+		x.endpoints.Add(1)
+	}
+	s.mu.Unlock()
+	select {
+	case x.binds <- bindJob{group: group, mac: mac, psk: c.PSKID}:
+	default:
+		x.log.Warn("auto-enrolment queue full; binding kept in memory only", "mac", mac.String())
+	}
+}

@@ -1,0 +1,95 @@
+package radius
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"netkeep/internal/psk"
+)
+
+// PSKService is what the directory needs of the psk domain; *psk.Service
+// implements it.
+type PSKService interface {
+	Snapshot(ctx context.Context) (*psk.Snapshot, error)
+	LoadPSK(ctx context.Context, id int64) (*psk.PSK, error)
+	LoadEndpoint(ctx context.Context, id int64) (*psk.Endpoint, error)
+	BindEndpoint(ctx context.Context, groupID int64, mac string, pskID int64) (*psk.Endpoint, error)
+	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
+}
+
+// FromPSK adapts the psk domain to Source.
+func FromPSK(s PSKService) Source { return pskSource{s} }
+
+type pskSource struct{ s PSKService }
+
+func fromPSK(p *psk.PSK) PSK {
+	out := PSK{ID: p.ID, GroupID: p.GroupID, Name: p.PSKID, Passphrase: p.Passphrase, Enabled: p.Enabled}
+	if p.VLANID != nil {
+		out.VLAN = *p.VLANID
+	}
+	if p.Expires != nil {
+		out.ExpiresAt = *p.Expires
+	}
+	return out
+}
+
+func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
+	mac, ok := ParseMACString(e.MAC)
+	if !ok {
+		return Endpoint{}, fmt.Errorf("endpoint %d: stored MAC %q does not parse", e.ID, e.MAC)
+	}
+	out := Endpoint{ID: e.ID, GroupID: e.GroupID, MAC: mac, PSKID: e.PSKID, Enabled: e.Enabled}
+	if e.VLANID != nil {
+		out.VLAN = *e.VLANID
+	}
+	return out, nil
+}
+
+func (a pskSource) Snapshot(ctx context.Context) ([]PSK, []Endpoint, error) {
+	snap, err := a.s.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps := make([]PSK, 0, len(snap.PSKs))
+	for _, p := range snap.PSKs {
+		ps = append(ps, fromPSK(p))
+	}
+	es := make([]Endpoint, 0, len(snap.Endpoints))
+	for _, e := range snap.Endpoints {
+		ep, err := fromEndpoint(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		es = append(es, ep)
+	}
+	return ps, es, nil
+}
+
+func (a pskSource) PSK(ctx context.Context, id int64) (PSK, error) {
+	p, err := a.s.LoadPSK(ctx, id)
+	if err != nil {
+		return PSK{}, err
+	}
+	return fromPSK(p), nil
+}
+
+func (a pskSource) Endpoint(ctx context.Context, id int64) (Endpoint, error) {
+	e, err := a.s.LoadEndpoint(ctx, id)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	return fromEndpoint(e)
+}
+
+func (a pskSource) BindEndpoint(ctx context.Context, groupID, pskID int64, mac MAC) (Endpoint, error) {
+	e, err := a.s.BindEndpoint(ctx, groupID, mac.String(), pskID)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	return fromEndpoint(e)
+}
+
+func (a pskSource) TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error {
+	return a.s.TouchEndpoints(ctx, seen)
+}
