@@ -45,6 +45,8 @@ Usage:
   netkeep migrate [flags]            apply database migrations and exit
   netkeep admin create --username U [--password P] [--email E]
                                      create a SUPER_ADMIN (password from stdin when omitted)
+  netkeep pki import --cert ca.pem --key ca-key.pem [--force]
+                                     make an existing CA the one netkeep issues from
   netkeep version                    print the version
 
 Run "netkeep <command> --help" for the flags of a command. Every flag can also
@@ -64,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return cmdMigrate(e, args[1:])
 	case "admin":
 		return cmdAdmin(e, args[1:])
+	case "pki":
+		return cmdPKI(e, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "netkeep", version)
 		return 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"os/signal"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
+	"netkeep/internal/radius"
 	"netkeep/internal/server"
 )
 
@@ -67,15 +69,51 @@ func cmdServe(e env, args []string) int {
 		return e.fail("%v", err)
 	}
 	log.Info("ready", "schema_version", v)
+	radiusDone := serveRadius(ctx, log, cfg, srv)
 	if has, err := srv.Identity.SetupStatus(ctx); err == nil && !has {
 		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
 	}
 
-	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
+	err = <-served
+	stop()
+	<-radiusDone
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return e.fail("serve: %v", err)
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// serveRadius serves RADIUS authentication and accounting on the configured
+// UDP addresses until ctx ends; the returned channel closes when it has
+// stopped and flushed accounting. An address that cannot be bound is
+// logged and left out rather than failing the HTTP server.
+func serveRadius(ctx context.Context, log *slog.Logger, cfg *config.Config, srv *server.Server) <-chan struct{} {
+	done := make(chan struct{})
+	bind := func(what, addr string) []*net.UDPConn {
+		if addr == "" {
+			return nil
+		}
+		conns, err := radius.Listen(ctx, addr)
+		if err != nil {
+			log.Error("RADIUS "+what+" listener disabled", "addr", addr, "err", err)
+			return nil
+		}
+		log.Info("RADIUS "+what+" listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns))
+		return conns
+	}
+	auth, acct := bind("authentication", cfg.RadiusListen), bind("accounting", cfg.RadiusAcctListen)
+	if auth == nil && acct == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		if err := srv.Radius.Serve(ctx, auth, acct); err != nil {
+			log.Error("RADIUS server stopped", "err", err)
+		}
+	}()
+	return done
 }
 
 // openBus returns the event bus: in-process for SQLite, LISTEN/NOTIFY for

@@ -39,6 +39,10 @@ type Config struct {
 	// TrustProxyHeaders makes X-Forwarded-For the client address; only for a
 	// server behind a proxy that sets it.
 	TrustProxyHeaders bool
+	// RadiusListen and RadiusAcctListen are the RADIUS authentication and
+	// accounting UDP addresses; empty disables that listener.
+	RadiusListen     string
+	RadiusAcctListen string
 }
 
 // option is one row of the configuration table.
@@ -79,6 +83,8 @@ var options = []option{
 	{name: "trust-proxy-headers", usage: "take the client address from X-Forwarded-For", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.TrustProxyHeaders, name, false, usage)
 	}},
+	{name: "radius-listen", usage: "RADIUS authentication UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusListen }, ":1812")},
+	{name: "radius-acct-listen", usage: "RADIUS accounting UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusAcctListen }, ":1813")},
 }
 
 // EnvName is the environment variable of a flag name.

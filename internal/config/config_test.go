@@ -42,14 +42,16 @@ func writeFile(tb testing.TB, name, content string) string {
 func TestDefaults(t *testing.T) {
 	c := mustLoad(t, nil, nil)
 	want := Config{
-		Listen:          ":8080",
-		DataDir:         "./data",
-		LogLevel:        "info",
-		LogFormat:       "text",
-		MaxBodyBytes:    1 << 20,
-		ShutdownTimeout: 15 * time.Second,
-		AccessTokenTTL:  time.Hour,
-		RefreshGrace:    10 * time.Minute,
+		Listen:           ":8080",
+		DataDir:          "./data",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		MaxBodyBytes:     1 << 20,
+		ShutdownTimeout:  15 * time.Second,
+		AccessTokenTTL:   time.Hour,
+		RefreshGrace:     10 * time.Minute,
+		RadiusListen:     ":1812",
+		RadiusAcctListen: ":1813",
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

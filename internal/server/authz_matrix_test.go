@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"netkeep/internal/api"
 	"netkeep/internal/identity"
+	"netkeep/internal/pki"
 	"netkeep/internal/server/servertest"
 )
 
@@ -167,6 +169,78 @@ var matrix = map[string]matrixCase{
 	"PUT /api/users/{username}":    {deny: "user", cross: true, ok: freshPath("/api/users/", true)},
 	"DELETE /api/users/{username}": {deny: "user", cross: true, ok: freshPath("/api/users/", true)},
 
+	// PKI: revocation is pki:write over the certificate's group.
+	"POST /api/v1/admin/pki/revoke": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		out, err := w.e.Server.PKI.IssueClient(context.Background(), servertest.Src, pki.ClientRequest{CommonName: "m", UserID: w.userAID, GroupID: w.groupAID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "/api/v1/admin/pki/revoke", map[string]any{"serial": string(out.Certificate.Serial), "reason": "superseded"}
+	}},
+
+	// NetKey PSKs and endpoints: USERs manage their own, so only the admin
+	// key scope is refused; B's admin cannot see A's objects.
+	"GET /api/v1/psks": {deny: "scope", ok: fixed("/api/v1/psks")},
+	"POST /api/v1/psks": {deny: "scope", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/psks", map[string]any{"psk_id": fmt.Sprintf("c-%d", w.n)}
+	}},
+	"POST /api/v1/psks/bulk": {deny: "scope", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/psks/bulk", map[string]any{"psks": []map[string]any{{"psk_id": fmt.Sprintf("b-%d", w.n)}}}
+	}},
+	"POST /api/v1/psks/import": {deny: "scope", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/psks/import", fmt.Sprintf("psk_id\ni-%d\n", w.n)
+	}},
+	"GET /api/v1/psks/export": {deny: "scope", ok: fixed("/api/v1/psks/export")},
+	"GET /api/v1/psks/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id, _ := newPSK(t, w)
+		return fmt.Sprintf("/api/v1/psks/%d", id), nil
+	}},
+	"PUT /api/v1/psks/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id, _ := newPSK(t, w)
+		return fmt.Sprintf("/api/v1/psks/%d", id), map[string]any{"description": "changed"}
+	}},
+	"DELETE /api/v1/psks/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id, _ := newPSK(t, w)
+		return fmt.Sprintf("/api/v1/psks/%d", id), nil
+	}},
+	"GET /api/v1/endpoints": {deny: "scope", ok: fixed("/api/v1/endpoints")},
+	"POST /api/v1/endpoints": {deny: "scope", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/endpoints", endpointBody(t, w)
+	}},
+	"POST /api/v1/endpoints/bulk": {deny: "scope", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/endpoints/bulk", map[string]any{"endpoints": []any{endpointBody(t, w)}}
+	}},
+	"GET /api/v1/endpoints/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return newEndpoint(t, w), nil
+	}},
+	"PUT /api/v1/endpoints/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return newEndpoint(t, w), map[string]any{"description": "changed"}
+	}},
+	"DELETE /api/v1/endpoints/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return newEndpoint(t, w), nil
+	}},
+
+	// RADIUS clients (NAS) and sessions are administrators' business.
+	"GET /api/v1/radius/clients": {deny: "user", ok: fixed("/api/v1/radius/clients")},
+	"POST /api/v1/radius/clients": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/radius/clients", map[string]any{"name": fmt.Sprintf("n-%d", w.n),
+			"address": fmt.Sprintf("10.8.%d.%d", w.n/256%256, w.n%256), "secret": "shared-secret-1"}
+	}},
+	"GET /api/v1/radius/clients/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		p, _ := radiusClientPath(t, w)
+		return p, nil
+	}},
+	"PUT /api/v1/radius/clients/{id}": {deny: "user", cross: true, ok: radiusClientPath},
+	"DELETE /api/v1/radius/clients/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		p, _ := radiusClientPath(t, w)
+		return p, nil
+	}},
+	"GET /api/v1/radius/sessions": {deny: "user", ok: fixed("/api/v1/radius/sessions")},
+
 	// Groups: SUPER_ADMIN manages, others read their own.
 	"GET /api/v1/groups": {deny: "scope", ok: fixed("/api/v1/groups")},
 	"GET /api/v1/groups/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
@@ -184,6 +258,149 @@ var matrix = map[string]matrixCase{
 	"DELETE /api/v1/groups/{id}": {actor: "master", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/groups/" + emptyGroup(t, w), nil
 	}},
+
+	// Netmaker mesh: each case makes a fresh network (and node) of group A as
+	// its administrator. Routes nodes call with their own JWT are Custom and
+	// tested with the mesh API (internal/api/netmaker).
+	"GET /api/networks": {deny: "scope", ok: fixed("/api/networks")},
+	"POST /api/networks": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/networks", map[string]any{"netid": fmt.Sprintf("mx%d", w.n)}
+	}},
+	"POST /api/network": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/network", map[string]any{"netid": fmt.Sprintf("mx%d", w.n)}
+	}},
+	"GET /api/networks/{netid}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id, nil
+	}},
+	"PUT /api/networks/{netid}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id, map[string]any{"displayname": "renamed"}
+	}},
+	"DELETE /api/networks/{netid}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id, nil
+	}},
+	"POST /api/networks/{netid}/keyupdate": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id + "/keyupdate", nil
+	}},
+	"GET /api/networks/{netid}/keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id + "/keys", nil
+	}},
+	"POST /api/networks/{netid}/keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/networks/" + id + "/keys", map[string]any{"uses": 3}
+	}},
+	"DELETE /api/networks/{netid}/keys/{keyname}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		if r := w.e.Do(t, "POST", "/api/networks/"+id+"/keys", map[string]any{"name": "k"}, servertest.Bearer(w.adminA)...); r.Status != 200 {
+			t.Fatalf("key: %d %s", r.Status, r.Raw)
+		}
+		return "/api/networks/" + id + "/keys/k", nil
+	}},
+	"GET /api/nodes": {deny: "scope", ok: fixed("/api/nodes")},
+	"GET /api/nodes/{network}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNode(t, w)
+		return "/api/nodes/" + id, nil
+	}},
+	"POST /api/nodes/{network}/{macaddress}/creategateway": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNode(t, w)
+		return "/api/nodes/" + id + "/02:00:00:00:00:01/creategateway", map[string]any{"ranges": []string{"192.168.200.0/24"}}
+	}},
+	"DELETE /api/nodes/{network}/{macaddress}/deletegateway": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNode(t, w)
+		return "/api/nodes/" + id + "/02:00:00:00:00:01/deletegateway", nil
+	}},
+	"POST /api/nodes/{network}/{macaddress}/approve": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNode(t, w)
+		return "/api/nodes/" + id + "/02:00:00:00:00:01/approve", nil
+	}},
+	"POST /api/nodes/{network}/{macaddress}/uncordon": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNode(t, w)
+		return "/api/nodes/" + id + "/02:00:00:00:00:01/uncordon", nil
+	}},
+	"POST /api/server/addnetwork/{netid}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		return "/api/server/addnetwork/" + id, nil
+	}},
+	"DELETE /api/server/removenetwork/{netid}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id := newNetwork(t, w)
+		if r := w.e.Do(t, "POST", "/api/server/addnetwork/"+id, nil, servertest.Bearer(w.adminA)...); r.Status != 200 {
+			t.Fatalf("addnetwork: %d %s", r.Status, r.Raw)
+		}
+		return "/api/server/removenetwork/" + id, nil
+	}},
+}
+
+// newNetwork creates a mesh network of group A as its administrator and
+// returns its netid.
+func newNetwork(t *testing.T, w *world) string {
+	t.Helper()
+	w.n++
+	id := fmt.Sprintf("mx%d", w.n)
+	if r := w.e.Do(t, "POST", "/api/networks", map[string]any{"netid": id}, servertest.Bearer(w.adminA)...); r.Status != 200 {
+		t.Fatalf("network: %d %s", r.Status, r.Raw)
+	}
+	return id
+}
+
+// newNode creates a network with one node, MAC 02:00:00:00:00:01, and
+// returns the netid.
+func newNode(t *testing.T, w *world) string {
+	t.Helper()
+	id := newNetwork(t, w)
+	node := map[string]any{"macaddress": "02:00:00:00:00:01", "publickey": fmt.Sprintf("%042dA=", w.n)}
+	if r := w.e.Do(t, "POST", "/api/nodes/"+id, node, servertest.Bearer(w.adminA)...); r.Status != 200 {
+		t.Fatalf("node: %d %s", r.Status, r.Raw)
+	}
+	return id
+}
+
+// newPSK creates a PSK of group A as its administrator and returns its
+// numeric id and psk_id.
+func newPSK(t *testing.T, w *world) (id int64, pskID string) {
+	t.Helper()
+	w.n++
+	pskID = fmt.Sprintf("m-%d", w.n)
+	r := w.e.Do(t, "POST", "/api/v1/psks", map[string]any{"psk_id": pskID}, servertest.Bearer(w.adminA)...)
+	if r.Status != 201 {
+		t.Fatalf("psk: %d %s", r.Status, r.Raw)
+	}
+	return int64(r.JSON["id"].(float64)), pskID
+}
+
+// endpointBody is a new endpoint bound to a fresh PSK of group A.
+func endpointBody(t *testing.T, w *world) map[string]any {
+	t.Helper()
+	_, pskID := newPSK(t, w)
+	return map[string]any{"mac_address": fmt.Sprintf("02:00:00:00:%02x:%02x", w.n/256%256, w.n%256), "psk_id": pskID}
+}
+
+// newEndpoint creates an endpoint of group A and returns its path.
+func newEndpoint(t *testing.T, w *world) string {
+	t.Helper()
+	r := w.e.Do(t, "POST", "/api/v1/endpoints", endpointBody(t, w), servertest.Bearer(w.adminA)...)
+	if r.Status != 201 {
+		t.Fatalf("endpoint: %d %s", r.Status, r.Raw)
+	}
+	return fmt.Sprintf("/api/v1/endpoints/%d", int64(r.JSON["id"].(float64)))
+}
+
+// radiusClientPath creates a RADIUS client of group A and returns its path
+// and an update body.
+func radiusClientPath(t *testing.T, w *world) (string, any) {
+	t.Helper()
+	w.n++
+	r := w.e.Do(t, "POST", "/api/v1/radius/clients", map[string]any{"name": fmt.Sprintf("ap-%d", w.n),
+		"address": fmt.Sprintf("10.9.%d.%d", w.n/256%256, w.n%256), "secret": "shared-secret-1"}, servertest.Bearer(w.adminA)...)
+	if r.Status != 201 {
+		t.Fatalf("radius client: %d %s", r.Status, r.Raw)
+	}
+	return fmt.Sprintf("/api/v1/radius/clients/%d", int64(r.JSON["id"].(float64))), map[string]any{"name": fmt.Sprintf("renamed-%d", w.n)}
 }
 
 func emptyGroup(t *testing.T, w *world) string {

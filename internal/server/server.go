@@ -25,6 +25,11 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/identity"
+	"netkeep/internal/mesh"
+	"netkeep/internal/pki"
+	"netkeep/internal/psk"
+	"netkeep/internal/radius"
+	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
 	"netkeep/internal/store"
@@ -45,6 +50,15 @@ type Server struct {
 
 	Identity *identity.Service
 	APIKeys  *apikey.Service
+	PKI      *pki.Service
+	PSKs     *psk.Service
+	Mesh     *mesh.Service
+
+	// RADIUS: the NAS client domain, the in-memory directory the packet
+	// path reads, and the UDP server (cmd/netkeep serves its sockets).
+	RadiusClients *nas.Service
+	RadiusIndex   *radius.Index
+	Radius        *radius.Server
 }
 
 // Deps are what the server is built from.
@@ -71,6 +85,7 @@ func New(d Deps) *Server {
 	idCfg.AccessTTL, idCfg.RefreshGrace = d.Config.AccessTokenTTL, d.Config.RefreshGrace
 	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
 	s.APIKeys = apikey.NewService(store.For[apikey.Tx](d.DB), d.Bus, userLookup{s.Identity})
+	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pki.DefaultConfig(), pki.WithLogger(d.Logger))
 
 	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey}
 	s.router = api.NewRouter(auth)
@@ -79,8 +94,21 @@ func New(d Deps) *Server {
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
+	(&gatekey.PKIHandlers{PKI: s.PKI}).Register(s.router)
+	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
+	(&netkey.PSKHandlers{PSKs: s.PSKs}).RegisterPSK(s.router)
+	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
+	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,
+		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
+	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,
+		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
+	(&netkey.RadiusHandlers{Clients: s.RadiusClients}).RegisterRadius(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
 	(&own.Handlers{Identity: s.Identity}).Register(s.router)
+	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
+		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
+	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
+		TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -97,6 +125,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Identity.Start(ctx); err != nil {
 		return err
 	}
+	// Creates the CA on first start (once across replicas) and loads the CRL.
+	if err := s.PKI.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.RadiusIndex.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
+		return err
+	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
 	s.background.Add(1)
@@ -104,6 +142,18 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.background.Done()
 		if err := s.APIKeys.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("API key last-use flusher", "err", err)
+		}
+	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.PSKs.Run(bg) // the expiry sweep
+	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		if err := s.Mesh.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
 	s.ready.Store(true)
@@ -119,6 +169,9 @@ func (s *Server) Close() {
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
+	s.PKI.Close()
+	s.RadiusIndex.Close()
+	s.Mesh.Close()
 }
 
 // Handler is the complete HTTP handler.

@@ -1,0 +1,131 @@
+package netkey
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+
+	"netkeep/internal/api"
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/fault"
+	"netkeep/internal/psk"
+)
+
+// PSKs is what the PSK and endpoint handlers need of the psk domain.
+type PSKs interface {
+	List(ctx context.Context, p *authz.Principal, f psk.Filter) (*psk.Page, error)
+	Get(ctx context.Context, p *authz.Principal, id int64) (*psk.PSK, error)
+	Create(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, in psk.NewPSK) (*psk.PSK, error)
+	CreateBulk(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, in []psk.NewPSK) ([]*psk.PSK, error)
+	Update(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch psk.Patch) (*psk.PSK, error)
+	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
+	Import(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, r io.Reader) (*psk.ImportResult, error)
+	Export(ctx context.Context, p *authz.Principal, groupID int64, f psk.Format, w io.Writer) error
+
+	ListEndpoints(ctx context.Context, p *authz.Principal, f psk.EndpointFilter) (*psk.EndpointPage, error)
+	GetEndpoint(ctx context.Context, p *authz.Principal, id int64) (*psk.Endpoint, error)
+	CreateEndpoint(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, in psk.NewEndpoint) (*psk.Endpoint, error)
+	CreateEndpointsBulk(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, in []psk.NewEndpoint) ([]*psk.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch psk.EndpointPatch) (*psk.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
+}
+
+// PSKHandlers serves NetKey's /api/v1/psks and /api/v1/endpoints.
+type PSKHandlers struct {
+	PSKs PSKs
+	// MaxImportBytes bounds a CSV import's body (DefaultMaxImportBytes when
+	// 0). See importPSKs for how it relates to the server's body limit.
+	MaxImportBytes int64
+}
+
+// DefaultMaxImportBytes is the default bound of a CSV import: 1 GiB.
+const DefaultMaxImportBytes = 1 << 30
+
+// RegisterPSK adds the PSK and endpoint routes.
+func (h *PSKHandlers) RegisterPSK(rt *api.Router) {
+	rt.HandleFunc("GET /api/v1/psks", api.Authenticated, h.listPSKs)
+	rt.HandleFunc("POST /api/v1/psks", api.Authenticated, h.createPSK)
+	rt.HandleFunc("POST /api/v1/psks/bulk", api.Authenticated, h.bulkPSKs)
+	rt.HandleFunc("POST /api/v1/psks/import", api.Authenticated, h.importPSKs)
+	rt.HandleFunc("GET /api/v1/psks/export", api.Authenticated, h.exportPSKs)
+	rt.HandleFunc("GET /api/v1/psks/{id}", api.Authenticated, h.getPSK)
+	rt.HandleFunc("PUT /api/v1/psks/{id}", api.Authenticated, h.updatePSK)
+	rt.HandleFunc("DELETE /api/v1/psks/{id}", api.Authenticated, h.deletePSK)
+
+	rt.HandleFunc("GET /api/v1/endpoints", api.Authenticated, h.listEndpoints)
+	rt.HandleFunc("POST /api/v1/endpoints", api.Authenticated, h.createEndpoint)
+	rt.HandleFunc("POST /api/v1/endpoints/bulk", api.Authenticated, h.bulkEndpoints)
+	rt.HandleFunc("GET /api/v1/endpoints/{id}", api.Authenticated, h.getEndpoint)
+	rt.HandleFunc("PUT /api/v1/endpoints/{id}", api.Authenticated, h.updateEndpoint)
+	rt.HandleFunc("DELETE /api/v1/endpoints/{id}", api.Authenticated, h.deleteEndpoint)
+}
+
+// pathID parses the {id} path value; a malformed id names nothing, so it is
+// reported as notFound would report it.
+func pathID(r *http.Request, notFound func(any) error) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, notFound(r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func pskNotFound(id any) error {
+	return fault.New(fault.NotFound, "PSK not found").WithReason(psk.ReasonPSKNotFound).
+		WithDetails(map[string]any{"psk_id": id})
+}
+
+func endpointNotFound(id any) error {
+	return fault.New(fault.NotFound, "Endpoint not found").WithReason(psk.ReasonEndpointNotFound).
+		WithDetails(map[string]any{"endpoint_id": id})
+}
+
+// query holds a request's query parameters and the first one that failed
+// to parse.
+type query struct {
+	r   *http.Request
+	err error
+}
+
+func (q *query) int(name string, def, lo, hi int) int {
+	n, err := api.IntParam(q.r.URL.Query().Get(name), def, lo, hi)
+	if err != nil && q.err == nil {
+		q.err = fault.Errorf(fault.Invalid, "%s must be a whole number between %d and %d", name, lo, hi).
+			WithDetails(map[string]any{"field": name})
+	}
+	return n
+}
+
+func (q *query) optInt(name string, lo, hi int) *int {
+	if q.r.URL.Query().Get(name) == "" {
+		return nil
+	}
+	n := q.int(name, 0, lo, hi)
+	return &n
+}
+
+func (q *query) int64(name string) int64 {
+	s := q.r.URL.Query().Get(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if (err != nil || n < 1) && q.err == nil {
+		q.err = fault.Errorf(fault.Invalid, "%s must be a positive whole number", name).WithDetails(map[string]any{"field": name})
+	}
+	return n
+}
+
+func (q *query) bool(name string) *bool {
+	s := q.r.URL.Query().Get(name)
+	if s == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil && q.err == nil {
+		q.err = fault.Errorf(fault.Invalid, "%s must be true or false", name).WithDetails(map[string]any{"field": name})
+	}
+	return &b
+}

@@ -1,0 +1,198 @@
+package netkey
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"netkeep/internal/api"
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/radius/nas"
+)
+
+// RadiusClients is what the RADIUS handlers need of the nas domain.
+type RadiusClients interface {
+	List(ctx context.Context, p *authz.Principal) ([]*nas.Client, error)
+	Get(ctx context.Context, p *authz.Principal, id int64) (*nas.Client, error)
+	Create(ctx context.Context, p *authz.Principal, src audit.Source, in nas.NewClient) (*nas.Client, error)
+	Update(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch nas.Patch) (*nas.Client, error)
+	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
+	Sessions(ctx context.Context, p *authz.Principal, f nas.SessionFilter) ([]*nas.Session, int, error)
+}
+
+// RadiusHandlers serves /api/v1/radius: the NAS clients the RADIUS server
+// answers and the online sessions accounting reports.
+type RadiusHandlers struct {
+	Clients RadiusClients
+}
+
+// RegisterRadius adds the routes.
+func (h *RadiusHandlers) RegisterRadius(rt *api.Router) {
+	rt.HandleFunc("GET /api/v1/radius/clients", api.Authenticated, h.listClients)
+	rt.HandleFunc("POST /api/v1/radius/clients", api.Authenticated, h.createClient)
+	rt.HandleFunc("GET /api/v1/radius/clients/{id}", api.Authenticated, h.getClient)
+	rt.HandleFunc("PUT /api/v1/radius/clients/{id}", api.Authenticated, h.updateClient)
+	rt.HandleFunc("DELETE /api/v1/radius/clients/{id}", api.Authenticated, h.deleteClient)
+	rt.HandleFunc("GET /api/v1/radius/sessions", api.Authenticated, h.listSessions)
+}
+
+// radiusClientJSON never includes the secret.
+func radiusClientJSON(c *nas.Client) map[string]any {
+	ssids := c.SSIDs
+	if ssids == nil {
+		ssids = []string{}
+	}
+	return map[string]any{
+		"id": c.ID, "name": c.Name, "address": c.Address, "vendor": c.Vendor,
+		"require_message_authenticator": c.RequireMessageAuthenticator, "group_id": c.GroupID,
+		"ssids": ssids, "created_at": timestamp(c.CreatedAt), "updated_at": timestamp(c.UpdatedAt),
+	}
+}
+
+// radiusClientID parses {id}; a malformed id names no client.
+func radiusClientID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, nas.NotFound(0)
+	}
+	return id, nil
+}
+
+func (h *RadiusHandlers) listClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := h.Clients.List(r.Context(), api.PrincipalFrom(r.Context()))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, radiusClientJSON(c))
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"clients": out, "total": len(out)})
+}
+
+func (h *RadiusHandlers) getClient(w http.ResponseWriter, r *http.Request) {
+	id, err := radiusClientID(r)
+	if err == nil {
+		var c *nas.Client
+		if c, err = h.Clients.Get(r.Context(), api.PrincipalFrom(r.Context()), id); err == nil {
+			api.WriteJSON(w, http.StatusOK, radiusClientJSON(c))
+			return
+		}
+	}
+	api.Error(w, r, err)
+}
+
+func (h *RadiusHandlers) createClient(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name                        string     `json:"name"`
+		Address                     string     `json:"address"`
+		Secret                      string     `json:"secret"`
+		Vendor                      nas.Vendor `json:"vendor"`
+		RequireMessageAuthenticator *bool      `json:"require_message_authenticator"`
+		GroupID                     int64      `json:"group_id"`
+		SSIDs                       []string   `json:"ssids"`
+	}
+	if err := api.Decode(r, &in); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	c, err := h.Clients.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), nas.NewClient{
+		GroupID: in.GroupID, Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
+		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
+	})
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusCreated, radiusClientJSON(c))
+}
+
+func (h *RadiusHandlers) updateClient(w http.ResponseWriter, r *http.Request) {
+	id, err := radiusClientID(r)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	var in struct {
+		Name                        *string     `json:"name"`
+		Address                     *string     `json:"address"`
+		Secret                      *string     `json:"secret"`
+		Vendor                      *nas.Vendor `json:"vendor"`
+		RequireMessageAuthenticator *bool       `json:"require_message_authenticator"`
+		SSIDs                       *[]string   `json:"ssids"`
+	}
+	if err := api.Decode(r, &in); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	c, err := h.Clients.Update(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id, nas.Patch{
+		Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
+		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
+	})
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, radiusClientJSON(c))
+}
+
+func (h *RadiusHandlers) deleteClient(w http.ResponseWriter, r *http.Request) {
+	id, err := radiusClientID(r)
+	if err == nil {
+		err = h.Clients.Delete(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id)
+	}
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "deleted_id": id})
+}
+
+// listSessions is the accounting view: ?limit (default 100, max 1000),
+// offset, client_id and mac (any common form) filters.
+func (h *RadiusHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := nas.SessionFilter{}
+	var err error
+	if f.Limit, err = api.IntParam(q.Get("limit"), 100, 1, 1000); err != nil {
+		api.Error(w, r, radiusInvalidQuery("limit", "limit must be 1..1000"))
+		return
+	}
+	if f.Offset, err = api.IntParam(q.Get("offset"), 0, 0, 1<<31-1); err != nil {
+		api.Error(w, r, radiusInvalidQuery("offset", "offset must be a non-negative integer"))
+		return
+	}
+	if v := q.Get("client_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			api.Error(w, r, radiusInvalidQuery("client_id", "client_id must be a positive integer"))
+			return
+		}
+		f.ClientID = n
+	}
+	if v := q.Get("mac"); v != "" {
+		m, ok := radiusMAC(v)
+		if !ok {
+			api.Error(w, r, radiusInvalidQuery("mac", "mac is not a MAC address"))
+			return
+		}
+		f.MAC = m
+	}
+	sessions, total, err := h.Clients.Sessions(r.Context(), api.PrincipalFrom(r.Context()), f)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(sessions))
+	for _, s := range sessions {
+		out = append(out, map[string]any{
+			"client_id": s.ClientID, "group_id": s.GroupID, "session_id": s.SessionID, "mac_address": s.MAC,
+			"username": s.Username, "nas_address": s.NASAddress, "called_station_id": s.CalledStation,
+			"framed_ip": s.FramedIP, "started_at": timestamp(s.StartedAt), "updated_at": timestamp(s.UpdatedAt),
+			"input_octets": s.InputOctets, "output_octets": s.OutputOctets, "session_time": s.SessionTime,
+		})
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out, "total": total})
+}

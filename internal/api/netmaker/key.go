@@ -1,0 +1,158 @@
+package netmaker
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"netkeep/internal/api"
+	"netkeep/internal/fault"
+	"netkeep/internal/mesh"
+)
+
+// keyJSON is Netmaker's access key: name, value, accessstring, uses and
+// (netkeep's addition) expiration, RFC 3339 or null.
+type keyJSON struct {
+	Name         string     `json:"name"`
+	Value        string     `json:"value"`
+	AccessString string     `json:"accessstring"`
+	Uses         int        `json:"uses"`
+	Expiration   *time.Time `json:"expiration"`
+}
+
+func (h *MeshHandlers) keyOut(r *http.Request, netid string, k *mesh.AccessKey) keyJSON {
+	as := mesh.AccessString{Server: h.baseURL(r), Network: netid, Key: k.Value}
+	return keyJSON{Name: k.Name, Value: k.Value, AccessString: as.Encode(), Uses: k.Uses, Expiration: k.ExpiresAt}
+}
+
+func (h *MeshHandlers) listKeys(w http.ResponseWriter, r *http.Request) {
+	netid := r.PathValue("netid")
+	keys, err := h.Mesh.ListKeys(r.Context(), api.PrincipalFrom(r.Context()), netid)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	out := make([]keyJSON, len(keys))
+	for i, k := range keys {
+		out[i] = h.keyOut(r, netid, k)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, http.StatusOK, out)
+}
+
+// expiration is an access key's expiry as sent: RFC 3339 text, or a number
+// of seconds from now.
+type expiration struct{ at *time.Time }
+
+func (e *expiration) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	var secs int64
+	if err := json.Unmarshal(b, &secs); err == nil {
+		if secs <= 0 {
+			return nil
+		}
+		t := time.Now().Add(time.Duration(secs) * time.Second)
+		e.at = &t
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fault.New(fault.Invalid, "expiration must be RFC 3339 time or seconds")
+	}
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fault.New(fault.Invalid, "expiration must be RFC 3339 time or seconds")
+	}
+	e.at = &t
+	return nil
+}
+
+func (h *MeshHandlers) createKey(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name       string     `json:"name"`
+		Value      string     `json:"value"`
+		Uses       int        `json:"uses"`
+		Expiration expiration `json:"expiration"`
+	}
+	if err := decodeOptional(r, &in); err != nil {
+		api.Error(w, r, badExpiration(err))
+		return
+	}
+	netid := r.PathValue("netid")
+	k, err := h.Mesh.CreateKey(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), netid,
+		mesh.KeyFields{Name: in.Name, Value: in.Value, Uses: in.Uses, ExpiresAt: in.Expiration.at})
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, http.StatusOK, h.keyOut(r, netid, k))
+}
+
+// badExpiration keeps the message of an expiration the decoder refused.
+func badExpiration(err error) error {
+	if fe := fault.As(err); fe != nil && fe.Code == fault.Invalid && fe.Message == "malformed JSON body" {
+		return fault.New(fault.Invalid, "malformed JSON body, or expiration is not RFC 3339 time or seconds")
+	}
+	return err
+}
+
+// deleteKey answers the JSON string "<name> deleted.".
+func (h *MeshHandlers) deleteKey(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("keyname")
+	err := h.Mesh.DeleteKey(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("netid"), name)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, name+" deleted.")
+}
+
+var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$`)
+
+// baseURL is the server's URL as the client reached it, for access strings
+// and the install script. The host is checked strictly: it is echoed into a
+// shell script.
+func (h *MeshHandlers) baseURL(r *http.Request) string {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if h.TrustProxyHeaders {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			scheme = p
+		}
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+			host = fh
+		}
+	}
+	if !hostPattern.MatchString(host) {
+		host = "localhost"
+	}
+	if _, port, ok := cutPort(host); ok {
+		if n, err := strconv.Atoi(port); err != nil || n > 65535 {
+			host = "localhost"
+		}
+	}
+	return scheme + "://" + host
+}
+
+func cutPort(host string) (h, port string, ok bool) {
+	i := len(host) - 1
+	for i >= 0 && host[i] >= '0' && host[i] <= '9' {
+		i--
+	}
+	if i >= 0 && i < len(host)-1 && host[i] == ':' && (i == 0 || host[i-1] != ':') {
+		return host[:i], host[i+1:], true
+	}
+	return host, "", false
+}
