@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"os"
+	"netkeep/internal/testpeer"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -16,22 +16,6 @@ import (
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/radius/wpa"
 )
-
-// radclientPath returns the real FreeRADIUS client. It fails the test when
-// radclient is missing and real peers are required (CI, or
-// NETKEEP_REQUIRE_PEERS set); otherwise it skips, saying how to install it.
-func radclientPath(tb testing.TB) string {
-	tb.Helper()
-	p, err := exec.LookPath("radclient")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("NETKEEP_REQUIRE_PEERS") != "" {
-		tb.Fatal("radclient not found, and real-peer tests are required here (CI or NETKEEP_REQUIRE_PEERS): apt-get install freeradius-utils")
-	}
-	tb.Skip("radclient not found: apt-get install freeradius-utils to run the real-peer RADIUS tests")
-	return ""
-}
 
 // peerReply is radclient's view of one answer.
 type peerReply struct {
@@ -51,7 +35,7 @@ func radclient(tb testing.TB, addr, kind, secret, attrs string) peerReply {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, radclientPath(tb), "-x", "-t", "1", "-r", "1", addr, kind, secret)
+	cmd := exec.CommandContext(ctx, testpeer.Command(tb, "radclient", "freeradius-utils"), "-x", "-t", "1", "-r", "1", addr, kind, secret)
 	cmd.Stdin = strings.NewReader(attrs + "\n")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -104,7 +88,7 @@ func macRequest(mac string, withMA bool) string {
 // TestRadclient drives the real server with FreeRADIUS's radclient: MAC
 // authentication in every dialect, and each way a request must fail.
 func TestRadclient(t *testing.T) {
-	radclientPath(t)
+	testpeer.Command(t, "radclient", "freeradius-utils")
 	e := newEnv(t,
 		nasClient(t, 1, "127.0.0.1", secret, nas.Hostapd),
 	)

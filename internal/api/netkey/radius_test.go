@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
+	"netkeep/internal/testpeer"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -113,20 +113,6 @@ func TestRadiusClients(t *testing.T) {
 	})
 }
 
-// radclientPeer returns radclient or fails/skips as the real-peer policy says.
-func radclientPeer(tb testing.TB) string {
-	tb.Helper()
-	p, err := exec.LookPath("radclient")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("NETKEEP_REQUIRE_PEERS") != "" {
-		tb.Fatal("radclient not found, and real-peer tests are required (CI or NETKEEP_REQUIRE_PEERS): apt-get install freeradius-utils")
-	}
-	tb.Skip("radclient not found: apt-get install freeradius-utils to run the real-peer RADIUS tests")
-	return ""
-}
-
 var tunnelPasswordRE = regexp.MustCompile(`Tunnel-Password:0 = "([^"]*)"`)
 
 // askRadius sends a MAC-auth request for mac and returns the answer's code
@@ -135,7 +121,7 @@ func askRadius(tb testing.TB, addr, secret, mac string) (code, tunnelPassword st
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, radclientPeer(tb), "-x", "-t", "1", "-r", "1", addr, "auth", secret)
+	cmd := exec.CommandContext(ctx, testpeer.Command(tb, "radclient", "freeradius-utils"), "-x", "-t", "1", "-r", "1", addr, "auth", secret)
 	plain := strings.ReplaceAll(mac, "-", "")
 	cmd.Stdin = strings.NewReader(fmt.Sprintf(`User-Name = "%s", User-Password = "%s", Calling-Station-Id = "%s", Message-Authenticator = 0x00`+"\n", plain, plain, mac))
 	out, _ := cmd.CombinedOutput()
@@ -173,7 +159,7 @@ func serveRadius(tb testing.TB, e *servertest.Env) (auth, acct string) {
 // second of each change; on PostgreSQL the RADIUS server is another
 // replica's.
 func TestRadiusFollowsTheAPI(t *testing.T) {
-	radclientPeer(t)
+	testpeer.Command(t, "radclient", "freeradius-utils")
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
 		f := newPSKFixture(t, e)
 		radiusOf := e
@@ -221,7 +207,7 @@ func TestRadiusFollowsTheAPI(t *testing.T) {
 		})
 
 		// Accounting shows up in the sessions view.
-		cmd := exec.Command(radclientPeer(t), "-t", "1", "-r", "1", acct, "acct", "radius-secret")
+		cmd := exec.Command(testpeer.Command(t, "radclient", "freeradius-utils"), "-t", "1", "-r", "1", acct, "acct", "radius-secret")
 		cmd.Stdin = strings.NewReader(`Acct-Status-Type = Start, Acct-Session-Id = "sess-9", User-Name = "aabbccddee01", Calling-Station-Id = "AA-BB-CC-DD-EE-01", Framed-IP-Address = 10.0.0.9` + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("radclient acct: %v\n%s", err, out)

@@ -5,6 +5,7 @@ package pkitest
 
 import (
 	"bytes"
+	"netkeep/internal/testpeer"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,14 +16,7 @@ import (
 // OpenSSL returns the openssl executable.
 func OpenSSL(tb testing.TB) string {
 	tb.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("openssl is required in CI: %v", err)
-		}
-		tb.Skipf("openssl not installed: %v", err)
-	}
-	return path
+	return testpeer.Command(tb, "openssl", "openssl")
 }
 
 // Result is a finished openssl run.
