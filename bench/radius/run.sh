@@ -4,17 +4,21 @@
 # reply attributes (Tunnel-Password, VLAN as Tunnel-Type / Medium-Type /
 # Private-Group-Id), measured in one run by the Go load generator:
 #   1. maximum accepts/s (many sockets, a window of requests in flight each),
+#      ROUNDS times, alternating the servers, with each server's CPU time
+#      per accept (from /proc/PID/stat) beside it: on a shared machine the
+#      CPU cost is steadier than the rate,
 #   2. latency at a fixed 10,000 requests/s,
 #   3. resident memory (VmRSS) after loading and after the load.
 # Everything listens on 127.0.0.1, every load stops by itself, and both
 # servers are stopped at exit. Needs: go, curl, freeradius (Debian package
 # freeradius), python3.
 #
-#   bench/radius/run.sh [stations] [seconds]
+#   bench/radius/run.sh [stations] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
 SECS=${2:-10}
+ROUNDS=${3:-5}
 SECRET=bench-secret
 WORK=$(mktemp -d /tmp/netkeep-radius-bench.XXXXXX)
 NK_HTTP=127.0.0.1:18480 NK_AUTH=127.0.0.1:18412 FR_AUTH=18422
@@ -32,6 +36,8 @@ go build -o "$WORK/netkeep" ./cmd/netkeep
 go build -o "$WORK/loadgen" ./bench/radius/loadgen
 
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user system
 
 # --- netkeep: a real `netkeep serve` on SQLite, loaded through its API.
 export NETKEEP_DATA_DIR=$WORK/nk NETKEEP_LOG_LEVEL=warn
@@ -168,14 +174,40 @@ done
 echo "  FreeRADIUS ready; RSS $(rss $FR_PID)"
 
 gen() { "$WORK/loadgen" -secret $SECRET -stations "$N" -duration "${SECS}s" "$@"; }
+# measure PID LOADGEN-ARGS...: one load, with the server's CPU time.
+measure() {
+  local pid=$1; shift
+  local t0 out t1
+  t0=$(cpu_ticks "$pid")
+  out=$(gen "$@")
+  t1=$(cpu_ticks "$pid")
+  awk -v out="$out" -v t0="$t0" -v t1="$t1" -v hz="$TICK" 'BEGIN {
+    split(t0, a0, " "); split(t1, a1, " "); u = (a1[1] - a0[1]) / hz; s = (a1[2] - a0[2]) / hz
+    match(out, /accepts=[0-9]+/); a = substr(out, RSTART + 8, RLENGTH - 8)
+    printf "%s server-cpu=%.2fs (user %.2f, sys %.2f) cpu/accept=%.1fµs\n", out, u + s, u, s, (a > 0 ? (u + s) / a * 1e6 : 0) }'
+}
 echo
-echo "== maximum throughput (${SECS}s each, 64 sockets x 16 in flight)"
-gen -addr $NK_AUTH -label "netkeep   " -sockets 64 -window 16
-gen -addr 127.0.0.1:$FR_AUTH -label "freeradius" -sockets 64 -window 16
+echo "== maximum throughput (${SECS}s each, 64 sockets x 16 in flight, $ROUNDS rounds); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+ratios=()
+for r in $(seq 1 "$ROUNDS"); do
+  nk=$(measure $NK_PID -addr $NK_AUTH -label "netkeep    #$r" -sockets 64 -window 16)
+  fr=$(measure $FR_PID -addr 127.0.0.1:$FR_AUTH -label "freeradius #$r" -sockets 64 -window 16)
+  echo "$nk"; echo "$fr"
+  ratio=$(awk -v a="$nk" -v b="$fr" 'BEGIN {
+    match(a, /accepts\/s=[0-9]+/); x = substr(a, RSTART + 10, RLENGTH - 10)
+    match(b, /accepts\/s=[0-9]+/); y = substr(b, RSTART + 10, RLENGTH - 10)
+    match(a, /cpu\/accept=[0-9.]+/); p = substr(a, RSTART + 11, RLENGTH - 11)
+    match(b, /cpu\/accept=[0-9.]+/); q = substr(b, RSTART + 11, RLENGTH - 11)
+    printf "%.2f %.2f", (y > 0 ? x / y : 0), (p > 0 ? q / p : 0) }')
+  ratios+=("$ratio")
+  echo "round #$r: netkeep/freeradius accepts/s ${ratio% *}x; freeradius/netkeep CPU per accept ${ratio#* }x"
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "accepts/s ratio over %d rounds: min %.2fx, median %.2fx, max %.2fx\n", NR, r[1], r[int((NR + 1) / 2)], r[NR] }'
+printf '%s\n' "${ratios[@]}" | awk '{ print $2 }' | sort -n | awk '{ r[NR] = $1 } END { printf "CPU-per-accept ratio over %d rounds: min %.2fx, median %.2fx, max %.2fx\n", NR, r[1], r[int((NR + 1) / 2)], r[NR] }'
 echo
 echo "== fixed 10,000 requests/s (${SECS}s each)"
-gen -addr $NK_AUTH -label "netkeep   " -sockets 64 -window 64 -rate 10000
-gen -addr 127.0.0.1:$FR_AUTH -label "freeradius" -sockets 64 -window 64 -rate 10000
+measure $NK_PID -addr $NK_AUTH -label "netkeep   " -sockets 64 -window 64 -rate 10000
+measure $FR_PID -addr 127.0.0.1:$FR_AUTH -label "freeradius" -sockets 64 -window 64 -rate 10000
 echo
 echo "== resident memory after the load"
 echo "netkeep    $(rss $NK_PID)  (whole server: HTTP API, SQLite, RADIUS, $N PSKs + endpoints)"

@@ -1,6 +1,6 @@
 // Command netkeep is the netkeep control plane: one binary that serves the API
-// (serve), applies migrations (migrate), manages administrators (admin) and,
-// later, joins hosts to meshes (agent). main is wiring only.
+// (serve), applies migrations (migrate), manages administrators (admin) and
+// joins hosts to WireGuard meshes (agent). main is wiring only.
 package main
 
 import (
@@ -47,6 +47,9 @@ Usage:
                                      create a SUPER_ADMIN (password from stdin when omitted)
   netkeep pki import --cert ca.pem --key ca-key.pem [--force]
                                      make an existing CA the one netkeep issues from
+  netkeep agent join <accessstring> [flags]
+                                     join this host to a WireGuard mesh network and run
+  netkeep agent up | leave           run from the saved state | leave the network
   netkeep version                    print the version
 
 Run "netkeep <command> --help" for the flags of a command. Every flag can also
@@ -68,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return cmdAdmin(e, args[1:])
 	case "pki":
 		return cmdPKI(e, args[1:])
+	case "agent":
+		return cmdAgent(e, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "netkeep", version)
 		return 0

@@ -67,10 +67,11 @@ func BearerToken(r *http.Request) string {
 // authenticate returns the principal of r's credential. With no credential
 // at all it returns errNoCredential.
 func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*authz.Principal, error) {
-	key := header(r, "X-Api-Key")
-	bearer := BearerToken(r)
-	if key == "" && strings.HasPrefix(bearer, apiKeyPrefix) {
-		key = bearer
+	key, bearer := header(r, "X-Api-Key"), ""
+	if key == "" {
+		if bearer = BearerToken(r); strings.HasPrefix(bearer, apiKeyPrefix) {
+			key = bearer
+		}
 	}
 	if key != "" {
 		if a.Keys == nil {
@@ -106,8 +107,16 @@ func header(r *http.Request, canonical string) string {
 // setRateHeaders writes the X-RateLimit-* headers (and Retry-After on denial).
 func setRateHeaders(w http.ResponseWriter, d ratelimit.Decision) {
 	h := w.Header()
-	// Two allocations for all three values: one string holding the digits,
-	// sliced, and one array backing the three header slices.
+	// One allocation for all three values: a string holding the digits,
+	// sliced. The array backing the three header slices is the per-request
+	// state's when w is Wrap's writer (a second call in the same request
+	// overwrites all three headers along with the array), else one more.
+	var vals *[3]string
+	if sw, ok := w.(*statusWriter); ok {
+		vals = &sw.rate
+	} else {
+		vals = new([3]string)
+	}
 	var buf [64]byte
 	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
 	i := len(b)
@@ -115,7 +124,7 @@ func setRateHeaders(w http.ResponseWriter, d ratelimit.Decision) {
 	j := len(b)
 	b = strconv.AppendInt(b, d.Reset.Unix(), 10)
 	digits := string(b)
-	vals := [...]string{digits[:i], digits[i:j], digits[j:]}
+	*vals = [...]string{digits[:i], digits[i:j], digits[j:]}
 	all := vals[:]
 	h["X-Ratelimit-Limit"] = all[0:1:1]
 	h["X-Ratelimit-Remaining"] = all[1:2:2]

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +30,9 @@ type request struct {
 	log       *slog.Logger
 	principal *authz.Principal
 	sw        statusWriter
+	// body is the request body as Wrap received it, before the server-wide
+	// limit, so SetBodyLimit can re-wrap it with a route's own limit.
+	body io.ReadCloser
 }
 
 type requestKey struct{}
@@ -76,7 +80,8 @@ type Options struct {
 }
 
 // Wrap returns next behind the shared middleware: request id and version
-// headers, client address, body limit, panic recovery, logging and metrics.
+// headers, client address, body limit (MaxBodyBytes for every route; a route
+// may choose its own with SetBodyLimit), panic recovery, logging and metrics.
 // It reads the route pattern the mux records in r.Pattern after dispatch.
 func Wrap(next http.Handler, o Options) http.Handler {
 	if o.Logger == nil {
@@ -97,6 +102,7 @@ func Wrap(next http.Handler, o Options) http.Handler {
 		rw := &st.sw
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, st))
 		if r.Body != nil && o.MaxBodyBytes > 0 {
+			st.body = r.Body
 			r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
 		}
 		defer func() {
@@ -126,11 +132,13 @@ func Wrap(next http.Handler, o Options) http.Handler {
 	})
 }
 
-// statusWriter remembers the status written.
+// statusWriter remembers the status written. It is part of the request
+// state, so it also holds what headers of this response may point into.
 type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
+	rate  [3]string // backs the X-RateLimit-* header values (setRateHeaders)
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -4,7 +4,10 @@ import "netkeep/internal/fault"
 
 // Resource is what an action applies to. GroupID 0 is a server-wide object
 // (only super principals may act on it); OwnerID is the user who owns it, when
-// ownership matters (a USER manages only its own objects).
+// ownership matters (a USER manages only its own objects). For the kinds of
+// object a USER may own (ownedKinds) OwnerID 0 is "no owner", which no USER
+// may write; a caller creating such an object for p passes p.UserID. For
+// other kinds OwnerID 0 means ownership does not apply.
 type Resource struct {
 	GroupID int64
 	OwnerID int64
@@ -44,10 +47,23 @@ func Allow(p *Principal, a Action, res Resource) error {
 	if !roleAllows(p.Role, a) {
 		return errForbidden
 	}
-	if p.Role == User && res.OwnerID != 0 && res.OwnerID != p.UserID && isWrite(a) {
+	if p.Role == User && isWrite(a) && res != Any && !userMayWrite(p, a, res) {
 		return errForbidden
 	}
 	return nil
+}
+
+// ownedKinds are the write actions on objects that belong to one user (its
+// mesh nodes, devices, apps): a USER writes only its own, never an owner-less
+// one.
+var ownedKinds = map[Action]bool{"nodes:write": true, "devices:write": true, "apps:write": true}
+
+// userMayWrite is the ownership rule for a USER's write on one object.
+func userMayWrite(p *Principal, a Action, res Resource) bool {
+	if ownedKinds[a] {
+		return res.OwnerID == p.UserID
+	}
+	return res.OwnerID == 0 || res.OwnerID == p.UserID
 }
 
 // roleAllows is the role table: SUPER_ADMIN and GROUP_ADMIN may do
@@ -59,7 +75,8 @@ func roleAllows(r Role, a Action) bool {
 		return a != "groups:write" || r == SuperAdmin
 	case User:
 		switch a {
-		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write":
+		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
+			"vpn-networks:write", "access-rules:write":
 			return false
 		}
 		return true

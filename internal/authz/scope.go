@@ -22,6 +22,8 @@ var canonical = []Action{
 	"networks:read", "networks:write",
 	"nodes:read", "nodes:write",
 	"gateways:read", "gateways:write",
+	"vpn-networks:read", "vpn-networks:write", // GateKey's networks behind VPN gateways
+	"access-rules:read", "access-rules:write",
 	"pki:read", "pki:write",
 	"devices:read", "devices:write",
 	"apps:read", "apps:write",

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,6 +44,15 @@ type Config struct {
 	// accounting UDP addresses; empty disables that listener.
 	RadiusListen     string
 	RadiusAcctListen string
+	// PublicURL is the externally visible base URL (scheme://host[:port][/path],
+	// no trailing slash) put into links the server gives out: access strings,
+	// the agent's install script. Empty: derived from each request.
+	PublicURL string
+	// PKIClientCertTTL is the default lifetime of a VPN client certificate.
+	PKIClientCertTTL time.Duration
+	// MeshInterfaces runs the server's own mesh nodes (POST
+	// /api/server/addnetwork) as WireGuard interfaces on this host.
+	MeshInterfaces bool
 }
 
 // option is one row of the configuration table.
@@ -85,6 +95,11 @@ var options = []option{
 	}},
 	{name: "radius-listen", usage: "RADIUS authentication UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusListen }, ":1812")},
 	{name: "radius-acct-listen", usage: "RADIUS accounting UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusAcctListen }, ":1813")},
+	{name: "public-url", usage: "externally visible base URL for links the server gives out (access strings, downloads); empty: derived from the request", bind: str(func(c *Config) *string { return &c.PublicURL }, "")},
+	{name: "pki-client-cert-ttl", usage: "default lifetime of VPN client certificates", bind: dur(func(c *Config) *time.Duration { return &c.PKIClientCertTTL }, 24*time.Hour)},
+	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
+	}},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -262,6 +277,39 @@ func (c *Config) Validate() error {
 	if c.AccessTokenTTL < time.Minute {
 		return errors.New("access-token-ttl: must be at least 1m")
 	}
+	if c.PKIClientCertTTL < time.Minute {
+		return errors.New("pki-client-cert-ttl: must be at least 1m")
+	}
+	if err := validPublicURL(c.PublicURL); err != nil {
+		return err
+	}
 	_, _, err := c.Database()
 	return err
+}
+
+// publicPath is what a public URL's path may hold: links are built by
+// appending to it, and the install script quotes it in shell.
+var publicPath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
+
+// validPublicURL accepts "" or an absolute http(s) URL with a host, an
+// optional plain path, and nothing else (no user, query, fragment or
+// trailing slash).
+func validPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return errors.New("public-url: not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("public-url: must start with http:// or https://")
+	case u.Host == "" || u.Hostname() == "" || strings.ContainsAny(u.Host, "'\"` $"):
+		return errors.New("public-url: needs a host")
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.HasSuffix(s, "#"):
+		return errors.New("public-url: must not carry a user, query or fragment")
+	case !publicPath.MatchString(u.Path) || u.RawPath != "":
+		return errors.New("public-url: the path may hold only letters, digits and . _ ~ - between slashes, with no trailing slash")
+	}
+	return nil
 }

@@ -52,6 +52,8 @@ func TestDefaults(t *testing.T) {
 		RefreshGrace:     10 * time.Minute,
 		RadiusListen:     ":1812",
 		RadiusAcctListen: ":1813",
+		PKIClientCertTTL: 24 * time.Hour,
+		MeshInterfaces:   true,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)
@@ -69,6 +71,8 @@ log-level: warn
 max-body-bytes: 2048
 shutdown-timeout: 3s
 trust-proxy-headers: true
+public-url: https://file.example.com
+pki-client-cert-ttl: 12h
 `)
 	tests := []struct {
 		name string
@@ -110,6 +114,18 @@ trust-proxy-headers: true
 			func(c *Config) (any, any) { return c.SecretKey, strings.Repeat("s", 32) }},
 		{"database url from env", nil, map[string]string{"NETKEEP_DATABASE_URL": "postgres://db/netkeep"},
 			func(c *Config) (any, any) { return c.DatabaseURL, "postgres://db/netkeep" }},
+		{"public url from file", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.PublicURL, "https://file.example.com" }},
+		{"public url env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_PUBLIC_URL": "https://env.example.com"},
+			func(c *Config) (any, any) { return c.PublicURL, "https://env.example.com" }},
+		{"public url flag over env", []string{"--public-url", "https://flag.example.com:8443/nk"}, map[string]string{"NETKEEP_PUBLIC_URL": "https://env.example.com"},
+			func(c *Config) (any, any) { return c.PublicURL, "https://flag.example.com:8443/nk" }},
+		{"client cert ttl from file", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.PKIClientCertTTL, 12 * time.Hour }},
+		{"client cert ttl env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "2h"},
+			func(c *Config) (any, any) { return c.PKIClientCertTTL, 2 * time.Hour }},
+		{"client cert ttl flag over env", []string{"--pki-client-cert-ttl", "30m"}, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "2h"},
+			func(c *Config) (any, any) { return c.PKIClientCertTTL, 30 * time.Minute }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +240,17 @@ func TestValidate(t *testing.T) {
 		{"max body zero", func(c *Config) { c.MaxBodyBytes = 0 }, "max-body-bytes"},
 		{"max body negative", func(c *Config) { c.MaxBodyBytes = -1 }, "max-body-bytes"},
 		{"access ttl below a minute", func(c *Config) { c.AccessTokenTTL = 30 * time.Second }, "access-token-ttl"},
+		{"client cert ttl below a minute", func(c *Config) { c.PKIClientCertTTL = 30 * time.Second }, "pki-client-cert-ttl"},
+		{"client cert ttl a week", func(c *Config) { c.PKIClientCertTTL = 7 * 24 * time.Hour }, ""},
+		{"public url https", func(c *Config) { c.PublicURL = "https://vpn.example.com" }, ""},
+		{"public url with port and path", func(c *Config) { c.PublicURL = "http://[fd00::1]:8080/netkeep" }, ""},
+		{"public url relative", func(c *Config) { c.PublicURL = "vpn.example.com" }, "public-url"},
+		{"public url ftp", func(c *Config) { c.PublicURL = "ftp://vpn.example.com" }, "public-url"},
+		{"public url without host", func(c *Config) { c.PublicURL = "https:///x" }, "public-url"},
+		{"public url trailing slash", func(c *Config) { c.PublicURL = "https://vpn.example.com/" }, "public-url"},
+		{"public url query", func(c *Config) { c.PublicURL = "https://vpn.example.com?a=b" }, "public-url"},
+		{"public url user", func(c *Config) { c.PublicURL = "https://u:p@vpn.example.com" }, "public-url"},
+		{"public url shell quote in path", func(c *Config) { c.PublicURL = "https://vpn.example.com/a'b" }, "public-url"},
 		{"database mysql", func(c *Config) { c.DatabaseURL = "mysql://x" }, "database-url"},
 		{"database bad postgres url", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database-url"},
 		{"database sqlite without path", func(c *Config) { c.DatabaseURL = "sqlite:" }, "database-url"},

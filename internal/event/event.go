@@ -41,9 +41,14 @@ const (
 // Publish returns ErrClosed after Close, an Invalid fault for an event without
 // a topic, with the reserved topic or with Data that is not JSON, and an
 // Unavailable fault when other replicas could not be told.
+//
+// Origin is this replica's id, stamped on every event it publishes: a
+// service that applies its own changes before publishing them skips the
+// events whose Origin is its bus's, and applies the others'.
 type Bus interface {
 	Publish(ctx context.Context, e Event) error
 	Subscribe(topics ...string) *Subscription // no topics = every topic
+	Origin() string
 	Close() error
 }
 

@@ -137,8 +137,8 @@ func NewService(st Store, bus event.Bus, signer TokenSigner, sealer Sealer, opts
 	for _, o := range opts {
 		o(s)
 	}
-	if o, ok := bus.(interface{ Origin() string }); ok {
-		s.origin = o.Origin()
+	if bus != nil {
+		s.origin = bus.Origin()
 	}
 	return s
 }

@@ -98,10 +98,10 @@ func (w *worker) identify(c *Client, now time.Time) []byte {
 		if !cred.Enabled {
 			return w.reject(c, rejectDisabled)
 		}
-		g := Grant{Cred: cred, VLAN: cred.VLAN, Expires: cred.Expires, Enabled: true}
+		g := Grant{Cred: cred, VLAN: int(cred.VLAN), Expires: int64(cred.Expires), Enabled: true}
 		if cur, bound := w.s.dir.ByMAC(c.GroupID, mac); bound && cur.Cred.PSKID == cred.PSKID {
 			g = cur
-		} else if cred.Expires == 0 || now.Unix() < cred.Expires {
+		} else if cred.Expires == 0 || now.Unix() < int64(cred.Expires) {
 			// Unbound, or bound to another PSK: the station proved it holds
 			// this one, so (re)bind it.
 			w.s.dir.Bind(c.GroupID, mac, cred)

@@ -3,7 +3,9 @@ package radius
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"netkeep/internal/fault"
@@ -186,17 +188,13 @@ func (x *Index) binder() {
 // putEndpointLocked installs a stored endpoint; x.mu is held.
 func (x *Index) putEndpointLocked(e Endpoint) {
 	k := epKey{e.GroupID, e.MAC}
-	n := newEndpointEntry(e)
 	s := x.epShard(k)
 	s.mu.Lock()
-	if prev := s.m[k]; prev != nil {
-		n.seen.Store(prev.seen.Load())
-	} else {
+	if s.putLocked(k, newEndpointEntry(e)) {
 		x.endpoints.Add(1)
 	}
-	s.m[k] = n
 	s.mu.Unlock()
-	x.epByID[e.ID] = k
+	x.maxEpID = max(x.maxEpID, e.ID)
 }
 
 // flusher writes last-seen times every flush interval and once at Close.
@@ -212,12 +210,25 @@ func (x *Index) flusher() {
 			cancel()
 			return
 		case <-t.C:
-			if err := x.FlushSeen(x.life); err != nil {
+			n, err := x.flushSeen(x.life)
+			if err != nil {
 				x.log.Warn("recording endpoint last-seen times", "error", err)
+			}
+			if n >= bulkFlush {
+				// Writing that many rows leaves garbage several times the
+				// size of the directory, which would otherwise stay
+				// resident until the scavenger gets to it: give it back at
+				// once, as Start does after loading. One full collection
+				// at most once a flush interval, never on the packet path.
+				debug.FreeOSMemory()
 			}
 		}
 	}
 }
+
+// bulkFlush is the number of last-seen rows written in one flush past
+// which the flusher returns the garbage to the OS.
+const bulkFlush = 10_000
 
 // seenResolution is how far last_seen may lag: an endpoint is written again
 // only once it was seen this much later than its stored time, so 100,000
@@ -231,22 +242,34 @@ const seenChunk = 5000
 // FlushSeen writes the last-seen times recorded since the previous flush
 // (those that moved by seenResolution seconds or more), in chunks.
 func (x *Index) FlushSeen(ctx context.Context) error {
+	_, err := x.flushSeen(ctx)
+	return err
+}
+
+// flushSeen is FlushSeen, returning how many rows it wrote.
+func (x *Index) flushSeen(ctx context.Context) (written int, err error) {
 	if x.src == nil {
-		return nil
+		return 0, nil
 	}
 	x.flushMu.Lock()
 	defer x.flushMu.Unlock()
+	// A mark names a record by shard and slot; a reload or removal may
+	// reuse the slot meanwhile, so the id is checked before the record is
+	// marked flushed (one not marked is merely written again).
 	type mark struct {
-		e  *endpointEntry
-		at int64
+		shard, slot uint32
+		id          int64
+		at          uint32
 	}
 	var marks []mark
 	for i := range x.eps {
 		s := &x.eps[i]
 		s.mu.RLock()
-		for _, e := range s.m {
-			if at, f := e.seen.Load(), e.flushed.Load(); e.id != 0 && at > f && (f == 0 || at-f >= seenResolution) {
-				marks = append(marks, mark{e, at})
+		for slot := range s.recs {
+			r := &s.recs[slot]
+			at, f := atomic.LoadUint32(&r.seen), atomic.LoadUint32(&r.flushed)
+			if r.id != 0 && at > f && (f == 0 || at-f >= seenResolution) {
+				marks = append(marks, mark{uint32(i), uint32(slot), r.id, at})
 			}
 		}
 		s.mu.RUnlock()
@@ -256,14 +279,26 @@ func (x *Index) FlushSeen(ctx context.Context) error {
 		marks = marks[len(chunk):]
 		seen := make(map[int64]time.Time, len(chunk))
 		for _, m := range chunk {
-			seen[m.e.id] = time.Unix(m.at, 0).UTC()
+			seen[m.id] = time.Unix(int64(m.at), 0).UTC()
 		}
 		if err := x.src.TouchEndpoints(ctx, seen); err != nil {
-			return err
+			return written, err
 		}
+		written += len(chunk)
 		for _, m := range chunk {
-			m.e.flushed.Store(m.at)
+			s := &x.eps[m.shard]
+			s.mu.RLock()
+			if int(m.slot) < len(s.recs) && s.recs[m.slot].id == m.id {
+				r := &s.recs[m.slot]
+				for {
+					f := atomic.LoadUint32(&r.flushed)
+					if f >= m.at || atomic.CompareAndSwapUint32(&r.flushed, f, m.at) {
+						break
+					}
+				}
+			}
+			s.mu.RUnlock()
 		}
 	}
-	return nil
+	return written, nil
 }

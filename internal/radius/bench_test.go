@@ -2,6 +2,7 @@ package radius
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
 
+	"netkeep/internal/event"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/radius/wpa"
 )
@@ -130,4 +132,37 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds()), "p99-µs")
+}
+
+// BenchmarkIndexMemory reports the live heap the directory holds for
+// 100,000 PSKs with one endpoint each (the source's own copy excluded),
+// measured with runtime.MemStats after collections around Start. One op
+// is one load.
+func BenchmarkIndexMemory(b *testing.B) {
+	const n = 100_000
+	src := newFakeSource()
+	for i := range n {
+		src.put(PSK{ID: int64(i + 1), GroupID: 1, Name: fmt.Sprintf("st-%d", i),
+			Passphrase: fmt.Sprintf("passphrase-%08d", i), VLAN: 100 + i%100, Enabled: true})
+		src.putEndpoint(Endpoint{ID: int64(i + 1), GroupID: 1, MAC: MAC(0x020000000000 + i), PSKID: int64(i + 1), Enabled: true})
+	}
+	clients := &fakeClients{cs: []*nas.Client{nasClient(b, 1, "192.0.2.0/24", secret, nas.Hostapd)}}
+	var held uint64
+	for b.Loop() {
+		bus := event.NewLocal()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x := NewIndex(src, clients, bus, WithIndexLogger(discard()))
+		if err := x.Start(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = after.HeapAlloc - before.HeapAlloc
+		x.Close()
+		bus.Close()
+	}
+	b.ReportMetric(float64(held)/(1<<20), "MiB")
+	b.ReportMetric(float64(held)/n, "B/station")
 }

@@ -46,21 +46,23 @@ type Source interface {
 }
 
 // Credential is one PSK as the packet path sees it: immutable; a change
-// replaces it.
+// replaces it. It is kept to 40 bytes because the directory holds one per
+// PSK (in one array after a full load): the PSK's name is not needed to
+// answer and is not kept, and times are unix seconds in 32 bits (good until
+// 2106).
 type Credential struct {
 	PSKID      int64
 	GroupID    int64
-	Name       string
 	Passphrase string
-	VLAN       int
+	Expires    uint32 // unix seconds; 0: never
+	VLAN       uint16 // 0: none
 	Enabled    bool
-	Expires    int64 // unix seconds; 0: never
-	hexKey     bool  // Passphrase is 64 hex digits: the PMK itself
+	hexKey     bool // Passphrase is 64 hex digits: the PMK itself
 }
 
 // valid reports whether c may authenticate at now (unix seconds).
 func (c *Credential) valid(now int64) bool {
-	return c.Enabled && (c.Expires == 0 || now < c.Expires)
+	return c.Enabled && (c.Expires == 0 || now < int64(c.Expires))
 }
 
 // Grant is what MAC authentication found for a station.

@@ -30,6 +30,10 @@ type fakeSource struct {
 	nextID  int64
 	touched map[int64]time.Time
 	binds   int
+	// Counted calls, and an optional gate that PSK reports to (held) and
+	// then waits on, to hold the index's watcher inside a fetch.
+	snapshots, fetches int
+	gate, held         chan struct{}
 }
 
 func newFakeSource() *fakeSource {
@@ -39,6 +43,7 @@ func newFakeSource() *fakeSource {
 func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.snapshots++
 	var ps []PSK
 	var es []Endpoint
 	for _, p := range f.psks {
@@ -52,7 +57,15 @@ func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 
 func (f *fakeSource) PSK(_ context.Context, id int64) (PSK, error) {
 	f.mu.Lock()
+	gate, held := f.gate, f.held
+	f.mu.Unlock()
+	if gate != nil {
+		held <- struct{}{}
+		<-gate
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.fetches++
 	p, ok := f.psks[id]
 	if !ok {
 		return PSK{}, fault.New(fault.NotFound, "PSK not found")
@@ -63,6 +76,7 @@ func (f *fakeSource) PSK(_ context.Context, id int64) (PSK, error) {
 func (f *fakeSource) Endpoint(_ context.Context, id int64) (Endpoint, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.fetches++
 	e, ok := f.eps[id]
 	if !ok {
 		return Endpoint{}, fault.New(fault.NotFound, "endpoint not found")
@@ -92,6 +106,36 @@ func (f *fakeSource) TouchEndpoints(_ context.Context, seen map[int64]time.Time)
 		f.touched[id] = t
 	}
 	return nil
+}
+
+// hold makes the next PSK fetch wait until the returned release is called,
+// and returns once a fetch is waiting after publishing ev.
+func (e *env) hold(tb testing.TB, ev event.Event) (release func()) {
+	tb.Helper()
+	f := e.src
+	gate, held := make(chan struct{}), make(chan struct{}, 1)
+	f.mu.Lock()
+	f.gate, f.held = gate, held
+	f.mu.Unlock()
+	if err := e.bus.Publish(context.Background(), ev); err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("the index did not fetch the PSK")
+	}
+	f.mu.Lock()
+	f.gate, f.held = nil, nil
+	f.mu.Unlock()
+	return func() { close(gate) }
+}
+
+// calls returns the counts of full snapshots and single-object fetches.
+func (f *fakeSource) calls() (snapshots, fetches int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snapshots, f.fetches
 }
 
 func (f *fakeSource) put(p PSK) {

@@ -44,7 +44,7 @@ type Index struct {
 	table atomic.Pointer[clientTable]
 
 	mu         sync.Mutex           // guards the fields below (writers only)
-	epByID     map[int64]epKey      // endpoint id → its key, to delete by id
+	maxEpID    int64                // no loaded endpoint has a larger id (see findEndpoint)
 	groupSSIDs map[int64][]string   // group → SSIDs its clients serve
 	keys       map[keyID]*keyEntry  // (psk, ssid) → PMK
 	buckets    map[bucketID]*bucket // (group, ssid) → candidates; read under bucketsMu
@@ -72,27 +72,10 @@ type epKey struct {
 	mac   MAC
 }
 
-type epShard struct {
-	mu sync.RWMutex
-	m  map[epKey]*endpointEntry
-	_  [40]byte // keep shards on separate cache lines
-}
-
 type credShard struct {
 	mu sync.RWMutex
 	m  map[int64]*Credential
 	_  [40]byte
-}
-
-// endpointEntry is immutable but for its last-seen counters.
-type endpointEntry struct {
-	id      int64 // 0: auto-enrolment not stored yet
-	pskID   int64
-	vlan    int
-	enabled bool
-	expires int64
-	seen    atomic.Int64 // unix seconds
-	flushed atomic.Int64
 }
 
 type keyID struct {
@@ -146,7 +129,6 @@ func WithSeenFlush(d time.Duration) IndexOption { return func(x *Index) { x.flus
 func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOption) *Index {
 	x := &Index{
 		src: src, clients: clients, bus: bus, log: slog.Default(), now: time.Now,
-		epByID:     map[int64]epKey{},
 		groupSSIDs: map[int64][]string{},
 		keys:       map[keyID]*keyEntry{},
 		buckets:    map[bucketID]*bucket{},
@@ -158,7 +140,7 @@ func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOpti
 		o(x)
 	}
 	for i := range x.eps {
-		x.eps[i].m = map[epKey]*endpointEntry{}
+		x.eps[i].reset(0)
 		x.creds[i].m = map[int64]*Credential{}
 	}
 	x.table.Store(newClientTable(nil))
@@ -233,21 +215,25 @@ func (x *Index) ByMAC(group int64, mac MAC) (Grant, bool) {
 	k := epKey{group, mac}
 	s := x.epShard(k)
 	s.mu.RLock()
-	e := s.m[k]
+	r, ok := s.getLocked(k)
+	var e endpointEntry
+	if ok {
+		e = endpointEntry{id: r.id, pskID: r.pskID, expires: r.expires, vlan: r.vlan, enabled: r.enabled}
+	}
 	s.mu.RUnlock()
-	if e == nil {
+	if !ok {
 		return Grant{}, false
 	}
 	c := x.cred(e.pskID)
 	if c == nil {
 		return Grant{}, false
 	}
-	g := Grant{Cred: c, EndpointID: e.id, VLAN: c.VLAN, Expires: c.Expires, Enabled: e.enabled}
+	g := Grant{Cred: c, EndpointID: e.id, VLAN: int(c.VLAN), Expires: int64(c.Expires), Enabled: e.enabled}
 	if e.vlan != 0 {
-		g.VLAN = e.vlan
+		g.VLAN = int(e.vlan)
 	}
-	if e.expires != 0 && (g.Expires == 0 || e.expires < g.Expires) {
-		g.Expires = e.expires
+	if exp := int64(e.expires); exp != 0 && (g.Expires == 0 || exp < g.Expires) {
+		g.Expires = exp
 	}
 	return g, true
 }
@@ -255,13 +241,7 @@ func (x *Index) ByMAC(group int64, mac MAC) (Grant, bool) {
 // Seen implements Directory.
 func (x *Index) Seen(group int64, mac MAC, t int64) {
 	k := epKey{group, mac}
-	s := x.epShard(k)
-	s.mu.RLock()
-	e := s.m[k]
-	s.mu.RUnlock()
-	if e != nil && e.seen.Load() < t {
-		e.seen.Store(t)
-	}
+	x.epShard(k).raiseSeen(k, uint32(t))
 }
 
 // Candidates implements Directory.
@@ -317,8 +297,8 @@ func (x *Index) Bind(group int64, mac MAC, c *Credential) {
 	k := epKey{group, mac}
 	s := x.epShard(k)
 	s.mu.Lock()
-	if s.m[k] == nil {
-		s.m[k] = &endpointEntry{pskID: c.PSKID, enabled: true}
+	if _, ok := s.getLocked(k); !ok {
+		s.putLocked(k, endpointEntry{pskID: c.PSKID, enabled: true})
 		x.endpoints.Add(1)
 	}
 	s.mu.Unlock()

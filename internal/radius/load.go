@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"netkeep/internal/event"
@@ -14,10 +15,15 @@ import (
 )
 
 func newCredential(p PSK) *Credential {
-	c := &Credential{PSKID: p.ID, GroupID: p.GroupID, Name: p.Name, Passphrase: p.Passphrase,
-		VLAN: p.VLAN, Enabled: p.Enabled}
+	c := credentialOf(p)
+	return &c
+}
+
+func credentialOf(p PSK) Credential {
+	c := Credential{PSKID: p.ID, GroupID: p.GroupID, Passphrase: p.Passphrase,
+		VLAN: uint16(p.VLAN), Enabled: p.Enabled}
 	if !p.ExpiresAt.IsZero() {
-		c.Expires = p.ExpiresAt.Unix()
+		c.Expires = unixSeconds32(p.ExpiresAt)
 	}
 	if len(p.Passphrase) == 64 {
 		if _, err := wpa.PMK(p.Passphrase, []byte("x")); err == nil {
@@ -27,12 +33,32 @@ func newCredential(p PSK) *Credential {
 	return c
 }
 
-func newEndpointEntry(e Endpoint) *endpointEntry {
-	n := &endpointEntry{id: e.ID, pskID: e.PSKID, vlan: e.VLAN, enabled: e.Enabled}
-	if !e.ExpiresAt.IsZero() {
-		n.expires = e.ExpiresAt.Unix()
+// loadCredentials builds the credentials of a snapshot in two allocations:
+// one array of credentials and one string holding every passphrase, which
+// each credential's Passphrase is a substring of. Allocated one by one
+// while the snapshot is alive, they would be scattered among its garbage
+// and keep its memory pages resident. A credential replaced later
+// (applyPSK) is allocated on its own, so the two blocks live at most until
+// the next full reload.
+func loadCredentials(psks []PSK) []Credential {
+	total := 0
+	for _, p := range psks {
+		total += len(p.Passphrase)
 	}
-	return n
+	var b strings.Builder
+	b.Grow(total)
+	for _, p := range psks {
+		b.WriteString(p.Passphrase)
+	}
+	all := b.String()
+	creds := make([]Credential, len(psks))
+	off := 0
+	for i, p := range psks {
+		creds[i] = credentialOf(p)
+		creds[i].Passphrase = all[off : off+len(p.Passphrase)]
+		off += len(p.Passphrase)
+	}
+	return creds
 }
 
 // reload replaces everything with what the sources hold now.
@@ -48,20 +74,27 @@ func (x *Index) reload(ctx context.Context) error {
 		return fmt.Errorf("loading PSKs and endpoints: %w", err)
 	}
 	var credMaps [shardCount]map[int64]*Credential
-	var epMaps [shardCount]map[epKey]*endpointEntry
 	for i := range credMaps {
-		credMaps[i] = map[int64]*Credential{}
-		epMaps[i] = map[epKey]*endpointEntry{}
+		credMaps[i] = make(map[int64]*Credential, len(psks)/shardCount)
 	}
-	for _, p := range psks {
-		credMaps[x.credIndex(p.ID)][p.ID] = newCredential(p)
+	creds := loadCredentials(psks)
+	for i := range creds {
+		c := &creds[i]
+		credMaps[x.credIndex(c.PSKID)][c.PSKID] = c
 	}
-	byID := make(map[int64]epKey, len(eps))
+	var epCount [shardCount]int
+	for _, e := range eps {
+		epCount[x.epIndex(epKey{e.GroupID, e.MAC})]++
+	}
+	shards := make([]epShard, shardCount)
+	for i := range shards {
+		shards[i].reset(epCount[i])
+	}
+	var maxID int64
 	for _, e := range eps {
 		k := epKey{e.GroupID, e.MAC}
-		n := newEndpointEntry(e)
-		epMaps[x.epIndex(k)][k] = n
-		byID[e.ID] = k
+		shards[x.epIndex(k)].putLocked(k, newEndpointEntry(e))
+		maxID = max(maxID, e.ID)
 	}
 	// Swap shard by shard, keeping last-seen times and in-flight
 	// auto-enrolments.
@@ -72,25 +105,21 @@ func (x *Index) reload(ctx context.Context) error {
 		s.mu.Unlock()
 	}
 	for i := range x.eps {
-		s := &x.eps[i]
+		s, n := &x.eps[i], &shards[i]
 		s.mu.Lock()
-		for k, old := range s.m {
-			n := epMaps[i][k]
-			switch {
-			case n != nil:
-				n.seen.Store(old.seen.Load())
-				n.flushed.Store(old.flushed.Load())
-			case old.id == 0:
-				epMaps[i][k] = old
+		for k, slot := range s.m {
+			old := s.recs[slot]
+			if _, ok := n.getLocked(k); ok || old.id == 0 {
+				n.putLocked(k, old) // keeps the later last-seen times
 			}
 		}
-		s.m = epMaps[i]
+		s.m, s.recs, s.free = n.m, n.recs, n.free
 		s.mu.Unlock()
 	}
 	x.psks.Store(int64(len(psks)))
 	x.endpoints.Store(int64(len(eps)))
 	x.mu.Lock()
-	x.epByID = byID
+	x.maxEpID = max(x.maxEpID, maxID)
 	x.mu.Unlock()
 	x.syncKeys(ctx, psks)
 	return nil
@@ -345,20 +374,10 @@ func (x *Index) applyEndpoint(ctx context.Context, id int64) error {
 	e, err := x.src.Endpoint(ctx, id)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	oldKey, had := x.epByID[id]
-	var old *endpointEntry
-	if had {
-		s := x.epShard(oldKey)
-		s.mu.Lock()
-		old = s.m[oldKey]
-		if old != nil && old.id == id {
-			delete(s.m, oldKey)
-			x.endpoints.Add(-1)
-		}
-		s.mu.Unlock()
-		delete(x.epByID, id)
-	}
 	if fault.Is(err, fault.NotFound) {
+		if k, ok := x.findEndpoint(id); ok {
+			x.removeEndpoint(k, id)
+		}
 		return nil
 	}
 	if err != nil {
@@ -366,36 +385,165 @@ func (x *Index) applyEndpoint(ctx context.Context, id int64) error {
 	}
 	k := epKey{e.GroupID, e.MAC}
 	n := newEndpointEntry(e)
-	if old != nil {
-		n.seen.Store(old.seen.Load())
-		n.flushed.Store(old.flushed.Load())
-	}
 	s := x.epShard(k)
-	s.mu.Lock()
-	if prev := s.m[k]; prev == nil {
-		x.endpoints.Add(1)
-	} else if prev.seen.Load() > n.seen.Load() {
-		n.seen.Store(prev.seen.Load())
+	s.mu.RLock()
+	r, ok := s.getLocked(k)
+	same := ok && r.id == id
+	s.mu.RUnlock()
+	if !same {
+		// New, or moved to another station: drop the old binding,
+		// keeping its last-seen times.
+		if old, ok := x.findEndpoint(id); ok {
+			prev := x.removeEndpoint(old, id)
+			n.seen, n.flushed = prev.seen, prev.flushed
+		}
 	}
-	s.m[k] = n
+	s.mu.Lock()
+	if s.putLocked(k, n) {
+		x.endpoints.Add(1)
+	}
 	s.mu.Unlock()
-	x.epByID[id] = k
+	x.maxEpID = max(x.maxEpID, id)
 	return nil
 }
 
-// watch applies events until the subscription closes. Events are applied in
-// order on this one goroutine; a failed reload is retried by a full reload.
+// findEndpoint returns the station of the stored endpoint id, searching
+// every shard. The index keeps no map from endpoint id to station (for
+// 100,000 endpoints it would cost about 4 MiB) because the search is only
+// needed when an endpoint is deleted or moves to another station, and new
+// endpoints, whose ids are above every id loaded, skip it. x.mu is held.
+func (x *Index) findEndpoint(id int64) (epKey, bool) {
+	if id > x.maxEpID {
+		return epKey{}, false
+	}
+	for i := range x.eps {
+		s := &x.eps[i]
+		s.mu.RLock()
+		for k, slot := range s.m {
+			if s.recs[slot].id == id {
+				s.mu.RUnlock()
+				return k, true
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return epKey{}, false
+}
+
+// removeEndpoint removes the station k if it is still endpoint id and
+// returns its record; x.mu is held.
+func (x *Index) removeEndpoint(k epKey, id int64) endpointEntry {
+	s := x.epShard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.getLocked(k); !ok || r.id != id {
+		return endpointEntry{}
+	}
+	e, _ := s.removeLocked(k)
+	x.endpoints.Add(-1)
+	return e
+}
+
+// Event coalescing. Events are hints that an object changed (the store is
+// the truth), so the watcher takes every event already waiting at once and
+// reloads each object they name once. A full reload replaces a batch that
+// names more than coalesceMax objects (fetching them one by one would cost
+// more), a bus resync, an event without an id (imports), and, above all,
+// any event lost to a full subscription buffer (Subscription.Dropped grew):
+// a bulk change of 1,000 PSKs overflows the default buffer of 256, and a
+// lost event must never leave the directory stale. Dropped is also read
+// every dropCheck without events, because the bus counts a drop just after
+// it fails to deliver, possibly after the watcher read the last buffered
+// event.
+const (
+	coalesceMax = 256
+	drainMax    = 4096 // events taken into one batch at most
+	dropCheck   = time.Second
+)
+
+// changeBatch is what a run of events asks the index to reload.
+type changeBatch struct {
+	all, clients    bool
+	psks, endpoints map[int64]struct{}
+	events          int
+}
+
+func newChangeBatch() *changeBatch {
+	return &changeBatch{psks: map[int64]struct{}{}, endpoints: map[int64]struct{}{}}
+}
+
+func (b *changeBatch) add(ev event.Event) {
+	b.events++
+	switch ev.Topic {
+	case event.TopicBus:
+		b.all = true
+		return
+	case nas.Topic:
+		b.clients = true
+		return
+	case TopicPSK, TopicEndpoint:
+	default:
+		return
+	}
+	id, err := strconv.ParseInt(ev.ID, 10, 64)
+	if err != nil || id <= 0 {
+		// Bulk changes (imports) may publish one event without an id.
+		b.all = true
+		return
+	}
+	if ev.Topic == TopicPSK {
+		b.psks[id] = struct{}{}
+	} else {
+		b.endpoints[id] = struct{}{}
+	}
+	if len(b.psks)+len(b.endpoints) > coalesceMax {
+		b.all = true
+	}
+}
+
+func (b *changeBatch) empty() bool {
+	return !b.all && !b.clients && len(b.psks) == 0 && len(b.endpoints) == 0
+}
+
+func (b *changeBatch) reset() {
+	b.all, b.clients, b.events = false, false, 0
+	clear(b.psks)
+	clear(b.endpoints)
+}
+
+// watch applies events until the subscription closes, in coalesced
+// batches; a batch that fails is retried as a full reload every second
+// until one succeeds.
 func (x *Index) watch() {
 	defer x.wg.Done()
 	var dropped uint64
-	for ev := range x.sub.C() {
-		ctx, cancel := context.WithTimeout(x.life, time.Minute)
-		err := x.apply(ctx, ev)
+	tick := time.NewTicker(dropCheck)
+	defer tick.Stop()
+	b := newChangeBatch()
+	for {
+		select {
+		case ev, ok := <-x.sub.C():
+			if !ok {
+				return
+			}
+			b.add(ev)
+			x.drain(b)
+		case <-tick.C:
+		}
+		// Read after draining: a drop counted by now is covered by the
+		// reload below, which reads the store after the dropped change
+		// committed; a later one is seen by the next read.
 		if d := x.sub.Dropped(); d != dropped {
 			dropped = d
-			err = x.reload(ctx)
+			b.all = true
 		}
+		if b.empty() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(x.life, time.Minute)
+		err := x.applyBatch(ctx, b)
 		cancel()
+		b.reset()
 		for err != nil && x.life.Err() == nil {
 			x.log.Warn("RADIUS directory out of date; reloading", "error", err)
 			t := time.NewTimer(time.Second)
@@ -411,26 +559,44 @@ func (x *Index) watch() {
 	}
 }
 
-func (x *Index) apply(ctx context.Context, ev event.Event) error {
-	if ev.Topic == event.TopicBus {
+// drain adds the events already waiting to b, without waiting for more.
+func (x *Index) drain(b *changeBatch) {
+	for b.events < drainMax {
+		select {
+		case ev, ok := <-x.sub.C():
+			if !ok {
+				return
+			}
+			b.add(ev)
+		default:
+			return
+		}
+	}
+}
+
+// applyBatch reloads what b names: everything, or the client table and
+// each named object once (PSKs before the endpoints that may refer to them).
+func (x *Index) applyBatch(ctx context.Context, b *changeBatch) error {
+	if b.all {
 		return x.reload(ctx)
 	}
-	if ev.Topic == nas.Topic {
-		return x.reloadClients(ctx)
+	if b.clients {
+		if err := x.reloadClients(ctx); err != nil {
+			return err
+		}
 	}
 	if x.src == nil {
 		return nil
 	}
-	id, err := strconv.ParseInt(ev.ID, 10, 64)
-	if err != nil || id <= 0 {
-		// Bulk changes (imports) may publish one event without an id.
-		return x.reload(ctx)
+	for id := range b.psks {
+		if err := x.applyPSK(ctx, id); err != nil {
+			return err
+		}
 	}
-	switch ev.Topic {
-	case TopicPSK:
-		return x.applyPSK(ctx, id)
-	case TopicEndpoint:
-		return x.applyEndpoint(ctx, id)
+	for id := range b.endpoints {
+		if err := x.applyEndpoint(ctx, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

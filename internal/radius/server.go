@@ -151,12 +151,14 @@ func (s *Server) Serve(ctx context.Context, auth, acct []*net.UDPConn) error {
 	return err
 }
 
-// worker holds one goroutine's buffers: the packet path allocates nothing
-// but a copy of the response for the duplicate cache.
+// worker holds one goroutine's buffers: the packet path allocates nothing.
+// out is where the reply under construction goes: outBuf, or the slot of
+// the batch being answered (serveBatches).
 type worker struct {
 	s       *Server
 	in      [maxPacketLen]byte
-	out     [maxPacketLen]byte
+	out     []byte
+	outBuf  [maxPacketLen]byte
 	scratch [maxPacketLen]byte
 	md5     hash.Hash
 	tmp     [scratchLen]byte
@@ -169,24 +171,15 @@ type worker struct {
 func (s *Server) newWorker() *worker {
 	var seed [32]byte
 	_, _ = cryptoRead(seed[:])
-	return &worker{s: s, md5: md5.New(), rng: rand.NewChaCha8(seed)}
+	w := &worker{s: s, md5: md5.New(), rng: rand.NewChaCha8(seed)}
+	w.out = w.outBuf[:]
+	return w
 }
 
-// read serves one socket until it is closed.
+// read serves one socket until it is closed, in batches where the platform
+// allows.
 func (w *worker) read(conn *net.UDPConn, auth bool) error {
-	for {
-		n, addr, err := conn.ReadFromUDPAddrPort(w.in[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return net.ErrClosed
-			}
-			w.s.log.Warn("RADIUS read", "error", err)
-			continue
-		}
-		if resp := w.packet(conn, addr, w.in[:n], auth); resp != nil {
-			_, _ = conn.WriteToUDPAddrPort(resp, addr)
-		}
-	}
+	return w.serveBatches(conn, newBatchConn(conn), auth)
 }
 
 // packet authenticates and answers one datagram; nil means no answer (now).

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/authz"
+	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/pki"
 	"netkeep/internal/server/servertest"
@@ -334,6 +336,137 @@ var matrix = map[string]matrixCase{
 		}
 		return "/api/server/removenetwork/" + id, nil
 	}},
+
+	// GateKey gateways, networks, access rules, hubs and sessions: the admin
+	// API is administrators' only, even to read; the fixtures are made through
+	// the domain (newGatewayA and friends). The agent endpoints are Custom
+	// (X-Gateway-Token) and tested with the GateKey API.
+	"GET /api/v1/gateways":       {deny: "scope", ok: fixed("/api/v1/gateways")},
+	"GET /api/v1/mesh/hubs":      {deny: "scope", ok: fixed("/api/v1/mesh/hubs")},
+	"GET /api/v1/admin/gateways": {deny: "user", ok: fixed("/api/v1/admin/gateways")},
+	"POST /api/v1/admin/gateways": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/admin/gateways", map[string]any{"name": fmt.Sprintf("gw-%d", w.n), "hostname": "vpn.example.com"}
+	}},
+	"GET /api/v1/admin/gateways/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/gateways/" + newGatewayA(t, w), nil
+	}},
+	"PUT /api/v1/admin/gateways/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/gateways/" + newGatewayA(t, w), map[string]any{"port": 443}
+	}},
+	"DELETE /api/v1/admin/gateways/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/gateways/" + newGatewayA(t, w), nil
+	}},
+	"POST /api/v1/admin/gateways/{id}/regenerate-token": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/gateways/" + newGatewayA(t, w) + "/regenerate-token", nil
+	}},
+	"GET /api/v1/admin/networks": {deny: "user", ok: fixed("/api/v1/admin/networks")},
+	"POST /api/v1/admin/networks": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/admin/networks", map[string]any{"name": fmt.Sprintf("net-%d", w.n), "cidr": "10.20.0.0/16"}
+	}},
+	"GET /api/v1/admin/networks/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/networks/" + newVPNNetworkA(t, w), nil
+	}},
+	"PUT /api/v1/admin/networks/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/networks/" + newVPNNetworkA(t, w), map[string]any{"description": "changed"}
+	}},
+	"DELETE /api/v1/admin/networks/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/networks/" + newVPNNetworkA(t, w), nil
+	}},
+	"GET /api/v1/admin/access-rules": {deny: "user", ok: fixed("/api/v1/admin/access-rules")},
+	"POST /api/v1/admin/access-rules": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/access-rules", map[string]any{"name": "r", "network_id": newVPNNetworkA(t, w), "user_ids": []int64{w.userAID}}
+	}},
+	"GET /api/v1/admin/access-rules/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/access-rules/" + newRuleA(t, w), nil
+	}},
+	"PUT /api/v1/admin/access-rules/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/access-rules/" + newRuleA(t, w), map[string]any{"enabled": false}
+	}},
+	"DELETE /api/v1/admin/access-rules/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/access-rules/" + newRuleA(t, w), nil
+	}},
+	"GET /api/v1/admin/mesh/hubs": {deny: "user", ok: fixed("/api/v1/admin/mesh/hubs")},
+	"POST /api/v1/admin/mesh/hubs": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/admin/mesh/hubs", map[string]any{"name": fmt.Sprintf("hub-%d", w.n), "gateway_id": newGatewayA(t, w)}
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w), nil
+	}},
+	"PUT /api/v1/admin/mesh/hubs/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w), map[string]any{"description": "changed"}
+	}},
+	"DELETE /api/v1/admin/mesh/hubs/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w), nil
+	}},
+	"GET /api/v1/admin/sessions": {deny: "user", ok: fixed("/api/v1/admin/sessions")},
+
+	// GateKey client configs: a user generates and downloads its own (an API
+	// key needs gateways:read); listing and revocation are the admin API's.
+	"POST /api/v1/configs/generate": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/configs/generate", map[string]any{"gateway_id": configGatewayA(t, w), "protocol": "openvpn"}
+	}},
+	"GET /api/v1/configs/download/{config_id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/configs/download/" + newConfigA(t, w), nil
+	}},
+	"GET /api/v1/admin/configs": {deny: "user", ok: fixed("/api/v1/admin/configs")},
+	"POST /api/v1/admin/configs/{config_id}/revoke": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/configs/" + newConfigA(t, w) + "/revoke", map[string]any{"reason": "superseded"}
+	}},
+}
+
+// The GateKey fixtures of group A, made through the domain as the master
+// key so that making them does not spend A's admin API budget.
+var gatekeyMaster = &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
+
+func newGatewayA(t *testing.T, w *world) string {
+	t.Helper()
+	w.n++
+	name, host := fmt.Sprintf("gw-%d", w.n), "vpn.example.com"
+	c, err := w.e.Server.Gateways.CreateGateway(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.GatewayInput{GroupID: &w.groupAID, Name: &name, Hostname: &host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Gateway.ID
+}
+
+// newVPNNetworkA creates a network of A behind a new gateway.
+func newVPNNetworkA(t *testing.T, w *world) string {
+	t.Helper()
+	gws := []string{newGatewayA(t, w)}
+	name, cidr := fmt.Sprintf("net-%d", w.n), "10.30.0.0/16"
+	n, err := w.e.Server.Gateways.CreateNetwork(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.NetworkInput{GroupID: &w.groupAID, Name: &name, CIDR: &cidr, GatewayIDs: &gws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.ID
+}
+
+func newRuleA(t *testing.T, w *world) string {
+	t.Helper()
+	netID, name, users := newVPNNetworkA(t, w), "r", []int64{w.userAID}
+	r, err := w.e.Server.Gateways.CreateRule(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.RuleInput{Name: &name, NetworkID: &netID, UserIDs: &users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+func newHubA(t *testing.T, w *world) string {
+	t.Helper()
+	gw := newGatewayA(t, w)
+	name := fmt.Sprintf("hub-%d", w.n)
+	h, err := w.e.Server.Gateways.CreateHub(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.HubInput{GroupID: &w.groupAID, Name: &name, GatewayID: &gw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.ID
 }
 
 // newNetwork creates a mesh network of group A as its administrator and
@@ -531,4 +664,33 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	})
+}
+
+// configGatewayA creates a gateway of A that A's admin may use (an access
+// rule names it) and returns its id.
+func configGatewayA(t *testing.T, w *world) string {
+	t.Helper()
+	gw := newGatewayA(t, w)
+	netName, cidr, gws := fmt.Sprintf("cfg-net-%d", w.n), "10.40.0.0/16", []string{gw}
+	n, err := w.e.Server.Gateways.CreateNetwork(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.NetworkInput{GroupID: &w.groupAID, Name: &netName, CIDR: &cidr, GatewayIDs: &gws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruleName, users := "cfg", []int64{w.adminAID}
+	if _, err := w.e.Server.Gateways.CreateRule(context.Background(), gatekeyMaster, servertest.Src,
+		gateway.RuleInput{Name: &ruleName, NetworkID: &n.ID, UserIDs: &users}); err != nil {
+		t.Fatal(err)
+	}
+	return gw
+}
+
+// newConfigA generates a client config as A's admin and returns its id.
+func newConfigA(t *testing.T, w *world) string {
+	t.Helper()
+	r := w.e.Do(t, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": configGatewayA(t, w)}, servertest.Bearer(w.adminA)...)
+	if r.Status != 200 {
+		t.Fatalf("config: %d %s", r.Status, r.Raw)
+	}
+	return r.JSON["config_id"].(string)
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"netkeep/internal/agent"
 	"netkeep/internal/api"
 	"netkeep/internal/api/gatekey"
 	"netkeep/internal/api/nekzus"
@@ -24,6 +25,7 @@ import (
 	"netkeep/internal/apikey"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
+	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
@@ -33,6 +35,7 @@ import (
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
 	"netkeep/internal/store"
+	"netkeep/internal/vpnconfig"
 )
 
 // Server is one netkeep HTTP server and the services behind it.
@@ -53,6 +56,11 @@ type Server struct {
 	PKI      *pki.Service
 	PSKs     *psk.Service
 	Mesh     *mesh.Service
+	// Gateways is GateKey's VPN gateways, networks, access rules, hubs and
+	// sessions.
+	Gateways *gateway.Service
+	// Configs is GateKey's VPN client configurations.
+	Configs *vpnconfig.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -85,7 +93,9 @@ func New(d Deps) *Server {
 	idCfg.AccessTTL, idCfg.RefreshGrace = d.Config.AccessTokenTTL, d.Config.RefreshGrace
 	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
 	s.APIKeys = apikey.NewService(store.For[apikey.Tx](d.DB), d.Bus, userLookup{s.Identity})
-	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pki.DefaultConfig(), pki.WithLogger(d.Logger))
+	pkiCfg := pki.DefaultConfig()
+	pkiCfg.ClientTTL = d.Config.PKIClientCertTTL // 0 (unset): the default
+	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
 	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey}
 	s.router = api.NewRouter(auth)
@@ -95,6 +105,11 @@ func New(d Deps) *Server {
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.PKIHandlers{PKI: s.PKI}).Register(s.router)
+	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
+	(&gatekey.GatewayHandlers{Gateways: s.Gateways, Limiter: authLimiter}).Register(s.router)
+	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys, vpnconfig.WithLogger(d.Logger))
+	(&gatekey.ConfigHandlers{Configs: s.Configs, Limiter: authLimiter}).Register(s.router)
+	(&gatekey.OpenAPIHandlers{}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	(&netkey.PSKHandlers{PSKs: s.PSKs}).RegisterPSK(s.router)
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
@@ -108,7 +123,7 @@ func New(d Deps) *Server {
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
-		TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router)
+		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -156,6 +171,13 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
+	if s.cfg.MeshInterfaces {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			(&agent.ServerNodes{Mesh: s.Mesh, Log: s.log}).Run(bg) // the server's own mesh nodes
+		}()
+	}
 	s.ready.Store(true)
 	return nil
 }

@@ -24,12 +24,14 @@ import (
 	"netkeep/internal/store/storetest"
 )
 
-// newServer builds a server over db with the default configuration, a
-// local event bus and a cheap password hash. It is not started.
-func newServer(tb testing.TB, db *store.DB) *server.Server {
+// newServer builds a server over db with the default configuration (plus
+// flags, if any), a local event bus and a cheap password hash. It is not
+// started.
+func newServer(tb testing.TB, db *store.DB, flags ...string) *server.Server {
 	tb.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	cfg, err := config.Bind(fs).Load([]string{"--data-dir", tb.TempDir(), "--shutdown-timeout", "5s"}, func(string) string { return "" })
+	args := append([]string{"--data-dir", tb.TempDir(), "--shutdown-timeout", "5s"}, flags...)
+	cfg, err := config.Bind(fs).Load(args, func(string) string { return "" })
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,8 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 )
 
@@ -66,19 +73,81 @@ func (tx *Tx) RenameGroup(ctx context.Context, id int64, name string) error {
 	return mustAffect(res, "group not found")
 }
 
-// DeleteGroup removes an empty group; a group that still has users is a
-// conflict (foreign keys refuse it).
+// DeleteGroup removes an empty group. A group that still owns users, PSKs
+// (and so endpoints), mesh networks or RADIUS clients is a conflict naming
+// what is left, so nothing an administrator set up disappears unaudited;
+// its API keys, dead once its users are gone, go with it by ON DELETE
+// CASCADE. Any other table that references the group and was
+// not checked here still refuses the delete through its foreign key, which is
+// reported as a conflict too, never as a raw driver error.
 func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
-	var n int
-	if err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE group_id = $1`, id).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return conflict("the group still has users; move or delete them first")
-	}
-	res, err := tx.q.ExecContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	left, err := tx.groupContents(ctx, id)
 	if err != nil {
 		return err
 	}
-	return mustAffect(res, "group not found")
+	if len(left) > 0 {
+		return conflict("the group still has " + joinList(left) + "; move or delete them first")
+	}
+	res, err := tx.q.ExecContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	if isForeignKeyViolation(err) {
+		return fault.New(fault.Conflict, "the group still owns objects that refer to it; delete them first").Wrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := mustAffect(res, "group not found"); err != nil {
+		return err
+	}
+	// psk_counts is a cache without a foreign key; the group's row is 0 here.
+	_, err = tx.q.ExecContext(ctx, `DELETE FROM psk_counts WHERE group_id = $1`, id)
+	return err
+}
+
+// groupContents names the kinds of objects that keep a group from being
+// deleted, in a fixed order; empty when there are none.
+func (tx *Tx) groupContents(ctx context.Context, id int64) ([]string, error) {
+	var users, psks, networks, nasClients bool
+	err := tx.q.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM users WHERE group_id = $1),
+		EXISTS (SELECT 1 FROM psks WHERE group_id = $1),
+		EXISTS (SELECT 1 FROM mesh_networks WHERE group_id = $1),
+		EXISTS (SELECT 1 FROM radius_clients WHERE group_id = $1)`, id).Scan(&users, &psks, &networks, &nasClients)
+	if err != nil {
+		return nil, err
+	}
+	var left []string
+	for _, c := range []struct {
+		has  bool
+		name string
+	}{{users, "users"}, {psks, "PSKs"}, {networks, "mesh networks"}, {nasClients, "RADIUS clients"}} {
+		if c.has {
+			left = append(left, c.name)
+		}
+	}
+	return left, nil
+}
+
+// joinList writes "a", "a and b", "a, b and c".
+func joinList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// isForeignKeyViolation reports a statement refused by a foreign key:
+// SQLSTATE 23503 on PostgreSQL, SQLITE_CONSTRAINT_FOREIGNKEY (787) on SQLite.
+func isForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return lite.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
 }

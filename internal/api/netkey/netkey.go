@@ -1,8 +1,21 @@
-// Package netkey serves the NetKey dialect of netkeep's API for identity: the
-// web login under /api/auth (JWT access token plus a rotating refresh token in
-// an HttpOnly cookie, TOTP enrolment) and user administration under
-// /api/v1/users, with NetKey's {"success": false, "error", "code", "details"}
-// errors. Handlers are thin: decode, call the identity domain, encode. It
+// Package netkey serves the NetKey dialect of netkeep's API, with NetKey's
+// {"success": false, "error", "code", "details"} errors:
+//
+//   - authentication under /api/auth: the web login (JWT access token plus a
+//     rotating refresh token in an HttpOnly cookie), refresh, logout, me, and
+//     TOTP MFA setup, enable and disable (Handlers, over identity);
+//   - user administration under /api/v1/users (Handlers, over identity);
+//   - identity PSKs under /api/v1/psks: CRUD, bulk create, CSV import (with
+//     its own body limit, streamed) and hostapd/CSV export, and the endpoints
+//     (station MACs) bound to them under /api/v1/endpoints (PSKHandlers, over
+//     psk);
+//   - the RADIUS server's NAS clients under /api/v1/radius/clients and its
+//     accounting sessions under /api/v1/radius/sessions (RadiusHandlers, over
+//     radius/nas).
+//
+// Every lookup is scoped to the caller's group (super principals see every
+// group); another group's objects are not found. Handlers are thin: decode, call one domain method, encode;
+// each handler struct declares the small interface it consumes. The package
 // imports api and domain packages, never store.
 package netkey
 

@@ -103,13 +103,11 @@ func (h *PSKHandlers) bulkPSKs(w http.ResponseWriter, r *http.Request) {
 // multipart/form-data upload's first file, all or nothing. Query: group_id
 // (super principals).
 //
-// Body size: the server's middleware (api.Wrap) wraps every body in
-// http.MaxBytesReader(max-body-bytes, 1 MiB by default) before routing, and
-// an inner MaxBytesReader cannot be widened by wrapping it in a larger
-// one. The import applies its own bound (MaxImportBytes, 1 GiB) on top, so
-// today the effective limit is the smaller of the two: imports larger than
-// max-body-bytes need that setting raised until api.Wrap lets a route
-// choose its own limit. The import itself streams: it never holds the body.
+// Body size: a CSV import may be far larger than any JSON body, so the
+// route replaces the server-wide max-body-bytes (1 MiB by default) with its
+// own bound, MaxImportBytes (1 GiB by default), through api.SetBodyLimit;
+// past it the answer is 413. The import itself streams: it never holds the
+// body.
 func (h *PSKHandlers) importPSKs(w http.ResponseWriter, r *http.Request) {
 	q := &query{r: r}
 	groupID := q.int64("group_id")
@@ -121,7 +119,7 @@ func (h *PSKHandlers) importPSKs(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxImportBytes
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	api.SetBodyLimit(w, r, limit)
 	body, err := csvBody(r)
 	if err != nil {
 		api.Error(w, r, err)

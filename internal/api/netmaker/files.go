@@ -62,7 +62,8 @@ func (h *MeshHandlers) serveAgent(w http.ResponseWriter, r *http.Request) {
 }
 
 // installScript downloads the agent from base into /usr/local/bin. base has
-// passed baseURL's strict host check, so it cannot break out of the quotes.
+// passed baseURL's strict host check or config's public-url check, so it
+// cannot break out of the quotes.
 func installScript(base string) string {
 	return "#!/bin/sh\n" +
 		"# netkeep agent installer: curl -fsSL " + base + "/meshclient/files/install.sh | sh\n" +

@@ -119,10 +119,13 @@ func (h *MeshHandlers) deleteKey(w http.ResponseWriter, r *http.Request) {
 
 var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$`)
 
-// baseURL is the server's URL as the client reached it, for access strings
-// and the install script. The host is checked strictly: it is echoed into a
-// shell script.
+// baseURL is the server's URL for access strings and the install script:
+// the configured public URL (validated by config), or the URL as the client
+// reached it. The host is checked strictly: it is echoed into a shell script.
 func (h *MeshHandlers) baseURL(r *http.Request) string {
+	if h.PublicURL != "" {
+		return h.PublicURL
+	}
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"

@@ -64,6 +64,9 @@ type MeshHandlers struct {
 	// out (access strings, the install script) from X-Forwarded-Proto and
 	// X-Forwarded-Host.
 	TrustProxyHeaders bool
+	// PublicURL, when set, is the base of those URLs instead (the public-url
+	// setting: the server's address as clients outside see it).
+	PublicURL string
 	// Executable returns the path of the binary served as the agent;
 	// os.Executable when nil.
 	Executable func() (string, error)

@@ -88,7 +88,8 @@ func (h *Handlers) renameGroup(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, groupJSON(g))
 }
 
-// deleteGroup removes an empty group: 204, or 409 while it has users.
+// deleteGroup removes an empty group: 204, or 409 while it still owns users,
+// PSKs, mesh networks or other objects.
 func (h *Handlers) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	id, err := groupID(r)
 	if err != nil {

@@ -175,3 +175,56 @@ func TestGroups(t *testing.T) {
 		})
 	})
 }
+
+// TestDeleteGroupThatOwnsObjects: a group whose users are gone but which
+// still owns a PSK and a mesh network is refused with 409 and a message
+// naming them, not a 500 from a foreign key, and nothing is deleted; once
+// emptied, it deletes.
+func TestDeleteGroupThatOwnsObjects(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		master := servertest.Master()
+		asAdmin := func(name string) (*identity.User, []string) {
+			u := e.CreateUser(t, name, password, identity.GroupAdmin, "hooli")
+			access, _ := e.Login(t, name, password)
+			return u, servertest.Bearer(access)
+		}
+		deleteUser := func(u *identity.User) {
+			if r := e.Do(t, "DELETE", fmt.Sprintf("/api/v1/users/%d", u.ID), nil, master...); r.Status != http.StatusOK {
+				t.Fatalf("delete user: %d %s", r.Status, r.Raw)
+			}
+		}
+		first, ha := asAdmin("ha")
+		r := e.Do(t, "POST", "/api/v1/psks", map[string]any{"psk_id": "lobby"}, ha...)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create psk: %d %s", r.Status, r.Raw)
+		}
+		psk := fmt.Sprintf("/api/v1/psks/%v", r.JSON["id"])
+		if r := e.Do(t, "POST", "/api/networks", map[string]any{"netid": "hoolinet", "addressrange": "10.61.0.0/24"}, ha...); r.Status != http.StatusOK {
+			t.Fatalf("create network: %d %s", r.Status, r.Raw)
+		}
+		deleteUser(first)
+		group := fmt.Sprintf("/api/v1/groups/%d", first.GroupID)
+
+		r = e.Do(t, "DELETE", group, nil, master...)
+		wantError(t, r, http.StatusConflict, "CONFLICT")
+		if msg := r.JSON["error"].(map[string]any)["message"]; msg != "the group still has PSKs and mesh networks; move or delete them first" {
+			t.Fatalf("message = %v", msg)
+		}
+
+		second, hb := asAdmin("hb")
+		if r := e.Do(t, "GET", psk, nil, hb...); r.Status != http.StatusOK {
+			t.Fatalf("psk after a refused delete: %d %s", r.Status, r.Raw)
+		}
+		if r := e.Do(t, "DELETE", psk, nil, hb...); r.Status != http.StatusOK {
+			t.Fatalf("delete psk: %d %s", r.Status, r.Raw)
+		}
+		if r := e.Do(t, "DELETE", "/api/networks/hoolinet", nil, hb...); r.Status != http.StatusOK {
+			t.Fatalf("delete network: %d %s", r.Status, r.Raw)
+		}
+		deleteUser(second)
+		if r := e.Do(t, "DELETE", group, nil, master...); r.Status != http.StatusNoContent {
+			t.Fatalf("delete emptied group: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -1,0 +1,217 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"netkeep/internal/authz"
+	"netkeep/internal/fault"
+	"netkeep/internal/mesh"
+)
+
+// ServerMesh is what the server's own nodes need of the mesh service.
+type ServerMesh interface {
+	ListNetworks(ctx context.Context, p *authz.Principal) ([]*mesh.Network, error)
+	ServerKey(ctx context.Context, netid string) (wgtypes.Key, error)
+	Subscribe(ctx context.Context, p *authz.Principal, netid, mac string) (*mesh.Stream, error)
+}
+
+// ServerNodes runs the server's own node in every network it was added to
+// (POST /api/server/addnetwork/{netid}) as an interface on the server's
+// host: the same View, Spec and Link as an agent, fed by the mesh service's
+// in-process stream instead of a WebSocket, with the key the server holds
+// sealed (mesh.Service.ServerKey). The server's key is never rotated by a
+// keyupdate: it is not an agent's to publish. Removing the server from the
+// network (removenetwork) removes the interface.
+type ServerNodes struct {
+	Mesh ServerMesh
+	Log  *slog.Logger
+	// OpenLink makes an interface; nil means the real one (kernel WireGuard
+	// when available, userspace otherwise).
+	OpenLink func(name string, mode Mode, log *slog.Logger) (Link, error)
+	// Every is how often networks are checked for the server joining them
+	// (default 2 s): a cheap in-memory look-up per network.
+	Every time.Duration
+}
+
+// serverKeepalive is the server node's keepalive towards peers that have
+// none: the server's node has no endpoint its peers could know (the server
+// cannot tell which of its addresses they reach), so it makes contact
+// first, at once and then periodically, and they learn it from there.
+const serverKeepalive = 25 * time.Second
+
+var serverPrincipal = &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
+
+// Run keeps the server's nodes running until ctx ends, then removes their
+// interfaces.
+func (sn *ServerNodes) Run(ctx context.Context) {
+	if sn.Log == nil {
+		sn.Log = slog.New(slog.DiscardHandler)
+	}
+	if sn.OpenLink == nil {
+		sn.OpenLink = OpenLink
+	}
+	if sn.Every <= 0 {
+		sn.Every = 2 * time.Second
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var mu sync.Mutex
+	running := map[string]bool{}
+	tick := time.NewTicker(sn.Every)
+	defer tick.Stop()
+	for {
+		nets, err := sn.Mesh.ListNetworks(ctx, serverPrincipal)
+		if err != nil && ctx.Err() == nil {
+			sn.Log.Warn("listing mesh networks for the server's nodes", "err", err)
+		}
+		for _, n := range nets {
+			mu.Lock()
+			busy := running[n.NetID]
+			mu.Unlock()
+			if busy {
+				continue
+			}
+			if _, err := sn.Mesh.ServerKey(ctx, n.NetID); err != nil {
+				continue // the server is not a node of it
+			}
+			mu.Lock()
+			running[n.NetID] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func(netid string) {
+				defer wg.Done()
+				sn.runNetwork(ctx, netid)
+				mu.Lock()
+				delete(running, netid)
+				mu.Unlock()
+			}(n.NetID)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// serverNode is the server's node in one network.
+type serverNode struct {
+	sn        *ServerNodes
+	log       *slog.Logger
+	key       Key
+	view      *View
+	link      Link
+	triedOpen time.Time // the last failed attempt to create the interface
+	failing   bool      // the last configuration failed (logged once, not per change)
+}
+
+// reopenEvery spaces attempts to create an interface that could not be
+// created (no privileges, say), so a busy network does not retry and log
+// it at every change.
+const reopenEvery = time.Minute
+
+// runNetwork runs the server's node in one network until it is removed
+// from it or ctx ends.
+func (sn *ServerNodes) runNetwork(ctx context.Context, netid string) {
+	n := &serverNode{sn: sn, log: sn.Log.With("network", netid, "node", "server"), view: NewView()}
+	defer func() {
+		if n.link != nil {
+			if err := n.link.Close(); err != nil {
+				n.log.Warn("removing the server's interface", "err", err)
+			}
+		}
+	}()
+	for ctx.Err() == nil {
+		key, err := sn.Mesh.ServerKey(ctx, netid)
+		var s *mesh.Stream
+		if err == nil {
+			s, err = sn.Mesh.Subscribe(ctx, serverPrincipal, netid, mesh.ServerMAC)
+		}
+		if fault.Is(err, fault.NotFound) {
+			return
+		}
+		if err != nil {
+			n.log.Warn("following the server's node", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(sn.Every):
+			}
+			continue
+		}
+		n.key = Key(key)
+		n.view.Reset()
+		end := n.follow(ctx, s)
+		s.Close()
+		if end == mesh.EndDeleted || end == mesh.EndShutdown {
+			return
+		}
+	}
+}
+
+// follow applies one stream until it ends and says why.
+func (n *serverNode) follow(ctx context.Context, s *mesh.Stream) mesh.EndReason {
+	n.apply(ctx, s.Full().AppendTo(nil))
+	for {
+		raw, err := s.Next(ctx)
+		if errors.Is(err, mesh.ErrStreamEnded) {
+			return s.Reason()
+		}
+		if err != nil {
+			return mesh.EndClosed // ctx ended
+		}
+		n.apply(ctx, raw)
+	}
+}
+
+func (n *serverNode) apply(ctx context.Context, raw []byte) {
+	err := n.configure(ctx, raw)
+	switch {
+	case err != nil && !n.failing:
+		n.log.Error("configuring the server's interface", "err", err)
+	case err == nil && n.failing:
+		n.log.Info("the server's interface is configured again")
+	}
+	n.failing = err != nil
+}
+
+func (n *serverNode) configure(ctx context.Context, raw []byte) error {
+	var m mesh.Message
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return err
+	}
+	eff, err := n.view.Apply(&m)
+	if err != nil || !eff.Changed && n.link != nil {
+		return err
+	}
+	if n.link == nil {
+		if time.Since(n.triedOpen) < reopenEvery {
+			return nil // the view is kept current; the next attempt applies it whole
+		}
+		name := n.view.Self().Interface
+		if ValidInterfaceName(name) != nil {
+			name = defaultInterface(n.view.Network().NetID)
+		}
+		if n.link, err = n.sn.OpenLink(name, ModeAuto, n.log); err != nil {
+			n.link, n.triedOpen = nil, time.Now()
+			return err
+		}
+		n.log.Info("the server's mesh interface is up", "interface", name, "address", n.view.Self().Address)
+	}
+	spec, skipped := BuildSpec(n.key, n.view)
+	for _, err := range skipped {
+		n.log.Warn("leaving out a peer", "err", err)
+	}
+	for i := range spec.Peers {
+		if spec.Peers[i].Keepalive == 0 {
+			spec.Peers[i].Keepalive = serverKeepalive
+		}
+	}
+	return n.link.Apply(ctx, spec)
+}

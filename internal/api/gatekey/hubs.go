@@ -1,0 +1,98 @@
+package gatekey
+
+import (
+	"net/http"
+
+	"netkeep/internal/api"
+	"netkeep/internal/gateway"
+)
+
+// hubBody is a mesh hub as a request gives it; spokes are
+// {"type": "gateway"|"network", "id"}.
+type hubBody struct {
+	GroupID     *int64  `json:"group_id"`
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	GatewayID   *string `json:"gateway_id"`
+	Spokes      *[]struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	} `json:"spokes"`
+}
+
+func (b hubBody) input() gateway.HubInput {
+	in := gateway.HubInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, GatewayID: b.GatewayID}
+	if b.Spokes != nil {
+		spokes := make([]gateway.Spoke, len(*b.Spokes))
+		for i, sp := range *b.Spokes {
+			spokes[i] = gateway.Spoke{Kind: gateway.SpokeKind(sp.Type), ID: sp.ID}
+		}
+		in.Spokes = &spokes
+	}
+	return in
+}
+
+// usableHubs lists the hubs whose hub gateway the caller may use.
+func (h *GatewayHandlers) usableHubs(w http.ResponseWriter, r *http.Request) {
+	hubs, err := h.Gateways.UsableHubs(r.Context(), api.PrincipalFrom(r.Context()))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writePage(w, r, hubs, hubJSON)
+}
+
+func (h *GatewayHandlers) adminHubs(w http.ResponseWriter, r *http.Request) {
+	hubs, err := h.Gateways.AdminHubs(r.Context(), api.PrincipalFrom(r.Context()))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writePage(w, r, hubs, hubJSON)
+}
+
+func (h *GatewayHandlers) adminHub(w http.ResponseWriter, r *http.Request) {
+	hub, err := h.Gateways.AdminHub(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writeData(w, http.StatusOK, hubJSON(hub))
+}
+
+func (h *GatewayHandlers) createHub(w http.ResponseWriter, r *http.Request) {
+	var in hubBody
+	if err := api.Decode(r, &in); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	hub, err := h.Gateways.CreateHub(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), in.input())
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writeData(w, http.StatusCreated, hubJSON(hub))
+}
+
+func (h *GatewayHandlers) updateHub(w http.ResponseWriter, r *http.Request) {
+	var in hubBody
+	if err := api.Decode(r, &in); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	hub, err := h.Gateways.UpdateHub(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id"), in.input())
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writeData(w, http.StatusOK, hubJSON(hub))
+}
+
+func (h *GatewayHandlers) deleteHub(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := h.Gateways.DeleteHub(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	deleted(w, id)
+}

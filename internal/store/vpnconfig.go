@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"netkeep/internal/pki"
+	"netkeep/internal/vpnconfig"
+)
+
+// VPN client configurations (see migrations 00009_configs.sql).
+
+const vpnConfigColumns = `id, user_id, group_id, gateway_id, protocol, serial, common_name,
+	created_at, expires_at, downloads, last_download, revoked_at`
+
+const vpnConfigNotFound = "config not found"
+
+// scanVPNConfig reads vpnConfigColumns, plus key_sealed when withKey.
+func scanVPNConfig(row interface{ Scan(...any) error }, withKey bool) (*vpnconfig.Config, error) {
+	c := &vpnconfig.Config{}
+	var proto, serial string
+	var last, revoked sql.NullTime
+	dest := []any{&c.ID, &c.UserID, &c.GroupID, &c.GatewayID, &proto, &serial, &c.CommonName,
+		&c.CreatedAt, &c.ExpiresAt, &c.Downloads, &last, &revoked}
+	if withKey {
+		dest = append(dest, &c.KeySealed)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	c.Protocol, c.Serial = vpnconfig.Protocol(proto), pki.Serial(serial)
+	c.CreatedAt, c.ExpiresAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC()
+	c.LastDownload, c.RevokedAt = timePtr(last), timePtr(revoked)
+	return c, nil
+}
+
+// InsertVPNConfig records c; a duplicate id or serial is a conflict.
+func (tx *Tx) InsertVPNConfig(ctx context.Context, c *vpnconfig.Config) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO vpn_configs
+		(id, user_id, group_id, gateway_id, protocol, serial, common_name, key_sealed, created_at, expires_at,
+		 downloads, last_download, revoked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.ID, c.UserID, c.GroupID, c.GatewayID, string(c.Protocol), string(c.Serial), c.CommonName, c.KeySealed,
+		c.CreatedAt.UTC(), c.ExpiresAt.UTC(), c.Downloads, nullable(c.LastDownload), nullable(c.RevokedAt))
+	return classify(err, "", "a config with this id or certificate already exists")
+}
+
+// VPNConfig returns the configuration with its sealed key, or not_found.
+func (tx *Tx) VPNConfig(ctx context.Context, id string) (*vpnconfig.Config, error) {
+	c, err := scanVPNConfig(tx.q.QueryRowContext(ctx, `SELECT `+vpnConfigColumns+`, key_sealed
+		FROM vpn_configs WHERE id = $1`, id), true)
+	return c, classify(err, vpnConfigNotFound, "")
+}
+
+// ListVPNConfigs returns the page q selects, newest first, without keys,
+// and the total count.
+func (tx *Tx) ListVPNConfigs(ctx context.Context, q vpnconfig.Query) ([]*vpnconfig.Config, int, error) {
+	const where = ` FROM vpn_configs WHERE (CAST($1 AS BIGINT) = 0 OR group_id = $1)
+		AND (CAST($2 AS BIGINT) = 0 OR user_id = $2) AND (CAST($3 AS TEXT) = '' OR gateway_id = $3)`
+	var total int
+	if err := tx.q.QueryRowContext(ctx, `SELECT count(*)`+where, q.GroupID, q.UserID, q.GatewayID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1<<31 - 1 // every row: both dialects take a bound, not "no limit"
+	}
+	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnConfigColumns+where+
+		` ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.UserID, q.GatewayID, limit, q.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []*vpnconfig.Config{}
+	for rows.Next() {
+		c, err := scanVPNConfig(rows, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// RecordVPNConfigDownload counts one download at at.
+func (tx *Tx) RecordVPNConfigDownload(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE vpn_configs SET downloads = downloads + 1, last_download = $1
+		WHERE id = $2`, at.UTC(), id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, vpnConfigNotFound)
+}
+
+// RevokeVPNConfig marks an unrevoked configuration revoked and erases its
+// sealed key; not_found when no unrevoked one has id.
+func (tx *Tx) RevokeVPNConfig(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE vpn_configs SET revoked_at = $1, key_sealed = NULL
+		WHERE id = $2 AND revoked_at IS NULL`, at.UTC(), id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, vpnConfigNotFound)
+}

@@ -1,0 +1,298 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
+
+	"netkeep/internal/testpeer"
+)
+
+// lab is a set of network namespaces on one bridge: each host namespace
+// has eth0 with 10.99.0.<n>/24, and the bridge lives in a namespace of its
+// own, so nothing of the machine's own network is touched.
+type lab struct {
+	t      *testing.T
+	id     string // unique per run: namespaces of parallel runs never clash
+	bridge string
+	ip     string // path of ip(8)
+	dir    string // logs, state and data: removed after the processes stop
+	mu     sync.Mutex
+	procs  []*proc
+}
+
+const labSubnet = "10.99.0."
+
+// newLab checks the machine can run the test, creates the bridge, and
+// removes every namespace and process at the end, failed or not.
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("skipping: network namespaces need Linux")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: the mesh end-to-end test needs root (network namespaces, TUN)")
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		t.Skipf("skipping: no /dev/net/tun (%v): the kernel offers no TUN devices", err)
+	}
+	l := &lab{t: t, ip: testpeer.Command(t, "ip", "iproute2"), dir: t.TempDir()}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	l.id = "nk" + hex.EncodeToString(b)
+	l.bridge = l.id + "-br"
+	if out, err := exec.Command(l.ip, "netns", "add", l.bridge).CombinedOutput(); err != nil {
+		t.Skipf("skipping: cannot create a network namespace (%v: %s): the kernel lacks them or forbids it", err, out)
+	}
+	t.Cleanup(l.cleanup)
+	l.must("-n", l.bridge, "link", "add", "br0", "type", "bridge")
+	l.must("-n", l.bridge, "link", "set", "br0", "up")
+	return l
+}
+
+// must runs ip with args and fails the test on error.
+func (l *lab) must(args ...string) {
+	l.t.Helper()
+	if out, err := exec.Command(l.ip, args...).CombinedOutput(); err != nil {
+		l.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// host creates namespace <id>-<name> with eth0 at 10.99.0.<n> on the bridge.
+func (l *lab) host(name string, n int) string {
+	l.t.Helper()
+	ns := l.id + "-" + name
+	l.must("netns", "add", ns)
+	port := fmt.Sprintf("p%d", n)
+	l.must("-n", l.bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+	l.must("-n", l.bridge, "link", "set", port, "master", "br0", "up")
+	l.must("-n", ns, "addr", "add", fmt.Sprintf("%s%d/24", labSubnet, n), "dev", "eth0")
+	l.must("-n", ns, "link", "set", "eth0", "up")
+	l.must("-n", ns, "link", "set", "lo", "up")
+	return ns
+}
+
+// dummy gives namespace ns an interface holding addr (a dummy one, or one
+// end of a veth pair when the kernel has no dummy driver).
+func (l *lab) dummy(ns, name, addr string) {
+	l.t.Helper()
+	if _, err := exec.Command(l.ip, "-n", ns, "link", "add", name, "type", "dummy").CombinedOutput(); err != nil {
+		l.must("-n", ns, "link", "add", name, "type", "veth", "peer", "name", name+"p")
+		l.must("-n", ns, "link", "set", name+"p", "up")
+	}
+	l.must("-n", ns, "addr", "add", addr, "dev", name)
+	l.must("-n", ns, "link", "set", name, "up")
+}
+
+// exec runs a program in namespace ns and returns its combined output.
+func (l *lab) exec(ns string, prog string, args ...string) (string, error) {
+	out, err := exec.Command(l.ip, append([]string{"netns", "exec", ns, prog}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// proc is a long-running program in a namespace, its output kept in a file
+// that the test prints when it fails.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+// start runs prog in ns until stopped (or the test ends).
+func (l *lab) start(name, ns, prog string, args ...string) *proc {
+	l.t.Helper()
+	logPath := filepath.Join(l.dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cmd := exec.Command(l.ip, append([]string{"netns", "exec", ns, prog}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		l.t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	l.mu.Lock()
+	l.procs = append(l.procs, p)
+	l.mu.Unlock()
+	return p
+}
+
+// stop sends SIGTERM and waits (SIGKILL after 10 s).
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// exited waits for the process to end by itself and returns its error.
+func (p *proc) exited(t *testing.T, within time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(within):
+		t.Fatalf("%s still runs after %v", p.name, within)
+		return nil
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func (l *lab) cleanup() {
+	l.mu.Lock()
+	procs := l.procs
+	l.mu.Unlock()
+	for _, p := range procs {
+		p.stop()
+		if l.t.Failed() {
+			l.t.Logf("---- output of %s ----\n%s", p.name, p.output())
+		}
+	}
+	out, _ := exec.Command(l.ip, "netns", "list").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], l.id+"-") {
+			if out, err := exec.Command(l.ip, "netns", "del", f[0]).CombinedOutput(); err != nil {
+				l.t.Logf("removing namespace %s: %v: %s", f[0], err, out)
+			}
+		}
+	}
+	socks, _ := filepath.Glob("/var/run/wireguard/" + l.id + "*.sock")
+	for _, s := range socks {
+		_ = os.Remove(s) // left by a killed agent
+	}
+}
+
+// client is an HTTP client whose connections are made inside namespace ns,
+// so the test (in the machine's namespace) reaches the server without
+// any interface of its own on the bridge.
+func (l *lab) client(ns string) *http.Client {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			return nil, err
+		}
+		defer orig.Close()
+		target, err := netns.GetFromName(ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			return nil, err
+		}
+		defer target.Close()
+		if err := netns.Set(target); err != nil {
+			runtime.UnlockOSThread()
+			return nil, err
+		}
+		// The socket belongs to the namespace it was created in; the thread
+		// goes back to its own before anything else runs on it.
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if serr := netns.Set(orig); serr != nil {
+			return nil, fmt.Errorf("restoring the thread's namespace: %w", serr) // the thread stays locked and dies with the goroutine
+		}
+		runtime.UnlockOSThread()
+		return c, err
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+}
+
+// api calls the server with the master key.
+type api struct {
+	t    *testing.T
+	base string
+	key  string
+	hc   *http.Client
+}
+
+// do calls the API and decodes a JSON answer into out (when not nil); it
+// fails the test unless the status is want.
+func (a *api) do(method, path string, body any, want int, out any) {
+	a.t.Helper()
+	if err := a.try(method, path, body, want, out); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func (a *api) try(method, path string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := a.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		return fmt.Errorf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// eventually polls cond until it holds or within passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v, %s: %v", within, what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

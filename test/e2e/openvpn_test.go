@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"netkeep/internal/config"
+	"netkeep/internal/identity"
+	"netkeep/internal/server/servertest"
+	"netkeep/internal/testpeer"
+	"netkeep/internal/vpnconfig"
+)
+
+// TestOpenVPNGateway runs real OpenVPN in two network namespaces: a gateway
+// configured from what /api/v1/gateway/provision returns (rendered by
+// vpnconfig.OpenVPNServer, as a gateway agent would) and a client using the
+// .ovpn a user generated and downloaded. They connect and ping across the
+// tunnel; after the client's config is revoked and the gateway re-fetches
+// the CRL into its crl-verify file, a new connection is refused.
+func TestOpenVPNGateway(t *testing.T) {
+	l := newLab(t)
+	openvpn := testpeer.Command(t, "openvpn", "openvpn")
+	ping := testpeer.Command(t, "ping", "iputils-ping")
+	gwNS, cliNS := l.host("ovgw", 1), l.host("ovcli", 2)
+	gwAddr := labSubnet + "1"
+
+	e := servertest.Start(t, config.SQLite)
+	e.CreateUser(t, "ov-admin", "password1", identity.GroupAdmin, "acme")
+	alice := e.CreateUser(t, "ov-alice", "password1", identity.RoleUser, "acme")
+	admin, _ := e.Login(t, "ov-admin", "password1")
+	user, _ := e.Login(t, "ov-alice", "password1")
+	call := func(token, method, path string, body any, want int, headers ...string) *servertest.Response {
+		t.Helper()
+		if token != "" {
+			headers = append(servertest.Bearer(token), headers...)
+		}
+		r := e.Do(t, method, path, body, headers...)
+		if r.Status != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Raw)
+		}
+		return r
+	}
+	data := func(r *servertest.Response) map[string]any { return r.JSON["data"].(map[string]any) }
+
+	// The administrator sets up a gateway, a network behind it and a rule
+	// for alice.
+	gw := data(call(admin, "POST", "/api/v1/admin/gateways", map[string]any{
+		"name": "lab", "hostname": gwAddr, "port": 1194, "protocol": "udp", "vpn_type": "openvpn"}, http.StatusCreated))
+	gwID, token := gw["id"].(string), gw["token"].(string)
+	netID := data(call(admin, "POST", "/api/v1/admin/networks", map[string]any{
+		"name": "lab-net", "cidr": "192.168.77.0/24", "gateway_ids": []string{gwID}}, http.StatusCreated))["id"].(string)
+	call(admin, "POST", "/api/v1/admin/access-rules", map[string]any{
+		"name": "alice", "network_id": netID, "user_ids": []int64{alice.ID}}, http.StatusCreated)
+
+	// The gateway provisions itself with its token.
+	prov := call("", "POST", "/api/v1/gateway/provision", map[string]any{}, http.StatusOK, "X-Gateway-Token", token).JSON
+	str := func(k string) string {
+		s, _ := prov[k].(string)
+		if s == "" {
+			t.Fatalf("provision answer lacks %s", k)
+		}
+		return s
+	}
+	crlFile := filepath.Join(l.dir, "gateway-crl.pem")
+	writeAtomic(t, crlFile, []byte(str("crl_pem")))
+	subnet := netip.MustParsePrefix(str("vpn_subnet"))
+	serverConf, err := vpnconfig.OpenVPNServer{
+		Comment: "netkeep gateway " + gwID, Port: int(prov["port"].(float64)), Proto: str("protocol"),
+		Subnet: subnet, Device: "tun0", CAPEM: []byte(str("ca_cert")), CertPEM: []byte(str("server_cert")),
+		KeyPEM: []byte(str("server_key")), TLSCrypt: []byte(str("tls_crypt_key")), CRLFile: crlFile,
+		Push: []string{"192.168.77.0/24"},
+	}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverFile := writeFile(t, l.dir, "server.conf", serverConf)
+	server := l.start("openvpn-gateway", gwNS, openvpn, "--config", serverFile, "--disable-dco")
+	waitLog(t, server, "Initialization Sequence Completed", 30*time.Second)
+
+	// Alice generates and downloads her profile.
+	gen := call(user, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": gwID, "protocol": "openvpn"}, http.StatusOK).JSON
+	cfgID := gen["config_id"].(string)
+	profile := call(user, "GET", gen["download_url"].(string), nil, http.StatusOK).Raw
+	if !strings.Contains(string(profile), fmt.Sprintf("\nremote %s 1194\n", gwAddr)) {
+		t.Fatalf("profile does not point at the gateway:\n%s", profile)
+	}
+	clientFile := writeFile(t, l.dir, "alice.ovpn", profile)
+
+	client := l.start("openvpn-client", cliNS, openvpn, "--config", clientFile, "--dev", "tun0", "--disable-dco")
+	waitLog(t, client, "Initialization Sequence Completed", 30*time.Second)
+	gwTunnel := subnet.Masked().Addr().Next() // the server takes the pool's first address
+	eventually(t, 20*time.Second, "ping across the tunnel", func() error {
+		if out, err := l.exec(cliNS, ping, "-c", "1", "-W", "2", gwTunnel.String()); err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	client.stop()
+
+	// Revoke the config; the gateway refreshes its CRL from the public
+	// endpoint (OpenVPN re-reads crl-verify on every new connection).
+	call(admin, "POST", "/api/v1/admin/configs/"+cfgID+"/revoke", map[string]any{"reason": "keyCompromise"}, http.StatusOK)
+	writeAtomic(t, crlFile, call("", "GET", "/api/v1/pki/crl.pem", nil, http.StatusOK).Raw)
+
+	mark := len(server.output())
+	again := l.start("openvpn-client-revoked", cliNS, openvpn, "--config", clientFile, "--dev", "tun0", "--disable-dco")
+	eventually(t, 30*time.Second, "the gateway refuses the revoked certificate", func() error {
+		if log := server.output()[mark:]; !strings.Contains(strings.ToLower(log), "revoked") {
+			return fmt.Errorf("gateway log since the new connection:\n%s", log)
+		}
+		return nil
+	})
+	if strings.Contains(again.output(), "Initialization Sequence Completed") {
+		t.Fatalf("the revoked client connected:\n%s", again.output())
+	}
+	if out, err := l.exec(cliNS, ping, "-c", "1", "-W", "2", gwTunnel.String()); err == nil {
+		t.Fatalf("ping across the tunnel still works after revocation: %s", out)
+	}
+}
+
+// waitLog waits until p's output contains want.
+func waitLog(t *testing.T, p *proc, want string, within time.Duration) {
+	t.Helper()
+	eventually(t, within, p.name+" logs "+want, func() error {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited (%v):\n%s", p.name, p.err, p.output())
+		default:
+		}
+		if !strings.Contains(p.output(), want) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+}
+
+func writeFile(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeAtomic replaces path by rename, so OpenVPN never reads half a CRL.
+func writeAtomic(t *testing.T, path string, b []byte) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
