@@ -96,7 +96,6 @@ func (l *linuxLink) Close() error {
 	return RemoveInterface(l.name)
 }
 
-
 // RemoveInterface deletes a kernel WireGuard interface left behind, if any,
 // and a stale userspace control socket. A userspace interface disappears
 // with the agent process that runs it.

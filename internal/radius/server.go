@@ -156,7 +156,6 @@ func (s *Server) Serve(ctx context.Context, auth, acct []*net.UDPConn) error {
 // the batch being answered (serveBatches).
 type worker struct {
 	s       *Server
-	in      [maxPacketLen]byte
 	out     []byte
 	outBuf  [maxPacketLen]byte
 	scratch [maxPacketLen]byte
