@@ -26,8 +26,9 @@ type ServerMesh interface {
 // (POST /api/server/addnetwork/{netid}) as an interface on the server's
 // host: the same View, Spec and Link as an agent, fed by the mesh service's
 // in-process stream instead of a WebSocket, with the key the server holds
-// sealed (mesh.Service.ServerKey). The server's key is never rotated by a
-// keyupdate: it is not an agent's to publish. Removing the server from the
+// sealed (mesh.Service.ServerKey). A keyupdate rotates that key in the mesh
+// service; the node takes the new one when its own public key changes.
+// Removing the server from the
 // network (removenetwork) removes the interface.
 type ServerNodes struct {
 	Mesh ServerMesh
@@ -189,6 +190,15 @@ func (n *serverNode) configure(ctx context.Context, raw []byte) error {
 	eff, err := n.view.Apply(&m)
 	if err != nil || !eff.Changed && n.link != nil {
 		return err
+	}
+	if self := n.view.Self(); self.PublicKey != "" && self.PublicKey != n.key.Public() {
+		// A keyupdate rotated the server's key (mesh rotates it with the
+		// network's): take the new one before configuring.
+		key, err := n.sn.Mesh.ServerKey(ctx, n.view.Network().NetID)
+		if err != nil {
+			return err
+		}
+		n.key = Key(key)
 	}
 	if n.link == nil {
 		if time.Since(n.triedOpen) < reopenEvery {

@@ -47,6 +47,25 @@ func TestServerNodes(t *testing.T) {
 			t.Error("the server keeps no keepalive towards a peer: peers could never reach it first")
 		}
 
+		// keyupdate rotates the server's key too: the interface takes the
+		// new one and the node no longer needs a key update.
+		mustDo(t, e, "POST", "/api/networks/srvn/keyupdate", nil)
+		var rotated string
+		servertest.Eventually(t, 10*time.Second, func() bool {
+			s, _, _ := link.last()
+			rotated = s.PrivateKey.PublicKey().String()
+			return rotated != srv["publickey"].(string)
+		}, "keyupdate did not give the server's interface a new key")
+		var self map[string]any
+		for _, n := range mustDo(t, e, "GET", "/api/nodes/srvn", nil).Array {
+			if m := n.(map[string]any); m["isserver"] == true || m["macaddress"] == "02:6e:6b:00:00:01" {
+				self = m
+			}
+		}
+		if self == nil || self["publickey"] != rotated || self["needkeyupdate"] == true {
+			t.Errorf("server node after keyupdate: %v, want publickey %s and no needkeyupdate", self, rotated)
+		}
+
 		mustDo(t, e, "DELETE", "/api/server/removenetwork/srvn", nil)
 		servertest.Eventually(t, 10*time.Second, func() bool { _, _, closed := link.last(); return closed },
 			"removenetwork did not remove the server's interface")

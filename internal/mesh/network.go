@@ -309,6 +309,7 @@ func (s *Service) KeyUpdate(ctx context.Context, p *authz.Principal, src audit.S
 		return nil, err
 	}
 	var n *Network
+	var server *Node // the server's own node, rotated with the network
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.NetworkByNetID(ctx, netid)
 		if err != nil {
@@ -323,6 +324,9 @@ func (s *Service) KeyUpdate(ctx context.Context, p *authz.Principal, src audit.S
 			return err
 		}
 		n = cur
+		if server, err = s.rotateServerKey(ctx, tx, n, now); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, src, n.GroupID, "network.keyupdate", networkTarget(n), nil)
 	})
 	if err != nil {
@@ -330,6 +334,10 @@ func (s *Service) KeyUpdate(ctx context.Context, p *authz.Principal, src audit.S
 	}
 	s.applyNetwork(n)
 	s.publish(ctx, TopicNetwork, "updated", n.GroupID, n.ID, n)
+	if server != nil {
+		s.applyNode(server)
+		s.publish(ctx, TopicNode, "updated", server.GroupID, server.ID, server)
+	}
 	return s.GetNetwork(ctx, p, netid)
 }
 

@@ -3,6 +3,7 @@ package mesh
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
@@ -115,4 +116,39 @@ func (s *Service) ServerKey(ctx context.Context, netid string) (wgtypes.Key, err
 		return wgtypes.Key{}, err
 	}
 	return wgtypes.NewKey(raw)
+}
+
+// rotateServerKey gives the server's own node in net, if it has one, a new
+// key as part of a keyupdate: agents rotate their keys themselves, and the
+// server is the agent of its own node. It returns the updated node (nil
+// when the server is not a node of net); the caller applies and publishes
+// it after the transaction commits, and the in-process device picks up the
+// new key when its node's public key changes.
+func (s *Service) rotateServerKey(ctx context.Context, tx Tx, net *Network, now time.Time) (*Node, error) {
+	n, err := tx.NodeForUpdate(ctx, net.ID, ServerMAC)
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !n.IsServer {
+		return nil, nil
+	}
+	priv, err := wgtypes.GeneratePrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealer.Seal(priv[:], serverKeyContext(net.ID))
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SetServerKey(ctx, n.ID, sealed); err != nil {
+		return nil, err
+	}
+	n.PublicKey, n.KeyUpdateAt, n.ModifiedAt = priv.PublicKey().String(), now, now
+	if err := tx.UpdateNode(ctx, n); err != nil {
+		return nil, err
+	}
+	return n, nil
 }

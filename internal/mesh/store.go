@@ -68,6 +68,8 @@ type Tx interface {
 	UpdateNode(ctx context.Context, n *Node) error
 	// SetNodePassword replaces the node's password hash.
 	SetNodePassword(ctx context.Context, id int64, hash string) error
+	// SetServerKey replaces the sealed key of the server's own node.
+	SetServerKey(ctx context.Context, id int64, sealed []byte) error
 	NodeSecrets(ctx context.Context, id int64) (NodeSecrets, error)
 	DeleteNode(ctx context.Context, id int64) error
 	// TouchNodes raises each node's last check-in to the given time, never

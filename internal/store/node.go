@@ -164,6 +164,15 @@ func (tx *Tx) SetNodePassword(ctx context.Context, id int64, hash string) error 
 	return mustAffect(res, nodeNotFound)
 }
 
+// SetServerKey replaces the sealed private key of the server's own node.
+func (tx *Tx) SetServerKey(ctx context.Context, id int64, sealed []byte) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE mesh_nodes SET server_key = $1 WHERE id = $2 AND server_key IS NOT NULL`, sealed, id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, nodeNotFound)
+}
+
 // NodeSecrets returns the node's password hash and sealed server key.
 func (tx *Tx) NodeSecrets(ctx context.Context, id int64) (mesh.NodeSecrets, error) {
 	var s mesh.NodeSecrets
