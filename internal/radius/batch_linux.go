@@ -84,7 +84,7 @@ func (m *mmsgConn) recv() (int, error) {
 		return 0, err
 	}
 	if errno != 0 {
-		m.last = 0
+		m.last = batchSize // the kernel may have written to any header
 		return 0, errno
 	}
 	m.last = n

@@ -98,9 +98,11 @@ func TestBatchConnRoundTrip(t *testing.T) {
 	}
 }
 
-// A burst from many sockets, with a retransmission inside it, is answered
-// through the batched path: every request once, correctly signed, the
-// retransmission with the very same bytes.
+// A burst from many sockets is answered through the batched path: every
+// request once, correctly signed; a retransmission afterwards gets the very
+// same bytes. (A retransmission inside the burst may meet its original
+// still being answered by the socket's other reader and be dropped, as it
+// should: the NAS retransmits again.)
 func TestServeAnswersABurst(t *testing.T) {
 	e := newEnv(t, nasClient(t, 1, "127.0.0.1", secret, nas.Hostapd))
 	e.now = time.Now()
@@ -149,14 +151,11 @@ func TestServeAnswersABurst(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := c.Write(reqs[s][0].req); err != nil { // a retransmission
-			t.Fatal(err)
-		}
 	}
 	for s, c := range conns {
 		answers := map[byte][][]byte{}
 		buf := make([]byte, maxPacketLen)
-		for range perSocket + 1 {
+		for range perSocket {
 			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			n, err := c.Read(buf)
 			if err != nil {
@@ -166,15 +165,21 @@ func TestServeAnswersABurst(t *testing.T) {
 		}
 		for k, r := range reqs[s] {
 			got := answers[byte(k)]
-			want := 1
+			if len(got) != 1 {
+				t.Fatalf("socket %d request %d: %d answers, want 1", s, k, len(got))
+			}
 			if k == 0 {
-				want = 2
-			}
-			if len(got) != want {
-				t.Fatalf("socket %d request %d: %d answers, want %d", s, k, len(got), want)
-			}
-			if k == 0 && !bytes.Equal(got[0], got[1]) {
-				t.Fatalf("socket %d: the retransmission got a different answer", s)
+				if _, err := c.Write(r.req); err != nil { // a retransmission
+					t.Fatal(err)
+				}
+				_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				n, err := c.Read(buf)
+				if err != nil {
+					t.Fatalf("socket %d: retransmission not answered: %v", s, err)
+				}
+				if !bytes.Equal(buf[:n], got[0]) {
+					t.Fatalf("socket %d: the retransmission got a different answer", s)
+				}
 			}
 			p := parseResponse(t, got[0], r.req, secret)
 			switch {

@@ -5,9 +5,11 @@
 // wpa_psk_radius=3). It answers in each vendor's dialect and keeps the
 // accounting view of online sessions.
 //
-// The per-packet path works on the raw datagram in reusable buffers and
-// never touches the database: NAS clients, PSKs, endpoints and PMKs live in
-// an in-memory Directory that the event bus keeps current. Every request is
+// The per-packet path works on the raw datagram in reusable buffers, reads
+// and answers datagrams in batches (recvmmsg and sendmmsg on Linux) on the
+// goroutine that owns the socket, allocates nothing, and never touches the
+// database: NAS clients, PSKs, endpoints and PMKs live in an in-memory
+// Directory that the event bus keeps current. Every request is
 // authenticated (Message-Authenticator, RFC 3579; Request Authenticator for
 // accounting) before anything is looked up; packets from unknown sources or
 // with a wrong authenticator are dropped silently and counted.

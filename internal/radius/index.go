@@ -24,11 +24,13 @@ type ClientSource interface {
 // Index is the in-memory Directory and client table, loaded from the
 // sources and kept current by the event bus: a "psk" or "endpoint" event
 // reloads that object, a "radius_client" event the client table, and a bus
-// resync (or events dropped for a slow reader) everything.
+// resync (or events dropped for a slow reader) everything; waiting events
+// are coalesced (see watch).
 //
 // Lookups take two read locks on shards picked by hash, so readers on
-// different stations rarely share a cache line; writers replace immutable
-// entries.
+// different stations rarely share a cache line. Writers replace credentials,
+// which are immutable, and rewrite endpoint records (stored by value, see
+// epShard) under the shard's write lock.
 type Index struct {
 	src     Source       // nil: no PSKs (clients only)
 	clients ClientSource // nil: no clients
@@ -75,7 +77,7 @@ type epKey struct {
 type credShard struct {
 	mu sync.RWMutex
 	m  map[int64]*Credential
-	_  [40]byte
+	_  [32]byte // 64 bytes in all: shards never share a cache line
 }
 
 type keyID struct {

@@ -108,9 +108,11 @@ func (x *Index) reload(ctx context.Context) error {
 		s, n := &x.eps[i], &shards[i]
 		s.mu.Lock()
 		for k, slot := range s.m {
-			old := s.recs[slot]
-			if _, ok := n.getLocked(k); ok || old.id == 0 {
-				n.putLocked(k, old) // keeps the later last-seen times
+			old := &s.recs[slot]
+			if r, ok := n.getLocked(k); ok {
+				r.seen, r.flushed = max(r.seen, old.seen), max(r.flushed, old.flushed)
+			} else if old.id == 0 {
+				n.putLocked(k, *old)
 			}
 		}
 		s.m, s.recs, s.free = n.m, n.recs, n.free

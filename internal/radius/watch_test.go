@@ -154,3 +154,35 @@ func TestEndpointMovesAndDeletes(t *testing.T) {
 		t.Fatalf("directory counts %d endpoints, want 2 (70 and 103)", got)
 	}
 }
+
+// A full reload takes every change from the source, keeps the stations'
+// last-seen times and the auto-enrolments not stored yet.
+func TestFullReloadReplacesEndpoints(t *testing.T) {
+	e := newMACEnv(t, nas.Generic) // endpoint 70: aa:bb:cc:dd:ee:ff, PSK 7, VLAN of the PSK (100)
+	e.index.Seen(1, 0xaabbccddeeff, e.now.Unix())
+	cred := e.index.cred(7)
+	e.index.Bind(1, 0x0a0000000001, cred) // in flight: the source does not have it
+
+	ep, _ := e.src.Endpoint(context.Background(), 70)
+	ep.VLAN, ep.Enabled = 300, false
+	e.src.putEndpoint(ep)
+	snaps0, _ := e.src.calls()
+	// An event without an id (an import) reloads everything.
+	e.publish(t, TopicPSK, "", func() bool { s, _ := e.src.calls(); return s > snaps0 })
+	eventually(t, time.Second, func() bool { g, _ := e.index.ByMAC(1, 0xaabbccddeeff); return g.VLAN == 300 }, "reload did not apply the endpoint's change")
+	if g, _ := e.index.ByMAC(1, 0xaabbccddeeff); g.Enabled {
+		t.Fatal("endpoint still enabled after a reload")
+	}
+	if _, ok := e.index.ByMAC(1, 0x0a0000000001); !ok {
+		t.Fatal("reload lost an auto-enrolment in flight")
+	}
+	if err := e.index.FlushSeen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.src.mu.Lock()
+	seen := e.src.touched[70]
+	e.src.mu.Unlock()
+	if !seen.Equal(e.now) {
+		t.Fatalf("last seen %v after a reload, want %v", seen, e.now)
+	}
+}
