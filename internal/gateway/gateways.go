@@ -204,7 +204,10 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 	if in.GroupID != nil {
 		return nil, invalidField("group_id", "a gateway cannot move to another group")
 	}
-	var g *Gateway
+	var (
+		g         *Gateway
+		unchanged bool
+	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.GatewayByID(ctx, id)
 		if err != nil {
@@ -216,7 +219,7 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 		next := *cur
 		changed, err := in.apply(&next)
 		if err != nil || len(changed) == 0 {
-			g = cur
+			g, unchanged = cur, true
 			return err
 		}
 		next.ConfigVersion++
@@ -230,7 +233,9 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "gateway.updated", g.GroupID, g.ID)
+	if !unchanged {
+		s.publish(ctx, "gateway.updated", g.GroupID, g.ID)
+	}
 	return g, nil
 }
 

@@ -47,7 +47,7 @@ func (in HubInput) apply(ctx context.Context, tx Tx, h *Hub) ([]string, error) {
 	}
 	if in.GatewayID != nil {
 		if _, err := resolveGateways(ctx, tx, h.GroupID, []string{*in.GatewayID}); err != nil {
-			return nil, fault.Errorf(fault.NotFound, "gateway %q not found", *in.GatewayID).WithDetails(map[string]any{"field": "gateway_id"})
+			return nil, notFoundAs(err, fault.Errorf(fault.NotFound, "gateway %q not found", *in.GatewayID).WithDetails(map[string]any{"field": "gateway_id"}))
 		}
 		if *in.GatewayID != h.GatewayID {
 			h.GatewayID, changed = *in.GatewayID, append(changed, "gateway_id")
@@ -78,7 +78,7 @@ func resolveSpokes(ctx context.Context, tx Tx, groupID int64, in []Spoke) ([]Spo
 		switch sp.Kind {
 		case SpokeGateway:
 			if _, err := resolveGateways(ctx, tx, groupID, []string{sp.ID}); err != nil {
-				return nil, fault.Errorf(fault.NotFound, "gateway %q not found", sp.ID).WithDetails(map[string]any{"field": "spokes"})
+				return nil, notFoundAs(err, fault.Errorf(fault.NotFound, "gateway %q not found", sp.ID).WithDetails(map[string]any{"field": "spokes"}))
 			}
 		case SpokeNetwork:
 			n, err := tx.VPNNetworkByID(ctx, sp.ID)
@@ -213,7 +213,10 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 	if in.GroupID != nil {
 		return nil, invalidField("group_id", "a hub cannot move to another group")
 	}
-	var h *Hub
+	var (
+		h         *Hub
+		unchanged bool
+	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.MeshHubByID(ctx, id)
 		if err != nil {
@@ -225,7 +228,7 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 		next := *cur
 		changed, err := in.apply(ctx, tx, &next)
 		if err != nil || len(changed) == 0 {
-			h = cur
+			h, unchanged = cur, true
 			return err
 		}
 		next.UpdatedAt = s.stamp()
@@ -241,7 +244,9 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "hub.updated", h.GroupID, h.ID)
+	if !unchanged {
+		s.publish(ctx, "hub.updated", h.GroupID, h.ID)
+	}
 	return h, nil
 }
 

@@ -133,7 +133,10 @@ func (s *Service) UpdateNetwork(ctx context.Context, p *authz.Principal, src aud
 	if in.GroupID != nil {
 		return nil, invalidField("group_id", "a network cannot move to another group")
 	}
-	var n *Network
+	var (
+		n         *Network
+		unchanged bool
+	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.VPNNetworkByID(ctx, id)
 		if err != nil {
@@ -157,7 +160,7 @@ func (s *Service) UpdateNetwork(ctx context.Context, p *authz.Principal, src aud
 			}
 		}
 		if len(changed) == 0 {
-			n = cur
+			n, unchanged = cur, true
 			return nil
 		}
 		if slices.Contains(changed, "cidr") {
@@ -179,7 +182,9 @@ func (s *Service) UpdateNetwork(ctx context.Context, p *authz.Principal, src aud
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "network.updated", n.GroupID, n.ID)
+	if !unchanged {
+		s.publish(ctx, "network.updated", n.GroupID, n.ID)
+	}
 	return n, nil
 }
 

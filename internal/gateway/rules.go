@@ -225,7 +225,10 @@ func (s *Service) Rules(ctx context.Context, p *authz.Principal) ([]*Rule, error
 
 // UpdateRule changes an access rule. Errors: invalid, forbidden, not_found.
 func (s *Service) UpdateRule(ctx context.Context, p *authz.Principal, src audit.Source, id string, in RuleInput) (*Rule, error) {
-	var r *Rule
+	var (
+		r         *Rule
+		unchanged bool
+	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.AccessRuleByID(ctx, id)
 		if err != nil {
@@ -237,7 +240,7 @@ func (s *Service) UpdateRule(ctx context.Context, p *authz.Principal, src audit.
 		next := *cur
 		changed, err := in.apply(ctx, tx, &next)
 		if err != nil || len(changed) == 0 {
-			r = cur
+			r, unchanged = cur, true
 			return err
 		}
 		next.UpdatedAt = s.stamp()
@@ -253,7 +256,9 @@ func (s *Service) UpdateRule(ctx context.Context, p *authz.Principal, src audit.
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "rule.updated", r.GroupID, r.ID)
+	if !unchanged {
+		s.publish(ctx, "rule.updated", r.GroupID, r.ID)
+	}
 	return r, nil
 }
 

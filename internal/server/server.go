@@ -104,7 +104,7 @@ func New(d Deps) *Server {
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
-	(&gatekey.PKIHandlers{PKI: s.PKI}).Register(s.router)
+	(&gatekey.PKIHandlers{PKI: s.PKI, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	(&gatekey.GatewayHandlers{Gateways: s.Gateways, Limiter: authLimiter}).Register(s.router)
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys, vpnconfig.WithLogger(d.Logger))

@@ -80,7 +80,9 @@ func TestOpenVPNServer(t *testing.T) {
 		{"ok/udp", func(*OpenVPNServer) {}, []string{"port 1194", "proto udp", "dev tun", "topology subnet", "server 10.8.0.0 255.255.255.0",
 			`push "route 192.168.1.0 255.255.255.0"`, "dh none", "remote-cert-tls client", "crl-verify /var/lib/netkeep/crl.pem",
 			"data-ciphers " + DataCiphers, "explicit-exit-notify 1", "<tls-crypt>"}, ""},
-		{"ok/tcp and a /16", func(s *OpenVPNServer) { s.Proto, s.Subnet, s.Device = "tcp", netip.MustParsePrefix("10.9.0.0/16"), "tun7" },
+		{"ok/tcp and a /16", func(s *OpenVPNServer) {
+			s.Proto, s.Subnet, s.Device = "tcp", netip.MustParsePrefix("10.9.0.0/16"), "tun7"
+		},
 			[]string{"proto tcp-server", "server 10.9.0.0 255.255.0.0", "dev tun7"}, ""},
 		{"err/ipv6 pool", func(s *OpenVPNServer) { s.Subnet = netip.MustParsePrefix("fd00::/64") }, nil, "subnet"},
 		{"err/pool too small", func(s *OpenVPNServer) { s.Subnet = netip.MustParsePrefix("10.8.0.0/30") }, nil, "subnet"},

@@ -479,6 +479,9 @@ func TestAdminRateLimit(t *testing.T) {
 		if r.Header.Get("Retry-After") == "" {
 			t.Fatalf("no Retry-After: %v", r.Header)
 		}
+		// Every admin route draws on the same budget.
+		wantError(t, f.do(t, f.admin, "GET", "/api/v1/admin/users", nil), 429, "rate_limited")
+		wantError(t, f.do(t, f.admin, "POST", "/api/v1/admin/pki/revoke", map[string]any{"serial": "01", "reason": "superseded"}), 429, "rate_limited")
 		if r := f.do(t, f.foreign, "GET", "/api/v1/admin/gateways", nil); r.Status != 200 {
 			t.Fatalf("another user: %d", r.Status)
 		}

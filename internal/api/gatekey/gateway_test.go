@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"netkeep/internal/server/servertest"
 )
@@ -211,5 +212,40 @@ func TestAdminGatewayPaging(t *testing.T) {
 			}
 		}
 		wantError(t, f.do(t, f.admin, "GET", "/api/v1/admin/gateways?page=0", nil), 400, "invalid")
+	})
+}
+
+// TestGatewayEvents: committed changes are published on the "gateway"
+// topic (so other replicas and streams can follow); a no-op update is no
+// change and publishes nothing.
+func TestGatewayEvents(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+		sub := e.Bus.Subscribe("gateway")
+		defer sub.Close()
+		next := func() string {
+			t.Helper()
+			select {
+			case ev := <-sub.C():
+				return ev.Action + " " + ev.ID
+			case <-time.After(10 * time.Second):
+				t.Fatal("no gateway event")
+			}
+			return ""
+		}
+		id, _ := f.gateway(t, map[string]any{"port": 1194})
+		if got := next(); got != "gateway.created "+id {
+			t.Fatalf("event = %q", got)
+		}
+		want(t, f.do(t, f.admin, "PUT", "/api/v1/admin/gateways/"+id, map[string]any{"port": 1194}), 200)
+		want(t, f.do(t, f.admin, "PUT", "/api/v1/admin/gateways/"+id, map[string]any{"port": 443}), 200)
+		if got := next(); got != "gateway.updated "+id {
+			t.Fatalf("event after a no-op and a change = %q", got)
+		}
+		want(t, f.do(t, f.admin, "DELETE", "/api/v1/admin/gateways/"+id, nil), 200)
+		if got := next(); got != "gateway.deleted "+id {
+			t.Fatalf("event = %q", got)
+		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/pki"
+	"netkeep/internal/ratelimit"
 )
 
 // PKI is what the PKI handlers need of the certificate authority.
@@ -30,6 +31,8 @@ type PKI interface {
 // Revocation needs pki:write on the certificate's group.
 type PKIHandlers struct {
 	PKI PKI
+	// Limiter holds the admin API's per-user budget (AdminLimit).
+	Limiter *ratelimit.Limiter
 
 	served atomic.Pointer[servedCRL] // headers of the CRL last served
 }
@@ -40,7 +43,8 @@ func (h *PKIHandlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/pki/crl", api.Public, h.crlDER)
 	rt.HandleFunc("GET /api/v1/pki/crl.pem", api.Public, h.crlPEM)
 	rt.HandleFunc("GET /api/v1/pki/check/{serial}", api.Public, h.check)
-	rt.HandleFunc("POST /api/v1/admin/pki/revoke", api.Authenticated, h.revoke)
+	rt.Handle("POST /api/v1/admin/pki/revoke", api.Authenticated,
+		api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.revoke)))
 }
 
 func (h *PKIHandlers) caPEM(w http.ResponseWriter, r *http.Request) {

@@ -11,5 +11,7 @@ import (
 func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/auth/local/login", api.Public, api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, http.HandlerFunc(h.localLogin)))
 	rt.HandleFunc("GET /api/v1/auth/session", api.Authenticated, h.session)
-	rt.HandleFunc("GET /api/v1/admin/users", api.Authenticated, h.adminUsers)
+	// The admin API shares one per-user budget (AdminLimit).
+	rt.Handle("GET /api/v1/admin/users", api.Authenticated,
+		api.LimitPrincipal(h.AuthLimiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.adminUsers)))
 }
