@@ -103,25 +103,49 @@ func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
 	return err
 }
 
+// groupOwners are the tables whose rows keep their group from being
+// deleted, with the name a message gives them, in the order messages list
+// them. Table names are constants, never input.
+var groupOwners = []struct{ table, name string }{
+	{"users", "users"},
+	{"psks", "PSKs"},
+	{"mesh_networks", "mesh networks"},
+	{"radius_clients", "RADIUS clients"},
+	{"gateways", "VPN gateways"},
+	{"vpn_networks", "VPN networks"},
+	{"access_rules", "access rules"},
+	{"mesh_hubs", "mesh hubs"},
+}
+
+// groupContentsQuery asks, in one statement, which groupOwners tables hold
+// rows of group $1.
+var groupContentsQuery = func() string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, o := range groupOwners {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("EXISTS (SELECT 1 FROM " + o.table + " WHERE group_id = $1)")
+	}
+	return b.String()
+}()
+
 // groupContents names the kinds of objects that keep a group from being
 // deleted, in a fixed order; empty when there are none.
 func (tx *Tx) groupContents(ctx context.Context, id int64) ([]string, error) {
-	var users, psks, networks, nasClients bool
-	err := tx.q.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM users WHERE group_id = $1),
-		EXISTS (SELECT 1 FROM psks WHERE group_id = $1),
-		EXISTS (SELECT 1 FROM mesh_networks WHERE group_id = $1),
-		EXISTS (SELECT 1 FROM radius_clients WHERE group_id = $1)`, id).Scan(&users, &psks, &networks, &nasClients)
-	if err != nil {
+	has := make([]bool, len(groupOwners))
+	dest := make([]any, len(has))
+	for i := range has {
+		dest[i] = &has[i]
+	}
+	if err := tx.q.QueryRowContext(ctx, groupContentsQuery, id).Scan(dest...); err != nil {
 		return nil, err
 	}
 	var left []string
-	for _, c := range []struct {
-		has  bool
-		name string
-	}{{users, "users"}, {psks, "PSKs"}, {networks, "mesh networks"}, {nasClients, "RADIUS clients"}} {
-		if c.has {
-			left = append(left, c.name)
+	for i, o := range groupOwners {
+		if has[i] {
+			left = append(left, o.name)
 		}
 	}
 	return left, nil

@@ -39,8 +39,9 @@ func TestDeleteGroupThatOwnsObjects(t *testing.T) {
 		insertPSKs(t, db, row)
 		net := meshNetwork(t, db, g.ID, "owned", "10.77.0.0/24")
 		nasClient := radiusClient(t, db, g.ID, "192.0.2.10")
+		gw, _ := vpnGateway(t, db, g.ID, "gw-owned", "owned")
 
-		wantConflict(t, deleteGroup(db, g.ID), "the group still has PSKs, mesh networks and RADIUS clients;")
+		wantConflict(t, deleteGroup(db, g.ID), "the group still has PSKs, mesh networks, RADIUS clients and VPN gateways;")
 		if _, err := db.Read().GroupByID(ctx, g.ID); err != nil {
 			t.Fatalf("group gone after a refused delete: %v", err)
 		}
@@ -50,6 +51,7 @@ func TestDeleteGroupThatOwnsObjects(t *testing.T) {
 
 		mustDo(t, db, func(tx *store.Tx) error { return tx.DeletePSK(ctx, row.ID) })
 		mustDo(t, db, func(tx *store.Tx) error { return tx.DeleteRadiusClient(ctx, nasClient.ID) })
+		mustDo(t, db, func(tx *store.Tx) error { return tx.DeleteGateway(ctx, gw.ID) })
 		wantConflict(t, deleteGroup(db, g.ID), "the group still has mesh networks;")
 		mustDo(t, db, func(tx *store.Tx) error { return tx.DeleteNetwork(ctx, net.ID) })
 

@@ -1,10 +1,14 @@
-// Package gatekey serves the GateKey dialect of netkeep's API for identity:
-// local login (/api/v1/auth/local/login), the current session
-// (/api/v1/auth/session) and the user list of the admin API
-// (/api/v1/admin/users). Answers are wrapped in {"data", "meta"}; errors are
-// {"error": {"code": "lower_case", "message"}}. Handlers are thin: decode,
-// call the identity domain, encode. It imports api and domain packages, never
-// store.
+// Package gatekey serves the GateKey dialect of netkeep's API: identity
+// (local login, the current session, the admin user list), the PKI (CA,
+// CRL, revocation, serial checks), gateways, VPN networks, access rules,
+// mesh hubs and sessions (user and admin APIs), the gateway-agent endpoints
+// authenticated by X-Gateway-Token (heartbeat, provision, verify, connect,
+// disconnect, rules), client configs (generate, download, revoke) and the
+// OpenAPI 3.1 document of all of it (openapi.yaml, kept complete by a test
+// that walks the registered routes). Lists are wrapped in {"data", "meta"};
+// errors are {"error": {"code": "lower_case", "message"}}. The admin API
+// shares one per-user rate limit (AdminLimit). Handlers are thin: decode,
+// call the domain, encode. It imports api and domain packages, never store.
 package gatekey
 
 import (
