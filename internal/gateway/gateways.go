@@ -329,35 +329,43 @@ func (s *Service) checkNotHub(ctx context.Context, tx Tx, id string) error {
 // forbidden (an administrator of the group without such a rule, or an API
 // key without gateways:read).
 func (s *Service) UsableGateway(ctx context.Context, p *authz.Principal, id string) (*Gateway, error) {
+	g, _, err := s.UsableGrants(ctx, p, id)
+	return g, err
+}
+
+// UsableGrants is UsableGateway that also returns what p's user may reach
+// through the gateway (never empty when err is nil); the errors are
+// UsableGateway's.
+func (s *Service) UsableGrants(ctx context.Context, p *authz.Principal, id string) (*Gateway, []Grant, error) {
 	if err := authz.Allow(p, actGatewaysRead, authz.Any); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.UserID == 0 {
-		return nil, fault.New(fault.Invalid, "VPN access belongs to a user; this credential has none")
+		return nil, nil, fault.New(fault.Invalid, "VPN access belongs to a user; this credential has none")
 	}
 	rd := s.store.Read()
 	g, err := rd.GatewayByID(ctx, id)
 	if err != nil {
-		return nil, notFoundAs(err, errGatewayNotFound)
+		return nil, nil, notFoundAs(err, errGatewayNotFound)
 	}
 	if err := allowGroup(p, actGatewaysRead, g.GroupID, errGatewayNotFound); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u, err := rd.UserByID(ctx, p.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	grants, err := userGrants(ctx, rd, g, u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(grants) == 0 {
 		if isAdminUser(u) {
-			return nil, fault.New(fault.Forbidden, "no access rule grants you a network behind this gateway")
+			return nil, nil, fault.New(fault.Forbidden, "no access rule grants you a network behind this gateway")
 		}
-		return nil, errGatewayNotFound
+		return nil, nil, errGatewayNotFound
 	}
-	return g, nil
+	return g, grants, nil
 }
 
 // UsableGateways lists the gateways p's user may connect through (see

@@ -247,58 +247,90 @@ func (x *Index) FlushSeen(ctx context.Context) error {
 }
 
 // flushSeen is FlushSeen, returning how many rows it wrote.
+//
+// It writes while it walks the shards, a chunk at a time, through one
+// slice of marks and one map reused for every chunk: after a busy minute
+// 100,000 stations are due at once, and collecting them all before writing
+// would allocate several megabytes of garbage per flush that stays
+// resident until the next collection.
 func (x *Index) flushSeen(ctx context.Context) (written int, err error) {
 	if x.src == nil {
 		return 0, nil
 	}
 	x.flushMu.Lock()
 	defer x.flushMu.Unlock()
-	// A mark names a record by shard and slot; a reload or removal may
-	// reuse the slot meanwhile, so the id is checked before the record is
-	// marked flushed (one not marked is merely written again).
-	type mark struct {
-		shard, slot uint32
-		id          int64
-		at          uint32
-	}
-	var marks []mark
-	for i := range x.eps {
-		s := &x.eps[i]
-		s.mu.RLock()
-		for slot := range s.recs {
-			r := &s.recs[slot]
-			at, f := atomic.LoadUint32(&r.seen), atomic.LoadUint32(&r.flushed)
-			if r.id != 0 && at > f && (f == 0 || at-f >= seenResolution) {
-				marks = append(marks, mark{uint32(i), uint32(slot), r.id, at})
-			}
-		}
-		s.mu.RUnlock()
-	}
-	for len(marks) > 0 {
-		chunk := marks[:min(len(marks), seenChunk)]
-		marks = marks[len(chunk):]
-		seen := make(map[int64]time.Time, len(chunk))
+	marks := make([]seenMark, 0, seenChunk)
+	seen := make(map[int64]time.Time, seenChunk)
+	write := func(chunk []seenMark) error {
+		clear(seen)
 		for _, m := range chunk {
 			seen[m.id] = time.Unix(int64(m.at), 0).UTC()
 		}
 		if err := x.src.TouchEndpoints(ctx, seen); err != nil {
-			return written, err
+			return err
 		}
 		written += len(chunk)
-		for _, m := range chunk {
-			s := &x.eps[m.shard]
-			s.mu.RLock()
-			if int(m.slot) < len(s.recs) && s.recs[m.slot].id == m.id {
-				r := &s.recs[m.slot]
-				for {
-					f := atomic.LoadUint32(&r.flushed)
-					if f >= m.at || atomic.CompareAndSwapUint32(&r.flushed, f, m.at) {
-						break
-					}
-				}
+		x.markFlushed(chunk)
+		return nil
+	}
+	for i := range x.eps {
+		marks = x.eps[i].dueSeen(uint32(i), marks)
+		// A shard holds fewer stations than a chunk in the common case;
+		// a larger one is written in several.
+		for len(marks) >= seenChunk {
+			if err := write(marks[:seenChunk]); err != nil {
+				return written, err
 			}
-			s.mu.RUnlock()
+			marks = marks[:copy(marks, marks[seenChunk:])]
+		}
+	}
+	if len(marks) > 0 {
+		if err := write(marks); err != nil {
+			return written, err
 		}
 	}
 	return written, nil
+}
+
+// seenMark names a record due for a last-seen write by shard and slot; a
+// reload or removal may reuse the slot meanwhile, so the id is checked
+// before the record is marked flushed (one not marked is merely written
+// again).
+type seenMark struct {
+	shard, slot uint32
+	id          int64
+	at          uint32
+}
+
+// dueSeen appends the marks of s's records whose last-seen time moved
+// since it was last written (by seenResolution or more once written).
+func (s *epShard) dueSeen(shard uint32, marks []seenMark) []seenMark {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for slot := range s.recs {
+		r := &s.recs[slot]
+		at, f := atomic.LoadUint32(&r.seen), atomic.LoadUint32(&r.flushed)
+		if r.id != 0 && at > f && (f == 0 || at-f >= seenResolution) {
+			marks = append(marks, seenMark{shard, uint32(slot), r.id, at})
+		}
+	}
+	return marks
+}
+
+// markFlushed records that the marked times are stored.
+func (x *Index) markFlushed(chunk []seenMark) {
+	for _, m := range chunk {
+		s := &x.eps[m.shard]
+		s.mu.RLock()
+		if int(m.slot) < len(s.recs) && s.recs[m.slot].id == m.id {
+			r := &s.recs[m.slot]
+			for {
+				f := atomic.LoadUint32(&r.flushed)
+				if f >= m.at || atomic.CompareAndSwapUint32(&r.flushed, f, m.at) {
+					break
+				}
+			}
+		}
+		s.mu.RUnlock()
+	}
 }

@@ -28,6 +28,16 @@ type mmsgConn struct {
 	outIov  [batchSize]unix.Iovec
 	outName [batchSize][unix.SizeofSockaddrInet6]byte
 	outBuf  [batchSize][]byte
+
+	// The functions given to the RawConn, bound once: a closure capturing
+	// the call's variables would be allocated on every batch. They take
+	// their arguments from and leave their results in these fields; only
+	// the goroutine using the conn touches them.
+	recvFn, sendFn func(fd uintptr) bool
+	sendFrom       int // first reply sendFn sends
+	sendTo         int // one past the last
+	sysN           int // the system call's result
+	sysErr         syscall.Errno
 }
 
 // newBatchConn returns the batched reader and writer of c, or the
@@ -42,6 +52,7 @@ func newBatchConn(c *net.UDPConn) batchConn {
 
 func newMmsgConn(rc syscall.RawConn) *mmsgConn {
 	m := &mmsgConn{rc: rc, last: batchSize}
+	m.recvFn, m.sendFn = m.recvmmsg, m.sendmmsg
 	for i := range batchSize {
 		m.inBuf[i] = make([]byte, maxPacketLen)
 		m.inIov[i].Base = &m.inBuf[i][0]
@@ -65,30 +76,31 @@ func (m *mmsgConn) recv() (int, error) {
 		m.in[i].Hdr.Flags = 0
 		m.in[i].Len = 0
 	}
-	var n int
-	var errno syscall.Errno
-	err := m.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.in[0])), batchSize, 0, 0, 0)
-			switch e {
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // wait in the netpoller until readable
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
-	if err != nil {
+	if err := m.rc.Read(m.recvFn); err != nil {
 		return 0, err
 	}
-	if errno != 0 {
+	if m.sysErr != 0 {
 		m.last = batchSize // the kernel may have written to any header
-		return 0, errno
+		return 0, m.sysErr
 	}
-	m.last = n
-	return n, nil
+	m.last = m.sysN
+	return m.sysN, nil
+}
+
+// recvmmsg is recvFn: false (wait in the netpoller until readable) while
+// the socket has nothing.
+func (m *mmsgConn) recvmmsg(fd uintptr) bool {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.in[0])), batchSize, 0, 0, 0)
+		switch e {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		m.sysN, m.sysErr = int(r), e
+		return true
+	}
 }
 
 // datagram returns datagram i and its sender; an address family other than
@@ -125,24 +137,11 @@ func (m *mmsgConn) reply(j, i int, resp []byte) {
 func (m *mmsgConn) flush(n int) error {
 	var first error
 	for sent := 0; sent < n; {
-		var r int
-		var errno syscall.Errno
-		err := m.rc.Write(func(fd uintptr) bool {
-			for {
-				v, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.out[sent])), uintptr(n-sent), 0, 0, 0)
-				switch e {
-				case unix.EINTR:
-					continue
-				case unix.EAGAIN:
-					return false
-				}
-				r, errno = int(v), e
-				return true
-			}
-		})
-		switch {
-		case err != nil:
+		m.sendFrom, m.sendTo = sent, n
+		if err := m.rc.Write(m.sendFn); err != nil {
 			return err
+		}
+		switch r, errno := m.sysN, m.sysErr; {
 		case errno != 0 || r <= 0:
 			if first == nil && errno != 0 {
 				first = errno
@@ -153,4 +152,20 @@ func (m *mmsgConn) flush(n int) error {
 		}
 	}
 	return first
+}
+
+// sendmmsg is sendFn: false (wait until writable) while the send buffer
+// is full.
+func (m *mmsgConn) sendmmsg(fd uintptr) bool {
+	for {
+		v, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.out[m.sendFrom])), uintptr(m.sendTo-m.sendFrom), 0, 0, 0)
+		switch e {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		m.sysN, m.sysErr = int(v), e
+		return true
+	}
 }

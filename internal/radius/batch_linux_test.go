@@ -75,3 +75,49 @@ func TestBatchFlushSkipsAnUnsendableReply(t *testing.T) {
 		}
 	}
 }
+
+// Reading a batch and sending its replies allocates nothing: the packet
+// path's garbage would otherwise grow the heap with the request rate.
+func TestBatchCallsDoNotAllocate(t *testing.T) {
+	srv := listen(t)
+	defer srv.Close()
+	c, err := net.DialUDP("udp", nil, srv.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m, ok := newBatchConn(srv).(*mmsgConn)
+	if !ok {
+		t.Skip("no batched system calls on this platform")
+	}
+	_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	q, buf := []byte("query"), make([]byte, 64)
+	var failure error
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := c.Write(q); err != nil {
+			failure = err
+			return
+		}
+		n, err := m.recv()
+		if err != nil || n != 1 {
+			failure = fmt.Errorf("recv: %d datagrams, %v", n, err)
+			return
+		}
+		b, _ := m.datagram(0)
+		m.reply(0, 0, append(m.replyBuf(0)[:0], b...))
+		if err := m.flush(1); err != nil {
+			failure = err
+			return
+		}
+		if _, err := c.Read(buf); err != nil {
+			failure = err
+		}
+	})
+	if failure != nil {
+		t.Fatal(failure)
+	}
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per request and reply, want 0", allocs)
+	}
+}

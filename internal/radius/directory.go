@@ -42,6 +42,7 @@ type Source interface {
 	// already bound in the group.
 	BindEndpoint(ctx context.Context, groupID, pskID int64, mac MAC) (Endpoint, error)
 	// TouchEndpoints raises last_seen of the endpoints to the given times.
+	// It must not keep seen: the caller reuses the map once it returns.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
 }
 

@@ -29,6 +29,7 @@ type fakeSource struct {
 	eps     map[int64]Endpoint
 	nextID  int64
 	touched map[int64]time.Time
+	touches []int // rows per TouchEndpoints call
 	binds   int
 	// Counted calls, and an optional gate that PSK reports to (held) and
 	// then waits on, to hold the index's watcher inside a fetch.
@@ -105,6 +106,7 @@ func (f *fakeSource) TouchEndpoints(_ context.Context, seen map[int64]time.Time)
 	for id, t := range seen {
 		f.touched[id] = t
 	}
+	f.touches = append(f.touches, len(seen))
 	return nil
 }
 

@@ -108,7 +108,7 @@ func New(d Deps) *Server {
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	(&gatekey.GatewayHandlers{Gateways: s.Gateways, Limiter: authLimiter}).Register(s.router)
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys, vpnconfig.WithLogger(d.Logger))
-	(&gatekey.ConfigHandlers{Configs: s.Configs, Limiter: authLimiter}).Register(s.router)
+	(&gatekey.ConfigHandlers{Configs: s.Configs, Agents: s.Gateways, Limiter: authLimiter}).Register(s.router)
 	(&gatekey.OpenAPIHandlers{}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	(&netkey.PSKHandlers{PSKs: s.PSKs}).RegisterPSK(s.router)

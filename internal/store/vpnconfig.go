@@ -3,47 +3,71 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"netkeep/internal/pki"
 	"netkeep/internal/vpnconfig"
 )
 
-// VPN client configurations (see migrations 00009_configs.sql).
+// VPN client configurations (see migrations 00009_configs.sql and
+// 00010_wireguard_configs.sql).
 
 const vpnConfigColumns = `id, user_id, group_id, gateway_id, protocol, serial, common_name,
-	created_at, expires_at, downloads, last_download, revoked_at`
+	created_at, expires_at, downloads, last_download, revoked_at, wg_public_key, wg_address`
 
 const vpnConfigNotFound = "config not found"
 
 // scanVPNConfig reads vpnConfigColumns, plus key_sealed when withKey.
 func scanVPNConfig(row interface{ Scan(...any) error }, withKey bool) (*vpnconfig.Config, error) {
 	c := &vpnconfig.Config{}
-	var proto, serial string
+	var proto string
+	var serial, wgKey, wgAddr sql.NullString
 	var last, revoked sql.NullTime
 	dest := []any{&c.ID, &c.UserID, &c.GroupID, &c.GatewayID, &proto, &serial, &c.CommonName,
-		&c.CreatedAt, &c.ExpiresAt, &c.Downloads, &last, &revoked}
+		&c.CreatedAt, &c.ExpiresAt, &c.Downloads, &last, &revoked, &wgKey, &wgAddr}
 	if withKey {
 		dest = append(dest, &c.KeySealed)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	c.Protocol, c.Serial = vpnconfig.Protocol(proto), pki.Serial(serial)
+	if wgAddr.Valid {
+		a, err := netip.ParsePrefix(wgAddr.String)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: stored wg_address %q: %w", c.ID, wgAddr.String, err)
+		}
+		c.Address = a
+	}
+	c.Protocol, c.Serial, c.WireGuardKey = vpnconfig.Protocol(proto), pki.Serial(serial.String), wgKey.String
 	c.CreatedAt, c.ExpiresAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC()
 	c.LastDownload, c.RevokedAt = timePtr(last), timePtr(revoked)
 	return c, nil
 }
 
-// InsertVPNConfig records c; a duplicate id or serial is a conflict.
+// InsertVPNConfig records c; a duplicate id, serial or WireGuard key is a
+// conflict. Empty Serial, WireGuardKey and Address are stored as NULL.
 func (tx *Tx) InsertVPNConfig(ctx context.Context, c *vpnconfig.Config) error {
+	var addr any
+	if c.Address.IsValid() {
+		addr = c.Address.String()
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO vpn_configs
 		(id, user_id, group_id, gateway_id, protocol, serial, common_name, key_sealed, created_at, expires_at,
-		 downloads, last_download, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.ID, c.UserID, c.GroupID, c.GatewayID, string(c.Protocol), string(c.Serial), c.CommonName, c.KeySealed,
-		c.CreatedAt.UTC(), c.ExpiresAt.UTC(), c.Downloads, nullable(c.LastDownload), nullable(c.RevokedAt))
-	return classify(err, "", "a config with this id or certificate already exists")
+		 downloads, last_download, revoked_at, wg_public_key, wg_address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		c.ID, c.UserID, c.GroupID, c.GatewayID, string(c.Protocol), nullString(string(c.Serial)), c.CommonName, c.KeySealed,
+		c.CreatedAt.UTC(), c.ExpiresAt.UTC(), c.Downloads, nullable(c.LastDownload), nullable(c.RevokedAt),
+		nullString(c.WireGuardKey), addr)
+	return classify(err, "", "a config with this id, certificate or key already exists")
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // VPNConfig returns the configuration with its sealed key, or not_found.

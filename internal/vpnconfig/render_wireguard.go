@@ -11,9 +11,8 @@ import (
 )
 
 // WireGuardClient is a wg-quick configuration for one client of a WireGuard
-// gateway. PrivateKey is generated for this one file (NewWireGuardKey): the
-// file is the only place it appears, so it is never stored; the gateway
-// needs only the public key.
+// gateway. PrivateKey is the client's own (NewWireGuardKey): the service
+// keeps it only sealed, and the gateway needs only the public key.
 type WireGuardClient struct {
 	Comment       string
 	PrivateKey    wgtypes.Key

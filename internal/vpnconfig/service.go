@@ -23,6 +23,14 @@ type Gateways interface {
 	// UsableGateway returns the gateway if p's user may connect through it
 	// (authorization, group scoping and access rules included).
 	UsableGateway(ctx context.Context, p *authz.Principal, id string) (*gateway.Gateway, error)
+	// UsableGrants is UsableGateway with what the user may reach through
+	// the gateway (a WireGuard client's AllowedIPs).
+	UsableGrants(ctx context.Context, p *authz.Principal, id string) (*gateway.Gateway, []gateway.Grant, error)
+	// AgentGateway returns the gateway whose agent p is (claimed, when
+	// not empty, must be its ID).
+	AgentGateway(ctx context.Context, p *authz.Principal, claimed string) (*gateway.Gateway, error)
+	// Entitled reports which of userIDs may use gateway g now.
+	Entitled(ctx context.Context, g *gateway.Gateway, userIDs []int64) (map[int64]bool, error)
 	// TLSCryptKey returns the gateway's tls-crypt key.
 	TLSCryptKey(ctx context.Context, id string) ([]byte, error)
 }
@@ -64,7 +72,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // WithCertTTL sets the lifetime of a configuration's certificate, and so of
-// its download link; 0 keeps the CA's client default (24 h).
+// its download link; 0 keeps the CA's client default (24 h). A WireGuard
+// configuration lives as long (DefaultWireGuardTTL when 0).
 func WithCertTTL(d time.Duration) Option { return func(s *Service) { s.ttl = d } }
 
 // NewService returns the service.
@@ -90,6 +99,7 @@ var (
 	errExpired   = fault.New(fault.NotFound, "this config's download link has expired; generate a new config").WithReason("config_expired")
 	errRevoked   = fault.New(fault.NotFound, "this config has been revoked; generate a new config").WithReason("config_revoked")
 	errAdminOnly = fault.New(fault.Forbidden, "administrator role required")
+	errStaleType = fault.New(fault.NotFound, "the gateway's VPN type changed after this config was generated; generate a new config").WithReason("config_stale")
 )
 
 // sealContext binds a sealed key to its configuration's row.
@@ -103,10 +113,14 @@ func DownloadPath(id string) string { return "/api/v1/configs/download/" + id }
 // expires. protocol is "openvpn" or "wireguard" and must be the gateway's
 // VPN type ("" means the gateway's).
 //
+// For a WireGuard gateway there is no certificate: see generateWireGuard.
+//
 // Errors: unauthorized; invalid (protocol, a credential without a user);
 // not_found (no such gateway, another group's, or one p may not use);
 // forbidden (an administrator without an access rule for the gateway, an
-// API key without gateways:read); unavailable (no CA yet).
+// API key without gateways:read); unavailable (no CA yet); conflict
+// (WireGuard: the gateway has not reported its public key, reason
+// gateway_key_missing; its VPN subnet is full, reason subnet_exhausted).
 func (s *Service) Generate(ctx context.Context, p *authz.Principal, src audit.Source, gatewayID, protocol string) (*Generated, error) {
 	proto, err := parseProtocol(protocol)
 	if err != nil {
@@ -126,9 +140,7 @@ func (s *Service) Generate(ctx context.Context, p *authz.Principal, src audit.So
 		return nil, invalidField("protocol", fmt.Sprintf("gateway %s is a %s gateway", g.ID, g.VPNType))
 	}
 	if proto == WireGuard {
-		// A wg-quick file needs the gateway's WireGuard public key, which
-		// gateways do not report yet.
-		return nil, invalidField("protocol", "client configs for WireGuard gateways are not available yet: the gateway has no published WireGuard key")
+		return s.generateWireGuard(ctx, p, src, g)
 	}
 	id := newID()
 	issued, err := s.ca.IssueClient(ctx, src, pki.ClientRequest{
@@ -178,8 +190,8 @@ func (s *Service) abandon(ctx context.Context, src audit.Source, serial pki.Seri
 //
 // Errors: unauthorized; forbidden (an API key without gateways:read);
 // not_found (no such configuration, another user's, expired (reason
-// config_expired), revoked (config_revoked), or its gateway is gone or no
-// longer usable).
+// config_expired), revoked (config_revoked), its gateway's VPN type changed
+// since (config_stale), or its gateway is gone or no longer usable).
 func (s *Service) Download(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*File, error) {
 	if err := authz.Allow(p, actUse, authz.Any); err != nil {
 		return nil, err
@@ -198,11 +210,19 @@ func (s *Service) Download(ctx context.Context, p *authz.Principal, src audit.So
 	case !now.Before(c.ExpiresAt):
 		return nil, errExpired
 	}
-	g, err := s.gateways.UsableGateway(ctx, p, c.GatewayID)
+	g, grants, err := s.gateways.UsableGrants(ctx, p, c.GatewayID)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.render(ctx, c, g)
+	if string(c.Protocol) != string(g.VPNType) {
+		return nil, errStaleType
+	}
+	var f *File
+	if c.Protocol == WireGuard {
+		f, err = s.renderWireGuard(c, g, grants)
+	} else {
+		f, err = s.render(ctx, c, g)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -217,12 +237,12 @@ func (s *Service) Download(ctx context.Context, p *authz.Principal, src audit.So
 	if err != nil {
 		return nil, err
 	}
-	return &File{Name: fileName(g, c), ContentType: "application/x-openvpn-profile", Body: body}, nil
+	return f, nil
 }
 
 // render builds c's .ovpn for gateway g from the stored certificate, the
 // opened key, the CA and the gateway's tls-crypt key.
-func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) ([]byte, error) {
+func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*File, error) {
 	cert, err := s.ca.Certificate(ctx, c.Serial)
 	if err != nil {
 		return nil, fmt.Errorf("reading the certificate of config %s: %w", c.ID, err)
@@ -246,7 +266,7 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) ([]
 		return nil, fmt.Errorf("opening the key of config %s: %w", c.ID, err)
 	}
 	defer clear(key)
-	return OpenVPNClient{
+	body, err := OpenVPNClient{
 		Comment:  fmt.Sprintf("netkeep config %s for gateway %s (%s), expires %s", c.ID, g.Name, g.ID, c.ExpiresAt.UTC().Format(time.RFC3339)),
 		Remote:   g.Hostname,
 		Port:     g.Port,
@@ -256,6 +276,10 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) ([]
 		KeyPEM:   key,
 		TLSCrypt: tlsCrypt,
 	}.Render()
+	if err != nil {
+		return nil, err
+	}
+	return &File{Name: fileName(g, c), ContentType: "application/x-openvpn-profile", Body: body}, nil
 }
 
 // List returns a page of the configurations p administers, newest first,
@@ -274,7 +298,9 @@ func (s *Service) List(ctx context.Context, p *authz.Principal, q Query) ([]*Con
 }
 
 // Revoke revokes configuration id and its certificate (reason: an RFC 5280
-// name, "" for unspecified) and erases its sealed key. Revoking a revoked
+// name, "" for unspecified) and erases its sealed key; a WireGuard
+// configuration has no certificate, its peer leaves the gateway's list and
+// its address is freed. Revoking a revoked
 // configuration succeeds and changes nothing.
 // Errors: unauthorized; forbidden (not an administrator, or an API key
 // without pki:write); invalid (reason); not_found (no such configuration or
@@ -306,17 +332,26 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Sour
 	}
 	// The certificate first: once it is on the CRL the configuration is
 	// dead whatever happens next, and a retry finishes the record.
-	if _, err := s.ca.RevokeUnchecked(ctx, src, c.Serial, r); err != nil && !fault.Is(err, fault.NotFound) {
-		return nil, err
+	// A WireGuard configuration has no certificate: dropping it from the
+	// gateway's peers (below, with its address lease) is its revocation.
+	if c.Protocol != WireGuard {
+		if _, err := s.ca.RevokeUnchecked(ctx, src, c.Serial, r); err != nil && !fault.Is(err, fault.NotFound) {
+			return nil, err
+		}
 	}
 	now := s.stamp()
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.RevokeVPNConfig(ctx, c.ID, now); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, src, c.GroupID, "config.revoke", target(c.ID), map[string]any{
-			"serial": c.Serial, "reason": r, "user_id": c.UserID,
-		})
+		details := map[string]any{"serial": c.Serial, "reason": r, "user_id": c.UserID}
+		if c.Protocol == WireGuard {
+			if err := releaseWireGuard(ctx, tx, c, now); err != nil {
+				return err
+			}
+			details = map[string]any{"reason": r, "user_id": c.UserID, "public_key": c.WireGuardKey, "address": c.Address.String()}
+		}
+		return audit.Record(ctx, tx, src, c.GroupID, "config.revoke", target(c.ID), details)
 	})
 	if fault.Is(err, fault.NotFound) { // revoked concurrently
 		return s.store.Read().VPNConfig(ctx, id)

@@ -2,6 +2,7 @@ package vpnconfig
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"netkeep/internal/audit"
@@ -30,4 +31,22 @@ type Tx interface {
 	// RevokeVPNConfig marks an unrevoked configuration revoked and erases
 	// its sealed key; not_found when none is unrevoked with id.
 	RevokeVPNConfig(ctx context.Context, id string, at time.Time) error
+
+	// LockScope serialises address allocation on one gateway across
+	// replicas.
+	LockScope(ctx context.Context, key int64) error
+	// LeasedWireGuardAddresses deletes gatewayID's leases that expired at
+	// or before now and returns the addresses still leased.
+	LeasedWireGuardAddresses(ctx context.Context, gatewayID string, now time.Time) ([]netip.Addr, error)
+	// InsertWireGuardLease leases addr on gatewayID to configuration
+	// configID until expiresAt; an address already leased is a conflict.
+	InsertWireGuardLease(ctx context.Context, gatewayID string, addr netip.Addr, configID string, expiresAt time.Time) error
+	// ReleaseWireGuardLease deletes configID's lease, if any.
+	ReleaseWireGuardLease(ctx context.Context, configID string) error
+	// ActiveWireGuardConfigs returns gatewayID's WireGuard configurations
+	// that are neither revoked nor expired at now, without sealed keys.
+	ActiveWireGuardConfigs(ctx context.Context, gatewayID string, now time.Time) ([]*Config, error)
+	// BumpGatewayVersions raises the config version of each listed
+	// gateway, so that its agent refreshes (here: its WireGuard peers).
+	BumpGatewayVersions(ctx context.Context, ids []string, at time.Time) error
 }

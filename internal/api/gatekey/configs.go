@@ -21,13 +21,16 @@ type Configs interface {
 	Download(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*vpnconfig.File, error)
 	List(ctx context.Context, p *authz.Principal, q vpnconfig.Query) ([]*vpnconfig.Config, int, error)
 	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id, reason string) (*vpnconfig.Config, error)
+	Peers(ctx context.Context, p *authz.Principal, gatewayID string) (*vpnconfig.PeerSet, error)
 }
 
 // ConfigHandlers serves GateKey's client configurations: generation (30 per
 // minute per user), download by the generating user until the link
-// expires, and the admin listing and revocation (100 per minute per user).
+// expires, and the admin listing and revocation (100 per minute per user);
+// and to WireGuard gateway agents (X-Gateway-Token) their client peers.
 type ConfigHandlers struct {
 	Configs Configs
+	Agents  AgentAuthenticator
 	Limiter *ratelimit.Limiter // may be shared with other families
 	Now     func() time.Time   // for a config's status; time.Now when nil
 }
@@ -40,6 +43,7 @@ func (h *ConfigHandlers) Register(rt *api.Router) {
 		api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.list)))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated,
 		api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.revoke)))
+	rt.HandleFunc("POST /api/v1/gateway/wireguard-peers", api.Custom, h.wireGuardPeers)
 }
 
 // generate answers the seed's plain {config_id, download_url, expires_at}.
@@ -159,6 +163,12 @@ func configJSON(c *vpnconfig.Config, now time.Time) map[string]any {
 		"created_at": timestamp(c.CreatedAt), "expires_at": timestamp(c.ExpiresAt),
 		"downloads": c.Downloads, "last_download": nil, "revoked_at": nil,
 		"download_url": vpnconfig.DownloadPath(c.ID),
+	}
+	if c.Protocol == vpnconfig.WireGuard {
+		// The public half and the address: what the gateway's peer list
+		// shows, never the private key.
+		out["serial"] = nil
+		out["public_key"], out["address"] = c.WireGuardKey, c.Address.String()
 	}
 	if c.LastDownload != nil {
 		out["last_download"] = timestamp(*c.LastDownload)
