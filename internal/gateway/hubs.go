@@ -27,23 +27,9 @@ func hubTarget(id string) string { return "mesh-hub:" + id }
 // apply validates in over h (h.GroupID set), resolving references through
 // tx, and returns the names of the fields that changed.
 func (in HubInput) apply(ctx context.Context, tx Tx, h *Hub) ([]string, error) {
-	var changed []string
-	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if err := validName("name", name); err != nil {
-			return nil, err
-		}
-		if name != h.Name {
-			h.Name, changed = name, append(changed, "name")
-		}
-	}
-	if in.Description != nil {
-		if err := validDescription(*in.Description); err != nil {
-			return nil, err
-		}
-		if *in.Description != h.Description {
-			h.Description, changed = *in.Description, append(changed, "description")
-		}
+	changed, err := applyLabel(in.Name, in.Description, &h.Name, &h.Description)
+	if err != nil {
+		return nil, err
 	}
 	if in.GatewayID != nil {
 		if _, err := resolveGateways(ctx, tx, h.GroupID, []string{*in.GatewayID}); err != nil {

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
@@ -27,23 +26,9 @@ func networkTarget(id string) string { return "vpn-network:" + id }
 // apply validates in over n (except the gateways, which need the store) and
 // returns the names of the fields that changed.
 func (in NetworkInput) apply(n *Network) ([]string, error) {
-	var changed []string
-	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if err := validName("name", name); err != nil {
-			return nil, err
-		}
-		if name != n.Name {
-			n.Name, changed = name, append(changed, "name")
-		}
-	}
-	if in.Description != nil {
-		if err := validDescription(*in.Description); err != nil {
-			return nil, err
-		}
-		if *in.Description != n.Description {
-			n.Description, changed = *in.Description, append(changed, "description")
-		}
+	changed, err := applyLabel(in.Name, in.Description, &n.Name, &n.Description)
+	if err != nil {
+		return nil, err
 	}
 	if in.CIDR != nil {
 		p, err := parsePrefix("cidr", *in.CIDR)

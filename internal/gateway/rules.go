@@ -37,25 +37,15 @@ func within(inner, outer netip.Prefix) bool {
 // apply validates in over r, resolving references through tx, and returns
 // the names of the fields that changed. r.GroupID must be set.
 func (in RuleInput) apply(ctx context.Context, tx Tx, r *Rule) ([]string, error) {
-	var changed []string
+	changed, err := applyLabel(in.Name, in.Description, &r.Name, &r.Description)
+	if err != nil {
+		return nil, err
+	}
 	set := func(field string, differs bool, assign func()) {
 		if differs {
 			assign()
 			changed = append(changed, field)
 		}
-	}
-	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if err := validName("name", name); err != nil {
-			return nil, err
-		}
-		set("name", name != r.Name, func() { r.Name = name })
-	}
-	if in.Description != nil {
-		if err := validDescription(*in.Description); err != nil {
-			return nil, err
-		}
-		set("description", *in.Description != r.Description, func() { r.Description = *in.Description })
 	}
 	if in.NetworkID != nil {
 		set("network_id", *in.NetworkID != r.NetworkID, func() { r.NetworkID = *in.NetworkID })

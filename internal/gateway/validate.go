@@ -173,3 +173,28 @@ func FormatPorts(ports []PortRange) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// applyLabel validates and applies the name and description every gateway
+// object has (nil leaves a field alone) and returns the names of the fields
+// that changed.
+func applyLabel(name, desc *string, toName, toDesc *string) ([]string, error) {
+	var changed []string
+	if name != nil {
+		n := strings.TrimSpace(*name)
+		if err := validName("name", n); err != nil {
+			return nil, err
+		}
+		if n != *toName {
+			*toName, changed = n, append(changed, "name")
+		}
+	}
+	if desc != nil {
+		if err := validDescription(*desc); err != nil {
+			return nil, err
+		}
+		if *desc != *toDesc {
+			*toDesc, changed = *desc, append(changed, "description")
+		}
+	}
+	return changed, nil
+}
