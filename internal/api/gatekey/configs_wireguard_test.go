@@ -384,3 +384,32 @@ func TestWireGuardOpenAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestWireGuardConcurrentGeneration: generations racing on one gateway
+// (across PostgreSQL connections too) each get their own address.
+func TestWireGuardConcurrentGeneration(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newWGFixture(t, e, "10.9.0.0/24")
+		f.report(t)
+		const n = 8
+		body := map[string]any{"gateway_id": f.gw, "protocol": "wireguard"}
+		results := make(chan *servertest.Response, n)
+		for range n {
+			go func() { results <- f.do(t, f.user, "POST", "/api/v1/configs/generate", body) }()
+		}
+		for range n {
+			if r := <-results; r.Status != http.StatusOK {
+				t.Errorf("generate: %d %s", r.Status, r.Raw)
+			}
+		}
+		peers, _ := f.peers(t)
+		addrs := map[string]bool{}
+		for _, a := range peers {
+			addrs[a] = true
+		}
+		if len(peers) != n || len(addrs) != n {
+			t.Errorf("%d peers with %d distinct addresses, want %d: %v", len(peers), len(addrs), n, peers)
+		}
+	})
+}
