@@ -35,17 +35,20 @@ var errNoGatewayToken = fault.New(fault.Unauthorized, "X-Gateway-Token is requir
 
 type agentFunc func(w http.ResponseWriter, r *http.Request, p *authz.Principal, in *agentBody)
 
-// agent authenticates a gateway agent by its X-Gateway-Token and decodes
-// the (optional) body. Any other credential is refused: these endpoints act
-// for one gateway only.
-func (h *GatewayHandlers) agent(fn agentFunc) http.Handler {
+// agent serves a gateway-agent endpoint of the gateway service.
+func (h *GatewayHandlers) agent(fn agentFunc) http.Handler { return agentHandler(h.Gateways, fn) }
+
+// agentHandler authenticates a gateway agent by its X-Gateway-Token and
+// decodes the (optional) body. Any other credential is refused: these
+// endpoints act for one gateway only.
+func agentHandler(auth AgentAuthenticator, fn agentFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := r.Header.Get("X-Gateway-Token")
 		if tok == "" {
 			api.Error(w, r, errNoGatewayToken)
 			return
 		}
-		p, err := h.Gateways.AuthenticateToken(r.Context(), tok)
+		p, err := auth.AuthenticateToken(r.Context(), tok)
 		if err != nil {
 			api.Error(w, r, err)
 			return

@@ -24,24 +24,7 @@ type AgentAuthenticator interface {
 //
 // The agent fetches it at start and whenever a heartbeat reports a newer
 // config_version, and replaces its peers with the list.
-func (h *ConfigHandlers) wireGuardPeers(w http.ResponseWriter, r *http.Request) {
-	tok := r.Header.Get("X-Gateway-Token")
-	if tok == "" {
-		api.Error(w, r, errNoGatewayToken)
-		return
-	}
-	p, err := h.Agents.AuthenticateToken(r.Context(), tok)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	var in agentBody
-	if r.ContentLength != 0 {
-		if err := api.Decode(r, &in); err != nil {
-			api.Error(w, r, err)
-			return
-		}
-	}
+func (h *ConfigHandlers) wireGuardPeers(w http.ResponseWriter, r *http.Request, p *authz.Principal, in *agentBody) {
 	set, err := h.Configs.Peers(r.Context(), p, in.GatewayID)
 	if err != nil {
 		api.Error(w, r, err)

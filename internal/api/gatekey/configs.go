@@ -43,7 +43,7 @@ func (h *ConfigHandlers) Register(rt *api.Router) {
 		api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.list)))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated,
 		api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.revoke)))
-	rt.HandleFunc("POST /api/v1/gateway/wireguard-peers", api.Custom, h.wireGuardPeers)
+	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, agentHandler(h.Agents, h.wireGuardPeers))
 }
 
 // generate answers the seed's plain {config_id, download_url, expires_at}.
