@@ -57,7 +57,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("database directory %s does not exist", dir)
 	}
 	base := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+fmt.Sprintf("&_pragma=cache_size(-%d)", writerCacheKiB))
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -79,20 +79,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{Kind: config.SQLite, write: w, read: r}, nil
 }
 
-// Page caches of the SQLite connections, in KiB (cache_size takes a
-// negative number for KiB), below SQLite's default of 2,000 KiB because
-// each connection keeps its own and, under modernc's allocator, a cached
-// page (4 KiB plus a header) occupies 8 KiB: at the default, the eight
-// readers and the writer could hold about 33 MiB resident of pages the OS
-// caches anyway, and the writer alone kept 3–4 MiB after a last-seen
-// flush. Reads are indexed lookups and pages of at most a thousand rows,
-// whose working set fits; a scan of a large table misses in a cache of any
-// size. A transaction larger than the writer's cache spills pages to the
-// WAL before it commits, which WAL mode handles in place.
-const (
-	readerCacheKiB = 512
-	writerCacheKiB = 1024
-)
+// readerCacheKiB is the page cache of each SQLite reader connection, in
+// KiB (cache_size takes a negative number for KiB), a quarter of SQLite's
+// default of 2,000 KiB: each of the eight readers keeps its own, and under
+// modernc's allocator a cached page (4 KiB plus a header) occupies 8 KiB,
+// so at the default they could hold about 29 MiB resident of pages the OS
+// caches anyway. Reads are indexed lookups and pages of at most a thousand
+// rows, whose working set fits; a scan of a large table misses in a cache
+// of any size (bench/psk's BenchmarkList did not slow down). The writer
+// keeps the default: bulk writes larger than its cache spill to the WAL,
+// and at 1,024 KiB BenchmarkBulkCreate took twice as long.
+const readerCacheKiB = 512
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
 	p, err := sql.Open("pgx", url)
