@@ -48,11 +48,23 @@ type Source struct {
 // Record writes an entry through w. details is marshalled to JSON (nil → {}).
 // It must never be given secrets.
 func Record(ctx context.Context, w Writer, src Source, groupID int64, action, target string, details any) error {
+	e, err := NewEntry(src, groupID, action, target, details)
+	if err != nil {
+		return err
+	}
+	if err := w.InsertAudit(ctx, e); err != nil {
+		return fmt.Errorf("recording audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// NewEntry builds the entry Record would write, for RecordAll.
+func NewEntry(src Source, groupID int64, action, target string, details any) (*Entry, error) {
 	d := "{}"
 	if details != nil {
 		b, err := json.Marshal(details)
 		if err != nil {
-			return fmt.Errorf("encoding audit details: %w", err)
+			return nil, fmt.Errorf("encoding audit details: %w", err)
 		}
 		d = string(b)
 	}
@@ -60,9 +72,32 @@ func Record(ctx context.Context, w Writer, src Source, groupID int64, action, ta
 	if actor == "" {
 		actor = "system"
 	}
-	e := &Entry{GroupID: groupID, Actor: actor, Action: action, Target: target, Details: d, IP: src.IP, Time: time.Now().UTC()}
-	if err := w.InsertAudit(ctx, e); err != nil {
-		return fmt.Errorf("recording audit %s: %w", action, err)
+	return &Entry{GroupID: groupID, Actor: actor, Action: action, Target: target, Details: d, IP: src.IP, Time: time.Now().UTC()}, nil
+}
+
+// BatchWriter stores many entries at once (multi-row inserts); a store
+// transaction implements it. It need not set the entries' IDs.
+type BatchWriter interface {
+	InsertAudits(ctx context.Context, es []*Entry) error
+}
+
+// RecordAll writes entries through w, in one batch when w is a
+// BatchWriter (bulk operations record one entry per object, and one
+// statement per entry dominated their cost), otherwise one by one.
+func RecordAll(ctx context.Context, w Writer, es []*Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if bw, ok := w.(BatchWriter); ok {
+		if err := bw.InsertAudits(ctx, es); err != nil {
+			return fmt.Errorf("recording %d audit entries: %w", len(es), err)
+		}
+		return nil
+	}
+	for _, e := range es {
+		if err := w.InsertAudit(ctx, e); err != nil {
+			return fmt.Errorf("recording audit %s: %w", e.Action, err)
+		}
 	}
 	return nil
 }

@@ -56,13 +56,15 @@ func (s *Service) create(ctx context.Context, p *authz.Principal, src audit.Sour
 		if err := tx.InsertPSKs(ctx, rows); err != nil {
 			return insertConflict(err)
 		}
+		entries := make([]*audit.Entry, len(rows))
 		for i, r := range rows {
 			out[i].ID, out[i].PSKID = r.ID, r.PSKID
-			if err := audit.Record(ctx, tx, src, g, "psk.create", pskTarget(r.ID), createAudit(out[i])); err != nil {
+			var err error
+			if entries[i], err = audit.NewEntry(src, g, "psk.create", pskTarget(r.ID), createAudit(out[i])); err != nil {
 				return err
 			}
 		}
-		return nil
+		return audit.RecordAll(ctx, tx, entries)
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"netkeep/internal/audit"
 )
@@ -17,6 +18,34 @@ func (tx *Tx) InsertAudit(ctx context.Context, e *audit.Entry) error {
 		(group_id, actor, action, target, details, ip, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		gid, e.Actor, e.Action, e.Target, e.Details, e.IP, e.Time.UTC()).Scan(&e.ID)
+}
+
+// InsertAudits inserts es with multi-row INSERTs (as many rows per
+// statement as fit); it does not set their IDs.
+func (tx *Tx) InsertAudits(ctx context.Context, es []*audit.Entry) error {
+	const cols = 7
+	chunk := tx.batchRows(cols)
+	for start := 0; start < len(es); start += chunk {
+		part := es[start:min(len(es), start+chunk)]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_log (group_id, actor, action, target, details, ip, created_at) VALUES `)
+		args := make([]any, 0, len(part)*cols)
+		for i, e := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			tx.placeholders(&b, i*cols, cols)
+			var gid any
+			if e.GroupID != 0 {
+				gid = e.GroupID
+			}
+			args = append(args, gid, e.Actor, e.Action, e.Target, e.Details, e.IP, e.Time.UTC())
+		}
+		if _, err := tx.q.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListAudit returns entries newest first, filtered by q.

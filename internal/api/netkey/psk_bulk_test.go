@@ -107,6 +107,25 @@ func TestPSKBulk(t *testing.T) {
 			if n := total(t, e.Do(t, "GET", "/api/v1/psks", nil, f.admin...)); n != 1001 {
 				t.Fatalf("%d PSKs after bulk", n)
 			}
+			// One audit entry per PSK, naming it, written in multi-row batches.
+			logs := e.Do(t, "GET", "/api/v1/audit-logs?action=psk.create&limit=1000", nil, f.admin...)
+			entries, _ := logs.JSON["logs"].([]any)
+			if logs.Status != http.StatusOK || len(entries) != 1000 {
+				t.Fatalf("audit after bulk: %d, %d psk.create entries", logs.Status, len(entries))
+			}
+			targets := map[string]bool{}
+			for _, l := range entries {
+				m := l.(map[string]any)
+				targets[fmt.Sprint(m["target"])] = true
+				if m["ip"] == "" || m["actor"] == "" || m["timestamp"] == "" {
+					t.Fatalf("audit entry %v", m)
+				}
+			}
+			for _, c := range created {
+				if want := fmt.Sprintf("psk:%d", int64(c.(map[string]any)["id"].(float64))); !targets[want] {
+					t.Fatalf("no audit entry for %s", want)
+				}
+			}
 			// One event per PSK; the subscription's buffer drops what it
 			// cannot hold, and counts it.
 			servertest.Eventually(t, 5*time.Second, func() bool { return len(sub.C())+int(sub.Dropped()) == 1000 }, "one created event per PSK")
