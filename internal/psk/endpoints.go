@@ -129,12 +129,14 @@ func (s *Service) createEndpoints(ctx context.Context, p *authz.Principal, src a
 			}
 			return err
 		}
-		for _, e := range out {
-			if err := audit.Record(ctx, tx, src, e.GroupID, "endpoint.create", endpointTarget(e.ID), endpointAudit(e)); err != nil {
+		entries := make([]*audit.Entry, len(out))
+		for i, e := range out {
+			var err error
+			if entries[i], err = audit.NewEntry(src, e.GroupID, "endpoint.create", endpointTarget(e.ID), endpointAudit(e)); err != nil {
 				return err
 			}
 		}
-		return nil
+		return audit.RecordAll(ctx, tx, entries)
 	})
 	if err != nil {
 		return nil, err

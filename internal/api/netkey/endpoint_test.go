@@ -245,8 +245,16 @@ func TestEndpointAccessAndBulk(t *testing.T) {
 			if r.Status != http.StatusCreated || r.JSON["created"] != float64(20) {
 				t.Fatalf("bulk: %d %s", r.Status, r.Raw)
 			}
+			logs := e.Do(t, "GET", "/api/v1/audit-logs?action=endpoint.create&limit=1000", nil, f.admin...).JSON["logs"].([]any)
+			audited := map[string]bool{}
+			for _, l := range logs {
+				audited[fmt.Sprint(l.(map[string]any)["target"])] = true
+			}
 			for _, x := range r.JSON["endpoints"].([]any) {
 				pskWantKeys(t, "bulk item", x, endpointFields...)
+				if target := fmt.Sprintf("endpoint:%d", int64(x.(map[string]any)["id"].(float64))); !audited[target] {
+					t.Errorf("no endpoint.create audit entry for %s", target)
+				}
 			}
 			if n := total(t, e.Do(t, "GET", "/api/v1/endpoints", nil, f.admin...)); n != before+20 {
 				t.Fatalf("%d endpoints after bulk", n)
