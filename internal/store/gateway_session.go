@@ -61,12 +61,8 @@ func (tx *Tx) ListVPNSessions(ctx context.Context, q gateway.SessionQuery) ([]*g
 	if err := tx.q.QueryRowContext(ctx, `SELECT count(*)`+where, q.GroupID, q.GatewayID, q.ActiveOnly).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1<<31 - 1 // every row: both dialects take a bound, not "no limit"
-	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnSessionColumns+where+
-		` ORDER BY connected_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.GatewayID, q.ActiveOnly, limit, q.Offset)
+		` ORDER BY connected_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.GatewayID, q.ActiveOnly, pageLimit(q.Limit), q.Offset)
 	if err != nil {
 		return nil, 0, err
 	}

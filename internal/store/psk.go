@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"netkeep/internal/config"
 	"netkeep/internal/fault"
 	"netkeep/internal/psk"
@@ -81,8 +79,7 @@ func nullInt(v *int) any {
 
 // groupMissing turns a foreign key violation on group_id into invalid.
 func groupMissing(err error) error {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "23503" || err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+	if isForeignKeyViolation(err) {
 		return fault.New(fault.Invalid, "group does not exist").WithDetails(map[string]any{"field": "group_id"})
 	}
 	return err

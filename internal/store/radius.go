@@ -3,15 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"netkeep/internal/fault"
 	"netkeep/internal/radius"
 	"netkeep/internal/radius/nas"
 )
@@ -65,10 +61,7 @@ func (tx *Tx) CreateRadiusClient(ctx context.Context, c *nas.Client) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		c.GroupID, c.Name, c.Address, sealed, string(c.Vendor), c.RequireMessageAuthenticator,
 		ssidsJSON(c.SSIDs), c.CreatedAt.UTC(), c.UpdatedAt.UTC()).Scan(&c.ID)
-	if isRadiusGroupMissing(err) {
-		return fault.New(fault.Invalid, "group does not exist").WithDetails(map[string]any{"field": "group_id"})
-	}
-	return classify(err, "", radiusAddressTaken)
+	return groupMissing(classify(err, "", radiusAddressTaken))
 }
 
 // RadiusClientByID returns the client or not_found.
@@ -230,13 +223,4 @@ func (tx *Tx) PutRadiusPMKs(ctx context.Context, pmks []radius.SealedPMK) error 
 func (tx *Tx) DeleteRadiusPMKs(ctx context.Context, pskID int64) error {
 	_, err := tx.q.ExecContext(ctx, `DELETE FROM radius_pmks WHERE psk_id = $1`, pskID)
 	return err
-}
-
-// isRadiusGroupMissing reports a foreign key violation (the group is gone).
-func isRadiusGroupMissing(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23503"
-	}
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }

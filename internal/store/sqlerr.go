@@ -65,4 +65,13 @@ func mustAffect(res sql.Result, notFound string) error {
 	return nil
 }
 
+// pageLimit is the LIMIT for a page of n rows, where n <= 0 means every
+// row: both dialects take a bound, not "no limit".
+func pageLimit(n int) int {
+	if n <= 0 {
+		return 1<<31 - 1
+	}
+	return n
+}
+
 func conflict(msg string) error { return fault.New(fault.Conflict, msg) }

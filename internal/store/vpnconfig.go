@@ -86,12 +86,8 @@ func (tx *Tx) ListVPNConfigs(ctx context.Context, q vpnconfig.Query) ([]*vpnconf
 	if err := tx.q.QueryRowContext(ctx, `SELECT count(*)`+where, q.GroupID, q.UserID, q.GatewayID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1<<31 - 1 // every row: both dialects take a bound, not "no limit"
-	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnConfigColumns+where+
-		` ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.UserID, q.GatewayID, limit, q.Offset)
+		` ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.UserID, q.GatewayID, pageLimit(q.Limit), q.Offset)
 	if err != nil {
 		return nil, 0, err
 	}
