@@ -61,11 +61,6 @@ type Credential struct {
 	hexKey     bool // Passphrase is 64 hex digits: the PMK itself
 }
 
-// valid reports whether c may authenticate at now (unix seconds).
-func (c *Credential) valid(now int64) bool {
-	return c.Enabled && (c.Expires == 0 || now < int64(c.Expires))
-}
-
 // Grant is what MAC authentication found for a station.
 type Grant struct {
 	Cred       *Credential

@@ -36,9 +36,7 @@ type Index struct {
 	clients ClientSource // nil: no clients
 	pmks    PMKStore     // nil: PMKs are not persisted
 	seal    Sealer
-	bus     event.Bus
 	log     *slog.Logger
-	now     func() time.Time
 
 	eps   [shardCount]epShard
 	creds [shardCount]credShard
@@ -121,16 +119,13 @@ func WithPMKStore(st PMKStore, s Sealer) IndexOption {
 // WithIndexLogger sets the logger.
 func WithIndexLogger(l *slog.Logger) IndexOption { return func(x *Index) { x.log = l } }
 
-// WithIndexClock replaces time.Now (tests).
-func WithIndexClock(now func() time.Time) IndexOption { return func(x *Index) { x.now = now } }
-
 // WithSeenFlush sets how often last-seen times are written (default 10 s).
 func WithSeenFlush(d time.Duration) IndexOption { return func(x *Index) { x.flushEv = d } }
 
 // NewIndex returns an empty index subscribed to bus; Start loads it.
 func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOption) *Index {
 	x := &Index{
-		src: src, clients: clients, bus: bus, log: slog.Default(), now: time.Now,
+		src: src, clients: clients, log: slog.Default(),
 		groupSSIDs: map[int64][]string{},
 		keys:       map[keyID]*keyEntry{},
 		buckets:    map[bucketID]*bucket{},

@@ -15,10 +15,8 @@ const (
 // Attribute types used here.
 const (
 	attrUserName             = 1
-	attrUserPassword         = 2
 	attrNASIPAddress         = 4
 	attrFramedIPAddress      = 8
-	attrFilterID             = 11
 	attrReplyMessage         = 18
 	attrVendorSpecific       = 26
 	attrSessionTimeout       = 27

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"encoding/binary"
-	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -223,6 +221,14 @@ func TestRejectsCarryNothingSecret(t *testing.T) {
 		{"expired endpoint", func(e *env) {
 			ep, _ := e.src.Endpoint(nil, 70)
 			ep.ExpiresAt = e.now.Add(-time.Minute)
+			e.src.putEndpoint(ep)
+		}, station},
+		{"another group's endpoint", func(e *env) {
+			p, _ := e.src.PSK(nil, 7)
+			p.GroupID = 2
+			e.src.put(p)
+			ep, _ := e.src.Endpoint(nil, 70)
+			ep.GroupID = 2
 			e.src.putEndpoint(ep)
 		}, station},
 	}
@@ -447,11 +453,11 @@ func TestAccounting(t *testing.T) {
 	}
 	// A wrong Request Authenticator is dropped.
 	p := radius.New(radius.CodeAccountingRequest, []byte("wrong-secret"))
+	before := counter(e.server.m.dropped[dropBadAuth])
 	if resp := e.exchange(t, testAddr, encodeWithMA(t, p, false), false); len(resp) != 0 {
 		t.Fatal("accounting with a wrong authenticator answered")
 	}
-	e.src.mu.Lock()
-	defer e.src.mu.Unlock()
-	_ = hex.EncodeToString
-	_ = binary.BigEndian
+	if counter(e.server.m.dropped[dropBadAuth]) != before+1 {
+		t.Fatal("drop not counted as bad authenticator")
+	}
 }

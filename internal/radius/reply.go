@@ -29,15 +29,6 @@ func (r *reply) room(n int) bool {
 	return true
 }
 
-func (r *reply) attr(typ byte, val []byte) {
-	if len(val) > 253 || !r.room(2+len(val)) {
-		r.full = true
-		return
-	}
-	r.b = append(r.b, typ, byte(2+len(val)))
-	r.b = append(r.b, val...)
-}
-
 func (r *reply) attrString(typ byte, s string) {
 	if len(s) > 253 || !r.room(2+len(s)) {
 		r.full = true

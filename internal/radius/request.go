@@ -9,7 +9,6 @@ import (
 // over the attributes. Slices point into the receive buffer (or into the
 // worker's scratch for reassembled values) and live until the next packet.
 type request struct {
-	pkt   []byte
 	code  byte
 	id    byte
 	auth  []byte
@@ -45,7 +44,7 @@ var (
 // extended attributes; it returns false for a request that repeats or
 // malforms Message-Authenticator.
 func (r *request) parse(pkt []byte, scratch []byte) bool {
-	*r = request{pkt: pkt, code: pkt[0], id: pkt[1], auth: pkt[4:20]}
+	*r = request{code: pkt[0], id: pkt[1], auth: pkt[4:20]}
 	evsStart, used := -1, 0 // the Extended-Vendor-Specific-5 value being reassembled in scratch
 	it := attrs{pkt[headerLen:]}
 	for {
@@ -193,7 +192,7 @@ func (r *request) station() (MAC, bool) {
 	return ParseMAC(r.userName)
 }
 
-// calledSSID splits Called-Station-Id "<BSSID>:<SSID>" (RFC 3580 §3.20);
+// calledParts splits Called-Station-Id "<BSSID>:<SSID>" (RFC 3580 §3.20);
 // the BSSID part is in any MAC format.
 func (r *request) calledParts() (bssid MAC, ssid []byte, ok bool) {
 	c := r.called
