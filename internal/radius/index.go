@@ -289,6 +289,17 @@ func (x *Index) Key(c *Credential, ssid []byte) (*wpa.Key, error) {
 	return k, nil
 }
 
+// CachedKey implements Directory.
+func (x *Index) CachedKey(c *Credential, ssid []byte) *wpa.Key {
+	x.mu.Lock()
+	e := x.keys[keyID{c.PSKID, string(ssid)}]
+	x.mu.Unlock()
+	if e != nil && e.passphrase == c.Passphrase {
+		return e.key
+	}
+	return nil
+}
+
 // Bind implements Directory.
 func (x *Index) Bind(group int64, mac MAC, c *Credential) {
 	k := epKey{group, mac}
