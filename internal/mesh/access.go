@@ -62,19 +62,6 @@ func parseNodeSubject(sub string) (netid string, id int64, ok bool) {
 // isNode reports whether p is a node credential.
 func isNode(p *authz.Principal) bool { return p != nil && p.Kind == authz.KindNode }
 
-// allowNode decides whether p may perform a on node (netid, m's node). A node
-// credential may act on its own node only (whatever a, the caller having
-// restricted which actions nodes may take); others go through authz.
-func allowNode(p *authz.Principal, a authz.Action, st *netState, m *member) error {
-	if isNode(p) {
-		if p.Subject != nodeSubject(st.netid, m.node.ID) {
-			return errNotOwnNode
-		}
-		return nil
-	}
-	return allowGroup(p, a, st.gid)
-}
-
 // nodeTarget names a node in audit entries.
 func nodeTarget(n *Node) string { return "node:" + strconv.FormatInt(n.ID, 10) }
 

@@ -2,7 +2,7 @@ package mesh
 
 import (
 	"context"
-	"net/netip"
+	"slices"
 	"strings"
 
 	"netkeep/internal/audit"
@@ -66,8 +66,10 @@ func (s *Service) CreateGateway(ctx context.Context, p *authz.Principal, src aud
 		return nil, err
 	}
 	iface = strings.TrimSpace(iface)
-	if len(iface) > 15 || strings.ContainsAny(iface, "/ \t") {
-		return nil, invalidField("interface", "interface must be an interface name of at most 15 characters")
+	if iface != "" {
+		if err := validateInterface("interface", iface); err != nil {
+			return nil, err
+		}
 	}
 	if st := s.state(netid); st != nil {
 		st.mu.RLock()
@@ -82,7 +84,7 @@ func (s *Service) CreateGateway(ctx context.Context, p *authz.Principal, src aud
 		}
 	}
 	return s.change(ctx, p, src, netid, mac, "node.gateway.create", func(n *Node) (bool, error) {
-		if equalPrefixes(n.EgressRanges, parsed) && n.EgressInterface == iface {
+		if slices.Equal(n.EgressRanges, parsed) && n.EgressInterface == iface {
 			return false, nil
 		}
 		n.EgressRanges, n.EgressInterface = parsed, iface
@@ -114,16 +116,4 @@ func (s *Service) Approve(ctx context.Context, p *authz.Principal, src audit.Sou
 		n.Pending = false
 		return true, nil
 	}, func(*Node) map[string]any { return nil })
-}
-
-func equalPrefixes(a, b []netip.Prefix) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -147,9 +147,6 @@ func (s *Service) CreateKey(ctx context.Context, p *authz.Principal, src audit.S
 	row := &SealedAccessKey{AccessKey: *k, Hash: hash, Sealed: sealed}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAccessKey(ctx, row); err != nil {
-			if fe := fault.As(err); fe != nil && fe.Code == fault.Conflict {
-				return fe
-			}
 			return err
 		}
 		return audit.Record(ctx, tx, src, st.gid, "network.key.create", "network:"+netid, map[string]any{

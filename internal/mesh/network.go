@@ -197,8 +197,8 @@ func applyNetworkFields(n *Network, f NetworkFields) error {
 	}
 	if f.DefaultInterface != nil {
 		i := strings.TrimSpace(*f.DefaultInterface)
-		if i == "" || len(i) > 15 || strings.ContainsAny(i, "/ \t") {
-			return invalidField("defaultinterface", "defaultinterface must be an interface name of 1 to 15 characters")
+		if err := validateInterface("defaultinterface", i); err != nil {
+			return err
 		}
 		n.DefaultInterface = i
 	}

@@ -215,8 +215,8 @@ func fillJoin(n *Node, in JoinFields) (want4, want6 netip.Addr, err error) {
 		n.PersistentKeepalive = *in.PersistentKeepalive
 	}
 	if i := strings.TrimSpace(in.Interface); i != "" {
-		if len(i) > 15 || strings.ContainsAny(i, "/ \t") {
-			return want4, want6, invalidField("interface", "interface must be an interface name of 1 to 15 characters")
+		if err = validateInterface("interface", i); err != nil {
+			return want4, want6, err
 		}
 		n.Interface = i
 	}
@@ -589,8 +589,8 @@ func applyPatch(n *Node, p NodePatch, r4, r6 netip.Addr, now time.Time) ([]strin
 		if s == "" {
 			return n.Interface, nil
 		}
-		if len(s) > 15 || strings.ContainsAny(s, "/ \t") {
-			return "", invalidField("interface", "interface must be an interface name of 1 to 15 characters")
+		if err := validateInterface("interface", s); err != nil {
+			return "", err
 		}
 		return s, nil
 	}

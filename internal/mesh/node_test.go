@@ -204,6 +204,11 @@ func TestPeerViewsAndDeltas(t *testing.T) {
 		if _, err := e.svc.CreateGateway(ctx, e.adminA, src, "mesh", b.MAC, []string{"10.10.0.0/25"}, ""); !fault.Is(err, fault.Invalid) {
 			t.Fatalf("gateway over the network's own range: %v", err)
 		}
+		for _, iface := range []string{"eth0/../x", "eth 0", "an-interface-name-too-long"} {
+			if _, err := e.svc.CreateGateway(ctx, e.adminA, src, "mesh", b.MAC, []string{"192.168.1.0/24"}, iface); !fault.Is(err, fault.Invalid) {
+				t.Fatalf("gateway interface %q: %v", iface, err)
+			}
+		}
 		if _, err := e.svc.CreateGateway(ctx, e.userA, src, "mesh", b.MAC, []string{"192.168.1.0/24"}, ""); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("USER creates a gateway: %v", err)
 		}
@@ -509,4 +514,28 @@ func sortedView(l mesh.PeerList) string {
 		}
 	}
 	return strings.Join(s, ",")
+}
+
+// A key past its expiry admits no one, and the refusal says why.
+func TestJoinExpiredKey(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var ahead atomic.Int64
+		e := newEnv(t, db, mesh.WithClock(func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }))
+		ctx := context.Background()
+		e.network(t, e.adminA, "exp", mesh.NetworkFields{AddressRange: ptr("10.9.0.0/24")})
+		at := time.Now().Add(time.Hour)
+		k, err := e.svc.CreateKey(ctx, e.adminA, src, "exp", mesh.KeyFields{Uses: 5, ExpiresAt: &at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.Join(ctx, nil, src, "exp", mesh.JoinFields{AccessKey: k.Value, MAC: mac(1), PublicKey: pubkey(t)}); err != nil {
+			t.Fatalf("before expiry: %v", err)
+		}
+		ahead.Store(int64(2 * time.Hour))
+		_, _, err = e.svc.Join(ctx, nil, src, "exp", mesh.JoinFields{AccessKey: k.Value, MAC: mac(2), PublicKey: pubkey(t)})
+		if fe := fault.As(err); fe == nil || fe.Code != fault.Unauthorized || !strings.Contains(fe.Message, "has expired") {
+			t.Fatalf("after expiry: %v", err)
+		}
+	})
 }

@@ -104,6 +104,15 @@ func validatePort(field string, p int) error {
 	return nil
 }
 
+// validateInterface checks a WireGuard interface name: 1 to 15 characters
+// (the kernel's IFNAMSIZ), no slash or blank.
+func validateInterface(field, s string) error {
+	if s == "" || len(s) > 15 || strings.ContainsAny(s, "/ \t") {
+		return invalidField(field, field+" must be an interface name of 1 to 15 characters")
+	}
+	return nil
+}
+
 func validateKeepalive(field string, k int) error {
 	if k < 0 || k > MaxKeepalive {
 		return invalidField(field, field+" must be between 0 and 1000 seconds")

@@ -138,24 +138,14 @@ func (h *MeshHandlers) baseURL(r *http.Request) string {
 			host = fh
 		}
 	}
-	if !hostPattern.MatchString(host) {
-		host = "localhost"
+	m := hostPattern.FindStringSubmatch(host)
+	if m == nil {
+		return scheme + "://localhost"
 	}
-	if _, port, ok := cutPort(host); ok {
-		if n, err := strconv.Atoi(port); err != nil || n > 65535 {
-			host = "localhost"
+	if m[2] != "" {
+		if n, _ := strconv.Atoi(m[2][1:]); n > 65535 {
+			return scheme + "://localhost"
 		}
 	}
 	return scheme + "://" + host
-}
-
-func cutPort(host string) (h, port string, ok bool) {
-	i := len(host) - 1
-	for i >= 0 && host[i] >= '0' && host[i] <= '9' {
-		i--
-	}
-	if i >= 0 && i < len(host)-1 && host[i] == ':' && (i == 0 || host[i-1] != ':') {
-		return host[:i], host[i+1:], true
-	}
-	return host, "", false
 }
