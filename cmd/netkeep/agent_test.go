@@ -67,4 +67,15 @@ func TestAgentCLIErrors(t *testing.T) {
 	if !strings.Contains(res.stderr, dir) {
 		t.Errorf("NETKEEP_STATE_DIR was not used: %s", res.stderr)
 	}
+	// A flag given on the command line wins over the environment; a bad
+	// value from the environment is named in the error.
+	res = runCLI(t, "", cleanEnv("NETKEEP_STATE_DIR=/nonexistent"), "agent", "up", "--state-dir", dir)
+	if !strings.Contains(res.stderr, dir) {
+		t.Errorf("--state-dir did not win over NETKEEP_STATE_DIR: %s", res.stderr)
+	}
+	res = runCLI(t, "", cleanEnv("NETKEEP_LISTEN_PORT=many"), "agent", "join", "--server", "http://127.0.0.1:1", "--network", "n", "--key", "k")
+	if res.code == 0 {
+		t.Fatalf("exit code 0; stderr:\n%s", res.stderr)
+	}
+	assertOneErrorLine(t, res.stderr, "NETKEEP_LISTEN_PORT")
 }

@@ -25,7 +25,8 @@ func (a *Agent) reconcileKey() {
 
 // rotate moves to a new key pair: the new private key is saved (as pending)
 // before its public half is published with PUT on the node, then becomes
-// the key, and the interface is reconfigured. Peers get the new key as an
+// the key, and the interface is owed a reconfiguration (applyDue), which
+// the caller makes once for the rotation and any view change. Peers get the new key as an
 // upsert from the server. A failure leaves the rotation owed; it is retried
 // at the next check-in, with the same pending key.
 func (a *Agent) rotate(ctx context.Context) {
@@ -50,8 +51,8 @@ func (a *Agent) rotate(ctx context.Context) {
 	a.st.PrivateKey, a.st.PendingKey = *a.st.PendingKey, nil
 	a.rotateDue = false
 	a.save()
+	a.applyDue = true
 	a.log.Info("rotated the WireGuard key", "publickey", pub)
-	a.apply(ctx)
 }
 
 // announce tells the server this host's endpoint and listen port when they

@@ -98,10 +98,12 @@ func (a *Agent) applyBatch(ctx context.Context, m *mesh.Message, queued <-chan *
 	}
 	a.reconcileKey()
 	if a.rotateDue {
-		a.rotate(ctx) // configures the interface itself when it succeeds
+		a.rotate(ctx)
 	}
 	if changed {
 		a.viewDirty = true
+	}
+	if changed || a.applyDue {
 		a.apply(ctx)
 	}
 	if full {

@@ -22,6 +22,9 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"netkeep/internal/config"
+	"netkeep/internal/identity"
+	"netkeep/internal/server/servertest"
 	"netkeep/internal/testpeer"
 )
 
@@ -295,4 +298,70 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// gatewayServer is an in-process server set up as an administrator would
+// for one gateway: an administrator, a user alice, the gateway, a network
+// behind it and a rule letting alice reach that network.
+type gatewayServer struct {
+	t           *testing.T
+	e           *servertest.Env
+	admin, user string // access tokens
+	gwID, token string // the gateway's id and agent token
+}
+
+// newGatewayServer creates the server; prefix keeps usernames apart,
+// gateway is the creation request and cidr the network behind it.
+func newGatewayServer(t *testing.T, prefix string, gateway map[string]any, cidr string) *gatewayServer {
+	t.Helper()
+	s := &gatewayServer{t: t, e: servertest.Start(t, config.SQLite)}
+	s.e.CreateUser(t, prefix+"-admin", "password1", identity.GroupAdmin, "acme")
+	alice := s.e.CreateUser(t, prefix+"-alice", "password1", identity.RoleUser, "acme")
+	s.admin, _ = s.e.Login(t, prefix+"-admin", "password1")
+	s.user, _ = s.e.Login(t, prefix+"-alice", "password1")
+	gw := s.call(s.admin, "POST", "/api/v1/admin/gateways", gateway, http.StatusCreated).JSON["data"].(map[string]any)
+	s.gwID, s.token = gw["id"].(string), gw["token"].(string)
+	netID := s.call(s.admin, "POST", "/api/v1/admin/networks", map[string]any{
+		"name": "lab-net", "cidr": cidr, "gateway_ids": []string{s.gwID}}, http.StatusCreated).JSON["data"].(map[string]any)["id"].(string)
+	s.call(s.admin, "POST", "/api/v1/admin/access-rules", map[string]any{
+		"name": "alice", "network_id": netID, "user_ids": []int64{alice.ID}}, http.StatusCreated)
+	return s
+}
+
+// call calls the API with token (none when empty) and fails the test
+// unless the status is want.
+func (s *gatewayServer) call(token, method, path string, body any, want int, headers ...string) *servertest.Response {
+	s.t.Helper()
+	if token != "" {
+		headers = append(servertest.Bearer(token), headers...)
+	}
+	r := s.e.Do(s.t, method, path, body, headers...)
+	if r.Status != want {
+		s.t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Raw)
+	}
+	return r
+}
+
+// agent calls the API as the gateway's agent, with its token.
+func (s *gatewayServer) agent(method, path string, body any) map[string]any {
+	s.t.Helper()
+	return s.call("", method, path, body, http.StatusOK, "X-Gateway-Token", s.token).JSON
+}
+
+// generate has alice generate a config of protocol for the gateway and
+// download it; it returns the config's id and the file.
+func (s *gatewayServer) generate(protocol string) (id string, file []byte) {
+	s.t.Helper()
+	gen := s.call(s.user, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": s.gwID, "protocol": protocol}, http.StatusOK).JSON
+	return gen["config_id"].(string), s.call(s.user, "GET", gen["download_url"].(string), nil, http.StatusOK).Raw
+}
+
+// writeFile writes b to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"netkeep/internal/config"
-	"netkeep/internal/identity"
-	"netkeep/internal/server/servertest"
 	"netkeep/internal/testpeer"
 	"netkeep/internal/vpnconfig"
 )
@@ -30,48 +27,25 @@ func TestOpenVPNGateway(t *testing.T) {
 	gwNS, cliNS := l.host("ovgw", 1), l.host("ovcli", 2)
 	gwAddr := labSubnet + "1"
 
-	e := servertest.Start(t, config.SQLite)
-	e.CreateUser(t, "ov-admin", "password1", identity.GroupAdmin, "acme")
-	alice := e.CreateUser(t, "ov-alice", "password1", identity.RoleUser, "acme")
-	admin, _ := e.Login(t, "ov-admin", "password1")
-	user, _ := e.Login(t, "ov-alice", "password1")
-	call := func(token, method, path string, body any, want int, headers ...string) *servertest.Response {
-		t.Helper()
-		if token != "" {
-			headers = append(servertest.Bearer(token), headers...)
-		}
-		r := e.Do(t, method, path, body, headers...)
-		if r.Status != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Raw)
-		}
-		return r
-	}
-	data := func(r *servertest.Response) map[string]any { return r.JSON["data"].(map[string]any) }
-
 	// The administrator sets up a gateway, a network behind it and a rule
 	// for alice.
-	gw := data(call(admin, "POST", "/api/v1/admin/gateways", map[string]any{
-		"name": "lab", "hostname": gwAddr, "port": 1194, "protocol": "udp", "vpn_type": "openvpn"}, http.StatusCreated))
-	gwID, token := gw["id"].(string), gw["token"].(string)
-	netID := data(call(admin, "POST", "/api/v1/admin/networks", map[string]any{
-		"name": "lab-net", "cidr": "192.168.77.0/24", "gateway_ids": []string{gwID}}, http.StatusCreated))["id"].(string)
-	call(admin, "POST", "/api/v1/admin/access-rules", map[string]any{
-		"name": "alice", "network_id": netID, "user_ids": []int64{alice.ID}}, http.StatusCreated)
+	s := newGatewayServer(t, "ov", map[string]any{
+		"name": "lab", "hostname": gwAddr, "port": 1194, "protocol": "udp", "vpn_type": "openvpn"}, "192.168.77.0/24")
 
 	// The gateway provisions itself with its token.
-	prov := call("", "POST", "/api/v1/gateway/provision", map[string]any{}, http.StatusOK, "X-Gateway-Token", token).JSON
+	prov := s.agent("POST", "/api/v1/gateway/provision", map[string]any{})
 	str := func(k string) string {
-		s, _ := prov[k].(string)
-		if s == "" {
+		v, _ := prov[k].(string)
+		if v == "" {
 			t.Fatalf("provision answer lacks %s", k)
 		}
-		return s
+		return v
 	}
 	crlFile := filepath.Join(l.dir, "gateway-crl.pem")
 	writeAtomic(t, crlFile, []byte(str("crl_pem")))
 	subnet := netip.MustParsePrefix(str("vpn_subnet"))
 	serverConf, err := vpnconfig.OpenVPNServer{
-		Comment: "netkeep gateway " + gwID, Port: int(prov["port"].(float64)), Proto: str("protocol"),
+		Comment: "netkeep gateway " + s.gwID, Port: int(prov["port"].(float64)), Proto: str("protocol"),
 		Subnet: subnet, Device: "tun0", CAPEM: []byte(str("ca_cert")), CertPEM: []byte(str("server_cert")),
 		KeyPEM: []byte(str("server_key")), TLSCrypt: []byte(str("tls_crypt_key")), CRLFile: crlFile,
 		Push: []string{"192.168.77.0/24"},
@@ -84,9 +58,7 @@ func TestOpenVPNGateway(t *testing.T) {
 	waitLog(t, server, "Initialization Sequence Completed", 30*time.Second)
 
 	// Alice generates and downloads her profile.
-	gen := call(user, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": gwID, "protocol": "openvpn"}, http.StatusOK).JSON
-	cfgID := gen["config_id"].(string)
-	profile := call(user, "GET", gen["download_url"].(string), nil, http.StatusOK).Raw
+	cfgID, profile := s.generate("openvpn")
 	if !strings.Contains(string(profile), fmt.Sprintf("\nremote %s 1194\n", gwAddr)) {
 		t.Fatalf("profile does not point at the gateway:\n%s", profile)
 	}
@@ -105,8 +77,8 @@ func TestOpenVPNGateway(t *testing.T) {
 
 	// Revoke the config; the gateway refreshes its CRL from the public
 	// endpoint (OpenVPN re-reads crl-verify on every new connection).
-	call(admin, "POST", "/api/v1/admin/configs/"+cfgID+"/revoke", map[string]any{"reason": "keyCompromise"}, http.StatusOK)
-	writeAtomic(t, crlFile, call("", "GET", "/api/v1/pki/crl.pem", nil, http.StatusOK).Raw)
+	s.call(s.admin, "POST", "/api/v1/admin/configs/"+cfgID+"/revoke", map[string]any{"reason": "keyCompromise"}, http.StatusOK)
+	writeAtomic(t, crlFile, s.call("", "GET", "/api/v1/pki/crl.pem", nil, http.StatusOK).Raw)
 
 	mark := len(server.output())
 	again := l.start("openvpn-client-revoked", cliNS, openvpn, "--config", clientFile, "--dev", "tun0", "--disable-dco")
@@ -138,15 +110,6 @@ func waitLog(t *testing.T, p *proc, want string, within time.Duration) {
 		}
 		return nil
 	})
-}
-
-func writeFile(t *testing.T, dir, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // writeAtomic replaces path by rename, so OpenVPN never reads half a CRL.

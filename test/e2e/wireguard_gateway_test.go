@@ -3,17 +3,12 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"netkeep/internal/config"
-	"netkeep/internal/identity"
-	"netkeep/internal/server/servertest"
 	"netkeep/internal/testpeer"
 )
 
@@ -33,40 +28,16 @@ func TestWireGuardGateway(t *testing.T) {
 	gwNS, cliNS := l.host("wggw", 1), l.host("wgcli", 2)
 	l.dummy(gwNS, "lan0", "192.168.78.1/24") // the network behind the gateway
 
-	e := servertest.Start(t, config.SQLite)
-	e.CreateUser(t, "wg-admin", "password1", identity.GroupAdmin, "acme")
-	alice := e.CreateUser(t, "wg-alice", "password1", identity.RoleUser, "acme")
-	admin, _ := e.Login(t, "wg-admin", "password1")
-	user, _ := e.Login(t, "wg-alice", "password1")
-	call := func(token, method, path string, body any, want int, headers ...string) *servertest.Response {
-		t.Helper()
-		if token != "" {
-			headers = append(servertest.Bearer(token), headers...)
-		}
-		r := e.Do(t, method, path, body, headers...)
-		if r.Status != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Raw)
-		}
-		return r
-	}
-	data := func(r *servertest.Response) map[string]any { return r.JSON["data"].(map[string]any) }
-
-	gw := data(call(admin, "POST", "/api/v1/admin/gateways", map[string]any{
+	s := newGatewayServer(t, "wg", map[string]any{
 		"name": "lab", "hostname": labSubnet + "1", "port": 51820, "protocol": "udp", "vpn_type": "wireguard",
-		"vpn_subnet": "10.77.0.0/24"}, http.StatusCreated))
-	gwID, token := gw["id"].(string), gw["token"].(string)
-	netID := data(call(admin, "POST", "/api/v1/admin/networks", map[string]any{
-		"name": "lab-net", "cidr": "192.168.78.0/24", "gateway_ids": []string{gwID}}, http.StatusCreated))["id"].(string)
-	call(admin, "POST", "/api/v1/admin/access-rules", map[string]any{
-		"name": "alice", "network_id": netID, "user_ids": []int64{alice.ID}}, http.StatusCreated)
+		"vpn_subnet": "10.77.0.0/24"}, "192.168.78.0/24")
 
 	// The gateway makes its key pair and reports the public half.
 	gwKey, err := wgtypes.GeneratePrivateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent := []string{"X-Gateway-Token", token}
-	call("", "POST", "/api/v1/gateway/heartbeat", map[string]any{"public_key": gwKey.PublicKey().String()}, http.StatusOK, agent...)
+	s.agent("POST", "/api/v1/gateway/heartbeat", map[string]any{"public_key": gwKey.PublicKey().String()})
 
 	// A userspace WireGuard interface in a namespace, up once wg sees it.
 	// Its control socket (/var/run/wireguard/<dev>.sock) is not per
@@ -95,17 +66,14 @@ func TestWireGuardGateway(t *testing.T) {
 	// and the peer list applied as the agent does (replace: set every
 	// listed peer, remove the others).
 	iface("wireguard-gateway", gwNS, gwDev)
-	keyFile := filepath.Join(l.dir, "gateway.key")
-	if err := os.WriteFile(keyFile, []byte(gwKey.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	first := call("", "POST", "/api/v1/gateway/wireguard-peers", nil, http.StatusOK, agent...).JSON
+	keyFile := writeFile(t, l.dir, "gateway.key", []byte(gwKey.String()+"\n"))
+	first := s.agent("POST", "/api/v1/gateway/wireguard-peers", nil)
 	run(gwNS, wg, "set", gwDev, "private-key", keyFile, "listen-port", fmt.Sprint(first["listen_port"]))
 	l.must("-n", gwNS, "addr", "add", first["address"].(string), "dev", gwDev)
 	l.must("-n", gwNS, "link", "set", gwDev, "up")
 	applyPeers := func() int {
 		t.Helper()
-		set := call("", "POST", "/api/v1/gateway/wireguard-peers", nil, http.StatusOK, agent...).JSON
+		set := s.agent("POST", "/api/v1/gateway/wireguard-peers", nil)
 		listed := map[string]bool{}
 		for _, p := range set["peers"].([]any) {
 			p := p.(map[string]any)
@@ -127,9 +95,7 @@ func TestWireGuardGateway(t *testing.T) {
 
 	// Alice generates and downloads her wg-quick file; the gateway learns
 	// her peer.
-	gen := call(user, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": gwID, "protocol": "wireguard"}, http.StatusOK).JSON
-	cfgID := gen["config_id"].(string)
-	file := call(user, "GET", gen["download_url"].(string), nil, http.StatusOK).Raw
+	cfgID, file := s.generate("wireguard")
 	if n := applyPeers(); n != 1 {
 		t.Fatalf("the gateway has %d peers, want alice's", n)
 	}
@@ -137,15 +103,8 @@ func TestWireGuardGateway(t *testing.T) {
 	// The client: wg-quick's own parser strips the file to what wg setconf
 	// takes; Address and the routes to AllowedIPs are wg-quick's job, done
 	// here with ip as wg-quick would.
-	clientFile := filepath.Join(l.dir, "wg0.conf")
-	if err := os.WriteFile(clientFile, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	stripped := run(cliNS, wgQuick, "strip", clientFile)
-	strippedFile := filepath.Join(l.dir, "wg0.stripped")
-	if err := os.WriteFile(strippedFile, []byte(stripped), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clientFile := writeFile(t, l.dir, "wg0.conf", file)
+	strippedFile := writeFile(t, l.dir, "wg0.stripped", []byte(run(cliNS, wgQuick, "strip", clientFile)))
 	iface("wireguard-client", cliNS, cliDev)
 	run(cliNS, wg, "setconf", cliDev, strippedFile)
 	var address string
@@ -175,7 +134,7 @@ func TestWireGuardGateway(t *testing.T) {
 	})
 
 	// Revocation: the gateway re-applies its peers and drops alice.
-	call(admin, "POST", "/api/v1/admin/configs/"+cfgID+"/revoke", nil, http.StatusOK)
+	s.call(s.admin, "POST", "/api/v1/admin/configs/"+cfgID+"/revoke", nil, http.StatusOK)
 	if n := applyPeers(); n != 0 {
 		t.Fatalf("the gateway has %d peers after the revocation, want none", n)
 	}
