@@ -14,8 +14,8 @@ type Config struct {
 	// Dir is the state directory (see State).
 	Dir string
 	Log *slog.Logger
-	// HTTP is the client for API calls and the stream; nil means a default
-	// with a 30 s timeout on plain calls.
+	// HTTP is the client for API calls and the stream; nil means the
+	// default client. Plain calls are bounded by Client's callTimeout.
 	HTTP *http.Client
 	// OpenLink makes the interface; nil means the real one (OpenLink).
 	// Tests put a recording fake here.

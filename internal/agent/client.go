@@ -150,8 +150,15 @@ func tokenFrom(h http.Header) Token {
 	return t
 }
 
-// do sends a JSON request and decodes a JSON answer into out (when not nil).
+// callTimeout bounds every plain API call, so a server that stops
+// answering cannot stall the agent's loop (the stream is not a plain call).
+const callTimeout = 30 * time.Second
+
+// do sends a JSON request and decodes a JSON answer into out (when not nil),
+// within callTimeout.
 func (c *Client) do(ctx context.Context, method, path, token string, in, out any) (http.Header, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
