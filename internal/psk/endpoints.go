@@ -40,14 +40,14 @@ func (s *Service) ListEndpoints(ctx context.Context, p *authz.Principal, f Endpo
 func (s *Service) GetEndpoint(ctx context.Context, p *authz.Principal, id int64) (*Endpoint, error) {
 	e, err := s.store.Read().EndpointByID(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, endpointNotFound(id)
+		return nil, EndpointNotFound(id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := authz.Allow(p, actEndpointRead, authz.Resource{GroupID: e.GroupID}); err != nil {
 		if fault.Is(err, fault.NotFound) {
-			return nil, endpointNotFound(id)
+			return nil, EndpointNotFound(id)
 		}
 		return nil, err
 	}
@@ -98,10 +98,15 @@ func (s *Service) createEndpoints(ctx context.Context, p *authz.Principal, src a
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		byGroup := map[int64][]int{}
+		resolved := map[PSKRef]*Row{} // a bulk request binds many MACs to few PSKs
 		for i, in := range items {
-			r, err := s.resolvePSK(ctx, tx, p, groupID, in.PSK)
-			if err != nil {
-				return locate(i, err)
+			r, ok := resolved[in.PSK]
+			if !ok {
+				var err error
+				if r, err = s.resolvePSK(ctx, tx, p, groupID, in.PSK); err != nil {
+					return locate(i, err)
+				}
+				resolved[in.PSK] = r
 			}
 			out[i].GroupID, out[i].PSKID = r.GroupID, r.ID
 			byGroup[r.GroupID] = append(byGroup[r.GroupID], i)
@@ -200,14 +205,14 @@ func (s *Service) resolvePSK(ctx context.Context, tx Tx, p *authz.Principal, gro
 		}
 	}
 	if fault.Is(err, fault.NotFound) {
-		return nil, pskNotFound(shown)
+		return nil, PSKNotFound(shown)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := authz.Allow(p, actEndpointWrite, authz.Resource{GroupID: r.GroupID, OwnerID: r.CreatedBy}); err != nil {
 		if fault.Is(err, fault.NotFound) {
-			return nil, pskNotFound(shown)
+			return nil, PSKNotFound(shown)
 		}
 		return nil, err
 	}
@@ -249,7 +254,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p *authz.Principal, src au
 				return err
 			}
 			if r.GroupID != e.GroupID {
-				return pskNotFound(r.ID)
+				return PSKNotFound(r.ID)
 			}
 			if r.ID != e.PSKID {
 				e.PSKID, changed["psk"] = r.ID, r.ID
@@ -320,7 +325,7 @@ func (s *Service) endpointForChange(ctx context.Context, tx Tx, p *authz.Princip
 	}
 	e, err := tx.EndpointByID(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, endpointNotFound(id)
+		return nil, EndpointNotFound(id)
 	}
 	if err != nil {
 		return nil, err
@@ -331,7 +336,7 @@ func (s *Service) endpointForChange(ctx context.Context, tx Tx, p *authz.Princip
 	}
 	if err := authz.Allow(p, actEndpointWrite, authz.Resource{GroupID: e.GroupID, OwnerID: r.CreatedBy}); err != nil {
 		if fault.Is(err, fault.NotFound) {
-			return nil, endpointNotFound(id)
+			return nil, EndpointNotFound(id)
 		}
 		return nil, err
 	}

@@ -18,7 +18,9 @@ func invalid(field, msg string) *fault.Error {
 	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
 }
 
-func pskNotFound(id any) error {
+// PSKNotFound is the not_found PSK_NOT_FOUND error for the PSK id (a
+// number, or the text of a malformed one).
+func PSKNotFound(id any) error {
 	return fault.New(fault.NotFound, "PSK not found").WithReason(ReasonPSKNotFound).
 		WithDetails(map[string]any{"psk_id": id})
 }
@@ -28,7 +30,9 @@ func pskIDExists(name string) error {
 		WithDetails(map[string]any{"psk_id": name})
 }
 
-func endpointNotFound(id int64) error {
+// EndpointNotFound is the not_found ENDPOINT_NOT_FOUND error for the
+// endpoint id (a number, or the text of a malformed one).
+func EndpointNotFound(id any) error {
 	return fault.New(fault.NotFound, "Endpoint not found").WithReason(ReasonEndpointNotFound).
 		WithDetails(map[string]any{"endpoint_id": id})
 }

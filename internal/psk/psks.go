@@ -57,7 +57,7 @@ func paging(limit *int, offset int) error {
 func (s *Service) Get(ctx context.Context, p *authz.Principal, id int64) (*PSK, error) {
 	r, err := s.store.Read().PSKRow(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, pskNotFound(id)
+		return nil, PSKNotFound(id)
 	}
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, src audit.Sour
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		r, err := tx.PSKRow(ctx, id)
 		if fault.Is(err, fault.NotFound) {
-			return pskNotFound(id)
+			return PSKNotFound(id)
 		}
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Service) Delete(ctx context.Context, p *authz.Principal, src audit.Sour
 		var err error
 		r, err = tx.PSKRow(ctx, id)
 		if fault.Is(err, fault.NotFound) {
-			return pskNotFound(id)
+			return PSKNotFound(id)
 		}
 		if err != nil {
 			return err

@@ -58,7 +58,7 @@ func (s *Service) EachEndpoint(ctx context.Context, groupID int64, fn func(*Endp
 func (s *Service) LoadPSK(ctx context.Context, id int64) (*PSK, error) {
 	r, err := s.store.Read().PSKRow(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, pskNotFound(id)
+		return nil, PSKNotFound(id)
 	}
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (s *Service) LoadPSK(ctx context.Context, id int64) (*PSK, error) {
 func (s *Service) LoadEndpoint(ctx context.Context, id int64) (*Endpoint, error) {
 	e, err := s.store.Read().EndpointByID(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, endpointNotFound(id)
+		return nil, EndpointNotFound(id)
 	}
 	return e, err
 }
@@ -99,7 +99,7 @@ func (s *Service) BindEndpoint(ctx context.Context, groupID int64, mac string, p
 		action = ""
 		r, err := tx.PSKRow(ctx, pskID)
 		if fault.Is(err, fault.NotFound) || err == nil && r.GroupID != groupID {
-			return pskNotFound(pskID)
+			return PSKNotFound(pskID)
 		}
 		if err != nil {
 			return err

@@ -153,7 +153,7 @@ func targetGroup(p *authz.Principal, requested int64) (int64, error) {
 func allowPSK(p *authz.Principal, a authz.Action, r *PSK) error {
 	err := authz.Allow(p, a, authz.Resource{GroupID: r.GroupID, OwnerID: r.CreatedBy})
 	if fault.Is(err, fault.NotFound) {
-		return pskNotFound(r.ID)
+		return PSKNotFound(r.ID)
 	}
 	return err
 }

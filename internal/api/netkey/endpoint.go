@@ -39,7 +39,7 @@ func (h *PSKHandlers) listEndpoints(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *PSKHandlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, endpointNotFound)
+	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -109,7 +109,7 @@ func (h *PSKHandlers) bulkEndpoints(w http.ResponseWriter, r *http.Request) {
 // updateEndpoint changes the fields present in the body; vlan_id may be
 // null to remove the override.
 func (h *PSKHandlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, endpointNotFound)
+	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (h *PSKHandlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *PSKHandlers) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, endpointNotFound)
+	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return

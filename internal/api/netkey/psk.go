@@ -72,16 +72,6 @@ func pathID(r *http.Request, notFound func(any) error) (int64, error) {
 	return id, nil
 }
 
-func pskNotFound(id any) error {
-	return fault.New(fault.NotFound, "PSK not found").WithReason(psk.ReasonPSKNotFound).
-		WithDetails(map[string]any{"psk_id": id})
-}
-
-func endpointNotFound(id any) error {
-	return fault.New(fault.NotFound, "Endpoint not found").WithReason(psk.ReasonEndpointNotFound).
-		WithDetails(map[string]any{"endpoint_id": id})
-}
-
 // query holds a request's query parameters and the first one that failed
 // to parse.
 type query struct {

@@ -41,7 +41,7 @@ func (h *PSKHandlers) listPSKs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *PSKHandlers) getPSK(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, pskNotFound)
+	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (h *PSKHandlers) createPSK(w http.ResponseWriter, r *http.Request) {
 // updatePSK changes the fields present in the body; vlan_id and expires
 // may be null to remove them.
 func (h *PSKHandlers) updatePSK(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, pskNotFound)
+	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (h *PSKHandlers) updatePSK(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *PSKHandlers) deletePSK(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, pskNotFound)
+	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)
 		return

@@ -157,17 +157,17 @@ func (h *RadiusHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
 	f := nas.SessionFilter{}
 	var err error
 	if f.Limit, err = api.IntParam(q.Get("limit"), 100, 1, 1000); err != nil {
-		api.Error(w, r, radiusInvalidQuery("limit", "limit must be 1..1000"))
+		api.Error(w, r, invalidField("limit", "limit must be 1..1000"))
 		return
 	}
 	if f.Offset, err = api.IntParam(q.Get("offset"), 0, 0, 1<<31-1); err != nil {
-		api.Error(w, r, radiusInvalidQuery("offset", "offset must be a non-negative integer"))
+		api.Error(w, r, invalidField("offset", "offset must be a non-negative integer"))
 		return
 	}
 	if v := q.Get("client_id"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			api.Error(w, r, radiusInvalidQuery("client_id", "client_id must be a positive integer"))
+			api.Error(w, r, invalidField("client_id", "client_id must be a positive integer"))
 			return
 		}
 		f.ClientID = n
@@ -175,7 +175,7 @@ func (h *RadiusHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("mac"); v != "" {
 		m, ok := radiusMAC(v)
 		if !ok {
-			api.Error(w, r, radiusInvalidQuery("mac", "mac is not a MAC address"))
+			api.Error(w, r, invalidField("mac", "mac is not a MAC address"))
 			return
 		}
 		f.MAC = m
