@@ -150,12 +150,6 @@ func (s *Service) clientCertificate(ctx context.Context, in ClientCert) (*pki.Ce
 	return c, nil
 }
 
-// ClientRules returns what the client with certificate in may reach through
-// p's gateway: its grants, after the same checks as Verify.
-func (s *Service) ClientRules(ctx context.Context, p *authz.Principal, in ClientCert) (*Verdict, error) {
-	return s.Verify(ctx, p, in)
-}
-
 // Destinations are the distinct prefixes of grants, in order of first
 // appearance: the CIDRs a client may reach.
 func Destinations(grants []Grant) []netip.Prefix {

@@ -120,7 +120,8 @@ func (h *GatewayHandlers) provision(w http.ResponseWriter, r *http.Request, p *a
 }
 
 // verify answers 200 with the client's identity and reachable CIDRs when it
-// may connect now, 403 (details.reason) when not.
+// may connect now, 403 (details.reason) when not. It serves client-rules
+// too: what one client may reach is the same verdict.
 func (h *GatewayHandlers) verify(w http.ResponseWriter, r *http.Request, p *authz.Principal, in *agentBody) {
 	v, err := h.Gateways.Verify(r.Context(), p, in.cert())
 	if err != nil {
@@ -144,16 +145,6 @@ func verdictJSON(v *gateway.Verdict) map[string]any {
 		"common_name": v.Certificate.CommonName, "serial": v.Certificate.Serial,
 		"expires_at": timestamp(v.Certificate.NotAfter), "cidrs": cidrs, "rules": rules,
 	}
-}
-
-// clientRules answers what one client may reach (as verify).
-func (h *GatewayHandlers) clientRules(w http.ResponseWriter, r *http.Request, p *authz.Principal, in *agentBody) {
-	v, err := h.Gateways.ClientRules(r.Context(), p, in.cert())
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, verdictJSON(v))
 }
 
 func (in *agentBody) connection() gateway.Connection {

@@ -48,7 +48,6 @@ type Gateways interface {
 	Heartbeat(ctx context.Context, p *authz.Principal, src audit.Source, hb gateway.Heartbeat) (*gateway.HeartbeatReply, error)
 	Provision(ctx context.Context, p *authz.Principal, src audit.Source, claimed string) (*gateway.Provisioned, error)
 	Verify(ctx context.Context, p *authz.Principal, in gateway.ClientCert) (*gateway.Verdict, error)
-	ClientRules(ctx context.Context, p *authz.Principal, in gateway.ClientCert) (*gateway.Verdict, error)
 	Connect(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.Connection) (*gateway.Session, error)
 	Disconnect(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.Connection) (*gateway.Session, error)
 	AllRules(ctx context.Context, p *authz.Principal, claimed string) (*gateway.RuleSet, error)
@@ -128,7 +127,7 @@ func (h *GatewayHandlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/gateway/verify", api.Custom, h.agent(h.verify))
 	rt.Handle("POST /api/v1/gateway/connect", api.Custom, h.agent(h.connect))
 	rt.Handle("POST /api/v1/gateway/disconnect", api.Custom, h.agent(h.disconnect))
-	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.clientRules))
+	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.verify))
 	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
 }
 
