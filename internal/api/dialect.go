@@ -32,7 +32,9 @@ type prefixRule struct {
 	dialect Dialect
 }
 
-// dialectRules is DESIGN.md's ownership table.
+// dialectRules is DESIGN.md's ownership table, used only for paths no route
+// matches (404, 405) and for errors raised before routing; a matched route's
+// errors follow the dialect it was registered with (Router.As).
 var dialectRules = []prefixRule{
 	{"/api/auth/*", NetKey},
 	{"/api/v1/psks*", NetKey},
@@ -49,6 +51,7 @@ var dialectRules = []prefixRule{
 
 	{"/api/v1/gateways*", GateKey},
 	{"/api/v1/admin/*", GateKey},
+	{"/api/v1/admin/info", Nekzus},
 	{"/api/v1/gateway/*", GateKey},
 	{"/api/v1/pki/*", GateKey},
 	{"/api/v1/configs/*", GateKey},

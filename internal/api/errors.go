@@ -32,10 +32,20 @@ func statusOf(c fault.Code) int {
 	return http.StatusInternalServerError
 }
 
-// Error writes err in the envelope of the dialect owning r's path. Errors
-// without a code are shown as "internal error" and logged in full.
+// Error writes err in the envelope of the dialect owning r's route (or, for
+// a path no route matches, its path). Errors without a code are shown as
+// "internal error" and logged in full.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
-	ErrorAs(w, r, DialectFor(r.URL.Path), err)
+	ErrorAs(w, r, DialectOf(r), err)
+}
+
+// DialectOf returns the dialect owning r: its matched route's, else the one
+// DialectFor gives its path.
+func DialectOf(r *http.Request) Dialect {
+	if st := requestOf(r.Context()); st != nil && st.routed {
+		return st.dialect
+	}
+	return DialectFor(r.URL.Path)
 }
 
 // ErrorAs writes err in dialect d's envelope.

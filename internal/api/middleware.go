@@ -33,6 +33,10 @@ type request struct {
 	// body is the request body as Wrap received it, before the server-wide
 	// limit, so SetBodyLimit can re-wrap it with a route's own limit.
 	body io.ReadCloser
+	// dialect is the owning dialect of the matched route (routed false until
+	// the router has matched one); errors are rendered in its envelope.
+	dialect Dialect
+	routed  bool
 }
 
 type requestKey struct{}

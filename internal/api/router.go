@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"sort"
 
@@ -12,6 +13,7 @@ import (
 type Route struct {
 	Pattern string // "METHOD /path/{var}"
 	Access  Access
+	Dialect Dialect // whose envelope and conventions the route follows
 }
 
 // Access says who may call a route at all; finer checks happen in handlers.
@@ -26,14 +28,31 @@ const (
 
 // Router is an http.ServeMux that remembers its routes and answers unknown
 // paths (404) and wrong methods (405) in the owning dialect's envelope.
+//
+// Ownership is per route: a dialect registers through rt.As(dialect), and
+// every error of a matched route (including the 401 of Authenticated) is
+// rendered in that dialect's envelope whatever its path prefix. Only paths
+// no route matches fall back to DialectFor's prefix table.
 type Router struct {
-	mux    *http.ServeMux
-	auth   *Authenticator
-	routes []Route
+	mux     *http.ServeMux
+	auth    *Authenticator
+	routes  *[]Route
+	dialect Dialect
 }
 
-// NewRouter returns an empty router; Authenticated routes go through auth.
-func NewRouter(auth *Authenticator) *Router { return &Router{mux: http.NewServeMux(), auth: auth} }
+// NewRouter returns an empty router registering netkeep's own routes;
+// Authenticated routes go through auth.
+func NewRouter(auth *Authenticator) *Router {
+	return &Router{mux: http.NewServeMux(), auth: auth, routes: new([]Route)}
+}
+
+// As returns a view of rt whose registrations belong to dialect d. The views
+// share one mux and one route list.
+func (rt *Router) As(d Dialect) *Router {
+	c := *rt
+	c.dialect = d
+	return &c
+}
 
 // Handle registers h for pattern (Go 1.22 method pattern). Authenticated
 // routes run only for a caller with a valid credential.
@@ -41,8 +60,20 @@ func (rt *Router) Handle(pattern string, access Access, h http.Handler) {
 	if access == Authenticated {
 		h = rt.auth.Require(h)
 	}
-	rt.mux.Handle(pattern, h)
-	rt.routes = append(rt.routes, Route{Pattern: pattern, Access: access})
+	rt.mux.Handle(pattern, owned(rt.dialect, h))
+	*rt.routes = append(*rt.routes, Route{Pattern: pattern, Access: access, Dialect: rt.dialect})
+}
+
+// owned marks the request as belonging to dialect d before h runs.
+func owned(d Dialect, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st := requestOf(r.Context()); st != nil {
+			st.dialect, st.routed = d, true
+		} else {
+			r = r.WithContext(context.WithValue(r.Context(), requestKey{}, &request{dialect: d, routed: true}))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // HandleFunc is Handle for a function.
@@ -52,7 +83,7 @@ func (rt *Router) HandleFunc(pattern string, access Access, h http.HandlerFunc) 
 
 // Routes returns every registered route, sorted by pattern.
 func (rt *Router) Routes() []Route {
-	out := append([]Route(nil), rt.routes...)
+	out := append([]Route(nil), *rt.routes...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"netkeep/internal/api"
+	"netkeep/internal/fault"
 )
 
 // newTestRouter is a router with a few public routes across dialects.
@@ -90,5 +91,36 @@ func TestRouterRoutes(t *testing.T) {
 	}
 	if got := rt.Routes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Routes() = %+v\nwant     %+v", got, want)
+	}
+}
+
+// A route's errors follow the dialect it was registered with, not the prefix
+// its path shares with another dialect's routes.
+func TestRouterOwnershipPerRoute(t *testing.T) {
+	rt := api.NewRouter(&api.Authenticator{})
+	fail := func(w http.ResponseWriter, r *http.Request) {
+		api.Error(w, r, fault.New(fault.NotFound, "nothing here"))
+	}
+	rt.As(api.Nekzus).HandleFunc("GET /api/v1/admin/info", api.Public, fail)
+	rt.As(api.GateKey).HandleFunc("GET /api/v1/admin/users", api.Public, fail)
+	rt.As(api.Nekzus).HandleFunc("GET /api/v1/admin/users/{id}/secret", api.Authenticated, fail)
+	tests := []struct{ name, path, want string }{
+		{"nekzus route under gatekey prefix", "/api/v1/admin/info",
+			`{"error": {"code": "NOT_FOUND", "message": "nothing here"}}`},
+		{"gatekey route", "/api/v1/admin/users",
+			`{"error": {"code": "not_found", "message": "nothing here"}}`},
+		{"401 of an authenticated route in its dialect", "/api/v1/admin/users/1/secret",
+			`{"error": {"code": "UNAUTHORIZED", "message": "authentication required"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			api.Wrap(rt, api.Options{}).ServeHTTP(w, httptest.NewRequest("GET", tt.path, nil))
+			assertJSON(t, w.Body.Bytes(), tt.want)
+		})
+	}
+	routes := rt.Routes()
+	if routes[0].Dialect != api.Nekzus || routes[1].Dialect != api.GateKey || routes[2].Dialect != api.Nekzus {
+		t.Errorf("Routes() dialects = %+v", routes)
 	}
 }

@@ -37,6 +37,7 @@ type ConfigHandlers struct {
 
 // Register adds the routes.
 func (h *ConfigHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.GateKey)
 	rt.Handle("POST /api/v1/configs/generate", api.Authenticated, LimitConfigGeneration(h.Limiter, http.HandlerFunc(h.generate)))
 	rt.HandleFunc("GET /api/v1/configs/download/{config_id}", api.Authenticated, h.download)
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated,

@@ -90,6 +90,7 @@ type GatewayHandlers struct {
 
 // Register adds the routes.
 func (h *GatewayHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.GateKey)
 	admin := func(pattern string, fn http.HandlerFunc) {
 		rt.Handle(pattern, api.Authenticated, api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, fn))
 	}

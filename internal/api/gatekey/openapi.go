@@ -70,6 +70,7 @@ type OpenAPIHandlers struct {
 // here; a malformed embedded document is a programming error and panics at
 // wiring time (openapi_test.go catches it first).
 func (h *OpenAPIHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.GateKey)
 	doc, err := OpenAPIDocument()
 	if err != nil {
 		panic(err)

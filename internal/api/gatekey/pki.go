@@ -39,6 +39,7 @@ type PKIHandlers struct {
 
 // Register adds the PKI routes.
 func (h *PKIHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.GateKey)
 	rt.HandleFunc("GET /api/v1/pki/ca.pem", api.Public, h.caPEM)
 	rt.HandleFunc("GET /api/v1/pki/crl", api.Public, h.crlDER)
 	rt.HandleFunc("GET /api/v1/pki/crl.pem", api.Public, h.crlPEM)

@@ -8,6 +8,7 @@ import (
 
 // Register adds the dialect's routes.
 func (h *Handlers) Register(rt *api.Router) {
+	rt = rt.As(api.Nekzus)
 	limited := func(f http.HandlerFunc) http.Handler {
 		return api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, f)
 	}
@@ -20,7 +21,8 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
 	// API keys: Nekzus paths, and NetRecon's /api-keys for the same handlers.
-	for _, base := range []string{"/api/v1/apikeys", "/api/v1/api-keys"} {
+	for base, d := range map[string]api.Dialect{"/api/v1/apikeys": api.Nekzus, "/api/v1/api-keys": api.NetRecon} {
+		rt := rt.As(d)
 		rt.HandleFunc("GET "+base, api.Authenticated, h.listKeys)
 		rt.HandleFunc("POST "+base, api.Authenticated, h.createKey)
 		rt.HandleFunc("GET "+base+"/{keyId}", api.Authenticated, h.getKey)

@@ -45,6 +45,7 @@ const DefaultMaxImportBytes = 1 << 30
 
 // RegisterPSK adds the PSK and endpoint routes.
 func (h *PSKHandlers) RegisterPSK(rt *api.Router) {
+	rt = rt.As(api.NetKey)
 	rt.HandleFunc("GET /api/v1/psks", api.Authenticated, h.listPSKs)
 	rt.HandleFunc("POST /api/v1/psks", api.Authenticated, h.createPSK)
 	rt.HandleFunc("POST /api/v1/psks/bulk", api.Authenticated, h.bulkPSKs)

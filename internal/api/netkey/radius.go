@@ -29,6 +29,7 @@ type RadiusHandlers struct {
 
 // RegisterRadius adds the routes.
 func (h *RadiusHandlers) RegisterRadius(rt *api.Router) {
+	rt = rt.As(api.NetKey)
 	rt.HandleFunc("GET /api/v1/radius/clients", api.Authenticated, h.listClients)
 	rt.HandleFunc("POST /api/v1/radius/clients", api.Authenticated, h.createClient)
 	rt.HandleFunc("GET /api/v1/radius/clients/{id}", api.Authenticated, h.getClient)

@@ -8,6 +8,7 @@ import (
 
 // Register adds the dialect's routes.
 func (h *Handlers) Register(rt *api.Router) {
+	rt = rt.As(api.NetKey)
 	limited := func(f http.HandlerFunc) http.Handler {
 		return api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, f)
 	}

@@ -74,6 +74,7 @@ type MeshHandlers struct {
 
 // Register adds the mesh routes.
 func (h *MeshHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.Netmaker)
 	rt.HandleFunc("GET /api/networks", api.Authenticated, h.listNetworks)
 	rt.HandleFunc("POST /api/networks", api.Authenticated, h.createNetwork)
 	rt.HandleFunc("POST /api/network", api.Authenticated, h.createNetwork)

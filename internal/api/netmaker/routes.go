@@ -8,6 +8,7 @@ import (
 
 // Register adds the dialect's routes.
 func (h *Handlers) Register(rt *api.Router) {
+	rt = rt.As(api.Netmaker)
 	limited := func(family string, f http.Handler) http.Handler {
 		return api.LimitIP(h.AuthLimiter, family, api.LoginLimit, f)
 	}

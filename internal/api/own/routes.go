@@ -4,6 +4,7 @@ import "netkeep/internal/api"
 
 // Register adds the routes.
 func (h *Handlers) Register(rt *api.Router) {
+	rt = rt.As(api.Own)
 	rt.HandleFunc("GET /api/v1/groups", api.Authenticated, h.listGroups)
 	rt.HandleFunc("POST /api/v1/groups", api.Authenticated, h.createGroup)
 	rt.HandleFunc("GET /api/v1/groups/{id}", api.Authenticated, h.getGroup)
