@@ -120,9 +120,11 @@ func renderNekzus(w http.ResponseWriter, status int, fe *fault.Error) {
 	WriteJSON(w, status, map[string]any{"error": e})
 }
 
+// reasonOr is fe's reason in upper case (NetKey's and Nekzus's spelling),
+// or def when it has none.
 func reasonOr(fe *fault.Error, def string) string {
 	if fe.Reason != "" {
-		return fe.Reason
+		return strings.ToUpper(string(fe.Reason))
 	}
 	return def
 }

@@ -26,12 +26,20 @@ const (
 	MethodNotAllowed Code = "method_not_allowed"
 )
 
+// Reason names why an operation failed more precisely than its Code, in the
+// domain's words: snake_case, declared as a constant by the domain package
+// that returns it (psk.ReasonNotFound = "psk_not_found"). Domain packages
+// never spell a dialect's code; each dialect renders a reason in its own
+// spelling (upper case for NetKey and Nekzus, lower case for GateKey) or by
+// its own table where its seed documents another word.
+type Reason string
+
 // Error is a classified error. Message is shown to clients; Cause is not.
 type Error struct {
 	Code Code
-	// Reason is an optional machine code a dialect shows instead of its default
-	// for Code, e.g. "PSK_NOT_FOUND" or "INVALID_CODE".
-	Reason  string
+	// Reason is an optional machine reason, finer than Code, that a dialect
+	// shows in its own spelling instead of its default for Code.
+	Reason  Reason
 	Message string
 	Details map[string]any
 	Cause   error
@@ -54,8 +62,8 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// WithReason returns a copy of e carrying a dialect machine code.
-func (e *Error) WithReason(reason string) *Error {
+// WithReason returns a copy of e carrying a machine reason.
+func (e *Error) WithReason(reason Reason) *Error {
 	c := *e
 	c.Reason = reason
 	return &c
