@@ -84,11 +84,3 @@ func (p *policy) gatewayRules(g *Gateway) []*Rule {
 	}
 	return out
 }
-
-// gatewaysOf returns the gateways serving the network (nil when unknown).
-func (p *policy) gatewaysOf(networkID string) []string {
-	if n := p.networks[networkID]; n != nil {
-		return n.GatewayIDs
-	}
-	return nil
-}

@@ -127,7 +127,10 @@ func TestCAKeySealed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scalar := key.D.FillBytes(make([]byte, 32))
+		scalar, err := key.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		secrets := map[string][]byte{"PKCS#8 DER": pkcs8, "SEC 1 DER": sec1, "private scalar": scalar,
 			"PEM header": []byte("PRIVATE KEY")}
 
