@@ -35,6 +35,8 @@ type fakeSource struct {
 	// then waits on, to hold the index's watcher inside a fetch.
 	snapshots, fetches int
 	gate, held         chan struct{}
+	// snapGate and snapHeld do the same for Snapshot.
+	snapGate, snapHeld chan struct{}
 }
 
 func newFakeSource() *fakeSource {
@@ -43,7 +45,6 @@ func newFakeSource() *fakeSource {
 
 func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.snapshots++
 	var ps []PSK
 	var es []Endpoint
@@ -52,6 +53,12 @@ func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	}
 	for _, e := range f.eps {
 		es = append(es, e)
+	}
+	gate, held := f.snapGate, f.snapHeld
+	f.mu.Unlock()
+	if gate != nil {
+		held <- struct{}{}
+		<-gate
 	}
 	return ps, es, nil
 }
@@ -129,6 +136,30 @@ func (e *env) hold(tb testing.TB, ev event.Event) (release func()) {
 	}
 	f.mu.Lock()
 	f.gate, f.held = nil, nil
+	f.mu.Unlock()
+	return func() { close(gate) }
+}
+
+// holdSnapshot makes the next full reload wait, after its snapshot, until
+// the returned release is called; it returns once a reload is waiting after
+// publishing ev.
+func (e *env) holdSnapshot(tb testing.TB, ev event.Event) (release func()) {
+	tb.Helper()
+	f := e.src
+	gate, held := make(chan struct{}), make(chan struct{}, 1)
+	f.mu.Lock()
+	f.snapGate, f.snapHeld = gate, held
+	f.mu.Unlock()
+	if err := e.bus.Publish(context.Background(), ev); err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("the index did not reload")
+	}
+	f.mu.Lock()
+	f.snapGate, f.snapHeld = nil, nil
 	f.mu.Unlock()
 	return func() { close(gate) }
 }

@@ -50,8 +50,14 @@ type Index struct {
 	buckets    map[bucketID]*bucket // (group, ssid) → candidates; read under bucketsMu
 	bucketsMu  sync.RWMutex
 
-	pmkq    *pmkQueue
-	binds   chan bindJob
+	pmkq  *pmkQueue
+	binds chan bindJob
+	// bindMu is held by the binder while it stores an auto-enrolment and
+	// installs the stored endpoint, and by reload from its snapshot to its
+	// swap: a binding is then either in the snapshot or installed after
+	// the swap, never installed in the shards a reload is replacing (which
+	// keep only bindings not stored yet, id 0).
+	bindMu  sync.Mutex
 	flushMu sync.Mutex
 
 	loaded    atomic.Bool

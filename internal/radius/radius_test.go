@@ -23,40 +23,6 @@ const (
 	station    = "AA-BB-CC-DD-EE-FF"
 )
 
-func TestParseMAC(t *testing.T) {
-	want := MAC(0xaabbccddeeff)
-	tests := []struct {
-		in string
-		ok bool
-	}{
-		{"aa:bb:cc:dd:ee:ff", true},
-		{"AA-BB-CC-DD-EE-FF", true},
-		{"aabb.ccdd.eeff", true},
-		{"aabbccddeeff", true},
-		{"AABBCCDDEEFF", true},
-		{"aa:bb:cc:dd:ee", false},
-		{"aa:bb:cc:dd:ee:ff:00", false},
-		{"aa-bb:cc-dd:ee-ff", false},
-		{"aab.bccd.deef.f", false},
-		{"aabb.ccdd.eefg", false},
-		{":aabbccddeeff", false},
-		{"aa:bb:cc:dd:ee:f", false},
-		{"a:ab:bc:cd:de:eff", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := ParseMACString(tt.in)
-			if ok != tt.ok || (ok && got != want) {
-				t.Fatalf("ParseMAC(%q) = %x, %v; want %x, %v", tt.in, got, ok, want, tt.ok)
-			}
-		})
-	}
-	if s := want.String(); s != "aa:bb:cc:dd:ee:ff" {
-		t.Fatalf("String = %s", s)
-	}
-}
-
 // Tunnel-Password encryption decrypts with layeh.com/radius, an independent
 // implementation, to the passphrase for every length class.
 func TestTunnelPasswordEncryption(t *testing.T) {
