@@ -44,13 +44,19 @@ func TestTunnelPasswordEncryption(t *testing.T) {
 	}
 }
 
-func newMACEnv(tb testing.TB, v nas.Vendor) *env {
+// newMACEnv serves PSK 7 to station aa:bb:cc:dd:ee:ff through a client of
+// vendor v listing ssids, once the PMKs of those SSIDs are derived.
+func newMACEnv(tb testing.TB, v nas.Vendor, ssids ...string) *env {
 	tb.Helper()
-	e := newEnv(tb, nasClient(tb, 1, "192.0.2.0/24", secret, v))
+	e := newEnv(tb, nasClient(tb, 1, "192.0.2.0/24", secret, v, ssids...))
 	e.src.put(PSK{ID: 7, GroupID: 1, Name: "guest-1", Passphrase: passphrase, VLAN: 100, Enabled: true,
 		ExpiresAt: e.now.Add(time.Hour)})
 	e.src.putEndpoint(Endpoint{ID: 70, GroupID: 1, MAC: 0xaabbccddeeff, PSKID: 7, Enabled: true})
 	e.start(tb)
+	for _, ssid := range ssids {
+		eventually(tb, 30*time.Second, func() bool { return e.index.CachedKey(e.index.cred(7), []byte(ssid)) != nil },
+			"PMK of "+ssid+" not derived")
+	}
 	return e
 }
 
@@ -107,7 +113,9 @@ func TestVendorReplies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.vendor), func(t *testing.T) {
-			e := newMACEnv(t, tt.vendor)
+			// The SSID of macAuth's Called-Station-Id, listed so that
+			// Ruckus gets its PMK.
+			e := newMACEnv(t, tt.vendor, "netkeep")
 			req := macAuth(t, secret, station, true)
 			p := parseResponse(t, e.exchange(t, testAddr, req, true), req, secret)
 			if p.Code != radius.CodeAccessAccept {

@@ -19,6 +19,10 @@ type request struct {
 	userName, calling, called, nasID []byte
 	nasIP                            []byte
 
+	// The password, still as sent: PAP User-Password (encrypted), or
+	// CHAP-Password (identifier and response) with CHAP-Challenge.
+	userPassword, chapPassword, chapChallenge []byte
+
 	// Handshake identification.
 	ssid, bssid, anonce, eapol []byte
 	handshake                  bool
@@ -66,6 +70,12 @@ func (r *request) parse(pkt []byte, scratch []byte) bool {
 			r.nasID = val
 		case attrNASIPAddress:
 			r.nasIP = val
+		case attrUserPassword:
+			r.userPassword = val
+		case attrCHAPPassword:
+			r.chapPassword = val
+		case attrCHAPChallenge:
+			r.chapChallenge = val
 		case attrMessageAuthenticator:
 			if len(val) != 16 || r.maOff != 0 {
 				return false
