@@ -111,7 +111,7 @@ func TestRadiusClients(t *testing.T) {
 			t.Fatalf("fixed MAC password stored as %q", sealedPW)
 		}
 		var auditPW int
-		if err := e.DB.SQL().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'radius_client.update' AND details LIKE '%`+fixedPW+`%'`).Scan(&auditPW); err != nil || auditPW != 0 {
+		if err := e.DB.SQL().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'radius_client.update' AND details LIKE '%` + fixedPW + `%'`).Scan(&auditPW); err != nil || auditPW != 0 {
 			t.Fatalf("audit entries naming the fixed password: %d, %v", auditPW, err)
 		}
 		if r := e.Do(t, "GET", "/api/v1/radius/clients", nil, f.admin...); bytes.Contains(r.Raw, []byte(fixedPW)) {
