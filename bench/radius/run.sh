@@ -209,6 +209,12 @@ echo "== fixed 10,000 requests/s (${SECS}s each)"
 measure $NK_PID -addr $NK_AUTH -label "netkeep   " -sockets 64 -window 64 -rate 10000
 measure $FR_PID -addr 127.0.0.1:$FR_AUTH -label "freeradius" -sockets 64 -window 64 -rate 10000
 echo
+echo "== wrong passwords: every 10th request's User-Password is not the MAC (${SECS}s, netkeep only: the FreeRADIUS config accepts by MAC alone)"
+out=$(gen -addr $NK_AUTH -label "netkeep   " -sockets 16 -window 16 -wrong-password-every 10)
+echo "$out"
+echo "netkeep_radius_rejects_total: $(curl -sf "http://$NK_HTTP/metrics" | grep '^netkeep_radius_rejects_total{reason="wrong_password"}' || echo none)"
+echo "$out" | grep -q 'wrong-accepts=0 ' || { echo "netkeep accepted wrong passwords" >&2; exit 1; }
+echo
 echo "== resident memory after the load"
 echo "netkeep    $(rss $NK_PID)  (whole server: HTTP API, SQLite, RADIUS, $N PSKs + endpoints)"
 echo "freeradius $(rss $FR_PID)"

@@ -88,7 +88,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{"8C:90:B5:06:F1:D9": "8c:90:b5:06:f1:d9", "8c-90-b5-06-f1-d9": "8c:90:b5:06:f1:d9",
-		"8c90.b506.f1d9": "8c:90:b5:06:f1:d9", "x": "", "": ""} {
+		"8c90.b506.f1d9": "8c:90:b5:06:f1:d9", "8c90b5-06f1d9": "8c:90:b5:06:f1:d9", "8c:90:b5:06:f1:d9:00:01": "", "x": "", "": ""} {
 		got, err := NormalizeMAC(in)
 		if (err == nil) != (want != "") || got != want {
 			t.Errorf("NormalizeMAC(%q) = %q, %v", in, got, err)

@@ -1,13 +1,13 @@
 package mesh
 
 import (
-	"net"
 	"net/netip"
 	"strings"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"netkeep/internal/fault"
+	"netkeep/internal/mac"
 )
 
 // Limits on names and ranges.
@@ -47,14 +47,14 @@ func ValidateNetID(id string) error {
 	return nil
 }
 
-// NormalizeMAC parses a MAC address (EUI-48 or EUI-64, any notation
-// net.ParseMAC accepts) into lowercase colon form.
+// NormalizeMAC parses a node's MAC address (any form mac.Parse accepts,
+// with surrounding space) into lowercase colon form.
 func NormalizeMAC(s string) (string, error) {
-	hw, err := net.ParseMAC(strings.TrimSpace(s))
-	if err != nil || len(hw) > 8 {
+	a, ok := mac.ParseString(strings.TrimSpace(s))
+	if !ok {
 		return "", invalidField("macaddress", "macaddress must be a MAC address such as 8c:90:b5:06:f1:d9")
 	}
-	return hw.String(), nil
+	return a.String(), nil
 }
 
 // ValidateName checks a node name: 1 to 62 letters, digits, '-', '_', '.'.

@@ -34,7 +34,8 @@
 //   - PSK.Usable, Endpoint.Usable and Endpoint.VLAN: the pure decisions at a
 //     given instant; a PSK stops authenticating at its expiry instant, before
 //     any sweep.
-//   - ParseMAC: the one MAC normalisation (User-Name, Calling-Station-Id).
+//   - ParseMAC: mac.Parse with the station checks, as the API and imports
+//     normalise MACs.
 //   - BindEndpoint: auto-enrolment of a station identified by handshake,
 //     audited as actor "radius".
 //   - TouchEndpoints: batched last_seen updates from accounting.

@@ -167,21 +167,29 @@ func (x *Index) binder() {
 			if x.src == nil {
 				continue
 			}
-			ctx, cancel := context.WithTimeout(x.life, 10*time.Second)
-			e, err := x.src.BindEndpoint(ctx, j.group, j.psk, j.mac)
-			cancel()
-			switch {
-			case err == nil:
-				x.mu.Lock()
-				x.putEndpointLocked(e)
-				x.mu.Unlock()
-			case fault.Is(err, fault.Conflict):
-				// Bound meanwhile (another replica, the API): its event
-				// brings the stored binding.
-			default:
-				x.log.Warn("storing an auto-enrolled endpoint", "mac", j.mac.String(), "error", err)
-			}
+			x.bind(j)
 		}
+	}
+}
+
+// bind stores one auto-enrolment and installs the stored endpoint; bindMu
+// keeps a reload from replacing the shards in between (see Index.bindMu).
+func (x *Index) bind(j bindJob) {
+	x.bindMu.Lock()
+	defer x.bindMu.Unlock()
+	ctx, cancel := context.WithTimeout(x.life, 10*time.Second)
+	e, err := x.src.BindEndpoint(ctx, j.group, j.psk, j.mac)
+	cancel()
+	switch {
+	case err == nil:
+		x.mu.Lock()
+		x.putEndpointLocked(e)
+		x.mu.Unlock()
+	case fault.Is(err, fault.Conflict):
+		// Bound meanwhile (another replica, the API): its event brings the
+		// stored binding.
+	default:
+		x.log.Warn("storing an auto-enrolled endpoint", "mac", j.mac.String(), "error", err)
 	}
 }
 

@@ -139,6 +139,7 @@ func TestServeAnswersABurst(t *testing.T) {
 			req := buildRequest(t, secret, true, func(p *radius.Packet) {
 				p.Identifier = byte(k)
 				_ = rfc2865.UserName_SetString(p, mac.String())
+				_ = rfc2865.UserPassword_SetString(p, mac.String())
 				_ = rfc2865.CallingStationID_SetString(p, mac.String())
 			})
 			reqs[s] = append(reqs[s], sent{req, st})

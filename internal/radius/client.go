@@ -14,12 +14,17 @@ type Client struct {
 	Name      string
 	Vendor    nas.Vendor
 	RequireMA bool
-	key       *sharedSecret
+	// MACPassword is what MAC-authentication requests must carry as their
+	// password; fixed is the password of nas.MACPasswordFixed.
+	MACPassword nas.MACPasswordMode
+	fixed       []byte
+	key         *sharedSecret
 }
 
 func newClient(c *nas.Client) *Client {
 	return &Client{ID: c.ID, GroupID: c.GroupID, Name: c.Name, Vendor: c.Vendor,
-		RequireMA: c.RequireMessageAuthenticator, key: newSharedSecret([]byte(c.Secret))}
+		RequireMA: c.RequireMessageAuthenticator, MACPassword: c.MACPassword, fixed: []byte(c.FixedMACPassword),
+		key: newSharedSecret([]byte(c.Secret))}
 }
 
 // clientTable finds the client of a source address: an exact address
@@ -40,9 +45,17 @@ func newClientTable(cs []*nas.Client) *clientTable {
 	t := &clientTable{exact: map[netip.Addr]*Client{}, count: len(cs)}
 	levels := map[bool]map[int]map[netip.Prefix]*Client{true: {}, false: {}}
 	for _, c := range cs {
+		// Source addresses are looked up unmapped: key 4-in-6 prefixes
+		// (::ffff:a.b.c.d) by their IPv4 form, whatever the caller stored.
 		p := c.Prefix
 		if !p.IsValid() {
 			continue
+		}
+		if p.Addr().Is4In6() {
+			if p.Bits() < 96 {
+				continue
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		rc := newClient(c)
 		if p.IsSingleIP() {

@@ -84,11 +84,9 @@ type Directory interface {
 	// Candidates returns group's PSKs with a PMK for ssid. The slice is
 	// shared and must not be modified.
 	Candidates(group int64, ssid []byte) []Candidate
-	// Key returns the PMK of cred on ssid, deriving it when not yet known
-	// (PBKDF2: handshake workers only, never the socket's goroutine).
-	Key(cred *Credential, ssid []byte) (*wpa.Key, error)
-	// CachedKey returns the PMK of cred on ssid when it is already derived,
-	// nil otherwise; it never derives, so the packet path may call it.
+	// CachedKey returns the PMK of cred on ssid when it is already derived
+	// (in the background, for the SSIDs the group's clients list), nil
+	// otherwise; it never derives, so the packet path may call it.
 	CachedKey(cred *Credential, ssid []byte) *wpa.Key
 	// Bind records that mac in group authenticated with cred's PSK
 	// (auto-enrolment): the next ByMAC finds it at once; storing it happens

@@ -23,6 +23,8 @@ func fuzzEnv(tb testing.TB) *env {
 func fuzzSeeds(f *testing.F) {
 	f.Add(macAuth(f, secret, station, true), true)
 	f.Add(macAuth(f, secret, "11:22:33:44:55:66", false), true)
+	f.Add(macAuthPassword(f, station, chap("aabb.ccdd.eeff", []byte("0123456789abcdef"))), true)
+	f.Add(macAuthPassword(f, station, pap("wrong password")), true)
 	for _, v := range []nas.Vendor{nas.Ruckus, nas.Cisco, nas.Hostapd} {
 		f.Add(handshakeRequest(f, v, passphrase), true)
 	}

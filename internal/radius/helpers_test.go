@@ -31,10 +31,26 @@ type fakeSource struct {
 	touched map[int64]time.Time
 	touches []int // rows per TouchEndpoints call
 	binds   int
-	// Counted calls, and an optional gate that PSK reports to (held) and
-	// then waits on, to hold the index's watcher inside a fetch.
-	snapshots, fetches int
-	gate, held         chan struct{}
+	// Counted calls, and optional gates that PSK and Snapshot report to
+	// (held) and then wait on, to hold the index's watcher inside a fetch
+	// or a full reload (see env.hold).
+	snapshots, fetches  int
+	fetchGate, snapGate *gate
+}
+
+// gate holds a call: the call reports to held, then waits until release
+// closes open.
+type gate struct{ open, held chan struct{} }
+
+// pass reports to the gate *g and waits, if one is set (f.mu not held).
+func (f *fakeSource) pass(g **gate) {
+	f.mu.Lock()
+	cur := *g
+	f.mu.Unlock()
+	if cur != nil {
+		cur.held <- struct{}{}
+		<-cur.open
+	}
 }
 
 func newFakeSource() *fakeSource {
@@ -43,7 +59,6 @@ func newFakeSource() *fakeSource {
 
 func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.snapshots++
 	var ps []PSK
 	var es []Endpoint
@@ -53,17 +68,13 @@ func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	for _, e := range f.eps {
 		es = append(es, e)
 	}
+	f.mu.Unlock()
+	f.pass(&f.snapGate)
 	return ps, es, nil
 }
 
 func (f *fakeSource) PSK(_ context.Context, id int64) (PSK, error) {
-	f.mu.Lock()
-	gate, held := f.gate, f.held
-	f.mu.Unlock()
-	if gate != nil {
-		held <- struct{}{}
-		<-gate
-	}
+	f.pass(&f.fetchGate)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fetches++
@@ -114,23 +125,36 @@ func (f *fakeSource) TouchEndpoints(_ context.Context, seen map[int64]time.Time)
 // and returns once a fetch is waiting after publishing ev.
 func (e *env) hold(tb testing.TB, ev event.Event) (release func()) {
 	tb.Helper()
+	return e.holdAt(tb, &e.src.fetchGate, ev)
+}
+
+// holdSnapshot makes the next full reload wait, after its snapshot, until
+// the returned release is called; it returns once a reload is waiting after
+// publishing ev.
+func (e *env) holdSnapshot(tb testing.TB, ev event.Event) (release func()) {
+	tb.Helper()
+	return e.holdAt(tb, &e.src.snapGate, ev)
+}
+
+func (e *env) holdAt(tb testing.TB, g **gate, ev event.Event) (release func()) {
+	tb.Helper()
 	f := e.src
-	gate, held := make(chan struct{}), make(chan struct{}, 1)
+	cur := &gate{open: make(chan struct{}), held: make(chan struct{}, 1)}
 	f.mu.Lock()
-	f.gate, f.held = gate, held
+	*g = cur
 	f.mu.Unlock()
 	if err := e.bus.Publish(context.Background(), ev); err != nil {
 		tb.Fatal(err)
 	}
 	select {
-	case <-held:
+	case <-cur.held:
 	case <-time.After(10 * time.Second):
-		tb.Fatal("the index did not fetch the PSK")
+		tb.Fatalf("the index did not reach the held call after %s %s", ev.Topic, ev.Action)
 	}
 	f.mu.Lock()
-	f.gate, f.held = nil, nil
+	*g = nil
 	f.mu.Unlock()
-	return func() { close(gate) }
+	return func() { close(cur.open) }
 }
 
 // calls returns the counts of full snapshots and single-object fetches.

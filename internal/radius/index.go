@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,8 +49,14 @@ type Index struct {
 	buckets    map[bucketID]*bucket // (group, ssid) → candidates; read under bucketsMu
 	bucketsMu  sync.RWMutex
 
-	pmkq    *pmkQueue
-	binds   chan bindJob
+	pmkq  *pmkQueue
+	binds chan bindJob
+	// bindMu is held by the binder while it stores an auto-enrolment and
+	// installs the stored endpoint, and by reload from its snapshot to its
+	// swap: a binding is then either in the snapshot or installed after
+	// the swap, never installed in the shards a reload is replacing (which
+	// keep only bindings not stored yet, id 0).
+	bindMu  sync.Mutex
 	flushMu sync.Mutex
 
 	loaded    atomic.Bool
@@ -263,30 +268,6 @@ func (x *Index) Candidates(group int64, ssid []byte) []Candidate {
 	}
 	b.list.Store(&l)
 	return l
-}
-
-// Key implements Directory: the PMK derived in the background for an SSID
-// a client of the group lists; for any other SSID it is derived now and not
-// kept, so a NAS naming arbitrary SSIDs cannot grow memory (list the SSIDs
-// on the clients to make this a lookup).
-func (x *Index) Key(c *Credential, ssid []byte) (*wpa.Key, error) {
-	id := keyID{c.PSKID, string(ssid)}
-	x.mu.Lock()
-	e := x.keys[id]
-	listed := slices.Contains(x.groupSSIDs[c.GroupID], id.ssid)
-	x.mu.Unlock()
-	if e != nil && e.passphrase == c.Passphrase {
-		return e.key, nil
-	}
-	pmk, err := wpa.PMK(c.Passphrase, ssid)
-	if err != nil {
-		return nil, err
-	}
-	k := wpa.NewKey(pmk)
-	if listed {
-		x.installKey(c, id.ssid, k)
-	}
-	return k, nil
 }
 
 // CachedKey implements Directory.

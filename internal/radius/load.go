@@ -69,6 +69,8 @@ func (x *Index) reload(ctx context.Context) error {
 	if x.src == nil {
 		return nil
 	}
+	x.bindMu.Lock()
+	defer x.bindMu.Unlock()
 	psks, eps, err := x.src.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("loading PSKs and endpoints: %w", err)
@@ -98,6 +100,7 @@ func (x *Index) reload(ctx context.Context) error {
 	}
 	// Swap shard by shard, keeping last-seen times and in-flight
 	// auto-enrolments.
+	kept := 0
 	for i := range x.creds {
 		s := &x.creds[i]
 		s.mu.Lock()
@@ -113,13 +116,14 @@ func (x *Index) reload(ctx context.Context) error {
 				r.seen, r.flushed = max(r.seen, old.seen), max(r.flushed, old.flushed)
 			} else if old.id == 0 {
 				n.putLocked(k, *old)
+				kept++
 			}
 		}
 		s.m, s.recs, s.free = n.m, n.recs, n.free
 		s.mu.Unlock()
 	}
 	x.psks.Store(int64(len(psks)))
-	x.endpoints.Store(int64(len(eps)))
+	x.endpoints.Store(int64(len(eps) + kept))
 	x.mu.Lock()
 	x.maxEpID = max(x.maxEpID, maxID)
 	x.mu.Unlock()

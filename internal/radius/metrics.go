@@ -35,6 +35,9 @@ const (
 	rejectExpired    = "expired"
 	rejectNoMatch    = "no_psk_matches"
 	rejectBadRequest = "bad_handshake"
+	// MAC authentication without the password the client's policy asks
+	// for (wrong, or missing).
+	rejectWrongPassword = "wrong_password"
 )
 
 func newMetrics(reg prometheus.Registerer, index *Index) *metrics {
@@ -72,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, index *Index) *metrics {
 	for i, t := range []string{"access_request", "accounting_request", "status_server"} {
 		m.received[i] = recv.WithLabelValues(t)
 	}
-	for _, r := range []string{rejectNoMAC, rejectUnknown, rejectDisabled, rejectExpired, rejectNoMatch, rejectBadRequest} {
+	for _, r := range []string{rejectNoMAC, rejectUnknown, rejectDisabled, rejectExpired, rejectNoMatch, rejectBadRequest, rejectWrongPassword} {
 		m.rejects[r] = rej.WithLabelValues(r)
 	}
 	for _, r := range []string{dropUnknownClient, dropBadAuth, dropMissingMA, dropMalformed, dropUnsupported, dropInProgress, dropOverload} {

@@ -15,6 +15,8 @@ const (
 // Attribute types used here.
 const (
 	attrUserName             = 1
+	attrUserPassword         = 2
+	attrCHAPPassword         = 3
 	attrNASIPAddress         = 4
 	attrFramedIPAddress      = 8
 	attrReplyMessage         = 18
@@ -30,6 +32,7 @@ const (
 	attrAcctSessionTime      = 46
 	attrAcctInputGigawords   = 52
 	attrAcctOutputGigawords  = 53
+	attrCHAPChallenge        = 60
 	attrTunnelType           = 64
 	attrTunnelMediumType     = 65
 	attrTunnelPassword       = 69

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"netkeep/internal/mac"
 	"netkeep/internal/psk"
 )
 
@@ -35,11 +36,11 @@ func fromPSK(p *psk.PSK) PSK {
 }
 
 func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
-	mac, ok := ParseMACString(e.MAC)
+	m, ok := mac.ParseString(e.MAC)
 	if !ok {
 		return Endpoint{}, fmt.Errorf("endpoint %d: stored MAC %q does not parse", e.ID, e.MAC)
 	}
-	out := Endpoint{ID: e.ID, GroupID: e.GroupID, MAC: mac, PSKID: e.PSKID, Enabled: e.Enabled}
+	out := Endpoint{ID: e.ID, GroupID: e.GroupID, MAC: m, PSKID: e.PSKID, Enabled: e.Enabled}
 	if e.VLANID != nil {
 		out.VLAN = *e.VLANID
 	}

@@ -210,8 +210,11 @@ func TestRadclient(t *testing.T) {
 		t.Run("dialect/"+string(d.vendor), func(t *testing.T) {
 			e.clients.mu.Lock()
 			e.clients.cs[0].Vendor = d.vendor
+			// Ruckus gets the PMK of the SSIDs its client lists.
+			e.clients.cs[0].SSIDs = []string{"netkeep"}
 			e.clients.mu.Unlock()
 			e.publish(t, nas.Topic, "1", func() bool { c := e.index.Client(mustAddr("127.0.0.1")); return c != nil && c.Vendor == d.vendor })
+			eventually(t, 30*time.Second, func() bool { return e.index.CachedKey(e.index.cred(7), []byte("netkeep")) != nil }, "PMK not derived")
 			r := radclient(t, auth, "auth", secret, macRequest(station, true))
 			if r.code != "Access-Accept" {
 				t.Fatalf("got %q:\n%s", r.code, r.out)
@@ -219,6 +222,95 @@ func TestRadclient(t *testing.T) {
 			d.check(t, r)
 			if got := r.attrs["Tunnel-Private-Group-Id"]; len(got) != 1 || got[0] != "100" {
 				t.Fatalf("VLAN %q:\n%s", got, r.out)
+			}
+		})
+	}
+}
+
+// macPasswordRequest is a MAC-authentication request for AA-BB-CC-DD-EE-FF
+// whose password is the attribute pw (radclient computes CHAP from a
+// clear-text CHAP-Password), or none when pw is empty.
+func macPasswordRequest(pw string) string {
+	s := `User-Name = "aabbccddeeff", Calling-Station-Id = "AA-BB-CC-DD-EE-FF", Called-Station-Id = "02-00-00-00-00-01:netkeep", Service-Type = Call-Check, Message-Authenticator = 0x00`
+	if pw != "" {
+		s += ", " + pw
+	}
+	return s
+}
+
+// TestRadclientMACPassword: MAC authentication from radclient is accepted
+// with the station's MAC as PAP or CHAP password in each vendor form, with
+// anything under "any", with the client's fixed password under a fixed
+// policy, and rejected (and counted) otherwise.
+func TestRadclientMACPassword(t *testing.T) {
+	testpeer.Command(t, "radclient", "freeradius-utils")
+	e := newEnv(t, nasClient(t, 1, "127.0.0.1", secret, nas.Hostapd))
+	e.now = time.Now()
+	e.server.now = time.Now
+	e.src.put(PSK{ID: 7, GroupID: 1, Passphrase: passphrase, VLAN: 100, Enabled: true})
+	e.src.putEndpoint(Endpoint{ID: 70, GroupID: 1, MAC: 0xaabbccddeeff, PSKID: 7, Enabled: true})
+	e.start(t)
+	auth, _ := e.serve(t)
+	const fixed = "ap-fixed-password"
+
+	tests := []struct {
+		name   string
+		mode   nas.MACPasswordMode
+		pw     string
+		accept bool
+	}{
+		{"mac/pap aabbccddeeff", nas.MACPasswordMAC, `User-Password = "aabbccddeeff"`, true},
+		{"mac/pap AABBCCDDEEFF", nas.MACPasswordMAC, `User-Password = "AABBCCDDEEFF"`, true},
+		{"mac/pap aa:bb:cc:dd:ee:ff", nas.MACPasswordMAC, `User-Password = "aa:bb:cc:dd:ee:ff"`, true},
+		{"mac/pap aa-bb-cc-dd-ee-ff", nas.MACPasswordMAC, `User-Password = "aa-bb-cc-dd-ee-ff"`, true},
+		{"mac/pap AA-BB-CC-DD-EE-FF", nas.MACPasswordMAC, `User-Password = "AA-BB-CC-DD-EE-FF"`, true},
+		{"mac/pap aabb.ccdd.eeff", nas.MACPasswordMAC, `User-Password = "aabb.ccdd.eeff"`, true},
+		{"mac/chap aabbccddeeff", nas.MACPasswordMAC, `CHAP-Password = "aabbccddeeff"`, true},
+		{"mac/chap AABBCCDDEEFF", nas.MACPasswordMAC, `CHAP-Password = "AABBCCDDEEFF"`, true},
+		{"mac/chap aa:bb:cc:dd:ee:ff", nas.MACPasswordMAC, `CHAP-Password = "aa:bb:cc:dd:ee:ff"`, true},
+		{"mac/chap aa-bb-cc-dd-ee-ff", nas.MACPasswordMAC, `CHAP-Password = "aa-bb-cc-dd-ee-ff"`, true},
+		{"mac/chap aabb.ccdd.eeff", nas.MACPasswordMAC, `CHAP-Password = "aabb.ccdd.eeff"`, true},
+		{"mac/pap wrong", nas.MACPasswordMAC, `User-Password = "wrong-password"`, false},
+		{"mac/pap another MAC", nas.MACPasswordMAC, `User-Password = "112233445566"`, false},
+		{"mac/chap wrong", nas.MACPasswordMAC, `CHAP-Password = "wrong-password"`, false},
+		{"mac/none", nas.MACPasswordMAC, "", false},
+		{"any/pap wrong", nas.MACPasswordAny, `User-Password = "wrong-password"`, true},
+		{"any/none", nas.MACPasswordAny, "", true},
+		{"fixed/pap", nas.MACPasswordFixed, `User-Password = "` + fixed + `"`, true},
+		{"fixed/chap", nas.MACPasswordFixed, `CHAP-Password = "` + fixed + `"`, true},
+		{"fixed/pap the MAC", nas.MACPasswordFixed, `User-Password = "aabbccddeeff"`, false},
+		{"fixed/chap the MAC", nas.MACPasswordFixed, `CHAP-Password = "aabbccddeeff"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.clients.mu.Lock()
+			e.clients.cs[0].MACPassword, e.clients.cs[0].FixedMACPassword = tt.mode, fixed
+			e.clients.mu.Unlock()
+			e.publish(t, nas.Topic, "1", func() bool {
+				c := e.index.Client(mustAddr("127.0.0.1"))
+				return c != nil && c.MACPassword == tt.mode
+			})
+			wrong := e.server.m.rejects[rejectWrongPassword]
+			before := counter(wrong)
+			r := radclient(t, auth, "auth", secret, macPasswordRequest(tt.pw))
+			want := "Access-Reject"
+			if tt.accept {
+				want = "Access-Accept"
+			}
+			if r.code != want {
+				t.Fatalf("got %q, want %s:\n%s", r.code, want, r.out)
+			}
+			if tt.accept {
+				if got := r.attrs["Tunnel-Password"]; len(got) != 1 || got[0] != passphrase {
+					t.Fatalf("Tunnel-Password %q:\n%s", got, r.out)
+				}
+				return
+			}
+			if _, ok := r.attrs["Tunnel-Password"]; ok {
+				t.Fatalf("a reject carries the Tunnel-Password:\n%s", r.out)
+			}
+			if got := counter(wrong) - before; got != 1 {
+				t.Fatalf("wrong_password rejects grew by %v, want 1", got)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package radius
 import (
 	"bytes"
 	"encoding/binary"
+
+	"netkeep/internal/mac"
 )
 
 // request is the view of one request the handlers need, filled by one pass
@@ -16,6 +18,10 @@ type request struct {
 
 	userName, calling, called, nasID []byte
 	nasIP                            []byte
+
+	// The password, still as sent: PAP User-Password (encrypted), or
+	// CHAP-Password (identifier and response) with CHAP-Challenge.
+	userPassword, chapPassword, chapChallenge []byte
 
 	// Handshake identification.
 	ssid, bssid, anonce, eapol []byte
@@ -64,6 +70,12 @@ func (r *request) parse(pkt []byte, scratch []byte) bool {
 			r.nasID = val
 		case attrNASIPAddress:
 			r.nasIP = val
+		case attrUserPassword:
+			r.userPassword = val
+		case attrCHAPPassword:
+			r.chapPassword = val
+		case attrCHAPChallenge:
+			r.chapChallenge = val
 		case attrMessageAuthenticator:
 			if len(val) != 16 || r.maOff != 0 {
 				return false
@@ -186,10 +198,10 @@ func (r *request) ruckusDPSK(v []byte) {
 // station returns the station's MAC from Calling-Station-Id, else
 // User-Name.
 func (r *request) station() (MAC, bool) {
-	if m, ok := ParseMAC(r.calling); ok {
+	if m, ok := mac.Parse(r.calling); ok {
 		return m, true
 	}
-	return ParseMAC(r.userName)
+	return mac.Parse(r.userName)
 }
 
 // calledParts splits Called-Station-Id "<BSSID>:<SSID>" (RFC 3580 §3.20);
@@ -198,12 +210,12 @@ func (r *request) calledParts() (bssid MAC, ssid []byte, ok bool) {
 	c := r.called
 	for _, n := range []int{17, 14, 12} {
 		if len(c) > n && c[n] == ':' {
-			if m, ok := ParseMAC(c[:n]); ok {
+			if m, ok := mac.Parse(c[:n]); ok {
 				return m, c[n+1:], true
 			}
 		}
 	}
-	if m, ok := ParseMAC(c); ok {
+	if m, ok := mac.Parse(c); ok {
 		return m, nil, true
 	}
 	return 0, nil, false
@@ -212,10 +224,10 @@ func (r *request) calledParts() (bssid MAC, ssid []byte, ok bool) {
 // bssidMAC returns the authenticator address: the vendor's BSSID attribute
 // (6 raw bytes or text), else the Called-Station-Id's.
 func (r *request) bssidMAC() (MAC, bool) {
-	if m, ok := macFromBytes(r.bssid); ok {
+	if m, ok := mac.FromBytes(r.bssid); ok {
 		return m, true
 	}
-	if m, ok := ParseMAC(r.bssid); ok {
+	if m, ok := mac.Parse(r.bssid); ok {
 		return m, true
 	}
 	m, _, ok := r.calledParts()

@@ -159,12 +159,14 @@ type worker struct {
 	out     []byte
 	outBuf  [maxPacketLen]byte
 	scratch [maxPacketLen]byte
-	md5     hash.Hash
-	tmp     [scratchLen]byte
-	req     request
-	rep     reply
-	rng     *rand.ChaCha8
-	ver     wpa.Verifier
+	// password receives a decrypted User-Password.
+	password [maxPasswordLen]byte
+	md5      hash.Hash
+	tmp      [scratchLen]byte
+	req      request
+	rep      reply
+	rng      *rand.ChaCha8
+	ver      wpa.Verifier
 }
 
 func (s *Server) newWorker() *worker {

@@ -186,3 +186,37 @@ func TestFullReloadReplacesEndpoints(t *testing.T) {
 		t.Fatalf("last seen %v after a reload, want %v", seen, e.now)
 	}
 }
+
+// An auto-enrolment stored while a full reload runs (after its snapshot,
+// before it replaces the directory) survives the reload: the station stays
+// bound to the stored endpoint and the directory counts it.
+func TestAutoEnrolmentDuringReload(t *testing.T) {
+	e := newMACEnv(t, nas.Generic) // endpoint 70: aa:bb:cc:dd:ee:ff, PSK 7
+	const station = MAC(0x0a0000000001)
+	release := e.holdSnapshot(t, event.Event{Topic: TopicPSK, Action: "imported"})
+	e.index.Bind(1, station, e.index.cred(7))
+	// Give the binder the time it needs to store and install the binding
+	// if it may while the reload is held (it may not: then this waits in
+	// vain).
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if g, _ := e.index.ByMAC(1, station); g.EndpointID != 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	release()
+
+	eventually(t, 5*time.Second, func() bool {
+		e.src.mu.Lock()
+		defer e.src.mu.Unlock()
+		return e.src.binds == 1
+	}, "the auto-enrolment was not stored")
+	eventually(t, 5*time.Second, func() bool {
+		g, ok := e.index.ByMAC(1, station)
+		return ok && g.EndpointID != 0
+	}, "the station lost its stored binding to the reload")
+	if got, _, _ := e.index.Counts(); got != 2 {
+		t.Fatalf("directory counts %d endpoints, want 2 (70 and the auto-enrolment)", got)
+	}
+}

@@ -16,19 +16,19 @@ import (
 // SSIDs are stored as a JSON array (SSIDs may contain any byte but NUL).
 
 const radiusClientColumns = `id, group_id, name, address, secret, vendor, require_message_authenticator,
-	ssids, created_at, updated_at`
+	ssids, mac_password_mode, mac_password_sealed, created_at, updated_at`
 
 const radiusClientNotFound = "RADIUS client not found"
 
 func scanRadiusClient(row interface{ Scan(...any) error }) (*nas.Client, error) {
 	c := &nas.Client{}
-	var vendor, ssids string
+	var vendor, ssids, macMode string
 	err := row.Scan(&c.ID, &c.GroupID, &c.Name, &c.Address, &c.SealedSecret, &vendor,
-		&c.RequireMessageAuthenticator, &ssids, &c.CreatedAt, &c.UpdatedAt)
+		&c.RequireMessageAuthenticator, &ssids, &macMode, &c.SealedMACPassword, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	c.Vendor = nas.Vendor(vendor)
+	c.Vendor, c.MACPassword = nas.Vendor(vendor), nas.MACPasswordMode(macMode)
 	if err := json.Unmarshal([]byte(ssids), &c.SSIDs); err != nil {
 		return nil, fmt.Errorf("RADIUS client %d: stored SSIDs: %w", c.ID, err)
 	}
@@ -47,20 +47,34 @@ func ssidsJSON(s []string) string {
 	return string(b)
 }
 
+// orEmpty stores a missing sealed value as the empty one (the columns are
+// NOT NULL).
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// macPasswordMode is c's mode as stored; unset is the default, "mac".
+func macPasswordMode(c *nas.Client) string {
+	if c.MACPassword == "" {
+		return string(nas.MACPasswordMAC)
+	}
+	return string(c.MACPassword)
+}
+
 const radiusAddressTaken = "a RADIUS client with this address already exists"
 
 // CreateRadiusClient inserts c and sets its ID. Until the caller stores the
 // sealed secret (bound to the ID), the secret column holds a placeholder.
 func (tx *Tx) CreateRadiusClient(ctx context.Context, c *nas.Client) error {
-	sealed := c.SealedSecret
-	if sealed == nil {
-		sealed = []byte{}
-	}
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO radius_clients
-		(group_id, name, address, secret, vendor, require_message_authenticator, ssids, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		c.GroupID, c.Name, c.Address, sealed, string(c.Vendor), c.RequireMessageAuthenticator,
-		ssidsJSON(c.SSIDs), c.CreatedAt.UTC(), c.UpdatedAt.UTC()).Scan(&c.ID)
+		(group_id, name, address, secret, vendor, require_message_authenticator, ssids,
+		 mac_password_mode, mac_password_sealed, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		c.GroupID, c.Name, c.Address, orEmpty(c.SealedSecret), string(c.Vendor), c.RequireMessageAuthenticator,
+		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), c.CreatedAt.UTC(), c.UpdatedAt.UTC()).Scan(&c.ID)
 	return groupMissing(classify(err, "", radiusAddressTaken))
 }
 
@@ -92,9 +106,10 @@ func (tx *Tx) ListRadiusClients(ctx context.Context, groupID int64) ([]*nas.Clie
 // UpdateRadiusClient writes c's mutable fields; not_found if it is gone.
 func (tx *Tx) UpdateRadiusClient(ctx context.Context, c *nas.Client) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE radius_clients SET name = $1, address = $2, secret = $3,
-		vendor = $4, require_message_authenticator = $5, ssids = $6, updated_at = $7 WHERE id = $8`,
-		c.Name, c.Address, c.SealedSecret, string(c.Vendor), c.RequireMessageAuthenticator,
-		ssidsJSON(c.SSIDs), c.UpdatedAt.UTC(), c.ID)
+		vendor = $4, require_message_authenticator = $5, ssids = $6, mac_password_mode = $7,
+		mac_password_sealed = $8, updated_at = $9 WHERE id = $10`,
+		c.Name, c.Address, orEmpty(c.SealedSecret), string(c.Vendor), c.RequireMessageAuthenticator,
+		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), c.UpdatedAt.UTC(), c.ID)
 	if err != nil {
 		return classify(err, "", radiusAddressTaken)
 	}

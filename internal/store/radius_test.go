@@ -56,6 +56,17 @@ func TestRadiusClientsStore(t *testing.T) {
 		if _, err := db.Read().RadiusClientByID(ctx, 424242); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("missing client: %v", err)
 		}
+		if got.MACPassword != nas.MACPasswordMAC || len(got.SealedMACPassword) != 0 {
+			t.Fatalf("MAC password of a new client: %q %q, want mac and none", got.MACPassword, got.SealedMACPassword)
+		}
+		got.MACPassword, got.SealedMACPassword = nas.MACPasswordFixed, []byte("sealed-fixed")
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.UpdateRadiusClient(ctx, got) }); err != nil {
+			t.Fatal(err)
+		}
+		if back, err := db.Read().RadiusClientByID(ctx, c.ID); err != nil || back.MACPassword != nas.MACPasswordFixed ||
+			string(back.SealedMACPassword) != "sealed-fixed" || string(back.SealedSecret) != "sealed" {
+			t.Fatalf("after setting a fixed MAC password: %+v, %v", back, err)
+		}
 
 		// Sessions: upsert keeps started_at, stop and reset delete, a
 		// deleted client's sessions are skipped.

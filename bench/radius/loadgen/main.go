@@ -37,6 +37,7 @@ func main() {
 	stations := flag.Int("stations", 100000, "distinct station MACs")
 	timeout := flag.Duration("timeout", 2*time.Second, "a request unanswered this long is lost")
 	label := flag.String("label", "", "name printed with the results")
+	wrongEvery := flag.Int("wrong-password-every", 0, "send every Nth request with a wrong User-Password (0: none); its accepts are reported as wrong-accepts")
 	flag.Parse()
 	if *window < 1 || *window > 256 {
 		fmt.Fprintln(os.Stderr, "window must be 1..256")
@@ -61,7 +62,7 @@ func main() {
 			os.Exit(1)
 		}
 		s := &socket{conn: conn, secret: []byte(*secret), window: *window, stations: *stations,
-			next: i * 7919, timeout: *timeout, perSecond: perSocket, stats: &stats,
+			next: i * 7919, timeout: *timeout, perSecond: perSocket, stats: &stats, wrongEvery: *wrongEvery,
 			md5: md5.New(), hmac: hmac.New(md5.New, []byte(*secret)), check: md5.New(),
 			rng: rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 'l', 'g'})}
 		wg.Go(func() { s.run(stop) })
@@ -82,6 +83,7 @@ func cpuTime() time.Duration {
 
 type totals struct {
 	sent, accepts, rejects, lost atomic.Int64
+	wrongSent, wrongAccepts      atomic.Int64
 	mu                           sync.Mutex
 	latencies                    []time.Duration
 }
@@ -96,8 +98,8 @@ func (t *totals) report(label string, d time.Duration, cpu time.Duration) {
 		}
 		return t.latencies[min(len(t.latencies)-1, int(p*float64(len(t.latencies))))]
 	}
-	fmt.Printf("%s sent=%d accepts=%d rejects=%d lost=%d accepts/s=%.0f p50=%v p99=%v p999=%v loadgen-cpu=%.2fs\n",
-		label, t.sent.Load(), t.accepts.Load(), t.rejects.Load(), t.lost.Load(),
+	fmt.Printf("%s sent=%d accepts=%d rejects=%d lost=%d wrong-sent=%d wrong-accepts=%d accepts/s=%.0f p50=%v p99=%v p999=%v loadgen-cpu=%.2fs\n",
+		label, t.sent.Load(), t.accepts.Load(), t.rejects.Load(), t.lost.Load(), t.wrongSent.Load(), t.wrongAccepts.Load(),
 		float64(t.accepts.Load())/d.Seconds(), pct(.50).Round(time.Microsecond), pct(.99).Round(time.Microsecond),
 		pct(.999).Round(time.Microsecond), cpu.Seconds())
 }
@@ -112,16 +114,19 @@ type socket struct {
 	timeout   time.Duration
 	perSecond float64
 	stats     *totals
-	md5       hash.Hash // these three are the sender goroutine's
-	hmac      hash.Hash
-	rng       *rand.ChaCha8
-	sum       [md5.Size]byte
-	check     hash.Hash // the reader goroutine's, used under mu
-	checkSum  [md5.Size]byte
+	// wrongEvery makes every wrongEvery-th request carry a wrong password.
+	wrongEvery int
+	md5        hash.Hash // these three are the sender goroutine's
+	hmac       hash.Hash
+	rng        *rand.ChaCha8
+	sum        [md5.Size]byte
+	check      hash.Hash // the reader goroutine's, used under mu
+	checkSum   [md5.Size]byte
 
 	mu       sync.Mutex
 	inflight [256]int64 // send time (unix ns), 0: free
 	auth     [256][16]byte
+	wrong    [256]bool // the request in flight carries a wrong password
 }
 
 func (s *socket) run(stop time.Time) {
@@ -162,6 +167,7 @@ func (s *socket) run(stop time.Time) {
 			s.mu.Lock()
 			at := s.inflight[id]
 			ok := at != 0 && s.authentic(buf[:n], s.auth[id][:])
+			wrong := s.wrong[id]
 			if ok {
 				s.inflight[id] = 0
 			}
@@ -173,6 +179,9 @@ func (s *socket) run(stop time.Time) {
 			switch buf[0] {
 			case 2:
 				s.stats.accepts.Add(1)
+				if wrong {
+					s.stats.wrongAccepts.Add(1)
+				}
 			case 3:
 				s.stats.rejects.Add(1)
 			}
@@ -199,11 +208,16 @@ func (s *socket) run(stop time.Time) {
 		}
 		mac := 0x020000000000 + uint64(s.next%s.stations)
 		s.next++
+		wrong := s.wrongEvery > 0 && s.next%s.wrongEvery == 0
 		var auth [16]byte
 		_, _ = s.rng.Read(auth[:])
-		pkt = s.build(pkt[:0], id, auth, mac)
+		pkt = s.build(pkt[:0], id, auth, mac, wrong)
+		if wrong {
+			s.stats.wrongSent.Add(1)
+		}
 		s.mu.Lock()
 		s.auth[id] = auth
+		s.wrong[id] = wrong
 		s.inflight[id] = time.Now().UnixNano()
 		s.mu.Unlock()
 		if _, err := s.conn.Write(pkt); err != nil {
@@ -225,7 +239,8 @@ func (s *socket) run(stop time.Time) {
 // build encodes an Access-Request as hostapd sends it for MAC
 // authentication: User-Name and User-Password the MAC, Calling-Station-Id,
 // Called-Station-Id, NAS-Port-Type, Service-Type, Message-Authenticator.
-func (s *socket) build(b []byte, id byte, auth [16]byte, mac uint64) []byte {
+// With wrong, the User-Password is not the MAC.
+func (s *socket) build(b []byte, id byte, auth [16]byte, mac uint64, wrong bool) []byte {
 	var m [12]byte
 	const hexd = "0123456789abcdef"
 	for i := range 12 {
@@ -245,6 +260,9 @@ func (s *socket) build(b []byte, id byte, auth [16]byte, mac uint64) []byte {
 	h.Write(auth[:])
 	var pw [16]byte
 	copy(pw[:], m[:])
+	if wrong {
+		copy(pw[:], "not-the-station")
+	}
 	sum := h.Sum(s.sum[:0])
 	for i := range pw {
 		pw[i] ^= sum[i]

@@ -38,19 +38,6 @@ func (h *RadiusHandlers) RegisterRadius(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/radius/sessions", api.Authenticated, h.listSessions)
 }
 
-// radiusClientJSON never includes the secret.
-func radiusClientJSON(c *nas.Client) map[string]any {
-	ssids := c.SSIDs
-	if ssids == nil {
-		ssids = []string{}
-	}
-	return map[string]any{
-		"id": c.ID, "name": c.Name, "address": c.Address, "vendor": c.Vendor,
-		"require_message_authenticator": c.RequireMessageAuthenticator, "group_id": c.GroupID,
-		"ssids": ssids, "created_at": timestamp(c.CreatedAt), "updated_at": timestamp(c.UpdatedAt),
-	}
-}
-
 // radiusClientID parses {id}; a malformed id names no client.
 func radiusClientID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -66,11 +53,11 @@ func (h *RadiusHandlers) listClients(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(cs))
+	out := radiusClientList{Clients: make([]radiusClientResponse, 0, len(cs)), Total: len(cs)}
 	for _, c := range cs {
-		out = append(out, radiusClientJSON(c))
+		out.Clients = append(out.Clients, radiusClientJSON(c))
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"clients": out, "total": len(out)})
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *RadiusHandlers) getClient(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +81,7 @@ func (h *RadiusHandlers) createClient(w http.ResponseWriter, r *http.Request) {
 		RequireMessageAuthenticator *bool      `json:"require_message_authenticator"`
 		GroupID                     int64      `json:"group_id"`
 		SSIDs                       []string   `json:"ssids"`
+		MACAuthPassword             *string    `json:"mac_auth_password"`
 	}
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -102,6 +90,7 @@ func (h *RadiusHandlers) createClient(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Clients.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), nas.NewClient{
 		GroupID: in.GroupID, Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
 		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
+		MACAuthPassword: in.MACAuthPassword,
 	})
 	if err != nil {
 		api.Error(w, r, err)
@@ -123,6 +112,7 @@ func (h *RadiusHandlers) updateClient(w http.ResponseWriter, r *http.Request) {
 		Vendor                      *nas.Vendor `json:"vendor"`
 		RequireMessageAuthenticator *bool       `json:"require_message_authenticator"`
 		SSIDs                       *[]string   `json:"ssids"`
+		MACAuthPassword             *string     `json:"mac_auth_password"`
 	}
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -131,6 +121,7 @@ func (h *RadiusHandlers) updateClient(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Clients.Update(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id, nas.Patch{
 		Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
 		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
+		MACAuthPassword: in.MACAuthPassword,
 	})
 	if err != nil {
 		api.Error(w, r, err)
@@ -148,7 +139,7 @@ func (h *RadiusHandlers) deleteClient(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "deleted_id": id})
+	api.WriteJSON(w, http.StatusOK, radiusClientDeleted{Success: true, DeletedID: id})
 }
 
 // listSessions is the accounting view: ?limit (default 100, max 1000),
@@ -186,14 +177,9 @@ func (h *RadiusHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(sessions))
+	out := radiusSessionList{Sessions: make([]radiusSessionResponse, 0, len(sessions)), Total: total}
 	for _, s := range sessions {
-		out = append(out, map[string]any{
-			"client_id": s.ClientID, "group_id": s.GroupID, "session_id": s.SessionID, "mac_address": s.MAC,
-			"username": s.Username, "nas_address": s.NASAddress, "called_station_id": s.CalledStation,
-			"framed_ip": s.FramedIP, "started_at": timestamp(s.StartedAt), "updated_at": timestamp(s.UpdatedAt),
-			"input_octets": s.InputOctets, "output_octets": s.OutputOctets, "session_time": s.SessionTime,
-		})
+		out.Sessions = append(out.Sessions, radiusSessionJSON(s))
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out, "total": total})
+	api.WriteJSON(w, http.StatusOK, out)
 }

@@ -1,12 +1,10 @@
 package netkey
 
-import (
-	"netkeep/internal/radius"
-)
+import "netkeep/internal/mac"
 
 // radiusMAC normalises a MAC filter to the stored form.
 func radiusMAC(s string) (string, bool) {
-	m, ok := radius.ParseMACString(s)
+	m, ok := mac.ParseString(s)
 	if !ok {
 		return "", false
 	}

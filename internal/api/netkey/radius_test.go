@@ -16,7 +16,7 @@ import (
 	"netkeep/internal/server/servertest"
 )
 
-var radiusClientFields = []string{"id", "name", "address", "vendor", "require_message_authenticator", "group_id", "ssids", "created_at", "updated_at"}
+var radiusClientFields = []string{"id", "name", "address", "vendor", "require_message_authenticator", "mac_auth_password", "group_id", "ssids", "created_at", "updated_at"}
 
 func TestRadiusClients(t *testing.T) {
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -27,7 +27,7 @@ func TestRadiusClients(t *testing.T) {
 			t.Fatalf("create: %d %s", r.Status, r.Raw)
 		}
 		wantKeys(t, "client", r.JSON, radiusClientFields...)
-		if r.JSON["vendor"] != "generic" || r.JSON["require_message_authenticator"] != true ||
+		if r.JSON["vendor"] != "generic" || r.JSON["require_message_authenticator"] != true || r.JSON["mac_auth_password"] != "mac" ||
 			r.JSON["group_id"] != float64(f.acmeGroup) || bytes.Contains(r.Raw, []byte("shared-secret-1")) {
 			t.Fatalf("created %s", r.Raw)
 		}
@@ -67,6 +67,13 @@ func TestRadiusClients(t *testing.T) {
 			{"409/address taken", "POST", "/api/v1/radius/clients", f.other, map[string]any{"name": "a", "address": "10.1.2.3", "secret": "longenough"}, 409, ""},
 			{"200/update", "PUT", path, f.admin, map[string]any{"vendor": "cisco", "secret": "another-secret", "ssids": []string{"Guest"}, "require_message_authenticator": false}, 200, ""},
 			{"201/CIDR canonical", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "site", "address": "10.9.0.7/16", "secret": "longenough", "vendor": "ARUBA"}, 201, ""},
+			{"400/control character in name", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "lobby\x1b[31mAP", "address": "10.0.0.9", "secret": "longenough"}, 400, "VALIDATION_ERROR"},
+			{"400/bidi override in name", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "ap\u202egnp.exe", "address": "10.0.0.9", "secret": "longenough"}, 400, "VALIDATION_ERROR"},
+			{"400/NUL in name on update", "PUT", path, f.admin, map[string]any{"name": "a\x00b"}, 400, "VALIDATION_ERROR"},
+			{"400/empty MAC password", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "a", "address": "10.0.0.9", "secret": "longenough", "mac_auth_password": ""}, 400, "VALIDATION_ERROR"},
+			{"400/long MAC password", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "a", "address": "10.0.0.9", "secret": "longenough", "mac_auth_password": strings.Repeat("p", 129)}, 400, "VALIDATION_ERROR"},
+			{"400/fixed without a password set", "PUT", path, f.admin, map[string]any{"mac_auth_password": "fixed"}, 400, "VALIDATION_ERROR"},
+			{"201/any", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "any", "address": "10.0.0.10", "secret": "longenough", "mac_auth_password": "any"}, 201, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -82,17 +89,42 @@ func TestRadiusClients(t *testing.T) {
 			})
 		}
 		r = e.Do(t, "GET", path, nil, f.admin...)
-		if r.JSON["vendor"] != "cisco" || r.JSON["require_message_authenticator"] != false || fmt.Sprint(r.JSON["ssids"]) != "[Guest]" {
+		if r.JSON["vendor"] != "cisco" || r.JSON["require_message_authenticator"] != false || fmt.Sprint(r.JSON["ssids"]) != "[Guest]" ||
+			r.JSON["name"] != "lobby AP" || r.JSON["mac_auth_password"] != "mac" {
 			t.Fatalf("after update: %s", r.Raw)
 		}
+
+		// A fixed MAC-authentication password is sealed and never shown;
+		// "fixed" then keeps it.
+		const fixedPW = "ap-mac-password-7"
+		for _, body := range []map[string]any{{"mac_auth_password": fixedPW}, {"mac_auth_password": "fixed", "name": "lobby AP 2"}} {
+			r = e.Do(t, "PUT", path, body, f.admin...)
+			if r.Status != 200 || r.JSON["mac_auth_password"] != "fixed" || bytes.Contains(r.Raw, []byte(fixedPW)) {
+				t.Fatalf("PUT %v: %d %s", body, r.Status, r.Raw)
+			}
+		}
+		var sealedPW []byte
+		if err := e.DB.SQL().QueryRow(`SELECT mac_password_sealed FROM radius_clients WHERE name = 'lobby AP 2'`).Scan(&sealedPW); err != nil {
+			t.Fatal(err)
+		}
+		if len(sealedPW) == 0 || bytes.Contains(sealedPW, []byte(fixedPW)) {
+			t.Fatalf("fixed MAC password stored as %q", sealedPW)
+		}
+		var auditPW int
+		if err := e.DB.SQL().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'radius_client.update' AND details LIKE '%` + fixedPW + `%'`).Scan(&auditPW); err != nil || auditPW != 0 {
+			t.Fatalf("audit entries naming the fixed password: %d, %v", auditPW, err)
+		}
+		if r := e.Do(t, "GET", "/api/v1/radius/clients", nil, f.admin...); bytes.Contains(r.Raw, []byte(fixedPW)) {
+			t.Fatalf("list shows the fixed password: %s", r.Raw)
+		}
 		r = e.Do(t, "GET", "/api/v1/radius/clients", nil, f.admin...)
-		if r.JSON["total"] != float64(2) || !strings.Contains(string(r.Raw), `"10.9.0.0/16"`) || !strings.Contains(string(r.Raw), `"aruba"`) {
+		if r.JSON["total"] != float64(3) || !strings.Contains(string(r.Raw), `"10.9.0.0/16"`) || !strings.Contains(string(r.Raw), `"aruba"`) {
 			t.Fatalf("list: %s", r.Raw)
 		}
 		if r := e.Do(t, "GET", "/api/v1/radius/clients", nil, f.other...); r.JSON["total"] != float64(0) {
 			t.Fatalf("other group sees %s", r.Raw)
 		}
-		if r := e.Do(t, "GET", "/api/v1/radius/clients", nil, f.root...); r.JSON["total"] != float64(2) {
+		if r := e.Do(t, "GET", "/api/v1/radius/clients", nil, f.root...); r.JSON["total"] != float64(3) {
 			t.Fatalf("super admin sees %s", r.Raw)
 		}
 
@@ -172,6 +204,7 @@ func TestRadiusFollowsTheAPI(t *testing.T) {
 		if r.Status != http.StatusCreated {
 			t.Fatalf("client: %d %s", r.Status, r.Raw)
 		}
+		clientPath := idPath("/api/v1/radius/clients", r.JSON)
 		p := f.createPSK(t, f.admin, map[string]any{"psk_id": "room-101", "psk_value": "first passphrase", "vlan_id": 101})
 		r = e.Do(t, "POST", "/api/v1/endpoints", map[string]any{"mac_address": "aa:bb:cc:dd:ee:01", "psk_id": p["id"]}, f.admin...)
 		if r.Status != http.StatusCreated {
@@ -198,6 +231,17 @@ func TestRadiusFollowsTheAPI(t *testing.T) {
 			_, pass := askRadius(t, auth, "radius-secret", "AA-BB-CC-DD-EE-01")
 			return pass == "second passphrase"
 		})
+		// The client's MAC-authentication password policy: a fixed password
+		// refuses the MAC as password, "mac" accepts it again.
+		for _, tt := range []struct{ policy, want string }{{"fixed-ap-password", "Access-Reject"}, {"mac", "Access-Accept"}} {
+			if r := e.Do(t, "PUT", clientPath, map[string]any{"mac_auth_password": tt.policy}, f.admin...); r.Status != 200 {
+				t.Fatalf("mac_auth_password %s: %d %s", tt.policy, r.Status, r.Raw)
+			}
+			within("mac_auth_password "+tt.policy, func() bool {
+				code, _ := askRadius(t, auth, "radius-secret", "AA-BB-CC-DD-EE-01")
+				return code == tt.want
+			})
+		}
 		if r := e.Do(t, "PUT", idPath("/api/v1/psks", p), map[string]any{"enabled": false}, f.admin...); r.Status != 200 {
 			t.Fatalf("disable: %d %s", r.Status, r.Raw)
 		}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"netkeep/internal/fault"
+	"netkeep/internal/name"
 )
 
 // Vendor is the RADIUS dialect a client speaks: how an Access-Accept
@@ -50,9 +51,16 @@ type Client struct {
 	RequireMessageAuthenticator bool
 	// SSIDs are the networks this client serves with handshake
 	// identification: PMKs are kept for every PSK of the group on each.
-	SSIDs     []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	SSIDs []string
+	// MACPassword is what this client's MAC-authentication requests must
+	// carry as their password; FixedMACPassword is the password of
+	// MACPasswordFixed, filled like Secret (sealed at rest in
+	// SealedMACPassword).
+	MACPassword       MACPasswordMode
+	FixedMACPassword  string
+	SealedMACPassword []byte
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // NewClient is what a caller asks for. GroupID 0 means the caller's group;
@@ -65,6 +73,9 @@ type NewClient struct {
 	Vendor                      Vendor
 	RequireMessageAuthenticator *bool
 	SSIDs                       []string
+	// MACAuthPassword is "mac", "any" or a fixed password (see
+	// ParseMACAuthPassword); nil means "mac".
+	MACAuthPassword *string
 }
 
 // Patch changes the fields that are set.
@@ -75,6 +86,7 @@ type Patch struct {
 	Vendor                      *Vendor
 	RequireMessageAuthenticator *bool
 	SSIDs                       *[]string
+	MACAuthPassword             *string
 }
 
 // Limits.
@@ -101,7 +113,15 @@ func ParseAddress(s string) (string, netip.Prefix, error) {
 	if err != nil {
 		return "", netip.Prefix{}, invalidField("address", "address must be an IP address or a CIDR prefix")
 	}
-	p = netip.PrefixFrom(p.Addr().Unmap(), min(p.Bits(), p.Addr().Unmap().BitLen())).Masked()
+	if p.Addr().Is4In6() {
+		// ::ffff:10.0.0.0/104 is 10.0.0.0/8: the packet path looks up
+		// unmapped source addresses, so a client is keyed unmapped too.
+		if p.Bits() < 96 {
+			return "", netip.Prefix{}, invalidField("address", "an IPv4-mapped prefix must be /96 or longer")
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	p = netip.PrefixFrom(p.Addr().WithZone(""), p.Bits()).Masked()
 	if p.Bits() == p.Addr().BitLen() {
 		return p.Addr().String(), p, nil
 	}
@@ -110,6 +130,9 @@ func ParseAddress(s string) (string, netip.Prefix, error) {
 
 func checkName(s string) (string, error) {
 	s = strings.TrimSpace(s)
+	if err := name.Check("name", s); err != nil {
+		return "", fault.As(err).WithDetails(map[string]any{"field": "name"})
+	}
 	switch {
 	case s == "":
 		return "", invalidField("name", "name is required")

@@ -46,6 +46,14 @@ func (s *Service) open(c *Client) error {
 		return fmt.Errorf("RADIUS client %d: %w", c.ID, err)
 	}
 	c.Secret, c.SealedSecret = string(pt), nil
+	if c.MACPassword == MACPasswordFixed {
+		pt, err := s.seal.Open(c.SealedMACPassword, macPasswordContext(c.ID))
+		if err != nil {
+			return fmt.Errorf("RADIUS client %d: MAC-authentication password: %w", c.ID, err)
+		}
+		c.FixedMACPassword = string(pt)
+	}
+	c.SealedMACPassword = nil
 	return nil
 }
 

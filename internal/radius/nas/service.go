@@ -48,7 +48,10 @@ func NewService(st Store, seal Sealer, bus event.Bus, opts ...Option) *Service {
 	return s
 }
 
-var errNotFound = fault.New(fault.NotFound, "RADIUS client not found").WithReason("RADIUS_CLIENT_NOT_FOUND")
+// ReasonNotFound is the reason of a missing (or another group's) client.
+const ReasonNotFound fault.Reason = "radius_client_not_found"
+
+var errNotFound = fault.New(fault.NotFound, "RADIUS client not found").WithReason(ReasonNotFound)
 
 // NotFound returns the not_found error naming id, as every method does.
 func NotFound(id int64) error {
@@ -63,7 +66,7 @@ func (s *Service) List(ctx context.Context, p *authz.Principal) ([]*Client, erro
 	}
 	cs, err := s.store.Read().ListRadiusClients(ctx, p.GroupScope())
 	for _, c := range cs {
-		c.SealedSecret = nil
+		c.forget()
 	}
 	return cs, err
 }
@@ -74,7 +77,7 @@ func (s *Service) Get(ctx context.Context, p *authz.Principal, id int64) (*Clien
 	if err != nil {
 		return nil, err
 	}
-	c.SealedSecret = nil
+	c.forget()
 	return c, nil
 }
 
@@ -85,7 +88,7 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if err := authz.Allow(p, actionWrite, authz.Any); err != nil {
 		return nil, err
 	}
-	c := &Client{GroupID: in.GroupID, Vendor: in.Vendor, RequireMessageAuthenticator: true}
+	c := &Client{GroupID: in.GroupID, Vendor: in.Vendor, RequireMessageAuthenticator: true, MACPassword: MACPasswordMAC}
 	if c.GroupID == 0 {
 		c.GroupID = p.GroupID
 	}
@@ -115,14 +118,22 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if c.SSIDs, err = checkSSIDs(in.SSIDs); err != nil {
 		return nil, err
 	}
+	if in.MACAuthPassword != nil {
+		if c.MACPassword, c.FixedMACPassword, _, err = ParseMACAuthPassword(*in.MACAuthPassword, ""); err != nil {
+			return nil, err
+		}
+	}
 	c.CreatedAt = s.now().UTC().Truncate(time.Microsecond)
 	c.UpdatedAt = c.CreatedAt
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateRadiusClient(ctx, c); err != nil {
 			return err
 		}
-		// The sealed secret is bound to the row id, known only now.
+		// The sealed secrets are bound to the row id, known only now.
 		if err := s.sealSecret(c); err != nil {
+			return err
+		}
+		if err := s.sealMACPassword(c); err != nil {
 			return err
 		}
 		if err := tx.UpdateRadiusClient(ctx, c); err != nil {
@@ -134,7 +145,7 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 		return nil, err
 	}
 	s.publish(ctx, "created", c)
-	c.Secret, c.SealedSecret = "", nil
+	c.forget()
 	return c, nil
 }
 
@@ -186,6 +197,19 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, src audit.Sour
 			}
 			changed = append(changed, "ssids")
 		}
+		if patch.MACAuthPassword != nil {
+			mode, fixed, keep, err := ParseMACAuthPassword(*patch.MACAuthPassword, c.MACPassword)
+			if err != nil {
+				return err
+			}
+			if !keep {
+				c.MACPassword, c.FixedMACPassword = mode, fixed
+				if err := s.sealMACPassword(c); err != nil {
+					return err
+				}
+			}
+			changed = append(changed, "mac_auth_password")
+		}
 		c.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 		if err := tx.UpdateRadiusClient(ctx, c); err != nil {
 			return err
@@ -198,7 +222,7 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, src audit.Sour
 		return nil, err
 	}
 	s.publish(ctx, "updated", c)
-	c.Secret, c.SealedSecret = "", nil
+	c.forget()
 	return c, nil
 }
 
@@ -252,10 +276,33 @@ func (s *Service) sealSecret(c *Client) error {
 	return nil
 }
 
-// auditDetails never includes the secret.
+// sealMACPassword seals the fixed MAC-authentication password (nothing
+// for the other modes).
+func (s *Service) sealMACPassword(c *Client) error {
+	c.SealedMACPassword = []byte{}
+	if c.MACPassword != MACPasswordFixed {
+		return nil
+	}
+	sealed, err := s.seal.Seal([]byte(c.FixedMACPassword), macPasswordContext(c.ID))
+	if err != nil {
+		return fault.New(fault.Internal, "sealing the MAC-authentication password").Wrap(err)
+	}
+	c.SealedMACPassword = sealed
+	return nil
+}
+
+// forget drops the secrets before c is returned to an API caller.
+func (c *Client) forget() {
+	c.Secret, c.SealedSecret = "", nil
+	c.FixedMACPassword, c.SealedMACPassword = "", nil
+}
+
+// auditDetails never includes the secret or the fixed password, only the
+// MAC-password mode.
 func (c *Client) auditDetails() map[string]any {
 	return map[string]any{"name": c.Name, "address": c.Address, "vendor": c.Vendor,
-		"require_message_authenticator": c.RequireMessageAuthenticator, "ssids": c.SSIDs}
+		"require_message_authenticator": c.RequireMessageAuthenticator, "ssids": c.SSIDs,
+		"mac_auth_password": c.MACPassword}
 }
 
 // publish announces a committed change; a failure is logged, since other
