@@ -10,6 +10,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
+	"netkeep/internal/meshwire"
 )
 
 // NetworkFields are the settable fields of a network. For Create, nil means
@@ -89,11 +90,8 @@ func (s *Service) CreateNetwork(ctx context.Context, p *authz.Principal, src aud
 	n := &Network{
 		NetID: f.NetID, DisplayName: f.NetID,
 		DefaultListenPort: DefaultListenPort, DefaultKeepalive: DefaultKeepalive,
-		DefaultInterface: "nk-" + f.NetID, CheckInInterval: DefaultCheckInInterval,
+		DefaultInterface: meshwire.DefaultInterface(f.NetID), CheckInInterval: DefaultCheckInInterval,
 		KeyUpdateAt: now, NodesModifiedAt: now, ModifiedAt: now, CreatedAt: now, Revision: 1,
-	}
-	if len(n.DefaultInterface) > 15 {
-		n.DefaultInterface = n.DefaultInterface[:15]
 	}
 	if err := applyNetworkFields(n, f); err != nil {
 		return nil, err

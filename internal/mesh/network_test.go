@@ -174,16 +174,5 @@ func TestAccessKeys(t *testing.T) {
 			t.Fatalf("second delete: %v", err)
 		}
 
-		a := mesh.AccessString{Server: "https://vpn.example.com:8443", Network: "keys", Key: k.Value}
-		got, err := mesh.ParseAccessString(a.Encode())
-		if err != nil || got != a {
-			t.Fatalf("access string round trip: %+v, %v", got, err)
-		}
-		for _, bad := range []string{"", "!!!", "e30", mesh.AccessString{Server: "ftp://x", Network: "keys", Key: "k"}.Encode(),
-			mesh.AccessString{Server: "http://x", Network: "Bad", Key: "k"}.Encode()} {
-			if _, err := mesh.ParseAccessString(bad); !fault.Is(err, fault.Invalid) {
-				t.Errorf("ParseAccessString(%q) = %v", bad, err)
-			}
-		}
 	})
 }

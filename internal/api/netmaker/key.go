@@ -11,6 +11,7 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // keyJSON is Netmaker's access key: name, value, accessstring, uses and
@@ -24,7 +25,7 @@ type keyJSON struct {
 }
 
 func (h *MeshHandlers) keyOut(r *http.Request, netid string, k *mesh.AccessKey) keyJSON {
-	as := mesh.AccessString{Server: h.baseURL(r), Network: netid, Key: k.Value}
+	as := meshwire.AccessString{Server: h.baseURL(r), Network: netid, Key: k.Value}
 	return keyJSON{Name: k.Name, Value: k.Value, AccessString: as.Encode(), Uses: k.Uses, Expiration: k.ExpiresAt}
 }
 

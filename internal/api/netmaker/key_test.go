@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/server/servertest"
 )
 
@@ -25,7 +25,7 @@ func TestAccessKeysAPI(t *testing.T) {
 		if r.JSON["name"] != "mykey" || r.JSON["uses"] != float64(10) || len(r.JSON["value"].(string)) != 16 || r.JSON["expiration"] != nil {
 			t.Fatalf("created %s", r.Raw)
 		}
-		as, err := mesh.ParseAccessString(r.JSON["accessstring"].(string))
+		as, err := meshwire.ParseAccessString(r.JSON["accessstring"].(string))
 		if err != nil || as.Server != e.URL || as.Network != "skynet" || as.Key != r.JSON["value"] {
 			t.Fatalf("accessstring %+v, %v (server %s)", as, err, e.URL)
 		}

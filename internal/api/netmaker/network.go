@@ -13,6 +13,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/ratelimit"
 )
 
@@ -163,7 +164,7 @@ func (h *MeshHandlers) listNetworks(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]mesh.WireNetwork, len(nets))
+	out := make([]meshwire.Network, len(nets))
 	for i, n := range nets {
 		out[i] = n.Wire()
 	}
