@@ -7,10 +7,6 @@ import (
 	"netkeep/internal/fault"
 )
 
-// ReasonNodeLocked is the reason of the rate_limited error of a node
-// authentication refused because the node is locked out.
-const ReasonNodeLocked fault.Reason = "node_locked"
-
 // nodeLockout slows password guessing per node: after lockAfter consecutive
 // failures for one network and MAC a node is locked for lockFor, doubling
 // with every further failure up to lockAtMost. It counts MACs whether or

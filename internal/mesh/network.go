@@ -11,6 +11,7 @@ import (
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 	"netkeep/internal/meshwire"
+	"netkeep/internal/name"
 )
 
 // NetworkFields are the settable fields of a network. For Create, nil means
@@ -164,6 +165,9 @@ func applyNetworkFields(n *Network, f NetworkFields) error {
 		}
 		if len(d) > MaxDisplayNameLen {
 			return invalidField("displayname", "displayname must be at most 100 characters")
+		}
+		if err := name.Check("displayname", d); err != nil {
+			return err
 		}
 		n.DisplayName = d
 	}
@@ -360,7 +364,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, p *authz.Principal, src aud
 		}
 		if count > 0 {
 			return fault.Errorf(fault.Conflict, "network %s still has %d nodes; delete them first (DELETE /api/nodes/%s/{macaddress})", n.NetID, count, n.NetID).
-				WithReason("NETWORK_HAS_NODES").WithDetails(map[string]any{"nodes": count})
+				WithReason(ReasonNetworkHasNodes).WithDetails(map[string]any{"nodes": count})
 		}
 		if err := tx.DeleteNetwork(ctx, n.ID); err != nil {
 			return notFoundAs(err, errNetworkNotFound)

@@ -9,6 +9,7 @@ import (
 
 	"netkeep/internal/fault"
 	"netkeep/internal/meshwire"
+	"netkeep/internal/name"
 )
 
 // Limits on names and ranges.
@@ -101,6 +102,18 @@ func validatePort(field string, p int) error {
 func validateInterface(field, s string) error {
 	if msg := meshwire.CheckInterfaceName(s); msg != "" {
 		return invalidField(field, field+": "+msg)
+	}
+	return nil
+}
+
+// validateOS checks a node's free-form os field: at most 32 bytes, nothing
+// name.Check refuses.
+func validateOS(s string) error {
+	if len(s) > 32 {
+		return invalidField("os", "os must be at most 32 characters")
+	}
+	if err := name.Check("os", s); err != nil {
+		return err
 	}
 	return nil
 }
