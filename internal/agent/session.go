@@ -80,6 +80,9 @@ func (a *Agent) applyBatch(ctx context.Context, m *meshwire.Message, queued <-ch
 		if err != nil {
 			return full, err
 		}
+		if eff.Ignored != nil {
+			a.log.Debug("ignored a stream message", "type", m.Type, "why", eff.Ignored)
+		}
 		full = full || m.Type == meshwire.MsgFull
 		changed = changed || eff.Changed
 		a.rotateDue = a.rotateDue || eff.RotateKey

@@ -37,7 +37,8 @@ type ServerTunnel interface {
 type ServerNodes struct {
 	Mesh *Service
 	Log  *slog.Logger
-	// Open creates an interface; the caller injects the real one.
+	// Open creates an interface (required): the caller injects the real
+	// one (internal/wg's OpenTunnel), tests a fake.
 	Open func(name string, log *slog.Logger) (ServerTunnel, error)
 	// Every is how often networks are checked for the server joining them
 	// (default 2 s): a cheap in-memory look-up per network.
@@ -60,6 +61,10 @@ func (sn *ServerNodes) Run(ctx context.Context) {
 	}
 	if sn.Every <= 0 {
 		sn.Every = 2 * time.Second
+	}
+	if sn.Open == nil {
+		sn.Log.Error("the server's mesh nodes cannot run: no way to open an interface")
+		return
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
