@@ -26,8 +26,14 @@ type NetworkFields struct {
 	DefaultKeepalive  *int
 	DefaultInterface  *string
 	CheckInInterval   *int
-	AllowManualSignUp *bool
-	RequireApproval   *bool
+	// DefaultCheckInInterval is CheckInInterval under the seed era's name
+	// (defaultcheckininterval, which that era's web UI edits). It applies
+	// when CheckInInterval is absent or repeats the current value, so a
+	// client that sends the whole network back with one of the two edited
+	// changes what it edited.
+	DefaultCheckInInterval *int
+	AllowManualSignUp      *bool
+	RequireApproval        *bool
 }
 
 // groupLock is the LockScope key serialising range checks within a group.
@@ -203,6 +209,9 @@ func applyNetworkFields(n *Network, f NetworkFields) error {
 			return err
 		}
 		n.DefaultInterface = i
+	}
+	if a := f.DefaultCheckInInterval; a != nil && (f.CheckInInterval == nil || *f.CheckInInterval == n.CheckInInterval) {
+		f.CheckInInterval = a
 	}
 	if f.CheckInInterval != nil {
 		if *f.CheckInInterval < 2 || *f.CheckInInterval > 100000 {
@@ -408,7 +417,7 @@ func changedNetworkFields(f NetworkFields) map[string]any {
 	add(f.DefaultListenPort != nil, "defaultlistenport")
 	add(f.DefaultKeepalive != nil, "defaultkeepalive")
 	add(f.DefaultInterface != nil, "defaultinterface")
-	add(f.CheckInInterval != nil, "checkininterval")
+	add(f.CheckInInterval != nil || f.DefaultCheckInInterval != nil, "checkininterval")
 	add(f.AllowManualSignUp != nil, "allowmanualsignup")
 	add(f.RequireApproval != nil, "requireapproval")
 	return map[string]any{"fields": names}

@@ -102,24 +102,27 @@ func boolPtr(b *flexBool) *bool {
 // networkBody is a network as clients send it; absent fields stay unset.
 // Clients may send the whole object back: read-only fields are ignored.
 type networkBody struct {
-	NetID             string    `json:"netid"`
-	DisplayName       *string   `json:"displayname"`
-	AddressRange      *string   `json:"addressrange"`
-	AddressRange6     *string   `json:"addressrange6"`
-	DefaultListenPort *int      `json:"defaultlistenport"`
-	DefaultKeepalive  *int      `json:"defaultkeepalive"`
-	DefaultInterface  *string   `json:"defaultinterface"`
-	CheckInInterval   *int      `json:"checkininterval"`
-	AllowManualSignUp *flexBool `json:"allowmanualsignup"`
-	RequireApproval   *flexBool `json:"requireapproval"`
-	GroupID           int64     `json:"group_id"`
+	NetID             string  `json:"netid"`
+	DisplayName       *string `json:"displayname"`
+	AddressRange      *string `json:"addressrange"`
+	AddressRange6     *string `json:"addressrange6"`
+	DefaultListenPort *int    `json:"defaultlistenport"`
+	DefaultKeepalive  *int    `json:"defaultkeepalive"`
+	DefaultInterface  *string `json:"defaultinterface"`
+	CheckInInterval   *int    `json:"checkininterval"`
+	// The seed era's name of checkininterval (mesh.NetworkFields says
+	// which wins when both come).
+	DefaultCheckInInterval *int      `json:"defaultcheckininterval"`
+	AllowManualSignUp      *flexBool `json:"allowmanualsignup"`
+	RequireApproval        *flexBool `json:"requireapproval"`
+	GroupID                int64     `json:"group_id"`
 }
 
 func (b *networkBody) fields() mesh.NetworkFields {
 	return mesh.NetworkFields{
 		NetID: b.NetID, GroupID: b.GroupID, DisplayName: b.DisplayName, AddressRange: b.AddressRange,
 		AddressRange6: b.AddressRange6, DefaultListenPort: b.DefaultListenPort, DefaultKeepalive: b.DefaultKeepalive,
-		DefaultInterface: b.DefaultInterface, CheckInInterval: b.CheckInInterval,
+		DefaultInterface: b.DefaultInterface, CheckInInterval: b.CheckInInterval, DefaultCheckInInterval: b.DefaultCheckInInterval,
 		AllowManualSignUp: boolPtr(b.AllowManualSignUp), RequireApproval: boolPtr(b.RequireApproval),
 	}
 }

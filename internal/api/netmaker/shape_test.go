@@ -36,6 +36,27 @@ func TestSeedShapes(t *testing.T) {
 		if r.JSON["displayname"] != "my-house" {
 			t.Errorf("displayname %v after the seed's update", r.JSON["displayname"])
 		}
+		intervals := []struct {
+			name string
+			body map[string]any
+			want float64 // both names, after the update
+		}{
+			{name: "the era's name alone", body: map[string]any{"defaultcheckininterval": 45}, want: 45},
+			{name: "the era's name edited, the current one sent back", body: map[string]any{"checkininterval": 45, "defaultcheckininterval": 60}, want: 60},
+			{name: "the current name edited, the era's one sent back", body: map[string]any{"checkininterval": 90, "defaultcheckininterval": 60}, want: 90},
+		}
+		for _, tc := range intervals {
+			r := ok(e.Do(t, "PUT", "/api/networks/skynet", tc.body, w.adminA...))
+			if r.JSON["checkininterval"] != tc.want || r.JSON["defaultcheckininterval"] != tc.want {
+				t.Errorf("%s: checkininterval %v, defaultcheckininterval %v, want %v", tc.name,
+					r.JSON["checkininterval"], r.JSON["defaultcheckininterval"], tc.want)
+			}
+		}
+		wantError(t, e.Do(t, "PUT", "/api/networks/skynet", map[string]any{"defaultcheckininterval": 1}, w.adminA...), 400, "BAD_REQUEST")
+		wantError(t, e.Do(t, "PUT", "/api/networks/skynet", map[string]any{"defaultcheckininterval": 45}, w.adminB...), 404, "NOT_FOUND")
+		if r := ok(e.Do(t, "GET", "/api/networks/skynet", nil, w.adminA...)); r.JSON["checkininterval"] != float64(90) {
+			t.Errorf("refused updates changed the interval: %v", r.JSON["checkininterval"])
+		}
 		r = ok(e.Do(t, "POST", "/api/networks/skynet/keys", `{"uses":10,"name":"mykey"}`, w.adminA...))
 		apitest.AssertShape(t, r.Raw, "testdata/seed/key_create.json")
 
