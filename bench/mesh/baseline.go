@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"time"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // runBaseline measures the naive approach of shared/notes/mesh.md: after a
@@ -18,18 +18,18 @@ func runBaseline(n int) {
 		fmt.Printf("\n## Naive baseline skipped at %d nodes: %d peer records per change (it grows as N²)\n", n, n*(n-1))
 		return
 	}
-	peers := make([]mesh.WirePeer, n)
+	peers := make([]meshwire.Peer, n)
 	for i := range peers {
-		peers[i] = mesh.WirePeer{ID: int64(i + 1), Name: fmt.Sprint("node-", i), MACAddress: macOf(i), PublicKey: randomKey(),
+		peers[i] = meshwire.Peer{ID: int64(i + 1), Name: fmt.Sprint("node-", i), MACAddress: macOf(i), PublicKey: randomKey(),
 			Endpoint: "198.51.100.1", ListenPort: 51821, Address: "10.0.0.1", AllowedIPs: []string{"10.0.0.1/32"}}
 	}
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
 	start := time.Now()
-	all := make([][]*mesh.WirePeer, n)
+	all := make([][]*meshwire.Peer, n)
 	for i := range peers {
-		list := make([]*mesh.WirePeer, 0, n-1)
+		list := make([]*meshwire.Peer, 0, n-1)
 		for j := range peers {
 			if j != i {
 				list = append(list, &peers[j])

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"netkeep/internal/agent"
+	"netkeep/internal/wg"
 )
 
 const agentUsage = `usage:
@@ -97,7 +98,7 @@ func cmdAgent(e env, args []string) int {
 				return e.fail("agent join: %v", err)
 			}
 		}
-		if o.Mode, err = agent.ParseMode(mode); err != nil {
+		if o.Mode, err = wg.ParseMode(mode); err != nil {
 			return e.fail("agent join: %v", err)
 		}
 		st, err = agent.Join(ctx, cfg, o)

@@ -7,6 +7,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"netkeep/internal/meshwire"
+	"netkeep/internal/wg"
 )
 
 // Config is how an agent runs.
@@ -17,9 +22,9 @@ type Config struct {
 	// HTTP is the client for API calls and the stream; nil means the
 	// default client. Plain calls are bounded by Client's callTimeout.
 	HTTP *http.Client
-	// OpenLink makes the interface; nil means the real one (OpenLink).
+	// OpenLink makes the interface; nil means the real one (wg.OpenLink).
 	// Tests put a recording fake here.
-	OpenLink func(name string, mode Mode, log *slog.Logger) (Link, error)
+	OpenLink func(name string, mode wg.Mode, log *slog.Logger) (wg.Link, error)
 	// MinBackoff and MaxBackoff bound the wait between reconnections
 	// (defaults 1 s and 30 s); each wait is jittered by ±20%.
 	MinBackoff, MaxBackoff time.Duration
@@ -39,8 +44,8 @@ type Agent struct {
 	log       *slog.Logger
 	st        *State
 	api       *Client
-	view      *View
-	link      Link
+	view      *meshwire.View
+	link      wg.Link
 	rotateDue bool // a key rotation is owed (requested, missed or unpublished)
 	applyDue  bool // the last Apply failed: retry at the next check-in
 	viewDirty bool // the view changed since it was saved
@@ -50,7 +55,7 @@ type Agent struct {
 func New(cfg Config, st *State) *Agent {
 	cfg = cfg.withDefaults()
 	return &Agent{cfg: cfg, log: cfg.Log.With("network", st.Network, "interface", st.Interface), st: st,
-		api: &Client{Server: st.Server, HTTP: cfg.HTTP}, view: NewView()}
+		api: &Client{Server: st.Server, HTTP: cfg.HTTP}, view: meshwire.NewView()}
 }
 
 func (cfg Config) withDefaults() Config {
@@ -61,7 +66,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.HTTP = &http.Client{}
 	}
 	if cfg.OpenLink == nil {
-		cfg.OpenLink = OpenLink
+		cfg.OpenLink = wg.OpenLink
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
@@ -134,7 +139,7 @@ func jitter(d time.Duration) time.Duration {
 // apply configures the interface from the view; a failure is logged and
 // retried at the next check-in.
 func (a *Agent) apply(ctx context.Context) {
-	spec, skipped := BuildSpec(a.st.PrivateKey, a.view)
+	spec, skipped := wg.BuildSpec(wgtypes.Key(a.st.PrivateKey), a.view)
 	for _, err := range skipped {
 		a.log.Warn("leaving out a peer", "err", err)
 	}

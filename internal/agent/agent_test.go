@@ -23,20 +23,21 @@ import (
 	"netkeep/internal/agent"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
+	"netkeep/internal/wg"
 )
 
 // fakeLink records the specs an agent applies instead of programming an
 // interface (the real one needs root; the e2e test covers it).
 type fakeLink struct {
 	mu     sync.Mutex
-	specs  []agent.Spec
+	specs  []wg.Spec
 	closed bool
 	notify chan struct{}
 }
 
 func newFakeLink() *fakeLink { return &fakeLink{notify: make(chan struct{})} }
 
-func (f *fakeLink) Apply(_ context.Context, s agent.Spec) error {
+func (f *fakeLink) Apply(_ context.Context, s wg.Spec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.specs = append(f.specs, s)
@@ -54,17 +55,17 @@ func (f *fakeLink) Close() error {
 	return nil
 }
 
-func (f *fakeLink) last() (agent.Spec, int, bool) {
+func (f *fakeLink) last() (wg.Spec, int, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.specs) == 0 {
-		return agent.Spec{}, 0, f.closed
+		return wg.Spec{}, 0, f.closed
 	}
 	return f.specs[len(f.specs)-1], len(f.specs), f.closed
 }
 
 // wait polls until cond holds over the last applied spec.
-func (f *fakeLink) wait(t *testing.T, what string, cond func(s agent.Spec) bool) agent.Spec {
+func (f *fakeLink) wait(t *testing.T, what string, cond func(s wg.Spec) bool) wg.Spec {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -83,8 +84,8 @@ func (f *fakeLink) wait(t *testing.T, what string, cond func(s agent.Spec) bool)
 	}
 }
 
-func hasPeer(s agent.Spec, pub string) bool {
-	return slices.ContainsFunc(s.Peers, func(p agent.PeerSpec) bool { return p.PublicKey.String() == pub })
+func hasPeer(s wg.Spec, pub string) bool {
+	return slices.ContainsFunc(s.Peers, func(p wg.PeerSpec) bool { return p.PublicKey.String() == pub })
 }
 
 func testLog() *slog.Logger {
@@ -106,7 +107,7 @@ func startAgent(t *testing.T, dir string, st *agent.State) *runningAgent {
 	t.Helper()
 	ra := &runningAgent{dir: dir, link: newFakeLink(), done: make(chan error, 1)}
 	cfg := agent.Config{Dir: dir, Log: testLog(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		OpenLink: func(name string, mode agent.Mode, _ *slog.Logger) (agent.Link, error) { return ra.link, nil }}
+		OpenLink: func(name string, mode wg.Mode, _ *slog.Logger) (wg.Link, error) { return ra.link, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	ra.stop = cancel
 	go func() { ra.done <- agent.New(cfg, st).Run(ctx) }()
@@ -186,7 +187,7 @@ func TestAgentFollowsTheServer(t *testing.T) {
 			t.Fatalf("the server has key %s, the agent %s", got, st.PrivateKey.Public())
 		}
 		a := startAgent(t, dir, st)
-		s := a.link.wait(t, "the address", func(s agent.Spec) bool { return len(s.Addresses) == 1 })
+		s := a.link.wait(t, "the address", func(s wg.Spec) bool { return len(s.Addresses) == 1 })
 		if !netip.MustParsePrefix("10.20.0.0/24").Contains(s.Addresses[0].Addr()) || s.Addresses[0].Bits() != 24 || len(s.Peers) != 0 {
 			t.Fatalf("first spec %+v", s)
 		}
@@ -200,21 +201,21 @@ func TestAgentFollowsTheServer(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("peer join: %d %s", r.Status, r.Raw)
 		}
-		s = a.link.wait(t, "the new peer", func(s agent.Spec) bool { return hasPeer(s, pub) })
+		s = a.link.wait(t, "the new peer", func(s wg.Spec) bool { return hasPeer(s, pub) })
 		if p := s.Peers[0]; p.Endpoint.String() != "192.0.2.20:51999" || p.Keepalive != 25*time.Second {
 			t.Errorf("peer spec %+v", p)
 		}
 		mustDo(t, e, "POST", "/api/nodes/agt/02:00:00:00:00:b2/creategateway", map[string]any{"ranges": []string{"192.168.50.0/24"}})
-		a.link.wait(t, "the egress route", func(s agent.Spec) bool {
+		a.link.wait(t, "the egress route", func(s wg.Spec) bool {
 			return slices.Contains(s.Routes, netip.MustParsePrefix("192.168.50.0/24"))
 		})
 		mustDo(t, e, "DELETE", "/api/nodes/agt/02:00:00:00:00:b2", nil)
-		a.link.wait(t, "the peer's removal", func(s agent.Spec) bool { return !hasPeer(s, pub) && len(s.Routes) == 0 })
+		a.link.wait(t, "the peer's removal", func(s wg.Spec) bool { return !hasPeer(s, pub) && len(s.Routes) == 0 })
 
 		// Key rotation: the agent publishes a new key and configures it.
 		old := st.PrivateKey.Public()
 		mustDo(t, e, "POST", "/api/networks/agt/keyupdate", nil)
-		s = a.link.wait(t, "the rotated key", func(s agent.Spec) bool { return s.PrivateKey.PublicKey().String() != old })
+		s = a.link.wait(t, "the rotated key", func(s wg.Spec) bool { return s.PrivateKey.PublicKey().String() != old })
 		servertest.Eventually(t, 5*time.Second, func() bool {
 			return serverKey(t, e, "agt", st.MACAddress) == s.PrivateKey.PublicKey().String()
 		}, "the server never got the rotated public key")
@@ -250,13 +251,13 @@ func TestAgentApproval(t *testing.T) {
 		key := mustDo(t, e, "POST", "/api/networks/appr/keys", map[string]any{"uses": 5}).JSON["value"].(string)
 		stA := join(t, e.URL, "appr", key, t.TempDir())
 		a := startAgent(t, t.TempDir(), stA)
-		a.link.wait(t, "A's address", func(s agent.Spec) bool { return len(s.Addresses) == 1 })
+		a.link.wait(t, "A's address", func(s wg.Spec) bool { return len(s.Addresses) == 1 })
 
 		mustDo(t, e, "PUT", "/api/networks/appr", map[string]any{"requireapproval": true})
 		dirB := t.TempDir()
 		stB := join(t, e.URL, "appr", key, dirB)
 		b := startAgent(t, dirB, stB)
-		b.link.wait(t, "B's address", func(s agent.Spec) bool { return len(s.Addresses) == 1 })
+		b.link.wait(t, "B's address", func(s wg.Spec) bool { return len(s.Addresses) == 1 })
 		if s, _, _ := a.link.last(); hasPeer(s, stB.PrivateKey.Public()) {
 			t.Fatal("a pending node is A's peer")
 		}
@@ -264,8 +265,8 @@ func TestAgentApproval(t *testing.T) {
 			t.Fatalf("a pending node has peers %+v", s.Peers)
 		}
 		mustDo(t, e, "POST", "/api/nodes/appr/"+stB.MACAddress+"/approve", nil)
-		b.link.wait(t, "B's peers after approval", func(s agent.Spec) bool { return hasPeer(s, stA.PrivateKey.Public()) })
-		a.link.wait(t, "B as A's peer", func(s agent.Spec) bool { return hasPeer(s, stB.PrivateKey.Public()) })
+		b.link.wait(t, "B's peers after approval", func(s wg.Spec) bool { return hasPeer(s, stA.PrivateKey.Public()) })
+		a.link.wait(t, "B as A's peer", func(s wg.Spec) bool { return hasPeer(s, stB.PrivateKey.Public()) })
 
 		// leave: the node is deleted with its own credential; the running
 		// agent sees it and stops.
@@ -278,7 +279,7 @@ func TestAgentApproval(t *testing.T) {
 		if r := e.Do(t, "GET", "/api/nodes/appr/"+stB.MACAddress, nil, servertest.Master()...); r.Status != http.StatusNotFound {
 			t.Fatalf("after leave the node answers %d", r.Status)
 		}
-		a.link.wait(t, "B's removal at A", func(s agent.Spec) bool { return !hasPeer(s, stB.PrivateKey.Public()) })
+		a.link.wait(t, "B's removal at A", func(s wg.Spec) bool { return !hasPeer(s, stB.PrivateKey.Public()) })
 		if err := agent.Leave(context.Background(), agent.Config{Dir: dirB, Log: testLog()}); !errors.Is(err, agent.ErrNoState) {
 			t.Errorf("leaving twice: %v", err)
 		}
@@ -315,7 +316,7 @@ func TestAgentReconnects(t *testing.T) {
 		st := join(t, proxy.URL, "recon", key, dir)
 		stPeer := join(t, e.URL, "recon", key, t.TempDir())
 		a := startAgent(t, dir, st)
-		a.link.wait(t, "the peer", func(s agent.Spec) bool { return hasPeer(s, stPeer.PrivateKey.Public()) })
+		a.link.wait(t, "the peer", func(s wg.Spec) bool { return hasPeer(s, stPeer.PrivateKey.Public()) })
 
 		down.Store(true)
 		conns.closeAll() // hijacked (WebSocket) connections included
@@ -326,7 +327,7 @@ func TestAgentReconnects(t *testing.T) {
 			t.Fatal("the agent changed its peers while cut off")
 		}
 		down.Store(false)
-		a.link.wait(t, "the resynchronised view", func(s agent.Spec) bool {
+		a.link.wait(t, "the resynchronised view", func(s wg.Spec) bool {
 			return !hasPeer(s, stPeer.PrivateKey.Public()) && hasPeer(s, stNew.PrivateKey.Public())
 		})
 
@@ -342,10 +343,10 @@ func TestAgentReconnects(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := startAgent(t, dir, saved)
-		b.link.wait(t, "the saved view", func(s agent.Spec) bool { return hasPeer(s, stNew.PrivateKey.Public()) })
+		b.link.wait(t, "the saved view", func(s wg.Spec) bool { return hasPeer(s, stNew.PrivateKey.Public()) })
 		down.Store(false)
 		stLate := join(t, e.URL, "recon", key, t.TempDir())
-		b.link.wait(t, "a change after the restart", func(s agent.Spec) bool { return hasPeer(s, stLate.PrivateKey.Public()) })
+		b.link.wait(t, "a change after the restart", func(s wg.Spec) bool { return hasPeer(s, stLate.PrivateKey.Public()) })
 	})
 }
 
@@ -405,10 +406,10 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 	st := join(t, e.URL, "long", key, dir) // joined directly: only the stream uses hs
 	st.Server = "http://" + ln.Addr().String()
 	a := startAgent(t, dir, st)
-	a.link.wait(t, "the full view", func(s agent.Spec) bool { return len(s.Addresses) == 1 })
+	a.link.wait(t, "the full view", func(s wg.Spec) bool { return len(s.Addresses) == 1 })
 	time.Sleep(3 * timeout) // the passing of the server's deadlines is what is tested
 	other := join(t, e.URL, "long", key, t.TempDir())
-	a.link.wait(t, "a change after the deadlines", func(s agent.Spec) bool { return hasPeer(s, other.PrivateKey.Public()) })
+	a.link.wait(t, "a change after the deadlines", func(s wg.Spec) bool { return hasPeer(s, other.PrivateKey.Public()) })
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("the agent made %d connections, want 1: the stream was cut", n)
 	}
@@ -430,7 +431,7 @@ func TestAgentCredentials(t *testing.T) {
 		}
 		mac := st.MACAddress
 		a := startAgent(t, dir, st) // st is the agent's from here on
-		a.link.wait(t, "the full view", func(s agent.Spec) bool { return len(s.Addresses) == 1 })
+		a.link.wait(t, "the full view", func(s wg.Spec) bool { return len(s.Addresses) == 1 })
 		var first string
 		servertest.Eventually(t, 5*time.Second, func() bool {
 			saved, err := agent.LoadState(dir)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // Client calls the Netmaker dialect of a netkeep server as a node.
@@ -67,23 +67,23 @@ type JoinRequest struct {
 }
 
 // Join registers a node with an access key.
-func (c *Client) Join(ctx context.Context, network string, in JoinRequest) (mesh.WireNode, Token, error) {
-	var n mesh.WireNode
+func (c *Client) Join(ctx context.Context, network string, in JoinRequest) (meshwire.Node, Token, error) {
+	var n meshwire.Node
 	h, err := c.do(ctx, "POST", "/api/nodes/"+url.PathEscape(network), "", in, &n)
 	return n, tokenFrom(h), err
 }
 
 // CheckIn records liveness and returns the node and a renewed token.
-func (c *Client) CheckIn(ctx context.Context, network, mac, token string) (mesh.WireNode, Token, error) {
-	var n mesh.WireNode
+func (c *Client) CheckIn(ctx context.Context, network, mac, token string) (meshwire.Node, Token, error) {
+	var n meshwire.Node
 	h, err := c.do(ctx, "POST", nodePath(network, mac)+"/checkin", token, nil, &n)
 	return n, tokenFrom(h), err
 }
 
 // UpdateNode changes the node's own fields (public key, endpoint, listen
 // port); only the keys present in patch are sent.
-func (c *Client) UpdateNode(ctx context.Context, network, mac, token string, patch map[string]any) (mesh.WireNode, error) {
-	var n mesh.WireNode
+func (c *Client) UpdateNode(ctx context.Context, network, mac, token string, patch map[string]any) (meshwire.Node, error) {
+	var n meshwire.Node
 	_, err := c.do(ctx, "PUT", nodePath(network, mac), token, patch, &n)
 	return n, err
 }

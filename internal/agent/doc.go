@@ -8,10 +8,10 @@
 // a State (state.json, 0600, in a 0700 directory). Agent.Run then creates
 // the interface, follows the push stream (GET .../stream, a WebSocket of
 // full/upsert/remove/self/network/keyupdate messages) and applies each
-// change: a View folds messages into the desired state idempotently,
-// BuildSpec turns it into a Spec (key, port, addresses, peers, routes for
-// egress ranges), and the Link changes only what differs, so peers whose
-// entries did not change keep their sessions. Every connection starts with
+// change: a meshwire.View folds messages into the desired state
+// idempotently, wg.BuildSpec turns it into a Spec (key, port, addresses,
+// peers, routes for egress ranges), and the Link changes only what
+// differs, so peers whose entries did not change keep their sessions. Every connection starts with
 // a full view, so reconnecting (with jittered exponential backoff, at once
 // on the server's resync code) always converges. The agent checks in every
 // checkininterval seconds, which renews its node JWT (X-Node-Token); with
@@ -24,20 +24,9 @@
 //
 // # WireGuard
 //
-// ModeKernel creates a kernel WireGuard interface over rtnetlink; ModeAuto
-// (the default) does when the module is there. Otherwise (ModeUserspace)
-// the agent runs wireguard-go's device (golang.zx2c4.com/wireguard)
-// inside its own process over a TUN interface, with the UAPI socket in
-// /var/run/wireguard that `wg` and wgctrl use. Embedding rather than
-// running the wireguard-go binary keeps the agent one self-contained file
-// (the server hands out exactly that binary at /meshclient/files/netkeep),
-// ties the interface's life to the agent's (no daemon left behind), and
-// drops the dependency on a separately installed program. Both kinds are
-// then programmed the same way, through wgctrl; addresses and routes go
-// over rtnetlink (github.com/vishvananda/netlink), and the routes the agent
-// adds carry their own protocol number so it never removes anyone else's.
-// An egress gateway turns IP forwarding on; it sets up no NAT, so the
-// gateway's ranges must route back to the mesh (or be local to it).
+// The interface is internal/wg's Link: kernel WireGuard when the module is
+// there (ModeAuto, the default, or ModeKernel), otherwise wireguard-go's
+// device inside this process (ModeUserspace); see that package.
 //
 // # Stopping
 //
@@ -50,6 +39,8 @@
 // own JWT, then removes the interface and the state.
 //
 // One state directory holds one membership; join several networks with
-// several directories (and interface names). agent imports mesh for the
-// wire types and the access string, never the store or the HTTP handlers.
+// several directories (and interface names). agent imports meshwire (the
+// wire types, the access string and View, shared with the server and
+// meshsim) and wg of netkeep's packages: never mesh, the store or the HTTP
+// handlers, so the agent binary's code carries no server dependency.
 package agent

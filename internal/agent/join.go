@@ -13,7 +13,8 @@ import (
 	"runtime"
 	"strings"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
+	"netkeep/internal/wg"
 )
 
 // JoinOptions are what `netkeep agent join` is given.
@@ -24,7 +25,7 @@ type JoinOptions struct {
 	Endpoint             string // default: the address that reaches the server
 	MACAddress           string // default: a random locally administered one
 	ListenPort           int    // default: the network's
-	Mode                 Mode
+	Mode                 wg.Mode
 }
 
 // Join registers this host as a node of the network and saves the state in
@@ -39,8 +40,8 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (*State, error) {
 		return nil, errors.New("join needs an access string, or --server, --network and --key")
 	}
 	if o.Interface != "" {
-		if err := ValidInterfaceName(o.Interface); err != nil {
-			return nil, err
+		if msg := meshwire.CheckInterfaceName(o.Interface); msg != "" {
+			return nil, errors.New(msg)
 		}
 	}
 	st, err := LoadState(cfg.Dir)
@@ -92,8 +93,8 @@ func register(ctx context.Context, cfg Config, o JoinOptions) (*State, error) {
 	if st.Interface == "" {
 		st.Interface = n.Interface
 	}
-	if ValidInterfaceName(st.Interface) != nil {
-		st.Interface = defaultInterface(o.Network)
+	if meshwire.CheckInterfaceName(st.Interface) != "" {
+		st.Interface = meshwire.DefaultInterface(o.Network)
 	}
 	if err := st.Save(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("the node joined but its state could not be saved (delete node %s in network %s and join again): %w",
@@ -133,7 +134,7 @@ func Leave(ctx context.Context, cfg Config) error {
 	if err != nil && !errors.Is(err, ErrNodeGone) {
 		return fmt.Errorf("deleting node %s from network %s: %w", st.MACAddress, st.Network, err)
 	}
-	if err := RemoveInterface(st.Interface); err != nil {
+	if err := wg.RemoveInterface(st.Interface); err != nil {
 		cfg.Log.Warn("removing the interface", "interface", st.Interface, "err", err)
 	}
 	return RemoveState(cfg.Dir)
@@ -142,7 +143,7 @@ func Leave(ctx context.Context, cfg Config) error {
 // FromAccessString fills the server, network and key from an access
 // string (an access key's accessstring).
 func (o *JoinOptions) FromAccessString(s string) error {
-	a, err := mesh.ParseAccessString(s)
+	a, err := meshwire.ParseAccessString(s)
 	if err != nil {
 		return fmt.Errorf("access string: %w", err)
 	}
@@ -195,16 +196,8 @@ func hostName() string {
 		}
 		return '-'
 	}, h)
-	if len(h) > mesh.MaxNameLen {
-		h = h[:mesh.MaxNameLen]
+	if len(h) > meshwire.MaxNameLen {
+		h = h[:meshwire.MaxNameLen]
 	}
 	return h // empty: the server picks a name
-}
-
-func defaultInterface(network string) string {
-	name := "nk-" + network
-	if len(name) > 15 {
-		name = name[:15]
-	}
-	return name
 }

@@ -9,17 +9,11 @@ import (
 
 	"github.com/coder/websocket"
 
-	"netkeep/internal/mesh"
-)
-
-// Close codes of the push stream (internal/mesh documents the protocol).
-const (
-	closeResync      websocket.StatusCode = 4000
-	closeNodeDeleted websocket.StatusCode = 4001
+	"netkeep/internal/meshwire"
 )
 
 // defaultCheckIn is the check-in interval until the server says otherwise.
-const defaultCheckIn = mesh.DefaultCheckInInterval * time.Second
+const defaultCheckIn = meshwire.DefaultCheckInInterval * time.Second
 
 // session runs one stream connection until it ends. synced reports whether
 // the connection delivered its full view (so the backoff resets).
@@ -44,7 +38,7 @@ func (a *Agent) session(ctx context.Context) (synced bool, err error) {
 	a.view.Reset()
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	msgs, readErr := make(chan *mesh.Message, 256), make(chan error, 1)
+	msgs, readErr := make(chan *meshwire.Message, 256), make(chan error, 1)
 	go readStream(rctx, conn, msgs, readErr)
 
 	every := defaultCheckIn
@@ -64,7 +58,7 @@ func (a *Agent) session(ctx context.Context) (synced bool, err error) {
 			}
 			if full && !synced {
 				synced = true
-				a.log.Info("push stream connected", "peers", len(a.view.peers), "pending", a.view.Self().IsPending)
+				a.log.Info("push stream connected", "peers", a.view.Len(), "pending", a.view.Self().IsPending)
 				a.announce(ctx)
 			}
 			if d := checkInEvery(a.view.Self()); d != every {
@@ -79,14 +73,17 @@ func (a *Agent) session(ctx context.Context) (synced bool, err error) {
 
 // applyBatch applies m and whatever else is already queued, then configures
 // the interface once for all of them. full reports a full view among them.
-func (a *Agent) applyBatch(ctx context.Context, m *mesh.Message, queued <-chan *mesh.Message) (full bool, err error) {
+func (a *Agent) applyBatch(ctx context.Context, m *meshwire.Message, queued <-chan *meshwire.Message) (full bool, err error) {
 	changed := false
 	for {
 		eff, err := a.view.Apply(m)
 		if err != nil {
 			return full, err
 		}
-		full = full || m.Type == mesh.MsgFull
+		if eff.Ignored != nil {
+			a.log.Debug("ignored a stream message", "type", m.Type, "why", eff.Ignored)
+		}
+		full = full || m.Type == meshwire.MsgFull
 		changed = changed || eff.Changed
 		a.rotateDue = a.rotateDue || eff.RotateKey
 		select {
@@ -112,14 +109,14 @@ func (a *Agent) applyBatch(ctx context.Context, m *mesh.Message, queued <-chan *
 	return full, nil
 }
 
-func readStream(ctx context.Context, conn *websocket.Conn, out chan<- *mesh.Message, errc chan<- error) {
+func readStream(ctx context.Context, conn *websocket.Conn, out chan<- *meshwire.Message, errc chan<- error) {
 	for {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
 			errc <- err
 			return
 		}
-		m := new(mesh.Message)
+		m := new(meshwire.Message)
 		if err := json.Unmarshal(b, m); err != nil {
 			errc <- fmt.Errorf("decoding a stream message: %w", err)
 			return
@@ -135,15 +132,15 @@ func readStream(ctx context.Context, conn *websocket.Conn, out chan<- *mesh.Mess
 // streamEnd classifies how the server ended the stream.
 func streamEnd(err error) error {
 	switch websocket.CloseStatus(err) {
-	case closeResync:
+	case meshwire.CloseResync:
 		return errResync
-	case closeNodeDeleted:
+	case meshwire.CloseNodeDeleted:
 		return fmt.Errorf("%w: deleted", ErrNodeGone)
 	}
 	return err
 }
 
-func checkInEvery(self mesh.WireNode) time.Duration {
+func checkInEvery(self meshwire.Node) time.Duration {
 	if self.CheckInInterval > 0 {
 		return time.Duration(self.CheckInInterval) * time.Second
 	}

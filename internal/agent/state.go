@@ -11,7 +11,8 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
+	"netkeep/internal/wg"
 )
 
 // State is what an agent keeps between runs: who it is in which network,
@@ -19,13 +20,13 @@ import (
 // mode 0600 in a 0700 directory, written atomically (a temporary file
 // renamed over the old one) so a crash never leaves half a state.
 type State struct {
-	Server     string `json:"server"`
-	Network    string `json:"network"`
-	MACAddress string `json:"macaddress"`
-	NodeID     int64  `json:"node_id"`
-	Name       string `json:"name"`
-	Interface  string `json:"interface"`
-	WireGuard  Mode   `json:"wireguard"`
+	Server     string  `json:"server"`
+	Network    string  `json:"network"`
+	MACAddress string  `json:"macaddress"`
+	NodeID     int64   `json:"node_id"`
+	Name       string  `json:"name"`
+	Interface  string  `json:"interface"`
+	WireGuard  wg.Mode `json:"wireguard"`
 	// PrivateKey is the key the server has the public half of. PendingKey
 	// is a key being rotated to: saved before it is published, so a crash
 	// between publishing and saving never loses the key the server knows.
@@ -43,14 +44,7 @@ type State struct {
 	// View is the last view received, so a restarted agent configures its
 	// interface before the server answers (the mesh keeps working while the
 	// control plane is down).
-	View *Snapshot `json:"view,omitempty"`
-}
-
-// Snapshot is a saved view: the node, its network and its peers.
-type Snapshot struct {
-	Self    mesh.WireNode    `json:"self"`
-	Network mesh.WireNetwork `json:"network"`
-	Peers   []mesh.WirePeer  `json:"peers"`
+	View *meshwire.Snapshot `json:"view,omitempty"`
 }
 
 // StateFile is the state's file name inside the state directory.

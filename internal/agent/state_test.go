@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
+	"netkeep/internal/wg"
 )
 
 func testState(t testing.TB) *State {
@@ -17,7 +18,7 @@ func testState(t testing.TB) *State {
 		t.Fatal(err)
 	}
 	return &State{Server: "http://10.0.0.1:8080", Network: "net1", MACAddress: "02:00:00:00:00:01", NodeID: 7,
-		Interface: "nk-net1", WireGuard: ModeUserspace, PrivateKey: k, Password: "pw", Token: "a.b.c"}
+		Interface: "nk-net1", WireGuard: wg.ModeUserspace, PrivateKey: k, Password: "pw", Token: "a.b.c"}
 }
 
 func TestStateRoundTrip(t *testing.T) {
@@ -25,7 +26,7 @@ func TestStateRoundTrip(t *testing.T) {
 	st := testState(t)
 	pending, _ := NewKey()
 	st.PendingKey = &pending
-	st.View = &Snapshot{Self: mesh.WireNode{ID: 7, Address: "10.1.0.2"}, Peers: []mesh.WirePeer{{ID: 8, PublicKey: "x"}}}
+	st.View = &meshwire.Snapshot{Self: meshwire.Node{ID: 7, Address: "10.1.0.2"}, Peers: []meshwire.Peer{{ID: 8, PublicKey: "x"}}}
 	if err := st.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.PrivateKey != st.PrivateKey || got.PendingKey == nil || *got.PendingKey != pending ||
-		got.MACAddress != st.MACAddress || got.View == nil || len(got.View.Peers) != 1 || got.WireGuard != ModeUserspace {
+		got.MACAddress != st.MACAddress || got.View == nil || len(got.View.Peers) != 1 || got.WireGuard != wg.ModeUserspace {
 		t.Errorf("loaded %+v, saved %+v", got, st)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -3,15 +3,18 @@
 // egress gateways, node credentials, and each node's view of its peers,
 // kept current for connected agents by a push stream of deltas.
 //
-// mesh imports authz, audit, event, fault and identity (token constants,
-// password hashing); it knows no HTTP and no SQL. Store binds it to
+// mesh imports authz, audit, event, fault, identity (token constants,
+// password hashing) and meshwire (the wire shapes it encodes and the view
+// its own nodes keep); it knows no HTTP and no SQL, and drives the server's
+// own WireGuard interfaces (ServerNodes) through the ServerTunnel its
+// caller injects. Store binds it to
 // internal/store; internal/api/netmaker serves it in Netmaker's dialect.
 //
 // # Scale
 //
 // Each network has one shared in-memory state on every replica (netState):
 // its settings, its members and, per approved node, its peer entry encoded
-// once (WirePeer JSON). A node's view is the other approved members'
+// once (meshwire.Peer JSON). A node's view is the other approved members'
 // entries, taken from a snapshot shared by every view until the next change,
 // so deriving it costs a copy of bytes, never an encoding, and nobody's view
 // is recomputed because another node changed. A change (join, leave,
@@ -48,7 +51,7 @@
 // GET/PUT/DELETE /api/nodes/{network}/{macaddress} (a node may change its
 // public key, endpoint, listen port, name, password, keepalive, not its
 // addresses; DELETE is leaving), POST .../checkin, GET .../peers (JSON array
-// of WirePeer), GET .../config (wg-quick text whose PrivateKey line is
+// of meshwire.Peer), GET .../config (wg-quick text whose PrivateKey line is
 // PrivateKeyPlaceholder, to be replaced by the agent's own key) and
 // GET .../stream. Deleting the node revokes its tokens at once.
 //
@@ -63,20 +66,20 @@
 // It is not comparable across connections: every connection starts over
 // with a full view.
 //
-//	{"type":"full","seq":S,"network":WireNetwork,"self":WireNode,"peers":[WirePeer...]}
+//	{"type":"full","seq":S,"network":meshwire.Network,"self":meshwire.Node,"peers":[meshwire.Peer...]}
 //	    First message of every connection: the complete state. Replace the
 //	    interface's peers with exactly these. A pending node (self.ispending)
 //	    gets "peers":[] and nothing else until approved.
-//	{"type":"upsert","seq":S,"peer":WirePeer}
+//	{"type":"upsert","seq":S,"peer":meshwire.Peer}
 //	    A peer joined or changed: add it, or replace the peer with the same
 //	    "id". If its publickey changed, remove the WireGuard peer with the old
 //	    key. AllowedIPs are complete (addresses plus egress ranges).
 //	{"type":"remove","seq":S,"id":ID,"publickey":KEY}
 //	    A peer left (deleted, or no longer approved): remove it.
-//	{"type":"self","seq":S,"self":WireNode}
+//	{"type":"self","seq":S,"self":meshwire.Node}
 //	    This node's own record changed (addresses, gateway ranges, listen
 //	    port, keepalive...): reconfigure the interface.
-//	{"type":"network","seq":S,"network":WireNetwork}
+//	{"type":"network","seq":S,"network":meshwire.Network}
 //	    The network's settings changed.
 //	{"type":"keyupdate","seq":S,"keyupdatetimestamp":T}
 //	    Rotate: generate a new key pair, then PUT {"publickey": NEW} to
@@ -104,5 +107,5 @@
 // /api/nodes/adm/{network}/lastmodified, raised by every change.
 //
 // The access string (accessstring of an access key) is unpadded base64url of
-// {"server","network","key"}; ParseAccessString decodes it.
+// {"server","network","key"}; meshwire.ParseAccessString decodes it.
 package mesh

@@ -145,14 +145,5 @@ func (p *pool) release(a netip.Addr, owner int64) {
 	}
 }
 
-// owner returns who holds a.
-func (p *pool) owner(a netip.Addr) (int64, bool) {
-	if p == nil {
-		return 0, false
-	}
-	o, ok := p.used[a]
-	return o, ok
-}
-
 // netipZero is the invalid address: "allocate the next free one".
 var netipZero netip.Addr

@@ -4,17 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
-	"netkeep/internal/fault"
 )
 
 // KeyFields are what a caller asks for when creating an access key; zero
@@ -173,45 +169,4 @@ func (s *Service) DeleteKey(ctx context.Context, p *authz.Principal, src audit.S
 		}
 		return audit.Record(ctx, tx, src, st.gid, "network.key.delete", "network:"+netid, map[string]any{"name": name})
 	})
-}
-
-// AccessString is what `netkeep agent join` accepts alone: the server's base
-// URL, the network and the key, as unpadded base64url of a JSON object
-// {"server", "network", "key"}.
-type AccessString struct {
-	Server  string `json:"server"`
-	Network string `json:"network"`
-	Key     string `json:"key"`
-}
-
-// Encode returns the token.
-func (a AccessString) Encode() string {
-	b, _ := json.Marshal(a)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// ParseAccessString decodes a token made by AccessString.Encode (padded or
-// standard base64 is accepted too) and checks its parts.
-func ParseAccessString(s string) (AccessString, error) {
-	var a AccessString
-	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		if b, err = base64.RawStdEncoding.DecodeString(s); err != nil {
-			return a, fault.New(fault.Invalid, "access string is not base64")
-		}
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
-		return a, fault.New(fault.Invalid, "access string does not hold server, network and key")
-	}
-	u, err := url.Parse(a.Server)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return a, fault.New(fault.Invalid, "access string has no valid server URL")
-	case ValidateNetID(a.Network) != nil:
-		return a, fault.New(fault.Invalid, "access string has no valid network")
-	case a.Key == "":
-		return a, fault.New(fault.Invalid, "access string has no key")
-	}
-	return a, nil
 }

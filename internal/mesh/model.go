@@ -3,6 +3,8 @@ package mesh
 import (
 	"net/netip"
 	"time"
+
+	"netkeep/internal/meshwire"
 )
 
 // Network is one WireGuard mesh of a group: an IPv4 range (and optionally an
@@ -124,6 +126,6 @@ type SealedAccessKey struct {
 const (
 	DefaultListenPort      = 51821
 	DefaultKeepalive       = 20
-	DefaultCheckInInterval = 30
+	DefaultCheckInInterval = meshwire.DefaultCheckInInterval
 	DefaultKeyUses         = 1
 )

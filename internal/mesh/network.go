@@ -10,6 +10,8 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
+	"netkeep/internal/meshwire"
+	"netkeep/internal/name"
 )
 
 // NetworkFields are the settable fields of a network. For Create, nil means
@@ -24,8 +26,14 @@ type NetworkFields struct {
 	DefaultKeepalive  *int
 	DefaultInterface  *string
 	CheckInInterval   *int
-	AllowManualSignUp *bool
-	RequireApproval   *bool
+	// DefaultCheckInInterval is CheckInInterval under the seed era's name
+	// (defaultcheckininterval, which that era's web UI edits). It applies
+	// when CheckInInterval is absent or repeats the current value, so a
+	// client that sends the whole network back with one of the two edited
+	// changes what it edited.
+	DefaultCheckInInterval *int
+	AllowManualSignUp      *bool
+	RequireApproval        *bool
 }
 
 // groupLock is the LockScope key serialising range checks within a group.
@@ -89,11 +97,8 @@ func (s *Service) CreateNetwork(ctx context.Context, p *authz.Principal, src aud
 	n := &Network{
 		NetID: f.NetID, DisplayName: f.NetID,
 		DefaultListenPort: DefaultListenPort, DefaultKeepalive: DefaultKeepalive,
-		DefaultInterface: "nk-" + f.NetID, CheckInInterval: DefaultCheckInInterval,
+		DefaultInterface: meshwire.DefaultInterface(f.NetID), CheckInInterval: DefaultCheckInInterval,
 		KeyUpdateAt: now, NodesModifiedAt: now, ModifiedAt: now, CreatedAt: now, Revision: 1,
-	}
-	if len(n.DefaultInterface) > 15 {
-		n.DefaultInterface = n.DefaultInterface[:15]
 	}
 	if err := applyNetworkFields(n, f); err != nil {
 		return nil, err
@@ -167,6 +172,9 @@ func applyNetworkFields(n *Network, f NetworkFields) error {
 		if len(d) > MaxDisplayNameLen {
 			return invalidField("displayname", "displayname must be at most 100 characters")
 		}
+		if err := name.Check("displayname", d); err != nil {
+			return err
+		}
 		n.DisplayName = d
 	}
 	if f.AddressRange != nil && strings.TrimSpace(*f.AddressRange) != "" {
@@ -201,6 +209,9 @@ func applyNetworkFields(n *Network, f NetworkFields) error {
 			return err
 		}
 		n.DefaultInterface = i
+	}
+	if a := f.DefaultCheckInInterval; a != nil && (f.CheckInInterval == nil || *f.CheckInInterval == n.CheckInInterval) {
+		f.CheckInInterval = a
 	}
 	if f.CheckInInterval != nil {
 		if *f.CheckInInterval < 2 || *f.CheckInInterval > 100000 {
@@ -362,7 +373,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, p *authz.Principal, src aud
 		}
 		if count > 0 {
 			return fault.Errorf(fault.Conflict, "network %s still has %d nodes; delete them first (DELETE /api/nodes/%s/{macaddress})", n.NetID, count, n.NetID).
-				WithReason("NETWORK_HAS_NODES").WithDetails(map[string]any{"nodes": count})
+				WithReason(ReasonNetworkHasNodes).WithDetails(map[string]any{"nodes": count})
 		}
 		if err := tx.DeleteNetwork(ctx, n.ID); err != nil {
 			return notFoundAs(err, errNetworkNotFound)
@@ -406,7 +417,7 @@ func changedNetworkFields(f NetworkFields) map[string]any {
 	add(f.DefaultListenPort != nil, "defaultlistenport")
 	add(f.DefaultKeepalive != nil, "defaultkeepalive")
 	add(f.DefaultInterface != nil, "defaultinterface")
-	add(f.CheckInInterval != nil, "checkininterval")
+	add(f.CheckInInterval != nil || f.DefaultCheckInInterval != nil, "checkininterval")
 	add(f.AllowManualSignUp != nil, "allowmanualsignup")
 	add(f.RequireApproval != nil, "requireapproval")
 	return map[string]any{"fields": names}

@@ -55,6 +55,9 @@ func TestNetworks(t *testing.T) {
 			{"409/netid taken by another group", e.adminB, mesh.NetworkFields{NetID: "dual", AddressRange: ptr("10.31.0.0/24")}, fault.Conflict, "netid"},
 			{"403/user", e.userA, mesh.NetworkFields{NetID: "x7"}, fault.Forbidden, ""},
 			{"401/nobody", nil, mesh.NetworkFields{NetID: "x8"}, fault.Unauthorized, ""},
+			{"400/displayname with a control character", e.adminA, mesh.NetworkFields{NetID: "x10", DisplayName: ptr("red\x1b[31m")}, fault.Invalid, ""},
+			{"400/displayname with a bidi override", e.adminA, mesh.NetworkFields{NetID: "x11", DisplayName: ptr("abc\u202egnp.exe")}, fault.Invalid, ""},
+			{"400/interface Linux refuses", e.adminA, mesh.NetworkFields{NetID: "x12", DefaultInterface: ptr("nk:1")}, fault.Invalid, "defaultinterface"},
 			{"400/group of another", e.adminA, mesh.NetworkFields{NetID: "x9", GroupID: e.groupB}, fault.Invalid, "group_id"},
 		}
 		for _, c := range cases {
@@ -106,7 +109,7 @@ func TestNetworks(t *testing.T) {
 			t.Fatalf("USER updates: %v", err)
 		}
 		err = e.svc.DeleteNetwork(ctx, e.adminA, src, "dual")
-		if fe := fault.As(err); fe == nil || fe.Code != fault.Conflict || fe.Reason != "NETWORK_HAS_NODES" {
+		if fe := fault.As(err); fe == nil || fe.Code != fault.Conflict || fe.Reason != mesh.ReasonNetworkHasNodes {
 			t.Fatalf("delete with nodes: %v", err)
 		}
 		if err := e.svc.DeleteNode(ctx, e.adminA, src, "dual", mac(1)); err != nil {
@@ -174,16 +177,5 @@ func TestAccessKeys(t *testing.T) {
 			t.Fatalf("second delete: %v", err)
 		}
 
-		a := mesh.AccessString{Server: "https://vpn.example.com:8443", Network: "keys", Key: k.Value}
-		got, err := mesh.ParseAccessString(a.Encode())
-		if err != nil || got != a {
-			t.Fatalf("access string round trip: %+v, %v", got, err)
-		}
-		for _, bad := range []string{"", "!!!", "e30", mesh.AccessString{Server: "ftp://x", Network: "keys", Key: "k"}.Encode(),
-			mesh.AccessString{Server: "http://x", Network: "Bad", Key: "k"}.Encode()} {
-			if _, err := mesh.ParseAccessString(bad); !fault.Is(err, fault.Invalid) {
-				t.Errorf("ParseAccessString(%q) = %v", bad, err)
-			}
-		}
 	})
 }

@@ -220,8 +220,8 @@ func fillJoin(n *Node, in JoinFields) (want4, want6 netip.Addr, err error) {
 		}
 		n.Interface = i
 	}
-	if len(in.OS) > 32 {
-		return want4, want6, invalidField("os", "os must be at most 32 characters")
+	if err = validateOS(in.OS); err != nil {
+		return want4, want6, err
 	}
 	n.OS = in.OS
 	if in.Password != "" {
@@ -613,8 +613,8 @@ func applyPatch(n *Node, p NodePatch, r4, r6 netip.Addr, now time.Time) ([]strin
 			return nil, err
 		}
 	}
-	if len(n.OS) > 32 {
-		return nil, invalidField("os", "os must be at most 32 characters")
+	if err := validateOS(n.OS); err != nil {
+		return nil, err
 	}
 	if p.ListenPort != nil && *p.ListenPort != 0 && *p.ListenPort != n.ListenPort {
 		if err := validatePort("listenport", *p.ListenPort); err != nil {

@@ -63,6 +63,8 @@ func TestJoin(t *testing.T) {
 			{"400/port", nil, "sky", func(f *mesh.JoinFields) { f.ListenPort = 80 }, fault.Invalid, "listenport"},
 			{"400/password", nil, "sky", func(f *mesh.JoinFields) { f.Password = "short" }, fault.Invalid, "password"},
 			{"400/name", nil, "sky", func(f *mesh.JoinFields) { f.Name = "bad name!" }, fault.Invalid, "name"},
+			{"400/os with a control character", nil, "sky", func(f *mesh.JoinFields) { f.OS = "linux\x00" }, fault.Invalid, ""},
+			{"400/os with a bidi override", nil, "sky", func(f *mesh.JoinFields) { f.OS = "xunil\u202e" }, fault.Invalid, ""},
 			{"404/other group's admin", e.adminB, "sky", func(f *mesh.JoinFields) { f.AccessKey = "" }, fault.NotFound, ""},
 			{"403/user without key", e.userA, "sky", func(f *mesh.JoinFields) { f.AccessKey = "" }, fault.Forbidden, ""},
 		}

@@ -57,6 +57,7 @@ type Service struct {
 	applied   applyClock
 	dummyOnce sync.Once
 	dummy     string
+	locks     nodeLockout
 	reloadMu  sync.Mutex // one reconciliation with the store at a time
 
 	sub       *event.Subscription

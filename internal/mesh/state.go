@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"netkeep/internal/meshwire"
 )
 
 // netState is the in-memory state of one network on this replica: its
@@ -46,7 +48,7 @@ type netState struct {
 // member is one node of a netState.
 type member struct {
 	node     *Node  // immutable; replaced on change
-	entry    []byte // encoded WirePeer; nil while pending
+	entry    []byte // encoded meshwire.Peer; nil while pending
 	slot     int    // index in active, -1 when not a peer
 	streams  []*Stream
 	lastSeen atomic.Int64
@@ -120,12 +122,12 @@ func (st *netState) setNetwork(n *Network) bool {
 	}
 	st.seq++
 	if n.KeyUpdateAt.After(old.KeyUpdateAt) {
-		msg := appendHeader(nil, MsgKeyUpdate, st.seq)
+		msg := appendHeader(nil, meshwire.MsgKeyUpdate, st.seq)
 		msg = append(msg, `,"keyupdatetimestamp":`...)
 		msg = strconv.AppendInt(msg, unix(n.KeyUpdateAt), 10)
 		st.broadcastAll(append(msg, '}'))
 	} else {
-		msg := appendHeader(nil, MsgNetwork, st.seq)
+		msg := appendHeader(nil, meshwire.MsgNetwork, st.seq)
 		msg = append(msg, `,"network":`...)
 		msg = append(msg, mustJSON(st.network().Wire())...)
 		st.broadcastAll(append(msg, '}'))

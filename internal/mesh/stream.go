@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"netkeep/internal/meshwire"
 )
 
 // EndReason says why the server ended a stream; transports map it to a close
@@ -251,14 +253,14 @@ func appendHeader(b []byte, typ string, seq uint64) []byte {
 }
 
 func (st *netState) upsertMsg(entry []byte) []byte {
-	b := appendHeader(make([]byte, 0, len(entry)+48), MsgUpsert, st.seq)
+	b := appendHeader(make([]byte, 0, len(entry)+48), meshwire.MsgUpsert, st.seq)
 	b = append(b, `,"peer":`...)
 	b = append(b, entry...)
 	return append(b, '}')
 }
 
 func (st *netState) removeMsg(n *Node) []byte {
-	b := appendHeader(make([]byte, 0, 128), MsgRemove, st.seq)
+	b := appendHeader(make([]byte, 0, 128), meshwire.MsgRemove, st.seq)
 	b = append(b, `,"id":`...)
 	b = strconv.AppendInt(b, n.ID, 10)
 	b = append(b, `,"publickey":"`...)
@@ -267,7 +269,7 @@ func (st *netState) removeMsg(n *Node) []byte {
 }
 
 func (st *netState) selfMsg(n *Node) []byte {
-	b := appendHeader(nil, MsgSelf, st.seq)
+	b := appendHeader(nil, meshwire.MsgSelf, st.seq)
 	b = append(b, `,"self":`...)
 	b = append(b, mustJSON(n.Wire(st.network()))...)
 	return append(b, '}')
@@ -287,7 +289,7 @@ func (v *FullView) Peers() int { return v.peers.Len() }
 
 // AppendTo appends the view's message encoding to b.
 func (v *FullView) AppendTo(b []byte) []byte {
-	b = appendHeader(b, MsgFull, v.Seq)
+	b = appendHeader(b, meshwire.MsgFull, v.Seq)
 	b = append(b, `,"network":`...)
 	b = append(b, v.network...)
 	b = append(b, `,"self":`...)
@@ -301,7 +303,7 @@ func (v *FullView) AppendTo(b []byte) []byte {
 func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	cw := &countWriter{w: bw}
-	b := appendHeader(make([]byte, 0, 64), MsgFull, v.Seq)
+	b := appendHeader(make([]byte, 0, 64), meshwire.MsgFull, v.Seq)
 	parts := [][]byte{b, []byte(`,"network":`), v.network, []byte(`,"self":`), v.self, []byte(`,"peers":`)}
 	for _, p := range parts {
 		if _, err := cw.Write(p); err != nil {
@@ -317,7 +319,7 @@ func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 	return cw.n, bw.Flush()
 }
 
-// PeerList is a peer view: encoded WirePeer entries of a network snapshot,
+// PeerList is a peer view: encoded meshwire.Peer entries of a network snapshot,
 // shared between views and immutable, less the viewer's own entry (skip).
 type PeerList struct {
 	entries [][]byte

@@ -33,11 +33,17 @@ func (s *Service) dummyHash() string {
 
 // AuthenticateNode checks a node's password and returns a JWT for it and its
 // expiry. Errors: unauthorized (unknown network or node, wrong password, or a
-// node without a password), invalid (MAC).
+// node without a password), invalid (MAC), rate_limited (ReasonNodeLocked:
+// too many failures for this network and MAC; details.retry_after says for
+// how many seconds, and no password is checked meanwhile).
 func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password string) (string, time.Time, error) {
 	mac, err := NormalizeMAC(mac)
 	if err != nil {
 		return "", time.Time{}, err
+	}
+	lockKey := netid + "/" + mac
+	if d := s.locks.wait(lockKey, s.now()); d > 0 {
+		return "", time.Time{}, errNodeLocked(d)
 	}
 	var n *Node
 	if st := s.state(netid); st != nil {
@@ -63,8 +69,12 @@ func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password str
 		return "", time.Time{}, err
 	}
 	if !ok || n == nil || hash == dummy {
+		if d := s.locks.failed(lockKey, s.now()); d > 0 {
+			return "", time.Time{}, errNodeLocked(d)
+		}
 		return "", time.Time{}, errBadNodeLogin
 	}
+	s.locks.succeeded(lockKey)
 	return s.IssueNodeToken(n)
 }
 

@@ -8,12 +8,14 @@ import (
 
 	"netkeep/internal/fault"
 	"netkeep/internal/mac"
+	"netkeep/internal/meshwire"
+	"netkeep/internal/name"
 )
 
 // Limits on names and ranges.
 const (
-	MaxNetIDLen       = 32
-	MaxNameLen        = 62
+	MaxNetIDLen       = meshwire.MaxNetIDLen
+	MaxNameLen        = meshwire.MaxNameLen
 	MaxDisplayNameLen = 100
 	MaxKeyNameLen     = 64
 	MaxEgressRanges   = 64
@@ -32,17 +34,8 @@ func invalidField(field, msg string) *fault.Error {
 // ValidateNetID checks a network id: 1 to 32 lowercase letters, digits and
 // '-', not starting or ending with '-'.
 func ValidateNetID(id string) error {
-	if id == "" || len(id) > MaxNetIDLen {
-		return invalidField("netid", "netid must be 1 to 32 characters")
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return invalidField("netid", "netid may contain only lowercase letters, digits and '-'")
-		}
-	}
-	if id[0] == '-' || id[len(id)-1] == '-' {
-		return invalidField("netid", "netid must not start or end with '-'")
+	if msg := meshwire.CheckNetID(id); msg != "" {
+		return invalidField("netid", msg)
 	}
 	return nil
 }
@@ -104,11 +97,23 @@ func validatePort(field string, p int) error {
 	return nil
 }
 
-// validateInterface checks a WireGuard interface name: 1 to 15 characters
-// (the kernel's IFNAMSIZ), no slash or blank.
+// validateInterface checks a WireGuard interface name as Linux does
+// (meshwire.CheckInterfaceName).
 func validateInterface(field, s string) error {
-	if s == "" || len(s) > 15 || strings.ContainsAny(s, "/ \t") {
-		return invalidField(field, field+" must be an interface name of 1 to 15 characters")
+	if msg := meshwire.CheckInterfaceName(s); msg != "" {
+		return invalidField(field, field+": "+msg)
+	}
+	return nil
+}
+
+// validateOS checks a node's free-form os field: at most 32 bytes, nothing
+// name.Check refuses.
+func validateOS(s string) error {
+	if len(s) > 32 {
+		return invalidField("os", "os must be at most 32 characters")
+	}
+	if err := name.Check("os", s); err != nil {
+		return err
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // Peers returns a node's peer view: every other approved node of its
-// network, as WirePeer entries; empty while the node is pending. A node
+// network, as meshwire.Peer entries; empty while the node is pending. A node
 // credential may read only its own view. No entry is encoded or copied
 // here: entries are cached per node and shared (see PeerList).
 // Errors: as GetNode.

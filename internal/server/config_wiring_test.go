@@ -14,7 +14,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/pki"
 	"netkeep/internal/store/storetest"
 )
@@ -106,7 +106,7 @@ func TestPublicURLSetting(t *testing.T) {
 			if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &key) != nil {
 				t.Fatalf("create key: %d %s", w.Code, w.Body)
 			}
-			as, err := mesh.ParseAccessString(key.AccessString)
+			as, err := meshwire.ParseAccessString(key.AccessString)
 			if err != nil || as.Server != tt.base || as.Network != "pub" {
 				t.Fatalf("access string %+v (%v), want server %s", as, err, tt.base)
 			}

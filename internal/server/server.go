@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"netkeep/internal/agent"
 	"netkeep/internal/api"
 	"netkeep/internal/api/gatekey"
 	"netkeep/internal/api/nekzus"
@@ -36,6 +35,7 @@ import (
 	"netkeep/internal/secret"
 	"netkeep/internal/store"
 	"netkeep/internal/vpnconfig"
+	"netkeep/internal/wg"
 )
 
 // Server is one netkeep HTTP server and the services behind it.
@@ -175,7 +175,9 @@ func (s *Server) Start(ctx context.Context) error {
 		s.background.Add(1)
 		go func() {
 			defer s.background.Done()
-			(&agent.ServerNodes{Mesh: s.Mesh, Log: s.log}).Run(bg) // the server's own mesh nodes
+			(&mesh.ServerNodes{Mesh: s.Mesh, Log: s.log, Open: func(name string, log *slog.Logger) (mesh.ServerTunnel, error) {
+				return wg.OpenTunnel(name, log)
+			}}).Run(bg) // the server's own mesh nodes
 		}()
 	}
 	s.ready.Store(true)

@@ -44,7 +44,7 @@ func TestMeshWithRealWireGuard(t *testing.T) {
 		return l.start(fmt.Sprintf("server-%d", starts), srvNS, bin, "serve", "--listen", labSubnet+"1:8080", "--data-dir", dataDir,
 			"--master-key", masterKey, "--radius-listen", "", "--radius-acct-listen", "", "--log-level", "info")
 	}
-	server := serve()
+	first := serve()
 	a := &api{t: t, base: "http://" + labSubnet + "1:8080", key: masterKey, hc: l.client(srvNS)}
 	ready := func() error { return a.try("GET", "/readyz", nil, http.StatusOK, nil) }
 	eventually(t, 30*time.Second, "the server is ready", ready)
@@ -190,9 +190,9 @@ func TestMeshWithRealWireGuard(t *testing.T) {
 	// A server restart: the agents keep their tunnels meanwhile, reconnect
 	// and resynchronise; the changes below, made after the restart, reach
 	// them (h1 and h3 must learn of h4's approval).
-	server.stop()
+	first.stop()
 	pingOK(h1, h3.address)
-	server = serve()
+	serve() // the lab stops it when the test ends, as every process it started
 	eventually(t, 30*time.Second, "the restarted server is ready", ready)
 	pingOK(h3, srvNode.Address) // the server's node is back
 

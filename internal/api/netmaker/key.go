@@ -11,6 +11,7 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // keyJSON is Netmaker's access key: name, value, accessstring, uses and
@@ -24,7 +25,7 @@ type keyJSON struct {
 }
 
 func (h *MeshHandlers) keyOut(r *http.Request, netid string, k *mesh.AccessKey) keyJSON {
-	as := mesh.AccessString{Server: h.baseURL(r), Network: netid, Key: k.Value}
+	as := meshwire.AccessString{Server: h.baseURL(r), Network: netid, Key: k.Value}
 	return keyJSON{Name: k.Name, Value: k.Value, AccessString: as.Encode(), Uses: k.Uses, Expiration: k.ExpiresAt}
 }
 
@@ -43,67 +44,61 @@ func (h *MeshHandlers) listKeys(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, out)
 }
 
-// expiration is an access key's expiry as sent: RFC 3339 text, or a number
-// of seconds from now.
-type expiration struct{ at *time.Time }
-
-func (e *expiration) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil
+// parseExpiration reads an access key's expiry as sent: RFC 3339 text, or
+// a number of seconds from now; null, "", 0 or absent mean none.
+func parseExpiration(raw json.RawMessage) (*time.Time, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
 	}
+	bad := fault.New(fault.Invalid, "expiration must be RFC 3339 time or seconds").WithDetails(map[string]any{"field": "expiration"})
 	var secs int64
-	if err := json.Unmarshal(b, &secs); err == nil {
+	if err := json.Unmarshal(raw, &secs); err == nil {
 		if secs <= 0 {
-			return nil
+			return nil, nil
 		}
 		t := time.Now().Add(time.Duration(secs) * time.Second)
-		e.at = &t
-		return nil
+		return &t, nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fault.New(fault.Invalid, "expiration must be RFC 3339 time or seconds")
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, bad
 	}
 	if s == "" {
-		return nil
+		return nil, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return fault.New(fault.Invalid, "expiration must be RFC 3339 time or seconds")
+		return nil, bad
 	}
-	e.at = &t
-	return nil
+	return &t, nil
 }
 
 func (h *MeshHandlers) createKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name       string     `json:"name"`
-		Value      string     `json:"value"`
-		Uses       int        `json:"uses"`
-		Expiration expiration `json:"expiration"`
+		Name       string          `json:"name"`
+		Value      string          `json:"value"`
+		Uses       int             `json:"uses"`
+		Expiration json.RawMessage `json:"expiration"`
 	}
 	if err := decodeOptional(r, &in); err != nil {
-		api.Error(w, r, badExpiration(err))
+		api.Error(w, r, err)
+		return
+	}
+	exp, err := parseExpiration(in.Expiration)
+	if err != nil {
+		api.Error(w, r, err)
 		return
 	}
 	netid := r.PathValue("netid")
 	k, err := h.Mesh.CreateKey(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), netid,
-		mesh.KeyFields{Name: in.Name, Value: in.Value, Uses: in.Uses, ExpiresAt: in.Expiration.at})
+		mesh.KeyFields{Name: in.Name, Value: in.Value, Uses: in.Uses, ExpiresAt: exp})
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, h.keyOut(r, netid, k))
-}
-
-// badExpiration keeps the message of an expiration the decoder refused.
-func badExpiration(err error) error {
-	if fe := fault.As(err); fe != nil && fe.Code == fault.Invalid && fe.Message == "malformed JSON body" {
-		return fault.New(fault.Invalid, "malformed JSON body, or expiration is not RFC 3339 time or seconds")
-	}
-	return err
 }
 
 // deleteKey answers the JSON string "<name> deleted.".

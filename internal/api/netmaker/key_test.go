@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/server/servertest"
 )
 
@@ -25,7 +25,7 @@ func TestAccessKeysAPI(t *testing.T) {
 		if r.JSON["name"] != "mykey" || r.JSON["uses"] != float64(10) || len(r.JSON["value"].(string)) != 16 || r.JSON["expiration"] != nil {
 			t.Fatalf("created %s", r.Raw)
 		}
-		as, err := mesh.ParseAccessString(r.JSON["accessstring"].(string))
+		as, err := meshwire.ParseAccessString(r.JSON["accessstring"].(string))
 		if err != nil || as.Server != e.URL || as.Network != "skynet" || as.Key != r.JSON["value"] {
 			t.Fatalf("accessstring %+v, %v (server %s)", as, err, e.URL)
 		}
@@ -59,6 +59,10 @@ func TestAccessKeysAPI(t *testing.T) {
 			{"400/bad uses", "POST", "/api/networks/skynet/keys", w.adminA, map[string]any{"uses": -1}, 400, "BAD_REQUEST"},
 			{"400/bad value", "POST", "/api/networks/skynet/keys", w.adminA, map[string]any{"value": "a b"}, 400, "BAD_REQUEST"},
 			{"400/bad expiration", "POST", "/api/networks/skynet/keys", w.adminA, map[string]any{"expiration": "tomorrow"}, 400, "BAD_REQUEST"},
+			{"400/expiration of another kind", "POST", "/api/networks/skynet/keys", w.adminA, map[string]any{"expiration": true}, 400, "BAD_REQUEST"},
+			{"400/malformed body", "POST", "/api/networks/skynet/keys", w.adminA, `{"uses":`, 400, "BAD_REQUEST"},
+			{"400/two bodies", "POST", "/api/networks/skynet/keys", w.adminA, `{} {}`, 400, "BAD_REQUEST"},
+			{"200/blank body", "POST", "/api/networks/skynet/keys", w.adminA, " \r\n\t", 200, ""},
 			{"400/past expiration", "POST", "/api/networks/skynet/keys", w.adminA, map[string]any{"expiration": "2020-01-01T00:00:00Z"}, 400, "BAD_REQUEST"},
 			{"403/create by user", "POST", "/api/networks/skynet/keys", w.user, nil, 403, "FORBIDDEN"},
 			{"404/delete other group", "DELETE", "/api/networks/skynet/keys/mykey", w.adminB, nil, 404, "NOT_FOUND"},
@@ -78,7 +82,7 @@ func TestAccessKeysAPI(t *testing.T) {
 			})
 		}
 		r = e.Do(t, "GET", "/api/networks/skynet/keys", nil, w.adminA...)
-		if len(r.Array) != 3 {
+		if len(r.Array) != 4 { // the three above and the blank body's
 			t.Fatalf("list: %s", r.Raw)
 		}
 		wantKeys(t, "listed key", r.Array[0], "name", "value", "accessstring", "uses", "expiration")

@@ -1,9 +1,11 @@
-// Package netmaker serves the Users API of the Netmaker dialect: get, update
-// and delete a user by name under /api/users/{username}, and the /adm
-// endpoints (hasadmin, createadmin, authenticate) the Netmaker UI uses to
-// bootstrap and log in. Errors use the {"error": {"code", "message"}}
-// envelope. Handlers are thin: decode, call the identity domain, encode. It
-// imports api and domain packages, never store.
+// Package netmaker serves the Netmaker dialect (seed 001): the Users API
+// (get, update, delete by name; hasadmin, createadmin, authenticate) and
+// the mesh API (networks, access keys, nodes and gateways, node
+// credentials, peer views, the push stream, the server's own nodes, the
+// agent download). routes.go lists every route with its access level.
+// Errors use the {"error": {"code", "message"}} envelope. Handlers are
+// thin: decode, call the identity or mesh domain, encode the wire shapes
+// of internal/meshwire. It imports api and domain packages, never store.
 package netmaker
 
 import (

@@ -1,9 +1,12 @@
 package netmaker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/ratelimit"
 )
 
@@ -72,43 +76,6 @@ type MeshHandlers struct {
 	Executable func() (string, error)
 }
 
-// Register adds the mesh routes.
-func (h *MeshHandlers) Register(rt *api.Router) {
-	rt = rt.As(api.Netmaker)
-	rt.HandleFunc("GET /api/networks", api.Authenticated, h.listNetworks)
-	rt.HandleFunc("POST /api/networks", api.Authenticated, h.createNetwork)
-	rt.HandleFunc("POST /api/network", api.Authenticated, h.createNetwork)
-	rt.HandleFunc("GET /api/networks/{netid}", api.Authenticated, h.getNetwork)
-	rt.HandleFunc("PUT /api/networks/{netid}", api.Authenticated, h.updateNetwork)
-	rt.HandleFunc("DELETE /api/networks/{netid}", api.Authenticated, h.deleteNetwork)
-	rt.HandleFunc("POST /api/networks/{netid}/keyupdate", api.Authenticated, h.keyUpdate)
-	rt.HandleFunc("GET /api/networks/{netid}/keys", api.Authenticated, h.listKeys)
-	rt.HandleFunc("POST /api/networks/{netid}/keys", api.Authenticated, h.createKey)
-	rt.HandleFunc("DELETE /api/networks/{netid}/keys/{keyname}", api.Authenticated, h.deleteKey)
-
-	rt.HandleFunc("GET /api/nodes", api.Authenticated, h.listNodes)
-	rt.HandleFunc("GET /api/nodes/{network}", api.Authenticated, h.listNodes)
-	rt.Handle("POST /api/nodes/{network}", api.Custom, h.Auth.Optional(http.HandlerFunc(h.join)))
-	rt.Handle("GET /api/nodes/{network}/{macaddress}", api.Custom, h.nodeOrUser(h.getNode))
-	rt.Handle("PUT /api/nodes/{network}/{macaddress}", api.Custom, h.nodeOrUser(h.updateNode))
-	rt.Handle("DELETE /api/nodes/{network}/{macaddress}", api.Custom, h.nodeOrUser(h.deleteNode))
-	rt.Handle("POST /api/nodes/{network}/{macaddress}/checkin", api.Custom, h.nodeOrUser(h.checkIn))
-	rt.Handle("GET /api/nodes/{network}/{macaddress}/peers", api.Custom, h.nodeOrUser(h.peers))
-	rt.Handle("GET /api/nodes/{network}/{macaddress}/config", api.Custom, h.nodeOrUser(h.config))
-	rt.Handle("GET /api/nodes/{network}/{macaddress}/stream", api.Custom, h.nodeOrUser(h.stream))
-	rt.HandleFunc("POST /api/nodes/{network}/{macaddress}/creategateway", api.Authenticated, h.createGateway)
-	rt.HandleFunc("DELETE /api/nodes/{network}/{macaddress}/deletegateway", api.Authenticated, h.deleteGateway)
-	rt.HandleFunc("POST /api/nodes/{network}/{macaddress}/approve", api.Authenticated, h.approve)
-	rt.HandleFunc("POST /api/nodes/{network}/{macaddress}/uncordon", api.Authenticated, h.approve)
-	rt.Handle("GET /api/nodes/adm/{network}/lastmodified", api.Custom, h.nodeOrUser(h.lastModified))
-	rt.Handle("POST /api/nodes/adm/{network}/authenticate", api.Public,
-		api.LimitIP(h.AuthLimiter, "node-auth", nodeAuthLimit, http.HandlerFunc(h.authenticateNode)))
-
-	rt.HandleFunc("POST /api/server/addnetwork/{netid}", api.Authenticated, h.addServer)
-	rt.HandleFunc("DELETE /api/server/removenetwork/{netid}", api.Authenticated, h.removeServer)
-	rt.HandleFunc("GET /meshclient/files/{filename}", api.Public, h.file)
-}
-
 // flexBool accepts JSON booleans and Netmaker's older "yes"/"no" strings.
 type flexBool bool
 
@@ -135,24 +102,27 @@ func boolPtr(b *flexBool) *bool {
 // networkBody is a network as clients send it; absent fields stay unset.
 // Clients may send the whole object back: read-only fields are ignored.
 type networkBody struct {
-	NetID             string    `json:"netid"`
-	DisplayName       *string   `json:"displayname"`
-	AddressRange      *string   `json:"addressrange"`
-	AddressRange6     *string   `json:"addressrange6"`
-	DefaultListenPort *int      `json:"defaultlistenport"`
-	DefaultKeepalive  *int      `json:"defaultkeepalive"`
-	DefaultInterface  *string   `json:"defaultinterface"`
-	CheckInInterval   *int      `json:"checkininterval"`
-	AllowManualSignUp *flexBool `json:"allowmanualsignup"`
-	RequireApproval   *flexBool `json:"requireapproval"`
-	GroupID           int64     `json:"group_id"`
+	NetID             string  `json:"netid"`
+	DisplayName       *string `json:"displayname"`
+	AddressRange      *string `json:"addressrange"`
+	AddressRange6     *string `json:"addressrange6"`
+	DefaultListenPort *int    `json:"defaultlistenport"`
+	DefaultKeepalive  *int    `json:"defaultkeepalive"`
+	DefaultInterface  *string `json:"defaultinterface"`
+	CheckInInterval   *int    `json:"checkininterval"`
+	// The seed era's name of checkininterval (mesh.NetworkFields says
+	// which wins when both come).
+	DefaultCheckInInterval *int      `json:"defaultcheckininterval"`
+	AllowManualSignUp      *flexBool `json:"allowmanualsignup"`
+	RequireApproval        *flexBool `json:"requireapproval"`
+	GroupID                int64     `json:"group_id"`
 }
 
 func (b *networkBody) fields() mesh.NetworkFields {
 	return mesh.NetworkFields{
 		NetID: b.NetID, GroupID: b.GroupID, DisplayName: b.DisplayName, AddressRange: b.AddressRange,
 		AddressRange6: b.AddressRange6, DefaultListenPort: b.DefaultListenPort, DefaultKeepalive: b.DefaultKeepalive,
-		DefaultInterface: b.DefaultInterface, CheckInInterval: b.CheckInInterval,
+		DefaultInterface: b.DefaultInterface, CheckInInterval: b.CheckInInterval, DefaultCheckInInterval: b.DefaultCheckInInterval,
 		AllowManualSignUp: boolPtr(b.AllowManualSignUp), RequireApproval: boolPtr(b.RequireApproval),
 	}
 }
@@ -163,7 +133,7 @@ func (h *MeshHandlers) listNetworks(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]mesh.WireNetwork, len(nets))
+	out := make([]meshwire.Network, len(nets))
 	for i, n := range nets {
 		out[i] = n.Wire()
 	}
@@ -236,16 +206,29 @@ func (h *MeshHandlers) keyUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeOptional decodes a JSON body if there is one: Netmaker clients call
-// some POST endpoints without a body.
+// some POST endpoints without a body, or with one of blanks only. It looks
+// at the body itself (the first non-blank byte), never at an error's text.
 func decodeOptional(r *http.Request, v any) error {
 	if r.ContentLength == 0 {
 		return nil
 	}
-	err := api.Decode(r, v)
-	if fe := fault.As(err); fe != nil && strings.Contains(fe.Message, "empty") {
-		return nil
+	br := bufio.NewReader(r.Body)
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	for {
+		c, err := br.ReadByte()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil // blanks only: no body
+		case err != nil, c != ' ' && c != '\t' && c != '\r' && c != '\n':
+			if err == nil {
+				_ = br.UnreadByte()
+			}
+			return api.Decode(r, v) // the decoder reports a read error too (size, say)
+		}
 	}
-	return err
 }
 
 var _ json.Unmarshaler = (*flexBool)(nil)

@@ -14,12 +14,12 @@ import (
 
 var networkFields = []string{"netid", "displayname", "addressrange", "addressrange6", "isdualstack", "defaultlistenport",
 	"defaultkeepalive", "defaultinterface", "checkininterval", "allowmanualsignup", "requireapproval",
-	"keyupdatetimestamp", "nodeslastmodified", "networklastmodified", "group_id"}
+	"keyupdatetimestamp", "nodeslastmodified", "networklastmodified", "group_id", "defaultcheckininterval"}
 
 var nodeFields = []string{"id", "name", "network", "macaddress", "publickey", "endpoint", "listenport", "localaddress",
 	"address", "address6", "allowedips", "persistentkeepalive", "interface", "lastmodified", "lastcheckin",
 	"lastpeerupdate", "keyupdatetimestamp", "checkininterval", "ispending", "isegressgateway", "egressgatewayranges",
-	"egressgatewayinterface", "isserver", "os", "needkeyupdate", "group_id"}
+	"egressgatewayinterface", "isserver", "os", "needkeyupdate", "group_id", "isgateway", "gatewayrange", "expdatetime"}
 
 var peerFields = []string{"id", "name", "macaddress", "publickey", "endpoint", "listenport", "address", "allowedips", "isegressgateway"}
 

@@ -7,6 +7,7 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/authz"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // nodeBody is a node as agents and scripts send it. Clients may send the
@@ -88,7 +89,7 @@ func (h *MeshHandlers) listNodes(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]mesh.WireNode, len(nodes))
+	out := make([]meshwire.Node, len(nodes))
 	for i, n := range nodes {
 		out[i] = n.Wire(nets[n.NetworkID])
 	}

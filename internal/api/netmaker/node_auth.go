@@ -2,7 +2,9 @@ package netmaker
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
@@ -62,17 +64,42 @@ func (h *MeshHandlers) authenticateNode(w http.ResponseWriter, r *http.Request) 
 	}
 	tok, exp, err := h.Mesh.AuthenticateNode(r.Context(), r.PathValue("network"), in.MACAddress, in.Password)
 	if err != nil {
+		setRetryAfter(w, err)
 		api.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	api.WriteJSON(w, http.StatusOK, map[string]any{
-		"Code":    http.StatusOK,
-		"Message": "W1R3: Device " + in.MACAddress + " Authorized",
-		"Response": map[string]any{
-			"AuthToken":  tok,
-			"MacAddress": in.MACAddress,
-			"ExpiresAt":  exp.UTC(),
+	api.WriteJSON(w, http.StatusOK, nodeAuthResponse{
+		Code:    http.StatusOK,
+		Message: "W1R3: Device " + in.MACAddress + " Authorized",
+		Response: nodeAuthToken{
+			AuthToken:  tok,
+			MacAddress: in.MACAddress,
+			ExpiresAt:  exp.UTC(),
 		},
 	})
+}
+
+// nodeAuthResponse is Netmaker's success envelope of a node authentication.
+type nodeAuthResponse struct {
+	Code     int           `json:"Code"`
+	Message  string        `json:"Message"`
+	Response nodeAuthToken `json:"Response"`
+}
+
+type nodeAuthToken struct {
+	AuthToken  string    `json:"AuthToken"`
+	MacAddress string    `json:"MacAddress"`
+	ExpiresAt  time.Time `json:"ExpiresAt"`
+}
+
+// setRetryAfter gives a domain's lockout (a rate_limited error with
+// details.retry_after, in seconds) the Retry-After header the rate
+// limiter's 429 carries.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if fe := fault.As(err); fe != nil && fe.Code == fault.RateLimited {
+		if secs, ok := fe.Details["retry_after"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+	}
 }

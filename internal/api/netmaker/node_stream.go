@@ -10,13 +10,14 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/authz"
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // WebSocket close codes of the push stream (see internal/mesh's package
 // documentation for the protocol).
 const (
-	CloseResync      websocket.StatusCode = 4000 // reconnect now: the next full view resynchronises
-	CloseNodeDeleted websocket.StatusCode = 4001 // the node was deleted: stop and remove the interface
+	CloseResync      websocket.StatusCode = meshwire.CloseResync      // reconnect now: the next full view resynchronises
+	CloseNodeDeleted websocket.StatusCode = meshwire.CloseNodeDeleted // the node was deleted: stop and remove the interface
 )
 
 // Timeouts of the push stream.

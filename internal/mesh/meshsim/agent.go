@@ -1,9 +1,11 @@
 // Package meshsim is an in-process simulated mesh agent: it applies push
-// stream messages to a peer table exactly as a real agent applies them to a
-// WireGuard interface, and checks the protocol's rules on the way (a full
-// view first, strictly increasing sequence numbers, removals of known peers
-// only). Tests and benchmarks use it to stand for thousands of agents
-// without interfaces. It imports mesh only.
+// stream messages with the agent's own code (meshwire.View) to a peer table
+// instead of a WireGuard interface, and reports what the view ignores as a
+// violation of the protocol (a delta before the full view, a sequence
+// number that does not increase, an upsert of the node itself, a remove of
+// an unknown peer, a message without its payload or of an unknown type).
+// Tests and benchmarks use it to stand for thousands of agents without
+// interfaces. It imports mesh (for its in-process streams) and meshwire.
 package meshsim
 
 import (
@@ -14,16 +16,13 @@ import (
 	"sync"
 
 	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
 // Agent is one simulated agent's state. It is safe for concurrent use.
 type Agent struct {
 	mu         sync.Mutex
-	full       bool
-	seq        uint64
-	self       mesh.WireNode
-	network    mesh.WireNetwork
-	peers      map[int64]mesh.WirePeer
+	view       *meshwire.View
 	keyUpdates int
 	messages   int
 	notify     chan struct{} // closed and replaced after every message
@@ -31,20 +30,21 @@ type Agent struct {
 
 // New returns an agent that has seen nothing yet.
 func New() *Agent {
-	return &Agent{peers: map[int64]mesh.WirePeer{}, notify: make(chan struct{})}
+	return &Agent{view: meshwire.NewView(), notify: make(chan struct{})}
 }
 
 // Apply decodes and applies one stream message.
 func (a *Agent) Apply(raw []byte) error {
-	var m mesh.Message
+	var m meshwire.Message
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("decoding message: %w", err)
 	}
 	return a.ApplyMessage(&m)
 }
 
-// ApplyMessage applies one decoded stream message.
-func (a *Agent) ApplyMessage(m *mesh.Message) error {
+// ApplyMessage applies one decoded stream message as an agent does, and
+// returns what the agent would tolerate silently as a protocol violation.
+func (a *Agent) ApplyMessage(m *meshwire.Message) error {
 	a.mu.Lock()
 	defer func() {
 		a.messages++
@@ -52,94 +52,53 @@ func (a *Agent) ApplyMessage(m *mesh.Message) error {
 		a.notify = make(chan struct{})
 		a.mu.Unlock()
 	}()
-	if m.Type == mesh.MsgFull {
-		if m.Network == nil || m.Self == nil {
-			return errors.New("full view without network or self")
-		}
-		a.full, a.seq, a.self, a.network = true, m.Seq, *m.Self, *m.Network
-		clear(a.peers)
-		for _, p := range m.Peers {
-			a.peers[p.ID] = p
-		}
-		return nil
+	eff, err := a.view.Apply(m)
+	if err != nil {
+		return err
 	}
-	if !a.full {
-		return fmt.Errorf("%s message before the full view", m.Type)
-	}
-	if m.Seq <= a.seq {
-		return fmt.Errorf("%s message with seq %d after %d", m.Type, m.Seq, a.seq)
-	}
-	a.seq = m.Seq
-	switch m.Type {
-	case mesh.MsgUpsert:
-		if m.Peer == nil {
-			return errors.New("upsert without peer")
-		}
-		if m.Peer.ID == a.self.ID {
-			return errors.New("upsert of the agent's own node")
-		}
-		a.peers[m.Peer.ID] = *m.Peer
-	case mesh.MsgRemove:
-		if _, ok := a.peers[m.ID]; !ok {
-			return fmt.Errorf("remove of unknown peer %d", m.ID)
-		}
-		delete(a.peers, m.ID)
-	case mesh.MsgSelf:
-		if m.Self == nil {
-			return errors.New("self without node")
-		}
-		a.self = *m.Self
-	case mesh.MsgNetwork:
-		if m.Network == nil {
-			return errors.New("network message without network")
-		}
-		a.network = *m.Network
-	case mesh.MsgKeyUpdate:
+	if m.Type == meshwire.MsgKeyUpdate {
 		a.keyUpdates++
-	default:
-		return fmt.Errorf("unknown message type %q", m.Type)
 	}
-	return nil
+	return eff.Ignored
 }
 
 // Peers returns a copy of the peer table.
-func (a *Agent) Peers() map[int64]mesh.WirePeer {
+func (a *Agent) Peers() map[int64]meshwire.Peer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make(map[int64]mesh.WirePeer, len(a.peers))
-	for id, p := range a.peers {
-		out[id] = p
+	out := make(map[int64]meshwire.Peer, a.view.Len())
+	for _, p := range a.view.Peers() {
+		out[p.ID] = p
 	}
 	return out
 }
 
 // Peer returns one peer and whether the agent has it.
-func (a *Agent) Peer(id int64) (mesh.WirePeer, bool) {
+func (a *Agent) Peer(id int64) (meshwire.Peer, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	p, ok := a.peers[id]
-	return p, ok
+	return a.view.Peer(id)
 }
 
 // Len is the number of peers.
 func (a *Agent) Len() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.peers)
+	return a.view.Len()
 }
 
 // Self is the agent's own node as last received.
-func (a *Agent) Self() mesh.WireNode {
+func (a *Agent) Self() meshwire.Node {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.self
+	return a.view.Self()
 }
 
 // Seq is the sequence number of the last message applied.
 func (a *Agent) Seq() uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.seq
+	return a.view.Seq()
 }
 
 // KeyUpdates counts keyupdate messages received.

@@ -1,4 +1,4 @@
-package agent
+package wg
 
 import (
 	"context"
@@ -15,9 +15,11 @@ import (
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/wgctrl"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"netkeep/internal/meshwire"
 )
 
-// routeProtocol marks the routes the agent adds (rtnetlink protocol 110,
+// routeProtocol marks the routes netkeep adds (rtnetlink protocol 110,
 // "n" for netkeep), so it removes its own stale routes and never touches
 // anyone else's.
 const routeProtocol netlink.RouteProtocol = 110
@@ -41,8 +43,8 @@ type linuxLink struct {
 // ModeAuto uses kernel WireGuard when the module is loaded and the device
 // compiled into this binary otherwise.
 func OpenLink(name string, mode Mode, log *slog.Logger) (Link, error) {
-	if err := ValidInterfaceName(name); err != nil {
-		return nil, err
+	if msg := meshwire.CheckInterfaceName(name); msg != "" {
+		return nil, errors.New(msg)
 	}
 	l := &linuxLink{name: name, log: log}
 	switch mode {
@@ -98,7 +100,7 @@ func (l *linuxLink) Close() error {
 
 // RemoveInterface deletes a kernel WireGuard interface left behind, if any,
 // and a stale userspace control socket. A userspace interface disappears
-// with the agent process that runs it.
+// with the process that runs it.
 func RemoveInterface(name string) error {
 	lk, err := netlink.LinkByName(name)
 	if err == nil {

@@ -1,11 +1,11 @@
-package agent
+package wg
 
 import (
 	"context"
 	"fmt"
 )
 
-// Link is the agent's WireGuard interface. Apply makes the interface match
+// Link is a node's WireGuard interface. Apply makes the interface match
 // a Spec, changing only what differs (peers whose entries are unchanged keep
 // their sessions); Close removes the interface.
 type Link interface {
@@ -33,18 +33,4 @@ func ParseMode(s string) (Mode, error) {
 		return ModeAuto, nil
 	}
 	return "", fmt.Errorf("--wireguard must be auto, kernel or userspace, not %q", s)
-}
-
-// ValidInterfaceName checks an interface name as Linux does (1 to 15
-// bytes, no '/', no whitespace).
-func ValidInterfaceName(s string) error {
-	if s == "" || len(s) > 15 {
-		return fmt.Errorf("interface name %q must be 1 to 15 characters", s)
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '/' || c == ':' || c <= ' ' || c >= 0x7f {
-			return fmt.Errorf("interface name %q has a character Linux refuses", s)
-		}
-	}
-	return nil
 }

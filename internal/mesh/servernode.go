@@ -1,4 +1,4 @@
-package agent
+package mesh
 
 import (
 	"context"
@@ -12,30 +12,34 @@ import (
 
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
-// ServerMesh is what the server's own nodes need of the mesh service.
-type ServerMesh interface {
-	ListNetworks(ctx context.Context, p *authz.Principal) ([]*mesh.Network, error)
-	ServerKey(ctx context.Context, netid string) (wgtypes.Key, error)
-	Subscribe(ctx context.Context, p *authz.Principal, netid, mac string) (*mesh.Stream, error)
+// ServerTunnel is the WireGuard interface of the server's own node in one
+// network, as ServerNodes drives it. internal/wg implements it (wg.Tunnel);
+// mesh declares only what it needs, so the domain carries no netlink or
+// WireGuard device code.
+type ServerTunnel interface {
+	// Configure makes the interface match v with key; peers whose own
+	// keepalive is zero get keepalive.
+	Configure(ctx context.Context, key wgtypes.Key, v *meshwire.View, keepalive time.Duration) error
+	// Close removes the interface.
+	Close() error
 }
 
 // ServerNodes runs the server's own node in every network it was added to
-// (POST /api/server/addnetwork/{netid}) as an interface on the server's
-// host: the same View, Spec and Link as an agent, fed by the mesh service's
-// in-process stream instead of a WebSocket, with the key the server holds
-// sealed (mesh.Service.ServerKey). A keyupdate rotates that key in the mesh
-// service; the node takes the new one when its own public key changes.
-// Removing the server from the
-// network (removenetwork) removes the interface.
+// (AddServer: POST /api/server/addnetwork/{netid}) as an interface on the
+// server's host: the same meshwire.View as an agent, fed by the in-process
+// stream instead of a WebSocket, with the key the server holds sealed
+// (ServerKey). A keyupdate rotates that key here; the node takes the new one
+// when its own public key changes. Removing the server from the network
+// (RemoveServer) removes the interface.
 type ServerNodes struct {
-	Mesh ServerMesh
+	Mesh *Service
 	Log  *slog.Logger
-	// OpenLink makes an interface; nil means the real one (kernel WireGuard
-	// when available, userspace otherwise).
-	OpenLink func(name string, mode Mode, log *slog.Logger) (Link, error)
+	// Open creates an interface (required): the caller injects the real
+	// one (internal/wg's OpenTunnel), tests a fake.
+	Open func(name string, log *slog.Logger) (ServerTunnel, error)
 	// Every is how often networks are checked for the server joining them
 	// (default 2 s): a cheap in-memory look-up per network.
 	Every time.Duration
@@ -55,11 +59,12 @@ func (sn *ServerNodes) Run(ctx context.Context) {
 	if sn.Log == nil {
 		sn.Log = slog.New(slog.DiscardHandler)
 	}
-	if sn.OpenLink == nil {
-		sn.OpenLink = OpenLink
-	}
 	if sn.Every <= 0 {
 		sn.Every = 2 * time.Second
+	}
+	if sn.Open == nil {
+		sn.Log.Error("the server's mesh nodes cannot run: no way to open an interface")
+		return
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -106,9 +111,9 @@ func (sn *ServerNodes) Run(ctx context.Context) {
 type serverNode struct {
 	sn        *ServerNodes
 	log       *slog.Logger
-	key       Key
-	view      *View
-	link      Link
+	key       wgtypes.Key
+	view      *meshwire.View
+	tunnel    ServerTunnel
 	triedOpen time.Time // the last failed attempt to create the interface
 	failing   bool      // the last configuration failed (logged once, not per change)
 }
@@ -121,19 +126,19 @@ const reopenEvery = time.Minute
 // runNetwork runs the server's node in one network until it is removed
 // from it or ctx ends.
 func (sn *ServerNodes) runNetwork(ctx context.Context, netid string) {
-	n := &serverNode{sn: sn, log: sn.Log.With("network", netid, "node", "server"), view: NewView()}
+	n := &serverNode{sn: sn, log: sn.Log.With("network", netid, "node", "server"), view: meshwire.NewView()}
 	defer func() {
-		if n.link != nil {
-			if err := n.link.Close(); err != nil {
+		if n.tunnel != nil {
+			if err := n.tunnel.Close(); err != nil {
 				n.log.Warn("removing the server's interface", "err", err)
 			}
 		}
 	}()
 	for ctx.Err() == nil {
 		key, err := sn.Mesh.ServerKey(ctx, netid)
-		var s *mesh.Stream
+		var s *Stream
 		if err == nil {
-			s, err = sn.Mesh.Subscribe(ctx, serverPrincipal, netid, mesh.ServerMAC)
+			s, err = sn.Mesh.Subscribe(ctx, serverPrincipal, netid, ServerMAC)
 		}
 		if fault.Is(err, fault.NotFound) {
 			return
@@ -146,26 +151,26 @@ func (sn *ServerNodes) runNetwork(ctx context.Context, netid string) {
 			}
 			continue
 		}
-		n.key = Key(key)
+		n.key = key
 		n.view.Reset()
 		end := n.follow(ctx, s)
 		s.Close()
-		if end == mesh.EndDeleted || end == mesh.EndShutdown {
+		if end == EndDeleted || end == EndShutdown {
 			return
 		}
 	}
 }
 
 // follow applies one stream until it ends and says why.
-func (n *serverNode) follow(ctx context.Context, s *mesh.Stream) mesh.EndReason {
+func (n *serverNode) follow(ctx context.Context, s *Stream) EndReason {
 	n.apply(ctx, s.Full().AppendTo(nil))
 	for {
 		raw, err := s.Next(ctx)
-		if errors.Is(err, mesh.ErrStreamEnded) {
+		if errors.Is(err, ErrStreamEnded) {
 			return s.Reason()
 		}
 		if err != nil {
-			return mesh.EndClosed // ctx ended
+			return EndClosed // ctx ended
 		}
 		n.apply(ctx, raw)
 	}
@@ -183,45 +188,34 @@ func (n *serverNode) apply(ctx context.Context, raw []byte) {
 }
 
 func (n *serverNode) configure(ctx context.Context, raw []byte) error {
-	var m mesh.Message
+	var m meshwire.Message
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return err
 	}
 	eff, err := n.view.Apply(&m)
-	if err != nil || !eff.Changed && n.link != nil {
+	if err != nil || !eff.Changed && n.tunnel != nil {
 		return err
 	}
-	if self := n.view.Self(); self.PublicKey != "" && self.PublicKey != n.key.Public() {
+	if self := n.view.Self(); self.PublicKey != "" && self.PublicKey != n.key.PublicKey().String() {
 		// A keyupdate rotated the server's key (mesh rotates it with the
 		// network's): take the new one before configuring.
-		key, err := n.sn.Mesh.ServerKey(ctx, n.view.Network().NetID)
-		if err != nil {
+		if n.key, err = n.sn.Mesh.ServerKey(ctx, n.view.Network().NetID); err != nil {
 			return err
 		}
-		n.key = Key(key)
 	}
-	if n.link == nil {
+	if n.tunnel == nil {
 		if time.Since(n.triedOpen) < reopenEvery {
 			return nil // the view is kept current; the next attempt applies it whole
 		}
 		name := n.view.Self().Interface
-		if ValidInterfaceName(name) != nil {
-			name = defaultInterface(n.view.Network().NetID)
+		if meshwire.CheckInterfaceName(name) != "" {
+			name = meshwire.DefaultInterface(n.view.Network().NetID)
 		}
-		if n.link, err = n.sn.OpenLink(name, ModeAuto, n.log); err != nil {
-			n.link, n.triedOpen = nil, time.Now()
+		if n.tunnel, err = n.sn.Open(name, n.log); err != nil {
+			n.tunnel, n.triedOpen = nil, time.Now()
 			return err
 		}
 		n.log.Info("the server's mesh interface is up", "interface", name, "address", n.view.Self().Address)
 	}
-	spec, skipped := BuildSpec(n.key, n.view)
-	for _, err := range skipped {
-		n.log.Warn("leaving out a peer", "err", err)
-	}
-	for i := range spec.Peers {
-		if spec.Peers[i].Keepalive == 0 {
-			spec.Peers[i].Keepalive = serverKeepalive
-		}
-	}
-	return n.link.Apply(ctx, spec)
+	return n.tunnel.Configure(ctx, n.key, n.view, serverKeepalive)
 }

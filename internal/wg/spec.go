@@ -1,4 +1,4 @@
-package agent
+package wg
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"netkeep/internal/mesh"
+	"netkeep/internal/meshwire"
 )
 
-// Spec is the complete desired configuration of the agent's interface,
+// Spec is the complete desired configuration of a node's interface,
 // derived from its view and its private key. Applying a Spec is idempotent.
 type Spec struct {
 	PrivateKey wgtypes.Key
@@ -37,11 +37,11 @@ type PeerSpec struct {
 }
 
 // BuildSpec derives the interface configuration from a view. A pending
-// node gets its address but no peers. Peer entries the agent cannot use (a
+// node gets its address but no peers. Peer entries a node cannot use (a
 // malformed key or prefix) are left out and reported in skipped.
-func BuildSpec(key Key, v *View) (s Spec, skipped []error) {
+func BuildSpec(key wgtypes.Key, v *meshwire.View) (s Spec, skipped []error) {
 	self, network := v.Self(), v.Network()
-	s.PrivateKey, s.ListenPort = wgtypes.Key(key), self.ListenPort
+	s.PrivateKey, s.ListenPort = key, self.ListenPort
 	s.Forward = self.IsEgressGateway
 	for _, a := range []struct{ addr, rng string }{{self.Address, network.AddressRange}, {self.Address6, network.AddressRange6}} {
 		if p, ok := interfacePrefix(a.addr, a.rng); ok {
@@ -78,7 +78,7 @@ func BuildSpec(key Key, v *View) (s Spec, skipped []error) {
 	return s, skipped
 }
 
-func peerSpec(p mesh.WirePeer, keepalive time.Duration) (PeerSpec, error) {
+func peerSpec(p meshwire.Peer, keepalive time.Duration) (PeerSpec, error) {
 	k, err := wgtypes.ParseKey(p.PublicKey)
 	if err != nil {
 		return PeerSpec{}, fmt.Errorf("peer %d (%s): public key: %w", p.ID, p.Name, err)

@@ -1,13 +1,13 @@
 //go:build !linux
 
-package agent
+package wg
 
 import (
 	"errors"
 	"log/slog"
 )
 
-var errLinuxOnly = errors.New("the netkeep agent configures WireGuard interfaces on Linux only")
+var errLinuxOnly = errors.New("netkeep configures WireGuard interfaces on Linux only")
 
 // OpenLink fails: interfaces are configured on Linux only.
 func OpenLink(name string, mode Mode, log *slog.Logger) (Link, error) { return nil, errLinuxOnly }

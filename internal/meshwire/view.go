@@ -1,0 +1,169 @@
+package meshwire
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// View is a node's picture of its place in the mesh, built from the push
+// stream: its own node, the network and the peers it should have. The
+// agent, the server's own nodes and the simulated agent all keep one.
+//
+// Applying is idempotent and tolerant: an upsert of a known peer replaces
+// it, a remove of an unknown peer does nothing, a full view replaces
+// everything, and a node that becomes pending drops its peers; so replaying
+// messages or resyncing after a reconnect always converges on the server's
+// view. A View is not safe for concurrent use.
+type View struct {
+	full    bool
+	seq     uint64
+	self    Node
+	network Network
+	peers   map[int64]Peer
+}
+
+// Effect says what applying a message asks of the view's holder beyond
+// updating its interface's peers.
+type Effect struct {
+	Changed   bool // the desired interface configuration may have changed
+	RotateKey bool // a key update was requested (or missed)
+	// Ignored, when set, says why a message was ignored that the protocol
+	// does not let the server send (an upsert of the node itself, a remove
+	// of an unknown peer, a message without its payload, a type this view
+	// does not know). An agent ignores it, to stay tolerant of a newer
+	// server; the simulated agent reports it as a protocol violation.
+	Ignored error
+}
+
+// Snapshot is a saved view: the node, its network and its peers.
+type Snapshot struct {
+	Self    Node    `json:"self"`
+	Network Network `json:"network"`
+	Peers   []Peer  `json:"peers"`
+}
+
+// NewView returns an empty view.
+func NewView() *View { return &View{peers: map[int64]Peer{}} }
+
+// Restore loads a saved snapshot; the next full view replaces it.
+func (v *View) Restore(s *Snapshot) {
+	v.self, v.network = s.Self, s.Network
+	clear(v.peers)
+	for _, p := range s.Peers {
+		v.peers[p.ID] = p
+	}
+}
+
+// Snapshot returns the view for saving, peers ordered by id.
+func (v *View) Snapshot() *Snapshot {
+	return &Snapshot{Self: v.self, Network: v.network, Peers: v.Peers()}
+}
+
+// Reset forgets the sequence, as a new connection starts over with a full
+// view (sequence numbers are not comparable across connections).
+func (v *View) Reset() { v.full, v.seq = false, 0 }
+
+// Apply applies one stream message. It rejects a delta before the full view
+// of its connection and a sequence number that does not increase: both
+// mean the connection is confused, and the caller should reconnect.
+func (v *View) Apply(m *Message) (Effect, error) {
+	if m.Type == MsgFull {
+		if m.Network == nil || m.Self == nil {
+			return Effect{}, errors.New("full view without network or self")
+		}
+		v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
+		clear(v.peers)
+		eff := Effect{Changed: true, RotateKey: m.Self.NeedKeyUpdate}
+		for _, p := range m.Peers {
+			if p.ID == v.self.ID {
+				eff.Ignored = errors.New("full view lists the node among its peers")
+				continue
+			}
+			v.peers[p.ID] = p
+		}
+		if v.self.IsPending && len(v.peers) > 0 {
+			clear(v.peers) // a pending node gets no peers
+			eff.Ignored = errors.New("full view of a pending node has peers")
+		}
+		return eff, nil
+	}
+	if !v.full {
+		return Effect{}, fmt.Errorf("%s message before the full view", m.Type)
+	}
+	if m.Seq <= v.seq {
+		return Effect{}, fmt.Errorf("%s message with seq %d after %d", m.Type, m.Seq, v.seq)
+	}
+	v.seq = m.Seq
+	switch m.Type {
+	case MsgUpsert:
+		switch {
+		case m.Peer == nil:
+			return Effect{Ignored: errors.New("upsert without peer")}, nil
+		case m.Peer.ID == v.self.ID:
+			return Effect{Ignored: errors.New("upsert of the node itself")}, nil
+		case v.self.IsPending:
+			return Effect{Ignored: errors.New("upsert to a pending node")}, nil
+		}
+		v.peers[m.Peer.ID] = *m.Peer
+		return Effect{Changed: true}, nil
+	case MsgRemove:
+		if _, ok := v.peers[m.ID]; !ok {
+			return Effect{Ignored: fmt.Errorf("remove of unknown peer %d", m.ID)}, nil
+		}
+		delete(v.peers, m.ID)
+		return Effect{Changed: true}, nil
+	case MsgSelf:
+		if m.Self == nil {
+			return Effect{Ignored: errors.New("self without node")}, nil
+		}
+		v.self = *m.Self
+		if v.self.IsPending {
+			clear(v.peers) // a node no longer approved gets no peers
+		}
+		return Effect{Changed: true}, nil
+	case MsgNetwork:
+		if m.Network == nil {
+			return Effect{Ignored: errors.New("network message without network")}, nil
+		}
+		v.network = *m.Network
+		return Effect{Changed: true}, nil
+	case MsgKeyUpdate:
+		return Effect{RotateKey: true}, nil
+	}
+	return Effect{Ignored: fmt.Errorf("unknown message type %q", m.Type)}, nil
+}
+
+// Self is the node as last received.
+func (v *View) Self() Node { return v.self }
+
+// Network is the network as last received.
+func (v *View) Network() Network { return v.network }
+
+// HasSelf reports whether the view knows its node (from a full view or a
+// restored snapshot).
+func (v *View) HasSelf() bool { return v.self.ID != 0 }
+
+// Seq is the sequence number of the last message applied on this
+// connection (0 before its full view).
+func (v *View) Seq() uint64 { return v.seq }
+
+// Len is the number of peers.
+func (v *View) Len() int { return len(v.peers) }
+
+// Peer returns one peer and whether the view has it.
+func (v *View) Peer(id int64) (Peer, bool) {
+	p, ok := v.peers[id]
+	return p, ok
+}
+
+// Peers returns the peers ordered by id.
+func (v *View) Peers() []Peer {
+	out := make([]Peer, 0, len(v.peers))
+	for _, p := range v.peers {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Peer) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
