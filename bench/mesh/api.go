@@ -18,6 +18,7 @@ import (
 	"netkeep/internal/event"
 	"netkeep/internal/secret"
 	"netkeep/internal/server"
+	"netkeep/internal/store/pgbus"
 )
 
 const benchMasterKey = "bench-master-key-0123456789abcdefghijklmnop"
@@ -38,7 +39,7 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 	}
 	var bus event.Bus = event.NewLocal()
 	if kind == "postgres" {
-		if bus, err = event.NewPostgres(ctx, pgURL, event.WithChannel("bench_"+fmt.Sprint(time.Now().UnixNano()))); err != nil {
+		if bus, err = pgbus.New(ctx, pgURL, pgbus.WithChannel("bench_"+fmt.Sprint(time.Now().UnixNano()))); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"netkeep/internal/agent"
+	"netkeep/internal/config"
 	"netkeep/internal/wg"
 )
 
@@ -62,7 +63,7 @@ func cmdAgent(e env, args []string) int {
 	if verb == "join" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		access, rest = rest[0], rest[1:]
 	}
-	if err := parseAgentFlags(fs, rest, e.getenv); err != nil {
+	if err := parseAgentFlags(fs, rest, e.lookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -116,8 +117,9 @@ func cmdAgent(e env, args []string) int {
 }
 
 // parseAgentFlags parses args, then fills each flag not given from
-// NETKEEP_<FLAG> (dashes as underscores), as the other commands do.
-func parseAgentFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// NETKEEP_<FLAG> (dashes as underscores), as the other commands do: a
+// variable set to "" means empty.
+func parseAgentFlags(fs *flag.FlagSet, args []string, lookup config.LookupEnv) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -126,7 +128,7 @@ func parseAgentFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "NETKEEP_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && !given[f.Name] && err == nil {
+		if v, set := lookup(name); set && !given[f.Name] && err == nil {
 			if serr := f.Value.Set(v); serr != nil {
 				err = fmt.Errorf("%s: %v", name, serr)
 			}

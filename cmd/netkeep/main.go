@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"netkeep/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -17,7 +19,7 @@ var version = "dev"
 func main() {
 	// Files netkeep creates (database, WAL, secret key) are the owner's alone.
 	syscall.Umask(0o077)
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // env is how the process sees its environment (tests pass their own).
@@ -25,7 +27,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	getenv func(string) string
+	// lookupEnv tells a variable set to "" from one not set: for every
+	// setting, set but empty means empty, not the default.
+	lookupEnv config.LookupEnv
 }
 
 // fail prints one line to stderr and returns exit code 1; errors never show
@@ -53,11 +57,13 @@ Usage:
   netkeep version                    print the version
 
 Run "netkeep <command> --help" for the flags of a command. Every flag can also
-be set with an environment variable NETKEEP_<FLAG_NAME>; flags win.
+be set with an environment variable NETKEEP_<FLAG_NAME>; flags win. A variable
+set to the empty string means empty (an empty NETKEEP_RADIUS_LISTEN disables
+RADIUS), not the default.
 `
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv config.LookupEnv) int {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

@@ -53,12 +53,13 @@ func cmdPKI(e env, args []string) int {
 	}
 	// On PostgreSQL the bus tells running replicas at once; otherwise they
 	// notice the new CA at their next sync (within a minute).
-	bus, err := openBus(ctx, cfg)
+	log := newLogger(cfg, e)
+	bus, err := openBus(ctx, cfg, log)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer bus.Close()
-	svc := pki.NewService(store.For[pki.Tx](db), keys, bus, pki.DefaultConfig(), pki.WithLogger(newLogger(cfg, e)))
+	svc := pki.NewService(store.For[pki.Tx](db), keys, bus, pki.DefaultConfig(), pki.WithLogger(log))
 	res, err := svc.Import(ctx, audit.Source{Actor: "cli", IP: "local"}, certPEM, keyPEM, force)
 	if err != nil {
 		return e.fail("pki import: %s", clientMessage(err))

@@ -14,6 +14,7 @@ import (
 	"netkeep/internal/fault"
 	"netkeep/internal/radius"
 	"netkeep/internal/server"
+	"netkeep/internal/store/pgbus"
 )
 
 func cmdServe(e env, args []string) int {
@@ -38,7 +39,7 @@ func cmdServe(e env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer db.Close()
-	bus, err := openBus(ctx, cfg)
+	bus, err := openBus(ctx, cfg, log)
 	if err != nil {
 		return e.fail("%v", err)
 	}
@@ -118,13 +119,13 @@ func serveRadius(ctx context.Context, log *slog.Logger, cfg *config.Config, srv 
 
 // openBus returns the event bus: in-process for SQLite, LISTEN/NOTIFY for
 // PostgreSQL so that replicas see each other's changes.
-func openBus(ctx context.Context, cfg *config.Config) (event.Bus, error) {
+func openBus(ctx context.Context, cfg *config.Config, log *slog.Logger) (event.Bus, error) {
 	kind, dsn, err := cfg.Database()
 	if err != nil {
 		return nil, err
 	}
 	if kind == config.Postgres {
-		return event.NewPostgres(ctx, dsn)
+		return pgbus.New(ctx, dsn, pgbus.WithLogger(log))
 	}
 	return event.NewLocal(), nil
 }

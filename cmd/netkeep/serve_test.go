@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -265,6 +266,44 @@ func TestServeBodyLimit(t *testing.T) {
 			}
 			if code := p.stop(t, syscall.SIGTERM); code != 0 {
 				t.Fatalf("exit code %d; log:\n%s", code, p.log)
+			}
+		})
+	}
+}
+
+// TestServeRadiusListenEnv: NETKEEP_RADIUS_LISTEN and
+// NETKEEP_RADIUS_ACCT_LISTEN set but empty disable RADIUS as the empty
+// flags do; they are not "unset, use :1812/:1813".
+func TestServeRadiusListenEnv(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        []string
+		args       []string
+		wantListen []string // RADIUS listeners that must be logged as listening
+	}{
+		{"empty variables disable both", []string{"NETKEEP_RADIUS_LISTEN=", "NETKEEP_RADIUS_ACCT_LISTEN="}, nil, nil},
+		{"empty flags disable both", nil, []string{"--radius-listen=", "--radius-acct-listen="}, nil},
+		{"empty accounting only", []string{"NETKEEP_RADIUS_LISTEN=127.0.0.1:0", "NETKEEP_RADIUS_ACCT_LISTEN="}, nil, []string{"authentication"}},
+		{"both set", []string{"NETKEEP_RADIUS_LISTEN=127.0.0.1:0", "NETKEEP_RADIUS_ACCT_LISTEN=127.0.0.1:0"}, nil, []string{"authentication", "accounting"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"--data-dir", t.TempDir()}, tt.args...)
+			p := startServe(t, cleanEnv(tt.env...), args...)
+			waitReady(t, httpClient, p.url)
+			if code := p.stop(t, syscall.SIGTERM); code != 0 {
+				t.Fatalf("exit code %d; log:\n%s", code, p.log)
+			}
+			log := p.log.String()
+			for _, what := range []string{"authentication", "accounting"} {
+				want := slices.Contains(tt.wantListen, what)
+				if got := strings.Contains(log, "RADIUS "+what+" listening"); got != want {
+					t.Errorf("RADIUS %s listening = %v, want %v; log:\n%s", what, got, want, log)
+				}
+				if strings.Contains(log, "RADIUS "+what+" listener disabled") {
+					t.Errorf("RADIUS %s tried to bind; log:\n%s", what, log)
+				}
 			}
 		})
 	}

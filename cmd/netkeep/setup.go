@@ -22,7 +22,7 @@ func loadConfig(e env, name string, args []string, extra func(fs *flag.FlagSet))
 	if extra != nil {
 		extra(fs)
 	}
-	cfg, err := l.Load(args, e.getenv)
+	cfg, err := l.Load(args, e.lookupEnv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil, errHelp

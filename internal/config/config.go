@@ -48,8 +48,10 @@ type Config struct {
 	// no trailing slash) put into links the server gives out: access strings,
 	// the agent's install script. Empty: derived from each request.
 	PublicURL string
-	// PKIClientCertTTL is the default lifetime of a VPN client certificate.
-	PKIClientCertTTL time.Duration
+	// ClientConfigTTL is the lifetime of a VPN client configuration,
+	// OpenVPN and WireGuard alike, and so of an OpenVPN configuration's
+	// client certificate: the one default lifetime of client credentials.
+	ClientConfigTTL time.Duration
 	// MeshInterfaces runs the server's own mesh nodes (POST
 	// /api/server/addnetwork) as WireGuard interfaces on this host.
 	MeshInterfaces bool
@@ -61,7 +63,12 @@ type option struct {
 	usage  string
 	secret bool // secrets are never printed and also read from NETKEEP_<NAME>_FILE
 	noFlag bool // env/file only (secrets that must not show up in ps)
-	bind   func(fs *flag.FlagSet, c *Config, name, usage string)
+	// aliases are deprecated names still accepted as flag, variable and
+	// file key. Giving a name and its alias at one level (two flags, two
+	// variables, two file keys) is an error; across levels the usual
+	// precedence holds.
+	aliases []string
+	bind    func(fs *flag.FlagSet, c *Config, name, usage string)
 }
 
 func str(p func(*Config) *string, def string) func(*flag.FlagSet, *Config, string, string) {
@@ -96,7 +103,8 @@ var options = []option{
 	{name: "radius-listen", usage: "RADIUS authentication UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusListen }, ":1812")},
 	{name: "radius-acct-listen", usage: "RADIUS accounting UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusAcctListen }, ":1813")},
 	{name: "public-url", usage: "externally visible base URL for links the server gives out (access strings, downloads); empty: derived from the request", bind: str(func(c *Config) *string { return &c.PublicURL }, "")},
-	{name: "pki-client-cert-ttl", usage: "default lifetime of VPN client certificates", bind: dur(func(c *Config) *time.Duration { return &c.PKIClientCertTTL }, 24*time.Hour)},
+	{name: "client-config-ttl", usage: "lifetime of VPN client configs, OpenVPN and WireGuard, and of their client certificates", aliases: []string{"pki-client-cert-ttl"},
+		bind: dur(func(c *Config) *time.Duration { return &c.ClientConfigTTL }, 24*time.Hour)},
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},
@@ -124,13 +132,26 @@ func Bind(fs *flag.FlagSet) *Loader {
 		}
 		usage := o.usage + " (" + EnvName(o.name) + ")"
 		o.bind(target, &l.cfg, o.name, usage)
+		for _, a := range o.aliases {
+			o.bind(target, &l.cfg, a, "deprecated name of --"+o.name+" ("+EnvName(a)+")")
+		}
 	}
 	return l
 }
 
+// LookupEnv reads one environment variable and whether it is set at all;
+// os.LookupEnv outside tests.
+type LookupEnv func(name string) (value string, set bool)
+
 // Load parses args and applies, for every flag not given, the environment and
-// then the YAML file. getenv is os.Getenv outside tests.
-func (l *Loader) Load(args []string, getenv func(string) string) (*Config, error) {
+// then the YAML file.
+//
+// A variable that is set wins over the file even when it is empty: an empty
+// NETKEEP_RADIUS_LISTEN disables RADIUS as an empty --radius-listen does,
+// and an empty NETKEEP_CONFIG reads no file. Where empty is not a value
+// (numbers, durations, booleans, a _FILE path) a set but empty variable is a
+// startup error naming it, never the default.
+func (l *Loader) Load(args []string, lookup LookupEnv) (*Config, error) {
 	if err := l.fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -140,7 +161,8 @@ func (l *Loader) Load(args []string, getenv func(string) string) (*Config, error
 	fileValues := map[string]string{}
 	cfgFile := l.cfg.ConfigFile
 	if !given["config"] {
-		cfgFile = getenv(EnvName("config"))
+		cfgFile, _ = lookup(EnvName("config"))
+		l.cfg.ConfigFile = cfgFile
 	}
 	if cfgFile != "" {
 		var err error
@@ -149,49 +171,97 @@ func (l *Loader) Load(args []string, getenv func(string) string) (*Config, error
 		}
 	}
 	for _, o := range options {
-		if given[o.name] || o.name == "config" {
+		names := append([]string{o.name}, o.aliases...)
+		if n := countIf(names, func(n string) bool { return given[n] }); n > 1 {
+			return nil, fmt.Errorf("--%s and --%s are one setting: give only --%s", o.name, o.aliases[0], o.name)
+		} else if n == 1 || o.name == "config" {
 			continue
 		}
 		fs := l.fs
 		if o.noFlag {
 			fs = l.hidden
 		}
-		v, ok, err := lookupEnv(o, getenv)
+		v, ok, source, err := lookupEnv(o, names, lookup)
 		if err != nil {
 			return nil, err
 		}
-		source := EnvName(o.name)
 		if !ok {
-			v, ok = fileValues[o.name]
-			source = fmt.Sprintf("config file %s: %s", cfgFile, o.name)
-		}
-		if ok {
-			if err := fs.Set(o.name, v); err != nil {
-				return nil, fmt.Errorf("%s: %v", source, err)
+			var key string
+			if v, key, ok, err = fileValue(fileValues, names); err != nil {
+				return nil, fmt.Errorf("config file %s: %v", cfgFile, err)
 			}
+			source = fmt.Sprintf("config file %s: %s", cfgFile, key)
+		}
+		if !ok {
+			continue
+		}
+		if err := fs.Set(o.name, v); err != nil {
+			if v == "" {
+				return nil, fmt.Errorf("%s is set but empty; give it a value, or unset it for the default %q", source, fs.Lookup(o.name).DefValue)
+			}
+			return nil, fmt.Errorf("%s: %v", source, err)
 		}
 	}
 	cfg := l.cfg
 	return &cfg, nil
 }
 
-func lookupEnv(o option, getenv func(string) string) (string, bool, error) {
+// lookupEnv returns o's value from NETKEEP_<NAME> (names are o's name and
+// its aliases), or for a secret from the file NETKEEP_<NAME>_FILE names,
+// whether one is set, and the variable it came from.
+func lookupEnv(o option, names []string, lookup LookupEnv) (value string, ok bool, source string, err error) {
+	for _, n := range names {
+		v, set := lookup(EnvName(n))
+		if !set {
+			continue
+		}
+		if ok {
+			return "", false, "", fmt.Errorf("%s and %s are one setting: set only %s", EnvName(o.name), EnvName(n), EnvName(o.name))
+		}
+		value, ok, source = v, true, EnvName(n)
+	}
+	if ok || !o.secret {
+		return value, ok, source, nil
+	}
 	env := EnvName(o.name)
-	if v := getenv(env); v != "" {
-		return v, true, nil
+	path, set := lookup(env + "_FILE")
+	if !set {
+		return "", false, "", nil
 	}
-	if !o.secret {
-		return "", false, nil
-	}
-	path := getenv(env + "_FILE")
 	if path == "" {
-		return "", false, nil
+		return "", false, "", fmt.Errorf("%s_FILE is set but empty; name the file holding the value, or unset it", env)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", false, fmt.Errorf("%s_FILE: %v", env, err)
+		return "", false, "", fmt.Errorf("%s_FILE: %v", env, err)
 	}
-	return strings.TrimSpace(string(b)), true, nil
+	return strings.TrimSpace(string(b)), true, env + "_FILE", nil
+}
+
+// fileValue returns the file's value for a setting known by names (its
+// name and aliases) and the key it was under.
+func fileValue(values map[string]string, names []string) (value, key string, ok bool, err error) {
+	for _, n := range names {
+		v, set := values[n]
+		if !set {
+			continue
+		}
+		if ok {
+			return "", "", false, fmt.Errorf("%s and %s are one setting: give only %s", names[0], n, names[0])
+		}
+		value, key, ok = v, n, true
+	}
+	return value, key, ok, nil
+}
+
+func countIf(names []string, f func(string) bool) int {
+	n := 0
+	for _, name := range names {
+		if f(name) {
+			n++
+		}
+	}
+	return n
 }
 
 func readYAML(path string) (map[string]string, error) {
@@ -206,13 +276,23 @@ func readYAML(path string) (map[string]string, error) {
 	known := map[string]bool{}
 	for _, o := range options {
 		known[o.name] = true
+		for _, a := range o.aliases {
+			known[a] = true
+		}
 	}
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		if !known[k] {
 			return nil, fmt.Errorf("config file %s: unknown setting %q", path, k)
 		}
-		out[k] = fmt.Sprint(v)
+		switch v.(type) {
+		case nil: // "key:" with no value means empty, as an empty variable does
+			out[k] = ""
+		case map[string]any, []any:
+			return nil, fmt.Errorf("config file %s: %s must be a single value", path, k)
+		default:
+			out[k] = fmt.Sprint(v)
+		}
 	}
 	return out, nil
 }
@@ -268,6 +348,9 @@ func (c *Config) Validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < MinMasterKeyLen {
 		return fmt.Errorf("NETKEEP_SECRET_KEY: must be at least %d characters", MinMasterKeyLen)
 	}
+	if c.Listen == "" {
+		return errors.New("listen: must not be empty")
+	}
 	if c.DataDir == "" {
 		return errors.New("data-dir: must not be empty")
 	}
@@ -277,8 +360,8 @@ func (c *Config) Validate() error {
 	if c.AccessTokenTTL < time.Minute {
 		return errors.New("access-token-ttl: must be at least 1m")
 	}
-	if c.PKIClientCertTTL < time.Minute {
-		return errors.New("pki-client-cert-ttl: must be at least 1m")
+	if c.ClientConfigTTL < time.Minute {
+		return errors.New("client-config-ttl: must be at least 1m")
 	}
 	if err := validPublicURL(c.PublicURL); err != nil {
 		return err

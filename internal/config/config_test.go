@@ -11,12 +11,13 @@ import (
 )
 
 // load resolves args over env (a map standing in for the process
-// environment) the way a subcommand does.
+// environment: a key present with "" is a variable set but empty) the way a
+// subcommand does.
 func load(tb testing.TB, args []string, env map[string]string) (*Config, error) {
 	tb.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return Bind(fs).Load(args, func(k string) string { return env[k] })
+	return Bind(fs).Load(args, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 }
 
 // mustLoad is load that fails the test on error.
@@ -52,7 +53,7 @@ func TestDefaults(t *testing.T) {
 		RefreshGrace:     10 * time.Minute,
 		RadiusListen:     ":1812",
 		RadiusAcctListen: ":1813",
-		PKIClientCertTTL: 24 * time.Hour,
+		ClientConfigTTL:  24 * time.Hour,
 		MeshInterfaces:   true,
 	}
 	if *c != want {
@@ -72,7 +73,7 @@ max-body-bytes: 2048
 shutdown-timeout: 3s
 trust-proxy-headers: true
 public-url: https://file.example.com
-pki-client-cert-ttl: 12h
+client-config-ttl: 12h
 `)
 	tests := []struct {
 		name string
@@ -96,8 +97,12 @@ pki-client-cert-ttl: 12h
 			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7001" }},
 		{"env over default", nil, map[string]string{"NETKEEP_DATA_DIR": "/var/lib/netkeep"},
 			func(c *Config) (any, any) { return c.DataDir, "/var/lib/netkeep" }},
-		{"empty env is unset", []string{"--config", yaml}, map[string]string{"NETKEEP_LISTEN": ""},
-			func(c *Config) (any, any) { return c.Listen, "127.0.0.1:7000" }},
+		{"empty env is empty over the file", []string{"--config", yaml}, map[string]string{"NETKEEP_PUBLIC_URL": ""},
+			func(c *Config) (any, any) { return c.PublicURL, "" }},
+		{"empty env is empty over the default", nil, map[string]string{"NETKEEP_RADIUS_LISTEN": ""},
+			func(c *Config) (any, any) { return c.RadiusListen, "" }},
+		{"empty NETKEEP_CONFIG reads no file", nil, map[string]string{"NETKEEP_CONFIG": ""},
+			func(c *Config) (any, any) { return c.Listen, ":8080" }},
 		{"env duration", nil, map[string]string{"NETKEEP_ACCESS_TOKEN_TTL": "90m"},
 			func(c *Config) (any, any) { return c.AccessTokenTTL, 90 * time.Minute }},
 		{"env bool", nil, map[string]string{"NETKEEP_TRUST_PROXY_HEADERS": "true"},
@@ -120,12 +125,24 @@ pki-client-cert-ttl: 12h
 			func(c *Config) (any, any) { return c.PublicURL, "https://env.example.com" }},
 		{"public url flag over env", []string{"--public-url", "https://flag.example.com:8443/nk"}, map[string]string{"NETKEEP_PUBLIC_URL": "https://env.example.com"},
 			func(c *Config) (any, any) { return c.PublicURL, "https://flag.example.com:8443/nk" }},
-		{"client cert ttl from file", []string{"--config", yaml}, nil,
-			func(c *Config) (any, any) { return c.PKIClientCertTTL, 12 * time.Hour }},
-		{"client cert ttl env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "2h"},
-			func(c *Config) (any, any) { return c.PKIClientCertTTL, 2 * time.Hour }},
-		{"client cert ttl flag over env", []string{"--pki-client-cert-ttl", "30m"}, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "2h"},
-			func(c *Config) (any, any) { return c.PKIClientCertTTL, 30 * time.Minute }},
+		{"client config ttl from file", []string{"--config", yaml}, nil,
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 12 * time.Hour }},
+		{"client config ttl env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_CLIENT_CONFIG_TTL": "2h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 2 * time.Hour }},
+		{"client config ttl flag over env", []string{"--client-config-ttl", "30m"}, map[string]string{"NETKEEP_CLIENT_CONFIG_TTL": "2h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 30 * time.Minute }},
+		{"deprecated ttl flag", []string{"--pki-client-cert-ttl", "45m"}, nil,
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 45 * time.Minute }},
+		{"deprecated ttl env", nil, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "3h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 3 * time.Hour }},
+		{"deprecated ttl env over file", []string{"--config", yaml}, map[string]string{"NETKEEP_PKI_CLIENT_CERT_TTL": "3h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 3 * time.Hour }},
+		{"deprecated ttl flag over new env", []string{"--pki-client-cert-ttl", "45m"}, map[string]string{"NETKEEP_CLIENT_CONFIG_TTL": "2h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 45 * time.Minute }},
+		{"new ttl env over deprecated file key", []string{"--config", writeFile(t, "old.yaml", "pki-client-cert-ttl: 5h\n")}, map[string]string{"NETKEEP_CLIENT_CONFIG_TTL": "2h"},
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 2 * time.Hour }},
+		{"deprecated ttl file key", []string{"--config", writeFile(t, "old.yaml", "pki-client-cert-ttl: 5h\n")}, nil,
+			func(c *Config) (any, any) { return c.ClientConfigTTL, 5 * time.Hour }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +218,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unknown file setting", file: "listen: x\nlisten-port: 1\n", want: `unknown setting "listen-port"`},
 		{name: "malformed file", file: "listen: [unclosed\n", want: "config file"},
 		{name: "bad file duration", file: "shutdown-timeout: 30\n", want: "config file"},
+		{name: "ttl flag and its deprecated name", args: []string{"--client-config-ttl", "1h", "--pki-client-cert-ttl", "2h"}, want: "give only --client-config-ttl"},
+		{name: "ttl variable and its deprecated name", env: map[string]string{"NETKEEP_CLIENT_CONFIG_TTL": "1h", "NETKEEP_PKI_CLIENT_CERT_TTL": "2h"}, want: "set only NETKEEP_CLIENT_CONFIG_TTL"},
+		{name: "ttl file key and its deprecated name", file: "client-config-ttl: 1h\npki-client-cert-ttl: 2h\n", want: "give only client-config-ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,8 +260,8 @@ func TestValidate(t *testing.T) {
 		{"max body zero", func(c *Config) { c.MaxBodyBytes = 0 }, "max-body-bytes"},
 		{"max body negative", func(c *Config) { c.MaxBodyBytes = -1 }, "max-body-bytes"},
 		{"access ttl below a minute", func(c *Config) { c.AccessTokenTTL = 30 * time.Second }, "access-token-ttl"},
-		{"client cert ttl below a minute", func(c *Config) { c.PKIClientCertTTL = 30 * time.Second }, "pki-client-cert-ttl"},
-		{"client cert ttl a week", func(c *Config) { c.PKIClientCertTTL = 7 * 24 * time.Hour }, ""},
+		{"client config ttl below a minute", func(c *Config) { c.ClientConfigTTL = 30 * time.Second }, "client-config-ttl"},
+		{"client config ttl a week", func(c *Config) { c.ClientConfigTTL = 7 * 24 * time.Hour }, ""},
 		{"public url https", func(c *Config) { c.PublicURL = "https://vpn.example.com" }, ""},
 		{"public url with port and path", func(c *Config) { c.PublicURL = "http://[fd00::1]:8080/netkeep" }, ""},
 		{"public url relative", func(c *Config) { c.PublicURL = "vpn.example.com" }, "public-url"},
@@ -328,7 +348,8 @@ func TestFlagsDocumentEnv(t *testing.T) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	Bind(fs)
 	for _, name := range []string{"listen", "data-dir", "database-url", "log-level", "log-format", "tls-cert", "tls-key",
-		"master-key", "max-body-bytes", "shutdown-timeout", "access-token-ttl", "refresh-grace", "trust-proxy-headers", "config"} {
+		"master-key", "max-body-bytes", "shutdown-timeout", "access-token-ttl", "refresh-grace", "trust-proxy-headers", "config",
+		"client-config-ttl", "pki-client-cert-ttl"} {
 		f := fs.Lookup(name)
 		if f == nil {
 			t.Errorf("no flag --%s", name)

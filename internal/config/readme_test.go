@@ -25,5 +25,10 @@ func TestREADMEListsEveryOption(t *testing.T) {
 		if !strings.Contains(readme, want) || !strings.Contains(readme, "`"+EnvName(o.name)+"`") {
 			t.Errorf("README.md's configuration table has no row for %s (%s)", want, EnvName(o.name))
 		}
+		for _, a := range o.aliases {
+			if !strings.Contains(readme, "`--"+a+"`") || !strings.Contains(readme, "`"+EnvName(a)+"`") {
+				t.Errorf("README.md does not name --%s (%s), the deprecated name of --%s", a, EnvName(a), o.name)
+			}
+		}
 	}
 }

@@ -1,9 +1,11 @@
-package event
+package event_test
 
 import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"netkeep/internal/event"
 )
 
 // BenchmarkLocalPublish measures one Publish fanning out to n subscribers of
@@ -12,9 +14,9 @@ import (
 func BenchmarkLocalPublish(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			bus := NewLocal()
+			bus := event.NewLocal()
 			var wg sync.WaitGroup
-			subs := make([]*Subscription, n)
+			subs := make([]*event.Subscription, n)
 			for i := range subs {
 				subs[i] = bus.Subscribe("psk")
 				_ = bus.Subscribe(fmt.Sprintf("other-%d", i))
@@ -23,7 +25,7 @@ func BenchmarkLocalPublish(b *testing.B) {
 					}
 				})
 			}
-			e := Event{Topic: "psk", Action: "updated", ID: "1"}
+			e := event.Event{Topic: "psk", Action: "updated", ID: "1"}
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := bus.Publish(b.Context(), e); err != nil {

@@ -31,8 +31,9 @@ type Event struct {
 // subscriber that filters on "psk" still learns that it must resynchronise.
 const (
 	TopicBus = "bus"
-	// ActionResync means events may have been missed (the PostgreSQL listener
-	// reconnected): reload state from the store.
+	// ActionResync means events may have been missed (a bus shared between
+	// replicas lost its connection to the others and reconnected): reload
+	// state from the store.
 	ActionResync = "resync"
 )
 
@@ -55,9 +56,12 @@ type Bus interface {
 // ErrClosed is returned by Publish after the bus was closed.
 var ErrClosed = fault.New(fault.Unavailable, "event bus is closed")
 
-// stamp validates e and fills in the fields the bus owns. Data is copied so a
-// publisher reusing its buffer cannot change what subscribers see.
-func stamp(e Event, origin string) (Event, error) {
+// Stamp validates e and fills in the fields a bus owns: Origin, and Time when
+// it is zero. Data is copied so a publisher reusing its buffer cannot change
+// what subscribers see. Every Bus's Publish starts with it; it returns an
+// Invalid fault for an event without a topic, with the reserved topic or
+// with Data that is not JSON.
+func Stamp(e Event, origin string) (Event, error) {
 	switch {
 	case e.Topic == "":
 		return e, fault.New(fault.Invalid, "event has no topic")

@@ -23,11 +23,21 @@ type Local struct {
 
 var _ Bus = (*Local)(nil)
 
-// NewLocal returns an in-process bus with a random Origin. It honours
-// WithBuffer; other options are ignored.
+// NewLocal returns an in-process bus with a random Origin.
 func NewLocal(opts ...Option) *Local {
 	o := newOptions(opts)
 	return newLocal(newOrigin(), o.buffer)
+}
+
+// NewRelay returns an in-process bus and the function that offers it events
+// stamped elsewhere, whatever their Origin: another replica's, or the bus's
+// own TopicBus events. It is the local half of a bus that carries events
+// between processes (internal/store/pgbus); such a bus stamps with Stamp and
+// the Local's Origin. deliver never blocks and returns ErrClosed after the
+// Local's Close.
+func NewRelay(opts ...Option) (local *Local, deliver func(Event) error) {
+	l := NewLocal(opts...)
+	return l, l.deliver
 }
 
 func newLocal(origin string, buffer int) *Local {
@@ -46,7 +56,7 @@ func (l *Local) Origin() string { return l.origin }
 // Publish stamps Origin and, if zero, Time, then offers e to every matching
 // subscription. It never blocks and does not use ctx.
 func (l *Local) Publish(_ context.Context, e Event) error {
-	e, err := stamp(e, l.origin)
+	e, err := Stamp(e, l.origin)
 	if err != nil {
 		return err
 	}

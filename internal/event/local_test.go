@@ -1,4 +1,4 @@
-package event
+package event_test
 
 import (
 	"cmp"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/event"
+	"netkeep/internal/event/eventtest"
 	"netkeep/internal/fault"
 )
 
@@ -31,35 +33,35 @@ func TestLocalTopicFiltering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			bus := NewLocal()
+			bus := event.NewLocal()
 			defer bus.Close()
 			sub := bus.Subscribe(tt.topics...)
 			for i, topic := range tt.publish {
-				if err := bus.Publish(t.Context(), Event{Topic: topic, Action: "updated", ID: strconv.Itoa(i)}); err != nil {
+				if err := bus.Publish(t.Context(), event.Event{Topic: topic, Action: "updated", ID: strconv.Itoa(i)}); err != nil {
 					t.Fatalf("Publish: %v", err)
 				}
 			}
-			expectIDs(t, sub, tt.want...)
-			expectNothingBuffered(t, sub)
+			eventtest.ExpectIDs(t, sub, tt.want...)
+			eventtest.ExpectNothingBuffered(t, sub)
 		})
 	}
 }
 
-// Bus control events reach every subscription whatever it filters on, so a
+// event.Bus control events reach every subscription whatever it filters on, so a
 // topic subscriber cannot miss a resync.
 func TestLocalBusEventsReachEverySubscription(t *testing.T) {
 	t.Parallel()
-	bus := NewLocal()
+	bus, deliver := event.NewRelay()
 	defer bus.Close()
-	subs := []*Subscription{bus.Subscribe("psk"), bus.Subscribe("node", "user"), bus.Subscribe()}
-	if err := bus.deliver(Event{Topic: TopicBus, Action: ActionResync, ID: "r"}); err != nil {
+	subs := []*event.Subscription{bus.Subscribe("psk"), bus.Subscribe("node", "user"), bus.Subscribe()}
+	if err := deliver(event.Event{Topic: event.TopicBus, Action: event.ActionResync, ID: "r"}); err != nil {
 		t.Fatalf("deliver: %v", err)
 	}
 	for _, sub := range subs {
-		if e := receive(t, sub); e.Topic != TopicBus || e.Action != ActionResync {
+		if e := eventtest.Receive(t, sub); e.Topic != event.TopicBus || e.Action != event.ActionResync {
 			t.Errorf("got %+v, want a resync", e)
 		}
-		expectNothingBuffered(t, sub)
+		eventtest.ExpectNothingBuffered(t, sub)
 	}
 }
 
@@ -68,21 +70,21 @@ func TestLocalPublishStampsAndValidates(t *testing.T) {
 	fixed := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	tests := []struct {
 		name     string
-		event    Event
+		event    event.Event
 		wantCode fault.Code // "" for success
 	}{
-		{"200/time set when zero", Event{Topic: "psk", ID: "1"}, ""},
-		{"200/time kept", Event{Topic: "psk", ID: "1", Time: fixed}, ""},
-		{"200/origin overwritten", Event{Topic: "psk", ID: "1", Origin: "forged"}, ""},
-		{"200/data kept", Event{Topic: "psk", ID: "1", Data: json.RawMessage(`{"vlan":10}`)}, ""},
-		{"400/no topic", Event{ID: "1"}, fault.Invalid},
-		{"400/reserved topic", Event{Topic: TopicBus, Action: ActionResync}, fault.Invalid},
-		{"400/data not json", Event{Topic: "psk", Data: json.RawMessage(`{vlan`)}, fault.Invalid},
+		{"200/time set when zero", event.Event{Topic: "psk", ID: "1"}, ""},
+		{"200/time kept", event.Event{Topic: "psk", ID: "1", Time: fixed}, ""},
+		{"200/origin overwritten", event.Event{Topic: "psk", ID: "1", Origin: "forged"}, ""},
+		{"200/data kept", event.Event{Topic: "psk", ID: "1", Data: json.RawMessage(`{"vlan":10}`)}, ""},
+		{"400/no topic", event.Event{ID: "1"}, fault.Invalid},
+		{"400/reserved topic", event.Event{Topic: event.TopicBus, Action: event.ActionResync}, fault.Invalid},
+		{"400/data not json", event.Event{Topic: "psk", Data: json.RawMessage(`{vlan`)}, fault.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			bus := NewLocal()
+			bus := event.NewLocal()
 			defer bus.Close()
 			sub := bus.Subscribe()
 			before := time.Now()
@@ -91,13 +93,13 @@ func TestLocalPublishStampsAndValidates(t *testing.T) {
 				if !fault.Is(err, tt.wantCode) {
 					t.Fatalf("Publish error = %v, want code %s", err, tt.wantCode)
 				}
-				expectNothingBuffered(t, sub)
+				eventtest.ExpectNothingBuffered(t, sub)
 				return
 			}
 			if err != nil {
 				t.Fatalf("Publish: %v", err)
 			}
-			got := receive(t, sub)
+			got := eventtest.Receive(t, sub)
 			if got.Origin != bus.Origin() || got.Origin == "" {
 				t.Errorf("Origin = %q, want the bus's %q", got.Origin, bus.Origin())
 			}
@@ -117,15 +119,15 @@ func TestLocalPublishStampsAndValidates(t *testing.T) {
 // A publisher reusing its Data buffer must not change events already published.
 func TestLocalPublishCopiesData(t *testing.T) {
 	t.Parallel()
-	bus := NewLocal()
+	bus := event.NewLocal()
 	defer bus.Close()
 	sub := bus.Subscribe("psk")
 	data := []byte(`{"n":1}`)
-	if err := bus.Publish(t.Context(), Event{Topic: "psk", Data: data}); err != nil {
+	if err := bus.Publish(t.Context(), event.Event{Topic: "psk", Data: data}); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	copy(data, `{"n":2}`)
-	if got := receive(t, sub); string(got.Data) != `{"n":1}` {
+	if got := eventtest.Receive(t, sub); string(got.Data) != `{"n":1}` {
 		t.Errorf("Data = %s, want the value at publish time", got.Data)
 	}
 }
@@ -133,15 +135,15 @@ func TestLocalPublishCopiesData(t *testing.T) {
 func TestLocalOrderingPerPublisher(t *testing.T) {
 	t.Parallel()
 	const publishers, perPublisher = 8, 500
-	bus := NewLocal(WithBuffer(publishers * perPublisher))
+	bus := event.NewLocal(event.WithBuffer(publishers * perPublisher))
 	defer bus.Close()
-	subs := []*Subscription{bus.Subscribe("psk"), bus.Subscribe()}
+	subs := []*event.Subscription{bus.Subscribe("psk"), bus.Subscribe()}
 
 	var wg sync.WaitGroup
 	for p := range publishers {
 		wg.Go(func() {
 			for seq := range perPublisher {
-				if err := bus.Publish(context.Background(), Event{Topic: "psk", ID: fmt.Sprintf("%d/%d", p, seq)}); err != nil {
+				if err := bus.Publish(context.Background(), event.Event{Topic: "psk", ID: fmt.Sprintf("%d/%d", p, seq)}); err != nil {
 					t.Errorf("Publish: %v", err)
 					return
 				}
@@ -154,7 +156,7 @@ func TestLocalOrderingPerPublisher(t *testing.T) {
 		next := make([]int, publishers)
 		for range publishers * perPublisher {
 			var p, seq int
-			e := receive(t, sub)
+			e := eventtest.Receive(t, sub)
 			if _, err := fmt.Sscanf(e.ID, "%d/%d", &p, &seq); err != nil {
 				t.Fatalf("bad id %q: %v", e.ID, err)
 			}
@@ -178,25 +180,25 @@ func TestLocalSlowSubscriber(t *testing.T) {
 	}{
 		{"buffer 1", 1, 10},
 		{"buffer 4", 4, 100},
-		{"default buffer", 0, DefaultBuffer + 44},
+		{"default buffer", 0, event.DefaultBuffer + 44},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var opts []Option
+			var opts []event.Option
 			if tt.buffer > 0 {
-				opts = append(opts, WithBuffer(tt.buffer))
+				opts = append(opts, event.WithBuffer(tt.buffer))
 			}
-			bus := NewLocal(opts...)
+			bus := event.NewLocal(opts...)
 			defer bus.Close()
-			buffer := cmp.Or(tt.buffer, DefaultBuffer)
+			buffer := cmp.Or(tt.buffer, event.DefaultBuffer)
 			slow := bus.Subscribe("psk")  // never read until the end
 			other := bus.Subscribe("psk") // read as events arrive
 
 			var received []string
-			within(t, "publishing to a slow subscriber", func() {
+			eventtest.Within(t, "publishing to a slow subscriber", func() {
 				for i := range tt.publish {
-					if err := bus.Publish(context.Background(), Event{Topic: "psk", ID: strconv.Itoa(i)}); err != nil {
+					if err := bus.Publish(context.Background(), event.Event{Topic: "psk", ID: strconv.Itoa(i)}); err != nil {
 						t.Errorf("Publish: %v", err)
 					}
 					e := <-other.C()
@@ -214,8 +216,8 @@ func TestLocalSlowSubscriber(t *testing.T) {
 			for i := range want {
 				want[i] = strconv.Itoa(i)
 			}
-			expectIDs(t, slow, want...)
-			expectNothingBuffered(t, slow)
+			eventtest.ExpectIDs(t, slow, want...)
+			eventtest.ExpectNothingBuffered(t, slow)
 		})
 	}
 }
@@ -224,58 +226,58 @@ func TestLocalClose(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		close func(tb testing.TB, bus *Local, sub *Subscription)
+		close func(tb testing.TB, bus *event.Local, sub *event.Subscription)
 		// wantPublishErr is whether Publish fails afterwards.
 		wantPublishErr bool
 	}{
-		{"subscription close", func(_ testing.TB, _ *Local, sub *Subscription) { sub.Close() }, false},
-		{"subscription close twice", func(_ testing.TB, _ *Local, sub *Subscription) { sub.Close(); sub.Close() }, false},
-		{"bus close", func(tb testing.TB, bus *Local, _ *Subscription) { closeBus(tb, bus) }, true},
-		{"bus close twice", func(tb testing.TB, bus *Local, _ *Subscription) { closeBus(tb, bus); closeBus(tb, bus) }, true},
-		{"subscription then bus", func(tb testing.TB, bus *Local, sub *Subscription) { sub.Close(); closeBus(tb, bus) }, true},
-		{"bus then subscription", func(tb testing.TB, bus *Local, sub *Subscription) { closeBus(tb, bus); sub.Close() }, true},
+		{"subscription close", func(_ testing.TB, _ *event.Local, sub *event.Subscription) { sub.Close() }, false},
+		{"subscription close twice", func(_ testing.TB, _ *event.Local, sub *event.Subscription) { sub.Close(); sub.Close() }, false},
+		{"bus close", func(tb testing.TB, bus *event.Local, _ *event.Subscription) { closeBus(tb, bus) }, true},
+		{"bus close twice", func(tb testing.TB, bus *event.Local, _ *event.Subscription) { closeBus(tb, bus); closeBus(tb, bus) }, true},
+		{"subscription then bus", func(tb testing.TB, bus *event.Local, sub *event.Subscription) { sub.Close(); closeBus(tb, bus) }, true},
+		{"bus then subscription", func(tb testing.TB, bus *event.Local, sub *event.Subscription) { closeBus(tb, bus); sub.Close() }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			bus := NewLocal()
+			bus := event.NewLocal()
 			defer bus.Close()
 			sub := bus.Subscribe("psk")
-			if err := bus.Publish(t.Context(), Event{Topic: "psk", ID: "before"}); err != nil {
+			if err := bus.Publish(t.Context(), event.Event{Topic: "psk", ID: "before"}); err != nil {
 				t.Fatalf("Publish: %v", err)
 			}
 			tt.close(t, bus, sub)
 
 			// Buffered events are still received, then the channel is closed.
-			expectIDs(t, sub, "before")
-			expectClosed(t, sub)
+			eventtest.ExpectIDs(t, sub, "before")
+			eventtest.ExpectClosed(t, sub)
 
-			err := bus.Publish(t.Context(), Event{Topic: "psk", ID: "after"})
+			err := bus.Publish(t.Context(), event.Event{Topic: "psk", ID: "after"})
 			if tt.wantPublishErr != (err != nil) {
 				t.Fatalf("Publish after close: err = %v, want error %v", err, tt.wantPublishErr)
 			}
-			if err != nil && !errors.Is(err, ErrClosed) {
-				t.Errorf("Publish after close: err = %v, want ErrClosed", err)
+			if err != nil && !errors.Is(err, event.ErrClosed) {
+				t.Errorf("Publish after close: err = %v, want event.ErrClosed", err)
 			}
 			if tt.wantPublishErr {
-				expectClosed(t, bus.Subscribe("psk")) // subscribing to a closed bus
+				eventtest.ExpectClosed(t, bus.Subscribe("psk")) // subscribing to a closed bus
 			}
 		})
 	}
 }
 
-func closeBus(tb testing.TB, bus *Local) {
+func closeBus(tb testing.TB, bus *event.Local) {
 	tb.Helper()
 	if err := bus.Close(); err != nil {
 		tb.Fatalf("Close: %v", err)
 	}
 }
 
-// Publish, Subscribe, Subscription.Close and Close race each other; run with
-// -race. Every goroutine must finish and Publish may only fail with ErrClosed.
+// Publish, Subscribe, event.Subscription.Close and Close race each other; run with
+// -race. Every goroutine must finish and Publish may only fail with event.ErrClosed.
 func TestLocalConcurrentUse(t *testing.T) {
 	t.Parallel()
-	bus := NewLocal(WithBuffer(8))
+	bus := event.NewLocal(event.WithBuffer(8))
 	topics := []string{"psk", "user", "node"}
 	var wg sync.WaitGroup
 
@@ -283,11 +285,11 @@ func TestLocalConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			closed := false
 			for i := range 2000 {
-				err := bus.Publish(context.Background(), Event{Topic: topics[(p+i)%len(topics)], ID: strconv.Itoa(i)})
+				err := bus.Publish(context.Background(), event.Event{Topic: topics[(p+i)%len(topics)], ID: strconv.Itoa(i)})
 				switch {
 				case err == nil && closed:
-					t.Error("Publish succeeded after it had returned ErrClosed")
-				case err != nil && !errors.Is(err, ErrClosed):
+					t.Error("Publish succeeded after it had returned event.ErrClosed")
+				case err != nil && !errors.Is(err, event.ErrClosed):
 					t.Errorf("Publish: %v", err)
 				}
 				closed = closed || err != nil
@@ -316,9 +318,9 @@ func TestLocalConcurrentUse(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 1000 {
-			_ = bus.Publish(context.Background(), Event{Topic: "apikey"})
+			_ = bus.Publish(context.Background(), event.Event{Topic: "apikey"})
 		}
 		_ = bus.Close()
 	})
-	within(t, "concurrent use", wg.Wait)
+	eventtest.Within(t, "concurrent use", wg.Wait)
 }

@@ -12,6 +12,7 @@ import (
 	"netkeep/internal/mesh"
 	"netkeep/internal/mesh/meshsim"
 	"netkeep/internal/store"
+	"netkeep/internal/store/pgbus"
 	"netkeep/internal/store/storetest"
 )
 
@@ -28,7 +29,7 @@ func TestReplicas(t *testing.T) {
 	_, _ = rand.Read(b)
 	channel := "mesh_" + hex.EncodeToString(b)
 	bus := func() event.Bus {
-		pb, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel(channel))
+		pb, err := pgbus.New(context.Background(), os.Getenv(storetest.PostgresEnv), pgbus.WithChannel(channel))
 		if err != nil {
 			t.Fatal(err)
 		}

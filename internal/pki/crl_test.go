@@ -15,6 +15,7 @@ import (
 	"netkeep/internal/event"
 	"netkeep/internal/pki"
 	"netkeep/internal/store"
+	"netkeep/internal/store/pgbus"
 	"netkeep/internal/store/storetest"
 )
 
@@ -68,7 +69,7 @@ func replicaBus(tb testing.TB, kind config.DatabaseKind, local event.Bus, channe
 	if kind != config.Postgres {
 		return local
 	}
-	b, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel(channel))
+	b, err := pgbus.New(context.Background(), os.Getenv(storetest.PostgresEnv), pgbus.WithChannel(channel))
 	if err != nil {
 		tb.Fatal(err)
 	}

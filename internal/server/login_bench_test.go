@@ -25,7 +25,7 @@ import (
 // per minute per address, so run it with -benchtime of at most 50x.
 func BenchmarkLoginHTTP(b *testing.B) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	cfg, err := config.Bind(fs).Load([]string{"--data-dir", b.TempDir()}, func(string) string { return "" })
+	cfg, err := config.Bind(fs).Load([]string{"--data-dir", b.TempDir()}, func(string) (string, bool) { return "", false })
 	if err != nil {
 		b.Fatal(err)
 	}

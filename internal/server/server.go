@@ -94,7 +94,7 @@ func New(d Deps) *Server {
 	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
 	s.APIKeys = apikey.NewService(store.For[apikey.Tx](d.DB), d.Bus, userLookup{s.Identity})
 	pkiCfg := pki.DefaultConfig()
-	pkiCfg.ClientTTL = d.Config.PKIClientCertTTL // 0 (unset): the default
+	pkiCfg.ClientTTL = d.Config.ClientConfigTTL // 0 (unset): the default
 	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
 	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey}
@@ -107,7 +107,8 @@ func New(d Deps) *Server {
 	(&gatekey.PKIHandlers{PKI: s.PKI, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	(&gatekey.GatewayHandlers{Gateways: s.Gateways, Limiter: authLimiter}).Register(s.router)
-	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys, vpnconfig.WithLogger(d.Logger))
+	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
+		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.ConfigHandlers{Configs: s.Configs, Agents: s.Gateways, Limiter: authLimiter}).Register(s.router)
 	(&gatekey.OpenAPIHandlers{}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))

@@ -31,7 +31,7 @@ func newServer(tb testing.TB, db *store.DB, flags ...string) *server.Server {
 	tb.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	args := append([]string{"--data-dir", tb.TempDir(), "--shutdown-timeout", "5s"}, flags...)
-	cfg, err := config.Bind(fs).Load(args, func(string) string { return "" })
+	cfg, err := config.Bind(fs).Load(args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -73,13 +74,18 @@ func (tx *Tx) RenameGroup(ctx context.Context, id int64, name string) error {
 	return mustAffect(res, "group not found")
 }
 
-// DeleteGroup removes an empty group. A group that still owns users, PSKs
-// (and so endpoints), mesh networks or RADIUS clients is a conflict naming
-// what is left, so nothing an administrator set up disappears unaudited;
-// its API keys, dead once its users are gone, go with it by ON DELETE
-// CASCADE. Any other table that references the group and was
-// not checked here still refuses the delete through its foreign key, which is
-// reported as a conflict too, never as a raw driver error.
+// DeleteGroup removes an empty group with its history. A group that still
+// owns users, PSKs (and so endpoints), mesh networks, RADIUS clients or VPN
+// gateways, networks, rules or hubs is a conflict naming what is left, so
+// nothing an administrator set up disappears unaudited; its API keys, dead
+// once its users are gone, go with it by ON DELETE CASCADE. Any other table
+// that references the group and was not checked here still refuses the
+// delete through its foreign key, which is reported as a conflict too, never
+// as a raw driver error.
+//
+// The group's history goes in the same transaction (see groupHistory), so
+// no row is left naming a group that no longer exists; the caller audits
+// the deletion in that transaction.
 func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
 	left, err := tx.groupContents(ctx, id)
 	if err != nil {
@@ -98,9 +104,34 @@ func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
 	if err := mustAffect(res, "group not found"); err != nil {
 		return err
 	}
-	// psk_counts is a cache without a foreign key; the group's row is 0 here.
-	_, err = tx.q.ExecContext(ctx, `DELETE FROM psk_counts WHERE group_id = $1`, id)
-	return err
+	for _, stmt := range groupHistory {
+		if _, err := tx.q.ExecContext(ctx, stmt, id); err != nil {
+			return fmt.Errorf("deleting the history of group %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// groupHistory are the statements that take a deleted group's history ($1)
+// with it: rows that record what happened in the group and carry its id
+// without a foreign key, because their parent (a RADIUS client, a PSK, a
+// gateway) may be another group's or already gone. Migration 00013 removed
+// the rows earlier deletions left behind.
+//
+// Certificates are the CA's register, not the group's: the CRL must list a
+// revoked one until it expires, and a valid one must stay revocable by
+// serial. They are kept and moved to no group (0: server-wide, which only a
+// super administrator sees).
+var groupHistory = []string{
+	// Leases first: they are found through their configurations.
+	`DELETE FROM wireguard_leases WHERE config_id IN (SELECT id FROM vpn_configs WHERE group_id = $1)`,
+	`DELETE FROM vpn_configs WHERE group_id = $1`,
+	`DELETE FROM vpn_sessions WHERE group_id = $1`,
+	`DELETE FROM radius_sessions WHERE group_id = $1`,
+	`DELETE FROM radius_pmks WHERE group_id = $1`,
+	`UPDATE pki_certificates SET group_id = 0 WHERE group_id = $1`,
+	// psk_counts is a cache; the group's row is 0 here.
+	`DELETE FROM psk_counts WHERE group_id = $1`,
 }
 
 // groupOwners are the tables whose rows keep their group from being

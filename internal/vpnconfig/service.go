@@ -71,16 +71,24 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLogger sets where failures that cannot be returned are reported.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithCertTTL sets the lifetime of a configuration's certificate, and so of
-// its download link; 0 keeps the CA's client default (24 h). A WireGuard
-// configuration lives as long (DefaultWireGuardTTL when 0).
-func WithCertTTL(d time.Duration) Option { return func(s *Service) { s.ttl = d } }
+// WithTTL sets the lifetime of every configuration, OpenVPN and WireGuard
+// alike, and so of its download link: an OpenVPN configuration's
+// certificate is issued for it (the CA may cut it to its own validity), a
+// WireGuard configuration expires after it. 0 or less means DefaultTTL.
+func WithTTL(d time.Duration) Option { return func(s *Service) { s.ttl = d } }
+
+// DefaultTTL is the lifetime of a configuration when WithTTL is not given:
+// GateKey's 24 hours.
+const DefaultTTL = 24 * time.Hour
 
 // NewService returns the service.
 func NewService(st Store, gw Gateways, ca CA, keys Sealer, opts ...Option) *Service {
 	s := &Service{store: st, gateways: gw, ca: ca, keys: keys, now: time.Now, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultTTL
 	}
 	return s
 }

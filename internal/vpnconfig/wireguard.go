@@ -29,11 +29,6 @@ import (
 // endpoint); generating or revoking a configuration raises the gateway's
 // config version so that its next heartbeat tells the agent to refresh.
 
-// DefaultWireGuardTTL is how long a WireGuard configuration is valid when
-// no TTL is configured: the CA's default client certificate lifetime, so
-// both kinds of configuration live equally long.
-const DefaultWireGuardTTL = 24 * time.Hour
-
 // Keepalive is the PersistentKeepalive of generated files: clients are
 // usually behind NAT, and 25 s keeps their mappings open.
 const Keepalive = 25
@@ -71,15 +66,11 @@ func (s *Service) generateWireGuard(ctx context.Context, p *authz.Principal, src
 	if err != nil {
 		return nil, fmt.Errorf("sealing the client key: %w", err)
 	}
-	ttl := s.ttl
-	if ttl <= 0 {
-		ttl = DefaultWireGuardTTL
-	}
 	now := s.stamp()
 	c := &Config{
 		ID: id, UserID: p.UserID, GroupID: g.GroupID, GatewayID: g.ID, Protocol: WireGuard,
 		CommonName: commonName(p), KeySealed: sealed, WireGuardKey: priv.PublicKey().String(),
-		CreatedAt: now, ExpiresAt: now.Add(ttl),
+		CreatedAt: now, ExpiresAt: now.Add(s.ttl),
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		addr, err := allocate(ctx, tx, g, c, now)

@@ -25,6 +25,7 @@ import (
 	"netkeep/internal/secret"
 	"netkeep/internal/server"
 	"netkeep/internal/store"
+	"netkeep/internal/store/pgbus"
 	"netkeep/internal/store/storetest"
 )
 
@@ -73,7 +74,7 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	}
 	var bus event.Bus = event.NewLocal()
 	if kind == config.Postgres {
-		pb, err := event.NewPostgres(context.Background(), os.Getenv(storetest.PostgresEnv), event.WithChannel(channel))
+		pb, err := pgbus.New(context.Background(), os.Getenv(storetest.PostgresEnv), pgbus.WithChannel(channel))
 		if err != nil {
 			tb.Fatal(err)
 		}

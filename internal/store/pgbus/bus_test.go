@@ -1,4 +1,4 @@
-package event
+package pgbus
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"netkeep/internal/event"
+	"netkeep/internal/event/eventtest"
 	"netkeep/internal/fault"
 )
 
@@ -39,15 +41,15 @@ func testChannel(tb testing.TB) string {
 
 // newReplicas starts n buses on one fresh channel, as n server replicas sharing
 // one database would, and closes them when tb ends.
-func newReplicas(tb testing.TB, n int, opts ...Option) []*Postgres {
+func newReplicas(tb testing.TB, n int, opts ...Option) []*Bus {
 	tb.Helper()
 	url := postgresURL(tb)
 	opts = append([]Option{WithChannel(testChannel(tb))}, opts...)
-	buses := make([]*Postgres, n)
+	buses := make([]*Bus, n)
 	for i := range buses {
-		bus, err := NewPostgres(tb.Context(), url, opts...)
+		bus, err := New(tb.Context(), url, opts...)
 		if err != nil {
-			tb.Fatalf("NewPostgres: %v", err)
+			tb.Fatalf("New: %v", err)
 		}
 		tb.Cleanup(func() {
 			if err := bus.Close(); err != nil {
@@ -59,7 +61,7 @@ func newReplicas(tb testing.TB, n int, opts ...Option) []*Postgres {
 	return buses
 }
 
-func publish(tb testing.TB, bus Bus, e Event) {
+func publish(tb testing.TB, bus event.Bus, e event.Event) {
 	tb.Helper()
 	if err := bus.Publish(tb.Context(), e); err != nil {
 		tb.Fatalf("Publish %s/%s: %v", e.Topic, e.ID, err)
@@ -69,40 +71,40 @@ func publish(tb testing.TB, bus Bus, e Event) {
 // An event reaches each replica's subscriber exactly once. Duplicates are ruled
 // out with fences: PostgreSQL delivers notifications in commit order, so a
 // duplicate of an earlier event would arrive before a later fence.
-func TestPostgresDeliversOncePerReplica(t *testing.T) {
+func TestDeliversOncePerReplica(t *testing.T) {
 	t.Parallel()
 	r := newReplicas(t, 2)
 	a, b := r[0], r[1]
 	subA, subB := a.Subscribe("psk"), b.Subscribe("psk")
 	otherB := b.Subscribe("node")
 
-	sent := Event{Topic: "psk", Action: "updated", GroupID: 3, ID: "e1", Data: json.RawMessage(`{"vlan":20}`)}
+	sent := event.Event{Topic: "psk", Action: "updated", GroupID: 3, ID: "e1", Data: json.RawMessage(`{"vlan":20}`)}
 	publish(t, a, sent)
-	gotB := expectIDs(t, subB, "e1")[0]
-	publish(t, a, Event{Topic: "psk", ID: "fence-a"})
-	expectIDs(t, subB, "fence-a")
-	publish(t, b, Event{Topic: "psk", ID: "fence-b"})
+	gotB := eventtest.ExpectIDs(t, subB, "e1")[0]
+	publish(t, a, event.Event{Topic: "psk", ID: "fence-a"})
+	eventtest.ExpectIDs(t, subB, "fence-a")
+	publish(t, b, event.Event{Topic: "psk", ID: "fence-b"})
 
-	gotA := expectIDs(t, subA, "e1", "fence-a", "fence-b")
-	expectIDs(t, subB, "fence-b")
+	gotA := eventtest.ExpectIDs(t, subA, "e1", "fence-a", "fence-b")
+	eventtest.ExpectIDs(t, subB, "fence-b")
 	if gotA[0].Origin != a.Origin() || gotB.Origin != a.Origin() || gotA[2].Origin != b.Origin() {
 		t.Errorf("origins: A saw %s and %s, B saw %s; want A=%s, B=%s",
 			gotA[0].Origin, gotA[2].Origin, gotB.Origin, a.Origin(), b.Origin())
 	}
 	sent.Origin = a.Origin()
 	sent.Time = gotA[0].Time
-	for name, got := range map[string]Event{"A": gotA[0], "B": gotB} {
+	for name, got := range map[string]event.Event{"A": gotA[0], "B": gotB} {
 		if !equalEvents(got, sent) {
 			t.Errorf("%s received %+v, want %+v", name, got, sent)
 		}
 	}
-	expectNothingBuffered(t, otherB)
+	eventtest.ExpectNothingBuffered(t, otherB)
 	if a.Origin() == b.Origin() {
 		t.Error("two replicas share an origin")
 	}
 }
 
-func TestPostgresData(t *testing.T) {
+func TestData(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
@@ -123,10 +125,10 @@ func TestPostgresData(t *testing.T) {
 			sent := eventOfSize(t, a.Origin(), tt.size)
 			publish(t, a, sent)
 
-			if got := receive(t, subA); !equalEvents(got, sent) {
+			if got := eventtest.Receive(t, subA); !equalEvents(got, sent) {
 				t.Errorf("local subscriber got %d bytes of data, want all %d", len(got.Data), len(sent.Data))
 			}
-			got := receive(t, subB)
+			got := eventtest.Receive(t, subB)
 			want := sent
 			if !tt.wantRemote {
 				want.Data = nil
@@ -139,18 +141,18 @@ func TestPostgresData(t *testing.T) {
 }
 
 // An event too large even without Data is refused before anyone sees it.
-func TestPostgresRejectsOversizedEvent(t *testing.T) {
+func TestRejectsOversizedEvent(t *testing.T) {
 	t.Parallel()
 	a := newReplicas(t, 1)[0]
 	sub := a.Subscribe()
-	err := a.Publish(t.Context(), Event{Topic: "psk", ID: strings.Repeat("i", maxPayload)})
+	err := a.Publish(t.Context(), event.Event{Topic: "psk", ID: strings.Repeat("i", maxPayload)})
 	if !fault.Is(err, fault.TooLarge) {
 		t.Fatalf("Publish error = %v, want code %s", err, fault.TooLarge)
 	}
-	expectNothingBuffered(t, sub)
+	eventtest.ExpectNothingBuffered(t, sub)
 }
 
-func TestPostgresConcurrentPublish(t *testing.T) {
+func TestConcurrentPublish(t *testing.T) {
 	t.Parallel()
 	const publishers, perPublisher = 8, 50
 	r := newReplicas(t, 2, WithBuffer(2*publishers*perPublisher))
@@ -162,20 +164,20 @@ func TestPostgresConcurrentPublish(t *testing.T) {
 		bus := r[p%2]
 		wg.Go(func() {
 			for seq := range perPublisher {
-				if err := bus.Publish(context.Background(), Event{Topic: "psk", ID: fmt.Sprintf("%d/%d", p, seq)}); err != nil {
+				if err := bus.Publish(context.Background(), event.Event{Topic: "psk", ID: fmt.Sprintf("%d/%d", p, seq)}); err != nil {
 					t.Errorf("Publish: %v", err)
 					return
 				}
 			}
 		})
 	}
-	within(t, "concurrent publishing", wg.Wait)
+	eventtest.Within(t, "concurrent publishing", wg.Wait)
 
-	for name, sub := range map[string]*Subscription{"A": subA, "B": subB} {
+	for name, sub := range map[string]*event.Subscription{"A": subA, "B": subB} {
 		next := make([]int, publishers)
 		for range publishers * perPublisher {
 			var p, seq int
-			e := receive(t, sub)
+			e := eventtest.Receive(t, sub)
 			if _, err := fmt.Sscanf(e.ID, "%d/%d", &p, &seq); err != nil {
 				t.Fatalf("%s: bad id %q: %v", name, e.ID, err)
 			}
@@ -189,16 +191,16 @@ func TestPostgresConcurrentPublish(t *testing.T) {
 		}
 	}
 	// Nothing more is on its way: a fence from each side is next.
-	publish(t, a, Event{Topic: "psk", ID: "fence-a"})
-	expectIDs(t, subB, "fence-a")
-	publish(t, b, Event{Topic: "psk", ID: "fence-b"})
-	expectIDs(t, subA, "fence-a", "fence-b")
-	expectIDs(t, subB, "fence-b")
+	publish(t, a, event.Event{Topic: "psk", ID: "fence-a"})
+	eventtest.ExpectIDs(t, subB, "fence-a")
+	publish(t, b, event.Event{Topic: "psk", ID: "fence-b"})
+	eventtest.ExpectIDs(t, subA, "fence-a", "fence-b")
+	eventtest.ExpectIDs(t, subB, "fence-b")
 }
 
 // When the listening connection is killed, the bus reconnects, tells every
 // subscriber to resynchronise, and delivers again.
-func TestPostgresListenerReconnects(t *testing.T) {
+func TestListenerReconnects(t *testing.T) {
 	t.Parallel()
 	r := newReplicas(t, 2)
 	a, b := r[0], r[1]
@@ -207,14 +209,14 @@ func TestPostgresListenerReconnects(t *testing.T) {
 	oldPID := b.listenerPID.Load()
 	terminateBackend(t, oldPID)
 
-	if e := receive(t, subB); e.Topic != TopicBus || e.Action != ActionResync || e.Origin != b.Origin() {
+	if e := eventtest.Receive(t, subB); e.Topic != event.TopicBus || e.Action != event.ActionResync || e.Origin != b.Origin() {
 		t.Fatalf("got %+v, want a resync from %s", e, b.Origin())
 	}
 	if b.listenerPID.Load() == oldPID {
 		t.Error("listener still reports the terminated backend")
 	}
-	publish(t, a, Event{Topic: "psk", ID: "after-reconnect"})
-	expectIDs(t, subB, "after-reconnect")
+	publish(t, a, event.Event{Topic: "psk", ID: "after-reconnect"})
+	eventtest.ExpectIDs(t, subB, "after-reconnect")
 }
 
 func terminateBackend(tb testing.TB, pid uint32) {
@@ -230,13 +232,13 @@ func terminateBackend(tb testing.TB, pid uint32) {
 	}
 }
 
-func TestPostgresClose(t *testing.T) {
+func TestClose(t *testing.T) {
 	t.Parallel()
 	bus := newReplicas(t, 1)[0]
 	sub := bus.Subscribe("psk")
 	pid := bus.listenerPID.Load()
 
-	within(t, "Close", func() {
+	eventtest.Within(t, "Close", func() {
 		if err := bus.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
@@ -246,9 +248,9 @@ func TestPostgresClose(t *testing.T) {
 	default:
 		t.Fatal("listener goroutine still running after Close")
 	}
-	expectClosed(t, sub)
-	if err := bus.Publish(t.Context(), Event{Topic: "psk"}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Publish after Close: err = %v, want ErrClosed", err)
+	eventtest.ExpectClosed(t, sub)
+	if err := bus.Publish(t.Context(), event.Event{Topic: "psk"}); !errors.Is(err, event.ErrClosed) {
+		t.Errorf("Publish after Close: err = %v, want event.ErrClosed", err)
 	}
 	if err := bus.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -264,7 +266,7 @@ func waitBackendGone(tb testing.TB, pid uint32) {
 		tb.Fatalf("connecting: %v", err)
 	}
 	defer conn.Close(context.Background())
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(eventtest.Wait)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -276,14 +278,14 @@ func waitBackendGone(tb testing.TB, pid uint32) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("listener backend %d still connected %v after Close", pid, waitFor)
+			tb.Fatalf("listener backend %d still connected %v after Close", pid, eventtest.Wait)
 		}
 		<-tick.C
 	}
 }
 
-// NewPostgres checks its arguments before connecting; these cases need no database.
-func TestNewPostgresErrors(t *testing.T) {
+// New checks its arguments before connecting; these cases need no database.
+func TestNewErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, url, channel string
@@ -297,10 +299,10 @@ func TestNewPostgresErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			bus, err := NewPostgres(t.Context(), tt.url, WithChannel(tt.channel))
+			bus, err := New(t.Context(), tt.url, WithChannel(tt.channel))
 			if err == nil {
 				_ = bus.Close()
-				t.Fatal("NewPostgres succeeded")
+				t.Fatal("New succeeded")
 			}
 			if !fault.Is(err, tt.wantCode) {
 				t.Errorf("err = %v, want code %s", err, tt.wantCode)

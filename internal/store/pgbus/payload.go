@@ -1,8 +1,9 @@
-package event
+package pgbus
 
 import (
 	"encoding/json"
 
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
 
@@ -13,7 +14,7 @@ const maxPayload = 7999
 // encodePayload returns e as a NOTIFY payload. When the JSON does not fit, Data
 // is left out and subscribers on other replicas fetch the details from the
 // store; an event too large even without Data is rejected as TooLarge.
-func encodePayload(e Event) ([]byte, error) {
+func encodePayload(e event.Event) ([]byte, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fault.New(fault.Invalid, "encoding event").Wrap(err)
@@ -34,13 +35,13 @@ func encodePayload(e Event) ([]byte, error) {
 }
 
 // decodePayload parses a payload published by another replica.
-func decodePayload(payload string) (Event, error) {
-	var e Event
+func decodePayload(payload string) (event.Event, error) {
+	var e event.Event
 	if err := json.Unmarshal([]byte(payload), &e); err != nil {
-		return Event{}, fault.New(fault.Invalid, "decoding event notification").Wrap(err)
+		return event.Event{}, fault.New(fault.Invalid, "decoding event notification").Wrap(err)
 	}
-	if e.Topic == "" || e.Topic == TopicBus || e.Origin == "" {
-		return Event{}, fault.Errorf(fault.Invalid, "event notification has topic %q and origin %q", e.Topic, e.Origin)
+	if e.Topic == "" || e.Topic == event.TopicBus || e.Origin == "" {
+		return event.Event{}, fault.Errorf(fault.Invalid, "event notification has topic %q and origin %q", e.Topic, e.Origin)
 	}
 	return e, nil
 }

@@ -1,4 +1,4 @@
-package event
+package pgbus
 
 import (
 	"encoding/json"
@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
 
 // eventOfSize returns a stamped event whose encoding is exactly size bytes,
 // padding Data (a JSON string) or, when Data cannot be small enough, the ID.
-func eventOfSize(tb testing.TB, origin string, size int) Event {
+func eventOfSize(tb testing.TB, origin string, size int) event.Event {
 	tb.Helper()
-	e := Event{
+	e := event.Event{
 		Topic:   "psk",
 		Action:  "updated",
 		GroupID: 7,
@@ -41,16 +42,16 @@ func TestEncodePayload(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		event    func(tb testing.TB) Event
+		event    func(tb testing.TB) event.Event
 		wantData bool
 		wantCode fault.Code
 	}{
-		{"kept/small", func(tb testing.TB) Event { return eventOfSize(tb, "o", 200) }, true, ""},
-		{"kept/at limit", func(tb testing.TB) Event { return eventOfSize(tb, "o", maxPayload) }, true, ""},
-		{"stripped/one over", func(tb testing.TB) Event { return eventOfSize(tb, "o", maxPayload+1) }, false, ""},
-		{"stripped/large", func(tb testing.TB) Event { return eventOfSize(tb, "o", 100_000) }, false, ""},
-		{"rejected/too large without data", func(testing.TB) Event {
-			return Event{Topic: "psk", ID: strings.Repeat("i", maxPayload), Origin: "o"}
+		{"kept/small", func(tb testing.TB) event.Event { return eventOfSize(tb, "o", 200) }, true, ""},
+		{"kept/at limit", func(tb testing.TB) event.Event { return eventOfSize(tb, "o", maxPayload) }, true, ""},
+		{"stripped/one over", func(tb testing.TB) event.Event { return eventOfSize(tb, "o", maxPayload+1) }, false, ""},
+		{"stripped/large", func(tb testing.TB) event.Event { return eventOfSize(tb, "o", 100_000) }, false, ""},
+		{"rejected/too large without data", func(testing.TB) event.Event {
+			return event.Event{Topic: "psk", ID: strings.Repeat("i", maxPayload), Origin: "o"}
 		}, false, fault.TooLarge},
 	}
 	for _, tt := range tests {
@@ -103,7 +104,7 @@ func TestDecodePayloadRejects(t *testing.T) {
 	}
 }
 
-func equalEvents(a, b Event) bool {
+func equalEvents(a, b event.Event) bool {
 	return a.Topic == b.Topic && a.Action == b.Action && a.GroupID == b.GroupID &&
 		a.ID == b.ID && string(a.Data) == string(b.Data) && a.Origin == b.Origin && a.Time.Equal(b.Time)
 }

@@ -1,4 +1,4 @@
-package event
+package pgbus
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"netkeep/internal/event"
 )
 
 // Listener timing. idleCheck bounds how long a silently dead connection (a
@@ -19,7 +21,7 @@ const (
 )
 
 // connectListener opens a connection and LISTENs on the bus's channel.
-func (p *Postgres) connectListener(ctx context.Context) (*pgx.Conn, error) {
+func (p *Bus) connectListener(ctx context.Context) (*pgx.Conn, error) {
 	conn, err := p.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -34,7 +36,7 @@ func (p *Postgres) connectListener(ctx context.Context) (*pgx.Conn, error) {
 
 // listen delivers notifications until Close, reconnecting whenever the
 // connection fails. It owns conn.
-func (p *Postgres) listen(conn *pgx.Conn) {
+func (p *Bus) listen(conn *pgx.Conn) {
 	defer close(p.done)
 	for {
 		err := p.receive(conn)
@@ -47,17 +49,17 @@ func (p *Postgres) listen(conn *pgx.Conn) {
 			return
 		}
 		p.log.Info("event listener reconnected; subscribers resynchronise")
-		_ = p.local.deliver(Event{
-			Topic:  TopicBus,
-			Action: ActionResync,
-			Origin: p.local.origin,
+		_ = p.deliver(event.Event{
+			Topic:  event.TopicBus,
+			Action: event.ActionResync,
+			Origin: p.local.Origin(),
 			Time:   time.Now().UTC(),
 		})
 	}
 }
 
 // receive delivers notifications from conn until it fails or Close.
-func (p *Postgres) receive(conn *pgx.Conn) error {
+func (p *Bus) receive(conn *pgx.Conn) error {
 	for {
 		ctx, cancel := context.WithTimeout(p.life, idleCheck)
 		n, err := conn.WaitForNotification(ctx)
@@ -79,13 +81,13 @@ func (p *Postgres) receive(conn *pgx.Conn) error {
 	}
 }
 
-func (p *Postgres) ping(conn *pgx.Conn) error {
+func (p *Bus) ping(conn *pgx.Conn) error {
 	ctx, cancel := context.WithTimeout(p.life, pingTimeout)
 	defer cancel()
 	return conn.Ping(ctx)
 }
 
-func (p *Postgres) handle(n *pgconn.Notification) {
+func (p *Bus) handle(n *pgconn.Notification) {
 	if n.Channel != p.channel {
 		return
 	}
@@ -94,15 +96,15 @@ func (p *Postgres) handle(n *pgconn.Notification) {
 		p.log.Warn("ignoring event notification", "err", err)
 		return
 	}
-	if e.Origin == p.local.origin {
+	if e.Origin == p.local.Origin() {
 		return // delivered locally when it was published
 	}
-	_ = p.local.deliver(e) // fails only after Close
+	_ = p.deliver(e) // fails only after Close
 }
 
 // reconnect retries connectListener with jittered exponential backoff until it
 // succeeds or Close; it returns nil after Close.
-func (p *Postgres) reconnect() *pgx.Conn {
+func (p *Bus) reconnect() *pgx.Conn {
 	delay := minBackoff
 	for {
 		t := time.NewTimer(delay/2 + rand.N(delay/2+1))

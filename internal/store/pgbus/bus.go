@@ -1,4 +1,4 @@
-package event
+package pgbus
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
 
-// Postgres is a Bus shared by every replica connected to one PostgreSQL
+// Bus is an event.Bus shared by every replica connected to one PostgreSQL
 // database. It is safe for concurrent use.
 //
 // Publish delivers to this process's subscribers at once, then sends the event
@@ -22,10 +23,11 @@ import (
 // published. A dedicated listening connection delivers events from other
 // replicas; its own are skipped because they were already delivered. When the
 // listener loses its connection it reconnects with backoff and then delivers a
-// TopicBus/ActionResync event to every local subscription, because
+// event.TopicBus/event.ActionResync event to every local subscription, because
 // notifications sent while it was away are lost.
-type Postgres struct {
-	local   *Local
+type Bus struct {
+	local   *event.Local
+	deliver func(event.Event) error // offers an event to local without stamping it
 	channel string
 	config  *pgx.ConnConfig
 	log     *slog.Logger
@@ -42,18 +44,18 @@ type Postgres struct {
 	closeErr    error
 }
 
-var _ Bus = (*Postgres)(nil)
+var _ event.Bus = (*Bus)(nil)
 
-// connectTimeout bounds each connection attempt made after NewPostgres.
+// connectTimeout bounds each connection attempt made after New.
 const connectTimeout = 10 * time.Second
 
-// NewPostgres connects the listening and publishing connections and starts
+// New connects the listening and publishing connections and starts
 // listening before it returns, so events published by other replicas after
 // that are delivered. ctx bounds only the initial connections.
 //
 // It returns an Invalid fault for a bad connString or channel name and an
 // Unavailable fault when PostgreSQL cannot be reached.
-func NewPostgres(ctx context.Context, connString string, opts ...Option) (*Postgres, error) {
+func New(ctx context.Context, connString string, opts ...Option) (*Bus, error) {
 	o := newOptions(opts)
 	if n := len(o.channel); n == 0 || n > 63 {
 		return nil, fault.Errorf(fault.Invalid, "event channel name must be 1 to 63 bytes, got %d", n)
@@ -62,8 +64,10 @@ func NewPostgres(ctx context.Context, connString string, opts ...Option) (*Postg
 	if err != nil {
 		return nil, fault.New(fault.Invalid, "parsing PostgreSQL connection string").Wrap(err)
 	}
-	p := &Postgres{
-		local:   newLocal(newOrigin(), o.buffer),
+	local, deliver := event.NewRelay(event.WithBuffer(o.buffer))
+	p := &Bus{
+		local:   local,
+		deliver: deliver,
 		channel: o.channel,
 		config:  config,
 		log:     o.logger.With("component", "event", "channel", o.channel),
@@ -88,11 +92,11 @@ func NewPostgres(ctx context.Context, connString string, opts ...Option) (*Postg
 }
 
 // Origin is the id this replica stamps on the events it publishes.
-func (p *Postgres) Origin() string { return p.local.origin }
+func (p *Bus) Origin() string { return p.local.Origin() }
 
 // Subscribe returns a subscription to topics (all when none), fed by this
 // replica's and other replicas' events.
-func (p *Postgres) Subscribe(topics ...string) *Subscription {
+func (p *Bus) Subscribe(topics ...string) *event.Subscription {
 	return p.local.Subscribe(topics...)
 }
 
@@ -104,8 +108,8 @@ func (p *Postgres) Subscribe(topics ...string) *Subscription {
 // but other replicas may not have been. A publish interrupted by a broken
 // connection is retried once on a new one, so other replicas may, rarely, see
 // an event twice: events are hints, and handling one twice must be harmless.
-func (p *Postgres) Publish(ctx context.Context, e Event) error {
-	e, err := stamp(e, p.local.origin)
+func (p *Bus) Publish(ctx context.Context, e event.Event) error {
+	e, err := event.Stamp(e, p.local.Origin())
 	if err != nil {
 		return err
 	}
@@ -113,7 +117,7 @@ func (p *Postgres) Publish(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	if err := p.local.deliver(e); err != nil {
+	if err := p.deliver(e); err != nil {
 		return err
 	}
 	return p.notify(ctx, string(payload))
@@ -121,16 +125,16 @@ func (p *Postgres) Publish(ctx context.Context, e Event) error {
 
 const notifyFailed = "notifying other replicas of an event"
 
-func (p *Postgres) notify(ctx context.Context, payload string) error {
+func (p *Bus) notify(ctx context.Context, payload string) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	defer context.AfterFunc(p.life, func() { cancel(ErrClosed) })()
+	defer context.AfterFunc(p.life, func() { cancel(event.ErrClosed) })()
 
 	p.pubMu.Lock()
 	defer p.pubMu.Unlock()
 	for attempt := 1; ; attempt++ {
 		if p.life.Err() != nil {
-			return ErrClosed
+			return event.ErrClosed
 		}
 		if p.pub == nil {
 			conn, err := p.connect(ctx)
@@ -154,18 +158,18 @@ func (p *Postgres) notify(ctx context.Context, payload string) error {
 	}
 }
 
-// unavailable classifies a failure to use PostgreSQL: ErrClosed when Close
+// unavailable classifies a failure to use PostgreSQL: event.ErrClosed when Close
 // interrupted it, an Unavailable fault otherwise.
 func unavailable(ctx context.Context, msg string, err error) error {
-	if errors.Is(context.Cause(ctx), ErrClosed) {
-		return ErrClosed
+	if errors.Is(context.Cause(ctx), event.ErrClosed) {
+		return event.ErrClosed
 	}
 	return fault.New(fault.Unavailable, msg).Wrap(err)
 }
 
 // Close stops the listener, closes every subscription and both connections.
-// It is idempotent; later Publish calls return ErrClosed.
-func (p *Postgres) Close() error {
+// It is idempotent; later Publish calls return event.ErrClosed.
+func (p *Bus) Close() error {
 	p.closeOnce.Do(func() {
 		_ = p.local.Close()
 		p.stop()
@@ -181,7 +185,7 @@ func (p *Postgres) Close() error {
 }
 
 // connect opens one connection; ctx bounds the attempt.
-func (p *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
+func (p *Bus) connect(ctx context.Context) (*pgx.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, p.config.Copy())
