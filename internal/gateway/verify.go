@@ -32,20 +32,24 @@ type Verdict struct {
 	Grants      []Grant
 }
 
-// Why a client is refused, as the Reason in a forbidden fault's details.
+// Why a client is refused, in the domain's words. A refusal is a forbidden
+// fault whose details carry the reason under "reason" (the agent logs it);
+// its code stays forbidden, so a gateway tells refusals from other errors
+// by the code alone.
 const (
-	DenyUntrusted  = "untrusted_certificate" // not signed by the active CA
-	DenyUnknown    = "unknown_certificate"   // no record of the serial
-	DenyRevoked    = "certificate_revoked"
-	DenyExpired    = "certificate_expired" // or not yet valid
-	DenyMismatch   = "common_name_mismatch"
-	DenyNotClient  = "not_a_client_certificate"
-	DenyInactive   = "user_inactive" // or deleted
-	DenyNoAccess   = "access_denied" // no access rule for this gateway
-	denyDetailsKey = "reason"
+	DenyUntrusted fault.Reason = "untrusted_certificate" // not signed by the active CA
+	DenyUnknown   fault.Reason = "unknown_certificate"   // no record of the serial
+	DenyRevoked   fault.Reason = "certificate_revoked"
+	DenyExpired   fault.Reason = "certificate_expired" // or not yet valid
+	DenyMismatch  fault.Reason = "common_name_mismatch"
+	DenyNotClient fault.Reason = "not_a_client_certificate"
+	DenyInactive  fault.Reason = "user_inactive" // or deleted
+	DenyNoAccess  fault.Reason = "access_denied" // no access rule for this gateway
 )
 
-func deny(reason, msg string) error {
+const denyDetailsKey = "reason"
+
+func deny(reason fault.Reason, msg string) error {
 	return fault.New(fault.Forbidden, msg).WithDetails(map[string]any{denyDetailsKey: reason})
 }
 

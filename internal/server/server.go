@@ -103,14 +103,11 @@ func New(d Deps) *Server {
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
-	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
-	(&gatekey.PKIHandlers{PKI: s.PKI, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
-	(&gatekey.GatewayHandlers{Gateways: s.Gateways, Limiter: authLimiter}).Register(s.router)
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
-	(&gatekey.ConfigHandlers{Configs: s.Configs, Agents: s.Gateways, Limiter: authLimiter}).Register(s.router)
-	(&gatekey.OpenAPIHandlers{}).Register(s.router)
+	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
+		Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	(&netkey.PSKHandlers{PSKs: s.PSKs}).RegisterPSK(s.router)
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))

@@ -102,14 +102,6 @@ const (
 	actRevoke authz.Action = "pki:write"
 )
 
-var (
-	errNotFound  = fault.New(fault.NotFound, "config not found")
-	errExpired   = fault.New(fault.NotFound, "this config's download link has expired; generate a new config").WithReason("config_expired")
-	errRevoked   = fault.New(fault.NotFound, "this config has been revoked; generate a new config").WithReason("config_revoked")
-	errAdminOnly = fault.New(fault.Forbidden, "administrator role required")
-	errStaleType = fault.New(fault.NotFound, "the gateway's VPN type changed after this config was generated; generate a new config").WithReason("config_stale")
-)
-
 // sealContext binds a sealed key to its configuration's row.
 func sealContext(id string) string { return "vpn-config-key:" + id }
 
@@ -263,7 +255,7 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*F
 		return nil, err
 	}
 	if ca.ID != cert.AuthorityID {
-		return nil, fault.New(fault.NotFound, "the certificate authority was replaced after this config was generated; generate a new config").WithReason("config_stale")
+		return nil, errStaleCA
 	}
 	tlsCrypt, err := s.gateways.TLSCryptKey(ctx, g.ID)
 	if err != nil {

@@ -33,13 +33,6 @@ import (
 // usually behind NAT, and 25 s keeps their mappings open.
 const Keepalive = 25
 
-var (
-	errGatewayKeyMissing = fault.New(fault.Conflict,
-		"the gateway has not reported its WireGuard public key yet; start its agent and retry").WithReason("gateway_key_missing")
-	errSubnetExhausted = fault.New(fault.Conflict,
-		"the gateway's VPN subnet has no free client address; revoke unused configs or enlarge vpn_subnet").WithReason("subnet_exhausted")
-)
-
 // leaseLock names the advisory lock serialising allocations on one gateway
 // (PostgreSQL; SQLite has one writer anyway).
 func leaseLock(gatewayID string) int64 {

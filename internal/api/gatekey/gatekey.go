@@ -13,6 +13,8 @@ package gatekey
 
 import (
 	"context"
+	"sync/atomic"
+	"time"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
@@ -29,9 +31,21 @@ type Identity interface {
 	Signer() *identity.Signer
 }
 
-// Handlers serves the dialect.
+// Handlers serves the dialect; Register adds every route (routes.go).
 type Handlers struct {
 	Identity Identity
-	// AuthLimiter limits local login per source IP (api.LoginLimit).
-	AuthLimiter *ratelimit.Limiter
+	PKI      PKI
+	Gateways Gateways
+	Configs  Configs
+	// Limiter keeps every budget of the seed's rate-limit table (login per
+	// IP, admin operations and config generation per user, heartbeats per
+	// gateway); it may be shared with other dialects.
+	Limiter *ratelimit.Limiter
+	// Now is the clock of derived states: a gateway's online status, a
+	// config's expiry (time.Now when nil).
+	Now func() time.Time
+
+	served        atomic.Pointer[servedCRL] // headers of the CRL last served
+	openAPIDoc    []byte                    // openapi.yaml as JSON, converted by Register
+	openAPILength string
 }

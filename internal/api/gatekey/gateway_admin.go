@@ -26,37 +26,37 @@ func (b gatewayBody) input() gateway.GatewayInput {
 }
 
 // usableGateways lists the gateways the caller may connect through.
-func (h *GatewayHandlers) usableGateways(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) usableGateways(w http.ResponseWriter, r *http.Request) {
 	gws, err := h.Gateways.UsableGateways(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) map[string]any { return gatewayJSON(g, now) })
+	writePage(w, r, gws, func(g *gateway.Gateway) gatewayJSON { return gatewayOf(g, now) })
 }
 
-func (h *GatewayHandlers) adminGateways(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) adminGateways(w http.ResponseWriter, r *http.Request) {
 	gws, err := h.Gateways.AdminGateways(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) map[string]any { return adminGatewayJSON(g, now) })
+	writePage(w, r, gws, func(g *gateway.Gateway) adminGatewayJSON { return adminGatewayOf(g, now) })
 }
 
-func (h *GatewayHandlers) adminGateway(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) adminGateway(w http.ResponseWriter, r *http.Request) {
 	g, err := h.Gateways.AdminGateway(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayJSON(g, h.now()))
+	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // createGateway answers 201 with the gateway and its token, shown this once.
-func (h *GatewayHandlers) createGateway(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createGateway(w http.ResponseWriter, r *http.Request) {
 	var in gatewayBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -70,14 +70,12 @@ func (h *GatewayHandlers) createGateway(w http.ResponseWriter, r *http.Request) 
 	h.writeToken(w, http.StatusCreated, c)
 }
 
-func (h *GatewayHandlers) writeToken(w http.ResponseWriter, status int, c *gateway.Created) {
-	out := adminGatewayJSON(c.Gateway, h.now())
-	out["token"] = c.Token
+func (h *Handlers) writeToken(w http.ResponseWriter, status int, c *gateway.Created) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeData(w, status, out)
+	writeData(w, status, createdGatewayJSON{adminGatewayJSON: adminGatewayOf(c.Gateway, h.now()), Token: c.Token})
 }
 
-func (h *GatewayHandlers) updateGateway(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateGateway(w http.ResponseWriter, r *http.Request) {
 	var in gatewayBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -88,11 +86,11 @@ func (h *GatewayHandlers) updateGateway(w http.ResponseWriter, r *http.Request) 
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayJSON(g, h.now()))
+	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // regenerateToken replaces the gateway's token; the old one stops working.
-func (h *GatewayHandlers) regenerateToken(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) regenerateToken(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Gateways.RegenerateToken(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
@@ -101,7 +99,7 @@ func (h *GatewayHandlers) regenerateToken(w http.ResponseWriter, r *http.Request
 	h.writeToken(w, http.StatusOK, c)
 }
 
-func (h *GatewayHandlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := h.Gateways.DeleteGateway(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id); err != nil {
 		api.Error(w, r, err)

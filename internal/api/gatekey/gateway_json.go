@@ -6,82 +6,186 @@ import (
 	"netkeep/internal/gateway"
 )
 
-// optionalTime is t in RFC 3339, or null.
-func optionalTime(t *time.Time) any {
+// optionalTime is t in RFC 3339, or nil (null).
+func optionalTime(t *time.Time) *string {
 	if t == nil {
 		return nil
 	}
-	return timestamp(*t)
+	s := timestamp(*t)
+	return &s
 }
 
-// gatewayJSON is a gateway as the user API shows it (the seed's fields and
-// vpn_type), its status derived from the last heartbeat at now.
-func gatewayJSON(g *gateway.Gateway, now time.Time) map[string]any {
-	return map[string]any{
-		"id": g.ID, "name": g.Name, "description": g.Description, "hostname": g.Hostname, "port": g.Port,
-		"protocol": g.Protocol, "vpn_type": g.VPNType, "status": g.StatusAt(now), "last_heartbeat": optionalTime(g.LastHeartbeat),
+// orEmpty is s, or an empty list (never null) when s is nil.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// gatewayJSON is a gateway as the user API shows it: the seed's fields and
+// vpn_type, its status derived from the last heartbeat.
+type gatewayJSON struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Description   string  `json:"description"`
+	Hostname      string  `json:"hostname"`
+	Port          int     `json:"port"`
+	Protocol      string  `json:"protocol"`
+	VPNType       string  `json:"vpn_type"`
+	Status        string  `json:"status"`
+	LastHeartbeat *string `json:"last_heartbeat"`
+}
+
+func gatewayOf(g *gateway.Gateway, now time.Time) gatewayJSON {
+	return gatewayJSON{
+		ID: g.ID, Name: g.Name, Description: g.Description, Hostname: g.Hostname, Port: g.Port,
+		Protocol: string(g.Protocol), VPNType: string(g.VPNType), Status: string(g.StatusAt(now)),
+		LastHeartbeat: optionalTime(g.LastHeartbeat),
 	}
 }
 
 // adminGatewayJSON adds what administrators manage and monitor; never the
 // token or the tls-crypt key.
-func adminGatewayJSON(g *gateway.Gateway, now time.Time) map[string]any {
-	out := gatewayJSON(g, now)
-	out["group_id"] = g.GroupID
-	out["vpn_subnet"] = g.VPNSubnet.String()
-	out["config_version"] = g.ConfigVersion
-	out["agent_version"] = g.AgentVersion
-	out["public_key"] = g.PublicKey
-	out["cert_serial"] = g.CertSerial
-	out["cert_expires_at"] = optionalTime(g.CertNotAfter)
-	out["created_at"] = timestamp(g.CreatedAt)
-	out["updated_at"] = timestamp(g.UpdatedAt)
-	return out
+type adminGatewayJSON struct {
+	gatewayJSON
+	GroupID       int64   `json:"group_id"`
+	VPNSubnet     string  `json:"vpn_subnet"`
+	ConfigVersion int64   `json:"config_version"`
+	AgentVersion  string  `json:"agent_version"`
+	PublicKey     string  `json:"public_key"`
+	CertSerial    string  `json:"cert_serial"`
+	CertExpiresAt *string `json:"cert_expires_at"`
+	CreatedAt     string  `json:"created_at"`
+	UpdatedAt     string  `json:"updated_at"`
 }
 
-func networkJSON(n *gateway.Network) map[string]any {
-	return map[string]any{
-		"id": n.ID, "group_id": n.GroupID, "name": n.Name, "description": n.Description, "cidr": n.CIDR.String(),
-		"gateway_ids": n.GatewayIDs, "created_at": timestamp(n.CreatedAt), "updated_at": timestamp(n.UpdatedAt),
+func adminGatewayOf(g *gateway.Gateway, now time.Time) adminGatewayJSON {
+	return adminGatewayJSON{
+		gatewayJSON: gatewayOf(g, now), GroupID: g.GroupID, VPNSubnet: g.VPNSubnet.String(),
+		ConfigVersion: g.ConfigVersion, AgentVersion: g.AgentVersion, PublicKey: g.PublicKey,
+		CertSerial: g.CertSerial, CertExpiresAt: optionalTime(g.CertNotAfter),
+		CreatedAt: timestamp(g.CreatedAt), UpdatedAt: timestamp(g.UpdatedAt),
 	}
 }
 
-func ruleJSON(r *gateway.Rule) map[string]any {
-	return map[string]any{
-		"id": r.ID, "group_id": r.GroupID, "name": r.Name, "description": r.Description, "network_id": r.NetworkID,
-		"destination": r.Destination.String(), "protocol": r.Protocol, "ports": gateway.FormatPorts(r.Ports),
-		"user_ids": r.UserIDs, "group_ids": r.GroupIDs, "enabled": r.Enabled,
-		"created_at": timestamp(r.CreatedAt), "updated_at": timestamp(r.UpdatedAt),
+// createdGatewayJSON is a gateway with its token, answered once: on
+// creation and on regeneration of the token.
+type createdGatewayJSON struct {
+	adminGatewayJSON
+	Token string `json:"token"`
+}
+
+type networkJSON struct {
+	ID          string   `json:"id"`
+	GroupID     int64    `json:"group_id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	CIDR        string   `json:"cidr"`
+	GatewayIDs  []string `json:"gateway_ids"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+}
+
+func networkOf(n *gateway.Network) networkJSON {
+	return networkJSON{
+		ID: n.ID, GroupID: n.GroupID, Name: n.Name, Description: n.Description, CIDR: n.CIDR.String(),
+		GatewayIDs: orEmpty(n.GatewayIDs), CreatedAt: timestamp(n.CreatedAt), UpdatedAt: timestamp(n.UpdatedAt),
 	}
 }
 
-func spokesJSON(spokes []gateway.Spoke) []map[string]any {
-	out := make([]map[string]any, len(spokes))
-	for i, sp := range spokes {
-		out[i] = map[string]any{"type": sp.Kind, "id": sp.ID}
-	}
-	return out
+// ruleJSON is an access rule; ports is a list like "80,443" or
+// "8000-8100" ("": every port).
+type ruleJSON struct {
+	ID          string  `json:"id"`
+	GroupID     int64   `json:"group_id"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	NetworkID   string  `json:"network_id"`
+	Destination string  `json:"destination"`
+	Protocol    string  `json:"protocol"`
+	Ports       string  `json:"ports"`
+	UserIDs     []int64 `json:"user_ids"`
+	GroupIDs    []int64 `json:"group_ids"`
+	Enabled     bool    `json:"enabled"`
+	CreatedAt   string  `json:"created_at"`
+	UpdatedAt   string  `json:"updated_at"`
 }
 
-func hubJSON(h *gateway.Hub) map[string]any {
-	return map[string]any{
-		"id": h.ID, "group_id": h.GroupID, "name": h.Name, "description": h.Description, "gateway_id": h.GatewayID,
-		"spokes": spokesJSON(h.Spokes), "created_at": timestamp(h.CreatedAt), "updated_at": timestamp(h.UpdatedAt),
+func ruleOf(r *gateway.Rule) ruleJSON {
+	return ruleJSON{
+		ID: r.ID, GroupID: r.GroupID, Name: r.Name, Description: r.Description, NetworkID: r.NetworkID,
+		Destination: r.Destination.String(), Protocol: string(r.Protocol), Ports: gateway.FormatPorts(r.Ports),
+		UserIDs: orEmpty(r.UserIDs), GroupIDs: orEmpty(r.GroupIDs), Enabled: r.Enabled,
+		CreatedAt: timestamp(r.CreatedAt), UpdatedAt: timestamp(r.UpdatedAt),
 	}
 }
 
-func sessionJSON(s *gateway.Session) map[string]any {
-	return map[string]any{
-		"id": s.ID, "gateway_id": s.GatewayID, "user_id": s.UserID, "username": s.Username, "common_name": s.CommonName,
-		"serial": s.Serial, "client_ip": s.ClientIP, "vpn_address": s.VPNAddress, "active": s.Active(),
-		"connected_at": timestamp(s.ConnectedAt), "disconnected_at": optionalTime(s.DisconnectedAt),
-		"bytes_received": s.BytesIn, "bytes_sent": s.BytesOut,
+// spokeJSON is one site a hub links: {"type": "gateway"|"network", "id"}.
+type spokeJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type hubJSON struct {
+	ID          string      `json:"id"`
+	GroupID     int64       `json:"group_id"`
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	GatewayID   string      `json:"gateway_id"`
+	Spokes      []spokeJSON `json:"spokes"`
+	CreatedAt   string      `json:"created_at"`
+	UpdatedAt   string      `json:"updated_at"`
+}
+
+func hubOf(h *gateway.Hub) hubJSON {
+	spokes := make([]spokeJSON, len(h.Spokes))
+	for i, sp := range h.Spokes {
+		spokes[i] = spokeJSON{Type: string(sp.Kind), ID: sp.ID}
+	}
+	return hubJSON{
+		ID: h.ID, GroupID: h.GroupID, Name: h.Name, Description: h.Description, GatewayID: h.GatewayID,
+		Spokes: spokes, CreatedAt: timestamp(h.CreatedAt), UpdatedAt: timestamp(h.UpdatedAt),
 	}
 }
 
-func grantJSON(g gateway.Grant) map[string]any {
-	return map[string]any{
-		"rule_id": g.RuleID, "network_id": g.NetworkID, "destination": g.Destination.String(),
-		"protocol": g.Protocol, "ports": gateway.FormatPorts(g.Ports),
+// sessionJSON is one VPN connection; disconnected_at is null while it is
+// open.
+type sessionJSON struct {
+	ID             string  `json:"id"`
+	GatewayID      string  `json:"gateway_id"`
+	UserID         int64   `json:"user_id"`
+	Username       string  `json:"username"`
+	CommonName     string  `json:"common_name"`
+	Serial         string  `json:"serial"`
+	ClientIP       string  `json:"client_ip"`
+	VPNAddress     string  `json:"vpn_address"`
+	Active         bool    `json:"active"`
+	ConnectedAt    string  `json:"connected_at"`
+	DisconnectedAt *string `json:"disconnected_at"`
+	BytesReceived  int64   `json:"bytes_received"`
+	BytesSent      int64   `json:"bytes_sent"`
+}
+
+func sessionOf(s *gateway.Session) sessionJSON {
+	return sessionJSON{
+		ID: s.ID, GatewayID: s.GatewayID, UserID: s.UserID, Username: s.Username, CommonName: s.CommonName,
+		Serial: s.Serial, ClientIP: s.ClientIP, VPNAddress: s.VPNAddress, Active: s.Active(),
+		ConnectedAt: timestamp(s.ConnectedAt), DisconnectedAt: optionalTime(s.DisconnectedAt),
+		BytesReceived: s.BytesIn, BytesSent: s.BytesOut,
 	}
+}
+
+// grantJSON is one destination a verified client may reach.
+type grantJSON struct {
+	RuleID      string `json:"rule_id"`
+	NetworkID   string `json:"network_id"`
+	Destination string `json:"destination"`
+	Protocol    string `json:"protocol"`
+	Ports       string `json:"ports"`
+}
+
+func grantOf(g gateway.Grant) grantJSON {
+	return grantJSON{RuleID: g.RuleID, NetworkID: g.NetworkID, Destination: g.Destination.String(),
+		Protocol: string(g.Protocol), Ports: gateway.FormatPorts(g.Ports)}
 }

@@ -33,34 +33,34 @@ func (b hubBody) input() gateway.HubInput {
 }
 
 // usableHubs lists the hubs whose hub gateway the caller may use.
-func (h *GatewayHandlers) usableHubs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) usableHubs(w http.ResponseWriter, r *http.Request) {
 	hubs, err := h.Gateways.UsableHubs(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, hubs, hubJSON)
+	writePage(w, r, hubs, hubOf)
 }
 
-func (h *GatewayHandlers) adminHubs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) adminHubs(w http.ResponseWriter, r *http.Request) {
 	hubs, err := h.Gateways.AdminHubs(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, hubs, hubJSON)
+	writePage(w, r, hubs, hubOf)
 }
 
-func (h *GatewayHandlers) adminHub(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) adminHub(w http.ResponseWriter, r *http.Request) {
 	hub, err := h.Gateways.AdminHub(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, hubJSON(hub))
+	writeData(w, http.StatusOK, hubOf(hub))
 }
 
-func (h *GatewayHandlers) createHub(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createHub(w http.ResponseWriter, r *http.Request) {
 	var in hubBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -71,10 +71,10 @@ func (h *GatewayHandlers) createHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, hubJSON(hub))
+	writeData(w, http.StatusCreated, hubOf(hub))
 }
 
-func (h *GatewayHandlers) updateHub(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateHub(w http.ResponseWriter, r *http.Request) {
 	var in hubBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -85,10 +85,10 @@ func (h *GatewayHandlers) updateHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, hubJSON(hub))
+	writeData(w, http.StatusOK, hubOf(hub))
 }
 
-func (h *GatewayHandlers) deleteHub(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteHub(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := h.Gateways.DeleteHub(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id); err != nil {
 		api.Error(w, r, err)

@@ -19,25 +19,25 @@ func (b networkBody) input() gateway.NetworkInput {
 	return gateway.NetworkInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, CIDR: b.CIDR, GatewayIDs: b.GatewayIDs}
 }
 
-func (h *GatewayHandlers) networks(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) networks(w http.ResponseWriter, r *http.Request) {
 	nets, err := h.Gateways.Networks(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, nets, networkJSON)
+	writePage(w, r, nets, networkOf)
 }
 
-func (h *GatewayHandlers) network(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) network(w http.ResponseWriter, r *http.Request) {
 	n, err := h.Gateways.Network(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkJSON(n))
+	writeData(w, http.StatusOK, networkOf(n))
 }
 
-func (h *GatewayHandlers) createNetwork(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createNetwork(w http.ResponseWriter, r *http.Request) {
 	var in networkBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -48,10 +48,10 @@ func (h *GatewayHandlers) createNetwork(w http.ResponseWriter, r *http.Request) 
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, networkJSON(n))
+	writeData(w, http.StatusCreated, networkOf(n))
 }
 
-func (h *GatewayHandlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
 	var in networkBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -62,10 +62,10 @@ func (h *GatewayHandlers) updateNetwork(w http.ResponseWriter, r *http.Request) 
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkJSON(n))
+	writeData(w, http.StatusOK, networkOf(n))
 }
 
-func (h *GatewayHandlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := h.Gateways.DeleteNetwork(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id); err != nil {
 		api.Error(w, r, err)

@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"gopkg.in/yaml.v3"
-
-	"netkeep/internal/api"
 )
 
 // openAPIYAML is the OpenAPI 3.1 description of this dialect, kept as YAML
@@ -59,30 +56,12 @@ func jsonable(v any) (any, error) {
 	return v, nil
 }
 
-// OpenAPIHandlers serves the document (Public: it describes, it reveals no
-// data).
-type OpenAPIHandlers struct {
-	doc    []byte
-	length string
-}
-
-// Register adds GET /api/v1/openapi.json. The document is converted once,
-// here; a malformed embedded document is a programming error and panics at
-// wiring time (openapi_test.go catches it first).
-func (h *OpenAPIHandlers) Register(rt *api.Router) {
-	rt = rt.As(api.GateKey)
-	doc, err := OpenAPIDocument()
-	if err != nil {
-		panic(err)
-	}
-	h.doc, h.length = doc, strconv.Itoa(len(doc))
-	rt.HandleFunc("GET /api/v1/openapi.json", api.Public, h.serve)
-}
-
-func (h *OpenAPIHandlers) serve(w http.ResponseWriter, r *http.Request) {
+// openAPI serves the document (Public: it describes, it reveals no data),
+// converted once by Register.
+func (h *Handlers) openAPI(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Content-Length", h.length)
+	hdr.Set("Content-Length", h.openAPILength)
 	hdr.Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(h.doc)
+	_, _ = w.Write(h.openAPIDoc)
 }

@@ -34,7 +34,7 @@ func BenchmarkServeCRL(b *testing.B) {
 			b.Fatal(err)
 		}
 		rt := api.NewRouter(&api.Authenticator{})
-		(&gatekey.PKIHandlers{PKI: svc}).Register(rt)
+		(&gatekey.Handlers{PKI: svc}).Register(rt)
 		body := l.DER
 		rt.HandleFunc("GET /bare", api.Public, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/pkix-crl")

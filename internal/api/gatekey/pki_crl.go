@@ -28,7 +28,7 @@ var (
 )
 
 // servedFor returns the headers of l, building them when the CRL changed.
-func (h *PKIHandlers) servedFor(l *pki.RevocationList) *servedCRL {
+func (h *Handlers) servedFor(l *pki.RevocationList) *servedCRL {
 	if s := h.served.Load(); s != nil && s.list == l {
 		return s
 	}
@@ -45,12 +45,12 @@ func (h *PKIHandlers) servedFor(l *pki.RevocationList) *servedCRL {
 	return s
 }
 
-func (h *PKIHandlers) crlDER(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, false) }
-func (h *PKIHandlers) crlPEM(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, true) }
+func (h *Handlers) crlDER(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, false) }
+func (h *Handlers) crlPEM(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, true) }
 
 // serveCRL writes the cached CRL as DER or PEM, answering 304 to a
 // conditional request for the version the client has.
-func (h *PKIHandlers) serveCRL(w http.ResponseWriter, r *http.Request, asPEM bool) {
+func (h *Handlers) serveCRL(w http.ResponseWriter, r *http.Request, asPEM bool) {
 	l, err := h.PKI.CRL()
 	if err != nil {
 		api.Error(w, r, err)

@@ -2,17 +2,97 @@ package gatekey
 
 import (
 	"net/http"
+	"strconv"
 
 	"netkeep/internal/api"
 )
 
-// Register adds the dialect's routes. POST /api/v1/auth/logout, which GateKey
-// also lists, is the Nekzus handler: it revokes the bearer's session.
+// Register adds every GateKey route with its access level and rate limit,
+// in the seed's order: user, admin, gateway-internal and PKI endpoints,
+// then the OpenAPI document. The budgets are the seed's table: login 50/min
+// per IP, config generation 30/min per user, admin operations 100/min per
+// user (one budget for the whole admin API), heartbeats 120/min per gateway.
+// POST /api/v1/auth/logout, which the seed also lists, is the Nekzus
+// handler: it revokes the bearer's session.
+//
+// The embedded OpenAPI document is converted here, once; a malformed
+// document is a programming error and panics at wiring time
+// (openapi_test.go catches it first).
 func (h *Handlers) Register(rt *api.Router) {
 	rt = rt.As(api.GateKey)
-	rt.Handle("POST /api/v1/auth/local/login", api.Public, api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, http.HandlerFunc(h.localLogin)))
+	doc, err := OpenAPIDocument()
+	if err != nil {
+		panic(err)
+	}
+	h.openAPIDoc, h.openAPILength = doc, strconv.Itoa(len(doc))
+
+	login := func(fn http.HandlerFunc) http.Handler { return api.LimitIP(h.Limiter, "auth", api.LoginLimit, fn) }
+	generation := func(fn http.HandlerFunc) http.Handler {
+		return api.LimitPrincipal(h.Limiter, "gatekey-configs", ConfigLimit, fn)
+	}
+	admin := func(fn http.HandlerFunc) http.Handler {
+		return api.LimitPrincipal(h.Limiter, "gatekey-admin", AdminLimit, fn)
+	}
+	heartbeat := h.perGateway("gatekey-heartbeat", HeartbeatLimit, h.heartbeat)
+
+	// User endpoints: any signed-in user, within its group.
+	rt.Handle("POST /api/v1/auth/local/login", api.Public, login(h.localLogin))
 	rt.HandleFunc("GET /api/v1/auth/session", api.Authenticated, h.session)
-	// The admin API shares one per-user budget (AdminLimit).
-	rt.Handle("GET /api/v1/admin/users", api.Authenticated,
-		api.LimitPrincipal(h.AuthLimiter, "gatekey-admin", AdminLimit, http.HandlerFunc(h.adminUsers)))
+	rt.Handle("POST /api/v1/configs/generate", api.Authenticated, generation(h.generateConfig))
+	rt.HandleFunc("GET /api/v1/configs/download/{config_id}", api.Authenticated, h.downloadConfig)
+	rt.HandleFunc("GET /api/v1/gateways", api.Authenticated, h.usableGateways)
+	rt.HandleFunc("GET /api/v1/mesh/hubs", api.Authenticated, h.usableHubs)
+
+	// Admin endpoints: the domain refuses non-administrators (403).
+	rt.Handle("GET /api/v1/admin/users", api.Authenticated, admin(h.adminUsers))
+
+	rt.Handle("GET /api/v1/admin/gateways", api.Authenticated, admin(h.adminGateways))
+	rt.Handle("POST /api/v1/admin/gateways", api.Authenticated, admin(h.createGateway))
+	rt.Handle("GET /api/v1/admin/gateways/{id}", api.Authenticated, admin(h.adminGateway))
+	rt.Handle("PUT /api/v1/admin/gateways/{id}", api.Authenticated, admin(h.updateGateway))
+	rt.Handle("DELETE /api/v1/admin/gateways/{id}", api.Authenticated, admin(h.deleteGateway))
+	rt.Handle("POST /api/v1/admin/gateways/{id}/regenerate-token", api.Authenticated, admin(h.regenerateToken))
+
+	rt.Handle("GET /api/v1/admin/networks", api.Authenticated, admin(h.networks))
+	rt.Handle("POST /api/v1/admin/networks", api.Authenticated, admin(h.createNetwork))
+	rt.Handle("GET /api/v1/admin/networks/{id}", api.Authenticated, admin(h.network))
+	rt.Handle("PUT /api/v1/admin/networks/{id}", api.Authenticated, admin(h.updateNetwork))
+	rt.Handle("DELETE /api/v1/admin/networks/{id}", api.Authenticated, admin(h.deleteNetwork))
+
+	rt.Handle("GET /api/v1/admin/access-rules", api.Authenticated, admin(h.rules))
+	rt.Handle("POST /api/v1/admin/access-rules", api.Authenticated, admin(h.createRule))
+	rt.Handle("GET /api/v1/admin/access-rules/{id}", api.Authenticated, admin(h.rule))
+	rt.Handle("PUT /api/v1/admin/access-rules/{id}", api.Authenticated, admin(h.updateRule))
+	rt.Handle("DELETE /api/v1/admin/access-rules/{id}", api.Authenticated, admin(h.deleteRule))
+
+	rt.Handle("GET /api/v1/admin/mesh/hubs", api.Authenticated, admin(h.adminHubs))
+	rt.Handle("POST /api/v1/admin/mesh/hubs", api.Authenticated, admin(h.createHub))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.adminHub))
+	rt.Handle("PUT /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.updateHub))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.deleteHub))
+
+	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
+	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
+	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
+
+	// Gateway-internal endpoints: the gateway's own X-Gateway-Token, no
+	// other credential (Custom). client-rules is verify's verdict.
+	rt.Handle("POST /api/v1/gateway/heartbeat", api.Custom, h.agent(heartbeat))
+	rt.Handle("POST /api/v1/gateway/verify", api.Custom, h.agent(h.verify))
+	rt.Handle("POST /api/v1/gateway/connect", api.Custom, h.agent(h.connect))
+	rt.Handle("POST /api/v1/gateway/disconnect", api.Custom, h.agent(h.disconnect))
+	rt.Handle("POST /api/v1/gateway/provision", api.Custom, h.agent(h.provision))
+	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.verify))
+	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
+	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, h.agent(h.wireGuardPeers))
+
+	// PKI endpoints: public material (pki.go says why); revocation is an
+	// admin operation.
+	rt.HandleFunc("GET /api/v1/pki/ca.pem", api.Public, h.caPEM)
+	rt.HandleFunc("GET /api/v1/pki/crl", api.Public, h.crlDER)
+	rt.HandleFunc("GET /api/v1/pki/crl.pem", api.Public, h.crlPEM)
+	rt.HandleFunc("GET /api/v1/pki/check/{serial}", api.Public, h.check)
+	rt.Handle("POST /api/v1/admin/pki/revoke", api.Authenticated, admin(h.revokeCertificate))
+
+	rt.HandleFunc("GET /api/v1/openapi.json", api.Public, h.openAPI)
 }

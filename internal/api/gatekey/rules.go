@@ -26,25 +26,25 @@ func (b ruleBody) input() gateway.RuleInput {
 		Protocol: b.Protocol, Ports: b.Ports, UserIDs: b.UserIDs, GroupIDs: b.GroupIDs, Enabled: b.Enabled}
 }
 
-func (h *GatewayHandlers) rules(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) {
 	rules, err := h.Gateways.Rules(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, rules, ruleJSON)
+	writePage(w, r, rules, ruleOf)
 }
 
-func (h *GatewayHandlers) rule(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) rule(w http.ResponseWriter, r *http.Request) {
 	rule, err := h.Gateways.Rule(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, ruleJSON(rule))
+	writeData(w, http.StatusOK, ruleOf(rule))
 }
 
-func (h *GatewayHandlers) createRule(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createRule(w http.ResponseWriter, r *http.Request) {
 	var in ruleBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -55,10 +55,10 @@ func (h *GatewayHandlers) createRule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, ruleJSON(rule))
+	writeData(w, http.StatusCreated, ruleOf(rule))
 }
 
-func (h *GatewayHandlers) updateRule(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateRule(w http.ResponseWriter, r *http.Request) {
 	var in ruleBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -69,10 +69,10 @@ func (h *GatewayHandlers) updateRule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, ruleJSON(rule))
+	writeData(w, http.StatusOK, ruleOf(rule))
 }
 
-func (h *GatewayHandlers) deleteRule(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteRule(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := h.Gateways.DeleteRule(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id); err != nil {
 		api.Error(w, r, err)

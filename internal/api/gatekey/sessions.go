@@ -11,7 +11,7 @@ import (
 
 // sessions lists VPN sessions, newest first: ?gateway_id= selects one
 // gateway, ?active=true only open sessions; page and per_page as elsewhere.
-func (h *GatewayHandlers) sessions(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) sessions(w http.ResponseWriter, r *http.Request) {
 	page, perPage, err := pageOf(r)
 	if err != nil {
 		api.Error(w, r, err)
@@ -29,12 +29,9 @@ func (h *GatewayHandlers) sessions(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, len(list))
+	out := make([]sessionJSON, len(list))
 	for i, s := range list {
-		out[i] = sessionJSON(s)
+		out[i] = sessionOf(s)
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{
-		"data": out,
-		"meta": map[string]any{"total": total, "page": page, "per_page": perPage},
-	})
+	writeList(w, out, total, page, perPage)
 }
