@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
+	"netkeep/internal/name"
 )
 
 // actionManage is the authz action that guards every key operation.
@@ -30,18 +31,19 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if p.Kind == authz.KindMaster || p.UserID == 0 {
 		return nil, "", fault.New(fault.Invalid, "API keys must be created by a user")
 	}
-	k, err := s.validate(p, in)
+	v, err := s.validate(p, in)
 	if err != nil {
 		return nil, "", err
 	}
-	secret := newSecret()
+	k := &v.Key
+	secret := newSecret(v.layout)
 	k.ID, k.Prefix, k.Hash = newID(), secret[:PrefixLen], Hash(secret)
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, src, k.GroupID, "apikey.create", k.target(), map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expiresAt": k.ExpiresAt,
+			"name": k.Name, "prefix": k.Prefix, "format": k.Format, "scopes": k.Scopes, "grants": k.Grants, "expiresAt": k.ExpiresAt,
 			"ratePerHour": k.RatePerHour, "ratePerMinute": k.RatePerMinute,
 		})
 	})
@@ -52,17 +54,25 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	return k, secret, nil
 }
 
+// validKey is a key ready to store, without its identity and secret, and
+// the layout its secret will have.
+type validKey struct {
+	Key
+	layout layout
+}
+
 // validate checks in against the rules and p's rights and returns the key to
-// store, without its identity and secret.
-func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
+// store.
+func (s *Service) validate(p *authz.Principal, in NewKey) (*validKey, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	k := &Key{
+	v := &validKey{Key: Key{
 		Name:          strings.TrimSpace(in.Name),
 		GroupID:       p.GroupID,
 		CreatedBy:     p.UserID,
 		CreatedByName: p.Username,
 		CreatedAt:     now,
-	}
+	}}
+	k := &v.Key
 	switch {
 	case k.Name == "":
 		return nil, invalidField("name", "name is required")
@@ -71,11 +81,22 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
 	case len(in.Scopes) == 0:
 		return nil, invalidField("scopes", "at least one scope is required")
 	}
-	scopes, err := grantable(p, in.Scopes)
+	if err := name.Check("name", k.Name); err != nil {
+		return nil, err
+	}
+	vocab, err := vocabularyOf(in.Vocabulary, in.Scopes)
 	if err != nil {
 		return nil, err
 	}
-	k.Scopes = scopes.List()
+	if v.layout, err = formatFor(vocab, in.Format); err != nil {
+		return nil, err
+	}
+	k.Format = v.layout.format
+	var grants authz.Scopes
+	if k.Scopes, grants, err = grantable(p, vocab, in.Scopes); err != nil {
+		return nil, err
+	}
+	k.Grants = grants.List()
 	if in.ExpiresAt != nil {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
 		if !t.After(now) {
@@ -89,7 +110,7 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
 	if k.RatePerMinute, err = rate(in.RatePerMinute, DefaultRatePerMinute, MaxRatePerMinute, "ratePerMinute"); err != nil {
 		return nil, err
 	}
-	return k, nil
+	return v, nil
 }
 
 // rate applies a rate limit's default (for 0) and range.
@@ -106,39 +127,4 @@ func rate(v, def, most int, field string) (int, error) {
 
 func invalidField(field, msg string) error {
 	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
-}
-
-// grantable expands the requested scope names into what the key will hold.
-// A key never holds more than its creator may do: a scope named explicitly
-// that exceeds the creator's rights is forbidden, while a wildcard or alias
-// ("read:*", "access:admin", "psks:*") means "of these, what I may grant"
-// and is narrowed to that (forbidden only if nothing is left).
-func grantable(p *authz.Principal, names []string) (authz.Scopes, error) {
-	grants := authz.RoleGrants(p.Role)
-	may := func(a authz.Action) bool {
-		return grants.Has(a) && (p.Kind != authz.KindAPIKey || p.Scopes.Has(a))
-	}
-	out := authz.Scopes{}
-	for _, name := range names {
-		set, err := authz.ParseScopes([]string{name})
-		if err != nil {
-			return nil, err
-		}
-		explicit := len(set) == 1 && set.Has(authz.Action(strings.TrimSpace(name)))
-		kept := 0
-		for a := range set {
-			if may(a) {
-				out[a] = true
-				kept++
-			} else if explicit {
-				return nil, fault.Errorf(fault.Forbidden, "scope %q exceeds the creator's permissions", name).
-					WithDetails(map[string]any{"scope": name})
-			}
-		}
-		if kept == 0 {
-			return nil, fault.Errorf(fault.Forbidden, "scope %q grants nothing the creator may do", name).
-				WithDetails(map[string]any{"scope": name})
-		}
-	}
-	return out, nil
 }
