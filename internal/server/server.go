@@ -21,6 +21,7 @@ import (
 	"netkeep/internal/api/nekzus"
 	"netkeep/internal/api/netkey"
 	"netkeep/internal/api/netmaker"
+	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
 	"netkeep/internal/config"
@@ -102,6 +103,7 @@ func New(d Deps) *Server {
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	(&gatekey.PKIHandlers{PKI: s.PKI, Limiter: authLimiter}).Register(s.router)
