@@ -47,10 +47,6 @@ type createdKey struct {
 	RatePerMinute int        `json:"rate_limit_per_minute"`
 }
 
-type keyMessage struct {
-	Message string `json:"message"`
-}
-
 // createKey serves the shared POST /api/v1/apikeys: Nekzus scope names give a
 // nekzus_ key, netkeep's own (NetKey's "psks:read", ...) an nk_ key; the
 // undocumented "format" asks for another (GateKey's "gk", which has no path
@@ -80,45 +76,4 @@ func (h *Handlers) createKey(w http.ResponseWriter, r *http.Request) {
 		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Key: secret, Scopes: k.Scopes, ExpiresAt: k.ExpiresAt,
 		CreatedAt: k.CreatedAt, CreatedBy: k.CreatedByName, RatePerHour: k.RatePerHour, RatePerMinute: k.RatePerMinute,
 	})
-}
-
-// listKeys answers with a bare array, as the Nekzus seed documents.
-func (h *Handlers) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := h.Keys.List(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := make([]keyView, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, viewKey(k))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *Handlers) getKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.Keys.Get(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("keyId"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewKey(k))
-}
-
-// deleteKey revokes a key, or deletes it with ?permanent=true.
-func (h *Handlers) deleteKey(w http.ResponseWriter, r *http.Request) {
-	p, id := api.PrincipalFrom(r.Context()), r.PathValue("keyId")
-	if r.URL.Query().Get("permanent") == "true" {
-		if err := h.Keys.Delete(r.Context(), p, api.Source(r), id); err != nil {
-			api.Error(w, r, err)
-			return
-		}
-		api.WriteJSON(w, http.StatusOK, keyMessage{"API key deleted successfully"})
-		return
-	}
-	if _, err := h.Keys.Revoke(r.Context(), p, api.Source(r), id); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, keyMessage{"API key revoked successfully"})
 }

@@ -20,8 +20,9 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/auth/logout", api.Authenticated, h.logout)
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
-	rt.HandleFunc("GET /api/v1/apikeys", api.Authenticated, h.listKeys)
+	keys := api.KeyRoutes[keyView]{Keys: h.Keys, View: viewKey, Param: "keyId"}
+	rt.HandleFunc("GET /api/v1/apikeys", api.Authenticated, keys.List)
 	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
-	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, h.getKey)
-	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, h.deleteKey)
+	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
+	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
 }

@@ -43,10 +43,6 @@ type createdKey struct {
 	Key string `json:"key"`
 }
 
-type keyMessage struct {
-	Message string `json:"message"`
-}
-
 // createKey issues an nr_live_ key. Every permission must be one of
 // NetRecon's documented names; those netkeep has nothing for are kept and
 // grant nothing.
@@ -71,47 +67,4 @@ func (h *Handlers) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WriteJSON(w, http.StatusCreated, createdKey{keyView: viewKey(k), Key: secret})
-}
-
-// listKeys answers with a bare array of every key the caller may see, of
-// whatever format: there is one key model.
-func (h *Handlers) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := h.Keys.List(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := make([]keyView, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, viewKey(k))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *Handlers) getKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.Keys.Get(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("key_id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewKey(k))
-}
-
-// deleteKey revokes a key, as the seed documents, or deletes it with
-// ?permanent=true (as on Nekzus's path).
-func (h *Handlers) deleteKey(w http.ResponseWriter, r *http.Request) {
-	p, id := api.PrincipalFrom(r.Context()), r.PathValue("key_id")
-	if r.URL.Query().Get("permanent") == "true" {
-		if err := h.Keys.Delete(r.Context(), p, api.Source(r), id); err != nil {
-			api.Error(w, r, err)
-			return
-		}
-		api.WriteJSON(w, http.StatusOK, keyMessage{"API key deleted successfully"})
-		return
-	}
-	if _, err := h.Keys.Revoke(r.Context(), p, api.Source(r), id); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, keyMessage{"API key revoked successfully"})
 }

@@ -6,24 +6,9 @@
 // call the domain, encode. It imports api and domain packages, never store.
 package netrecon
 
-import (
-	"context"
-
-	"netkeep/internal/apikey"
-	"netkeep/internal/audit"
-	"netkeep/internal/authz"
-)
-
-// APIKeys is what these handlers need of the API key domain.
-type APIKeys interface {
-	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
-	List(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
-	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
-	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
-	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
-}
+import "netkeep/internal/api"
 
 // Handlers serves the dialect.
 type Handlers struct {
-	Keys APIKeys
+	Keys api.APIKeys
 }
