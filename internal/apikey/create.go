@@ -23,7 +23,8 @@ const actionManage authz.Action = "apikeys:manage"
 //
 // Errors: unauthorized (no principal), forbidden (not allowed, or a scope
 // beyond the creator's rights, named in the message and details), invalid
-// (name, scopes, expiry or rates out of range; master key).
+// (name; a scope unknown in the vocabulary, or vocabularies mixed; format,
+// expiry or rates out of range; master key).
 func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Source, in NewKey) (*Key, string, error) {
 	if err := authz.Allow(p, actionManage, authz.Any); err != nil {
 		return nil, "", err
@@ -31,12 +32,12 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if p.Kind == authz.KindMaster || p.UserID == 0 {
 		return nil, "", fault.New(fault.Invalid, "API keys must be created by a user")
 	}
-	v, err := s.validate(p, in)
+	k, err := s.validate(p, in)
 	if err != nil {
 		return nil, "", err
 	}
-	k := &v.Key
-	secret := newSecret(v.layout)
+	l, _ := layoutOf(k.Format) // validate accepted only known formats
+	secret := newSecret(l)
 	k.ID, k.Prefix, k.Hash = newID(), secret[:PrefixLen], Hash(secret)
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
@@ -54,25 +55,17 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	return k, secret, nil
 }
 
-// validKey is a key ready to store, without its identity and secret, and
-// the layout its secret will have.
-type validKey struct {
-	Key
-	layout layout
-}
-
 // validate checks in against the rules and p's rights and returns the key to
-// store.
-func (s *Service) validate(p *authz.Principal, in NewKey) (*validKey, error) {
+// store, without its identity and secret.
+func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	v := &validKey{Key: Key{
+	k := &Key{
 		Name:          strings.TrimSpace(in.Name),
 		GroupID:       p.GroupID,
 		CreatedBy:     p.UserID,
 		CreatedByName: p.Username,
 		CreatedAt:     now,
-	}}
-	k := &v.Key
+	}
 	switch {
 	case k.Name == "":
 		return nil, invalidField("name", "name is required")
@@ -88,10 +81,9 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*validKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v.layout, err = formatFor(vocab, in.Format); err != nil {
+	if k.Format, err = formatFor(vocab, in.Format); err != nil {
 		return nil, err
 	}
-	k.Format = v.layout.format
 	var grants authz.Scopes
 	if k.Scopes, grants, err = grantable(p, vocab, in.Scopes); err != nil {
 		return nil, err
@@ -110,7 +102,7 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*validKey, error) {
 	if k.RatePerMinute, err = rate(in.RatePerMinute, DefaultRatePerMinute, MaxRatePerMinute, "ratePerMinute"); err != nil {
 		return nil, err
 	}
-	return v, nil
+	return k, nil
 }
 
 // rate applies a rate limit's default (for 0) and range.

@@ -59,19 +59,18 @@ func layoutFor(v authz.Vocabulary) (layout, bool) {
 	return layout{}, false
 }
 
-// formatFor is the layout for a key of vocabulary v asking for format f
+// formatFor is the format of a key of vocabulary v asking for format f
 // (empty: v's own).
-func formatFor(v authz.Vocabulary, f Format) (layout, error) {
+func formatFor(v authz.Vocabulary, f Format) (Format, error) {
 	if f == "" {
 		l, _ := layoutFor(v)
-		return l, nil
+		return l.format, nil
 	}
-	l, ok := layoutOf(f)
-	if !ok {
-		return layout{}, fault.Errorf(fault.Invalid, "unknown key format %q: use nk, gk, nr_live or nekzus", f).
+	if _, ok := layoutOf(f); !ok {
+		return "", fault.Errorf(fault.Invalid, "unknown key format %q: use nk, gk, nr_live or nekzus", f).
 			WithDetails(map[string]any{"field": "format"})
 	}
-	return l, nil
+	return f, nil
 }
 
 // grantable reads names in vocabulary v and returns them as given (trimmed,
