@@ -39,7 +39,7 @@ var (
 	// RADIUS over UDP, and the agent, a client of the API on other hosts.
 	// They call the domain and never the store.
 	transport = []string{
-		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/own",
+		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
 		"radius", "agent",
 	}
 	// vocabulary packages are value types and wire formats that the domain,

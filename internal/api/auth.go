@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"netkeep/internal/apikey"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
@@ -25,15 +26,14 @@ type KeyVerifier interface {
 }
 
 // Authenticator resolves a request's credential into a principal. Accepted:
-// X-API-Key: nk_..., Authorization: Bearer nk_..., Bearer <master key> (when
-// configured), Bearer <access JWT>.
+// X-API-Key: <key>, Authorization: Bearer <key> (a key of any format:
+// nk_, gk_, nr_live_, nekzus_), Bearer <master key> (when configured),
+// Bearer <access JWT>.
 type Authenticator struct {
 	Access    AccessVerifier
 	Keys      KeyVerifier
 	MasterKey string
 }
-
-const apiKeyPrefix = "nk_"
 
 // PrincipalFrom returns the authenticated principal, or nil. Principals may
 // be shared between requests: never modify one.
@@ -69,7 +69,7 @@ func BearerToken(r *http.Request) string {
 func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*authz.Principal, error) {
 	key, bearer := header(r, "X-Api-Key"), ""
 	if key == "" {
-		if bearer = BearerToken(r); strings.HasPrefix(bearer, apiKeyPrefix) {
+		if bearer = BearerToken(r); apikey.WellFormed(bearer) {
 			key = bearer
 		}
 	}

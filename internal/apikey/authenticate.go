@@ -33,7 +33,7 @@ var (
 // that denied it, for Retry-After and X-RateLimit-* headers), unavailable
 // (the store or user lookup failed on a cache miss).
 func (s *Service) Authenticate(ctx context.Context, secret string) (*authz.Principal, ratelimit.Decision, error) {
-	if !wellFormed(secret) {
+	if !WellFormed(secret) {
 		return nil, ratelimit.Decision{}, errInvalidKey
 	}
 	h := Hash(secret)
@@ -118,9 +118,9 @@ func (s *Service) resolve(ctx context.Context, e *entry) error {
 		e.err = errOwnerMoved
 		return nil
 	}
-	scopes, err := authz.ParseScopes(k.Scopes)
+	scopes, err := authz.ParseScopes(k.Grants)
 	if err != nil {
-		return fmt.Errorf("API key %s has stored scopes that no longer parse: %w", k.ID, err)
+		return fmt.Errorf("API key %s has stored grants that no longer parse: %w", k.ID, err)
 	}
 	e.principal = authz.Principal{
 		Kind:     authz.KindAPIKey,

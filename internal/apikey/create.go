@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
+	"netkeep/internal/name"
 )
 
 // actionManage is the authz action that guards every key operation.
@@ -22,7 +23,8 @@ const actionManage authz.Action = "apikeys:manage"
 //
 // Errors: unauthorized (no principal), forbidden (not allowed, or a scope
 // beyond the creator's rights, named in the message and details), invalid
-// (name, scopes, expiry or rates out of range; master key).
+// (name; a scope unknown in the vocabulary, or vocabularies mixed; format,
+// expiry or rates out of range; master key).
 func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Source, in NewKey) (*Key, string, error) {
 	if err := authz.Allow(p, actionManage, authz.Any); err != nil {
 		return nil, "", err
@@ -34,14 +36,15 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if err != nil {
 		return nil, "", err
 	}
-	secret := newSecret()
+	l, _ := layoutOf(k.Format) // validate accepted only known formats
+	secret := newSecret(l)
 	k.ID, k.Prefix, k.Hash = newID(), secret[:PrefixLen], Hash(secret)
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, src, k.GroupID, "apikey.create", k.target(), map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expiresAt": k.ExpiresAt,
+			"name": k.Name, "prefix": k.Prefix, "format": k.Format, "scopes": k.Scopes, "grants": k.Grants, "expiresAt": k.ExpiresAt,
 			"ratePerHour": k.RatePerHour, "ratePerMinute": k.RatePerMinute,
 		})
 	})
@@ -71,11 +74,21 @@ func (s *Service) validate(p *authz.Principal, in NewKey) (*Key, error) {
 	case len(in.Scopes) == 0:
 		return nil, invalidField("scopes", "at least one scope is required")
 	}
-	scopes, err := grantable(p, in.Scopes)
+	if err := name.Check("name", k.Name); err != nil {
+		return nil, err
+	}
+	vocab, err := vocabularyOf(in.Vocabulary, in.Scopes)
 	if err != nil {
 		return nil, err
 	}
-	k.Scopes = scopes.List()
+	if k.Format, err = formatFor(vocab, in.Format); err != nil {
+		return nil, err
+	}
+	var grants authz.Scopes
+	if k.Scopes, grants, err = grantable(p, vocab, in.Scopes); err != nil {
+		return nil, err
+	}
+	k.Grants = grants.List()
 	if in.ExpiresAt != nil {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
 		if !t.After(now) {
@@ -106,39 +119,4 @@ func rate(v, def, most int, field string) (int, error) {
 
 func invalidField(field, msg string) error {
 	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
-}
-
-// grantable expands the requested scope names into what the key will hold.
-// A key never holds more than its creator may do: a scope named explicitly
-// that exceeds the creator's rights is forbidden, while a wildcard or alias
-// ("read:*", "access:admin", "psks:*") means "of these, what I may grant"
-// and is narrowed to that (forbidden only if nothing is left).
-func grantable(p *authz.Principal, names []string) (authz.Scopes, error) {
-	grants := authz.RoleGrants(p.Role)
-	may := func(a authz.Action) bool {
-		return grants.Has(a) && (p.Kind != authz.KindAPIKey || p.Scopes.Has(a))
-	}
-	out := authz.Scopes{}
-	for _, name := range names {
-		set, err := authz.ParseScopes([]string{name})
-		if err != nil {
-			return nil, err
-		}
-		explicit := len(set) == 1 && set.Has(authz.Action(strings.TrimSpace(name)))
-		kept := 0
-		for a := range set {
-			if may(a) {
-				out[a] = true
-				kept++
-			} else if explicit {
-				return nil, fault.Errorf(fault.Forbidden, "scope %q exceeds the creator's permissions", name).
-					WithDetails(map[string]any{"scope": name})
-			}
-		}
-		if kept == 0 {
-			return nil, fault.Errorf(fault.Forbidden, "scope %q grants nothing the creator may do", name).
-				WithDetails(map[string]any{"scope": name})
-		}
-	}
-	return out, nil
 }

@@ -20,6 +20,13 @@ import (
 var (
 	secretShape = regexp.MustCompile(`^nk_[0-9A-Za-z]{43}$`)
 	idShape     = regexp.MustCompile(`^key_[0-9a-f]{16}$`)
+	// formatShapes are the documented secret formats.
+	formatShapes = map[apikey.Format]*regexp.Regexp{
+		apikey.FormatNetKey:   secretShape,
+		apikey.FormatGateKey:  regexp.MustCompile(`^gk_[0-9A-Za-z]{43}$`),
+		apikey.FormatNetRecon: regexp.MustCompile(`^nr_live_[0-9a-f]{48}$`),
+		apikey.FormatNekzus:   regexp.MustCompile(`^nekzus_[0-9a-f]{64}$`),
+	}
 )
 
 func TestCreateAndAuthenticate(t *testing.T) {
@@ -38,8 +45,9 @@ func TestCreateAndAuthenticate(t *testing.T) {
 			t.Fatalf("id %q does not match %v", k.ID, idShape)
 		case k.Prefix != secret[:apikey.PrefixLen] || k.Hash != sha256.Sum256([]byte(secret)):
 			t.Fatalf("prefix %q / hash do not come from the secret", k.Prefix)
-		case k.Name != "CI pipeline" || fmt.Sprint(k.Scopes) != "[psks:read psks:write]":
-			t.Fatalf("name %q scopes %v", k.Name, k.Scopes)
+		case k.Name != "CI pipeline" || fmt.Sprint(k.Scopes) != "[psks:write psks:read]" || fmt.Sprint(k.Grants) != "[psks:read psks:write]" ||
+			k.Format != apikey.FormatNetKey:
+			t.Fatalf("name %q scopes %v grants %v format %q", k.Name, k.Scopes, k.Grants, k.Format)
 		case k.GroupID != f.groupA || k.CreatedBy != f.adminA.UserID || k.CreatedByName != "adminA":
 			t.Fatalf("owner: %+v", k)
 		case k.RatePerHour != 1000 || k.RatePerMinute != 100 || !k.CreatedAt.Equal(f.clock.Now()):
@@ -127,16 +135,26 @@ func TestCreateRules(t *testing.T) {
 		}
 		past, now := f.clock.Now().Add(-time.Second), f.clock.Now()
 		future := f.clock.Now().Add(time.Hour)
+		netrecon := func(scopes ...string) apikey.NewKey {
+			return apikey.NewKey{Scopes: scopes, Vocabulary: authz.VocabNetRecon}
+		}
 		cases := []struct {
 			name   string
 			p      *authz.Principal
 			in     apikey.NewKey
 			code   fault.Code // "" for success
 			msg    string
-			scopes string // on success
+			scopes string        // grants, on success
+			format apikey.Format // on success; "" for nk
 		}{
 			{name: "201/wildcard expands to canonical scopes", p: f.adminA, in: apikey.NewKey{Scopes: []string{"psks:*"}}, scopes: "[psks:delete psks:read psks:write]"},
-			{name: "201/alias from another product", p: f.adminA, in: apikey.NewKey{Scopes: []string{"devices_read", "read:catalog"}}, scopes: "[apps:read devices:read]"},
+			{name: "201/Nekzus names give a nekzus_ key", p: f.adminA, in: apikey.NewKey{Scopes: []string{"read:events", "read:catalog"}}, scopes: "[apps:read devices:read]", format: apikey.FormatNekzus},
+			{name: "201/Nekzus vocabulary asked for", p: f.adminA, in: apikey.NewKey{Scopes: []string{"read:catalog"}, Vocabulary: authz.VocabNekzus}, scopes: "[apps:read]", format: apikey.FormatNekzus},
+			{name: "201/NetRecon names give an nr_live_ key", p: f.adminA, in: netrecon("devices_read", "users_manage", "api_keys_manage"), scopes: "[apikeys:manage devices:read users:read users:write]", format: apikey.FormatNetRecon},
+			{name: "201/NetRecon name netkeep lacks grants nothing", p: f.adminA, in: netrecon("scans_read", "billing"), scopes: "[]", format: apikey.FormatNetRecon},
+			{name: "201/NetRecon users_manage narrowed for a USER", p: f.userA, in: netrecon("users_manage"), scopes: "[users:read]", format: apikey.FormatNetRecon},
+			{name: "201/GateKey format asked for", p: f.adminA, in: apikey.NewKey{Scopes: []string{"gateways:read"}, Format: apikey.FormatGateKey}, scopes: "[gateways:read]", format: apikey.FormatGateKey},
+			{name: "201/NetRecon names in the Nekzus format", p: f.adminA, in: apikey.NewKey{Scopes: []string{"devices_read"}, Vocabulary: authz.VocabNetRecon, Format: apikey.FormatNekzus}, scopes: "[devices:read]", format: apikey.FormatNekzus},
 			{name: "201/user within its role", p: f.userA, in: apikey.NewKey{Scopes: []string{"devices:write"}}, scopes: "[devices:write]"},
 			{name: "201/super admin may grant groups:write", p: f.super, in: apikey.NewKey{Scopes: []string{"groups:write"}}, scopes: "[groups:write]"},
 			{name: "201/key with apikeys:manage creates within its scopes", p: keyWith("apikeys:manage", "psks:read"), in: apikey.NewKey{Scopes: []string{"psks:read"}}, scopes: "[psks:read]"},
@@ -147,6 +165,15 @@ func TestCreateRules(t *testing.T) {
 			{name: "400/long name", p: f.adminA, in: apikey.NewKey{Name: strings.Repeat("é", 101)}, code: fault.Invalid, msg: "at most 100"},
 			{name: "400/no scopes", p: f.adminA, in: apikey.NewKey{Scopes: []string{}}, code: fault.Invalid, msg: "at least one scope"},
 			{name: "400/unknown scope", p: f.adminA, in: apikey.NewKey{Scopes: []string{"psks:read", "psks:fly"}}, code: fault.Invalid, msg: `"psks:fly"`},
+			{name: "400/control character in name", p: f.adminA, in: apikey.NewKey{Name: "ci\x00key"}, code: fault.Invalid, msg: "control"},
+			{name: "400/bidi override in name", p: f.adminA, in: apikey.NewKey{Name: "ci\u202ekey"}, code: fault.Invalid, msg: "bidirectional"},
+			{name: "400/NetRecon name on the shared rule", p: f.adminA, in: apikey.NewKey{Scopes: []string{"scans_read"}}, code: fault.Invalid, msg: `"scans_read"`},
+			{name: "400/netkeep name in the NetRecon vocabulary", p: f.adminA, in: netrecon("devices_read", "psks:read"), code: fault.Invalid, msg: `"psks:read"`},
+			{name: "400/Nekzus name in the NetRecon vocabulary", p: f.adminA, in: netrecon("read:*"), code: fault.Invalid, msg: `"read:*"`},
+			{name: "400/netkeep name in the Nekzus vocabulary", p: f.adminA, in: apikey.NewKey{Scopes: []string{"psks:read"}, Vocabulary: authz.VocabNekzus}, code: fault.Invalid, msg: `"psks:read"`},
+			{name: "400/vocabularies mixed", p: f.adminA, in: apikey.NewKey{Scopes: []string{"read:catalog", "psks:read"}}, code: fault.Invalid, msg: "one vocabulary"},
+			{name: "400/unknown vocabulary", p: f.adminA, in: apikey.NewKey{Vocabulary: "klingon"}, code: fault.Invalid, msg: "klingon"},
+			{name: "400/unknown format", p: f.adminA, in: apikey.NewKey{Format: "sk_live"}, code: fault.Invalid, msg: "sk_live"},
 			{name: "400/expiry in the past", p: f.adminA, in: apikey.NewKey{ExpiresAt: &past}, code: fault.Invalid, msg: "future"},
 			{name: "400/expiry now", p: f.adminA, in: apikey.NewKey{ExpiresAt: &now}, code: fault.Invalid, msg: "future"},
 			{name: "400/hourly rate above maximum", p: f.adminA, in: apikey.NewKey{RatePerHour: 10001}, code: fault.Invalid, msg: "ratePerHour"},
@@ -179,13 +206,25 @@ func TestCreateRules(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := fmt.Sprint(k.Scopes); got != c.scopes {
-					t.Fatalf("scopes %s, want %s", got, c.scopes)
+				if got := fmt.Sprint(k.Grants); got != c.scopes {
+					t.Fatalf("grants %s, want %s", got, c.scopes)
+				}
+				if fmt.Sprint(k.Scopes) != fmt.Sprint(in.Scopes) {
+					t.Fatalf("scopes %v, want them as given: %v", k.Scopes, in.Scopes)
+				}
+				format := c.format
+				if format == "" {
+					format = apikey.FormatNetKey
+				}
+				if k.Format != format || !formatShapes[format].MatchString(secret) || k.Prefix != secret[:apikey.PrefixLen] {
+					t.Fatalf("format %q, secret %q, prefix %q; want format %q", k.Format, secret, k.Prefix, format)
 				}
 				if k.CreatedBy != c.p.UserID || k.GroupID != c.p.GroupID {
 					t.Fatalf("owner %d in group %d, want %d in %d", k.CreatedBy, k.GroupID, c.p.UserID, c.p.GroupID)
 				}
-				mustAuth(t, f.svc, secret)
+				if p := mustAuth(t, f.svc, secret); fmt.Sprint(p.Scopes.List()) != c.scopes {
+					t.Fatalf("principal scopes %v, want %s", p.Scopes.List(), c.scopes)
+				}
 			})
 		}
 	})
@@ -241,10 +280,10 @@ func TestAliasNarrowedToCreatorsRights(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := authz.RoleGrants(authz.GroupAdmin).List()
-		if fmt.Sprint(k.Scopes) != fmt.Sprint(want) {
-			t.Fatalf("scopes %v, want %v", k.Scopes, want)
+		if fmt.Sprint(k.Grants) != fmt.Sprint(want) || fmt.Sprint(k.Scopes) != "[access:admin]" {
+			t.Fatalf("grants %v, scopes %v; want %v, [access:admin]", k.Grants, k.Scopes, want)
 		}
-		for _, s := range k.Scopes {
+		for _, s := range k.Grants {
 			if s == "groups:write" {
 				t.Fatal("a GROUP_ADMIN's key holds groups:write")
 			}

@@ -3,6 +3,7 @@ package apikey
 import (
 	"time"
 
+	"netkeep/internal/authz"
 	"netkeep/internal/ratelimit"
 )
 
@@ -13,7 +14,9 @@ type Key struct {
 	Name          string   // 1 to MaxNameLen characters
 	Prefix        string   // the secret's first PrefixLen characters, e.g. "nk_a1B2c3D"
 	Hash          [32]byte // SHA-256 of the whole secret
-	Scopes        []string // canonical scope names, sorted
+	Format        Format   // the secret's shape, chosen by the dialect it was created through
+	Scopes        []string // the scope names as given at creation, in their product's vocabulary
+	Grants        []string // netkeep's actions those names grant (within the creator's rights), sorted
 	GroupID       int64    // the creator's group at creation
 	CreatedBy     int64    // the creating user's id
 	CreatedByName string   // the creating user's username, filled on reads
@@ -27,8 +30,15 @@ type Key struct {
 
 // NewKey is what a caller asks for. Zero rates mean the defaults.
 type NewKey struct {
-	Name          string
-	Scopes        []string // canonical names, "<resource>:*" or aliases (see authz.ParseScopes)
+	Name string
+	// Scopes are names of Vocabulary. An empty Vocabulary is the rule of
+	// the shared /api/v1/apikeys: Nekzus's if every name is a Nekzus scope,
+	// else netkeep's own (NetKey's names).
+	Scopes     []string
+	Vocabulary authz.Vocabulary
+	// Format is the secret's shape; empty means the vocabulary's own
+	// (nekzus_ for Nekzus, nr_live_ for NetRecon, nk_ otherwise).
+	Format        Format
 	ExpiresAt     *time.Time
 	RatePerHour   int
 	RatePerMinute int

@@ -32,21 +32,6 @@ var canonical = []Action{
 	"apikeys:manage",
 }
 
-// aliases maps wildcard and other products' scope names onto canonical ones.
-// "<resource>:*" is expanded generically.
-var aliases = map[string][]Action{
-	"read:*":       filter(func(a Action) bool { return strings.HasSuffix(string(a), ":read") || a == "audit:read" }),
-	"write:*":      filter(func(a Action) bool { return !strings.HasSuffix(string(a), ":read") }),
-	"access:admin": canonical,
-	"read:catalog": {"apps:read"},
-	"read:events":  {"devices:read", "apps:read"},
-	// NetRecon's permission names.
-	"devices_read":    {"devices:read"},
-	"devices_write":   {"devices:write"},
-	"users_manage":    {"users:read", "users:write"},
-	"api_keys_manage": {"apikeys:manage"},
-}
-
 func filter(keep func(Action) bool) []Action {
 	var out []Action
 	for _, a := range canonical {
@@ -57,8 +42,9 @@ func filter(keep func(Action) bool) []Action {
 	return out
 }
 
-// ParseScopes expands names (canonical, "<resource>:*", or an alias) into a
-// set. An unknown name is an invalid error naming it.
+// ParseScopes expands names (canonical, "<resource>:*", or a name of any
+// product's vocabulary, see aliases) into a set. An unknown name is an
+// invalid error naming it.
 func ParseScopes(names []string) (Scopes, error) {
 	s := Scopes{}
 	for _, n := range names {

@@ -117,18 +117,18 @@ var matrix = map[string]matrixCase{
 		return "/api/v1/apikeys", map[string]any{"name": "x", "scopes": []string{"users:read"}}
 	}},
 	"POST /api/v1/api-keys": {deny: "scope", ok: func(*testing.T, *world) (string, any) {
-		return "/api/v1/api-keys", map[string]any{"name": "x", "scopes": []string{"users:read"}}
+		return "/api/v1/api-keys", map[string]any{"name": "x", "permissions": []string{"users_manage"}}
 	}},
 	"GET /api/v1/apikeys/{keyId}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/apikeys/" + newKey(t, w), nil
 	}},
-	"GET /api/v1/api-keys/{keyId}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+	"GET /api/v1/api-keys/{key_id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/api-keys/" + newKey(t, w), nil
 	}},
 	"DELETE /api/v1/apikeys/{keyId}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/apikeys/" + newKey(t, w), nil
 	}},
-	"DELETE /api/v1/api-keys/{keyId}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+	"DELETE /api/v1/api-keys/{key_id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/api-keys/" + newKey(t, w), nil
 	}},
 

@@ -20,6 +20,7 @@ import (
 	"netkeep/internal/api/nekzus"
 	"netkeep/internal/api/netkey"
 	"netkeep/internal/api/netmaker"
+	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
 	"netkeep/internal/config"
@@ -102,6 +103,7 @@ func New(d Deps) *Server {
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,

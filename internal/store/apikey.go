@@ -11,10 +11,11 @@ import (
 	"netkeep/internal/apikey"
 )
 
-// API keys: scopes are stored space-separated (canonical names contain no
+// API keys: scopes (the granted netkeep actions) and scope_names (the names
+// as given) are stored space-separated (no vocabulary's names contain
 // spaces), the secret's SHA-256 as 32 raw bytes under a unique index.
 
-const apiKeyColumns = `k.id, k.name, k.prefix, k.hash, k.scopes, k.group_id, k.created_by,
+const apiKeyColumns = `k.id, k.name, k.prefix, k.hash, k.format, k.scope_names, k.scopes, k.group_id, k.created_by,
 	COALESCE(u.username, ''), k.expires_at, k.revoked_at, k.last_used_at,
 	k.rate_per_hour, k.rate_per_minute, k.created_at`
 
@@ -25,9 +26,9 @@ const apiKeyNotFound = "API key not found"
 func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 	k := &apikey.Key{}
 	var hash []byte
-	var scopes string
+	var names, grants string
 	var expires, revoked, used sql.NullTime
-	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &hash, &scopes, &k.GroupID, &k.CreatedBy,
+	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &hash, &k.Format, &names, &grants, &k.GroupID, &k.CreatedBy,
 		&k.CreatedByName, &expires, &revoked, &used, &k.RatePerHour, &k.RatePerMinute, &k.CreatedAt)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 		return nil, fmt.Errorf("API key %s: stored hash has %d bytes", k.ID, len(hash))
 	}
 	copy(k.Hash[:], hash)
-	k.Scopes = strings.Fields(scopes)
+	k.Scopes, k.Grants = strings.Fields(names), strings.Fields(grants)
 	k.ExpiresAt, k.RevokedAt, k.LastUsedAt = timePtr(expires), timePtr(revoked), timePtr(used)
 	k.CreatedAt = k.CreatedAt.UTC()
 	return k, nil
@@ -45,10 +46,10 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 // CreateAPIKey inserts k as given; a duplicate id or hash is a conflict.
 func (tx *Tx) CreateAPIKey(ctx context.Context, k *apikey.Key) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO api_keys
-		(id, name, prefix, hash, scopes, group_id, created_by, expires_at, revoked_at, last_used_at,
+		(id, name, prefix, hash, format, scope_names, scopes, group_id, created_by, expires_at, revoked_at, last_used_at,
 		 rate_per_hour, rate_per_minute, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		k.ID, k.Name, k.Prefix, k.Hash[:], strings.Join(k.Scopes, " "), k.GroupID, k.CreatedBy,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		k.ID, k.Name, k.Prefix, k.Hash[:], string(k.Format), strings.Join(k.Scopes, " "), strings.Join(k.Grants, " "), k.GroupID, k.CreatedBy,
 		nullable(k.ExpiresAt), nullable(k.RevokedAt), nullable(k.LastUsedAt),
 		k.RatePerHour, k.RatePerMinute, k.CreatedAt.UTC())
 	return classify(err, "", "an API key with this id or secret already exists")

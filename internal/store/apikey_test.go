@@ -31,9 +31,11 @@ func storedKey(u *identity.User, n int, created time.Time) *apikey.Key {
 	return &apikey.Key{
 		ID:            fmt.Sprintf("key_%016x", n),
 		Name:          fmt.Sprint("key ", n),
-		Prefix:        "nk_abcdefg",
+		Prefix:        "nekzus_abc",
 		Hash:          sha256.Sum256(fmt.Append(nil, "secret ", n)),
-		Scopes:        []string{"psks:read", "psks:write"},
+		Format:        apikey.FormatNekzus,
+		Scopes:        []string{"read:events", "read:catalog"},
+		Grants:        []string{"apps:read", "devices:read"},
 		GroupID:       u.GroupID,
 		CreatedBy:     u.ID,
 		RatePerHour:   1000,
@@ -71,7 +73,8 @@ func TestAPIKeys(t *testing.T) {
 		}
 		if got.ID != k1.ID || got.Hash != k1.Hash || got.CreatedByName != "alice" || !got.CreatedAt.Equal(t0) ||
 			got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil || got.LastUsedAt != nil ||
-			fmt.Sprint(got.Scopes) != "[psks:read psks:write]" || got.RatePerHour != 1000 || got.RatePerMinute != 100 {
+			got.Format != apikey.FormatNekzus || fmt.Sprint(got.Scopes) != "[read:events read:catalog]" ||
+			fmt.Sprint(got.Grants) != "[apps:read devices:read]" || got.RatePerHour != 1000 || got.RatePerMinute != 100 {
 			t.Fatalf("by hash: %+v", got)
 		}
 

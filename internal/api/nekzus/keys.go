@@ -8,87 +8,72 @@ import (
 	"netkeep/internal/apikey"
 )
 
-// keyJSON is a key as listed: never the secret.
-func keyJSON(k *apikey.Key) map[string]any {
-	return map[string]any{
-		"id": k.ID, "name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes,
-		"expiresAt": k.ExpiresAt, "lastUsedAt": k.LastUsedAt, "createdAt": k.CreatedAt,
-		"createdBy": k.CreatedByName, "revokedAt": k.RevokedAt,
-		"rate_limit_per_hour": k.RatePerHour, "rate_limit_per_minute": k.RatePerMinute,
+// keyView is a key as Nekzus lists it: never the secret. Scopes are the names
+// the key was created with, as given. The rate limits are NetKey's, which
+// this path shares.
+type keyView struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Prefix        string     `json:"prefix"`
+	Scopes        []string   `json:"scopes"`
+	ExpiresAt     *time.Time `json:"expiresAt"`
+	LastUsedAt    *time.Time `json:"lastUsedAt"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	CreatedBy     string     `json:"createdBy"`
+	RevokedAt     *time.Time `json:"revokedAt"`
+	RatePerHour   int        `json:"rate_limit_per_hour"`
+	RatePerMinute int        `json:"rate_limit_per_minute"`
+}
+
+func viewKey(k *apikey.Key) keyView {
+	return keyView{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
+		CreatedAt: k.CreatedAt, CreatedBy: k.CreatedByName, RevokedAt: k.RevokedAt,
+		RatePerHour: k.RatePerHour, RatePerMinute: k.RatePerMinute,
 	}
 }
 
+// createdKey is the 201 answer: the key with its secret, shown only here.
+type createdKey struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Prefix        string     `json:"prefix"`
+	Key           string     `json:"key"`
+	Scopes        []string   `json:"scopes"`
+	ExpiresAt     *time.Time `json:"expiresAt"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	CreatedBy     string     `json:"createdBy"`
+	RatePerHour   int        `json:"rate_limit_per_hour"`
+	RatePerMinute int        `json:"rate_limit_per_minute"`
+}
+
+// createKey serves the shared POST /api/v1/apikeys: Nekzus scope names give a
+// nekzus_ key, netkeep's own (NetKey's "psks:read", ...) an nk_ key; the
+// undocumented "format" asks for another (GateKey's "gk", which has no path
+// of its own).
 func (h *Handlers) createKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name          string     `json:"name"`
-		Scopes        []string   `json:"scopes"`
-		Permissions   []string   `json:"permissions"` // NetRecon's name for scopes
-		ExpiresAt     *time.Time `json:"expiresAt"`
-		ExpiresAtAlt  *time.Time `json:"expires_at"`
-		RatePerHour   int        `json:"rate_limit_per_hour"`
-		RatePerMinute int        `json:"rate_limit_per_minute"`
+		Name          string        `json:"name"`
+		Scopes        []string      `json:"scopes"`
+		ExpiresAt     *time.Time    `json:"expiresAt"`
+		Format        apikey.Format `json:"format"`
+		RatePerHour   int           `json:"rate_limit_per_hour"`
+		RatePerMinute int           `json:"rate_limit_per_minute"`
 	}
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	if in.Scopes == nil {
-		in.Scopes = in.Permissions
-	}
-	if in.ExpiresAt == nil {
-		in.ExpiresAt = in.ExpiresAtAlt
-	}
 	k, secret, err := h.Keys.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), apikey.NewKey{
-		Name: in.Name, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, RatePerHour: in.RatePerHour, RatePerMinute: in.RatePerMinute,
+		Name: in.Name, Scopes: in.Scopes, Format: in.Format, ExpiresAt: in.ExpiresAt,
+		RatePerHour: in.RatePerHour, RatePerMinute: in.RatePerMinute,
 	})
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	body := keyJSON(k)
-	body["key"] = secret
-	delete(body, "lastUsedAt")
-	delete(body, "revokedAt")
-	api.WriteJSON(w, http.StatusCreated, body)
-}
-
-// listKeys answers with a bare array, as the Nekzus seed documents.
-func (h *Handlers) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := h.Keys.List(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := make([]map[string]any, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, keyJSON(k))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *Handlers) getKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.Keys.Get(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("keyId"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, keyJSON(k))
-}
-
-// deleteKey revokes a key, or deletes it with ?permanent=true.
-func (h *Handlers) deleteKey(w http.ResponseWriter, r *http.Request) {
-	p, id := api.PrincipalFrom(r.Context()), r.PathValue("keyId")
-	if r.URL.Query().Get("permanent") == "true" {
-		if err := h.Keys.Delete(r.Context(), p, api.Source(r), id); err != nil {
-			api.Error(w, r, err)
-			return
-		}
-		api.WriteJSON(w, http.StatusOK, map[string]string{"message": "API key deleted successfully"})
-		return
-	}
-	if _, err := h.Keys.Revoke(r.Context(), p, api.Source(r), id); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, map[string]string{"message": "API key revoked successfully"})
+	api.WriteJSON(w, http.StatusCreated, createdKey{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Key: secret, Scopes: k.Scopes, ExpiresAt: k.ExpiresAt,
+		CreatedAt: k.CreatedAt, CreatedBy: k.CreatedByName, RatePerHour: k.RatePerHour, RatePerMinute: k.RatePerMinute,
+	})
 }

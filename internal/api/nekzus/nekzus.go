@@ -9,7 +9,7 @@ import (
 	"context"
 	"time"
 
-	"netkeep/internal/apikey"
+	"netkeep/internal/api"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/identity"
@@ -29,13 +29,7 @@ type Identity interface {
 }
 
 // APIKeys is what these handlers need of the API key domain.
-type APIKeys interface {
-	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
-	List(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
-	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
-	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
-	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
-}
+type APIKeys = api.APIKeys
 
 // Handlers serves the dialect.
 type Handlers struct {

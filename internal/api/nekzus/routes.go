@@ -20,12 +20,9 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/auth/logout", api.Authenticated, h.logout)
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
-	// API keys: Nekzus paths, and NetRecon's /api-keys for the same handlers.
-	for base, d := range map[string]api.Dialect{"/api/v1/apikeys": api.Nekzus, "/api/v1/api-keys": api.NetRecon} {
-		rt := rt.As(d)
-		rt.HandleFunc("GET "+base, api.Authenticated, h.listKeys)
-		rt.HandleFunc("POST "+base, api.Authenticated, h.createKey)
-		rt.HandleFunc("GET "+base+"/{keyId}", api.Authenticated, h.getKey)
-		rt.HandleFunc("DELETE "+base+"/{keyId}", api.Authenticated, h.deleteKey)
-	}
+	keys := api.KeyRoutes[keyView]{Keys: h.Keys, View: viewKey, Param: "keyId"}
+	rt.HandleFunc("GET /api/v1/apikeys", api.Authenticated, keys.List)
+	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
+	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
+	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
 }
