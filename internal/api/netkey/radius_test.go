@@ -210,12 +210,14 @@ func TestRadiusFollowsTheAPI(t *testing.T) {
 		if r.Status != http.StatusCreated {
 			t.Fatalf("endpoint: %d %s", r.Status, r.Raw)
 		}
+		// How fast RADIUS follows is measured by bench/radius; here it
+		// must follow at all (a generous deadline for loaded machines).
 		within := func(what string, cond func() bool) {
 			t.Helper()
-			deadline := time.Now().Add(time.Second)
+			deadline := time.Now().Add(15 * time.Second)
 			for !cond() {
 				if time.Now().After(deadline) {
-					t.Fatalf("RADIUS did not follow within 1s: %s", what)
+					t.Fatalf("RADIUS did not follow the API: %s", what)
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
