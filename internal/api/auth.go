@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"netkeep/internal/audit"
@@ -14,9 +15,12 @@ import (
 	"netkeep/internal/ratelimit"
 )
 
-// AccessVerifier authenticates user access tokens (JWT).
+// AccessVerifier authenticates user access tokens (JWT) and names the
+// default group, the group of credentials that belong to none (the master
+// key).
 type AccessVerifier interface {
 	AuthenticateAccess(ctx context.Context, token string) (*authz.Principal, error)
+	DefaultGroupID(ctx context.Context) (int64, error)
 }
 
 // KeyVerifier authenticates API keys and applies their rate limits.
@@ -31,6 +35,8 @@ type Authenticator struct {
 	Access    AccessVerifier
 	Keys      KeyVerifier
 	MasterKey string
+
+	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
 }
 
 const apiKeyPrefix = "nk_"
@@ -87,12 +93,31 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 		return nil, errNoCredential
 	}
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
-		return &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}, nil
+		return a.masterPrincipal(r.Context())
 	}
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
 	}
 	return a.Access.AuthenticateAccess(r.Context(), bearer)
+}
+
+// masterPrincipal is the master key's principal: SUPER_ADMIN over every
+// group, whose own group (where objects it creates without naming one go) is
+// the default group. It is built once and shared.
+func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, error) {
+	if p := a.master.Load(); p != nil {
+		return p, nil
+	}
+	p := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}
+	if a.Access != nil {
+		gid, err := a.Access.DefaultGroupID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.GroupID = gid
+	}
+	a.master.Store(p)
+	return p, nil
 }
 
 // header reads a header by its canonical name without canonicalising it

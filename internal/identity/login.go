@@ -36,7 +36,7 @@ type LoginResult struct {
 	Tokens      *Tokens
 }
 
-var errBadCredentials = fault.New(fault.Unauthorized, "invalid username or password").WithReason("INVALID_CREDENTIALS")
+var errBadCredentials = fault.New(fault.Unauthorized, "invalid username or password").WithReason(ReasonInvalidCredentials)
 
 func errLocked(d time.Duration) error {
 	secs := int(d.Round(time.Second) / time.Second)
@@ -44,7 +44,7 @@ func errLocked(d time.Duration) error {
 		secs = 1
 	}
 	return fault.Errorf(fault.RateLimited, "too many failed attempts; retry in %d seconds", secs).
-		WithReason("TOO_MANY_ATTEMPTS").WithDetails(map[string]any{"retry_after": secs})
+		WithReason(ReasonTooManyAttempts).WithDetails(map[string]any{"retry_after": secs})
 }
 
 // Login checks credentials and opens a session. Failures are audited and
@@ -91,7 +91,7 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 			if lerr := s.loginFailed(ctx, src, login, u, "wrong totp code"); fault.Is(lerr, fault.RateLimited) {
 				return nil, lerr
 			}
-			return nil, fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason("INVALID_TOTP")
+			return nil, fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason(ReasonInvalidTOTP)
 		}
 		u.TOTPLastStep = step
 	}
@@ -172,7 +172,7 @@ func (s *Service) issueAccess(u *User, sessionID string, now time.Time) (string,
 	return tok, c.ExpiresAt.Time, err
 }
 
-var errBadRefresh = fault.New(fault.Unauthorized, "invalid or expired refresh token").WithReason("INVALID_REFRESH_TOKEN")
+var errBadRefresh = fault.New(fault.Unauthorized, "invalid or expired refresh token").WithReason(ReasonInvalidRefreshToken)
 
 // Refresh rotates a refresh token: the presented one stops working and a new
 // pair is returned. Presenting an already-rotated token is treated as theft:
@@ -232,7 +232,7 @@ func (s *Service) Refresh(ctx context.Context, src audit.Source, refreshToken st
 		s.publish(ctx, "session", "revoked", u.GroupID, id)
 	}
 	if theft {
-		return nil, nil, fault.New(fault.Unauthorized, "refresh token was already used; the session has been revoked").WithReason("TOKEN_REUSED")
+		return nil, nil, fault.New(fault.Unauthorized, "refresh token was already used; the session has been revoked").WithReason(ReasonTokenReused)
 	}
 	access, exp, err := s.issueAccess(u, sess.ID, now)
 	if err != nil {

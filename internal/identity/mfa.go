@@ -35,7 +35,7 @@ func (s *Service) SetupMFA(ctx context.Context, src audit.Source, userID int64) 
 			return err
 		}
 		if u.MFAEnabled {
-			return fault.New(fault.Conflict, "MFA is already enabled; disable it first").WithReason("MFA_ALREADY_ENABLED")
+			return fault.New(fault.Conflict, "MFA is already enabled; disable it first").WithReason(ReasonMFAAlreadyEnabled)
 		}
 		if enr, err = newEnrolment("netkeep", u.Username); err != nil {
 			return err
@@ -60,17 +60,17 @@ func (s *Service) EnableMFA(ctx context.Context, src audit.Source, userID int64,
 			return err
 		}
 		if u.MFAEnabled {
-			return fault.New(fault.Conflict, "MFA is already enabled").WithReason("MFA_ALREADY_ENABLED")
+			return fault.New(fault.Conflict, "MFA is already enabled").WithReason(ReasonMFAAlreadyEnabled)
 		}
 		if len(u.MFASecret) == 0 {
-			return fault.New(fault.Invalid, "start with MFA setup first").WithReason("MFA_NOT_SET_UP")
+			return fault.New(fault.Invalid, "start with MFA setup first").WithReason(ReasonMFANotSetUp)
 		}
 		step, err := s.verifyTOTP(u, code, s.now())
 		if err != nil {
 			return err
 		}
 		if step == 0 {
-			return fault.New(fault.Invalid, "invalid TOTP code").WithReason("INVALID_TOTP")
+			return fault.New(fault.Invalid, "invalid TOTP code").WithReason(ReasonInvalidTOTP)
 		}
 		u.MFAEnabled, u.TOTPLastStep = true, step
 		if err := tx.UpdateUser(ctx, u); err != nil {
@@ -88,21 +88,21 @@ func (s *Service) DisableMFA(ctx context.Context, src audit.Source, userID int64
 			return err
 		}
 		if !u.MFAEnabled {
-			return fault.New(fault.Conflict, "MFA is not enabled").WithReason("MFA_NOT_ENABLED")
+			return fault.New(fault.Conflict, "MFA is not enabled").WithReason(ReasonMFANotEnabled)
 		}
 		ok, err := CheckPassword(u.PasswordHash, password)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fault.New(fault.Unauthorized, "wrong password").WithReason("INVALID_CREDENTIALS")
+			return fault.New(fault.Unauthorized, "wrong password").WithReason(ReasonInvalidCredentials)
 		}
 		step, err := s.verifyTOTP(u, code, s.now())
 		if err != nil {
 			return err
 		}
 		if step == 0 {
-			return fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason("INVALID_TOTP")
+			return fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason(ReasonInvalidTOTP)
 		}
 		u.MFAEnabled, u.MFASecret, u.TOTPLastStep = false, nil, step
 		if err := tx.UpdateUser(ctx, u); err != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
-	"unicode"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/event"
@@ -43,6 +43,8 @@ type Service struct {
 	dir      *directory
 	verified *verifiedTokens
 	dummyPw  string // hash checked for unknown users so timing does not reveal them
+
+	defaultGroup atomic.Int64 // the default group's id, once read
 }
 
 // Option configures a Service.
@@ -89,44 +91,6 @@ func (s *Service) publish(ctx context.Context, topic, action string, groupID int
 	if err := s.bus.Publish(ctx, event.Event{Topic: topic, Action: action, GroupID: groupID, ID: id}); err != nil {
 		s.log.Warn("publishing event", "topic", topic, "action", action, "err", err)
 	}
-}
-
-func field(name string) map[string]any { return map[string]any{"field": name} }
-
-// ValidateUsername checks a username's shape.
-func ValidateUsername(name string) error {
-	if name == "" {
-		return fault.New(fault.Invalid, "username is required").WithDetails(field("username"))
-	}
-	if len(name) > 128 {
-		return fault.New(fault.Invalid, "username must be at most 128 characters").WithDetails(field("username"))
-	}
-	for _, c := range name {
-		if unicode.IsSpace(c) || unicode.IsControl(c) {
-			return fault.New(fault.Invalid, "username must not contain spaces or control characters").WithDetails(field("username"))
-		}
-	}
-	return nil
-}
-
-// ValidatePassword checks a new password's length.
-func ValidatePassword(pw string) error {
-	if len(pw) < MinPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at least %d characters", MinPasswordLen).WithDetails(field("password"))
-	}
-	if len(pw) > MaxPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at most %d characters", MaxPasswordLen).WithDetails(field("password"))
-	}
-	return nil
-}
-
-// ValidateEmail checks an email address loosely (one @, no spaces).
-func ValidateEmail(e string) error {
-	at := strings.IndexByte(e, '@')
-	if at < 1 || at != strings.LastIndexByte(e, '@') || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n") || len(e) > 254 {
-		return fault.New(fault.Invalid, "email is not a valid address").WithDetails(field("email"))
-	}
-	return nil
 }
 
 // SetupStatus reports whether any user exists.
@@ -180,18 +144,12 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 				return err
 			}
 			if n > 0 {
-				return fault.New(fault.Conflict, "setup has already been completed").WithReason("SETUP_COMPLETED")
+				return fault.New(fault.Conflict, "setup has already been completed").WithReason(ReasonSetupCompleted)
 			}
 		}
 		g, err := tx.GroupByName(ctx, DefaultGroupName)
-		if fault.Is(err, fault.NotFound) {
-			g = &Group{Name: DefaultGroupName}
-			if err = tx.CreateGroup(ctx, g); err == nil {
-				err = audit.Record(ctx, tx, src, g.ID, "group.create", groupTarget(g.ID), map[string]any{"name": g.Name})
-			}
-		}
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the default group: %w", err)
 		}
 		u.GroupID, u.GroupName = g.ID, g.Name
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -217,7 +175,7 @@ func groupTarget(id int64) string { return fmt.Sprintf("group:%d", id) }
 // a transaction after a violation).
 func (s *Service) userConflict(ctx context.Context, username string) error {
 	if u, err := s.store.Read().UserByLogin(ctx, username); err == nil && strings.EqualFold(u.Username, username) {
-		return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason("USER_EXISTS").WithDetails(field("username"))
+		return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason(ReasonUserExists).WithDetails(field("username"))
 	}
-	return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
+	return fault.New(fault.Conflict, "a user with this email already exists").WithReason(ReasonUserExists).WithDetails(field("email"))
 }

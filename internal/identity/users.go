@@ -49,12 +49,9 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 	if in.GroupID == 0 {
 		in.GroupID = p.GroupID
 	}
-	if in.GroupID == 0 { // the master key belongs to no group: use the default one
-		g, err := s.store.Read().GroupByName(ctx, DefaultGroupName)
-		if err != nil {
-			return nil, fault.New(fault.Invalid, "group_id is required (there is no default group)").WithDetails(field("group_id"))
-		}
-		in.GroupID = g.ID
+	var err error
+	if in.GroupID, err = s.groupOrDefault(ctx, in.GroupID); err != nil {
+		return nil, err
 	}
 	if err := authz.Allow(p, "users:write", authz.Resource{GroupID: in.GroupID}); err != nil {
 		if fault.Is(err, fault.NotFound) {
@@ -70,6 +67,9 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 		if err := ValidateEmail(in.Email); err != nil {
 			return nil, err
 		}
+	}
+	if err := ValidateFullName(in.FullName); err != nil {
+		return nil, err
 	}
 	if err := ValidatePassword(in.Password); err != nil {
 		return nil, err
@@ -189,6 +189,9 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 			u.Email, changed["email"] = *patch.Email, *patch.Email
 		}
 		if patch.FullName != nil {
+			if err := ValidateFullName(*patch.FullName); err != nil {
+				return err
+			}
 			u.FullName, changed["full_name"] = *patch.FullName, *patch.FullName
 		}
 		if patch.Password != nil {
@@ -235,7 +238,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 						return s.userConflict(ctx, u.Username)
 					}
 				}
-				return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
+				return fault.New(fault.Conflict, "a user with this email already exists").WithReason(ReasonUserExists).WithDetails(field("email"))
 			}
 			return err
 		}
