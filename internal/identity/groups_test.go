@@ -34,7 +34,7 @@ func TestDefaultGroup(t *testing.T) {
 			t.Fatalf("setup placed the admin in group %d %q, want %d", u.GroupID, u.GroupName, def)
 		}
 		// A user created by the master key without a group lands there too.
-		u, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "nogroup", Password: "correct horse"})
+		u, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "nogroup", Email: "nogroup@x.test", Password: "correct horse"})
 		if err != nil || u.GroupID != def {
 			t.Fatalf("user without a group: %+v, %v", u, err)
 		}
@@ -75,7 +75,7 @@ func TestNamesRefuseControlAndBidi(t *testing.T) {
 				op          func() error
 			}{
 				{"username", "username", func() error {
-					_, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: v, Password: "correct horse"})
+					_, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: v, Email: "v@x.test", Password: "correct horse"})
 					return err
 				}},
 				{"email", "email", func() error {
@@ -83,7 +83,7 @@ func TestNamesRefuseControlAndBidi(t *testing.T) {
 					return err
 				}},
 				{"full name", "full_name", func() error {
-					_, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "u2", FullName: v, Password: "correct horse"})
+					_, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "u2", Email: "u2@x.test", FullName: v, Password: "correct horse"})
 					return err
 				}},
 				{"full name update", "full_name", func() error {

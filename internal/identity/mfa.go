@@ -6,10 +6,20 @@ import (
 	"time"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 )
 
 func totpContext(userID int64) string { return fmt.Sprintf("totp:%d", userID) }
+
+// sessionUser returns p's user when p is a user session: MFA and logout
+// belong to a person's login, so API keys and the master key are refused.
+func sessionUser(p *authz.Principal, what string) (int64, error) {
+	if p == nil || p.Kind != authz.KindUser {
+		return 0, fault.New(fault.Forbidden, what+" needs a user session")
+	}
+	return p.UserID, nil
+}
 
 // verifyTOTP returns the step code matches for u at now (0: no match or
 // replayed). The secret is kept sealed; it is opened only here.
@@ -27,9 +37,13 @@ func (s *Service) verifyTOTP(u *User, code string, now time.Time) (int64, error)
 // SetupMFA starts TOTP enrolment: a new secret is stored (sealed) but MFA is
 // not on until EnableMFA confirms a code. Calling it again replaces a
 // pending secret; with MFA already on it is a conflict.
-func (s *Service) SetupMFA(ctx context.Context, src audit.Source, userID int64) (*Enrolment, error) {
+func (s *Service) SetupMFA(ctx context.Context, p *authz.Principal, src audit.Source) (*Enrolment, error) {
+	userID, err := sessionUser(p, "MFA setup")
+	if err != nil {
+		return nil, err
+	}
 	var enr *Enrolment
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
@@ -53,7 +67,14 @@ func (s *Service) SetupMFA(ctx context.Context, src audit.Source, userID int64) 
 }
 
 // EnableMFA turns MFA on after the user proves a code of the pending secret.
-func (s *Service) EnableMFA(ctx context.Context, src audit.Source, userID int64, code string) error {
+func (s *Service) EnableMFA(ctx context.Context, p *authz.Principal, src audit.Source, code string) error {
+	userID, err := sessionUser(p, "MFA setup")
+	if err != nil {
+		return err
+	}
+	if code == "" {
+		return required("totp_code")
+	}
 	return s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
@@ -81,7 +102,19 @@ func (s *Service) EnableMFA(ctx context.Context, src audit.Source, userID int64,
 }
 
 // DisableMFA turns MFA off; it needs the password and a current code.
-func (s *Service) DisableMFA(ctx context.Context, src audit.Source, userID int64, password, code string) error {
+// Like SetupMFA and EnableMFA it acts on p's own account: p must be a user
+// session (forbidden otherwise).
+func (s *Service) DisableMFA(ctx context.Context, p *authz.Principal, src audit.Source, password, code string) error {
+	userID, err := sessionUser(p, "MFA setup")
+	if err != nil {
+		return err
+	}
+	switch {
+	case password == "":
+		return required("password")
+	case code == "":
+		return required("totp_code")
+	}
 	return s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {

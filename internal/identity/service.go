@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/authz"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/secret"
@@ -105,18 +106,62 @@ func (s *Service) HasSuperAdmin(ctx context.Context) (bool, error) {
 }
 
 // Setup creates the first SUPER_ADMIN in the default group. Once any user
-// exists it returns conflict and changes nothing, also under concurrent calls.
+// exists it returns conflict (setup_completed) and changes nothing, also
+// under concurrent calls.
 func (s *Service) Setup(ctx context.Context, src audit.Source, username, password string) (*User, error) {
-	return s.createSuperAdmin(ctx, src, username, password, "", true)
+	return s.createSuperAdmin(ctx, src, username, password, "", func(users int) error {
+		if users > 0 {
+			return errSetupCompleted
+		}
+		return nil
+	})
 }
 
-// CreateSuperAdmin creates a SUPER_ADMIN in the default group (netkeep admin
-// create). A taken username is a conflict.
-func (s *Service) CreateSuperAdmin(ctx context.Context, src audit.Source, username, password, email string) (*User, error) {
-	return s.createSuperAdmin(ctx, src, username, password, email, false)
+var errSetupCompleted = fault.New(fault.Conflict, "setup has already been completed").WithReason(ReasonSetupCompleted)
+
+// CreateSuperAdmin creates a SUPER_ADMIN in the default group (Netmaker's
+// createadmin, netkeep admin create). On a server without users it is the
+// first-run setup and p may be nil; afterwards p must be a super principal
+// allowed users:write. Errors: unauthorized (no principal once a user
+// exists), forbidden, invalid (a field, named in details), conflict (the
+// username or email is taken).
+func (s *Service) CreateSuperAdmin(ctx context.Context, p *authz.Principal, src audit.Source, username, password, email string) (*User, error) {
+	return s.createSuperAdmin(ctx, src, username, password, email, mayCreateSuperAdmin(p))
 }
 
-func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, username, password, email string, firstOnly bool) (*User, error) {
+// MayCreateSuperAdmin answers, before a request is even read, whether p
+// could create a SUPER_ADMIN now (CreateSuperAdmin checks again).
+func (s *Service) MayCreateSuperAdmin(ctx context.Context, p *authz.Principal) error {
+	n, err := s.store.Read().CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	return mayCreateSuperAdmin(p)(n)
+}
+
+// mayCreateSuperAdmin is CreateSuperAdmin's rule given the number of users:
+// anyone on an empty server, afterwards a super principal with users:write.
+func mayCreateSuperAdmin(p *authz.Principal) func(users int) error {
+	return func(users int) error {
+		switch {
+		case users == 0:
+			return nil
+		case p == nil:
+			return fault.New(fault.Unauthorized, "an administrator exists; authentication required")
+		}
+		if err := authz.Allow(p, "users:write", authz.Any); err != nil {
+			return err
+		}
+		if !p.IsSuper() {
+			return fault.New(fault.Forbidden, "only a SUPER_ADMIN can create an admin")
+		}
+		return nil
+	}
+}
+
+// createSuperAdmin validates, then, under the setup lock, lets authorize
+// decide given the number of users, and creates the user.
+func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, username, password, email string, authorize func(users int) error) (*User, error) {
 	username = strings.TrimSpace(username)
 	if err := ValidateUsername(username); err != nil {
 		return nil, err
@@ -129,6 +174,14 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 			return nil, err
 		}
 	}
+	// Refused early, before the costly hash, and again under the lock.
+	n, err := s.store.Read().CountUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(n); err != nil {
+		return nil, err
+	}
 	hash, err := HashPassword(password, s.params)
 	if err != nil {
 		return nil, err
@@ -138,14 +191,12 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 		if err := tx.LockScope(ctx, lockSetup); err != nil {
 			return err
 		}
-		if firstOnly {
-			n, err := tx.CountUsers(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return fault.New(fault.Conflict, "setup has already been completed").WithReason(ReasonSetupCompleted)
-			}
+		n, err := tx.CountUsers(ctx)
+		if err != nil {
+			return err
+		}
+		if err = authorize(n); err != nil {
+			return err
 		}
 		g, err := tx.GroupByName(ctx, DefaultGroupName)
 		if err != nil {

@@ -10,7 +10,8 @@ import (
 	"netkeep/internal/fault"
 )
 
-// NewUser is a user to create. GroupID 0 means the caller's group.
+// NewUser is a user to create: username, email and password are required.
+// GroupID 0 means the caller's group (the default group for the master key).
 type NewUser struct {
 	Username string
 	Email    string
@@ -63,10 +64,11 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 	if err := ValidateUsername(in.Username); err != nil {
 		return nil, err
 	}
-	if in.Email != "" {
-		if err := ValidateEmail(in.Email); err != nil {
-			return nil, err
-		}
+	if in.Email == "" {
+		return nil, required("email")
+	}
+	if err := ValidateEmail(in.Email); err != nil {
+		return nil, err
 	}
 	if err := ValidateFullName(in.FullName); err != nil {
 		return nil, err
