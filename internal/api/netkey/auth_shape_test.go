@@ -28,7 +28,9 @@ func TestAuthShapes(t *testing.T) {
 			{"200/refresh", func() *servertest.Response {
 				return e.Do(t, "POST", "/api/auth/refresh", nil, withCookie(s.refresh)...)
 			}, 200, "auth_refresh.json"},
-			{"200/logout", func() *servertest.Response { return e.Do(t, "POST", "/api/auth/logout", nil, servertest.Bearer(s.token)...) }, 200, "auth_logout.json"},
+			{"200/logout", func() *servertest.Response {
+				return e.Do(t, "POST", "/api/auth/logout", nil, servertest.Bearer(s.token)...)
+			}, 200, "auth_logout.json"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
