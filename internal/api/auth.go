@@ -30,11 +30,15 @@ type KeyVerifier interface {
 
 // Authenticator resolves a request's credential into a principal. Accepted:
 // X-API-Key: nk_..., Authorization: Bearer nk_..., Bearer <master key> (when
-// configured), Bearer <access JWT>.
+// configured), Bearer <access JWT>. API keys and access tokens are rate
+// limited, and their answers carry the X-RateLimit-* headers.
 type Authenticator struct {
 	Access    AccessVerifier
 	Keys      KeyVerifier
 	MasterKey string
+	// Sessions counts requests of access-token callers per user
+	// (SessionLimits); nil counts nothing.
+	Sessions *ratelimit.Limiter
 
 	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
 }
@@ -98,7 +102,14 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
 	}
-	return a.Access.AuthenticateAccess(r.Context(), bearer)
+	p, err := a.Access.AuthenticateAccess(r.Context(), bearer)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.limitSession(w, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // masterPrincipal is the master key's principal: SUPER_ADMIN over every

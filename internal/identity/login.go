@@ -195,6 +195,7 @@ func (s *Service) openSession(ctx context.Context, src audit.Source, u *User, re
 	if err != nil {
 		return nil, err
 	}
+	s.dir.addLive(sess.ID, liveSession{userID: u.ID, expires: sess.ExpiresAt})
 	access, exp, err := s.issueAccess(u, sess.ID, now)
 	if err != nil {
 		return nil, err
