@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"netkeep/internal/config"
 	"netkeep/internal/api/apitest"
+	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
 )
