@@ -148,6 +148,16 @@ func (s *Service) ListUsers(ctx context.Context, p *authz.Principal) ([]*User, e
 	return s.store.Read().ListUsers(ctx, p.GroupScope())
 }
 
+// ListUsersAsAdmin is ListUsers for administration consoles (GateKey's admin
+// API): a USER is refused (forbidden) although it may read its group's users
+// elsewhere.
+func (s *Service) ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*User, error) {
+	if !p.IsSuper() && p.Role != authz.GroupAdmin {
+		return nil, fault.New(fault.Forbidden, "administrator role required")
+	}
+	return s.ListUsers(ctx, p)
+}
+
 // UpdateUser applies patch. Users may change their own name, email and
 // password; anything else needs users:write over the user's group. Role,
 // group, activity and password changes end the user's sessions.

@@ -24,7 +24,7 @@ import (
 type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
-	ListUsers(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
 	// Signer verifies the session's access token to report when it expires.
 	Signer() *identity.Signer
 }
