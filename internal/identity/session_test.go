@@ -44,7 +44,7 @@ func TestAccessNeedsItsSession(t *testing.T) {
 		}
 		t.Cleanup(g.Close)
 		sign := func(svc *identity.Service, sub int64, sid string, ttl time.Duration) string {
-			now := time.Now()
+			now := f.clock.Now() // behind g's real clock: issued in the past for both
 			tok, err := svc.Signer().Sign(jwt.MapClaims{"iss": identity.Issuer, "aud": identity.AudienceAPI,
 				"sub": fmt.Sprint(sub), "sid": sid, "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
 			if err != nil {
