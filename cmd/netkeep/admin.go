@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/authz"
 	"netkeep/internal/identity"
 	"netkeep/internal/store"
 )
@@ -48,7 +49,10 @@ func cmdAdmin(e env, args []string) int {
 	}
 	// The bus reaches no running server; servers load users on demand.
 	svc := identity.NewService(store.For[identity.Tx](db), keys, nil, identity.DefaultConfig())
-	u, err := svc.CreateSuperAdmin(ctx, audit.Source{Actor: "cli", IP: "local"}, username, password, email)
+	// Whoever can run this against the database is its operator: the
+	// command acts with the master key's authority.
+	operator := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "cli"}
+	u, err := svc.CreateSuperAdmin(ctx, operator, audit.Source{Actor: "cli", IP: "local"}, username, password, email)
 	if err != nil {
 		return e.fail("admin create: %s", clientMessage(err))
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"netkeep/internal/apikey"
@@ -15,9 +16,12 @@ import (
 	"netkeep/internal/ratelimit"
 )
 
-// AccessVerifier authenticates user access tokens (JWT).
+// AccessVerifier authenticates user access tokens (JWT) and names the
+// default group, the group of credentials that belong to none (the master
+// key).
 type AccessVerifier interface {
 	AuthenticateAccess(ctx context.Context, token string) (*authz.Principal, error)
+	DefaultGroupID(ctx context.Context) (int64, error)
 }
 
 // KeyVerifier authenticates API keys and applies their rate limits.
@@ -28,11 +32,17 @@ type KeyVerifier interface {
 // Authenticator resolves a request's credential into a principal. Accepted:
 // X-API-Key: <key>, Authorization: Bearer <key> (a key of any format:
 // nk_, gk_, nr_live_, nekzus_), Bearer <master key> (when configured),
-// Bearer <access JWT>.
+// Bearer <access JWT>. API keys and access tokens are rate limited, and
+// their answers carry the X-RateLimit-* headers.
 type Authenticator struct {
 	Access    AccessVerifier
 	Keys      KeyVerifier
 	MasterKey string
+	// Sessions counts requests of access-token callers per user
+	// (SessionLimits); nil counts nothing.
+	Sessions *ratelimit.Limiter
+
+	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
 }
 
 // PrincipalFrom returns the authenticated principal, or nil. Principals may
@@ -87,12 +97,38 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 		return nil, errNoCredential
 	}
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
-		return &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}, nil
+		return a.masterPrincipal(r.Context())
 	}
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
 	}
-	return a.Access.AuthenticateAccess(r.Context(), bearer)
+	p, err := a.Access.AuthenticateAccess(r.Context(), bearer)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.limitSession(w, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// masterPrincipal is the master key's principal: SUPER_ADMIN over every
+// group, whose own group (where objects it creates without naming one go) is
+// the default group. It is built once and shared.
+func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, error) {
+	if p := a.master.Load(); p != nil {
+		return p, nil
+	}
+	p := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}
+	if a.Access != nil {
+		gid, err := a.Access.DefaultGroupID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.GroupID = gid
+	}
+	a.master.Store(p)
+	return p, nil
 }
 
 // header reads a header by its canonical name without canonicalising it

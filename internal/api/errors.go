@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"netkeep/internal/fault"
@@ -58,6 +59,11 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, d Dialect, err error) {
 		LoggerFrom(r.Context()).Debug("request failed", "err", err)
 	}
 	status := statusOf(fe.Code)
+	if secs, ok := fe.Details["retry_after"].(int); ok && fe.Code == fault.RateLimited && w.Header().Get("Retry-After") == "" {
+		// A domain's own limit (login lockout) says when to come back as
+		// the rate limiter's 429 does.
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	switch d {
 	case NetKey:
 		renderNetKey(w, status, fe)

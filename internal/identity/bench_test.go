@@ -83,12 +83,12 @@ func BenchmarkLogin(b *testing.B) {
 		})
 		b.Run(string(kind)+"/with_totp", func(b *testing.B) {
 			svc, u, c := benchService(b, kind)
-			enr, err := svc.SetupMFA(ctx, src, u.ID)
+			enr, err := svc.SetupMFA(ctx, userPrincipal(u), src)
 			if err != nil {
 				b.Fatal(err)
 			}
 			code, _ := identity.TOTPCode(enr.Secret, c.Now())
-			if err := svc.EnableMFA(ctx, src, u.ID, code); err != nil {
+			if err := svc.EnableMFA(ctx, userPrincipal(u), src, code); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()

@@ -13,8 +13,8 @@ import (
 
 // directory is the in-memory state that lets a request be authenticated
 // without touching the database: users' current role, group and activity,
-// and the sessions revoked recently enough that their access tokens could
-// still verify. It follows the event bus, so changes made on any replica
+// the sessions known to exist (with their owner and end), and the sessions
+// revoked recently enough that their access tokens could still verify. It follows the event bus, so changes made on any replica
 // apply here within the bus's latency; a bus resync reloads it.
 type directory struct {
 	s       *Service
@@ -22,6 +22,7 @@ type directory struct {
 	users   map[int64]UserState
 	gen     uint64               // bumped on every user invalidation
 	revoked map[string]time.Time // session id → when its tokens are all expired
+	live    map[string]liveSession
 	sub     *event.Subscription
 	done    chan struct{}
 }
@@ -34,8 +35,20 @@ type UserState struct {
 	Active   bool
 }
 
+// liveSession is a session read from the store (or opened here): whose it
+// is and when it ends. Revocation is not cached here: the revoked set is
+// checked first on every request.
+type liveSession struct {
+	userID  int64
+	expires time.Time
+}
+
+// maxLiveSessions bounds the cache of existing sessions; when full it
+// starts over (sessions are re-read on their next request).
+const maxLiveSessions = 100_000
+
 func newDirectory(s *Service) *directory {
-	return &directory{s: s, users: map[int64]UserState{}, revoked: map[string]time.Time{}}
+	return &directory{s: s, users: map[int64]UserState{}, revoked: map[string]time.Time{}, live: map[string]liveSession{}}
 }
 
 func (d *directory) start(ctx context.Context) error {
@@ -71,6 +84,7 @@ func (d *directory) follow() {
 		case event.TopicBus:
 			d.mu.Lock()
 			d.users = map[int64]UserState{}
+			d.live = map[string]liveSession{}
 			d.gen++
 			d.mu.Unlock()
 			if err := d.loadRevoked(context.Background()); err != nil {
@@ -113,6 +127,7 @@ func (d *directory) markRevoked(sid string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.revoked[sid] = now.Add(d.window())
+	delete(d.live, sid)
 	if len(d.revoked)%1024 == 0 { // amortised pruning of entries past their window
 		for id, until := range d.revoked {
 			if now.After(until) {
@@ -120,6 +135,43 @@ func (d *directory) markRevoked(sid string) {
 			}
 		}
 	}
+}
+
+// addLive records a session known to exist.
+func (d *directory) addLive(sid string, ls liveSession) {
+	d.mu.Lock()
+	if len(d.live) >= maxLiveSessions {
+		d.live = make(map[string]liveSession, maxLiveSessions/2)
+	}
+	d.live[sid] = ls
+	d.mu.Unlock()
+}
+
+// session returns the session sid from memory, reading the store on a miss.
+// A session that never existed is errSessionEnded and is not cached, so a
+// session opened on another replica is found on its first request here.
+func (s *Service) session(ctx context.Context, sid string) (liveSession, error) {
+	d := s.dir
+	d.mu.RLock()
+	ls, ok := d.live[sid]
+	d.mu.RUnlock()
+	if ok {
+		return ls, nil
+	}
+	sess, err := s.store.Read().SessionByID(ctx, sid)
+	if fault.Is(err, fault.NotFound) {
+		return liveSession{}, errSessionEnded
+	}
+	if err != nil {
+		return liveSession{}, err
+	}
+	if sess.RevokedAt != nil {
+		d.markRevoked(sid)
+		return liveSession{}, errSessionEnded
+	}
+	ls = liveSession{userID: sess.UserID, expires: sess.ExpiresAt}
+	d.addLive(sid, ls)
+	return ls, nil
 }
 
 func (d *directory) isRevoked(sid string) bool {
@@ -170,8 +222,18 @@ func (s *Service) AuthenticateAccess(ctx context.Context, token string) (*authz.
 	return s.principalFor(ctx, c)
 }
 
+// principalFor checks that c's session exists, belongs to c's subject, has
+// not ended and is not revoked, and that the user is active; a correctly
+// signed token naming any other session is refused.
 func (s *Service) principalFor(ctx context.Context, c *AccessClaims) (*authz.Principal, error) {
 	if c.SessionID == "" || s.dir.isRevoked(c.SessionID) {
+		return nil, errSessionEnded
+	}
+	ls, err := s.session(ctx, c.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if ls.userID != c.UserID() || !s.now().Before(ls.expires) {
 		return nil, errSessionEnded
 	}
 	st, err := s.UserState(ctx, c.UserID())

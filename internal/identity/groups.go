@@ -2,20 +2,10 @@ package identity
 
 import (
 	"context"
-	"strings"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
-	"netkeep/internal/fault"
 )
-
-func validateGroupName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", fault.New(fault.Invalid, "name is required (at most 100 characters)").WithDetails(field("name"))
-	}
-	return name, nil
-}
 
 // CreateGroup creates a group (SUPER_ADMIN).
 func (s *Service) CreateGroup(ctx context.Context, p *authz.Principal, src audit.Source, name string) (*Group, error) {
@@ -64,13 +54,17 @@ func (s *Service) GetGroup(ctx context.Context, p *authz.Principal, id int64) (*
 	return s.store.Read().GroupByID(ctx, id)
 }
 
-// RenameGroup renames a group (SUPER_ADMIN).
+// RenameGroup renames a group (SUPER_ADMIN); the default group keeps its
+// name (conflict).
 func (s *Service) RenameGroup(ctx context.Context, p *authz.Principal, src audit.Source, id int64, name string) (*Group, error) {
 	if err := authz.Allow(p, "groups:write", authz.Resource{GroupID: id}); err != nil {
 		return nil, hide(err, "group not found")
 	}
 	name, err := validateGroupName(name)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.refuseDefault(ctx, id); err != nil {
 		return nil, err
 	}
 	var g *Group
@@ -91,10 +85,14 @@ func (s *Service) RenameGroup(ctx context.Context, p *authz.Principal, src audit
 	return g, nil
 }
 
-// DeleteGroup deletes an empty group (SUPER_ADMIN).
+// DeleteGroup deletes an empty group (SUPER_ADMIN); the default group stays
+// (conflict).
 func (s *Service) DeleteGroup(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error {
 	if err := authz.Allow(p, "groups:write", authz.Resource{GroupID: id}); err != nil {
 		return hide(err, "group not found")
+	}
+	if err := s.refuseDefault(ctx, id); err != nil {
+		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.DeleteGroup(ctx, id); err != nil {

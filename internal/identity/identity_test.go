@@ -246,7 +246,7 @@ func TestLogoutRevokesAccess(t *testing.T) {
 		u := f.admin(t)
 		res, _ := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse"})
 		other, _ := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse"})
-		if err := f.svc.Logout(ctx, src, u.ID, res.Tokens.SessionID); err != nil {
+		if err := f.svc.Logout(ctx, &authz.Principal{Kind: authz.KindUser, UserID: u.ID, SessionID: res.Tokens.SessionID}, src); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.AuthenticateAccess(ctx, res.Tokens.AccessToken); !fault.Is(err, fault.Unauthorized) {
@@ -274,7 +274,7 @@ func TestTOTPReplayAndLockout(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		u := f.admin(t)
-		enr, err := f.svc.SetupMFA(ctx, src, u.ID)
+		enr, err := f.svc.SetupMFA(ctx, userPrincipal(u), src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,17 +283,21 @@ func TestTOTPReplayAndLockout(t *testing.T) {
 		if string(stored.MFASecret) == enr.Secret || len(stored.MFASecret) == 0 {
 			t.Fatal("TOTP secret stored in clear")
 		}
-		if err := f.svc.EnableMFA(ctx, src, u.ID, "000000"); !fault.Is(err, fault.Invalid) {
+		if err := f.svc.EnableMFA(ctx, userPrincipal(u), src, "000000"); !fault.Is(err, fault.Invalid) {
 			t.Fatalf("enable with wrong code: %v", err)
 		}
 		f.clock.Add(30 * time.Second)
 		code, _ := identity.TOTPCode(enr.Secret, f.clock.Now())
-		if err := f.svc.EnableMFA(ctx, src, u.ID, code); err != nil {
+		if err := f.svc.EnableMFA(ctx, userPrincipal(u), src, code); err != nil {
 			t.Fatal(err)
 		}
-		res, err := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse"})
+		// Without a code: a prompt for clients that show one, else the error.
+		res, err := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse", MFAPrompt: true})
 		if err != nil || !res.MFARequired || res.Tokens != nil {
 			t.Fatalf("login without code: %+v %v", res, err)
+		}
+		if _, err := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse"}); fault.As(err) == nil || fault.As(err).Reason != identity.ReasonMFARequired {
+			t.Fatalf("login without code, no prompt: %v", err)
 		}
 		// The code used to enable cannot log in (replay).
 		if _, err := f.svc.Login(ctx, src, identity.LoginRequest{Login: "admin", Password: "correct horse", TOTPCode: code}); !fault.Is(err, fault.Unauthorized) {
@@ -375,23 +379,23 @@ func TestUserManagementRules(t *testing.T) {
 		super := &authz.Principal{Kind: authz.KindUser, UserID: admin.ID, Role: authz.SuperAdmin, GroupID: admin.GroupID}
 		gA, _ := f.svc.CreateGroup(ctx, super, src, "A")
 		gB, _ := f.svc.CreateGroup(ctx, super, src, "B")
-		ga, err := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "ga", Password: "password1", Role: identity.GroupAdmin, GroupID: gA.ID})
+		ga, err := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "ga", Email: "ga@x.test", Password: "password1", Role: identity.GroupAdmin, GroupID: gA.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		gb, _ := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "gb", Password: "password1", Role: identity.GroupAdmin, GroupID: gB.ID})
+		gb, _ := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "gb", Email: "gb@x.test", Password: "password1", Role: identity.GroupAdmin, GroupID: gB.ID})
 		pa := &authz.Principal{Kind: authz.KindUser, UserID: ga.ID, Role: authz.GroupAdmin, GroupID: gA.ID}
 		pb := &authz.Principal{Kind: authz.KindUser, UserID: gb.ID, Role: authz.GroupAdmin, GroupID: gB.ID}
 
-		_, err = f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "boss", Password: "password1", Role: identity.SuperAdmin})
+		_, err = f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "boss", Email: "boss@x.test", Password: "password1", Role: identity.SuperAdmin})
 		if !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("group admin created a super admin: %v", err)
 		}
-		_, err = f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "x", Password: "password1", GroupID: gB.ID})
+		_, err = f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "x", Email: "x@x.test", Password: "password1", GroupID: gB.ID})
 		if !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("group admin created a user in another group: %v", err)
 		}
-		ua, err := f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "ua", Password: "password1"})
+		ua, err := f.svc.CreateUser(ctx, pa, src, identity.NewUser{Username: "ua", Email: "ua@x.test", Password: "password1"})
 		if err != nil || ua.GroupID != gA.ID || ua.Role != identity.RoleUser {
 			t.Fatalf("create in own group: %+v %v", ua, err)
 		}
@@ -423,7 +427,7 @@ func TestUserManagementRules(t *testing.T) {
 		}
 		// A GROUP_ADMIN sharing the SUPER_ADMIN's group cannot take over its
 		// account.
-		gd, err := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "gd", Password: "password1", Role: identity.GroupAdmin})
+		gd, err := f.svc.CreateUser(ctx, super, src, identity.NewUser{Username: "gd", Email: "gd@x.test", Password: "password1", Role: identity.GroupAdmin})
 		if err != nil || gd.GroupID != admin.GroupID {
 			t.Fatalf("group admin in the default group: %+v %v", gd, err)
 		}
@@ -443,7 +447,7 @@ func TestUserManagementRules(t *testing.T) {
 		}
 		// The master key belongs to no group: its users land in the default one.
 		master := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
-		mu, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "by-master", Password: "password1"})
+		mu, err := f.svc.CreateUser(ctx, master, src, identity.NewUser{Username: "by-master", Email: "by-master@x.test", Password: "password1"})
 		if err != nil || mu.GroupID != admin.GroupID {
 			t.Fatalf("user created by the master key: %+v %v", mu, err)
 		}
@@ -465,4 +469,9 @@ func TestUserManagementRules(t *testing.T) {
 			t.Fatalf("deactivated user's token works: %v", err)
 		}
 	})
+}
+
+// userPrincipal is u's own session principal (MFA acts on one's own account).
+func userPrincipal(u *identity.User) *authz.Principal {
+	return &authz.Principal{Kind: authz.KindUser, UserID: u.ID, Role: authz.Role(u.Role), GroupID: u.GroupID}
 }

@@ -1,14 +1,17 @@
 package identity
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// lockout slows password and TOTP guessing per login name. It tracks names
-// whether or not such a user exists, so its answers never reveal existence.
-// After lockThreshold consecutive failures a name is locked for lockBase,
+// lockout slows password and TOTP guessing per key: the login name as typed
+// (tracked whether or not such a user exists, so its answers never reveal
+// existence) and the account it resolved to (so the username and the email
+// of one account share one count). After lockThreshold consecutive failures
+// a key is locked for lockBase,
 // doubling with every further failure up to lockMax. State is in memory (per
 // replica); the per-IP rate limit bounds guessing across names.
 type lockout struct {
@@ -32,13 +35,16 @@ const (
 
 func newLockout() *lockout { return &lockout{entries: map[string]*lockEntry{}} }
 
-func lockKey(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
+// nameKey is the lock key of a login name; accountKey of an account. The
+// prefixes keep the two spaces apart.
+func nameKey(login string) string { return "name:" + strings.ToLower(strings.TrimSpace(login)) }
+func accountKey(id int64) string  { return "user:" + strconv.FormatInt(id, 10) }
 
-// locked returns how long login remains locked at now (0: not locked).
-func (l *lockout) locked(login string, now time.Time) time.Duration {
+// locked returns how long key remains locked at now (0: not locked).
+func (l *lockout) locked(key string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := l.entries[lockKey(login)]
+	e := l.entries[key]
 	if e == nil || !now.Before(e.until) {
 		return 0
 	}
@@ -46,10 +52,9 @@ func (l *lockout) locked(login string, now time.Time) time.Duration {
 }
 
 // fail records a failure and returns the lock now in force (0 if none).
-func (l *lockout) fail(login string, now time.Time) time.Duration {
+func (l *lockout) fail(k string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := lockKey(login)
 	e := l.entries[k]
 	if e == nil {
 		if len(l.entries) >= lockMaxNames {
@@ -71,10 +76,10 @@ func (l *lockout) fail(login string, now time.Time) time.Duration {
 	return d
 }
 
-// succeed clears login's failures.
-func (l *lockout) succeed(login string) {
+// succeed clears key's failures.
+func (l *lockout) succeed(key string) {
 	l.mu.Lock()
-	delete(l.entries, lockKey(login))
+	delete(l.entries, key)
 	l.mu.Unlock()
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 )
 
@@ -16,6 +17,10 @@ type LoginRequest struct {
 	Password string
 	TOTPCode string
 	Remember bool
+	// MFAPrompt: the client shows an MFA prompt when told (NetKey's 200
+	// requires_mfa), so a missing code is a LoginResult with MFARequired
+	// rather than the error ErrMFARequired.
+	MFAPrompt bool
 }
 
 // Tokens are what a successful login or refresh hands out. RefreshToken is
@@ -29,33 +34,52 @@ type Tokens struct {
 	SessionID      string
 }
 
-// LoginResult is a login outcome: either MFARequired (no tokens), or tokens.
+// LoginResult is a login outcome: either MFARequired (no tokens, only with
+// LoginRequest.MFAPrompt), or tokens.
 type LoginResult struct {
 	MFARequired bool
 	User        *User
 	Tokens      *Tokens
 }
 
-var errBadCredentials = fault.New(fault.Unauthorized, "invalid username or password").WithReason("INVALID_CREDENTIALS")
+var errBadCredentials = fault.New(fault.Unauthorized, "invalid username or password").WithReason(ReasonInvalidCredentials)
 
+// ErrMFARequired is Login's answer to a user with MFA on who sent no code.
+var ErrMFARequired = fault.New(fault.Unauthorized, "a TOTP code is required (totp_code)").WithReason(ReasonMFARequired).
+	WithDetails(map[string]any{"requires_mfa": true, "mfa_type": "totp"})
+
+// errLocked is the lockout's answer: rate_limited with retry_after (whole
+// seconds, at least 1) in its details, which transports also send as
+// Retry-After.
 func errLocked(d time.Duration) error {
-	secs := int(d.Round(time.Second) / time.Second)
+	secs := int((d + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}
 	return fault.Errorf(fault.RateLimited, "too many failed attempts; retry in %d seconds", secs).
-		WithReason("TOO_MANY_ATTEMPTS").WithDetails(map[string]any{"retry_after": secs})
+		WithReason(ReasonTooManyAttempts).WithDetails(map[string]any{"retry_after": secs})
 }
 
-// Login checks credentials and opens a session. Failures are audited and
-// counted per login name; the answer never says whether the user exists.
+func required(name string) error {
+	return fault.New(fault.Invalid, name+" is required").WithDetails(field(name))
+}
+
+// Login checks credentials and opens a session; it is the one login of
+// every dialect. Failures are audited and counted both per login name and
+// per account, so an account locked under its username is locked under its
+// email too; the answer never says whether the user exists. Errors: invalid
+// (a required field, named in details), unauthorized (credentials, TOTP,
+// ErrMFARequired), rate_limited (locked; retry_after in details).
 func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest) (*LoginResult, error) {
 	login := strings.TrimSpace(req.Login)
-	if login == "" || req.Password == "" {
-		return nil, fault.New(fault.Invalid, "username and password are required")
+	switch {
+	case login == "":
+		return nil, required("username")
+	case req.Password == "":
+		return nil, required("password")
 	}
 	now := s.now()
-	if d := s.lock.locked(login, now); d > 0 {
+	if d := s.lock.locked(nameKey(login), now); d > 0 {
 		return nil, errLocked(d)
 	}
 	if len(req.Password) > MaxPasswordLen {
@@ -69,6 +93,11 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 	if err != nil {
 		return nil, err
 	}
+	// Checked before the password: a locked account takes no guesses,
+	// whatever name it is reached by.
+	if d := s.lock.locked(accountKey(u.ID), now); d > 0 {
+		return nil, errLocked(d)
+	}
 	ok, err := CheckPassword(u.PasswordHash, req.Password)
 	if err != nil {
 		return nil, fmt.Errorf("checking password of user %d: %w", u.ID, err)
@@ -81,7 +110,10 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 	}
 	if u.MFAEnabled {
 		if req.TOTPCode == "" {
-			return &LoginResult{MFARequired: true, User: u}, nil
+			if req.MFAPrompt {
+				return &LoginResult{MFARequired: true, User: u}, nil
+			}
+			return nil, ErrMFARequired
 		}
 		step, err := s.verifyTOTP(u, req.TOTPCode, now)
 		if err != nil {
@@ -91,11 +123,12 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 			if lerr := s.loginFailed(ctx, src, login, u, "wrong totp code"); fault.Is(lerr, fault.RateLimited) {
 				return nil, lerr
 			}
-			return nil, fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason("INVALID_TOTP")
+			return nil, fault.New(fault.Unauthorized, "invalid or already used TOTP code").WithReason(ReasonInvalidTOTP)
 		}
 		u.TOTPLastStep = step
 	}
-	s.lock.succeed(login)
+	s.lock.succeed(nameKey(login))
+	s.lock.succeed(accountKey(u.ID))
 	toks, err := s.openSession(ctx, src, u, req.Remember, now)
 	if err != nil {
 		return nil, err
@@ -103,13 +136,16 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 	return &LoginResult{User: u, Tokens: toks}, nil
 }
 
-// loginFailed counts and audits a failed attempt and returns the error to show.
+// loginFailed counts a failed attempt against the login name and, when it
+// named a user, the account; audits it; and returns the error to show.
 func (s *Service) loginFailed(ctx context.Context, src audit.Source, login string, u *User, why string) error {
-	locked := s.lock.fail(login, s.now())
+	now := s.now()
+	locked := s.lock.fail(nameKey(login), now)
 	var gid int64
 	target := "login:" + login
 	if u != nil {
 		gid, target = u.GroupID, userTarget(u.ID)
+		locked = max(locked, s.lock.fail(accountKey(u.ID), now))
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		return audit.Record(ctx, tx, src, gid, "auth.login_failed", target, map[string]any{"reason": why, "locked": locked > 0})
@@ -159,6 +195,7 @@ func (s *Service) openSession(ctx context.Context, src audit.Source, u *User, re
 	if err != nil {
 		return nil, err
 	}
+	s.dir.addLive(sess.ID, liveSession{userID: u.ID, expires: sess.ExpiresAt})
 	access, exp, err := s.issueAccess(u, sess.ID, now)
 	if err != nil {
 		return nil, err
@@ -172,7 +209,7 @@ func (s *Service) issueAccess(u *User, sessionID string, now time.Time) (string,
 	return tok, c.ExpiresAt.Time, err
 }
 
-var errBadRefresh = fault.New(fault.Unauthorized, "invalid or expired refresh token").WithReason("INVALID_REFRESH_TOKEN")
+var errBadRefresh = fault.New(fault.Unauthorized, "invalid or expired refresh token").WithReason(ReasonInvalidRefreshToken)
 
 // Refresh rotates a refresh token: the presented one stops working and a new
 // pair is returned. Presenting an already-rotated token is treated as theft:
@@ -232,7 +269,7 @@ func (s *Service) Refresh(ctx context.Context, src audit.Source, refreshToken st
 		s.publish(ctx, "session", "revoked", u.GroupID, id)
 	}
 	if theft {
-		return nil, nil, fault.New(fault.Unauthorized, "refresh token was already used; the session has been revoked").WithReason("TOKEN_REUSED")
+		return nil, nil, fault.New(fault.Unauthorized, "refresh token was already used; the session has been revoked").WithReason(ReasonTokenReused)
 	}
 	access, exp, err := s.issueAccess(u, sess.ID, now)
 	if err != nil {
@@ -241,35 +278,52 @@ func (s *Service) Refresh(ctx context.Context, src audit.Source, refreshToken st
 	return u, &Tokens{AccessToken: access, AccessExpires: exp, AccessTTL: s.cfg.AccessTTL, RefreshToken: newTok, RefreshExpires: sess.ExpiresAt, SessionID: sess.ID}, nil
 }
 
+// Renewal is a renewed access token (Nekzus's refresh).
+type Renewal struct {
+	AccessToken string
+	Expires     time.Time
+	Role        Role
+	SessionID   string // the session (the client login) the token belongs to
+}
+
 // RefreshAccess issues a new access token for a valid, or recently expired
 // (within the refresh grace), access token of a live session (Nekzus).
-func (s *Service) RefreshAccess(ctx context.Context, token string) (string, time.Time, Role, error) {
+func (s *Service) RefreshAccess(ctx context.Context, token string) (*Renewal, error) {
 	var c AccessClaims
 	if err := s.signer.Verify(token, AudienceAPI, &c, true); err != nil {
-		return "", time.Time{}, "", err
+		return nil, err
 	}
 	if _, err := s.principalFor(ctx, &c); err != nil {
-		return "", time.Time{}, "", err
+		return nil, err
 	}
 	sess, err := s.store.Read().SessionByID(ctx, c.SessionID)
 	if err != nil || sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
-		return "", time.Time{}, "", errSessionEnded
+		return nil, errSessionEnded
 	}
 	u, err := s.store.Read().UserByID(ctx, c.UserID())
 	if err != nil {
-		return "", time.Time{}, "", errSessionEnded
+		return nil, errSessionEnded
 	}
 	tok, exp, err := s.issueAccess(u, c.SessionID, s.now())
-	return tok, exp, u.Role, err
+	if err != nil {
+		return nil, err
+	}
+	return &Renewal{AccessToken: tok, Expires: exp, Role: u.Role, SessionID: c.SessionID}, nil
 }
 
-// Logout revokes a session: its refresh tokens and access tokens stop working.
-func (s *Service) Logout(ctx context.Context, src audit.Source, userID int64, sessionID string) error {
+// Logout revokes p's session: its refresh tokens and access tokens stop
+// working. Only a user session can log out (forbidden otherwise).
+func (s *Service) Logout(ctx context.Context, p *authz.Principal, src audit.Source) error {
+	userID, err := sessionUser(p, "logout")
+	if err != nil {
+		return err
+	}
+	sessionID := p.SessionID
 	var gid int64
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByID(ctx, sessionID)
 		if err != nil || sess.UserID != userID {
-			return fault.New(fault.Unauthorized, "no such session")
+			return errSessionEnded
 		}
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
@@ -287,6 +341,15 @@ func (s *Service) Logout(ctx context.Context, src audit.Source, userID int64, se
 	s.dir.markRevoked(sessionID)
 	s.publish(ctx, "session", "revoked", gid, sessionID)
 	return nil
+}
+
+// Me returns the account behind p, or not_found (user_not_found) for a
+// credential without one (the master key).
+func (s *Service) Me(ctx context.Context, p *authz.Principal) (*User, error) {
+	if p == nil || p.UserID == 0 {
+		return nil, fault.New(fault.NotFound, "this credential has no user").WithReason(ReasonUserNotFound)
+	}
+	return s.GetUser(ctx, p, p.UserID)
 }
 
 // SessionOfRefresh returns the session a refresh token belongs to (logout by

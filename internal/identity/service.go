@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
-	"unicode"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/authz"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/secret"
@@ -43,6 +44,8 @@ type Service struct {
 	dir      *directory
 	verified *verifiedTokens
 	dummyPw  string // hash checked for unknown users so timing does not reveal them
+
+	defaultGroup atomic.Int64 // the default group's id, once read
 }
 
 // Option configures a Service.
@@ -91,44 +94,6 @@ func (s *Service) publish(ctx context.Context, topic, action string, groupID int
 	}
 }
 
-func field(name string) map[string]any { return map[string]any{"field": name} }
-
-// ValidateUsername checks a username's shape.
-func ValidateUsername(name string) error {
-	if name == "" {
-		return fault.New(fault.Invalid, "username is required").WithDetails(field("username"))
-	}
-	if len(name) > 128 {
-		return fault.New(fault.Invalid, "username must be at most 128 characters").WithDetails(field("username"))
-	}
-	for _, c := range name {
-		if unicode.IsSpace(c) || unicode.IsControl(c) {
-			return fault.New(fault.Invalid, "username must not contain spaces or control characters").WithDetails(field("username"))
-		}
-	}
-	return nil
-}
-
-// ValidatePassword checks a new password's length.
-func ValidatePassword(pw string) error {
-	if len(pw) < MinPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at least %d characters", MinPasswordLen).WithDetails(field("password"))
-	}
-	if len(pw) > MaxPasswordLen {
-		return fault.Errorf(fault.Invalid, "password must be at most %d characters", MaxPasswordLen).WithDetails(field("password"))
-	}
-	return nil
-}
-
-// ValidateEmail checks an email address loosely (one @, no spaces).
-func ValidateEmail(e string) error {
-	at := strings.IndexByte(e, '@')
-	if at < 1 || at != strings.LastIndexByte(e, '@') || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n") || len(e) > 254 {
-		return fault.New(fault.Invalid, "email is not a valid address").WithDetails(field("email"))
-	}
-	return nil
-}
-
 // SetupStatus reports whether any user exists.
 func (s *Service) SetupStatus(ctx context.Context) (hasUsers bool, err error) {
 	n, err := s.store.Read().CountUsers(ctx)
@@ -141,18 +106,62 @@ func (s *Service) HasSuperAdmin(ctx context.Context) (bool, error) {
 }
 
 // Setup creates the first SUPER_ADMIN in the default group. Once any user
-// exists it returns conflict and changes nothing, also under concurrent calls.
+// exists it returns conflict (setup_completed) and changes nothing, also
+// under concurrent calls.
 func (s *Service) Setup(ctx context.Context, src audit.Source, username, password string) (*User, error) {
-	return s.createSuperAdmin(ctx, src, username, password, "", true)
+	return s.createSuperAdmin(ctx, src, username, password, "", func(users int) error {
+		if users > 0 {
+			return errSetupCompleted
+		}
+		return nil
+	})
 }
 
-// CreateSuperAdmin creates a SUPER_ADMIN in the default group (netkeep admin
-// create). A taken username is a conflict.
-func (s *Service) CreateSuperAdmin(ctx context.Context, src audit.Source, username, password, email string) (*User, error) {
-	return s.createSuperAdmin(ctx, src, username, password, email, false)
+var errSetupCompleted = fault.New(fault.Conflict, "setup has already been completed").WithReason(ReasonSetupCompleted)
+
+// CreateSuperAdmin creates a SUPER_ADMIN in the default group (Netmaker's
+// createadmin, netkeep admin create). On a server without users it is the
+// first-run setup and p may be nil; afterwards p must be a super principal
+// allowed users:write. Errors: unauthorized (no principal once a user
+// exists), forbidden, invalid (a field, named in details), conflict (the
+// username or email is taken).
+func (s *Service) CreateSuperAdmin(ctx context.Context, p *authz.Principal, src audit.Source, username, password, email string) (*User, error) {
+	return s.createSuperAdmin(ctx, src, username, password, email, mayCreateSuperAdmin(p))
 }
 
-func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, username, password, email string, firstOnly bool) (*User, error) {
+// MayCreateSuperAdmin answers, before a request is even read, whether p
+// could create a SUPER_ADMIN now (CreateSuperAdmin checks again).
+func (s *Service) MayCreateSuperAdmin(ctx context.Context, p *authz.Principal) error {
+	n, err := s.store.Read().CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	return mayCreateSuperAdmin(p)(n)
+}
+
+// mayCreateSuperAdmin is CreateSuperAdmin's rule given the number of users:
+// anyone on an empty server, afterwards a super principal with users:write.
+func mayCreateSuperAdmin(p *authz.Principal) func(users int) error {
+	return func(users int) error {
+		switch {
+		case users == 0:
+			return nil
+		case p == nil:
+			return fault.New(fault.Unauthorized, "an administrator exists; authentication required")
+		}
+		if err := authz.Allow(p, "users:write", authz.Any); err != nil {
+			return err
+		}
+		if !p.IsSuper() {
+			return fault.New(fault.Forbidden, "only a SUPER_ADMIN can create an admin")
+		}
+		return nil
+	}
+}
+
+// createSuperAdmin validates, then, under the setup lock, lets authorize
+// decide given the number of users, and creates the user.
+func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, username, password, email string, authorize func(users int) error) (*User, error) {
 	username = strings.TrimSpace(username)
 	if err := ValidateUsername(username); err != nil {
 		return nil, err
@@ -165,6 +174,14 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 			return nil, err
 		}
 	}
+	// Refused early, before the costly hash, and again under the lock.
+	n, err := s.store.Read().CountUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(n); err != nil {
+		return nil, err
+	}
 	hash, err := HashPassword(password, s.params)
 	if err != nil {
 		return nil, err
@@ -174,24 +191,16 @@ func (s *Service) createSuperAdmin(ctx context.Context, src audit.Source, userna
 		if err := tx.LockScope(ctx, lockSetup); err != nil {
 			return err
 		}
-		if firstOnly {
-			n, err := tx.CountUsers(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return fault.New(fault.Conflict, "setup has already been completed").WithReason("SETUP_COMPLETED")
-			}
-		}
-		g, err := tx.GroupByName(ctx, DefaultGroupName)
-		if fault.Is(err, fault.NotFound) {
-			g = &Group{Name: DefaultGroupName}
-			if err = tx.CreateGroup(ctx, g); err == nil {
-				err = audit.Record(ctx, tx, src, g.ID, "group.create", groupTarget(g.ID), map[string]any{"name": g.Name})
-			}
-		}
+		n, err := tx.CountUsers(ctx)
 		if err != nil {
 			return err
+		}
+		if err = authorize(n); err != nil {
+			return err
+		}
+		g, err := tx.GroupByName(ctx, DefaultGroupName)
+		if err != nil {
+			return fmt.Errorf("reading the default group: %w", err)
 		}
 		u.GroupID, u.GroupName = g.ID, g.Name
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -217,7 +226,7 @@ func groupTarget(id int64) string { return fmt.Sprintf("group:%d", id) }
 // a transaction after a violation).
 func (s *Service) userConflict(ctx context.Context, username string) error {
 	if u, err := s.store.Read().UserByLogin(ctx, username); err == nil && strings.EqualFold(u.Username, username) {
-		return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason("USER_EXISTS").WithDetails(field("username"))
+		return fault.Errorf(fault.Conflict, "user %q already exists", username).WithReason(ReasonUserExists).WithDetails(field("username"))
 	}
-	return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
+	return fault.New(fault.Conflict, "a user with this email already exists").WithReason(ReasonUserExists).WithDetails(field("email"))
 }

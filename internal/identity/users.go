@@ -10,7 +10,8 @@ import (
 	"netkeep/internal/fault"
 )
 
-// NewUser is a user to create. GroupID 0 means the caller's group.
+// NewUser is a user to create: username, email and password are required.
+// GroupID 0 means the caller's group (the default group for the master key).
 type NewUser struct {
 	Username string
 	Email    string
@@ -49,12 +50,9 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 	if in.GroupID == 0 {
 		in.GroupID = p.GroupID
 	}
-	if in.GroupID == 0 { // the master key belongs to no group: use the default one
-		g, err := s.store.Read().GroupByName(ctx, DefaultGroupName)
-		if err != nil {
-			return nil, fault.New(fault.Invalid, "group_id is required (there is no default group)").WithDetails(field("group_id"))
-		}
-		in.GroupID = g.ID
+	var err error
+	if in.GroupID, err = s.groupOrDefault(ctx, in.GroupID); err != nil {
+		return nil, err
 	}
 	if err := authz.Allow(p, "users:write", authz.Resource{GroupID: in.GroupID}); err != nil {
 		if fault.Is(err, fault.NotFound) {
@@ -66,10 +64,14 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, src audit.
 	if err := ValidateUsername(in.Username); err != nil {
 		return nil, err
 	}
-	if in.Email != "" {
-		if err := ValidateEmail(in.Email); err != nil {
-			return nil, err
-		}
+	if in.Email == "" {
+		return nil, required("email")
+	}
+	if err := ValidateEmail(in.Email); err != nil {
+		return nil, err
+	}
+	if err := ValidateFullName(in.FullName); err != nil {
+		return nil, err
 	}
 	if err := ValidatePassword(in.Password); err != nil {
 		return nil, err
@@ -146,6 +148,16 @@ func (s *Service) ListUsers(ctx context.Context, p *authz.Principal) ([]*User, e
 	return s.store.Read().ListUsers(ctx, p.GroupScope())
 }
 
+// ListUsersAsAdmin is ListUsers for administration consoles (GateKey's admin
+// API): a USER is refused (forbidden) although it may read its group's users
+// elsewhere.
+func (s *Service) ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*User, error) {
+	if !p.IsSuper() && p.Role != authz.GroupAdmin {
+		return nil, fault.New(fault.Forbidden, "administrator role required")
+	}
+	return s.ListUsers(ctx, p)
+}
+
 // UpdateUser applies patch. Users may change their own name, email and
 // password; anything else needs users:write over the user's group. Role,
 // group, activity and password changes end the user's sessions.
@@ -189,6 +201,9 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 			u.Email, changed["email"] = *patch.Email, *patch.Email
 		}
 		if patch.FullName != nil {
+			if err := ValidateFullName(*patch.FullName); err != nil {
+				return err
+			}
 			u.FullName, changed["full_name"] = *patch.FullName, *patch.FullName
 		}
 		if patch.Password != nil {
@@ -235,7 +250,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, src audit.
 						return s.userConflict(ctx, u.Username)
 					}
 				}
-				return fault.New(fault.Conflict, "a user with this email already exists").WithReason("USER_EXISTS").WithDetails(field("email"))
+				return fault.New(fault.Conflict, "a user with this email already exists").WithReason(ReasonUserExists).WithDetails(field("email"))
 			}
 			return err
 		}

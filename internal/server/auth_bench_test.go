@@ -18,6 +18,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/event"
 	"netkeep/internal/identity"
+	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
 	"netkeep/internal/store"
 	"netkeep/internal/store/storetest"
@@ -63,7 +64,8 @@ func BenchmarkAuthOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	rt := api.NewRouter(&api.Authenticator{Access: id, Keys: keySvc})
+	// Sessions are counted as in the server, on the same virtual clock.
+	rt := api.NewRouter(&api.Authenticator{Access: id, Keys: keySvc, Sessions: ratelimit.New(clock)})
 	minimal := func(w http.ResponseWriter, _ *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	}

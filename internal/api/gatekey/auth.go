@@ -5,9 +5,30 @@ import (
 
 	"netkeep/internal/api"
 	"netkeep/internal/authz"
-	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 )
+
+// loginJSON is the local login's data: a bearer access token, its expiry
+// and the user.
+type loginJSON struct {
+	Token     string         `json:"token"`
+	ExpiresAt string         `json:"expires_at"`
+	User      map[string]any `json:"user"`
+}
+
+// callerJSON describes the caller (GET /api/v1/auth/session). ExpiresAt is a user session's access
+// token expiry; Credential names the kind of any other credential.
+type callerJSON struct {
+	Authenticated bool           `json:"authenticated"`
+	User          map[string]any `json:"user"`
+	ExpiresAt     string         `json:"expires_at,omitempty"`
+	Credential    string         `json:"credential,omitempty"`
+}
+
+// dataJSON is GateKey's {"data": ...} envelope of single objects.
+type dataJSON[T any] struct {
+	Data T `json:"data"`
+}
 
 // localLogin is GateKey's username and password login (TOTP when the user
 // has MFA on). The token is a bearer access token.
@@ -21,27 +42,14 @@ func (h *Handlers) localLogin(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	for _, f := range []struct{ name, value string }{{"username", in.Username}, {"password", in.Password}} {
-		if f.value == "" {
-			api.Error(w, r, fault.New(fault.Invalid, f.name+" is required").WithDetails(map[string]any{"field": f.name}))
-			return
-		}
-	}
 	res, err := h.Identity.Login(r.Context(), api.Source(r), identity.LoginRequest{Login: in.Username, Password: in.Password, TOTPCode: in.TOTPCode})
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	if res.MFARequired {
-		api.Error(w, r, fault.New(fault.Unauthorized, "a TOTP code is required").WithReason("mfa_required").
-			WithDetails(map[string]any{"requires_mfa": true, "mfa_type": "totp"}))
-		return
-	}
 	w.Header().Set("Cache-Control", "no-store")
-	api.WriteJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
-		"token":      res.Tokens.AccessToken,
-		"expires_at": timestamp(res.Tokens.AccessExpires),
-		"user":       userJSON(res.User),
+	api.WriteJSON(w, http.StatusOK, dataJSON[loginJSON]{Data: loginJSON{
+		Token: res.Tokens.AccessToken, ExpiresAt: timestamp(res.Tokens.AccessExpires), User: userJSON(res.User),
 	}})
 }
 
@@ -49,24 +57,24 @@ func (h *Handlers) localLogin(w http.ResponseWriter, r *http.Request) {
 // access token expires; API keys and the master key have no such expiry.
 func (h *Handlers) session(w http.ResponseWriter, r *http.Request) {
 	p := api.PrincipalFrom(r.Context())
-	data := map[string]any{"authenticated": true}
+	out := callerJSON{Authenticated: true}
 	if p.Kind == authz.KindUser {
-		u, err := h.Identity.GetUser(r.Context(), p, p.UserID)
+		u, err := h.Identity.Me(r.Context(), p)
 		if err != nil {
 			api.Error(w, r, err)
 			return
 		}
-		data["user"] = userJSON(u)
+		out.User = userJSON(u)
 		var c identity.AccessClaims
 		if err := h.Identity.Signer().Verify(api.BearerToken(r), identity.AudienceAPI, &c, false); err == nil {
-			data["expires_at"] = timestamp(c.ExpiresAt.Time)
+			out.ExpiresAt = timestamp(c.ExpiresAt.Time)
 		}
 	} else {
-		data["user"] = map[string]any{
+		out.User = map[string]any{
 			"id": p.UserID, "username": p.Username, "role": p.Role,
 			"is_admin": p.IsSuper() || isAdmin(p.Role), "group_id": p.GroupID,
 		}
-		data["credential"] = string(p.Kind)
+		out.Credential = string(p.Kind)
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"data": data})
+	api.WriteJSON(w, http.StatusOK, dataJSON[callerJSON]{Data: out})
 }

@@ -25,8 +25,8 @@ import (
 // Identity is what these handlers need of the identity domain.
 type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
-	GetUser(ctx context.Context, p *authz.Principal, id int64) (*identity.User, error)
-	ListUsers(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
+	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
 	// Signer verifies the session's access token to report when it expires.
 	Signer() *identity.Signer
 }

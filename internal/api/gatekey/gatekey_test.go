@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"netkeep/internal/authz"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
 )
@@ -69,7 +70,7 @@ func TestLocalLogin(t *testing.T) {
 		u := e.CreateUser(t, "alice", password, identity.GroupAdmin, "acme")
 		m := e.CreateUser(t, "mfa", password, identity.RoleUser, "acme")
 		ctx := context.Background()
-		enr, err := e.Server.Identity.SetupMFA(ctx, servertest.Src, m.ID)
+		enr, err := e.Server.Identity.SetupMFA(ctx, &authz.Principal{Kind: authz.KindUser, UserID: m.ID}, servertest.Src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +81,7 @@ func TestLocalLogin(t *testing.T) {
 			}
 			return c
 		}
-		if err := e.Server.Identity.EnableMFA(ctx, servertest.Src, m.ID, code(-30*time.Second)); err != nil {
+		if err := e.Server.Identity.EnableMFA(ctx, &authz.Principal{Kind: authz.KindUser, UserID: m.ID}, servertest.Src, code(-30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 

@@ -100,8 +100,12 @@ func TestAdminGatewayCreate(t *testing.T) {
 		if d["group_id"] != float64(f.globexAdmin.GroupID) {
 			t.Fatalf("master's gateway: %v", d)
 		}
-		wantError(t, e.Do(t, "POST", "/api/v1/admin/gateways", map[string]any{"name": "g2", "hostname": "g.example.com"},
-			servertest.Master()...), 400, "invalid")
+		// Naming no group, it places it in the default group.
+		d = want(t, e.Do(t, "POST", "/api/v1/admin/gateways", map[string]any{"name": "g2", "hostname": "g.example.com"},
+			servertest.Master()...), 201)
+		if d["group_id"] != float64(e.DefaultGroupID(t)) {
+			t.Fatalf("master's gateway without a group: %v", d)
+		}
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"netkeep/internal/api"
-	"netkeep/internal/fault"
 )
 
 const maxPerPage = 100
@@ -13,12 +12,7 @@ const maxPerPage = 100
 // 1, per_page default 20, at most 100). The admin API is for administrators:
 // a USER is refused even though it may read its group's users elsewhere.
 func (h *Handlers) adminUsers(w http.ResponseWriter, r *http.Request) {
-	p := api.PrincipalFrom(r.Context())
-	if !p.IsSuper() && !isAdmin(p.Role) {
-		api.Error(w, r, fault.New(fault.Forbidden, "administrator role required"))
-		return
-	}
-	users, err := h.Identity.ListUsers(r.Context(), p)
+	users, err := h.Identity.ListUsersAsAdmin(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return

@@ -2,6 +2,7 @@ package nekzus
 
 import (
 	"net/http"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
@@ -28,12 +29,28 @@ func (h *Handlers) auditLogs(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	logs := make([]map[string]any, 0, len(entries))
+	logs := make([]auditLogJSON, 0, len(entries))
 	for _, e := range entries {
-		logs = append(logs, map[string]any{
-			"id": e.ID, "action": e.Action, "actor": e.Actor, "target": e.Target,
-			"details": e.Details, "ip": e.IP, "timestamp": e.Time,
-		})
+		logs = append(logs, auditLogJSON{ID: e.ID, Action: e.Action, Actor: e.Actor, Target: e.Target,
+			Details: e.Details, IP: e.IP, Timestamp: e.Time})
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"logs": logs, "limit": limit, "offset": offset, "count": len(logs)})
+	api.WriteJSON(w, http.StatusOK, auditLogsJSON{Logs: logs, Limit: limit, Offset: offset, Count: len(logs)})
+}
+
+// auditLogJSON is one audit entry; details is the entry's JSON as text.
+type auditLogJSON struct {
+	ID        int64     `json:"id"`
+	Action    string    `json:"action"`
+	Actor     string    `json:"actor"`
+	Target    string    `json:"target"`
+	Details   string    `json:"details"`
+	IP        string    `json:"ip"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+type auditLogsJSON struct {
+	Logs   []auditLogJSON `json:"logs"`
+	Limit  int            `json:"limit"`
+	Offset int            `json:"offset"`
+	Count  int            `json:"count"`
 }

@@ -16,7 +16,7 @@ func (h *Handlers) setupStatus(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]bool{"setupRequired": !has, "hasUsers": has})
+	api.WriteJSON(w, http.StatusOK, setupStatusJSON{SetupRequired: !has, HasUsers: has})
 }
 
 func (h *Handlers) setup(w http.ResponseWriter, r *http.Request) {
@@ -33,30 +33,7 @@ func (h *Handlers) setup(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusCreated, map[string]string{
-		"message":  "Setup completed successfully. Please log in.",
-		"username": u.Username,
-	})
-}
-
-// userJSON is the union of the Nekzus and NetRecon user objects.
-func userJSON(u *identity.User) map[string]any {
-	return map[string]any{
-		"id": u.ID, "username": u.Username, "email": u.Email, "full_name": u.FullName,
-		"role": u.Role, "group_id": u.GroupID, "group_name": u.GroupName,
-		"createdAt": u.CreatedAt, "lastLogin": u.LastLogin, "isActive": u.IsActive,
-		"mfa_enabled": u.MFAEnabled,
-	}
-}
-
-func tokenPair(t *identity.Tokens) map[string]any {
-	return map[string]any{
-		"access_token":  t.AccessToken,
-		"refresh_token": t.RefreshToken,
-		"token_type":    "bearer",
-		"expires_in":    int(t.AccessTTL / time.Second),
-		"token":         t.AccessToken,
-	}
+	api.WriteJSON(w, http.StatusCreated, setupJSON{Message: "Setup completed successfully. Please log in.", Username: u.Username})
 }
 
 // login accepts "email" or "username" (NetRecon and Nekzus) and answers with
@@ -81,14 +58,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	if res.MFARequired {
-		api.Error(w, r, fault.New(fault.Unauthorized, "a TOTP code is required").WithReason("MFA_REQUIRED").
-			WithDetails(map[string]any{"requires_mfa": true, "mfa_type": "totp"}))
-		return
-	}
-	body := tokenPair(res.Tokens)
-	body["user"] = userJSON(res.User)
-	api.WriteJSON(w, http.StatusOK, body)
+	api.WriteJSON(w, http.StatusOK, session(res.User, res.Tokens))
 }
 
 // refresh rotates a refresh token given in the body (NetRecon), or renews a
@@ -109,9 +79,7 @@ func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) {
 			api.Error(w, r, err)
 			return
 		}
-		body := tokenPair(toks)
-		body["user"] = userJSON(u)
-		api.WriteJSON(w, http.StatusOK, body)
+		api.WriteJSON(w, http.StatusOK, session(u, toks))
 		return
 	}
 	bearer := api.BearerToken(r)
@@ -119,43 +87,34 @@ func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, fault.New(fault.Unauthorized, "a refresh_token in the body or a bearer token is required"))
 		return
 	}
-	tok, exp, role, err := h.Identity.RefreshAccess(r.Context(), bearer)
+	rn, err := h.Identity.RefreshAccess(r.Context(), bearer)
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{
-		"accessToken": tok,
-		"expiresIn":   int(time.Until(exp).Round(time.Second) / time.Second),
-		"scopes":      authz.RoleGrants(authz.Role(role)).List(),
+	api.WriteJSON(w, http.StatusOK, renewalJSON{
+		AccessToken: rn.AccessToken,
+		ExpiresIn:   int(time.Until(rn.Expires).Round(time.Second) / time.Second),
+		Scopes:      authz.RoleGrants(authz.Role(rn.Role)).List(),
+		DeviceID:    rn.SessionID,
 	})
 }
 
 func (h *Handlers) me(w http.ResponseWriter, r *http.Request) {
-	p := api.PrincipalFrom(r.Context())
-	if p.UserID == 0 {
-		api.Error(w, r, fault.New(fault.NotFound, "this credential has no user"))
-		return
-	}
-	u, err := h.Identity.GetUser(r.Context(), p, p.UserID)
+	u, err := h.Identity.Me(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
+	api.WriteJSON(w, http.StatusOK, meJSON{User: user(u)})
 }
 
 // logout revokes the caller's session on the server: its access and refresh
 // tokens stop working.
 func (h *Handlers) logout(w http.ResponseWriter, r *http.Request) {
-	p := api.PrincipalFrom(r.Context())
-	if p.Kind != authz.KindUser {
-		api.Error(w, r, fault.New(fault.Invalid, "only a user session can log out"))
-		return
-	}
-	if err := h.Identity.Logout(r.Context(), api.Source(r), p.UserID, p.SessionID); err != nil {
+	if err := h.Identity.Logout(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r)); err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]string{"message": "Logged out successfully"})
+	api.WriteJSON(w, http.StatusOK, messageJSON{Message: "Logged out successfully"})
 }

@@ -7,7 +7,6 @@ package nekzus
 
 import (
 	"context"
-	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
@@ -22,9 +21,9 @@ type Identity interface {
 	Setup(ctx context.Context, src audit.Source, username, password string) (*identity.User, error)
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Refresh(ctx context.Context, src audit.Source, refreshToken string) (*identity.User, *identity.Tokens, error)
-	RefreshAccess(ctx context.Context, token string) (string, time.Time, identity.Role, error)
-	Logout(ctx context.Context, src audit.Source, userID int64, sessionID string) error
-	GetUser(ctx context.Context, p *authz.Principal, id int64) (*identity.User, error)
+	RefreshAccess(ctx context.Context, token string) (*identity.Renewal, error)
+	Logout(ctx context.Context, p *authz.Principal, src audit.Source) error
+	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
 	ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error)
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
@@ -160,12 +161,7 @@ func TestAuditLogs(t *testing.T) {
 		if r.Status != 200 || r.JSON["count"] != float64(1) || r.JSON["limit"] != float64(100) || r.JSON["offset"] != float64(0) {
 			t.Fatalf("audit: %d %s", r.Status, r.Raw)
 		}
-		entry := r.JSON["logs"].([]any)[0].(map[string]any)
-		for _, k := range []string{"id", "action", "actor", "target", "details", "ip", "timestamp"} {
-			if _, ok := entry[k]; !ok {
-				t.Fatalf("entry lacks %s: %v", k, entry)
-			}
-		}
+		apitest.AssertShape(t, r.Raw, "testdata/seed/audit_logs.json")
 		r = e.Do(t, "GET", "/api/v1/audit-logs?action=auth.login_failed", nil, servertest.Bearer(bob)...)
 		if r.JSON["count"] != float64(0) {
 			t.Fatalf("bob sees acme's audit: %s", r.Raw)

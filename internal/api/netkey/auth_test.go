@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
@@ -251,6 +252,7 @@ func TestMFA(t *testing.T) {
 			t.Fatalf("login without code: %d %s", r.Status, r.Raw)
 		}
 		wantKeys(t, "mfa required", r.JSON, "requires_mfa", "mfa_type")
+		apitest.AssertShape(t, r.Raw, "testdata/seed/auth_login_mfa_required.json")
 		if r.JSON["requires_mfa"] != true || r.JSON["mfa_type"] != "totp" || refreshCookie(t, r) != nil {
 			t.Fatalf("login without code = %s %v", r.Raw, r.Header.Values("Set-Cookie"))
 		}

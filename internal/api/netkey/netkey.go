@@ -32,11 +32,12 @@ import (
 type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Refresh(ctx context.Context, src audit.Source, refreshToken string) (*identity.User, *identity.Tokens, error)
-	Logout(ctx context.Context, src audit.Source, userID int64, sessionID string) error
+	Logout(ctx context.Context, p *authz.Principal, src audit.Source) error
+	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
 
-	SetupMFA(ctx context.Context, src audit.Source, userID int64) (*identity.Enrolment, error)
-	EnableMFA(ctx context.Context, src audit.Source, userID int64, code string) error
-	DisableMFA(ctx context.Context, src audit.Source, userID int64, password, code string) error
+	SetupMFA(ctx context.Context, p *authz.Principal, src audit.Source) (*identity.Enrolment, error)
+	EnableMFA(ctx context.Context, p *authz.Principal, src audit.Source, code string) error
+	DisableMFA(ctx context.Context, p *authz.Principal, src audit.Source, password, code string) error
 
 	ListUsers(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
 	GetUser(ctx context.Context, p *authz.Principal, id int64) (*identity.User, error)

@@ -386,8 +386,13 @@ func TestPSKGroupIsolation(t *testing.T) {
 		if n := total(t, e.Do(t, "GET", fmt.Sprintf("/api/v1/psks?group_id=%d", f.globexGroup), nil, f.root...)); n != 1 {
 			t.Fatalf("super admin's group filter gives %d", n)
 		}
-		// The master key names the group it creates in.
-		pskWantError(t, e.Do(t, "POST", "/api/v1/psks", map[string]any{}, servertest.Master()...), 400, "VALIDATION_ERROR", "field", "group_id")
+		// The master key creates in the group it names, else in the default group.
+		if r := e.Do(t, "POST", "/api/v1/psks", map[string]any{}, servertest.Master()...); r.Status != http.StatusCreated {
+			t.Fatalf("master create without group: %d %s", r.Status, r.Raw)
+		}
+		if n := total(t, e.Do(t, "GET", fmt.Sprintf("/api/v1/psks?group_id=%d", e.DefaultGroupID(t)), nil, f.root...)); n != 1 {
+			t.Fatalf("the default group holds %d PSKs", n)
+		}
 		if r := e.Do(t, "POST", "/api/v1/psks", map[string]any{"group_id": f.globexGroup}, servertest.Master()...); r.Status != http.StatusCreated {
 			t.Fatalf("master create: %d %s", r.Status, r.Raw)
 		}

@@ -35,11 +35,11 @@ func (h *Handlers) listUsers(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(users))
+	out := make([]userJSON, 0, len(users))
 	for _, u := range users {
-		out = append(out, userJSON(u))
+		out = append(out, user(u))
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "total": len(out)})
+	api.WriteJSON(w, http.StatusOK, userListJSON{Users: out, Total: len(out)})
 }
 
 // createUser creates a USER or GROUP_ADMIN in the caller's group. NetKey does
@@ -59,12 +59,6 @@ func (h *Handlers) createUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	for _, f := range []struct{ name, value string }{{"username", in.Username}, {"email", in.Email}, {"password", in.Password}} {
-		if f.value == "" {
-			api.Error(w, r, required(f.name))
-			return
-		}
-	}
 	p := api.PrincipalFrom(r.Context())
 	role := identity.Role(in.Role)
 	switch {
@@ -83,7 +77,7 @@ func (h *Handlers) createUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusCreated, userJSON(u))
+	api.WriteJSON(w, http.StatusCreated, user(u))
 }
 
 func (h *Handlers) getUser(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +91,7 @@ func (h *Handlers) getUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, userErr(err, id))
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, userJSON(u))
+	api.WriteJSON(w, http.StatusOK, user(u))
 }
 
 // updateUser changes the fields present in the body.
@@ -128,7 +122,7 @@ func (h *Handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, userErr(err, id))
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, userJSON(u))
+	api.WriteJSON(w, http.StatusOK, user(u))
 }
 
 func (h *Handlers) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -141,5 +135,5 @@ func (h *Handlers) deleteUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, userErr(err, id))
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "deleted_id": id})
+	api.WriteJSON(w, http.StatusOK, userDeletedJSON{Success: true, DeletedID: id})
 }

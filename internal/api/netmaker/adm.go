@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"netkeep/internal/api"
-	"netkeep/internal/authz"
-	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 )
 
@@ -19,18 +17,15 @@ func (h *Handlers) hasAdmin(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, has)
 }
 
-// createAdmin creates a SUPER_ADMIN. On a server without users it is the
-// first-run setup and needs no credential; afterwards only the master key or
-// a SUPER_ADMIN (with users:write) may call it.
+// createAdmin creates a SUPER_ADMIN: on a server without users it is the
+// first-run setup and needs no credential; afterwards identity requires a
+// super principal (the master key or a SUPER_ADMIN).
 func (h *Handlers) createAdmin(w http.ResponseWriter, r *http.Request) {
-	has, err := h.Identity.SetupStatus(r.Context())
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
 	p := api.PrincipalFrom(r.Context())
-	if has && p == nil {
-		api.Error(w, r, fault.New(fault.Unauthorized, "an administrator exists; authentication required"))
+	// Refused before the body is read: an anonymous caller learns nothing
+	// once an administrator exists.
+	if err := h.Identity.MayCreateSuperAdmin(r.Context(), p); err != nil {
+		api.Error(w, r, err)
 		return
 	}
 	var in struct {
@@ -41,36 +36,22 @@ func (h *Handlers) createAdmin(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	if !has {
-		u, err := h.Identity.Setup(r.Context(), api.Source(r), in.Username, in.Password)
-		if err == nil {
-			api.WriteJSON(w, http.StatusOK, userJSON(u))
-			return
-		}
-		if fe := fault.As(err); fe == nil || fe.Reason != "SETUP_COMPLETED" {
-			api.Error(w, r, err)
-			return
-		}
-		// Another caller completed setup first: this one needs a credential.
-		if p == nil {
-			api.Error(w, r, fault.New(fault.Unauthorized, "an administrator exists; authentication required"))
-			return
-		}
-	}
-	if err := authz.Allow(p, "users:write", authz.Any); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	if !p.IsSuper() {
-		api.Error(w, r, fault.New(fault.Forbidden, "only a SUPER_ADMIN can create an admin"))
-		return
-	}
-	u, err := h.Identity.CreateSuperAdmin(r.Context(), api.Source(r), in.Username, in.Password, "")
+	u, err := h.Identity.CreateSuperAdmin(r.Context(), p, api.Source(r), in.Username, in.Password, "")
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, userJSON(u))
+	api.WriteJSON(w, http.StatusOK, user(u))
+}
+
+// authenticateJSON is Netmaker's success envelope of a user login.
+type authenticateJSON struct {
+	Code     int    `json:"Code"`
+	Message  string `json:"Message"`
+	Response struct {
+		AuthToken string `json:"AuthToken"`
+		UserName  string `json:"UserName"`
+	} `json:"Response"`
 }
 
 // authenticate logs a user in and answers in Netmaker's success envelope.
@@ -84,29 +65,13 @@ func (h *Handlers) authenticate(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	for _, f := range []struct{ name, value string }{{"username", in.Username}, {"password", in.Password}} {
-		if f.value == "" {
-			api.Error(w, r, fault.New(fault.Invalid, f.name+" is required").WithDetails(map[string]any{"field": f.name}))
-			return
-		}
-	}
 	res, err := h.Identity.Login(r.Context(), api.Source(r), identity.LoginRequest{Login: in.Username, Password: in.Password, TOTPCode: in.TOTPCode})
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	if res.MFARequired {
-		api.Error(w, r, fault.New(fault.Unauthorized, "a TOTP code is required (totp_code)").WithReason("MFA_REQUIRED").
-			WithDetails(map[string]any{"requires_mfa": true, "mfa_type": "totp"}))
-		return
-	}
+	out := authenticateJSON{Code: http.StatusOK, Message: "W1R3: Device " + res.User.Username + " Authorized"}
+	out.Response.AuthToken, out.Response.UserName = res.Tokens.AccessToken, res.User.Username
 	w.Header().Set("Cache-Control", "no-store")
-	api.WriteJSON(w, http.StatusOK, map[string]any{
-		"Code":    http.StatusOK,
-		"Message": "W1R3: Device " + res.User.Username + " Authorized",
-		"Response": map[string]any{
-			"AuthToken": res.Tokens.AccessToken,
-			"UserName":  res.User.Username,
-		},
-	})
+	api.WriteJSON(w, http.StatusOK, out)
 }

@@ -20,9 +20,8 @@ import (
 
 // Identity is what these handlers need of the identity domain.
 type Identity interface {
-	SetupStatus(ctx context.Context) (bool, error)
-	Setup(ctx context.Context, src audit.Source, username, password string) (*identity.User, error)
-	CreateSuperAdmin(ctx context.Context, src audit.Source, username, password, email string) (*identity.User, error)
+	MayCreateSuperAdmin(ctx context.Context, p *authz.Principal) error
+	CreateSuperAdmin(ctx context.Context, p *authz.Principal, src audit.Source, username, password, email string) (*identity.User, error)
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	HasSuperAdmin(ctx context.Context) (bool, error)
 	GetUserByName(ctx context.Context, p *authz.Principal, name string) (*identity.User, error)

@@ -9,20 +9,27 @@ import (
 
 // userJSON is Netmaker's user object (username, isadmin, issuperadmin,
 // networks, groups) with netkeep's identity fields; never the password hash.
-func userJSON(u *identity.User) map[string]any {
-	return map[string]any{
-		"username":     u.Username,
-		"isadmin":      u.Role == identity.SuperAdmin || u.Role == identity.GroupAdmin,
-		"issuperadmin": u.Role == identity.SuperAdmin,
-		"networks":     []string{},
-		"groups":       []string{u.GroupName},
-		"id":           u.ID,
-		"email":        u.Email,
-		"full_name":    u.FullName,
-		"role":         u.Role,
-		"group_id":     u.GroupID,
-		"group_name":   u.GroupName,
-		"is_active":    u.IsActive,
+type userJSON struct {
+	Username     string        `json:"username"`
+	IsAdmin      bool          `json:"isadmin"`
+	IsSuperAdmin bool          `json:"issuperadmin"`
+	Networks     []string      `json:"networks"`
+	Groups       []string      `json:"groups"`
+	ID           int64         `json:"id"`
+	Email        string        `json:"email"`
+	FullName     string        `json:"full_name"`
+	Role         identity.Role `json:"role"`
+	GroupID      int64         `json:"group_id"`
+	GroupName    string        `json:"group_name"`
+	IsActive     bool          `json:"is_active"`
+}
+
+func user(u *identity.User) userJSON {
+	return userJSON{
+		Username: u.Username, IsAdmin: u.Role == identity.SuperAdmin || u.Role == identity.GroupAdmin,
+		IsSuperAdmin: u.Role == identity.SuperAdmin, Networks: []string{}, Groups: []string{u.GroupName},
+		ID: u.ID, Email: u.Email, FullName: u.FullName, Role: u.Role, GroupID: u.GroupID,
+		GroupName: u.GroupName, IsActive: u.IsActive,
 	}
 }
 
@@ -32,7 +39,7 @@ func (h *Handlers) getUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, userJSON(u))
+	api.WriteJSON(w, http.StatusOK, user(u))
 }
 
 // updateUser applies the fields present. Netmaker clients send the whole
@@ -69,7 +76,7 @@ func (h *Handlers) updateUser(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, userJSON(u))
+	api.WriteJSON(w, http.StatusOK, user(u))
 }
 
 // deleteUser answers with Netmaker's JSON string "<username> deleted.".

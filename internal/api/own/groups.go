@@ -10,8 +10,20 @@ import (
 	"netkeep/internal/identity"
 )
 
-func groupJSON(g *identity.Group) map[string]any {
-	return map[string]any{"id": g.ID, "name": g.Name, "created_at": g.CreatedAt.UTC().Format(time.RFC3339)}
+// groupJSON is a group: all there is to one.
+type groupJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"`
+}
+
+type groupListJSON struct {
+	Groups []groupJSON `json:"groups"`
+	Total  int         `json:"total"`
+}
+
+func group(g *identity.Group) groupJSON {
+	return groupJSON{ID: g.ID, Name: g.Name, CreatedAt: g.CreatedAt.UTC().Format(time.RFC3339)}
 }
 
 // groupID parses the {id} path value; a malformed id names no group.
@@ -33,11 +45,11 @@ func (h *Handlers) listGroups(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(groups))
+	out := make([]groupJSON, 0, len(groups))
 	for i := range groups {
-		out = append(out, groupJSON(&groups[i]))
+		out = append(out, group(&groups[i]))
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"groups": out, "total": len(out)})
+	api.WriteJSON(w, http.StatusOK, groupListJSON{Groups: out, Total: len(out)})
 }
 
 func (h *Handlers) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +63,7 @@ func (h *Handlers) createGroup(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusCreated, groupJSON(g))
+	api.WriteJSON(w, http.StatusCreated, group(g))
 }
 
 func (h *Handlers) getGroup(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +77,7 @@ func (h *Handlers) getGroup(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, groupJSON(g))
+	api.WriteJSON(w, http.StatusOK, group(g))
 }
 
 // renameGroup takes {"name"}: a group's name is all there is to change.
@@ -85,7 +97,7 @@ func (h *Handlers) renameGroup(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, groupJSON(g))
+	api.WriteJSON(w, http.StatusOK, group(g))
 }
 
 // deleteGroup removes an empty group: 204, or 409 while it still owns users,

@@ -179,6 +179,17 @@ func Bearer(token string) []string { return []string{"Authorization", "Bearer " 
 // Master returns the Authorization header pair for the master key.
 func Master() []string { return Bearer(MasterKey) }
 
+// DefaultGroupID returns the id of the default group, which exists from the
+// first start.
+func (e *Env) DefaultGroupID(tb testing.TB) int64 {
+	tb.Helper()
+	id, err := e.Server.Identity.DefaultGroupID(context.Background())
+	if err != nil {
+		tb.Fatalf("default group: %v", err)
+	}
+	return id
+}
+
 // Src is the audit source tests act as.
 var Src = audit.Source{Actor: "test", IP: "127.0.0.1"}
 
