@@ -157,11 +157,12 @@ func run(o options) (ok bool, err error) {
 
 	fmt.Printf("load: %d writers, %d readers, %d RADIUS clients, %d stations; restarting A then B\n",
 		o.writers, o.readers, o.radiusWorkers, o.stations)
-	var steady atomic.Bool
-	steady.Store(true)
+	// Odd while a restart is under way: propagation samples that overlap
+	// one are abandoned.
+	var restartEpoch atomic.Int64
 	l := &load{lb: newAPIClient("http://"+httpAddrs[2], fx.token), rc: rc, replicas: replicas,
 		stations: fx.stations, pause: o.pause}
-	p := &propagation{token: fx.token, rc: rc, steady: &steady, every: o.propagateEvery, limit: time.Second}
+	p := &propagation{token: fx.token, rc: rc, epoch: &restartEpoch, every: o.propagateEvery, limit: time.Second}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	waitLoad := l.run(loadCtx, o.writers, o.readers, o.radiusWorkers)
 	propDone := make(chan struct{})
@@ -171,7 +172,7 @@ func run(o options) (ok bool, err error) {
 	time.Sleep(o.warmup)
 	var restarts []string
 	for _, r := range replicas {
-		steady.Store(false)
+		restartEpoch.Add(1)
 		t0 := time.Now()
 		code, err := r.stop(30 * time.Second)
 		stopped := time.Since(t0)
@@ -190,7 +191,7 @@ func run(o options) (ok bool, err error) {
 			<-propDone
 			return false, err
 		}
-		steady.Store(true)
+		restartEpoch.Add(1)
 		restarts = append(restarts, fmt.Sprintf("%s: stopped in %v, down (SIGTERM to RADIUS accepting again) %v",
 			r.name, stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond)))
 		time.Sleep(o.settle)

@@ -15,11 +15,12 @@ import (
 // station. The RADIUS answer comes from the replica's in-memory directory,
 // which only learns of the change through the database's notification, so
 // it is the figure that matters; the API read goes to the database.
-// Samples are taken only while both replicas run (steady).
+// A sample counts only when no restart began or was under way from its
+// creating request to its last poll (epoch unchanged and even).
 type propagation struct {
 	token   string
 	rc      *radiusClient
-	steady  *atomic.Bool
+	epoch   *atomic.Int64 // odd while a restart is under way
 	every   time.Duration
 	limit   time.Duration // a sample slower than this fails the run
 	next    int
@@ -37,7 +38,7 @@ func (p *propagation) run(ctx context.Context, replicas []*replica) {
 			return
 		case <-time.After(p.every):
 		}
-		if !p.steady.Load() {
+		if p.epoch.Load()%2 == 1 {
 			continue
 		}
 		src, dst := replicas[i%2], replicas[(i+1)%2]
@@ -46,6 +47,7 @@ func (p *propagation) run(ctx context.Context, replicas []*replica) {
 }
 
 func (p *propagation) sample(src, dst *replica) {
+	epoch := p.epoch.Load()
 	p.next++
 	station := fmt.Sprintf("02:10:00:00:%02x:%02x", p.next>>8&0xff, p.next&0xff)
 	dir := src.name + "→" + dst.name
@@ -56,7 +58,7 @@ func (p *propagation) sample(src, dst *replica) {
 		map[string]any{"mac_address": station, "psk_id": "prop"}, 201, &ep)
 	acked := time.Now()
 	if err != nil {
-		if p.steady.Load() {
+		if p.epoch.Load() == epoch {
 			p.missed = append(p.missed, fmt.Sprintf("%s: creating %s: %v", dir, station, err))
 		} else {
 			p.skipped++
@@ -79,7 +81,7 @@ func (p *propagation) sample(src, dst *replica) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	if !p.steady.Load() {
+	if p.epoch.Load() != epoch {
 		p.skipped++
 		return
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -123,7 +124,10 @@ func (r *replica) waitReady(ctx context.Context, timeout time.Duration, rc *radi
 }
 
 // freePorts returns n distinct loopback ports free for network ("tcp" or
-// "udp") at the time of the call.
+// "udp") at the time of the call, picked at random below the kernel's
+// ephemeral range (32768 and up on Linux): a port from that range, free
+// now, may be taken a moment later by any process's outgoing socket (the
+// load's own RADIUS requests among them) before the replica binds it.
 func freePorts(network string, n int) ([]string, error) {
 	var out []string
 	var closers []func() error
@@ -132,23 +136,25 @@ func freePorts(network string, n int) ([]string, error) {
 			_ = c()
 		}
 	}()
-	for range n {
-		switch network {
-		case "tcp":
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(out) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("no free %s port found in 20000-32767", network)
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mathrand.IntN(12768))
+		if network == "tcp" {
+			ln, err := net.Listen("tcp", addr)
 			if err != nil {
-				return nil, err
+				continue
 			}
 			closers = append(closers, ln.Close)
-			out = append(out, ln.Addr().String())
-		default:
-			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		} else {
+			pc, err := net.ListenPacket("udp", addr)
 			if err != nil {
-				return nil, err
+				continue
 			}
 			closers = append(closers, pc.Close)
-			out = append(out, pc.LocalAddr().String())
 		}
+		out = append(out, addr)
 	}
 	return out, nil
 }
