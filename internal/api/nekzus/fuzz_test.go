@@ -1,0 +1,32 @@
+package nekzus_test
+
+import (
+	"testing"
+
+	"netkeep/internal/api/apitest"
+	"netkeep/internal/config"
+	"netkeep/internal/identity"
+	"netkeep/internal/server/servertest"
+)
+
+// FuzzNekzusJSON sends arbitrary bodies to every Nekzus and NetRecon route
+// that decodes a JSON body, on a real server that is already set up, the
+// key routes as a SUPER_ADMIN: never a 5xx, every 4xx in the
+// {"error": {"code", "message"}} envelope. The corpus
+// (testdata/fuzz/FuzzNekzusJSON) holds the seeds' documented request
+// bodies; the first input byte picks the route by its index below.
+func FuzzNekzusJSON(f *testing.F) {
+	e := servertest.Start(f, config.SQLite)
+	e.CreateUser(f, "fz-admin", "correct-horse-battery", identity.SuperAdmin, "default")
+	access, _ := e.Login(f, "fz-admin", "correct-horse-battery")
+	admin := servertest.Bearer(access)
+
+	routes := []apitest.BodyRoute{
+		0: {Method: "POST", Path: "/api/v1/auth/setup"},
+		1: {Method: "POST", Path: "/api/v1/auth/login"},
+		2: {Method: "POST", Path: "/api/v1/auth/refresh"},
+		3: {Method: "POST", Path: "/api/v1/apikeys", Header: admin},
+		4: {Method: "POST", Path: "/api/v1/api-keys", Header: admin},
+	}
+	apitest.FuzzBodies(f, e, apitest.Nested, routes)
+}
