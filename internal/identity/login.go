@@ -79,7 +79,7 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 		return nil, required("password")
 	}
 	now := s.now()
-	if d := s.lock.locked(nameKey(login), now); d > 0 {
+	if d := s.lock.Wait(nameKey(login), now); d > 0 {
 		return nil, errLocked(d)
 	}
 	if len(req.Password) > MaxPasswordLen {
@@ -95,7 +95,7 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 	}
 	// Checked before the password: a locked account takes no guesses,
 	// whatever name it is reached by.
-	if d := s.lock.locked(accountKey(u.ID), now); d > 0 {
+	if d := s.lock.Wait(accountKey(u.ID), now); d > 0 {
 		return nil, errLocked(d)
 	}
 	ok, err := CheckPassword(u.PasswordHash, req.Password)
@@ -127,8 +127,8 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 		}
 		u.TOTPLastStep = step
 	}
-	s.lock.succeed(nameKey(login))
-	s.lock.succeed(accountKey(u.ID))
+	s.lock.Succeed(nameKey(login))
+	s.lock.Succeed(accountKey(u.ID))
 	toks, err := s.openSession(ctx, src, u, req.Remember, now)
 	if err != nil {
 		return nil, err
@@ -140,12 +140,12 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 // named a user, the account; audits it; and returns the error to show.
 func (s *Service) loginFailed(ctx context.Context, src audit.Source, login string, u *User, why string) error {
 	now := s.now()
-	locked := s.lock.fail(nameKey(login), now)
+	locked := s.lock.Fail(nameKey(login), now)
 	var gid int64
 	target := "login:" + login
 	if u != nil {
 		gid, target = u.GroupID, userTarget(u.ID)
-		locked = max(locked, s.lock.fail(accountKey(u.ID), now))
+		locked = max(locked, s.lock.Fail(accountKey(u.ID), now))
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		return audit.Record(ctx, tx, src, gid, "auth.login_failed", target, map[string]any{"reason": why, "locked": locked > 0})

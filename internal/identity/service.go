@@ -12,6 +12,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
+	"netkeep/internal/lockout"
 	"netkeep/internal/secret"
 )
 
@@ -40,7 +41,7 @@ type Service struct {
 	params   PasswordParams
 	now      func() time.Time
 	log      *slog.Logger
-	lock     *lockout
+	lock     *lockout.Lockout
 	dir      *directory
 	verified *verifiedTokens
 	dummyPw  string // hash checked for unknown users so timing does not reveal them
@@ -63,7 +64,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // NewService returns the identity service. Call Start to follow the event bus
 // (cache invalidation across replicas) and Close to stop.
 func NewService(st Store, keys *secret.Keys, bus event.Bus, cfg Config, opts ...Option) *Service {
-	s := &Service{store: st, keys: keys, bus: bus, cfg: cfg, params: DefaultPasswordParams(), now: time.Now, log: slog.Default(), lock: newLockout()}
+	s := &Service{store: st, keys: keys, bus: bus, cfg: cfg, params: DefaultPasswordParams(), now: time.Now, log: slog.Default(), lock: lockout.New(loginLocks)}
 	for _, o := range opts {
 		o(s)
 	}

@@ -13,6 +13,7 @@ import (
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
+	"netkeep/internal/lockout"
 )
 
 // TokenSigner signs and verifies the server's JWTs; identity.Signer is one.
@@ -57,7 +58,7 @@ type Service struct {
 	applied   applyClock
 	dummyOnce sync.Once
 	dummy     string
-	locks     nodeLockout
+	locks     *lockout.Lockout
 	reloadMu  sync.Mutex // one reconciliation with the store at a time
 
 	sub       *event.Subscription
@@ -131,6 +132,7 @@ func NewService(st Store, bus event.Bus, signer TokenSigner, sealer Sealer, opts
 		buffer:   DefaultStreamBuffer,
 		flushDur: 30 * time.Second,
 		byNetID:  map[string]*netState{},
+		locks:    lockout.New(nodeLocks),
 		byID:     map[int64]*netState{},
 		netTombs: map[int64]time.Time{},
 		watching: make(chan struct{}),

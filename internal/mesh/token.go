@@ -42,7 +42,7 @@ func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password str
 		return "", time.Time{}, err
 	}
 	lockKey := netid + "/" + mac
-	if d := s.locks.wait(lockKey, s.now()); d > 0 {
+	if d := s.locks.Wait(lockKey, s.now()); d > 0 {
 		return "", time.Time{}, errNodeLocked(d)
 	}
 	var n *Node
@@ -69,12 +69,12 @@ func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password str
 		return "", time.Time{}, err
 	}
 	if !ok || n == nil || hash == dummy {
-		if d := s.locks.failed(lockKey, s.now()); d > 0 {
+		if d := s.locks.Fail(lockKey, s.now()); d > 0 {
 			return "", time.Time{}, errNodeLocked(d)
 		}
 		return "", time.Time{}, errBadNodeLogin
 	}
-	s.locks.succeeded(lockKey)
+	s.locks.Succeed(lockKey)
 	return s.IssueNodeToken(n)
 }
 

@@ -2,7 +2,6 @@ package netmaker
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +63,7 @@ func (h *MeshHandlers) authenticateNode(w http.ResponseWriter, r *http.Request) 
 	}
 	tok, exp, err := h.Mesh.AuthenticateNode(r.Context(), r.PathValue("network"), in.MACAddress, in.Password)
 	if err != nil {
-		setRetryAfter(w, err)
-		api.Error(w, r, err)
+		api.Error(w, r, err) // a lockout's 429 carries Retry-After (api.Error)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -91,15 +89,4 @@ type nodeAuthToken struct {
 	AuthToken  string    `json:"AuthToken"`
 	MacAddress string    `json:"MacAddress"`
 	ExpiresAt  time.Time `json:"ExpiresAt"`
-}
-
-// setRetryAfter gives a domain's lockout (a rate_limited error with
-// details.retry_after, in seconds) the Retry-After header the rate
-// limiter's 429 carries.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	if fe := fault.As(err); fe != nil && fe.Code == fault.RateLimited {
-		if secs, ok := fe.Details["retry_after"].(int); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-		}
-	}
 }
