@@ -31,7 +31,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &hash, &k.Format, &names, &grants, &k.GroupID, &k.CreatedBy,
 		&k.CreatedByName, &expires, &revoked, &used, &k.RatePerHour, &k.RatePerMinute, &k.CreatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning API key")
 	}
 	if len(hash) != len(k.Hash) {
 		return nil, fmt.Errorf("API key %s: stored hash has %d bytes", k.ID, len(hash))
@@ -73,14 +73,14 @@ func (tx *Tx) ListAPIKeys(ctx context.Context, f apikey.Filter) ([]*apikey.Key, 
 		WHERE (CAST($1 AS BIGINT) = 0 OR k.group_id = $1) AND (CAST($2 AS BIGINT) = 0 OR k.created_by = $2)
 		ORDER BY k.created_at DESC, k.id DESC`, f.GroupID, f.CreatedBy)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing API keys")
 	}
 	defer rows.Close()
 	var out []*apikey.Key
 	for rows.Next() {
 		k, err := scanAPIKey(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing API keys")
 		}
 		out = append(out, k)
 	}
@@ -91,7 +91,7 @@ func (tx *Tx) ListAPIKeys(ctx context.Context, f apikey.Filter) ([]*apikey.Key, 
 func (tx *Tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "revoking API key", id)
 	}
 	return mustAffect(res, apiKeyNotFound)
 }
@@ -100,7 +100,7 @@ func (tx *Tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 func (tx *Tx) DeleteAPIKey(ctx context.Context, id string) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting API key", id)
 	}
 	return mustAffect(res, apiKeyNotFound)
 }

@@ -42,7 +42,7 @@ func (tx *Tx) InsertAudits(ctx context.Context, es []*audit.Entry) error {
 			args = append(args, gid, e.Actor, e.Action, e.Target, e.Details, e.IP, e.Time.UTC())
 		}
 		if _, err := tx.q.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
+			return wrap(err, "inserting audits")
 		}
 	}
 	return nil
@@ -59,7 +59,7 @@ func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, erro
 		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR actor = $3)
 		ORDER BY id DESC LIMIT $4 OFFSET $5`, gid, q.Action, q.Actor, q.Limit, q.Offset)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing audit")
 	}
 	defer rows.Close()
 	var out []audit.Entry
@@ -67,7 +67,7 @@ func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, erro
 		var e audit.Entry
 		var t sql.NullTime
 		if err := rows.Scan(&e.ID, &e.GroupID, &e.Actor, &e.Action, &e.Target, &e.Details, &e.IP, &t); err != nil {
-			return nil, err
+			return nil, wrap(err, "listing audit")
 		}
 		e.Time = t.Time.UTC()
 		out = append(out, e)

@@ -28,7 +28,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*psk.Endpoint, error) {
 	var seen sql.NullTime
 	if err := row.Scan(&e.ID, &e.GroupID, &e.MAC, &e.Description, &e.PSKID, &vlan, &e.Enabled, &seen,
 		&e.CreatedAt, &e.UpdatedAt); err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning endpoint")
 	}
 	e.VLANID, e.LastSeen = intPtr(vlan), timePtr(seen)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
@@ -67,14 +67,14 @@ func (tx *Tx) InsertEndpoints(ctx context.Context, es []*psk.Endpoint) error {
 			var mac string
 			if err := rows.Scan(&id, &g, &mac); err != nil {
 				rows.Close()
-				return err
+				return wrap(err, "inserting endpoints")
 			}
 			if e := byMAC[strconv.FormatInt(g, 10)+"/"+mac]; e != nil {
 				e.ID = id
 			}
 		}
 		if err := rows.Close(); err != nil {
-			return err
+			return wrap(err, "inserting endpoints")
 		}
 		if err := rows.Err(); err != nil {
 			return groupMissing(classify(err, "", endpointConflict))
@@ -127,14 +127,14 @@ func (tx *Tx) ListEndpoints(ctx context.Context, f psk.EndpointFilter) ([]*psk.E
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints`+w+
 		` ORDER BY id LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), args...)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing endpoints")
 	}
 	defer rows.Close()
 	out := make([]*psk.Endpoint, 0, f.Limit)
 	for rows.Next() {
 		e, err := scanEndpoint(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing endpoints")
 		}
 		out = append(out, e)
 	}
@@ -164,7 +164,7 @@ func (tx *Tx) UpdateEndpoint(ctx context.Context, e *psk.Endpoint) error {
 func (tx *Tx) DeleteEndpoint(ctx context.Context, id int64) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting endpoint", id)
 	}
 	return mustAffect(res, endpointNotFound)
 }
@@ -173,14 +173,14 @@ func (tx *Tx) DeleteEndpoint(ctx context.Context, id int64) error {
 func (tx *Tx) DeleteEndpointsOfPSK(ctx context.Context, pskID int64) ([]*psk.Endpoint, error) {
 	rows, err := tx.q.QueryContext(ctx, `DELETE FROM endpoints WHERE psk_id = $1 RETURNING `+endpointColumns, pskID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "deleting endpoints of PSK")
 	}
 	defer rows.Close()
 	var out []*psk.Endpoint
 	for rows.Next() {
 		e, err := scanEndpoint(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "deleting endpoints of PSK")
 		}
 		out = append(out, e)
 	}
@@ -194,16 +194,16 @@ func (tx *Tx) ScanEndpoints(ctx context.Context, f psk.Scan, fn func(*psk.Endpoi
 	w, args := scanWhere(f, "", false)
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints`+w+` ORDER BY psk_id, id`, args...)
 	if err != nil {
-		return err
+		return wrap(err, "scanning endpoints")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		e, err := scanEndpoint(rows)
 		if err != nil {
-			return err
+			return wrap(err, "scanning endpoints")
 		}
 		if err := fn(e); err != nil {
-			return err
+			return wrap(err, "scanning endpoints")
 		}
 	}
 	return rows.Err()

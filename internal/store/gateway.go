@@ -32,7 +32,7 @@ func scanGateway(row interface{ Scan(...any) error }) (*gateway.Gateway, error) 
 		&g.ConfigVersion, &g.CertSerial, &certNotAfter, &g.CertHostname, &g.CAFingerprint, &g.PublicKey, &heartbeat,
 		&g.AgentVersion, &g.CreatedAt, &g.UpdatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning gateway")
 	}
 	g.Protocol, g.VPNType = gateway.Protocol(protocol), gateway.VPNType(vpnType)
 	if g.VPNSubnet, err = netip.ParsePrefix(subnet); err != nil {
@@ -92,14 +92,14 @@ func (tx *Tx) ListGateways(ctx context.Context, groupID int64) ([]*gateway.Gatew
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+gatewayColumns+` FROM gateways
 		WHERE CAST($1 AS BIGINT) = 0 OR group_id = $1 ORDER BY name, id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing gateways")
 	}
 	defer rows.Close()
 	out := []*gateway.Gateway{}
 	for rows.Next() {
 		g, err := scanGateway(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing gateways")
 		}
 		out = append(out, g)
 	}
@@ -122,7 +122,7 @@ func (tx *Tx) UpdateGateway(ctx context.Context, g *gateway.Gateway) error {
 func (tx *Tx) SetGatewayToken(ctx context.Context, id string, hash [32]byte, at time.Time) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE gateways SET token_hash = $1, updated_at = $2 WHERE id = $3`, hash[:], at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "setting gateway token", id)
 	}
 	return mustAffect(res, gatewayNotFound)
 }
@@ -141,7 +141,7 @@ func (tx *Tx) RecordHeartbeat(ctx context.Context, id string, at time.Time, agen
 		last_heartbeat = CASE WHEN last_heartbeat IS NULL OR last_heartbeat < $2 THEN $2 ELSE last_heartbeat END
 		WHERE id = $3`, agentVersion, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "recording heartbeat", id)
 	}
 	return mustAffect(res, gatewayNotFound)
 }
@@ -150,7 +150,7 @@ func (tx *Tx) RecordHeartbeat(ctx context.Context, id string, at time.Time, agen
 func (tx *Tx) SetGatewayPublicKey(ctx context.Context, id, key string, at time.Time) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE gateways SET wg_public_key = $1, updated_at = $2 WHERE id = $3`, key, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "setting gateway public key", id)
 	}
 	return mustAffect(res, gatewayNotFound)
 }
@@ -160,7 +160,7 @@ func (tx *Tx) RecordProvision(ctx context.Context, g *gateway.Gateway) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE gateways SET cert_serial = $1, cert_not_after = $2, cert_hostname = $3,
 		ca_fingerprint = $4 WHERE id = $5`, g.CertSerial, nullable(g.CertNotAfter), g.CertHostname, g.CAFingerprint, g.ID)
 	if err != nil {
-		return err
+		return wrap(err, "recording provision")
 	}
 	return mustAffect(res, gatewayNotFound)
 }
@@ -175,7 +175,7 @@ func (tx *Tx) BumpGatewayVersions(ctx context.Context, ids []string, at time.Tim
 		seen[id] = true
 		if _, err := tx.q.ExecContext(ctx, `UPDATE gateways SET config_version = config_version + 1, updated_at = $1
 			WHERE id = $2`, at.UTC(), id); err != nil {
-			return err
+			return wrap(err, "bumping gateway versions")
 		}
 	}
 	return nil
@@ -184,11 +184,11 @@ func (tx *Tx) BumpGatewayVersions(ctx context.Context, ids []string, at time.Tim
 // DeleteGateway removes the gateway with its links, spokes and sessions.
 func (tx *Tx) DeleteGateway(ctx context.Context, id string) error {
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_hub_spokes WHERE kind = 'gateway' AND spoke_id = $1`, id); err != nil {
-		return err
+		return wrap(err, "deleting gateway", id)
 	}
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM gateways WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting gateway", id)
 	}
 	return mustAffect(res, gatewayNotFound)
 }

@@ -15,7 +15,7 @@ const meshHubNotFound = "mesh hub not found"
 func scanMeshHub(row interface{ Scan(...any) error }) (*gateway.Hub, error) {
 	h := &gateway.Hub{Spokes: []gateway.Spoke{}}
 	if err := row.Scan(&h.ID, &h.GroupID, &h.Name, &h.Description, &h.GatewayID, &h.CreatedAt, &h.UpdatedAt); err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning mesh hub")
 	}
 	h.CreatedAt, h.UpdatedAt = h.CreatedAt.UTC(), h.UpdatedAt.UTC()
 	return h, nil
@@ -36,7 +36,7 @@ func (tx *Tx) hubSpokes(ctx context.Context, h *gateway.Hub) error {
 	for _, sp := range h.Spokes {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO mesh_hub_spokes (hub_id, kind, spoke_id) VALUES ($1, $2, $3)`,
 			h.ID, string(sp.Kind), sp.ID); err != nil {
-			return err
+			return wrap(err, "reading hub spokes")
 		}
 	}
 	return nil
@@ -47,13 +47,13 @@ func (tx *Tx) hubSpokes(ctx context.Context, h *gateway.Hub) error {
 func (tx *Tx) loadSpokes(ctx context.Context, byID map[string]*gateway.Hub, query string, arg any) error {
 	rows, err := tx.q.QueryContext(ctx, query, arg)
 	if err != nil {
-		return err
+		return wrap(err, "loading spokes")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var hubID, kind, id string
 		if err := rows.Scan(&hubID, &kind, &id); err != nil {
-			return err
+			return wrap(err, "loading spokes")
 		}
 		if h := byID[hubID]; h != nil {
 			h.Spokes = append(h.Spokes, gateway.Spoke{Kind: gateway.SpokeKind(kind), ID: id})
@@ -77,7 +77,7 @@ func (tx *Tx) ListMeshHubs(ctx context.Context, groupID int64) ([]*gateway.Hub, 
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+meshHubColumns+` FROM mesh_hubs
 		WHERE CAST($1 AS BIGINT) = 0 OR group_id = $1 ORDER BY name, id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing mesh hubs")
 	}
 	out := []*gateway.Hub{}
 	byID := map[string]*gateway.Hub{}
@@ -85,14 +85,14 @@ func (tx *Tx) ListMeshHubs(ctx context.Context, groupID int64) ([]*gateway.Hub, 
 		h, err := scanMeshHub(rows)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, wrap(err, "listing mesh hubs")
 		}
 		out = append(out, h)
 		byID[h.ID] = h
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, wrap(err, "listing mesh hubs")
 	}
 	return out, tx.loadSpokes(ctx, byID, `SELECT s.hub_id, s.kind, s.spoke_id FROM mesh_hub_spokes s
 		JOIN mesh_hubs h ON h.id = s.hub_id WHERE CAST($1 AS BIGINT) = 0 OR h.group_id = $1
@@ -114,10 +114,10 @@ func (tx *Tx) UpdateMeshHub(ctx context.Context, h *gateway.Hub) error {
 		return gatewayConflict(err, "mesh hub")
 	}
 	if err := mustAffect(res, meshHubNotFound); err != nil {
-		return err
+		return wrap(err, "updating mesh hub")
 	}
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_hub_spokes WHERE hub_id = $1`, h.ID); err != nil {
-		return err
+		return wrap(err, "updating mesh hub")
 	}
 	return tx.hubSpokes(ctx, h)
 }
@@ -126,7 +126,7 @@ func (tx *Tx) UpdateMeshHub(ctx context.Context, h *gateway.Hub) error {
 func (tx *Tx) DeleteMeshHub(ctx context.Context, id string) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_hubs WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting mesh hub", id)
 	}
 	return mustAffect(res, meshHubNotFound)
 }

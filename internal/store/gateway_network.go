@@ -18,7 +18,7 @@ func scanVPNNetwork(row interface{ Scan(...any) error }) (*gateway.Network, erro
 	n := &gateway.Network{GatewayIDs: []string{}}
 	var cidr string
 	if err := row.Scan(&n.ID, &n.GroupID, &n.Name, &n.Description, &cidr, &n.CreatedAt, &n.UpdatedAt); err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning VPN network")
 	}
 	var err error
 	if n.CIDR, err = netip.ParsePrefix(cidr); err != nil {
@@ -43,7 +43,7 @@ func (tx *Tx) linkNetwork(ctx context.Context, n *gateway.Network) error {
 	for _, gw := range n.GatewayIDs {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO vpn_network_gateways (network_id, gateway_id) VALUES ($1, $2)`,
 			n.ID, gw); err != nil {
-			return err
+			return wrap(err, "linking network")
 		}
 	}
 	return nil
@@ -57,13 +57,13 @@ func (tx *Tx) VPNNetworkByID(ctx context.Context, id string) (*gateway.Network, 
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT gateway_id FROM vpn_network_gateways WHERE network_id = $1 ORDER BY gateway_id`, id)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading VPN network by id", id)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var gw string
 		if err := rows.Scan(&gw); err != nil {
-			return nil, err
+			return nil, wrap(err, "reading VPN network by id", id)
 		}
 		n.GatewayIDs = append(n.GatewayIDs, gw)
 	}
@@ -76,7 +76,7 @@ func (tx *Tx) ListVPNNetworks(ctx context.Context, groupID int64) ([]*gateway.Ne
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnNetworkColumns+` FROM vpn_networks
 		WHERE CAST($1 AS BIGINT) = 0 OR group_id = $1 ORDER BY name, id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing VPN networks")
 	}
 	out := []*gateway.Network{}
 	byID := map[string]*gateway.Network{}
@@ -84,26 +84,26 @@ func (tx *Tx) ListVPNNetworks(ctx context.Context, groupID int64) ([]*gateway.Ne
 		n, err := scanVPNNetwork(rows)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, wrap(err, "listing VPN networks")
 		}
 		out = append(out, n)
 		byID[n.ID] = n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, wrap(err, "listing VPN networks")
 	}
 	links, err := tx.q.QueryContext(ctx, `SELECT l.network_id, l.gateway_id FROM vpn_network_gateways l
 		JOIN vpn_networks n ON n.id = l.network_id
 		WHERE CAST($1 AS BIGINT) = 0 OR n.group_id = $1 ORDER BY l.gateway_id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing VPN networks")
 	}
 	defer links.Close()
 	for links.Next() {
 		var netID, gw string
 		if err := links.Scan(&netID, &gw); err != nil {
-			return nil, err
+			return nil, wrap(err, "listing VPN networks")
 		}
 		if n := byID[netID]; n != nil {
 			n.GatewayIDs = append(n.GatewayIDs, gw)
@@ -120,10 +120,10 @@ func (tx *Tx) UpdateVPNNetwork(ctx context.Context, n *gateway.Network) error {
 		return gatewayConflict(err, "network")
 	}
 	if err := mustAffect(res, vpnNetworkNotFound); err != nil {
-		return err
+		return wrap(err, "updating VPN network")
 	}
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM vpn_network_gateways WHERE network_id = $1`, n.ID); err != nil {
-		return err
+		return wrap(err, "updating VPN network")
 	}
 	return tx.linkNetwork(ctx, n)
 }
@@ -132,11 +132,11 @@ func (tx *Tx) UpdateVPNNetwork(ctx context.Context, n *gateway.Network) error {
 // A network that access rules refer to cannot be deleted (foreign key).
 func (tx *Tx) DeleteVPNNetwork(ctx context.Context, id string) error {
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_hub_spokes WHERE kind = 'network' AND spoke_id = $1`, id); err != nil {
-		return err
+		return wrap(err, "deleting VPN network", id)
 	}
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM vpn_networks WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting VPN network", id)
 	}
 	return mustAffect(res, vpnNetworkNotFound)
 }

@@ -21,7 +21,7 @@ func scanAccessRule(row interface{ Scan(...any) error }) (*gateway.Rule, error) 
 	err := row.Scan(&r.ID, &r.GroupID, &r.Name, &r.Description, &r.NetworkID, &dest, &protocol, &ports, &r.Enabled,
 		&r.CreatedAt, &r.UpdatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning access rule")
 	}
 	if r.Destination, err = netip.ParsePrefix(dest); err != nil {
 		return nil, fmt.Errorf("access rule %s: stored destination %q: %w", r.ID, dest, err)
@@ -49,12 +49,12 @@ func (tx *Tx) InsertAccessRule(ctx context.Context, r *gateway.Rule) error {
 func (tx *Tx) ruleSubjects(ctx context.Context, r *gateway.Rule) error {
 	for _, u := range r.UserIDs {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO access_rule_users (rule_id, user_id) VALUES ($1, $2)`, r.ID, u); err != nil {
-			return err
+			return wrap(err, "reading rule subjects")
 		}
 	}
 	for _, g := range r.GroupIDs {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO access_rule_groups (rule_id, group_id) VALUES ($1, $2)`, r.ID, g); err != nil {
-			return err
+			return wrap(err, "reading rule subjects")
 		}
 	}
 	return nil
@@ -77,14 +77,14 @@ func (tx *Tx) loadRuleSubjects(ctx context.Context, byID map[string]*gateway.Rul
 	for i, q := range []string{usersQ, groupsQ} {
 		rows, err := tx.q.QueryContext(ctx, q, arg)
 		if err != nil {
-			return err
+			return wrap(err, "loading rule subjects")
 		}
 		for rows.Next() {
 			var ruleID string
 			var subject int64
 			if err := rows.Scan(&ruleID, &subject); err != nil {
 				rows.Close()
-				return err
+				return wrap(err, "loading rule subjects")
 			}
 			if r := byID[ruleID]; r != nil {
 				if i == 0 {
@@ -96,7 +96,7 @@ func (tx *Tx) loadRuleSubjects(ctx context.Context, byID map[string]*gateway.Rul
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return wrap(err, "loading rule subjects")
 		}
 	}
 	return nil
@@ -108,7 +108,7 @@ func (tx *Tx) ListAccessRules(ctx context.Context, groupID int64) ([]*gateway.Ru
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+accessRuleColumns+` FROM access_rules
 		WHERE CAST($1 AS BIGINT) = 0 OR group_id = $1 ORDER BY name, id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing access rules")
 	}
 	out := []*gateway.Rule{}
 	byID := map[string]*gateway.Rule{}
@@ -116,14 +116,14 @@ func (tx *Tx) ListAccessRules(ctx context.Context, groupID int64) ([]*gateway.Ru
 		r, err := scanAccessRule(rows)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, wrap(err, "listing access rules")
 		}
 		out = append(out, r)
 		byID[r.ID] = r
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, wrap(err, "listing access rules")
 	}
 	err = tx.loadRuleSubjects(ctx, byID,
 		`SELECT s.rule_id, s.user_id FROM access_rule_users s JOIN access_rules r ON r.id = s.rule_id
@@ -146,14 +146,14 @@ func (tx *Tx) UserRules(ctx context.Context, gatewayID string, userID, groupID i
 		AND r.enabled AND r.network_id IN (SELECT network_id FROM vpn_network_gateways WHERE gateway_id = $1)
 		ORDER BY r.name, r.id`, gatewayID, userID, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading user rules")
 	}
 	defer rows.Close()
 	out := []*gateway.Rule{}
 	for rows.Next() {
 		r, err := scanAccessRule(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "reading user rules")
 		}
 		out = append(out, r)
 	}
@@ -177,11 +177,11 @@ func (tx *Tx) UpdateAccessRule(ctx context.Context, r *gateway.Rule) error {
 		return gatewayConflict(err, "access rule")
 	}
 	if err := mustAffect(res, accessRuleNotFound); err != nil {
-		return err
+		return wrap(err, "updating access rule")
 	}
 	for _, q := range []string{`DELETE FROM access_rule_users WHERE rule_id = $1`, `DELETE FROM access_rule_groups WHERE rule_id = $1`} {
 		if _, err := tx.q.ExecContext(ctx, q, r.ID); err != nil {
-			return err
+			return wrap(err, "updating access rule")
 		}
 	}
 	return tx.ruleSubjects(ctx, r)
@@ -191,7 +191,7 @@ func (tx *Tx) UpdateAccessRule(ctx context.Context, r *gateway.Rule) error {
 func (tx *Tx) DeleteAccessRule(ctx context.Context, id string) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM access_rules WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting access rule", id)
 	}
 	return mustAffect(res, accessRuleNotFound)
 }

@@ -18,7 +18,7 @@ func scanVPNSession(row interface{ Scan(...any) error }) (*gateway.Session, erro
 	err := row.Scan(&s.ID, &s.GatewayID, &s.GroupID, &s.UserID, &s.Username, &s.CommonName, &s.Serial, &s.ClientIP,
 		&s.VPNAddress, &s.ConnectedAt, &ended, &s.BytesIn, &s.BytesOut)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning VPN session")
 	}
 	s.ConnectedAt, s.DisconnectedAt = s.ConnectedAt.UTC(), timePtr(ended)
 	return s, nil
@@ -47,7 +47,7 @@ func (tx *Tx) EndVPNSession(ctx context.Context, s *gateway.Session) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE vpn_sessions SET disconnected_at = $1, bytes_in = $2, bytes_out = $3
 		WHERE id = $4 AND disconnected_at IS NULL`, nullable(s.DisconnectedAt), s.BytesIn, s.BytesOut, s.ID)
 	if err != nil {
-		return err
+		return wrap(err, "ending VPN session")
 	}
 	return mustAffect(res, "no open session for this certificate")
 }
@@ -59,19 +59,19 @@ func (tx *Tx) ListVPNSessions(ctx context.Context, q gateway.SessionQuery) ([]*g
 		AND (CAST($2 AS TEXT) = '' OR gateway_id = $2) AND (NOT CAST($3 AS BOOLEAN) OR disconnected_at IS NULL)`
 	var total int
 	if err := tx.q.QueryRowContext(ctx, `SELECT count(*)`+where, q.GroupID, q.GatewayID, q.ActiveOnly).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing VPN sessions")
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnSessionColumns+where+
 		` ORDER BY connected_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.GatewayID, q.ActiveOnly, pageLimit(q.Limit), q.Offset)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing VPN sessions")
 	}
 	defer rows.Close()
 	out := []*gateway.Session{}
 	for rows.Next() {
 		s, err := scanVPNSession(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, wrap(err, "listing VPN sessions")
 		}
 		out = append(out, s)
 	}

@@ -51,14 +51,14 @@ func (tx *Tx) GroupByName(ctx context.Context, name string) (*identity.Group, er
 func (tx *Tx) ListGroups(ctx context.Context) ([]identity.Group, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT id, name, created_at FROM groups ORDER BY id`)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing groups")
 	}
 	defer rows.Close()
 	var out []identity.Group
 	for rows.Next() {
 		var g identity.Group
 		if err := rows.Scan(&g.ID, &g.Name, &g.CreatedAt); err != nil {
-			return nil, err
+			return nil, wrap(err, "listing groups")
 		}
 		out = append(out, g)
 	}
@@ -89,7 +89,7 @@ func (tx *Tx) RenameGroup(ctx context.Context, id int64, name string) error {
 func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
 	left, err := tx.groupContents(ctx, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting group", id)
 	}
 	if len(left) > 0 {
 		return conflict("the group still has " + joinList(left) + "; move or delete them first")
@@ -99,10 +99,10 @@ func (tx *Tx) DeleteGroup(ctx context.Context, id int64) error {
 		return fault.New(fault.Conflict, "the group still owns objects that refer to it; delete them first").Wrap(err)
 	}
 	if err != nil {
-		return err
+		return wrap(err, "deleting group", id)
 	}
 	if err := mustAffect(res, "group not found"); err != nil {
-		return err
+		return wrap(err, "deleting group", id)
 	}
 	for _, stmt := range groupHistory {
 		if _, err := tx.q.ExecContext(ctx, stmt, id); err != nil {
@@ -171,7 +171,7 @@ func (tx *Tx) groupContents(ctx context.Context, id int64) ([]string, error) {
 		dest[i] = &has[i]
 	}
 	if err := tx.q.QueryRowContext(ctx, groupContentsQuery, id).Scan(dest...); err != nil {
-		return nil, err
+		return nil, wrap(err, "reading group contents", id)
 	}
 	var left []string
 	for i, o := range groupOwners {

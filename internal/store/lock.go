@@ -14,5 +14,5 @@ func (tx *Tx) LockScope(ctx context.Context, key int64) error {
 		return nil
 	}
 	_, err := tx.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
-	return err
+	return wrap(err, "locking scope")
 }

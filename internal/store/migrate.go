@@ -44,7 +44,7 @@ func (db *DB) Migrate(ctx context.Context) (int64, error) {
 	if db.Kind == config.Postgres {
 		conn, err := db.write.Conn(ctx)
 		if err != nil {
-			return 0, err
+			return 0, wrap(err, "migrating")
 		}
 		defer conn.Close()
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, advisoryLockID); err != nil {
@@ -62,11 +62,11 @@ func (db *DB) Migrate(ctx context.Context) (int64, error) {
 func (db *DB) SchemaCurrent(ctx context.Context) (bool, error) {
 	p, err := db.provider()
 	if err != nil {
-		return false, err
+		return false, wrap(err, "reading schema current")
 	}
 	pending, err := p.HasPending(ctx)
 	if err != nil {
-		return false, err
+		return false, wrap(err, "reading schema current")
 	}
 	return !pending, nil
 }

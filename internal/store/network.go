@@ -31,7 +31,7 @@ func scanNetwork(row interface{ Scan(...any) error }) (*mesh.Network, error) {
 		&n.DefaultListenPort, &n.DefaultKeepalive, &n.DefaultInterface, &n.CheckInInterval,
 		&n.AllowManualSignUp, &n.RequireApproval, &n.KeyUpdateAt, &n.NodesModifiedAt, &n.ModifiedAt, &n.CreatedAt, &n.Revision)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning network")
 	}
 	if n.AddressRange, err = netip.ParsePrefix(r4); err != nil {
 		return nil, fmt.Errorf("network %s: stored addressrange %q: %w", n.NetID, r4, err)
@@ -114,14 +114,14 @@ func (tx *Tx) ListNetworks(ctx context.Context, groupID int64) ([]*mesh.Network,
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+networkColumns+` FROM mesh_networks
 		WHERE CAST($1 AS BIGINT) = 0 OR group_id = $1 ORDER BY id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing networks")
 	}
 	defer rows.Close()
 	var out []*mesh.Network
 	for rows.Next() {
 		n, err := scanNetwork(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing networks")
 		}
 		out = append(out, n)
 	}
@@ -145,14 +145,14 @@ func (tx *Tx) UpdateNetwork(ctx context.Context, n *mesh.Network) error {
 func (tx *Tx) DeleteNetwork(ctx context.Context, id int64) error {
 	n, err := tx.CountNodes(ctx, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting network", id)
 	}
 	if n > 0 {
 		return conflict("the network still has nodes")
 	}
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_networks WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting network", id)
 	}
 	return mustAffect(res, networkNotFound)
 }
@@ -168,7 +168,7 @@ func (tx *Tx) CountNodes(ctx context.Context, networkID int64) (int, error) {
 func (tx *Tx) TouchNetworkNodes(ctx context.Context, networkID int64, at time.Time) error {
 	_, err := tx.q.ExecContext(ctx, `UPDATE mesh_networks SET nodes_modified_at = $1
 		WHERE id = $2 AND nodes_modified_at < $1`, at.UTC(), networkID)
-	return err
+	return wrap(err, "touching network nodes")
 }
 
 const accessKeyColumns = `id, network_id, name, hash, value_sealed, uses, expires_at, created_by, created_at`
@@ -181,7 +181,7 @@ func scanAccessKey(row interface{ Scan(...any) error }) (*mesh.SealedAccessKey, 
 	var exp sql.NullTime
 	err := row.Scan(&k.ID, &k.NetworkID, &k.Name, &hash, &k.Sealed, &k.Uses, &exp, &k.CreatedBy, &k.CreatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning access key")
 	}
 	if len(hash) != len(k.Hash) {
 		return nil, fmt.Errorf("access key %d: stored hash has %d bytes", k.ID, len(hash))
@@ -204,7 +204,7 @@ func (tx *Tx) CreateAccessKey(ctx context.Context, k *mesh.SealedAccessKey) erro
 	} else if f == "name" {
 		return fault.Errorf(fault.Conflict, "access key %s already exists", k.Name).WithDetails(map[string]any{"field": "name"})
 	}
-	return err
+	return wrap(err, "creating access key")
 }
 
 // ListAccessKeys returns the network's keys by name.
@@ -212,14 +212,14 @@ func (tx *Tx) ListAccessKeys(ctx context.Context, networkID int64) ([]*mesh.Seal
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM mesh_access_keys
 		WHERE network_id = $1 ORDER BY name`, networkID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing access keys")
 	}
 	defer rows.Close()
 	var out []*mesh.SealedAccessKey
 	for rows.Next() {
 		k, err := scanAccessKey(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing access keys")
 		}
 		out = append(out, k)
 	}
@@ -230,7 +230,7 @@ func (tx *Tx) ListAccessKeys(ctx context.Context, networkID int64) ([]*mesh.Seal
 func (tx *Tx) DeleteAccessKey(ctx context.Context, networkID int64, name string) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_access_keys WHERE network_id = $1 AND name = $2`, networkID, name)
 	if err != nil {
-		return err
+		return wrap(err, "deleting access key")
 	}
 	return mustAffect(res, accessKeyNotFound)
 }

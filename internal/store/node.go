@@ -35,7 +35,7 @@ func scanNode(row interface{ Scan(...any) error }) (*mesh.Node, error) {
 		&egress, &n.EgressInterface, &n.IsServer, &n.OS, &n.KeyUpdateAt, &checkin,
 		&n.CreatedAt, &n.ModifiedAt, &n.Revision)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning node")
 	}
 	if n.Address, err = netip.ParseAddr(addr); err != nil {
 		return nil, fmt.Errorf("node %d: stored address %q: %w", n.ID, addr, err)
@@ -124,16 +124,16 @@ func (tx *Tx) ScanNodes(ctx context.Context, networkID int64, fn func(*mesh.Node
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+nodeColumns+nodeFrom+`
 		WHERE CAST($1 AS BIGINT) = 0 OR n.network_id = $1 ORDER BY n.network_id, n.id`, networkID)
 	if err != nil {
-		return err
+		return wrap(err, "scanning nodes")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		n, err := scanNode(rows)
 		if err != nil {
-			return err
+			return wrap(err, "scanning nodes")
 		}
 		if err := fn(n); err != nil {
-			return err
+			return wrap(err, "scanning nodes")
 		}
 	}
 	return rows.Err()
@@ -159,7 +159,7 @@ func (tx *Tx) UpdateNode(ctx context.Context, n *mesh.Node) error {
 func (tx *Tx) SetNodePassword(ctx context.Context, id int64, hash string) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE mesh_nodes SET password_hash = $1 WHERE id = $2`, hash, id)
 	if err != nil {
-		return err
+		return wrap(err, "setting node password", id)
 	}
 	return mustAffect(res, nodeNotFound)
 }
@@ -168,7 +168,7 @@ func (tx *Tx) SetNodePassword(ctx context.Context, id int64, hash string) error 
 func (tx *Tx) SetServerKey(ctx context.Context, id int64, sealed []byte) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE mesh_nodes SET server_key = $1 WHERE id = $2 AND server_key IS NOT NULL`, sealed, id)
 	if err != nil {
-		return err
+		return wrap(err, "setting server key", id)
 	}
 	return mustAffect(res, nodeNotFound)
 }
@@ -185,7 +185,7 @@ func (tx *Tx) NodeSecrets(ctx context.Context, id int64) (mesh.NodeSecrets, erro
 func (tx *Tx) DeleteNode(ctx context.Context, id int64) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM mesh_nodes WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting node", id)
 	}
 	return mustAffect(res, nodeNotFound)
 }

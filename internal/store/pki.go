@@ -23,7 +23,7 @@ func scanCertificate(row interface{ Scan(...any) error }) (*pki.Certificate, err
 	err := row.Scan(&serial, &c.AuthorityID, &kind, &c.CommonName, &c.UserID, &c.GatewayID,
 		&c.GroupID, &c.NotBefore, &c.NotAfter, &c.DER, &revoked, &reason, &c.CreatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning certificate")
 	}
 	c.Serial, c.Kind, c.Reason = pki.Serial(serial), pki.Kind(kind), pki.Reason(reason)
 	c.NotBefore, c.NotAfter, c.CreatedAt = c.NotBefore.UTC(), c.NotAfter.UTC(), c.CreatedAt.UTC()
@@ -59,7 +59,7 @@ func (tx *Tx) RetireAuthority(ctx context.Context, id int64, at time.Time) error
 	res, err := tx.q.ExecContext(ctx, `UPDATE pki_authorities SET active = FALSE, key_sealed = NULL, retired_at = $1
 		WHERE id = $2 AND active`, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "retiring authority", id)
 	}
 	return mustAffect(res, "no such active certificate authority")
 }
@@ -108,14 +108,14 @@ func (tx *Tx) UnrevokedCertificates(ctx context.Context, o pki.Owner, authorityI
 		AND (CAST($4 AS BIGINT) = 0 OR authority_id = $4)
 		ORDER BY serial`, now.UTC(), o.UserID, o.GatewayID, authorityID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading unrevoked certificates")
 	}
 	defer rows.Close()
 	var out []*pki.Certificate
 	for rows.Next() {
 		c, err := scanCertificate(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "reading unrevoked certificates")
 		}
 		out = append(out, c)
 	}
@@ -127,7 +127,7 @@ func (tx *Tx) RevokeCertificate(ctx context.Context, serial pki.Serial, at time.
 	res, err := tx.q.ExecContext(ctx, `UPDATE pki_certificates SET revoked_at = $1, revoke_reason = $2
 		WHERE serial = $3 AND revoked_at IS NULL`, at.UTC(), string(reason), string(serial))
 	if err != nil {
-		return err
+		return wrap(err, "revoking certificate")
 	}
 	return mustAffect(res, certificateNotFound)
 }
@@ -138,7 +138,7 @@ func (tx *Tx) RevokedEntries(ctx context.Context, authorityID int64, now time.Ti
 		WHERE authority_id = $1 AND revoked_at IS NOT NULL AND not_after > $2
 		ORDER BY serial`, authorityID, now.UTC())
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading revoked entries")
 	}
 	defer rows.Close()
 	var out []pki.Revocation
@@ -146,7 +146,7 @@ func (tx *Tx) RevokedEntries(ctx context.Context, authorityID int64, now time.Ti
 		var serial, reason string
 		var at time.Time
 		if err := rows.Scan(&serial, &at, &reason); err != nil {
-			return nil, err
+			return nil, wrap(err, "reading revoked entries")
 		}
 		out = append(out, pki.Revocation{Serial: pki.Serial(serial), RevokedAt: at.UTC(), Reason: pki.Reason(reason)})
 	}
@@ -156,7 +156,7 @@ func (tx *Tx) RevokedEntries(ctx context.Context, authorityID int64, now time.Ti
 // BumpRevision records a change of the revoked set.
 func (tx *Tx) BumpRevision(ctx context.Context) error {
 	_, err := tx.q.ExecContext(ctx, `UPDATE pki_state SET revision = revision + 1 WHERE id = 1`)
-	return err
+	return wrap(err, "bumping revision")
 }
 
 // NextCRLNumber allocates the next CRL number. The row lock it takes on
@@ -179,7 +179,7 @@ func (tx *Tx) SaveCRL(ctx context.Context, c *pki.StoredCRL) (bool, error) {
 		WHERE pki_crls.number < excluded.number`,
 		c.AuthorityID, c.Number, c.Revision, c.Entries, c.DER, c.ThisUpdate.UTC(), c.NextUpdate.UTC())
 	if err != nil {
-		return false, err
+		return false, wrap(err, "saving CRL")
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
@@ -211,7 +211,7 @@ func (tx *Tx) PKIStatus(ctx context.Context) (*pki.Status, error) {
 		WHERE s.id = 1`).
 		Scan(&st.Revision, &st.AuthorityID, &crlAuthority, &number, &revision, &entries, &thisUpdate, &nextUpdate)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading PKI status")
 	}
 	if crlAuthority.Valid {
 		st.CRL = &pki.StoredCRL{AuthorityID: crlAuthority.Int64, Number: number.Int64, Revision: revision.Int64,

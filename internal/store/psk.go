@@ -43,7 +43,7 @@ func scanPSK(row interface{ Scan(...any) error }, extra ...any) (*psk.PSK, error
 	dest := append([]any{&p.ID, &p.GroupID, &p.PSKID, &p.Description, &vlan, &p.Enabled, &expires,
 		&p.CreatedBy, &p.CreatedAt, &p.UpdatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning PSK")
 	}
 	p.VLANID = intPtr(vlan)
 	p.Expires = timePtr(expires)
@@ -56,7 +56,7 @@ func scanPSKRow(row interface{ Scan(...any) error }) (*psk.Row, error) {
 	var notice sql.NullTime
 	p, err := scanPSK(row, &r.Sealed, &r.SealID, &notice)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning PSK row")
 	}
 	r.PSK, r.ExpiryNotice = *p, timePtr(notice)
 	return r, nil
@@ -121,14 +121,14 @@ func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
 			var name string
 			if err := res.Scan(&id, &name, &g); err != nil {
 				res.Close()
-				return err
+				return wrap(err, "inserting PSKs")
 			}
 			if r := byName[strconv.FormatInt(g, 10)+"/"+name]; r != nil {
 				r.ID = id
 			}
 		}
 		if err := res.Close(); err != nil {
-			return err
+			return wrap(err, "inserting PSKs")
 		}
 		if err := res.Err(); err != nil {
 			return groupMissing(classify(err, "", "a PSK with this psk_id already exists"))
@@ -136,7 +136,7 @@ func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
 	}
 	for g, n := range counts {
 		if err := tx.addPSKCount(ctx, g, n); err != nil {
-			return err
+			return wrap(err, "inserting PSKs")
 		}
 	}
 	return nil
@@ -311,14 +311,14 @@ func (tx *Tx) ListPSKs(ctx context.Context, f psk.Filter) ([]*psk.PSK, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+pskColumns+` FROM psks`+w+
 		` ORDER BY id LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), args...)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing PSKs")
 	}
 	defer rows.Close()
 	out := make([]*psk.PSK, 0, f.Limit)
 	for rows.Next() {
 		p, err := scanPSK(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing PSKs")
 		}
 		out = append(out, p)
 	}
@@ -389,16 +389,16 @@ func (tx *Tx) ScanPSKs(ctx context.Context, f psk.Scan, fn func(*psk.Row) error)
 	w, args := scanWhere(f, "", true)
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+pskRowColumns+` FROM psks`+w+` ORDER BY id`, args...)
 	if err != nil {
-		return err
+		return wrap(err, "scanning PSKs")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		r, err := scanPSKRow(rows)
 		if err != nil {
-			return err
+			return wrap(err, "scanning PSKs")
 		}
 		if err := fn(r); err != nil {
-			return err
+			return wrap(err, "scanning PSKs")
 		}
 	}
 	return rows.Err()
@@ -414,14 +414,14 @@ func (tx *Tx) MarkExpired(ctx context.Context, now time.Time, limit int) ([]*psk
 			ORDER BY expires_at LIMIT $2)
 		RETURNING `+pskColumns, now.UTC(), limit)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "marking expired")
 	}
 	defer rows.Close()
 	var out []*psk.PSK
 	for rows.Next() {
 		p, err := scanPSK(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "marking expired")
 		}
 		out = append(out, p)
 	}

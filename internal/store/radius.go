@@ -26,7 +26,7 @@ func scanRadiusClient(row interface{ Scan(...any) error }) (*nas.Client, error) 
 	err := row.Scan(&c.ID, &c.GroupID, &c.Name, &c.Address, &c.SealedSecret, &vendor,
 		&c.RequireMessageAuthenticator, &ssids, &macMode, &c.SealedMACPassword, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning RADIUS client")
 	}
 	c.Vendor, c.MACPassword = nas.Vendor(vendor), nas.MACPasswordMode(macMode)
 	if err := json.Unmarshal([]byte(ssids), &c.SSIDs); err != nil {
@@ -89,14 +89,14 @@ func (tx *Tx) ListRadiusClients(ctx context.Context, groupID int64) ([]*nas.Clie
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+radiusClientColumns+` FROM radius_clients
 		WHERE (CAST($1 AS BIGINT) = 0 OR group_id = $1) ORDER BY id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing RADIUS clients")
 	}
 	defer rows.Close()
 	out := []*nas.Client{}
 	for rows.Next() {
 		c, err := scanRadiusClient(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing RADIUS clients")
 		}
 		out = append(out, c)
 	}
@@ -119,11 +119,11 @@ func (tx *Tx) UpdateRadiusClient(ctx context.Context, c *nas.Client) error {
 // DeleteRadiusClient removes the client and its sessions.
 func (tx *Tx) DeleteRadiusClient(ctx context.Context, id int64) error {
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM radius_sessions WHERE client_id = $1`, id); err != nil {
-		return err
+		return wrap(err, "deleting RADIUS client", id)
 	}
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM radius_clients WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting RADIUS client", id)
 	}
 	return mustAffect(res, radiusClientNotFound)
 }
@@ -134,13 +134,13 @@ func (tx *Tx) DeleteRadiusClient(ctx context.Context, id int64) error {
 func (tx *Tx) ApplyRadiusSessions(ctx context.Context, b nas.SessionBatch) error {
 	for _, c := range b.Resets {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM radius_sessions WHERE client_id = $1`, c); err != nil {
-			return err
+			return wrap(err, "applying RADIUS sessions")
 		}
 	}
 	for _, k := range b.Stops {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM radius_sessions WHERE client_id = $1 AND session_id = $2`,
 			k.ClientID, k.SessionID); err != nil {
-			return err
+			return wrap(err, "applying RADIUS sessions")
 		}
 	}
 	ups := slices.Clone(b.Upserts)
@@ -178,13 +178,13 @@ func (tx *Tx) ListRadiusSessions(ctx context.Context, f nas.SessionFilter, since
 	args := []any{f.GroupID, f.ClientID, f.MAC, since.UTC()}
 	var total int
 	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing RADIUS sessions")
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT group_id, client_id, session_id, mac, username, nas_address,
 		called_station, framed_ip, started_at, updated_at, input_octets, output_octets, session_time`+where+`
 		ORDER BY updated_at DESC, client_id, session_id LIMIT $5 OFFSET $6`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing RADIUS sessions")
 	}
 	defer rows.Close()
 	out := []*nas.Session{}
@@ -193,7 +193,7 @@ func (tx *Tx) ListRadiusSessions(ctx context.Context, f nas.SessionFilter, since
 		if err := rows.Scan(&s.GroupID, &s.ClientID, &s.SessionID, &s.MAC, &s.Username, &s.NASAddress,
 			&s.CalledStation, &s.FramedIP, &s.StartedAt, &s.UpdatedAt, &s.InputOctets, &s.OutputOctets,
 			&s.SessionTime); err != nil {
-			return nil, 0, err
+			return nil, 0, wrap(err, "listing RADIUS sessions")
 		}
 		s.StartedAt, s.UpdatedAt = s.StartedAt.UTC(), s.UpdatedAt.UTC()
 		out = append(out, s)
@@ -205,14 +205,14 @@ func (tx *Tx) ListRadiusSessions(ctx context.Context, f nas.SessionFilter, since
 func (tx *Tx) RadiusPMKs(ctx context.Context) ([]radius.SealedPMK, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT psk_id, group_id, ssid, sealed FROM radius_pmks`)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading RADIUS PMKs")
 	}
 	defer rows.Close()
 	var out []radius.SealedPMK
 	for rows.Next() {
 		var p radius.SealedPMK
 		if err := rows.Scan(&p.PSKID, &p.GroupID, &p.SSID, &p.Sealed); err != nil {
-			return nil, err
+			return nil, wrap(err, "reading RADIUS PMKs")
 		}
 		out = append(out, p)
 	}
@@ -237,5 +237,5 @@ func (tx *Tx) PutRadiusPMKs(ctx context.Context, pmks []radius.SealedPMK) error 
 // DeleteRadiusPMKs removes the PSK's PMKs.
 func (tx *Tx) DeleteRadiusPMKs(ctx context.Context, pskID int64) error {
 	_, err := tx.q.ExecContext(ctx, `DELETE FROM radius_pmks WHERE psk_id = $1`, pskID)
-	return err
+	return wrap(err, "deleting RADIUS PMKs")
 }

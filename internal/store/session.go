@@ -12,7 +12,7 @@ import (
 func (tx *Tx) CreateSession(ctx context.Context, s *identity.Session) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, remember, ip, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.UserID, s.Remember, s.IP, s.CreatedAt.UTC(), s.ExpiresAt.UTC())
-	return err
+	return wrap(err, "creating session")
 }
 
 // SessionByID returns the session or not_found.
@@ -36,7 +36,7 @@ func (tx *Tx) RevokeSession(ctx context.Context, id, reason string, at time.Time
 	res, err := tx.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
 		WHERE id = $3 AND revoked_at IS NULL`, at.UTC(), reason, id)
 	if err != nil {
-		return false, err
+		return false, wrap(err, "revoking session", id)
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
@@ -46,20 +46,20 @@ func (tx *Tx) RevokeSession(ctx context.Context, id, reason string, at time.Time
 func (tx *Tx) RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, userID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "revoking user sessions")
 	}
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, wrap(err, "revoking user sessions")
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, wrap(err, "revoking user sessions")
 	}
 	_, err = tx.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
 		WHERE user_id = $3 AND revoked_at IS NULL`, at.UTC(), reason, userID)
@@ -71,14 +71,14 @@ func (tx *Tx) RevokeUserSessions(ctx context.Context, userID int64, reason strin
 func (tx *Tx) RevokedSessionsSince(ctx context.Context, since time.Time) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= $1`, since.UTC())
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading revoked sessions since")
 	}
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, wrap(err, "reading revoked sessions since")
 		}
 		ids = append(ids, id)
 	}
@@ -89,7 +89,7 @@ func (tx *Tx) RevokedSessionsSince(ctx context.Context, since time.Time) ([]stri
 func (tx *Tx) CreateRefreshToken(ctx context.Context, t *identity.RefreshToken) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
 		t.Hash, t.SessionID, t.CreatedAt.UTC())
-	return err
+	return wrap(err, "creating refresh token")
 }
 
 // RefreshTokenByHash returns the token or not_found.
@@ -111,7 +111,7 @@ func (tx *Tx) RefreshTokenByHash(ctx context.Context, hash string) (*identity.Re
 func (tx *Tx) UseRefreshToken(ctx context.Context, hash string, at time.Time) (bool, error) {
 	res, err := tx.q.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL`, at.UTC(), hash)
 	if err != nil {
-		return false, err
+		return false, wrap(err, "using refresh token")
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -75,3 +76,16 @@ func pageLimit(n int) int {
 }
 
 func conflict(msg string) error { return fault.New(fault.Conflict, msg) }
+
+// wrap names the store operation (and its subject, when given) that err
+// came from, so a logged error says what broke; nil stays nil. The fault
+// code and message of a classified error survive (errors.As sees through).
+func wrap(err error, op string, subject ...any) error {
+	if err == nil {
+		return nil
+	}
+	if len(subject) > 0 {
+		return fmt.Errorf("%s %v: %w", op, subject[0], err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

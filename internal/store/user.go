@@ -24,7 +24,7 @@ func scanUser(row interface{ Scan(...any) error }) (*identity.User, error) {
 		&u.PasswordHash, &u.MFASecret, &u.MFAEnabled, &u.TOTPLastStep, &u.EmailVerified, &u.IsActive,
 		&last, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning user")
 	}
 	u.Role = identity.Role(role)
 	u.LastLogin = timePtr(last)
@@ -73,14 +73,14 @@ func (tx *Tx) ListUsers(ctx context.Context, groupID int64) ([]*identity.User, e
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+userColumns+userFrom+
 		`WHERE (CAST($1 AS BIGINT) = 0 OR u.group_id = $1) ORDER BY u.id`, groupID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing users")
 	}
 	defer rows.Close()
 	var out []*identity.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "listing users")
 		}
 		out = append(out, u)
 	}
@@ -124,7 +124,7 @@ func (tx *Tx) UpdateUser(ctx context.Context, u *identity.User) error {
 func (tx *Tx) DeleteUser(ctx context.Context, id int64) error {
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
-		return err
+		return wrap(err, "deleting user", id)
 	}
 	return mustAffect(res, "user not found")
 }

@@ -31,7 +31,7 @@ func scanVPNConfig(row interface{ Scan(...any) error }, withKey bool) (*vpnconfi
 		dest = append(dest, &c.KeySealed)
 	}
 	if err := row.Scan(dest...); err != nil {
-		return nil, err
+		return nil, wrap(err, "scanning VPN config")
 	}
 	if wgAddr.Valid {
 		a, err := netip.ParsePrefix(wgAddr.String)
@@ -84,19 +84,19 @@ func (tx *Tx) ListVPNConfigs(ctx context.Context, q vpnconfig.Query) ([]*vpnconf
 		AND (CAST($2 AS BIGINT) = 0 OR user_id = $2) AND (CAST($3 AS TEXT) = '' OR gateway_id = $3)`
 	var total int
 	if err := tx.q.QueryRowContext(ctx, `SELECT count(*)`+where, q.GroupID, q.UserID, q.GatewayID).Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing VPN configs")
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+vpnConfigColumns+where+
 		` ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`, q.GroupID, q.UserID, q.GatewayID, pageLimit(q.Limit), q.Offset)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, wrap(err, "listing VPN configs")
 	}
 	defer rows.Close()
 	out := []*vpnconfig.Config{}
 	for rows.Next() {
 		c, err := scanVPNConfig(rows, false)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, wrap(err, "listing VPN configs")
 		}
 		out = append(out, c)
 	}
@@ -108,7 +108,7 @@ func (tx *Tx) RecordVPNConfigDownload(ctx context.Context, id string, at time.Ti
 	res, err := tx.q.ExecContext(ctx, `UPDATE vpn_configs SET downloads = downloads + 1, last_download = $1
 		WHERE id = $2`, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "recording VPN config download", id)
 	}
 	return mustAffect(res, vpnConfigNotFound)
 }
@@ -119,7 +119,7 @@ func (tx *Tx) RevokeVPNConfig(ctx context.Context, id string, at time.Time) erro
 	res, err := tx.q.ExecContext(ctx, `UPDATE vpn_configs SET revoked_at = $1, key_sealed = NULL
 		WHERE id = $2 AND revoked_at IS NULL`, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "revoking VPN config", id)
 	}
 	return mustAffect(res, vpnConfigNotFound)
 }

@@ -17,18 +17,18 @@ import (
 func (tx *Tx) LeasedWireGuardAddresses(ctx context.Context, gatewayID string, now time.Time) ([]netip.Addr, error) {
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM wireguard_leases WHERE gateway_id = $1 AND expires_at <= $2`,
 		gatewayID, now.UTC()); err != nil {
-		return nil, err
+		return nil, wrap(err, "reading leased WireGuard addresses")
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT address FROM wireguard_leases WHERE gateway_id = $1`, gatewayID)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading leased WireGuard addresses")
 	}
 	defer rows.Close()
 	out := []netip.Addr{}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
-			return nil, err
+			return nil, wrap(err, "reading leased WireGuard addresses")
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
@@ -50,7 +50,7 @@ func (tx *Tx) InsertWireGuardLease(ctx context.Context, gatewayID string, addr n
 // ReleaseWireGuardLease deletes configID's lease, if any.
 func (tx *Tx) ReleaseWireGuardLease(ctx context.Context, configID string) error {
 	_, err := tx.q.ExecContext(ctx, `DELETE FROM wireguard_leases WHERE config_id = $1`, configID)
-	return err
+	return wrap(err, "releasing WireGuard lease")
 }
 
 // ActiveWireGuardConfigs returns gatewayID's WireGuard configurations that
@@ -60,14 +60,14 @@ func (tx *Tx) ActiveWireGuardConfigs(ctx context.Context, gatewayID string, now 
 		WHERE gateway_id = $1 AND protocol = 'wireguard' AND revoked_at IS NULL AND expires_at > $2
 		ORDER BY created_at, id`, gatewayID, now.UTC())
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "reading active WireGuard configs")
 	}
 	defer rows.Close()
 	out := []*vpnconfig.Config{}
 	for rows.Next() {
 		c, err := scanVPNConfig(rows, false)
 		if err != nil {
-			return nil, err
+			return nil, wrap(err, "reading active WireGuard configs")
 		}
 		out = append(out, c)
 	}
