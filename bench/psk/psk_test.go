@@ -177,9 +177,9 @@ func BenchmarkList(b *testing.B) {
 			// What the total would cost without the per-group counter.
 			b.Run("count(*)", func(b *testing.B) {
 				for b.Loop() {
-					var n int
-					if err := e.DB.SQL().QueryRow(`SELECT count(*) FROM psks WHERE group_id = $1`, group).Scan(&n); err != nil || n != n {
-						b.Fatalf("count = %d, %v", n, err)
+					var got int
+					if err := e.DB.SQL().QueryRow(`SELECT count(*) FROM psks WHERE group_id = $1`, group).Scan(&got); err != nil || got != n {
+						b.Fatalf("count = %d (want %d), %v", got, n, err)
 					}
 				}
 			})

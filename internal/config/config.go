@@ -324,7 +324,7 @@ func (c *Config) Database() (DatabaseKind, string, error) {
 		}
 		return SQLite, p, nil
 	default:
-		return "", "", errors.New("database-url: must be empty (SQLite), sqlite:<path> or postgres://...")
+		return "", "", errors.New("database-url: must be empty (SQLite), sqlite:<path> or postgres://<host>/<database>")
 	}
 }
 

@@ -2,6 +2,7 @@ package radius
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"testing"
@@ -151,7 +152,7 @@ func TestHandshakeWithUnknownPassphraseIsRejected(t *testing.T) {
 // again, and a disabled PSK found by the search is rejected.
 func TestHandshakeDisabledPSK(t *testing.T) {
 	e := newHandshakeEnv(t, nas.Hostapd, 0)
-	p, _ := e.src.PSK(nil, 7)
+	p, _ := e.src.PSK(context.TODO(), 7)
 	p.Enabled = false
 	e.src.put(p)
 	e.publish(t, TopicPSK, "7", func() bool {
@@ -167,7 +168,7 @@ func TestHandshakeDisabledPSK(t *testing.T) {
 // A passphrase change derives the new PMK and drops the old one.
 func TestPMKFollowsPassphrase(t *testing.T) {
 	e := newHandshakeEnv(t, nas.Hostapd, 0)
-	p, _ := e.src.PSK(nil, 7)
+	p, _ := e.src.PSK(context.TODO(), 7)
 	p.Passphrase = "the new passphrase"
 	e.src.put(p)
 	newPMK, _ := wpa.PMK(p.Passphrase, []byte(hsSSID))

@@ -173,35 +173,35 @@ func TestRejectsCarryNothingSecret(t *testing.T) {
 		{"unknown MAC", func(e *env) {}, "11-22-33-44-55-66"},
 		{"no MAC at all", func(e *env) {}, "alice"},
 		{"disabled PSK", func(e *env) {
-			p, _ := e.src.PSK(nil, 7)
+			p, _ := e.src.PSK(context.TODO(), 7)
 			p.Enabled = false
 			e.src.put(p)
 		}, station},
 		{"expired PSK", func(e *env) {
-			p, _ := e.src.PSK(nil, 7)
+			p, _ := e.src.PSK(context.TODO(), 7)
 			p.ExpiresAt = e.now.Add(-time.Second)
 			e.src.put(p)
 		}, station},
 		{"expired at this instant", func(e *env) {
-			p, _ := e.src.PSK(nil, 7)
+			p, _ := e.src.PSK(context.TODO(), 7)
 			p.ExpiresAt = e.now
 			e.src.put(p)
 		}, station},
 		{"disabled endpoint", func(e *env) {
-			ep, _ := e.src.Endpoint(nil, 70)
+			ep, _ := e.src.Endpoint(context.TODO(), 70)
 			ep.Enabled = false
 			e.src.putEndpoint(ep)
 		}, station},
 		{"expired endpoint", func(e *env) {
-			ep, _ := e.src.Endpoint(nil, 70)
+			ep, _ := e.src.Endpoint(context.TODO(), 70)
 			ep.ExpiresAt = e.now.Add(-time.Minute)
 			e.src.putEndpoint(ep)
 		}, station},
 		{"another group's endpoint", func(e *env) {
-			p, _ := e.src.PSK(nil, 7)
+			p, _ := e.src.PSK(context.TODO(), 7)
 			p.GroupID = 2
 			e.src.put(p)
-			ep, _ := e.src.Endpoint(nil, 70)
+			ep, _ := e.src.Endpoint(context.TODO(), 70)
 			ep.GroupID = 2
 			e.src.putEndpoint(ep)
 		}, station},
@@ -335,7 +335,7 @@ func TestDirectoryFollowsEvents(t *testing.T) {
 	if ask().Code != radius.CodeAccessAccept {
 		t.Fatal("not accepted at first")
 	}
-	p, _ := e.src.PSK(nil, 7)
+	p, _ := e.src.PSK(context.TODO(), 7)
 	p.Passphrase = "a brand new passphrase"
 	e.src.put(p)
 	e.publish(t, TopicPSK, "7", func() bool {
