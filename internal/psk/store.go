@@ -62,6 +62,40 @@ type Tx interface {
 	// TouchEndpoints raises last_seen to the given times, never lowering
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
+
+	// BeginImport records a pending (staged) import into groupID and
+	// returns its id.
+	BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error)
+	// StageImport adds rows to pending import id, invisible to every other
+	// method, and marks the import touched at; not_found when the import is
+	// gone.
+	StageImport(ctx context.Context, id int64, rows []StagedRow, at time.Time) error
+	// PromoteImport moves every staged row of import id into the PSKs (in
+	// Seq order) and its MACs into endpoints bound to them. A psk_id or MAC
+	// taken since it was checked is a conflict with reason
+	// ReasonPSKIDExists or ReasonEndpointExists; staged rows missing are an
+	// internal error.
+	PromoteImport(ctx context.Context, id int64, at time.Time) (*Promoted, error)
+	// DropImport deletes up to limit staged rows of import id, and the
+	// import once none remain; it reports whether rows remain.
+	DropImport(ctx context.Context, id int64, limit int) (bool, error)
+	// StaleImports returns the pending imports last touched before before.
+	StaleImports(ctx context.Context, before time.Time) ([]int64, error)
+}
+
+// StagedRow is one validated, sealed row of a staged import and the MACs
+// to bind to it; Seq is its place in the upload.
+type StagedRow struct {
+	Seq  int64
+	Row  *Row
+	MACs []string
+}
+
+// Promoted is what PromoteImport made visible.
+type Promoted struct {
+	GroupID         int64
+	PSKs, Endpoints int
+	FirstID, LastID int64
 }
 
 // Scan selects rows for a full scan (export, snapshots).

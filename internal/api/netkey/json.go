@@ -16,6 +16,15 @@ func optionalTimestamp(t *time.Time) any {
 	return timestamp(*t)
 }
 
+// optionalTime is timestamp for a typed response field: nil stays null.
+func optionalTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := timestamp(*t)
+	return &s
+}
+
 // sessionUser is the user object of the login response.
 func sessionUser(u *identity.User) map[string]any {
 	return map[string]any{
