@@ -30,8 +30,8 @@ func importCSV(prefix string, n int, withMACs bool) string {
 	return b.String()
 }
 
-// counts returns the group's PSKs and endpoints and the rows left in the
-// staging tables (of every group).
+// counts returns the group's PSKs and endpoints (pending or not) and the
+// pending rows and imports left (of every group).
 func (e *env) counts(tb testing.TB, group int64) (psks, endpoints, staged int) {
 	tb.Helper()
 	ctx := context.Background()
@@ -44,7 +44,8 @@ func (e *env) counts(tb testing.TB, group int64) (psks, endpoints, staged int) {
 	}
 	return q(`SELECT count(*) FROM psks WHERE group_id = $1`, group),
 		q(`SELECT count(*) FROM endpoints WHERE group_id = $1`, group),
-		q(`SELECT (SELECT count(*) FROM psk_import_rows) + (SELECT count(*) FROM psk_import_macs) + (SELECT count(*) FROM psk_imports)`)
+		q(`SELECT (SELECT count(*) FROM psks WHERE pending IS NOT NULL) + (SELECT count(*) FROM endpoints WHERE pending IS NOT NULL) +
+			(SELECT count(*) FROM psk_imports)`)
 }
 
 // TestImportWhoMay: only group administrators (by session or by their API
@@ -264,63 +265,94 @@ func TestImportAllOrNothing(t *testing.T) {
 	})
 }
 
-// TestSweepImports: the staged rows of an import whose process died are
-// dropped once untouched for ImportStaleAfter, not before; a promote of an
-// import that lost rows fails and stores nothing.
+// TestSweepImports: rows written pending stay invisible until their
+// import is promoted, at once; the sweep settles a visible import its
+// process left unsettled whatever its age, and deletes a hidden import's
+// rows once untouched for ImportStaleAfter, not before, after which the
+// import can no longer become visible.
 func TestSweepImports(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
-		stage := func(n int) int64 {
+		begin := func() int64 {
 			var id int64
-			err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
 				var err error
-				if id, err = tx.BeginImport(ctx, e.group, e.clock.now()); err != nil {
-					return err
-				}
-				rows := make([]psk.StagedRow, n)
-				for i := range rows {
-					r := &psk.Row{PSK: psk.PSK{PSKID: fmt.Sprintf("dead-%d-%d", id, i), Enabled: true, CreatedAt: e.clock.now(), UpdatedAt: e.clock.now()},
-						Sealed: []byte("x"), SealID: "s"}
-					rows[i] = psk.StagedRow{Seq: int64(i + 1), Row: r, MACs: []string{fmt.Sprintf("02:00:00:00:%02x:%02x", id, i)}}
-				}
-				return tx.StageImport(ctx, id, rows, e.clock.now())
-			})
-			if err != nil {
+				id, err = tx.BeginImport(ctx, e.group, e.clock.now())
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
 			return id
 		}
-		dead := stage(12000)
+		stage := func(id int64, from, n int) {
+			rows := make([]psk.StagedRow, n)
+			for k := range rows {
+				i := from + k
+				r := &psk.Row{PSK: psk.PSK{GroupID: e.group, PSKID: fmt.Sprintf("imp%d-%d", id, i), Enabled: true, CreatedAt: e.clock.now(),
+					UpdatedAt: e.clock.now()}, Sealed: []byte("x"), SealID: "s"}
+				rows[k] = psk.StagedRow{Row: r, MACs: []string{fmt.Sprintf("02:00:00:%02x:%02x:%02x", id, i>>8, i&0xff)}}
+			}
+			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.StageImport(ctx, id, rows, e.clock.now()) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		promote := func(id int64) error {
+			return db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.PromoteImport(ctx, id, e.clock.now())
+				return err
+			})
+		}
+		visible := func() (int, int) {
+			page, err := e.svc.List(ctx, e.admin, psk.Filter{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps, err := e.svc.ListEndpoints(ctx, e.admin, psk.EndpointFilter{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page.Total, eps.Total
+		}
+
+		dead := begin()
+		stage(dead, 0, 6000)
+		stage(dead, 6000, 6000)
+		shown := begin()
+		stage(shown, 0, 7000)
+		if p, ep := visible(); p != 0 || ep != 0 {
+			t.Fatalf("pending rows visible: %d PSKs, %d endpoints", p, ep)
+		}
+		if _, err := e.svc.Create(ctx, e.admin, src, 0, psk.NewPSK{PSKID: fmt.Sprintf("imp%d-5", dead)}); !fault.Is(err, fault.Conflict) {
+			t.Fatalf("a pending psk_id created again: %v", err)
+		}
+		if err := promote(shown); err != nil {
+			t.Fatal(err)
+		}
+		if p, ep := visible(); p != 7000 || ep != 7000 {
+			t.Fatalf("after promote: %d PSKs, %d endpoints visible", p, ep)
+		}
+
 		e.clock.add(psk.ImportStaleAfter - time.Minute)
-		live := stage(3)
-		if n, err := e.svc.SweepImports(ctx); err != nil || n != 0 {
+		if n, err := e.svc.SweepImports(ctx); err != nil || n != 1 {
 			t.Fatalf("sweep before stale = %d, %v", n, err)
+		}
+		if p, ep, left := e.counts(t, e.group); p != 19000 || ep != 19000 || left != 12000*2+1 {
+			t.Fatalf("after settling the visible import: %d PSKs, %d endpoints, %d pending", p, ep, left)
 		}
 		e.clock.add(2 * time.Minute)
 		if n, err := e.svc.SweepImports(ctx); err != nil || n != 1 {
 			t.Fatalf("sweep = %d, %v", n, err)
 		}
-		var left int
-		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM psk_import_rows WHERE import_id = $1`, dead).Scan(&left); err != nil || left != 0 {
-			t.Fatalf("%d rows of the dead import left, %v", left, err)
+		if p, ep, left := e.counts(t, e.group); p != 7000 || ep != 7000 || left != 0 {
+			t.Fatalf("after the sweep: %d PSKs, %d endpoints, %d pending", p, ep, left)
 		}
-
-		// The live import loses a row (as if a sweep raced it): its promote
-		// fails and moves nothing.
-		if _, err := db.SQL().ExecContext(ctx, `DELETE FROM psk_import_rows WHERE import_id = $1 AND seq = 2`, live); err != nil {
-			t.Fatal(err)
+		if err := promote(dead); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("promote of a swept import: %v", err)
 		}
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.PromoteImport(ctx, live, e.clock.now())
-			return err
-		})
-		if err == nil {
-			t.Fatal("promote of an incomplete import succeeded")
-		}
-		if p, ep, _ := e.counts(t, e.group); p != 0 || ep != 0 {
-			t.Fatalf("after the failed promote: %d PSKs, %d endpoints", p, ep)
+		if p, ep := visible(); p != 7000 || ep != 7000 {
+			t.Fatalf("at the end: %d PSKs, %d endpoints visible", p, ep)
 		}
 	})
 }

@@ -50,13 +50,15 @@ const MaxImportRows = 1_000_000
 // rows, each checked against the stored psk_ids and MACs and the upload's
 // earlier rows; the first bad row's error carries its line number in
 // details "line" and in the message. An import of at most 1,000 PSKs and
-// endpoints is then written by one transaction. A larger one is staged
-// while it is read: each checked batch is written to staging tables by its
-// own short transaction (other writers get their turn between them), and
-// one final transaction moves the staged rows into the PSKs and endpoints
-// together with the audit entry. A failed import drops its staged rows; the
-// staged rows of an import whose process died are dropped by the sweep
-// (Run) once untouched for ImportStaleAfter. They are never visible.
+// endpoints is then written by one transaction. A larger one is written
+// pending while it is read: each checked batch by its own short
+// transaction (other writers get their turn between them), invisible to
+// every reader. Once the upload is read to its end, one final transaction
+// of constant cost makes every row visible together with the audit entry;
+// then the rows' pending marks are cleared in short transactions. A failed
+// import deletes its pending rows the same way; those of an import whose
+// process died are deleted by the sweep (Run) once untouched for
+// ImportStaleAfter, and keep their psk_ids and MACs taken until then.
 //
 // Import records one psk.import audit entry (counts and ID range) rather
 // than one per PSK. It publishes one "created" event per PSK and endpoint
@@ -81,10 +83,10 @@ func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Sour
 	im.cr.ReuseRecord = true
 	res, err := im.run(ctx, src)
 	if im.stageID != 0 {
-		// Staged rows are garbage once the import ended, whether it
-		// committed or not; drop them even when ctx was cancelled.
-		if derr := s.dropImport(context.WithoutCancel(ctx), im.stageID); derr != nil {
-			s.log.Warn("dropping staged import rows; the sweep retries", "import", im.stageID, "error", derr)
+		// Committed or not, the pending rows are settled now (even when
+		// ctx was cancelled): marks cleared, or the rows deleted.
+		if serr := s.settleImport(context.WithoutCancel(ctx), im.stageID); serr != nil {
+			s.log.Warn("settling an import's rows; the sweep retries", "import", im.stageID, "error", serr)
 		}
 	}
 	return res, err

@@ -8,14 +8,16 @@ import (
 	"netkeep/internal/audit"
 )
 
-// ImportStaleAfter is how long a staged import may go untouched before the
+// ImportStaleAfter is how long a pending import may go untouched before the
 // sweep takes it for dead (its process crashed or lost its database) and
-// drops its rows. An import touches its staging with every batch of rows
-// it reads, and the transports bound how long an upload may take.
-const ImportStaleAfter = time.Hour
+// deletes its rows, which until then keep their psk_ids and MACs taken.
+// An import touches its row with every batch of rows it writes, and the
+// transports bound an upload's time (the NetKey API to 10 minutes by
+// default), so a live import is never that old.
+const ImportStaleAfter = 15 * time.Minute
 
-// dropBatch is how many staged rows one transaction of dropImport deletes.
-const dropBatch = 5000
+// settleBatch is how many rows one transaction of settleImport changes.
+const settleBatch = 2000
 
 // check checks the pending batch against the stored PSKs and endpoints
 // (read, no write transaction) and the upload's earlier rows, then holds it
@@ -62,8 +64,8 @@ func (im *importer) check(ctx context.Context) error {
 	return nil
 }
 
-// stage writes the held rows to the import's staging in one short
-// transaction, beginning the staged import first if needed.
+// stage writes the held rows pending in one short transaction, beginning
+// the pending import first if needed.
 func (im *importer) stage(ctx context.Context) error {
 	if im.stageID == 0 {
 		err := im.s.store.InTx(ctx, func(tx Tx) error {
@@ -77,8 +79,7 @@ func (im *importer) stage(ctx context.Context) error {
 	}
 	staged := make([]StagedRow, len(im.held))
 	for i, h := range im.held {
-		im.seq++
-		staged[i] = StagedRow{Seq: im.seq, Row: h.row, MACs: h.macs}
+		staged[i] = StagedRow{Row: h.row, MACs: h.macs}
 	}
 	err := im.s.store.InTx(ctx, func(tx Tx) error { return tx.StageImport(ctx, im.stageID, staged, im.s.stamp()) })
 	if err != nil {
@@ -127,8 +128,8 @@ func (im *importer) write(ctx context.Context, src audit.Source) (*ImportResult,
 	return &ImportResult{PSKs: len(rows), Endpoints: len(es)}, nil
 }
 
-// promote stages the last rows and makes the staged import visible in one
-// transaction; one reload event announces it.
+// promote writes the last rows pending and makes the whole import visible
+// in one transaction of constant cost; one reload event announces it.
 func (im *importer) promote(ctx context.Context, src audit.Source) (*ImportResult, error) {
 	if len(im.held) > 0 {
 		if err := im.stage(ctx); err != nil {
@@ -156,13 +157,14 @@ func (im *importer) audit(ctx context.Context, tx Tx, src audit.Source, psks, en
 	})
 }
 
-// dropImport deletes a staged import's rows, a few thousand per
-// transaction so that no delete holds the writer long.
-func (s *Service) dropImport(ctx context.Context, id int64) error {
+// settleImport finishes import id, a few thousand rows per transaction so
+// that none holds the writer long: a visible import's rows lose their
+// pending mark, a hidden one's are deleted.
+func (s *Service) settleImport(ctx context.Context, id int64) error {
 	for more := true; more; {
 		err := s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			more, err = tx.DropImport(ctx, id, dropBatch)
+			more, err = tx.SettleImport(ctx, id, settleBatch)
 			return err
 		})
 		if err != nil {
@@ -172,18 +174,20 @@ func (s *Service) dropImport(ctx context.Context, id int64) error {
 	return nil
 }
 
-// SweepImports drops the staged rows of every import untouched for
-// ImportStaleAfter: imports whose process died before it finished or
-// dropped them. Run calls it; it returns how many imports it dropped.
+// SweepImports settles what imports left behind: visible imports whose
+// process died before clearing their rows' pending mark, and the rows of
+// imports that never became visible and were untouched for
+// ImportStaleAfter (their process died). Run calls it; it returns how many
+// imports it settled.
 func (s *Service) SweepImports(ctx context.Context) (int, error) {
-	stale, err := s.store.Read().StaleImports(ctx, s.now().Add(-ImportStaleAfter))
+	ids, err := s.store.Read().ImportsToSettle(ctx, s.now().Add(-ImportStaleAfter))
 	if err != nil {
 		return 0, err
 	}
-	for i, id := range stale {
-		if err := s.dropImport(ctx, id); err != nil {
+	for i, id := range ids {
+		if err := s.settleImport(ctx, id); err != nil {
 			return i, err
 		}
 	}
-	return len(stale), nil
+	return len(ids), nil
 }

@@ -63,30 +63,34 @@ type Tx interface {
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
 
-	// BeginImport records a pending (staged) import into groupID and
-	// returns its id.
+	// BeginImport records a pending import into groupID and returns its
+	// id.
 	BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error)
-	// StageImport adds rows to pending import id, invisible to every other
-	// method, and marks the import touched at; not_found when the import is
-	// gone.
+	// StageImport inserts rows (setting their IDs) and endpoints for their
+	// MACs, pending in import id: invisible to every method but the
+	// uniqueness checks (TakenPSKIDs, TakenMACs) until PromoteImport. A
+	// psk_id or MAC taken since it was checked is a conflict with reason
+	// ReasonPSKIDExists or ReasonEndpointExists; an import that is gone or
+	// visible is not_found.
 	StageImport(ctx context.Context, id int64, rows []StagedRow, at time.Time) error
-	// PromoteImport moves every staged row of import id into the PSKs (in
-	// Seq order) and its MACs into endpoints bound to them. A psk_id or MAC
-	// taken since it was checked is a conflict with reason
-	// ReasonPSKIDExists or ReasonEndpointExists; staged rows missing are an
-	// internal error.
+	// PromoteImport makes every row of import id visible at once, at a cost
+	// independent of the import's size, and counts its PSKs; not_found when
+	// the import is gone (dropped as dead) or visible already.
 	PromoteImport(ctx context.Context, id int64, at time.Time) (*Promoted, error)
-	// DropImport deletes up to limit staged rows of import id, and the
-	// import once none remain; it reports whether rows remain.
-	DropImport(ctx context.Context, id int64, limit int) (bool, error)
-	// StaleImports returns the pending imports last touched before before.
-	StaleImports(ctx context.Context, before time.Time) ([]int64, error)
+	// SettleImport does up to limit rows of what is left of import id: a
+	// visible import's rows lose their pending mark, a hidden (failed or
+	// dead) import's rows are deleted, and then the import itself. It
+	// reports whether work remains.
+	SettleImport(ctx context.Context, id int64, limit int) (bool, error)
+	// ImportsToSettle returns the imports to settle: visible ones not
+	// settled yet, hidden ones untouched since staleBefore, and those whose
+	// pending rows outlived their import's row.
+	ImportsToSettle(ctx context.Context, staleBefore time.Time) ([]int64, error)
 }
 
-// StagedRow is one validated, sealed row of a staged import and the MACs
-// to bind to it; Seq is its place in the upload.
+// StagedRow is one validated, sealed row of a pending import and the MACs
+// to bind to it.
 type StagedRow struct {
-	Seq  int64
 	Row  *Row
 	MACs []string
 }

@@ -2,202 +2,146 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"database/sql"
+	"errors"
 	"time"
 
 	"netkeep/internal/fault"
 	"netkeep/internal/psk"
 )
 
-// Staged imports (psk_imports, psk_import_rows, psk_import_macs): rows are
-// written there in short transactions and moved into psks and endpoints by
-// PromoteImport in one. Nothing else reads the staging tables.
+// Pending imports (psk_imports; psks.pending, endpoints.pending): rows are
+// inserted pending in short transactions and made visible together by one
+// update of their import's row (see migration 00015 and visible).
 
 const importNotFound = "import not found"
 
 // BeginImport records a pending import into groupID and returns its id.
 func (tx *Tx) BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error) {
 	var id int64
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO psk_imports (group_id, staged, started_at, touched_at)
-		VALUES ($1, 0, $2, $2) RETURNING id`, groupID, at.UTC()).Scan(&id)
-	return id, err
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO psk_imports (group_id, started_at, touched_at)
+		VALUES ($1, $2, $2) RETURNING id`, groupID, at.UTC()).Scan(&id)
+	return id, groupMissing(err)
 }
 
-// StageImport adds rows and their MACs to import id and marks it touched at.
+// StageImport inserts rows and their endpoints pending in import id, sets
+// their IDs, and adds them to the import's counts. A psk_id or MAC taken
+// meanwhile is a conflict; an import that is gone (dropped as dead) or
+// already visible is not_found.
 func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE psk_imports SET staged = staged + $1, touched_at = $2 WHERE id = $3`,
-		len(rows), at.UTC(), id)
-	if err != nil {
-		return err
+	if len(rows) == 0 {
+		return nil
 	}
-	if err := mustAffect(res, importNotFound); err != nil {
-		return err
+	ps := make([]*psk.Row, len(rows))
+	var es []*psk.Endpoint
+	for i, r := range rows {
+		ps[i] = r.Row
 	}
-	err = tx.insertMulti(ctx, `INSERT INTO psk_import_rows (import_id, seq, psk_id, passphrase, seal_id, description,
-		vlan_id, enabled, expires_at, created_by, created_at, updated_at) VALUES `, 12, len(rows), func(i int) []any {
-		r := rows[i].Row
-		return []any{id, rows[i].Seq, r.PSKID, r.Sealed, r.SealID, r.Description, nullInt(r.VLANID), r.Enabled,
-			nullable(r.Expires), r.CreatedBy, r.CreatedAt.UTC(), r.UpdatedAt.UTC()}
-	})
-	if err != nil {
-		return fmt.Errorf("staging PSKs: %w", err)
+	if err := tx.insertPSKs(ctx, ps, id); err != nil {
+		return withReason(err, psk.ReasonPSKIDExists)
 	}
-	type mac struct {
-		seq int64
-		pos int
-		mac string
-	}
-	var macs []mac
 	for _, r := range rows {
-		for pos, m := range r.MACs {
-			macs = append(macs, mac{r.Seq, pos, m})
+		for _, mac := range r.MACs {
+			es = append(es, &psk.Endpoint{GroupID: r.Row.GroupID, MAC: mac, PSKID: r.Row.ID, Enabled: true,
+				CreatedAt: r.Row.CreatedAt, UpdatedAt: r.Row.CreatedAt})
 		}
 	}
-	err = tx.insertMulti(ctx, `INSERT INTO psk_import_macs (import_id, seq, pos, mac) VALUES `, 4, len(macs), func(i int) []any {
-		return []any{id, macs[i].seq, macs[i].pos, macs[i].mac}
-	})
+	if err := tx.insertEndpoints(ctx, es, id); err != nil {
+		return withReason(err, psk.ReasonEndpointExists)
+	}
+	first, last := ps[0].ID, ps[0].ID
+	for _, r := range ps {
+		first, last = min(first, r.ID), max(last, r.ID)
+	}
+	res, err := tx.q.ExecContext(ctx, `UPDATE psk_imports SET psks = psks + $1, endpoints = endpoints + $2,
+		first_id = COALESCE(first_id, $3), last_id = $4, touched_at = $5 WHERE id = $6 AND NOT visible`,
+		len(ps), len(es), first, last, at.UTC(), id)
 	if err != nil {
-		return fmt.Errorf("staging MACs: %w", err)
+		return err
 	}
-	return nil
+	return mustAffect(res, importNotFound)
 }
 
-// insertMulti runs head (ending in "VALUES ") for n rows of cols values
-// each, as many rows per statement as batchRows allows.
-func (tx *Tx) insertMulti(ctx context.Context, head string, cols, n int, row func(i int) []any) error {
-	per := tx.batchRows(cols)
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		var b strings.Builder
-		b.WriteString(head)
-		args := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteByte(',')
-			}
-			tx.placeholders(&b, len(args), cols)
-			args = append(args, row(i)...)
-		}
-		if _, err := tx.q.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
+// withReason gives a conflict fault reason.
+func withReason(err error, reason fault.Reason) error {
+	if fe := fault.As(err); fe != nil && fe.Code == fault.Conflict {
+		return fe.WithReason(reason)
 	}
-	return nil
+	return err
 }
 
-// PromoteImport moves import id's staged rows into psks (in upload order)
-// and its MACs into endpoints of the new PSKs (enabled, created with their
-// PSK), and marks the import touched at. It
-// is the one statement pair that makes an import visible, so it runs in
-// the caller's transaction with the import's audit entry. A psk_id or MAC
-// taken meanwhile is a conflict (psk_id_exists, endpoint_exists), a deleted
-// group invalid, and staged rows missing (the import was dropped as stale
-// while it ran) an internal error; the caller's rollback then leaves
-// nothing behind.
+// PromoteImport makes import id's rows visible: one row updated and the
+// group's PSK count raised, whatever the import's size.
 func (tx *Tx) PromoteImport(ctx context.Context, id int64, at time.Time) (*psk.Promoted, error) {
-	var group, staged int64
-	err := tx.q.QueryRowContext(ctx, `UPDATE psk_imports SET touched_at = $1 WHERE id = $2 RETURNING group_id, staged`,
-		at.UTC(), id).Scan(&group, &staged)
+	out := &psk.Promoted{}
+	var first, last *int64
+	err := tx.q.QueryRowContext(ctx, `UPDATE psk_imports SET visible = TRUE, touched_at = $1 WHERE id = $2 AND NOT visible
+		RETURNING group_id, psks, endpoints, first_id, last_id`, at.UTC(), id).
+		Scan(&out.GroupID, &out.PSKs, &out.Endpoints, &first, &last)
 	if err != nil {
 		return nil, classify(err, importNotFound, "")
 	}
-	// No literals or untyped parameters in the select lists: PostgreSQL
-	// would type them text. Columns left out take their defaults.
-	rows, err := tx.q.QueryContext(ctx, `INSERT INTO psks (group_id, psk_id, passphrase, seal_id, description, vlan_id,
-			enabled, expires_at, created_by, created_at, updated_at)
-		SELECT CAST($1 AS BIGINT), psk_id, passphrase, seal_id, description, vlan_id, enabled, expires_at, created_by,
-			created_at, updated_at
-		FROM psk_import_rows WHERE import_id = $2 ORDER BY seq
-		RETURNING id`, group, id)
-	if err != nil {
-		return nil, promoteErr(err, psk.ReasonPSKIDExists)
+	if first != nil {
+		out.FirstID, out.LastID = *first, *last
 	}
-	out := &psk.Promoted{GroupID: group}
-	for rows.Next() {
-		var pid int64
-		if err := rows.Scan(&pid); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if out.PSKs == 0 || pid < out.FirstID {
-			out.FirstID = pid
-		}
-		out.LastID = max(out.LastID, pid)
-		out.PSKs++
-	}
-	if err := rows.Close(); err != nil {
-		return nil, promoteErr(err, psk.ReasonPSKIDExists)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, promoteErr(err, psk.ReasonPSKIDExists)
-	}
-	if int64(out.PSKs) != staged {
-		return nil, fmt.Errorf("import %d: %d of %d staged rows left to move", id, out.PSKs, staged)
-	}
-	// Endpoints are created with their PSK's stamp; description, VLAN,
-	// enabled and last_seen take their defaults.
-	res, err := tx.q.ExecContext(ctx, `INSERT INTO endpoints (group_id, mac, psk_id, created_at, updated_at)
-		SELECT p.group_id, m.mac, p.id, r.created_at, r.created_at
-		FROM psk_import_macs m
-		JOIN psk_import_rows r ON r.import_id = m.import_id AND r.seq = m.seq
-		JOIN psks p ON p.group_id = $1 AND p.psk_id = r.psk_id
-		WHERE m.import_id = $2 ORDER BY m.seq, m.pos`, group, id)
-	if err != nil {
-		return nil, promoteErr(err, psk.ReasonEndpointExists)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return nil, err
-	}
-	out.Endpoints = int(n)
-	if err := tx.addPSKCount(ctx, group, int64(out.PSKs)); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, tx.addPSKCount(ctx, out.GroupID, int64(out.PSKs))
 }
 
-// promoteErr classifies a failed move: a uniqueness violation is the
-// conflict reason names, a missing group invalid.
-func promoteErr(err error, reason fault.Reason) error {
-	if isUniqueViolation(err) {
-		msg := "a PSK with a psk_id of this import was created meanwhile; retry"
-		if reason == psk.ReasonEndpointExists {
-			msg = "an endpoint with a MAC address of this import was created meanwhile; retry"
-		}
-		return fault.New(fault.Conflict, msg).WithReason(reason).Wrap(err)
-	}
-	return groupMissing(err)
-}
-
-// DropImport deletes up to limit of import id's staged rows (lowest seq
-// first) with their MACs, and the import itself once none remain; it
-// reports whether rows remain.
-func (tx *Tx) DropImport(ctx context.Context, id int64, limit int) (bool, error) {
-	var lo *int64
-	if err := tx.q.QueryRowContext(ctx, `SELECT MIN(seq) FROM psk_import_rows WHERE import_id = $1`, id).Scan(&lo); err != nil {
+// SettleImport does up to limit rows of the work left of import id: for a
+// visible import it clears pending on its rows (they stay visible through
+// the import until then), for one that is not it deletes them (they were
+// never visible); once no row is left it deletes the import's own row. It
+// reports whether work remains. A hidden import's row is deleted first, so
+// that it can no longer become visible with rows missing.
+func (tx *Tx) SettleImport(ctx context.Context, id int64, limit int) (bool, error) {
+	var shown *bool // nil: the import's row is gone
+	var v bool
+	switch err := tx.q.QueryRowContext(ctx, `SELECT visible FROM psk_imports WHERE id = $1`, id).Scan(&v); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
 		return false, err
+	default:
+		shown = &v
 	}
-	if lo == nil {
-		if _, err := tx.q.ExecContext(ctx, `DELETE FROM psk_import_macs WHERE import_id = $1`, id); err != nil {
+	if shown != nil && !*shown {
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM psk_imports WHERE id = $1`, id); err != nil {
 			return false, err
 		}
+	}
+	done := 0
+	for _, table := range []string{"endpoints", "psks"} {
+		sel := `SELECT id FROM ` + table + ` WHERE pending = $1 LIMIT $2`
+		q := `DELETE FROM ` + table + ` WHERE id IN (` + sel + `)`
+		if shown != nil && *shown {
+			q = `UPDATE ` + table + ` SET pending = NULL WHERE id IN (` + sel + `)`
+		}
+		res, err := tx.q.ExecContext(ctx, q, id, limit-done)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, err
+		}
+		if done += int(n); done >= limit {
+			return true, nil
+		}
+	}
+	if shown != nil && *shown {
 		_, err := tx.q.ExecContext(ctx, `DELETE FROM psk_imports WHERE id = $1`, id)
 		return false, err
 	}
-	below := *lo + int64(limit)
-	if _, err := tx.q.ExecContext(ctx, `DELETE FROM psk_import_macs WHERE import_id = $1 AND seq < $2`, id, below); err != nil {
-		return false, err
-	}
-	if _, err := tx.q.ExecContext(ctx, `DELETE FROM psk_import_rows WHERE import_id = $1 AND seq < $2`, id, below); err != nil {
-		return false, err
-	}
-	return true, nil
+	return false, nil
 }
 
-// StaleImports returns the imports last touched before before.
-func (tx *Tx) StaleImports(ctx context.Context, before time.Time) ([]int64, error) {
-	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM psk_imports WHERE touched_at < $1 ORDER BY id`, before.UTC())
+// ImportsToSettle returns the imports whose rows need settling: visible
+// ones not yet settled, hidden ones last touched before staleBefore (their
+// process died), and pending rows whose import row is gone.
+func (tx *Tx) ImportsToSettle(ctx context.Context, staleBefore time.Time) ([]int64, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM psk_imports WHERE visible OR touched_at < $1
+		UNION SELECT DISTINCT pending FROM psks WHERE pending IS NOT NULL AND pending NOT IN (SELECT id FROM psk_imports)
+		UNION SELECT DISTINCT pending FROM endpoints WHERE pending IS NOT NULL AND pending NOT IN (SELECT id FROM psk_imports)`,
+		staleBefore.UTC())
 	if err != nil {
 		return nil, err
 	}

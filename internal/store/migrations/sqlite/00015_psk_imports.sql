@@ -1,46 +1,34 @@
 -- +goose Up
--- Large CSV imports are staged: their validated rows are written here in
--- short transactions while the upload is read, then moved into psks and
--- endpoints by one final transaction, so the import stays all or nothing
--- without holding the writer for the whole upload. Staged rows are never
--- read by anything but that final move; an import that died (a crash, a
--- lost connection) leaves rows here that the PSK sweep deletes once the
--- import has not been touched for an hour. No foreign keys: a staged row
--- belongs to nothing until it is moved, and a group deleted meanwhile makes
--- the move fail.
+-- Large CSV imports are written in short transactions while the upload is
+-- read, into psks and endpoints themselves but marked pending (the import's
+-- id), and become visible at once when one final transaction sets their
+-- import's visible flag. Until then every read but the uniqueness checks
+-- passes them over: a row is visible when pending is NULL or names a visible
+-- import. After that commit, pending is cleared in batches and the import's
+-- row deleted. The rows of an import that died before it became visible (a
+-- crash, a lost connection) are deleted by the PSK sweep. psk_imports
+-- counts what an import wrote, so that making it visible and counting its
+-- PSKs costs the same for 10 rows as for a million.
 CREATE TABLE psk_imports (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     group_id   INTEGER NOT NULL,
-    staged     INTEGER NOT NULL DEFAULT 0,
+    visible    BOOLEAN NOT NULL DEFAULT FALSE,
+    psks       INTEGER NOT NULL DEFAULT 0,
+    endpoints  INTEGER NOT NULL DEFAULT 0,
+    first_id   INTEGER,
+    last_id    INTEGER,
     started_at TIMESTAMP NOT NULL,
     touched_at TIMESTAMP NOT NULL
 );
 
-CREATE TABLE psk_import_rows (
-    import_id   INTEGER NOT NULL,
-    seq         INTEGER NOT NULL,
-    psk_id      TEXT NOT NULL,
-    passphrase  BLOB NOT NULL,
-    seal_id     TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    vlan_id     INTEGER,
-    enabled     BOOLEAN NOT NULL,
-    expires_at  TIMESTAMP,
-    created_by  INTEGER NOT NULL,
-    created_at  TIMESTAMP NOT NULL,
-    updated_at  TIMESTAMP NOT NULL,
-    PRIMARY KEY (import_id, seq)
-);
-
-CREATE TABLE psk_import_macs (
-    import_id INTEGER NOT NULL,
-    seq       INTEGER NOT NULL,
-    pos       INTEGER NOT NULL,
-    mac       TEXT NOT NULL,
-    PRIMARY KEY (import_id, seq, pos)
-);
+ALTER TABLE psks ADD COLUMN pending INTEGER;
+ALTER TABLE endpoints ADD COLUMN pending INTEGER;
+CREATE INDEX psks_pending ON psks (pending) WHERE pending IS NOT NULL;
+CREATE INDEX endpoints_pending ON endpoints (pending) WHERE pending IS NOT NULL;
 
 -- +goose Down
-DROP TABLE psk_import_macs;
-DROP TABLE psk_import_rows;
+DROP INDEX endpoints_pending;
+DROP INDEX psks_pending;
+ALTER TABLE endpoints DROP COLUMN pending;
+ALTER TABLE psks DROP COLUMN pending;
 DROP TABLE psk_imports;
