@@ -34,9 +34,14 @@ func newPSKJSON(p *psk.PSK, now time.Time, withValue bool) pskJSON {
 }
 
 func newPSKsJSON(ps []*psk.PSK, now time.Time, withValue bool) []pskJSON {
-	out := make([]pskJSON, len(ps))
-	for i, p := range ps {
-		out[i] = newPSKJSON(p, now, withValue)
+	return each(ps, func(p *psk.PSK) pskJSON { return newPSKJSON(p, now, withValue) })
+}
+
+// each maps every element of in through f.
+func each[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
 	}
 	return out
 }
@@ -84,13 +89,7 @@ func newEndpointJSON(e *psk.Endpoint) endpointJSON {
 		Enabled: e.Enabled, LastSeen: optionalTime(e.LastSeen), CreatedAt: timestamp(e.CreatedAt)}
 }
 
-func newEndpointsJSON(es []*psk.Endpoint) []endpointJSON {
-	out := make([]endpointJSON, len(es))
-	for i, e := range es {
-		out[i] = newEndpointJSON(e)
-	}
-	return out
-}
+func newEndpointsJSON(es []*psk.Endpoint) []endpointJSON { return each(es, newEndpointJSON) }
 
 // endpointListJSON is GET /api/v1/endpoints.
 type endpointListJSON struct {
