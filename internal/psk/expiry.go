@@ -50,7 +50,7 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 	}
 }
 
-// Run sweeps expired PSKs and dead imports' staged rows (SweepImports)
+// Run sweeps expired PSKs and settles imports left behind (SweepImports)
 // every sweep interval (and once at start) until ctx ends. Failures are
 // logged and retried on the next tick.
 func (s *Service) Run(ctx context.Context) {
@@ -61,7 +61,7 @@ func (s *Service) Run(ctx context.Context) {
 			s.log.Warn("sweeping expired PSKs", "error", err)
 		}
 		if _, err := s.SweepImports(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("dropping dead imports' staged rows", "error", err)
+			s.log.Warn("settling imports left behind", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -25,7 +25,7 @@ type ImportResult struct {
 	Endpoints int
 }
 
-// importBatch is how many rows are checked (and, when staged, written)
+// importBatch is how many rows are checked (and, when pending, written)
 // together.
 const importBatch = 500
 
@@ -114,12 +114,11 @@ type importer struct {
 	cols  map[string]int // column name → index
 
 	batch          []importRow     // read, not checked yet
-	held           []importRow     // checked, in memory (not staged yet)
+	held           []importRow     // checked, in memory (not written yet)
 	names, macs    map[string]bool // every psk_id and MAC of the upload so far
 	rows           int             // rows checked
 	objects        int             // PSKs and endpoints checked
-	stageID        int64           // the staged import; 0 while held in memory
-	seq            int64           // the last staged row's Seq
+	stageID        int64           // the pending import; 0 while held in memory
 	mayBind        error           // nil once endpoints:write was checked and granted
 	checkedMayBind bool
 }

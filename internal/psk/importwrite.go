@@ -19,10 +19,10 @@ const ImportStaleAfter = 15 * time.Minute
 // settleBatch is how many rows one transaction of settleImport changes.
 const settleBatch = 2000
 
-// check checks the pending batch against the stored PSKs and endpoints
-// (read, no write transaction) and the upload's earlier rows, then holds it
-// or, once the import is larger than maxItemEvents objects, stages it. A
-// row's error is placed at its line; of several bad rows the first line
+// check checks the batch read against the stored PSKs and endpoints (read,
+// no write transaction) and the upload's earlier rows, then holds it or,
+// once the import is larger than maxItemEvents objects, writes it pending.
+// A row's error is placed at its line; of several bad rows the first line
 // wins.
 func (im *importer) check(ctx context.Context) error {
 	if len(im.batch) == 0 {
@@ -74,7 +74,7 @@ func (im *importer) stage(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("beginning a staged import: %w", err)
+			return fmt.Errorf("beginning a pending import: %w", err)
 		}
 	}
 	staged := make([]StagedRow, len(im.held))
