@@ -29,6 +29,8 @@ func statusOf(c fault.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case fault.MethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case fault.Timeout:
+		return http.StatusRequestTimeout
 	}
 	return http.StatusInternalServerError
 }

@@ -24,6 +24,8 @@ const (
 	Internal         Code = "internal"
 	TooLarge         Code = "too_large"
 	MethodNotAllowed Code = "method_not_allowed"
+	// Timeout: the client did not send its request in the time allowed.
+	Timeout Code = "timeout"
 )
 
 // Reason names why an operation failed more precisely than its Code, in the

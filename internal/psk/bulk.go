@@ -47,7 +47,7 @@ func (s *Service) create(ctx context.Context, p *authz.Principal, src audit.Sour
 		}
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if i, err := claimNames(ctx, tx, g, rows, generated); err != nil {
+		if i, err := claimNames(ctx, tx, g, rows, generated, map[string]bool{}); err != nil {
 			if i >= 0 {
 				return locate(i, err)
 			}
@@ -100,10 +100,18 @@ func creator(p *authz.Principal) int64 {
 }
 
 // insertConflict gives a uniqueness violation that slipped past the checks
-// (a concurrent writer on PostgreSQL) the NetKey code.
+// (a concurrent writer) its reason.
 func insertConflict(err error) error {
 	if fault.Is(err, fault.Conflict) {
 		return fault.New(fault.Conflict, "a PSK with this psk_id was created concurrently; retry").WithReason(ReasonPSKIDExists)
+	}
+	return err
+}
+
+// endpointConflict is insertConflict for endpoints.
+func endpointConflict(err error) error {
+	if fault.Is(err, fault.Conflict) {
+		return fault.New(fault.Conflict, "an endpoint with this MAC address was created concurrently; retry").WithReason(ReasonEndpointExists)
 	}
 	return err
 }
@@ -148,10 +156,11 @@ func (s *Service) prepare(in NewPSK, groupID, createdBy int64, now time.Time) (*
 }
 
 // claimNames makes rows' psk_ids unique in the group. A given name that is
-// taken (already stored, or earlier in rows) is a PSK_ID_EXISTS conflict
-// returned with the row's index; a generated one is drawn again. Errors not
-// about a row come with index -1.
-func claimNames(ctx context.Context, tx Tx, groupID int64, rows []*Row, generated []bool) (int, error) {
+// taken (already stored, in seen, or earlier in rows) is a PSK_ID_EXISTS
+// conflict returned with the row's index; a generated one is drawn again.
+// Every claimed name is added to seen, so that an import's batches are
+// checked against each other. Errors not about a row come with index -1.
+func claimNames(ctx context.Context, tx Tx, groupID int64, rows []*Row, generated []bool, seen map[string]bool) (int, error) {
 	names := make([]string, len(rows))
 	for i, r := range rows {
 		names[i] = r.PSKID
@@ -160,7 +169,6 @@ func claimNames(ctx context.Context, tx Tx, groupID int64, rows []*Row, generate
 	if err != nil {
 		return -1, err
 	}
-	seen := make(map[string]bool, len(rows))
 	for i, r := range rows {
 		if generated[i] {
 			continue
@@ -205,9 +213,9 @@ func claimNames(ctx context.Context, tx Tx, groupID int64, rows []*Row, generate
 }
 
 // claimMACs checks that no MAC of macs (one list per row) is stored in the
-// group or repeated; the first offender's row index comes with the
-// ENDPOINT_EXISTS conflict.
-func claimMACs(ctx context.Context, tx Tx, groupID int64, macs [][]string) (int, error) {
+// group, in seen or repeated, and adds them to seen; the first offender's
+// row index comes with the ENDPOINT_EXISTS conflict.
+func claimMACs(ctx context.Context, tx Tx, groupID int64, macs [][]string, seen map[string]bool) (int, error) {
 	var all []string
 	for _, m := range macs {
 		all = append(all, m...)
@@ -219,7 +227,6 @@ func claimMACs(ctx context.Context, tx Tx, groupID int64, macs [][]string) (int,
 	if err != nil {
 		return -1, err
 	}
-	seen := make(map[string]bool, len(all))
 	for i, m := range macs {
 		for _, mac := range m {
 			if taken[mac] || seen[mac] {

@@ -43,7 +43,7 @@
 // Run sweeps expired PSKs every 30 seconds: one psk.expired audit entry and
 // one "psk"/"expired" event per PSK, once.
 //
-// psk imports audit, authz, event, fault, secret and the standard library;
+// psk imports audit, authz, event, fault, name, secret and the standard library;
 // it knows no HTTP and no SQL: it reaches storage through the Store
 // interface declared here, which internal/store implements.
 package psk

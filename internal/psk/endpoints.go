@@ -117,7 +117,7 @@ func (s *Service) createEndpoints(ctx context.Context, p *authz.Principal, src a
 			for k, i := range idx {
 				macs[k] = []string{out[i].MAC}
 			}
-			k, err := claimMACs(ctx, tx, g, macs)
+			k, err := claimMACs(ctx, tx, g, macs, map[string]bool{})
 			if err != nil && k < 0 {
 				return err
 			}
@@ -129,10 +129,7 @@ func (s *Service) createEndpoints(ctx context.Context, p *authz.Principal, src a
 			return locate(first, firstErr)
 		}
 		if err := tx.InsertEndpoints(ctx, out); err != nil {
-			if fault.Is(err, fault.Conflict) {
-				return fault.New(fault.Conflict, "an endpoint with this MAC address was created concurrently; retry").WithReason(ReasonEndpointExists)
-			}
-			return err
+			return endpointConflict(err)
 		}
 		entries := make([]*audit.Entry, len(out))
 		for i, e := range out {
@@ -236,7 +233,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p *authz.Principal, src au
 				return err
 			}
 			if mac != e.MAC {
-				if _, err := claimMACs(ctx, tx, e.GroupID, [][]string{{mac}}); err != nil {
+				if _, err := claimMACs(ctx, tx, e.GroupID, [][]string{{mac}}, map[string]bool{}); err != nil {
 					return err
 				}
 				e.MAC, changed["mac_address"] = mac, mac

@@ -6,16 +6,27 @@ import (
 	"netkeep/internal/fault"
 )
 
-// The NetKey machine codes this package's errors carry.
+// The reasons this package's errors carry, in the domain's words; NetKey
+// shows them upper-cased ("PSK_NOT_FOUND").
 const (
-	ReasonPSKNotFound      = "PSK_NOT_FOUND"
-	ReasonPSKIDExists      = "PSK_ID_EXISTS"
-	ReasonEndpointNotFound = "ENDPOINT_NOT_FOUND"
-	ReasonEndpointExists   = "ENDPOINT_EXISTS"
+	ReasonPSKNotFound      fault.Reason = "psk_not_found"
+	ReasonPSKIDExists      fault.Reason = "psk_id_exists"
+	ReasonEndpointNotFound fault.Reason = "endpoint_not_found"
+	ReasonEndpointExists   fault.Reason = "endpoint_exists"
 )
 
 func invalid(field, msg string) *fault.Error {
 	return fault.New(fault.Invalid, msg).WithDetails(map[string]any{"field": field})
+}
+
+// withField names field in the details of a shared validator's error (e.g.
+// name.Check's), as this package's own invalid errors do.
+func withField(err error, field string) error {
+	fe := fault.As(err)
+	if fe == nil {
+		return err
+	}
+	return fe.WithDetails(map[string]any{"field": field})
 }
 
 // PSKNotFound is the not_found PSK_NOT_FOUND error for the PSK id (a

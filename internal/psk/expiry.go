@@ -50,14 +50,18 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 	}
 }
 
-// Run sweeps expired PSKs every sweep interval (and once at start) until ctx
-// ends. Failures are logged and retried on the next tick.
+// Run sweeps expired PSKs and settles imports left behind (SweepImports)
+// every sweep interval (and once at start) until ctx ends. Failures are
+// logged and retried on the next tick.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.sweepEvery)
 	defer t.Stop()
 	for {
 		if _, err := s.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("sweeping expired PSKs", "error", err)
+		}
+		if _, err := s.SweepImports(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("settling imports left behind", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/fault"
 )
 
 // ImportColumns is the CSV header Import reads and the csv export writes.
@@ -24,77 +25,102 @@ type ImportResult struct {
 	Endpoints int
 }
 
-// importBatch is how many rows are checked and inserted together.
+// importBatch is how many rows are checked (and, when pending, written)
+// together.
 const importBatch = 500
 
-// Import creates PSKs from CSV read from r, streamed: memory stays bounded
-// by one batch of rows whatever the input's size. The first record is the
+// MaxImportRows bounds one import: it keeps every psk_id and MAC of the
+// upload in memory to find repeats across batches.
+const MaxImportRows = 1_000_000
+
+// Import creates PSKs from CSV read from r. The first record is the
 // header; it names the columns (any order, case-insensitive; unknown
 // columns are ignored) from ImportColumns. Empty cells are absent values:
 // psk_id and psk_value are then generated as by Create. A mac_address cell
 // holds one or more MAC addresses (separated by spaces or ';'), each
 // becoming an endpoint bound to the row's PSK.
 //
-// The import is one transaction: everything or nothing. The first bad row's
-// error carries its line number in details "line" and in the message. On
-// SQLite the transaction holds the single writer for the whole import.
+// Who may import: a group administrator (GROUP_ADMIN, or SUPER_ADMIN for any
+// group) by session, or by an API key of one carrying psks:write (and
+// endpoints:write for rows with a MAC), or the master key. A USER may not,
+// whatever its key's scopes: one request writes up to MaxImportRows PSKs.
+//
+// The import is all or nothing, and it holds no write transaction while it
+// reads r. The whole upload is read and validated first, in batches of 500
+// rows, each checked against the stored psk_ids and MACs and the upload's
+// earlier rows; the first bad row's error carries its line number in
+// details "line" and in the message. An import of at most 1,000 PSKs and
+// endpoints is then written by one transaction. A larger one is written
+// pending while it is read: each checked batch by its own short
+// transaction (other writers get their turn between them), invisible to
+// every reader. Once the upload is read to its end, one final transaction
+// of constant cost makes every row visible together with the audit entry;
+// then the rows' pending marks are cleared in short transactions. A failed
+// import deletes its pending rows the same way; those of an import whose
+// process died are deleted by the sweep (Run) once untouched for
+// ImportStaleAfter, and keep their psk_ids and MACs taken until then.
 //
 // Import records one psk.import audit entry (counts and ID range) rather
 // than one per PSK. It publishes one "created" event per PSK and endpoint
 // when there are at most 1,000 of them, and otherwise one "reload" event for
 // the group.
-// Errors: invalid (malformed CSV, a bad cell, no rows), conflict
-// PSK_ID_EXISTS or ENDPOINT_EXISTS, forbidden (p lacks psks:write, or
-// endpoints:write for a row with a MAC).
+//
+// Errors of r that are fault errors (the transport's: body too large, read
+// timeout, a truncated upload) are returned as they are; other read errors
+// are internal.
+// Errors: invalid (malformed CSV, a bad cell, no rows, more than
+// MaxImportRows), conflict PSK_ID_EXISTS or ENDPOINT_EXISTS, forbidden (p
+// is not a group administrator, lacks psks:write, or endpoints:write for a
+// row with a MAC).
 func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, r io.Reader) (*ImportResult, error) {
-	g, err := s.allowCreate(p, actPSKWrite, groupID)
+	g, err := s.allowImport(p, groupID)
 	if err != nil {
 		return nil, err
 	}
-	im := &importer{s: s, p: p, group: g, now: s.now(), cr: csv.NewReader(skipBOM(r))}
+	im := &importer{s: s, p: p, group: g, now: s.now(), cr: csv.NewReader(skipBOM(r)),
+		names: map[string]bool{}, macs: map[string]bool{}}
 	im.cr.FieldsPerRecord = -1
 	im.cr.ReuseRecord = true
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		im.tx = tx
-		if err := im.run(ctx); err != nil {
-			return err
+	res, err := im.run(ctx, src)
+	if im.stageID != 0 {
+		// Committed or not, the pending rows are settled now (even when
+		// ctx was cancelled): marks cleared, or the rows deleted.
+		if serr := s.settleImport(context.WithoutCancel(ctx), im.stageID); serr != nil {
+			s.log.Warn("settling an import's rows; the sweep retries", "import", im.stageID, "error", serr)
 		}
-		return audit.Record(ctx, tx, src, g, "psk.import", fmt.Sprintf("group:%d", g), map[string]any{
-			"psks": im.res.PSKs, "endpoints": im.res.Endpoints, "first_id": im.firstID, "last_id": im.lastID,
-		})
-	})
+	}
+	return res, err
+}
+
+// allowImport is allowCreate for an import, which only administrators may
+// run (see Import).
+func (s *Service) allowImport(p *authz.Principal, groupID int64) (int64, error) {
+	g, err := s.allowCreate(p, actPSKWrite, groupID)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if im.res.PSKs+im.res.Endpoints > maxItemEvents {
-		s.publish(ctx, TopicPSK, ActionReload, g, 0, nil)
-	} else {
-		for _, c := range im.created {
-			s.publishPSK(ctx, ActionCreated, c)
-		}
-		for _, e := range im.endpoints {
-			s.publishEndpoint(ctx, ActionCreated, e)
-		}
+	if p.Kind != authz.KindMaster && p.Role != authz.GroupAdmin && p.Role != authz.SuperAdmin {
+		return 0, fault.New(fault.Forbidden, "importing PSKs requires a group administrator")
 	}
-	return &im.res, nil
+	return g, nil
 }
 
 type importer struct {
 	s     *Service
 	p     *authz.Principal
-	tx    Tx
 	group int64
 	now   time.Time
 	cr    *csv.Reader
 	cols  map[string]int // column name → index
 
-	batch            []importRow
-	res              ImportResult
-	firstID, lastID  int64
-	created          []*PSK // kept for events while at most maxItemEvents
-	endpoints        []*Endpoint
-	mayBindEndpoints error // nil once endpoints:write was checked and granted
-	checkedEndpoints bool
+	batch          []importRow     // read, not checked yet
+	held           []importRow     // checked, in memory (not written yet)
+	names, macs    map[string]bool // every psk_id and MAC of the upload so far
+	rows           int             // rows checked
+	objects        int             // PSKs and endpoints checked
+	stageID        int64           // the pending import; 0 while held in memory
+	mayBind        error           // nil once endpoints:write was checked and granted
+	checkedMayBind bool
 }
 
 type importRow struct {
@@ -104,7 +130,22 @@ type importRow struct {
 	macs      []string
 }
 
-func (im *importer) run(ctx context.Context) error {
+// run reads and checks the whole upload, then makes it visible.
+func (im *importer) run(ctx context.Context, src audit.Source) (*ImportResult, error) {
+	if err := im.read(ctx); err != nil {
+		return nil, err
+	}
+	if im.rows == 0 {
+		return nil, invalid("csv", "the CSV holds no rows after its header")
+	}
+	if im.stageID != 0 {
+		return im.promote(ctx, src)
+	}
+	return im.write(ctx, src)
+}
+
+// read parses and checks every record of the upload.
+func (im *importer) read(ctx context.Context) error {
 	if err := im.header(); err != nil {
 		return err
 	}
@@ -116,11 +157,9 @@ func (im *importer) run(ctx context.Context) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				// The reader failed (e.g. a body size limit): the
-				// transport knows what that means.
-				return fmt.Errorf("reading CSV: %w", err)
+				return readErr(err)
 			}
-			if ferr := im.flush(ctx); ferr != nil {
+			if ferr := im.check(ctx); ferr != nil {
 				return ferr
 			}
 			return atLine(invalid("csv", "malformed CSV: "+pe.Err.Error()), pe.Line)
@@ -128,25 +167,28 @@ func (im *importer) run(ctx context.Context) error {
 		line, _ := im.cr.FieldPos(0)
 		ir, err := im.parse(rec, line)
 		if err != nil {
-			if ferr := im.flush(ctx); ferr != nil {
+			if ferr := im.check(ctx); ferr != nil {
 				return ferr
 			}
 			return atLine(err, line)
 		}
 		im.batch = append(im.batch, ir)
 		if len(im.batch) == importBatch {
-			if err := im.flush(ctx); err != nil {
+			if err := im.check(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	if err := im.flush(ctx); err != nil {
+	return im.check(ctx)
+}
+
+// readErr is a failure of the upload's reader: the transport's fault as it
+// is, anything else internal.
+func readErr(err error) error {
+	if fault.As(err) != nil {
 		return err
 	}
-	if im.res.PSKs == 0 {
-		return invalid("csv", "the CSV holds no rows after its header")
-	}
-	return nil
+	return fmt.Errorf("reading CSV: %w", err)
 }
 
 func atLine(err error, line int) error { return at(err, "line", fmt.Sprintf("line %d: ", line), line) }
@@ -162,7 +204,7 @@ func (im *importer) header() error {
 		return atLine(invalid("csv", "malformed CSV: "+pe.Err.Error()), pe.Line)
 	}
 	if err != nil {
-		return fmt.Errorf("reading CSV: %w", err)
+		return readErr(err)
 	}
 	im.cols = map[string]int{}
 	for i, name := range rec {
@@ -218,7 +260,7 @@ func (im *importer) parse(rec []string, line int) (importRow, error) {
 	}
 	ir := importRow{line: line, row: row, generated: generated}
 	if m := im.cell(rec, "mac_address"); m != "" {
-		if err := im.mayBind(); err != nil {
+		if err := im.allowBind(); err != nil {
 			return importRow{}, err
 		}
 		for _, f := range strings.FieldsFunc(m, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' }) {
@@ -232,73 +274,13 @@ func (im *importer) parse(rec []string, line int) (importRow, error) {
 	return ir, nil
 }
 
-// mayBind checks once that the importer may create endpoints.
-func (im *importer) mayBind() error {
-	if !im.checkedEndpoints {
-		im.mayBindEndpoints = authz.Allow(im.p, actEndpointWrite, authz.Resource{GroupID: im.group})
-		im.checkedEndpoints = true
+// allowBind checks once that the importer may create endpoints.
+func (im *importer) allowBind() error {
+	if !im.checkedMayBind {
+		im.mayBind = authz.Allow(im.p, actEndpointWrite, authz.Resource{GroupID: im.group})
+		im.checkedMayBind = true
 	}
-	return im.mayBindEndpoints
-}
-
-// flush checks and inserts the pending rows and their endpoints. A row's
-// error is placed at its line; of several bad rows the first line wins.
-func (im *importer) flush(ctx context.Context) error {
-	if len(im.batch) == 0 {
-		return nil
-	}
-	rows := make([]*Row, len(im.batch))
-	generated := make([]bool, len(im.batch))
-	macs := make([][]string, len(im.batch))
-	for i, b := range im.batch {
-		rows[i], generated[i], macs[i] = b.row, b.generated, b.macs
-	}
-	ni, nerr := claimNames(ctx, im.tx, im.group, rows, generated)
-	if nerr != nil && ni < 0 {
-		return nerr
-	}
-	mi, merr := claimMACs(ctx, im.tx, im.group, macs)
-	if merr != nil && mi < 0 {
-		return merr
-	}
-	switch {
-	case nerr != nil && (merr == nil || ni <= mi):
-		return atLine(nerr, im.batch[ni].line)
-	case merr != nil:
-		return atLine(merr, im.batch[mi].line)
-	}
-	if err := im.tx.InsertPSKs(ctx, rows); err != nil {
-		return insertConflict(err)
-	}
-	var es []*Endpoint
-	at := im.s.stamp()
-	for _, b := range im.batch {
-		for _, mac := range b.macs {
-			es = append(es, &Endpoint{GroupID: im.group, MAC: mac, PSKID: b.row.ID, Enabled: true, CreatedAt: at, UpdatedAt: at})
-		}
-	}
-	if len(es) > 0 {
-		if err := im.tx.InsertEndpoints(ctx, es); err != nil {
-			return err
-		}
-	}
-	if im.firstID == 0 {
-		im.firstID = rows[0].ID
-	}
-	im.lastID = rows[len(rows)-1].ID
-	im.res.PSKs += len(rows)
-	im.res.Endpoints += len(es)
-	if im.res.PSKs+im.res.Endpoints <= maxItemEvents {
-		for _, r := range rows {
-			p := r.PSK
-			im.created = append(im.created, &p)
-		}
-		im.endpoints = append(im.endpoints, es...)
-	} else {
-		im.created, im.endpoints = nil, nil
-	}
-	im.batch = im.batch[:0]
-	return nil
+	return im.mayBind
 }
 
 // skipBOM drops a UTF-8 byte order mark, which spreadsheets write.

@@ -111,9 +111,12 @@ func (f Filter) Unfiltered() bool {
 }
 
 // Page is one page of a listing and the number of matches in all pages.
+// At is the instant the listing was taken at: the Expired filter's, and
+// the one to judge each PSK's Expired at so that both agree.
 type Page struct {
 	PSKs  []*PSK
 	Total int
+	At    time.Time
 }
 
 // PSKRef names a PSK the way clients do: by numeric ID, or by its psk_id

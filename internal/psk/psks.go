@@ -35,7 +35,7 @@ func (s *Service) List(ctx context.Context, p *authz.Principal, f Filter) (*Page
 	if err != nil {
 		return nil, err
 	}
-	return &Page{PSKs: psks, Total: total}, nil
+	return &Page{PSKs: psks, Total: total, At: f.Now}, nil
 }
 
 // paging applies the default limit and checks the bounds.

@@ -170,6 +170,10 @@ const (
 func pskTarget(id int64) string      { return "psk:" + strconv.FormatInt(id, 10) }
 func endpointTarget(id int64) string { return "endpoint:" + strconv.FormatInt(id, 10) }
 
+// Now is the service's clock: the instant a PSK's Expired is judged at, as
+// List's Expired filter does.
+func (s *Service) Now() time.Time { return s.now() }
+
 // stamp is the service's current time as stored: UTC, microseconds (what
 // both databases keep).
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -62,6 +62,44 @@ type Tx interface {
 	// TouchEndpoints raises last_seen to the given times, never lowering
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
+
+	// BeginImport records a pending import into groupID and returns its
+	// id.
+	BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error)
+	// StageImport inserts rows (setting their IDs) and endpoints for their
+	// MACs, pending in import id: invisible to every method but the
+	// uniqueness checks (TakenPSKIDs, TakenMACs) until PromoteImport. A
+	// psk_id or MAC taken since it was checked is a conflict with reason
+	// ReasonPSKIDExists or ReasonEndpointExists; an import that is gone or
+	// visible is not_found.
+	StageImport(ctx context.Context, id int64, rows []StagedRow, at time.Time) error
+	// PromoteImport makes every row of import id visible at once, at a cost
+	// independent of the import's size, and counts its PSKs; not_found when
+	// the import is gone (dropped as dead) or visible already.
+	PromoteImport(ctx context.Context, id int64, at time.Time) (*Promoted, error)
+	// SettleImport does up to limit rows of what is left of import id: a
+	// visible import's rows lose their pending mark, a hidden (failed or
+	// dead) import's rows are deleted, and then the import itself. It
+	// reports whether work remains.
+	SettleImport(ctx context.Context, id int64, limit int) (bool, error)
+	// ImportsToSettle returns the imports to settle: visible ones not
+	// settled yet, hidden ones untouched since staleBefore, and those whose
+	// pending rows outlived their import's row.
+	ImportsToSettle(ctx context.Context, staleBefore time.Time) ([]int64, error)
+}
+
+// StagedRow is one validated, sealed row of a pending import and the MACs
+// to bind to it.
+type StagedRow struct {
+	Row  *Row
+	MACs []string
+}
+
+// Promoted is what PromoteImport made visible.
+type Promoted struct {
+	GroupID         int64
+	PSKs, Endpoints int
+	FirstID, LastID int64
 }
 
 // Scan selects rows for a full scan (export, snapshots).

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"netkeep/internal/name"
 )
 
 // ValidatePassphrase checks a WPA2 passphrase: 8 to 63 printable ASCII
@@ -43,6 +45,9 @@ func ValidateVLAN(field string, v int) error {
 // ValidatePSKID checks a psk_id: 1 to 64 printable ASCII characters without
 // spaces, since it becomes hostapd's keyid=<psk_id> token.
 func ValidatePSKID(s string) error {
+	if err := name.Check("psk_id", s); err != nil {
+		return withField(err, "psk_id")
+	}
 	if s == "" || len(s) > MaxPSKIDLen {
 		return invalid("psk_id", "psk_id must be 1 to 64 characters")
 	}
@@ -54,12 +59,15 @@ func ValidatePSKID(s string) error {
 	return nil
 }
 
+// validateDescription checks a PSK's or endpoint's description: free text
+// (name.CheckText: no control characters but tab and newlines, no bidi
+// overrides, valid UTF-8) of at most MaxDescription characters.
 func validateDescription(s string) error {
+	if err := name.CheckText("description", s); err != nil {
+		return withField(err, "description")
+	}
 	if utf8.RuneCountInString(s) > MaxDescription {
 		return invalid("description", "description must be at most 500 characters")
-	}
-	if !utf8.ValidString(s) {
-		return invalid("description", "description must be UTF-8 text")
 	}
 	return nil
 }

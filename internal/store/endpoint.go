@@ -37,13 +37,18 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*psk.Endpoint, error) {
 
 // InsertEndpoints inserts es with multi-row INSERTs and sets their IDs.
 func (tx *Tx) InsertEndpoints(ctx context.Context, es []*psk.Endpoint) error {
-	const cols = 9
+	return tx.insertEndpoints(ctx, es, nil)
+}
+
+// insertEndpoints inserts es, pending in import pending when not nil.
+func (tx *Tx) insertEndpoints(ctx context.Context, es []*psk.Endpoint, pending any) error {
+	const cols = 10
 	per := tx.batchRows(cols)
 	for start := 0; start < len(es); start += per {
 		chunk := es[start:min(len(es), start+per)]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO endpoints (group_id, mac, description, psk_id, vlan_id, enabled, last_seen,
-			created_at, updated_at) VALUES `)
+			created_at, updated_at, pending) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, e := range chunk {
 			if i > 0 {
@@ -51,7 +56,7 @@ func (tx *Tx) InsertEndpoints(ctx context.Context, es []*psk.Endpoint) error {
 			}
 			tx.placeholders(&b, len(args), cols)
 			args = append(args, e.GroupID, e.MAC, e.Description, e.PSKID, nullInt(e.VLANID), e.Enabled,
-				nullable(e.LastSeen), e.CreatedAt.UTC(), e.UpdatedAt.UTC())
+				nullable(e.LastSeen), e.CreatedAt.UTC(), e.UpdatedAt.UTC(), pending)
 		}
 		b.WriteString(` RETURNING id, group_id, mac`)
 		rows, err := tx.q.QueryContext(ctx, b.String(), args...)
@@ -90,19 +95,21 @@ func (tx *Tx) TakenMACs(ctx context.Context, groupID int64, macs []string) (map[
 
 // EndpointByID returns the endpoint or not_found.
 func (tx *Tx) EndpointByID(ctx context.Context, id int64) (*psk.Endpoint, error) {
-	e, err := scanEndpoint(tx.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, id))
+	e, err := scanEndpoint(tx.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1 AND `+visible, id))
 	return e, classify(err, endpointNotFound, "")
 }
 
 // EndpointByMAC returns the group's endpoint with mac (normalised) or
 // not_found.
 func (tx *Tx) EndpointByMAC(ctx context.Context, groupID int64, mac string) (*psk.Endpoint, error) {
-	e, err := scanEndpoint(tx.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE group_id = $1 AND mac = $2`, groupID, mac))
+	e, err := scanEndpoint(tx.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE group_id = $1 AND mac = $2 AND `+visible,
+		groupID, mac))
 	return e, classify(err, endpointNotFound, "")
 }
 
 func (tx *Tx) endpointWhere(f psk.EndpointFilter) (string, []any) {
 	var w where
+	w.cond(visible)
 	if f.GroupID != 0 {
 		w.add("group_id = ?", f.GroupID)
 	}

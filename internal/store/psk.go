@@ -85,16 +85,28 @@ func groupMissing(err error) error {
 	return err
 }
 
+// visible is the condition of a psks or endpoints row that exists for
+// every reader: not pending, or pending in an import made visible (see
+// migration 00015). Uniqueness checks (TakenPSKIDs, TakenMACs) count
+// pending rows too, as the unique indexes do.
+const visible = `(pending IS NULL OR pending IN (SELECT id FROM psk_imports WHERE visible))`
+
 // InsertPSKs inserts rows with multi-row INSERTs and sets their IDs.
 func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
-	const cols = 12
+	return tx.insertPSKs(ctx, rows, nil)
+}
+
+// insertPSKs inserts rows, pending in import pending when not nil (and
+// then not counted in psk_counts until the import becomes visible).
+func (tx *Tx) insertPSKs(ctx context.Context, rows []*psk.Row, pending any) error {
+	const cols = 13
 	counts := map[int64]int64{}
 	per := tx.batchRows(cols)
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(len(rows), start+per)]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO psks (group_id, psk_id, passphrase, seal_id, description, vlan_id, enabled,
-			expires_at, expired_notified_at, created_by, created_at, updated_at) VALUES `)
+			expires_at, expired_notified_at, created_by, created_at, updated_at, pending) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, r := range chunk {
 			if i > 0 {
@@ -102,7 +114,7 @@ func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
 			}
 			tx.placeholders(&b, len(args), cols)
 			args = append(args, r.GroupID, r.PSKID, r.Sealed, r.SealID, r.Description, nullInt(r.VLANID), r.Enabled,
-				nullable(r.Expires), nullable(r.ExpiryNotice), r.CreatedBy, r.CreatedAt.UTC(), r.UpdatedAt.UTC())
+				nullable(r.Expires), nullable(r.ExpiryNotice), r.CreatedBy, r.CreatedAt.UTC(), r.UpdatedAt.UTC(), pending)
 			counts[r.GroupID]++
 		}
 		b.WriteString(` RETURNING id, psk_id, group_id`)
@@ -133,6 +145,9 @@ func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
 		if err := res.Err(); err != nil {
 			return groupMissing(classify(err, "", "a PSK with this psk_id already exists"))
 		}
+	}
+	if pending != nil {
+		return nil
 	}
 	for g, n := range counts {
 		if err := tx.addPSKCount(ctx, g, n); err != nil {
@@ -228,13 +243,14 @@ func (tx *Tx) taken(ctx context.Context, query string, groupID int64, values []s
 
 // PSKRow returns the stored PSK or not_found.
 func (tx *Tx) PSKRow(ctx context.Context, id int64) (*psk.Row, error) {
-	r, err := scanPSKRow(tx.q.QueryRowContext(ctx, `SELECT `+pskRowColumns+` FROM psks WHERE id = $1`, id))
+	r, err := scanPSKRow(tx.q.QueryRowContext(ctx, `SELECT `+pskRowColumns+` FROM psks WHERE id = $1 AND `+visible, id))
 	return r, classify(err, pskNotFound, "")
 }
 
 // PSKRowByName returns the group's PSK named name or not_found.
 func (tx *Tx) PSKRowByName(ctx context.Context, groupID int64, name string) (*psk.Row, error) {
-	r, err := scanPSKRow(tx.q.QueryRowContext(ctx, `SELECT `+pskRowColumns+` FROM psks WHERE group_id = $1 AND psk_id = $2`, groupID, name))
+	r, err := scanPSKRow(tx.q.QueryRowContext(ctx, `SELECT `+pskRowColumns+` FROM psks WHERE group_id = $1 AND psk_id = $2 AND `+visible,
+		groupID, name))
 	return r, classify(err, pskNotFound, "")
 }
 
@@ -243,6 +259,7 @@ func (tx *Tx) PSKRowByName(ctx context.Context, groupID int64, name string) (*ps
 // planners can use the (group_id, id) index.
 func (tx *Tx) pskWhere(f psk.Filter) (string, []any) {
 	var w where
+	w.cond(visible)
 	if f.GroupID != 0 {
 		w.add("group_id = ?", f.GroupID)
 	}
@@ -277,6 +294,9 @@ func (w *where) add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
 }
+
+// cond adds a condition without parameters.
+func (w *where) cond(c string) { w.conds = append(w.conds, c) }
 
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
@@ -372,6 +392,7 @@ func (tx *Tx) DeletePSK(ctx context.Context, id int64) error {
 // columns.
 func scanWhere(f psk.Scan, prefix string, expiry bool) (string, []any) {
 	var w where
+	w.cond(strings.ReplaceAll(visible, "(pending", "("+prefix+"pending"))
 	if f.GroupID != 0 {
 		w.add(prefix+"group_id = ?", f.GroupID)
 	}
@@ -411,7 +432,7 @@ func (tx *Tx) MarkExpired(ctx context.Context, now time.Time, limit int) ([]*psk
 	rows, err := tx.q.QueryContext(ctx, `UPDATE psks SET expired_notified_at = $1
 		WHERE expired_notified_at IS NULL AND id IN (
 			SELECT id FROM psks WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expired_notified_at IS NULL
-			ORDER BY expires_at LIMIT $2)
+			AND `+visible+` ORDER BY expires_at LIMIT $2)
 		RETURNING `+pskColumns, now.UTC(), limit)
 	if err != nil {
 		return nil, wrap(err, "marking expired")

@@ -31,11 +31,7 @@ func (h *PSKHandlers) listEndpoints(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, len(page.Endpoints))
-	for i, e := range page.Endpoints {
-		out[i] = endpointJSON(e)
-	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"endpoints": out, "total": page.Total})
+	api.WriteJSON(w, http.StatusOK, endpointListJSON{Endpoints: newEndpointsJSON(page.Endpoints), Total: page.Total})
 }
 
 func (h *PSKHandlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +45,7 @@ func (h *PSKHandlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, endpointJSON(e))
+	api.WriteJSON(w, http.StatusOK, newEndpointJSON(e))
 }
 
 func (h *PSKHandlers) createEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +64,7 @@ func (h *PSKHandlers) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusCreated, endpointJSON(e))
+	api.WriteJSON(w, http.StatusCreated, newEndpointJSON(e))
 }
 
 // bulkEndpoints creates up to 1,000 endpoints in one transaction.
@@ -99,11 +95,7 @@ func (h *PSKHandlers) bulkEndpoints(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := make([]map[string]any, len(created))
-	for i, e := range created {
-		out[i] = endpointJSON(e)
-	}
-	api.WriteJSON(w, http.StatusCreated, map[string]any{"success": true, "created": len(out), "endpoints": out})
+	api.WriteJSON(w, http.StatusCreated, endpointBulkJSON{Success: true, Created: len(created), Endpoints: newEndpointsJSON(created)})
 }
 
 // updateEndpoint changes the fields present in the body; vlan_id may be
@@ -139,7 +131,7 @@ func (h *PSKHandlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, endpointJSON(e))
+	api.WriteJSON(w, http.StatusOK, newEndpointJSON(e))
 }
 
 func (h *PSKHandlers) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -152,5 +144,5 @@ func (h *PSKHandlers) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "deleted_id": id})
+	api.WriteJSON(w, http.StatusOK, deletedJSON{Success: true, DeletedID: id})
 }

@@ -13,3 +13,12 @@ func optionalTimestamp(t *time.Time) any {
 	}
 	return timestamp(*t)
 }
+
+// optionalTime is timestamp for a typed response field: nil stays null.
+func optionalTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := timestamp(*t)
+	return &s
+}

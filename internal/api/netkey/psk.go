@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
@@ -23,6 +24,8 @@ type PSKs interface {
 	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
 	Import(ctx context.Context, p *authz.Principal, src audit.Source, groupID int64, r io.Reader) (*psk.ImportResult, error)
 	Export(ctx context.Context, p *authz.Principal, groupID int64, f psk.Format, w io.Writer) error
+	// Now is the service's clock, at which "expired" is judged.
+	Now() time.Time
 
 	ListEndpoints(ctx context.Context, p *authz.Principal, f psk.EndpointFilter) (*psk.EndpointPage, error)
 	GetEndpoint(ctx context.Context, p *authz.Principal, id int64) (*psk.Endpoint, error)
@@ -38,6 +41,9 @@ type PSKHandlers struct {
 	// MaxImportBytes bounds a CSV import's body (DefaultMaxImportBytes when
 	// 0). See importPSKs for how it relates to the server's body limit.
 	MaxImportBytes int64
+	// ImportTimeout bounds how long a CSV import's upload may take
+	// (DefaultImportTimeout when 0), whatever the server's read timeout.
+	ImportTimeout time.Duration
 }
 
 // DefaultMaxImportBytes is the default bound of a CSV import: 1 GiB.

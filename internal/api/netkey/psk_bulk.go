@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
@@ -91,72 +88,7 @@ func (h *PSKHandlers) bulkPSKs(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	now := time.Now()
-	out := make([]map[string]any, len(created))
-	for i, p := range created {
-		out[i] = pskJSON(p, now, true)
-	}
-	api.WriteJSON(w, http.StatusCreated, map[string]any{"success": true, "created": len(out), "psks": out})
-}
-
-// importPSKs creates PSKs (and endpoints) from a CSV body, text/csv or a
-// multipart/form-data upload's first file, all or nothing. Query: group_id
-// (super principals).
-//
-// Body size: a CSV import may be far larger than any JSON body, so the
-// route replaces the server-wide max-body-bytes (1 MiB by default) with its
-// own bound, MaxImportBytes (1 GiB by default), through api.SetBodyLimit;
-// past it the answer is 413. The import itself streams: it never holds the
-// body.
-func (h *PSKHandlers) importPSKs(w http.ResponseWriter, r *http.Request) {
-	q := &query{r: r}
-	groupID := q.int64("group_id")
-	if q.err != nil {
-		api.Error(w, r, q.err)
-		return
-	}
-	limit := h.MaxImportBytes
-	if limit <= 0 {
-		limit = DefaultMaxImportBytes
-	}
-	api.SetBodyLimit(w, r, limit)
-	body, err := csvBody(r)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	res, err := h.PSKs.Import(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), groupID, body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			err = fault.Errorf(fault.TooLarge, "request body exceeds %d bytes", tooBig.Limit)
-		}
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, map[string]any{"success": true, "imported": res.PSKs, "endpoints": res.Endpoints})
-}
-
-// csvBody returns the CSV of r: the body itself, or the first file of a
-// multipart/form-data upload (read as a stream, never buffered whole).
-func csvBody(r *http.Request) (io.Reader, error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		return r.Body, nil
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nil, invalidField("file", "malformed multipart body")
-	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			return nil, invalidField("file", "the upload holds no CSV file")
-		}
-		if part.FileName() != "" || part.FormName() == "file" {
-			return part, nil
-		}
-	}
+	api.WriteJSON(w, http.StatusCreated, pskBulkJSON{Success: true, Created: len(created), PSKs: newPSKsJSON(created, h.PSKs.Now(), true)})
 }
 
 // exportPSKs streams the usable PSKs as hostapd's wpa_psk_file (the

@@ -3,7 +3,6 @@ package netkey
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/psk"
@@ -32,12 +31,7 @@ func (h *PSKHandlers) listPSKs(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	now := time.Now()
-	out := make([]map[string]any, len(page.PSKs))
-	for i, p := range page.PSKs {
-		out[i] = pskJSON(p, now, false)
-	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"psks": out, "total": page.Total})
+	api.WriteJSON(w, http.StatusOK, pskListJSON{PSKs: newPSKsJSON(page.PSKs, page.At, false), Total: page.Total})
 }
 
 func (h *PSKHandlers) getPSK(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +45,7 @@ func (h *PSKHandlers) getPSK(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, pskJSON(p, time.Now(), true))
+	api.WriteJSON(w, http.StatusOK, newPSKJSON(p, h.PSKs.Now(), true))
 }
 
 func (h *PSKHandlers) createPSK(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +59,7 @@ func (h *PSKHandlers) createPSK(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusCreated, pskJSON(p, time.Now(), true))
+	api.WriteJSON(w, http.StatusCreated, newPSKJSON(p, h.PSKs.Now(), true))
 }
 
 // updatePSK changes the fields present in the body; vlan_id and expires
@@ -111,7 +105,7 @@ func (h *PSKHandlers) updatePSK(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, pskJSON(p, time.Now(), true))
+	api.WriteJSON(w, http.StatusOK, newPSKJSON(p, h.PSKs.Now(), true))
 }
 
 func (h *PSKHandlers) deletePSK(w http.ResponseWriter, r *http.Request) {
@@ -124,5 +118,5 @@ func (h *PSKHandlers) deletePSK(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "deleted_id": id})
+	api.WriteJSON(w, http.StatusOK, deletedJSON{Success: true, DeletedID: id})
 }

@@ -8,27 +8,100 @@ import (
 	"netkeep/internal/psk"
 )
 
-// pskJSON is a PSK as NetKey shows it, plus "expired" (whether its expiry
-// instant has passed at now). The passphrase is shown only when withValue.
-func pskJSON(p *psk.PSK, now time.Time, withValue bool) map[string]any {
-	m := map[string]any{
-		"id": p.ID, "psk_id": p.PSKID, "description": p.Description, "vlan_id": p.VLANID,
-		"enabled": p.Enabled, "expires": optionalTimestamp(p.Expires), "created_at": timestamp(p.CreatedAt),
-		"expired": p.Expired(now),
-	}
+// pskJSON is a PSK as NetKey documents it (GET /api/v1/psks/{id}, POST
+// /api/v1/psks), plus "expired": whether its expiry instant had passed at
+// the service's now. PSKValue is empty, and omitted, in listings.
+type pskJSON struct {
+	ID          int64   `json:"id"`
+	PSKID       string  `json:"psk_id"`
+	PSKValue    string  `json:"psk_value,omitempty"`
+	Description string  `json:"description"`
+	VLANID      *int    `json:"vlan_id"`
+	Enabled     bool    `json:"enabled"`
+	Expires     *string `json:"expires"`
+	CreatedAt   string  `json:"created_at"`
+	Expired     bool    `json:"expired"`
+}
+
+// newPSKJSON shows p as judged at now; the passphrase only when withValue.
+func newPSKJSON(p *psk.PSK, now time.Time, withValue bool) pskJSON {
+	out := pskJSON{ID: p.ID, PSKID: p.PSKID, Description: p.Description, VLANID: p.VLANID, Enabled: p.Enabled,
+		Expires: optionalTime(p.Expires), CreatedAt: timestamp(p.CreatedAt), Expired: p.Expired(now)}
 	if withValue {
-		m["psk_value"] = p.Passphrase
+		out.PSKValue = p.Passphrase
 	}
-	return m
+	return out
+}
+
+func newPSKsJSON(ps []*psk.PSK, now time.Time, withValue bool) []pskJSON {
+	return each(ps, func(p *psk.PSK) pskJSON { return newPSKJSON(p, now, withValue) })
+}
+
+// each maps every element of in through f.
+func each[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// pskListJSON is GET /api/v1/psks.
+type pskListJSON struct {
+	PSKs  []pskJSON `json:"psks"`
+	Total int       `json:"total"`
+}
+
+// pskBulkJSON is POST /api/v1/psks/bulk.
+type pskBulkJSON struct {
+	Success bool      `json:"success"`
+	Created int       `json:"created"`
+	PSKs    []pskJSON `json:"psks"`
+}
+
+// importJSON is POST /api/v1/psks/import.
+type importJSON struct {
+	Success   bool `json:"success"`
+	Imported  int  `json:"imported"`
+	Endpoints int  `json:"endpoints"`
+}
+
+// deletedJSON is DELETE /api/v1/psks/{id} and /api/v1/endpoints/{id}.
+type deletedJSON struct {
+	Success   bool  `json:"success"`
+	DeletedID int64 `json:"deleted_id"`
 }
 
 // endpointJSON is an endpoint; psk_id is its PSK's numeric id.
-func endpointJSON(e *psk.Endpoint) map[string]any {
-	return map[string]any{
-		"id": e.ID, "mac_address": e.MAC, "description": e.Description, "psk_id": e.PSKID,
-		"vlan_id": e.VLANID, "enabled": e.Enabled, "last_seen": optionalTimestamp(e.LastSeen),
-		"created_at": timestamp(e.CreatedAt),
-	}
+type endpointJSON struct {
+	ID          int64   `json:"id"`
+	MAC         string  `json:"mac_address"`
+	Description string  `json:"description"`
+	PSKID       int64   `json:"psk_id"`
+	VLANID      *int    `json:"vlan_id"`
+	Enabled     bool    `json:"enabled"`
+	LastSeen    *string `json:"last_seen"`
+	CreatedAt   string  `json:"created_at"`
+}
+
+func newEndpointJSON(e *psk.Endpoint) endpointJSON {
+	return endpointJSON{ID: e.ID, MAC: e.MAC, Description: e.Description, PSKID: e.PSKID, VLANID: e.VLANID,
+		Enabled: e.Enabled, LastSeen: optionalTime(e.LastSeen), CreatedAt: timestamp(e.CreatedAt)}
+}
+
+func newEndpointsJSON(es []*psk.Endpoint) []endpointJSON { return each(es, newEndpointJSON) }
+
+// endpointListJSON is GET /api/v1/endpoints.
+type endpointListJSON struct {
+	Endpoints []endpointJSON `json:"endpoints"`
+	Total     int            `json:"total"`
+}
+
+// endpointBulkJSON is POST /api/v1/endpoints/bulk.
+type endpointBulkJSON struct {
+	Success   bool           `json:"success"`
+	Created   int            `json:"created"`
+	Endpoints []endpointJSON `json:"endpoints"`
 }
 
 // pskBody is the body of POST /api/v1/psks and of each bulk item. Unknown
