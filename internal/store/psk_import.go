@@ -57,7 +57,7 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 		first_id = COALESCE(first_id, $3), last_id = $4, touched_at = $5 WHERE id = $6 AND NOT visible`,
 		len(ps), len(es), first, last, at.UTC(), id)
 	if err != nil {
-		return err
+		return wrap(err, "staging import", id)
 	}
 	return mustAffect(res, importNotFound)
 }
@@ -99,13 +99,13 @@ func (tx *Tx) SettleImport(ctx context.Context, id int64, limit int) (bool, erro
 	switch err := tx.q.QueryRowContext(ctx, `SELECT visible FROM psk_imports WHERE id = $1`, id).Scan(&v); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return false, err
+		return false, wrap(err, "settling import", id)
 	default:
 		shown = &v
 	}
 	if shown != nil && !*shown {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM psk_imports WHERE id = $1`, id); err != nil {
-			return false, err
+			return false, wrap(err, "settling import", id)
 		}
 	}
 	done := 0
@@ -117,11 +117,11 @@ func (tx *Tx) SettleImport(ctx context.Context, id int64, limit int) (bool, erro
 		}
 		res, err := tx.q.ExecContext(ctx, q, id, limit-done)
 		if err != nil {
-			return false, err
+			return false, wrap(err, "settling import", id)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return false, err
+			return false, wrap(err, "settling import", id)
 		}
 		if done += int(n); done >= limit {
 			return true, nil
@@ -129,7 +129,7 @@ func (tx *Tx) SettleImport(ctx context.Context, id int64, limit int) (bool, erro
 	}
 	if shown != nil && *shown {
 		_, err := tx.q.ExecContext(ctx, `DELETE FROM psk_imports WHERE id = $1`, id)
-		return false, err
+		return false, wrap(err, "settling import", id)
 	}
 	return false, nil
 }
@@ -143,14 +143,14 @@ func (tx *Tx) ImportsToSettle(ctx context.Context, staleBefore time.Time) ([]int
 		UNION SELECT DISTINCT pending FROM endpoints WHERE pending IS NOT NULL AND pending NOT IN (SELECT id FROM psk_imports)`,
 		staleBefore.UTC())
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "listing imports to settle")
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, wrap(err, "listing imports to settle")
 		}
 		out = append(out, id)
 	}
