@@ -11,18 +11,18 @@ import (
 // loginJSON is the local login's data: a bearer access token, its expiry
 // and the user.
 type loginJSON struct {
-	Token     string         `json:"token"`
-	ExpiresAt string         `json:"expires_at"`
-	User      map[string]any `json:"user"`
+	Token     string `json:"token"`
+	ExpiresAt string `json:"expires_at"`
+	User      user   `json:"user"`
 }
 
 // callerJSON describes the caller (GET /api/v1/auth/session). ExpiresAt is a user session's access
 // token expiry; Credential names the kind of any other credential.
 type callerJSON struct {
-	Authenticated bool           `json:"authenticated"`
-	User          map[string]any `json:"user"`
-	ExpiresAt     string         `json:"expires_at,omitempty"`
-	Credential    string         `json:"credential,omitempty"`
+	Authenticated bool   `json:"authenticated"`
+	User          user   `json:"user"`
+	ExpiresAt     string `json:"expires_at,omitempty"`
+	Credential    string `json:"credential,omitempty"`
 }
 
 // dataJSON is GateKey's {"data": ...} envelope of single objects.
@@ -70,10 +70,8 @@ func (h *Handlers) session(w http.ResponseWriter, r *http.Request) {
 			out.ExpiresAt = timestamp(c.ExpiresAt.Time)
 		}
 	} else {
-		out.User = map[string]any{
-			"id": p.UserID, "username": p.Username, "role": p.Role,
-			"is_admin": p.IsSuper() || isAdmin(p.Role), "group_id": p.GroupID,
-		}
+		out.User = user{ID: p.UserID, Username: p.Username, Role: string(p.Role),
+			IsAdmin: p.IsSuper() || isAdmin(p.Role), GroupID: p.GroupID}
 		out.Credential = string(p.Kind)
 	}
 	api.WriteJSON(w, http.StatusOK, dataJSON[callerJSON]{Data: out})
