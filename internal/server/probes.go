@@ -9,7 +9,10 @@ import (
 	"netkeep/internal/fault"
 )
 
-var errStarting = fault.New(fault.Unavailable, "server is starting; retry shortly").WithReason("STORAGE_UNAVAILABLE")
+// reasonStarting: the store is not ready yet (migrations running).
+const reasonStarting fault.Reason = "storage_unavailable"
+
+var errStarting = fault.New(fault.Unavailable, "server is starting; retry shortly").WithReason(reasonStarting)
 
 func (s *Server) routes() {
 	r := s.router

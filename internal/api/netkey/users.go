@@ -13,7 +13,7 @@ import (
 func userID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, fault.New(fault.NotFound, "User not found").WithReason("USER_NOT_FOUND").
+		return 0, fault.New(fault.NotFound, "User not found").WithReason(identity.ReasonUserNotFound).
 			WithDetails(map[string]any{"user_id": r.PathValue("id")})
 	}
 	return id, nil
@@ -22,7 +22,7 @@ func userID(r *http.Request) (int64, error) {
 // userErr gives not_found NetKey's shape: {"code": "USER_NOT_FOUND", "details": {"user_id": 7}}.
 func userErr(err error, id int64) error {
 	if fault.Is(err, fault.NotFound) {
-		return fault.New(fault.NotFound, "User not found").WithReason("USER_NOT_FOUND").
+		return fault.New(fault.NotFound, "User not found").WithReason(identity.ReasonUserNotFound).
 			WithDetails(map[string]any{"user_id": id})
 	}
 	return err
