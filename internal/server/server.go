@@ -104,20 +104,18 @@ func New(d Deps) *Server {
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
-	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
 		Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
-	(&netkey.PSKHandlers{PSKs: s.PSKs}).RegisterPSK(s.router)
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,
 		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
 	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,
 		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
-	(&netkey.RadiusHandlers{Clients: s.RadiusClients}).RegisterRadius(s.router)
+	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients}).Register(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
 	(&own.Handlers{Identity: s.Identity}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,

@@ -12,7 +12,7 @@ import (
 // listEndpoints: {"endpoints": [...], "total": N}. Query: limit, offset,
 // psk_id (numeric), enabled, search (MAC or description), group_id (super
 // principals).
-func (h *PSKHandlers) listEndpoints(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listEndpoints(w http.ResponseWriter, r *http.Request) {
 	q := &query{r: r}
 	f := psk.EndpointFilter{
 		Limit:   q.int("limit", psk.DefaultLimit, 1, psk.MaxLimit),
@@ -34,7 +34,7 @@ func (h *PSKHandlers) listEndpoints(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, endpointListJSON{Endpoints: newEndpointsJSON(page.Endpoints), Total: page.Total})
 }
 
-func (h *PSKHandlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)
@@ -48,7 +48,7 @@ func (h *PSKHandlers) getEndpoint(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, newEndpointJSON(e))
 }
 
-func (h *PSKHandlers) createEndpoint(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	var b endpointBody
 	if err := api.Decode(r, &b); err != nil {
 		api.Error(w, r, err)
@@ -68,7 +68,7 @@ func (h *PSKHandlers) createEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // bulkEndpoints creates up to 1,000 endpoints in one transaction.
-func (h *PSKHandlers) bulkEndpoints(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) bulkEndpoints(w http.ResponseWriter, r *http.Request) {
 	raw, groupID, err := bulkItems(r, "endpoints")
 	if err != nil {
 		api.Error(w, r, err)
@@ -100,7 +100,7 @@ func (h *PSKHandlers) bulkEndpoints(w http.ResponseWriter, r *http.Request) {
 
 // updateEndpoint changes the fields present in the body; vlan_id may be
 // null to remove the override.
-func (h *PSKHandlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)
@@ -134,7 +134,7 @@ func (h *PSKHandlers) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, newEndpointJSON(e))
 }
 
-func (h *PSKHandlers) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.EndpointNotFound)
 	if err != nil {
 		api.Error(w, r, err)

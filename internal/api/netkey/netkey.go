@@ -7,10 +7,10 @@
 //   - user administration under /api/v1/users (Handlers, over identity);
 //   - identity PSKs under /api/v1/psks: CRUD, bulk create, CSV import (with
 //     its own body limit, streamed) and hostapd/CSV export, and the endpoints
-//     (station MACs) bound to them under /api/v1/endpoints (PSKHandlers, over
+//     (station MACs) bound to them under /api/v1/endpoints (over
 //     psk);
 //   - the RADIUS server's NAS clients under /api/v1/radius/clients and its
-//     accounting sessions under /api/v1/radius/sessions (RadiusHandlers, over
+//     accounting sessions under /api/v1/radius/sessions (over
 //     radius/nas).
 //
 // Every lookup is scoped to the caller's group (super principals see every
@@ -21,6 +21,7 @@ package netkey
 
 import (
 	"context"
+	"time"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
@@ -46,9 +47,20 @@ type Identity interface {
 	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
 }
 
-// Handlers serves the dialect.
+// Handlers serves the dialect: sign-in, MFA and users over Identity; PSKs
+// and endpoints over PSKs; RADIUS clients and sessions over Clients.
 type Handlers struct {
 	Identity Identity
 	// AuthLimiter limits login and refresh per source IP (api.LoginLimit).
 	AuthLimiter *ratelimit.Limiter
+
+	PSKs PSKs
+	// MaxImportBytes bounds a CSV import's body (DefaultMaxImportBytes when
+	// 0). See importPSKs for how it relates to the server's body limit.
+	MaxImportBytes int64
+	// ImportTimeout bounds how long a CSV import's upload may take
+	// (DefaultImportTimeout when 0), whatever the server's read timeout.
+	ImportTimeout time.Duration
+
+	Clients RadiusClients
 }

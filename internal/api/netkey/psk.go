@@ -35,39 +35,8 @@ type PSKs interface {
 	DeleteEndpoint(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
 }
 
-// PSKHandlers serves NetKey's /api/v1/psks and /api/v1/endpoints.
-type PSKHandlers struct {
-	PSKs PSKs
-	// MaxImportBytes bounds a CSV import's body (DefaultMaxImportBytes when
-	// 0). See importPSKs for how it relates to the server's body limit.
-	MaxImportBytes int64
-	// ImportTimeout bounds how long a CSV import's upload may take
-	// (DefaultImportTimeout when 0), whatever the server's read timeout.
-	ImportTimeout time.Duration
-}
-
 // DefaultMaxImportBytes is the default bound of a CSV import: 1 GiB.
 const DefaultMaxImportBytes = 1 << 30
-
-// RegisterPSK adds the PSK and endpoint routes.
-func (h *PSKHandlers) RegisterPSK(rt *api.Router) {
-	rt = rt.As(api.NetKey)
-	rt.HandleFunc("GET /api/v1/psks", api.Authenticated, h.listPSKs)
-	rt.HandleFunc("POST /api/v1/psks", api.Authenticated, h.createPSK)
-	rt.HandleFunc("POST /api/v1/psks/bulk", api.Authenticated, h.bulkPSKs)
-	rt.HandleFunc("POST /api/v1/psks/import", api.Authenticated, h.importPSKs)
-	rt.HandleFunc("GET /api/v1/psks/export", api.Authenticated, h.exportPSKs)
-	rt.HandleFunc("GET /api/v1/psks/{id}", api.Authenticated, h.getPSK)
-	rt.HandleFunc("PUT /api/v1/psks/{id}", api.Authenticated, h.updatePSK)
-	rt.HandleFunc("DELETE /api/v1/psks/{id}", api.Authenticated, h.deletePSK)
-
-	rt.HandleFunc("GET /api/v1/endpoints", api.Authenticated, h.listEndpoints)
-	rt.HandleFunc("POST /api/v1/endpoints", api.Authenticated, h.createEndpoint)
-	rt.HandleFunc("POST /api/v1/endpoints/bulk", api.Authenticated, h.bulkEndpoints)
-	rt.HandleFunc("GET /api/v1/endpoints/{id}", api.Authenticated, h.getEndpoint)
-	rt.HandleFunc("PUT /api/v1/endpoints/{id}", api.Authenticated, h.updateEndpoint)
-	rt.HandleFunc("DELETE /api/v1/endpoints/{id}", api.Authenticated, h.deleteEndpoint)
-}
 
 // pathID parses the {id} path value; a malformed id names nothing, so it is
 // reported as notFound would report it.

@@ -64,7 +64,7 @@ func itemErr(i int, err error) error {
 
 // bulkPSKs creates up to 1,000 PSKs in one transaction: 201 with every
 // PSK (passphrases included, since some were generated), or nothing.
-func (h *PSKHandlers) bulkPSKs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) bulkPSKs(w http.ResponseWriter, r *http.Request) {
 	raw, groupID, err := bulkItems(r, "psks")
 	if err != nil {
 		api.Error(w, r, err)
@@ -94,7 +94,7 @@ func (h *PSKHandlers) bulkPSKs(w http.ResponseWriter, r *http.Request) {
 // exportPSKs streams the usable PSKs as hostapd's wpa_psk_file (the
 // default) or as CSV. Query: format=hostapd|csv, group_id (super
 // principals).
-func (h *PSKHandlers) exportPSKs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) exportPSKs(w http.ResponseWriter, r *http.Request) {
 	q := &query{r: r}
 	groupID := q.int64("group_id")
 	if q.err != nil {

@@ -37,7 +37,7 @@ func TestPSKExpiredOnServiceClock(t *testing.T) {
 	expires := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
 	fake := clockPSKs{now: time.Now().AddDate(1, 0, 0), p: &psk.PSK{ID: 7, PSKID: "p", Passphrase: "passphrase", Enabled: true, Expires: &expires}}
 	rt := api.NewRouter(&api.Authenticator{MasterKey: "clock-master-key"})
-	(&netkey.PSKHandlers{PSKs: fake}).RegisterPSK(rt)
+	(&netkey.Handlers{PSKs: fake}).Register(rt)
 	hs := httptest.NewServer(api.Wrap(rt, api.Options{}))
 	t.Cleanup(hs.Close)
 	cases := []struct {

@@ -11,7 +11,7 @@ import (
 // listPSKs: {"psks": [...], "total": N}, without passphrases. Query:
 // limit (default 100, at most 1000), offset, enabled, vlan_id, expired,
 // search (psk_id or description), group_id (super principals).
-func (h *PSKHandlers) listPSKs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listPSKs(w http.ResponseWriter, r *http.Request) {
 	q := &query{r: r}
 	f := psk.Filter{
 		Limit:   q.int("limit", psk.DefaultLimit, 1, psk.MaxLimit),
@@ -34,7 +34,7 @@ func (h *PSKHandlers) listPSKs(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, pskListJSON{PSKs: newPSKsJSON(page.PSKs, page.At, false), Total: page.Total})
 }
 
-func (h *PSKHandlers) getPSK(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) getPSK(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)
@@ -48,7 +48,7 @@ func (h *PSKHandlers) getPSK(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, newPSKJSON(p, h.PSKs.Now(), true))
 }
 
-func (h *PSKHandlers) createPSK(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createPSK(w http.ResponseWriter, r *http.Request) {
 	var in pskBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -64,7 +64,7 @@ func (h *PSKHandlers) createPSK(w http.ResponseWriter, r *http.Request) {
 
 // updatePSK changes the fields present in the body; vlan_id and expires
 // may be null to remove them.
-func (h *PSKHandlers) updatePSK(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updatePSK(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)
@@ -108,7 +108,7 @@ func (h *PSKHandlers) updatePSK(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, newPSKJSON(p, h.PSKs.Now(), true))
 }
 
-func (h *PSKHandlers) deletePSK(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deletePSK(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, psk.PSKNotFound)
 	if err != nil {
 		api.Error(w, r, err)

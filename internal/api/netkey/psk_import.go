@@ -37,7 +37,7 @@ const importWriteGrace = 5 * time.Minute
 // it the answer is 408. An upload that ends early (a body shorter than its
 // length, a multipart body without its closing boundary) is 400. Both are
 // answered in NetKey's envelope and store nothing.
-func (h *PSKHandlers) importPSKs(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) importPSKs(w http.ResponseWriter, r *http.Request) {
 	q := &query{r: r}
 	groupID := q.int64("group_id")
 	if q.err != nil {

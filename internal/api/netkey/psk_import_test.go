@@ -117,7 +117,7 @@ func TestPSKImportUploadDeadline(t *testing.T) {
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
 		f := newPSKFixture(t, e)
 		rt := api.NewRouter(&api.Authenticator{Access: e.Server.Identity, Keys: e.Server.APIKeys, MasterKey: servertest.MasterKey})
-		(&netkey.PSKHandlers{PSKs: e.Server.PSKs, ImportTimeout: 500 * time.Millisecond}).RegisterPSK(rt)
+		(&netkey.Handlers{PSKs: e.Server.PSKs, ImportTimeout: 500 * time.Millisecond}).Register(rt)
 		hs := httptest.NewServer(api.Wrap(rt, api.Options{MaxBodyBytes: 1 << 20}))
 		t.Cleanup(hs.Close)
 		path := fmt.Sprintf("/api/v1/psks/import?group_id=%d", f.acmeGroup)

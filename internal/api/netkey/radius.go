@@ -21,23 +21,6 @@ type RadiusClients interface {
 	Sessions(ctx context.Context, p *authz.Principal, f nas.SessionFilter) ([]*nas.Session, int, error)
 }
 
-// RadiusHandlers serves /api/v1/radius: the NAS clients the RADIUS server
-// answers and the online sessions accounting reports.
-type RadiusHandlers struct {
-	Clients RadiusClients
-}
-
-// RegisterRadius adds the routes.
-func (h *RadiusHandlers) RegisterRadius(rt *api.Router) {
-	rt = rt.As(api.NetKey)
-	rt.HandleFunc("GET /api/v1/radius/clients", api.Authenticated, h.listClients)
-	rt.HandleFunc("POST /api/v1/radius/clients", api.Authenticated, h.createClient)
-	rt.HandleFunc("GET /api/v1/radius/clients/{id}", api.Authenticated, h.getClient)
-	rt.HandleFunc("PUT /api/v1/radius/clients/{id}", api.Authenticated, h.updateClient)
-	rt.HandleFunc("DELETE /api/v1/radius/clients/{id}", api.Authenticated, h.deleteClient)
-	rt.HandleFunc("GET /api/v1/radius/sessions", api.Authenticated, h.listSessions)
-}
-
 // radiusClientID parses {id}; a malformed id names no client.
 func radiusClientID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -47,7 +30,7 @@ func radiusClientID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (h *RadiusHandlers) listClients(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listClients(w http.ResponseWriter, r *http.Request) {
 	cs, err := h.Clients.List(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
@@ -60,7 +43,7 @@ func (h *RadiusHandlers) listClients(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, out)
 }
 
-func (h *RadiusHandlers) getClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) getClient(w http.ResponseWriter, r *http.Request) {
 	id, err := radiusClientID(r)
 	if err == nil {
 		var c *nas.Client
@@ -72,7 +55,7 @@ func (h *RadiusHandlers) getClient(w http.ResponseWriter, r *http.Request) {
 	api.Error(w, r, err)
 }
 
-func (h *RadiusHandlers) createClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) createClient(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name                        string     `json:"name"`
 		Address                     string     `json:"address"`
@@ -99,7 +82,7 @@ func (h *RadiusHandlers) createClient(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusCreated, radiusClientJSON(c))
 }
 
-func (h *RadiusHandlers) updateClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) updateClient(w http.ResponseWriter, r *http.Request) {
 	id, err := radiusClientID(r)
 	if err != nil {
 		api.Error(w, r, err)
@@ -130,7 +113,7 @@ func (h *RadiusHandlers) updateClient(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, radiusClientJSON(c))
 }
 
-func (h *RadiusHandlers) deleteClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) deleteClient(w http.ResponseWriter, r *http.Request) {
 	id, err := radiusClientID(r)
 	if err == nil {
 		err = h.Clients.Delete(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id)
@@ -144,7 +127,7 @@ func (h *RadiusHandlers) deleteClient(w http.ResponseWriter, r *http.Request) {
 
 // listSessions is the accounting view: ?limit (default 100, max 1000),
 // offset, client_id and mac (any common form) filters.
-func (h *RadiusHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := nas.SessionFilter{}
 	var err error

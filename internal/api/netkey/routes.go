@@ -6,7 +6,9 @@ import (
 	"netkeep/internal/api"
 )
 
-// Register adds the dialect's routes.
+// Register adds every NetKey route: sign-in (rate limited per source IP),
+// MFA, users, PSKs, endpoints and RADIUS clients and sessions. Every route
+// but sign-in needs a credential; what it may do is decided in the domain.
 func (h *Handlers) Register(rt *api.Router) {
 	rt = rt.As(api.NetKey)
 	limited := func(f http.HandlerFunc) http.Handler {
@@ -26,4 +28,27 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/users/{id}", api.Authenticated, h.getUser)
 	rt.HandleFunc("PUT /api/v1/users/{id}", api.Authenticated, h.updateUser)
 	rt.HandleFunc("DELETE /api/v1/users/{id}", api.Authenticated, h.deleteUser)
+
+	rt.HandleFunc("GET /api/v1/psks", api.Authenticated, h.listPSKs)
+	rt.HandleFunc("POST /api/v1/psks", api.Authenticated, h.createPSK)
+	rt.HandleFunc("POST /api/v1/psks/bulk", api.Authenticated, h.bulkPSKs)
+	rt.HandleFunc("POST /api/v1/psks/import", api.Authenticated, h.importPSKs) // own body limit and upload deadline
+	rt.HandleFunc("GET /api/v1/psks/export", api.Authenticated, h.exportPSKs)
+	rt.HandleFunc("GET /api/v1/psks/{id}", api.Authenticated, h.getPSK)
+	rt.HandleFunc("PUT /api/v1/psks/{id}", api.Authenticated, h.updatePSK)
+	rt.HandleFunc("DELETE /api/v1/psks/{id}", api.Authenticated, h.deletePSK)
+
+	rt.HandleFunc("GET /api/v1/endpoints", api.Authenticated, h.listEndpoints)
+	rt.HandleFunc("POST /api/v1/endpoints", api.Authenticated, h.createEndpoint)
+	rt.HandleFunc("POST /api/v1/endpoints/bulk", api.Authenticated, h.bulkEndpoints)
+	rt.HandleFunc("GET /api/v1/endpoints/{id}", api.Authenticated, h.getEndpoint)
+	rt.HandleFunc("PUT /api/v1/endpoints/{id}", api.Authenticated, h.updateEndpoint)
+	rt.HandleFunc("DELETE /api/v1/endpoints/{id}", api.Authenticated, h.deleteEndpoint)
+
+	rt.HandleFunc("GET /api/v1/radius/clients", api.Authenticated, h.listClients)
+	rt.HandleFunc("POST /api/v1/radius/clients", api.Authenticated, h.createClient)
+	rt.HandleFunc("GET /api/v1/radius/clients/{id}", api.Authenticated, h.getClient)
+	rt.HandleFunc("PUT /api/v1/radius/clients/{id}", api.Authenticated, h.updateClient)
+	rt.HandleFunc("DELETE /api/v1/radius/clients/{id}", api.Authenticated, h.deleteClient)
+	rt.HandleFunc("GET /api/v1/radius/sessions", api.Authenticated, h.listSessions)
 }
