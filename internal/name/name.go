@@ -17,26 +17,16 @@ import (
 // UTF-8, a control character (C0, DEL, C1; tab and newline included) or a
 // bidirectional formatting character; nil otherwise. The empty string passes:
 // whether a field is required is the caller's rule.
-func Check(field, value string) error {
-	for i, r := range value {
-		switch {
-		case r == utf8.RuneError && !validAt(value, i):
-			return fault.Errorf(fault.Invalid, "%s is not valid UTF-8", field)
-		case unicode.IsControl(r):
-			return fault.Errorf(fault.Invalid, "%s must not contain control characters", field)
-		case isBidi(r):
-			return fault.Errorf(fault.Invalid, "%s must not contain bidirectional formatting characters", field)
-		}
-	}
-	return nil
-}
+func Check(field, value string) error { return check(field, value, false) }
 
-// CheckText is Check for free text (descriptions, notes): tab and newline
-// are allowed there, every other control and bidi character is not.
-func CheckText(field, value string) error {
+// CheckText is Check for free text (descriptions, notes): tab and line
+// breaks are allowed there, every other control and bidi character is not.
+func CheckText(field, value string) error { return check(field, value, true) }
+
+func check(field, value string, text bool) error {
 	for i, r := range value {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r':
+		case text && (r == '\t' || r == '\n' || r == '\r'):
 		case r == utf8.RuneError && !validAt(value, i):
 			return fault.Errorf(fault.Invalid, "%s is not valid UTF-8", field)
 		case unicode.IsControl(r):
