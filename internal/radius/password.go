@@ -7,9 +7,6 @@ import (
 	"netkeep/internal/radius/nas"
 )
 
-// maxPasswordLen is the longest User-Password (RFC 2865 §5.2).
-const maxPasswordLen = 128
-
 // macPasswordOK reports whether the current MAC-authentication request
 // carries the password its client's policy asks for: the station's MAC
 // (the default), the client's fixed password, or anything ("any"). A
@@ -47,7 +44,7 @@ func (w *worker) macPasswordOK(c *Client, station MAC) bool {
 // the request has none or it is malformed.
 func (w *worker) papPassword(c *Client) ([]byte, bool) {
 	enc := w.req.userPassword
-	if len(enc) == 0 || len(enc)%16 != 0 || len(enc) > maxPasswordLen {
+	if len(enc) == 0 || len(enc)%16 != 0 || len(enc) > nas.MaxMACPasswordLen {
 		return nil, false
 	}
 	out := w.password[:len(enc)]

@@ -160,7 +160,7 @@ type worker struct {
 	outBuf  [maxPacketLen]byte
 	scratch [maxPacketLen]byte
 	// password receives a decrypted User-Password.
-	password [maxPasswordLen]byte
+	password [nas.MaxMACPasswordLen]byte
 	md5      hash.Hash
 	tmp      [scratchLen]byte
 	req      request
