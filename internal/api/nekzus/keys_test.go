@@ -45,7 +45,7 @@ func TestAPIKeys(t *testing.T) {
 		}
 		for _, c := range bad {
 			r := e.Do(t, "POST", "/api/v1/apikeys", c.body, servertest.Bearer(alice)...)
-			if r.Status != c.status || errorCode(r) != c.code {
+			if r.Status != c.status || r.ErrorCode() != c.code {
 				t.Fatalf("%s: %d %s", c.name, r.Status, r.Raw)
 			}
 		}
@@ -63,11 +63,11 @@ func TestAPIKeys(t *testing.T) {
 		apitest.AssertShape(t, r.Raw, "testdata/seed/apikeys_create.json")
 		key, id := r.JSON["key"].(string), r.JSON["id"].(string)
 		if !nekzusKey.MatchString(key) || !strings.HasPrefix(id, "key_") || r.JSON["prefix"] != key[:10] ||
-			strings.Join(anyStrings(r.JSON["scopes"]), " ") != "read:catalog read:events" {
+			strings.Join(servertest.Strings(r.JSON["scopes"]), " ") != "read:catalog read:events" {
 			t.Fatalf("create response: %s", r.Raw)
 		}
 		// read:catalog grants the catalog, not the audit log.
-		if r := e.Do(t, "GET", "/api/v1/audit-logs", nil, "X-API-Key", key); r.Status != 403 || errorCode(r) != "FORBIDDEN" {
+		if r := e.Do(t, "GET", "/api/v1/audit-logs", nil, "X-API-Key", key); r.Status != 403 || r.ErrorCode() != "FORBIDDEN" {
 			t.Fatalf("read:catalog key read the audit log: %d %s", r.Status, r.Raw)
 		}
 		r = e.Do(t, "GET", "/api/v1/apikeys", nil, servertest.Bearer(alice)...)
@@ -75,7 +75,7 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("list: %d %s", r.Status, r.Raw)
 		}
 		apitest.AssertShape(t, r.Raw, "testdata/seed/apikeys_list.json")
-		if got := anyStrings(r.Array[0].(map[string]any)["scopes"]); strings.Join(got, " ") != "read:catalog read:events" {
+		if got := servertest.Strings(r.Array[0].(map[string]any)["scopes"]); strings.Join(got, " ") != "read:catalog read:events" {
 			t.Fatalf("listed scopes %v, want them as given", got)
 		}
 
@@ -122,7 +122,7 @@ func TestAPIKeys(t *testing.T) {
 		if r.Status != 429 || r.Header.Get("Retry-After") == "" || r.Header.Get("X-RateLimit-Remaining") != "0" {
 			t.Fatalf("over the limit: %d %v", r.Status, r.Header)
 		}
-		if errorCode(r) != "RATE_LIMIT_EXCEEDED" {
+		if r.ErrorCode() != "RATE_LIMIT_EXCEEDED" {
 			t.Fatalf("429 envelope: %s", r.Raw)
 		}
 		// Another group sees nothing and cannot touch it.
@@ -130,7 +130,7 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("bob lists alice's keys: %s", r.Raw)
 		}
 		for _, m := range []string{"GET", "DELETE"} {
-			if r := e.Do(t, m, "/api/v1/apikeys/"+id, nil, servertest.Bearer(bob)...); r.Status != 404 || errorCode(r) != "NOT_FOUND" {
+			if r := e.Do(t, m, "/api/v1/apikeys/"+id, nil, servertest.Bearer(bob)...); r.Status != 404 || r.ErrorCode() != "NOT_FOUND" {
 				t.Fatalf("bob %s alice's key: %d", m, r.Status)
 			}
 		}
@@ -156,22 +156,4 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("deleted key still found: %d", r.Status)
 		}
 	})
-}
-
-// errorCode is the code of a {"error": {"code", "message"}} body, or "".
-func errorCode(r *servertest.Response) string {
-	e, _ := r.JSON["error"].(map[string]any)
-	code, _ := e["code"].(string)
-	return code
-}
-
-// anyStrings converts a decoded JSON array of strings.
-func anyStrings(v any) []string {
-	arr, _ := v.([]any)
-	out := make([]string, 0, len(arr))
-	for _, x := range arr {
-		s, _ := x.(string)
-		out = append(out, s)
-	}
-	return out
 }

@@ -49,10 +49,10 @@ func TestEveryFormatOnEveryDialect(t *testing.T) {
 		}{
 			{"NetKey users", "/api/v1/users", nil, netKeyCode},
 			{"NetKey PSKs", "/api/v1/psks", map[string]bool{"nr_live_": true}, netKeyCode},
-			{"Netmaker", "/api/users/alice", nil, errorCode},
-			{"GateKey", "/api/v1/admin/users", nil, errorCode},
-			{"Nekzus", "/api/v1/apikeys", nil, errorCode},
-			{"NetRecon", "/api/v1/api-keys", nil, errorCode},
+			{"Netmaker", "/api/users/alice", nil, (*servertest.Response).ErrorCode},
+			{"GateKey", "/api/v1/admin/users", nil, (*servertest.Response).ErrorCode},
+			{"Nekzus", "/api/v1/apikeys", nil, (*servertest.Response).ErrorCode},
+			{"NetRecon", "/api/v1/api-keys", nil, (*servertest.Response).ErrorCode},
 		}
 		forbidden := map[string]string{"NetKey users": "FORBIDDEN", "NetKey PSKs": "FORBIDDEN", "Netmaker": "FORBIDDEN",
 			"GateKey": "forbidden", "Nekzus": "FORBIDDEN", "NetRecon": "FORBIDDEN"}

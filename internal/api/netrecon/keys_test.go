@@ -42,7 +42,7 @@ func TestAPIKeys(t *testing.T) {
 				hdr = nil
 			}
 			r := e.Do(t, "POST", "/api/v1/api-keys", c.body, hdr...)
-			if r.Status != c.status || errorCode(r) != c.code {
+			if r.Status != c.status || r.ErrorCode() != c.code {
 				t.Fatalf("%s: %d %s", c.name, r.Status, r.Raw)
 			}
 		}
@@ -60,7 +60,7 @@ func TestAPIKeys(t *testing.T) {
 		}
 		key, id := r.JSON["key"].(string), r.JSON["id"].(string)
 		if !nrLive.MatchString(key) || r.JSON["prefix"] != key[:10] || r.JSON["name"] != "CI" || !strings.HasPrefix(id, "key_") ||
-			strings.Join(anyStrings(r.JSON["permissions"]), " ") != strings.Join(perms, " ") || r.JSON["expires_at"] != expires.Format(time.RFC3339) {
+			strings.Join(servertest.Strings(r.JSON["permissions"]), " ") != strings.Join(perms, " ") || r.JSON["expires_at"] != expires.Format(time.RFC3339) {
 			t.Fatalf("create response: %s", r.Raw)
 		}
 		// api_keys_manage lets the key list keys, on NetRecon's path and
@@ -72,7 +72,7 @@ func TestAPIKeys(t *testing.T) {
 			}
 		}
 		r = e.Do(t, "GET", "/api/v1/api-keys/"+id, nil, servertest.Bearer(alice)...)
-		if r.Status != 200 || r.JSON["id"] != id || strings.Join(anyStrings(r.JSON["permissions"]), " ") != strings.Join(perms, " ") ||
+		if r.Status != 200 || r.JSON["id"] != id || strings.Join(servertest.Strings(r.JSON["permissions"]), " ") != strings.Join(perms, " ") ||
 			r.JSON["revoked_at"] != nil || r.JSON["created_by"] != "alice" {
 			t.Fatalf("get: %d %s", r.Status, r.Raw)
 		}
@@ -86,7 +86,7 @@ func TestAPIKeys(t *testing.T) {
 			{"DELETE", "/api/v1/api-keys/" + id},
 			{"DELETE", "/api/v1/api-keys/" + id + "?permanent=true"},
 		} {
-			if r := e.Do(t, c.method, c.path, nil, servertest.Bearer(bob)...); r.Status != 404 || errorCode(r) != "NOT_FOUND" {
+			if r := e.Do(t, c.method, c.path, nil, servertest.Bearer(bob)...); r.Status != 404 || r.ErrorCode() != "NOT_FOUND" {
 				t.Fatalf("bob %s %s: %d %s", c.method, c.path, r.Status, r.Raw)
 			}
 		}
@@ -108,26 +108,8 @@ func TestAPIKeys(t *testing.T) {
 		if r := e.Do(t, "DELETE", "/api/v1/api-keys/"+id+"?permanent=true", nil, servertest.Bearer(alice)...); r.Status != 200 {
 			t.Fatalf("permanent delete: %d %s", r.Status, r.Raw)
 		}
-		if r := e.Do(t, "GET", "/api/v1/api-keys/"+id, nil, servertest.Bearer(alice)...); r.Status != 404 || errorCode(r) != "NOT_FOUND" {
+		if r := e.Do(t, "GET", "/api/v1/api-keys/"+id, nil, servertest.Bearer(alice)...); r.Status != 404 || r.ErrorCode() != "NOT_FOUND" {
 			t.Fatalf("deleted key still found: %d %s", r.Status, r.Raw)
 		}
 	})
-}
-
-// errorCode is the code of a {"error": {"code", "message"}} body, or "".
-func errorCode(r *servertest.Response) string {
-	e, _ := r.JSON["error"].(map[string]any)
-	code, _ := e["code"].(string)
-	return code
-}
-
-// anyStrings converts a decoded JSON array of strings.
-func anyStrings(v any) []string {
-	arr, _ := v.([]any)
-	out := make([]string, 0, len(arr))
-	for _, x := range arr {
-		s, _ := x.(string)
-		out = append(out, s)
-	}
-	return out
 }

@@ -132,6 +132,24 @@ type Response struct {
 	Array  []any          // set when the body is a JSON array
 }
 
+// ErrorCode is the code of an {"error": {"code", "message"}} body, or "".
+func (r *Response) ErrorCode() string {
+	e, _ := r.JSON["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// Strings is the JSON array of strings at v (a decoded value), or empty.
+func Strings(v any) []string {
+	arr, _ := v.([]any)
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
 // Do calls the API. body is marshalled to JSON unless it is a string or
 // []byte (sent as is). headers are name, value pairs.
 func (e *Env) Do(tb testing.TB, method, path string, body any, headers ...string) *Response {
