@@ -18,6 +18,7 @@ const (
 	KindMaster  Kind = "master"  // the configured master key: SUPER_ADMIN
 	KindNode    Kind = "node"    // a mesh node's own credential
 	KindGateway Kind = "gateway" // a VPN gateway agent's token
+	KindDevice  Kind = "device"  // a paired device's token (Nekzus); Subject is the device id
 )
 
 // Role mirrors identity roles without importing identity.
@@ -40,7 +41,7 @@ type Principal struct {
 	Scopes    Scopes // API keys only: what the key may do at most
 	KeyID     string // API key id
 	SessionID string // user sessions: the token family, revocable
-	Subject   string // node / gateway id
+	Subject   string // node / gateway / device id
 }
 
 // Actor names the principal in audit entries.
@@ -50,7 +51,7 @@ func (p *Principal) Actor() string {
 		return "master"
 	case KindAPIKey:
 		return "apikey:" + p.KeyID
-	case KindNode, KindGateway:
+	case KindNode, KindGateway, KindDevice:
 		return string(p.Kind) + ":" + p.Subject
 	case KindUser:
 		return "user:" + strconv.FormatInt(p.UserID, 10)
