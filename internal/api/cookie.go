@@ -32,7 +32,7 @@ type WebVerifier interface {
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
-		MaxAge: max(1, int(time.Until(expires)/time.Second)),
+		MaxAge:   max(1, int(time.Until(expires)/time.Second)),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
 }
