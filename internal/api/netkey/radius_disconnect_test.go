@@ -34,14 +34,18 @@ func TestRadiusDisconnect(t *testing.T) {
 			{"nak-me", "aa:bb:cc:00:00:02", "nak"},
 			{"drop-me", "aa:bb:cc:00:00:03", "timeout"},
 		}
+		// The RADIUS server learns of the new client through the event bus:
+		// until it has, its accounting requests go unanswered, so each
+		// Start is sent until answered (a Start is idempotent).
 		for i, s := range stations {
-			cmd := exec.Command(radclient, "-t", "1", "-r", "1", acct, "acct", secret)
-			cmd.Stdin = strings.NewReader(`Acct-Status-Type = Start, Acct-Session-Id = "sess-` + s.user + `", User-Name = "` + s.user +
-				`", Calling-Station-Id = "` + strings.ToUpper(strings.ReplaceAll(s.mac, ":", "-")) + `", NAS-IP-Address = 127.0.0.1, Framed-IP-Address = 10.0.0.` +
-				string(rune('1'+i)) + "\n")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("radclient acct: %v\n%s", err, out)
-			}
+			req := `Acct-Status-Type = Start, Acct-Session-Id = "sess-` + s.user + `", User-Name = "` + s.user +
+				`", Calling-Station-Id = "` + strings.ToUpper(strings.ReplaceAll(s.mac, ":", "-")) +
+				`", NAS-IP-Address = 127.0.0.1, Framed-IP-Address = 10.0.0.` + string(rune('1'+i)) + "\n"
+			servertest.Eventually(t, 15*time.Second, func() bool {
+				cmd := exec.Command(radclient, "-t", "1", "-r", "1", acct, "acct", secret)
+				cmd.Stdin = strings.NewReader(req)
+				return cmd.Run() == nil
+			}, "accounting Start unanswered")
 		}
 		servertest.Eventually(t, 5*time.Second, func() bool {
 			r := e.Do(t, "GET", "/api/v1/radius/sessions", nil, f.admin...)
