@@ -37,6 +37,7 @@ type DB struct {
 	Kind  config.DatabaseKind
 	write *sql.DB
 	read  *sql.DB
+	path  string // SQLite: the database file
 }
 
 // Open connects to the database of the given kind; it does not migrate.
@@ -76,7 +77,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Kind: config.SQLite, write: w, read: r}, nil
+	return &DB{Kind: config.SQLite, write: w, read: r, path: path}, nil
 }
 
 // readerCacheKiB is the page cache of each SQLite reader connection, in
