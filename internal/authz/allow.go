@@ -76,7 +76,7 @@ func roleAllows(r Role, a Action) bool {
 	case User:
 		switch a {
 		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
-			"vpn-networks:write", "access-rules:write":
+			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write":
 			return false
 		}
 		return true

@@ -30,6 +30,7 @@ var canonical = []Action{
 	"radius:read", "radius:write",
 	"audit:read",
 	"apikeys:manage",
+	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
 }
 
 func filter(keep func(Action) bool) []Action {

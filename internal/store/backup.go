@@ -12,6 +12,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"netkeep/internal/audit"
 	"netkeep/internal/config"
 )
 
@@ -199,9 +200,11 @@ func fileVersion(ctx context.Context, c *sql.DB) (int64, error) {
 }
 
 // Restore replaces the contents of tables (nil: every table) with the
-// backup's, atomically. Errors: a backup of a newer schema, an unknown
-// table, or a restore that would break a reference (nothing changes then).
-func (db *DB) Restore(ctx context.Context, path string, tables []string) error {
+// backup's, atomically, and writes entry (when not nil) in the same
+// transaction. Errors: a backup of a newer schema, an unknown table, and an
+// invalid fault for a restore that would break a foreign key or a unique
+// key (nothing changes then).
+func (db *DB) Restore(ctx context.Context, path string, tables []string, entry *audit.Entry) error {
 	current, err := db.currentVersion(ctx)
 	if err != nil {
 		return err
@@ -259,7 +262,7 @@ func (db *DB) Restore(ctx context.Context, path string, tables []string) error {
 			}
 		}
 	}
-	return db.restoreTables(ctx, src, chosen)
+	return db.restoreTables(ctx, src, chosen, entry)
 }
 
 // copyBackupFile copies a backup file with VACUUM INTO.

@@ -8,7 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"netkeep/internal/audit"
 	"netkeep/internal/config"
+	"netkeep/internal/fault"
 )
 
 // backupTable is a table as a backup file's schema describes it.
@@ -212,7 +216,7 @@ func insertSQL(t backupTable, n int, upsert bool) string {
 // transaction: first, children before parents, the rows src lacks are
 // deleted (by primary key; a table without one is emptied); then, parents
 // before children, src's rows are upserted.
-func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTable) error {
+func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTable, entry *audit.Entry) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(err, "starting the restore")
@@ -226,7 +230,7 @@ func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTab
 	}
 	for _, t := range slices.Backward(tables) {
 		if err := deleteMissing(ctx, src, tx, db.Kind, t); err != nil {
-			return err
+			return restoreConstraint(err)
 		}
 	}
 	for _, t := range tables {
@@ -237,7 +241,7 @@ func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTab
 		err = insertBatches(ctx, tx, t, rows, converters[t.name], true)
 		rows.Close()
 		if err != nil {
-			return err
+			return restoreConstraint(err)
 		}
 	}
 	if db.Kind == config.Postgres {
@@ -247,10 +251,30 @@ func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTab
 			}
 		}
 	}
+	if entry != nil {
+		if err := (&Tx{q: tx, kind: db.Kind}).InsertAudit(ctx, entry); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing the restore: %w", err)
+		return restoreConstraint(fmt.Errorf("committing the restore: %w", err))
 	}
 	return nil
+}
+
+// restoreConstraint turns a broken foreign or unique key into an invalid
+// fault: the backup's rows for the chosen tables do not fit the rest of
+// the database as it is now.
+func restoreConstraint(err error) error {
+	var pg *pgconn.PgError
+	fk := strings.Contains(err.Error(), "FOREIGN KEY constraint failed") || (errors.As(err, &pg) && pg.Code == "23503")
+	switch {
+	case fk:
+		return fault.New(fault.Invalid, "the restore would leave rows referring to data it does not restore (or removes); restore the facets they belong to as well").Wrap(err)
+	case isUniqueViolation(err):
+		return fault.New(fault.Invalid, "the restored rows clash with current rows on a unique value (a name or an address)").Wrap(err)
+	}
+	return err
 }
 
 // deleteMissing deletes t's rows whose primary key src lacks.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/store"
 	"netkeep/internal/store/storetest"
@@ -162,7 +163,7 @@ func TestBackupRestore(t *testing.T) {
 
 				dst := storetest.Open(t, to)
 				seedBackupData(t, dst, "other") // replaced by the restore
-				if err := dst.Restore(ctx, path, nil); err != nil {
+				if err := dst.Restore(ctx, path, nil, nil); err != nil {
 					t.Fatal(err)
 				}
 				tables := tableNames(contents)
@@ -210,7 +211,7 @@ func TestRestoreTablesAtomically(t *testing.T) {
 		if _, err := db.SQL().Exec(`UPDATE users SET full_name = 'Renamed'`); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Restore(ctx, path, []string{"psks", "endpoints"}); err != nil {
+		if err := db.Restore(ctx, path, []string{"psks", "endpoints"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		after := dump(t, db, tables)
@@ -225,12 +226,12 @@ func TestRestoreTablesAtomically(t *testing.T) {
 			t.Fatal(err)
 		}
 		mid := dump(t, db, tables)
-		if err := db.Restore(ctx, path, []string{"endpoints"}); err == nil {
+		if err := db.Restore(ctx, path, []string{"endpoints"}, nil); err == nil {
 			t.Fatal("a restore breaking a foreign key succeeded")
 		}
 		equalDumps(t, "failed restore", dump(t, db, tables), mid)
 
-		if err := db.Restore(ctx, path, []string{"no_such_table"}); err == nil {
+		if err := db.Restore(ctx, path, []string{"no_such_table"}, nil); err == nil {
 			t.Fatal("unknown table accepted")
 		}
 
@@ -247,7 +248,7 @@ func TestRestoreTablesAtomically(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Close()
-		if err := db.Restore(ctx, newer, nil); err == nil || !strings.Contains(err.Error(), "newer") {
+		if err := db.Restore(ctx, newer, nil, nil); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("newer backup: %v", err)
 		}
 		equalDumps(t, "refused restore", dump(t, db, tables), mid)
@@ -281,7 +282,7 @@ func TestRestoreOlderSchema(t *testing.T) {
 		if err != nil || contents.SchemaVersion != older {
 			t.Fatalf("old backup: %+v %v", contents, err)
 		}
-		if err := dst.Restore(ctx, path, nil); err != nil {
+		if err := dst.Restore(ctx, path, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		seeded := []string{"groups", "users", "psks", "endpoints", "api_keys", "audit_log"}
@@ -291,4 +292,44 @@ func TestRestoreOlderSchema(t *testing.T) {
 			t.Fatalf("the backup file was changed: %+v %v", again, err)
 		}
 	})
+}
+
+// Every table of the schema is restored with exactly one facet, or is
+// volatile (copied, never restored): a new table fails this test until it
+// is given its place.
+func TestEveryTableHasAFacet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.Open(t, config.SQLite)
+	contents, err := db.Backup(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[string]string{}
+	for _, f := range backup.Facets() {
+		for _, tbl := range f.Tables() {
+			if prev, dup := owner[tbl]; dup {
+				t.Errorf("table %s is in facets %s and %s", tbl, prev, f)
+			}
+			owner[tbl] = string(f)
+		}
+	}
+	for _, tbl := range backup.Volatile {
+		if prev, dup := owner[tbl]; dup {
+			t.Errorf("table %s is volatile and in facet %s", tbl, prev)
+		}
+		owner[tbl] = "volatile"
+	}
+	inSchema := map[string]bool{}
+	for _, tbl := range contents.Tables {
+		inSchema[tbl.Name] = true
+		if owner[tbl.Name] == "" {
+			t.Errorf("table %s belongs to no backup facet (internal/backup/restore.go) and is not volatile", tbl.Name)
+		}
+	}
+	for tbl := range owner {
+		if !inSchema[tbl] {
+			t.Errorf("backup facet table %s is not in the schema", tbl)
+		}
+	}
 }
