@@ -23,6 +23,7 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
@@ -69,6 +70,10 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Backups are copies of the whole database, taken on demand and on
+	// a schedule.
+	Backups *backup.Service
 }
 
 // Deps are what the server is built from.
@@ -80,6 +85,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// Version is netkeep's version, written into backups.
+	Version string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -103,7 +110,10 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
+		backup.WithLogger(d.Logger))
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -170,6 +180,11 @@ func (s *Server) Start(ctx context.Context) error {
 		if err := s.Mesh.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
+	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.Backups.Run(bg) // scheduled backups, when an interval is set
 	}()
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)

@@ -130,12 +130,13 @@ func copyRows(ctx context.Context, src, dst Querier, t backupTable, convert func
 		return fmt.Errorf("reading %s: %w", t.name, err)
 	}
 	defer rows.Close()
-	return insertBatches(ctx, dst, t, rows, convert, false)
+	return insertBatches(ctx, dst, config.SQLite, t, rows, convert, false)
 }
 
-// insertBatches inserts what rows yields (t's columns in order), several
-// rows per statement, upserting on the primary key when upsert is set.
-func insertBatches(ctx context.Context, dst Querier, t backupTable, rows *sql.Rows, convert func([]any), upsert bool) error {
+// insertBatches inserts what rows yields (t's columns in order) into dst, a
+// database of kind, several rows per statement, upserting on the primary
+// key when upsert is set.
+func insertBatches(ctx context.Context, dst Querier, kind config.DatabaseKind, t backupTable, rows *sql.Rows, convert func([]any), upsert bool) error {
 	per := max(1, min(500, 30000/len(t.cols)))
 	var args []any
 	n := 0
@@ -143,7 +144,7 @@ func insertBatches(ctx context.Context, dst Querier, t backupTable, rows *sql.Ro
 		if n == 0 {
 			return nil
 		}
-		_, err := dst.ExecContext(ctx, insertSQL(t, n, upsert), args...)
+		_, err := dst.ExecContext(ctx, insertSQL(t, n, upsert, kind == config.Postgres), args...)
 		args, n = args[:0], 0
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", t.name, err)
@@ -176,8 +177,10 @@ func insertBatches(ctx context.Context, dst Querier, t backupTable, rows *sql.Ro
 }
 
 // insertSQL is a multi-row INSERT of n rows of t, as an upsert on t's
-// primary key when upsert is set.
-func insertSQL(t backupTable, n int, upsert bool) string {
+// primary key when upsert is set. Placeholders are $N for PostgreSQL and ?
+// for SQLite: the SQLite driver looks each named parameter up by number in
+// a list, which makes thousands of $N in one statement quadratic.
+func insertSQL(t backupTable, n int, upsert, dollar bool) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO ` + quoteIdent(t.name) + ` (` + quoteList(t.cols) + `) VALUES `)
 	arg := 1
@@ -190,7 +193,11 @@ func insertSQL(t backupTable, n int, upsert bool) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", arg)
+			if dollar {
+				fmt.Fprintf(&b, "$%d", arg)
+			} else {
+				b.WriteByte('?')
+			}
 			arg++
 		}
 		b.WriteByte(')')
@@ -238,7 +245,7 @@ func (db *DB) restoreTables(ctx context.Context, src *sql.DB, tables []backupTab
 		if err != nil {
 			return fmt.Errorf("reading %s from the backup: %w", t.name, err)
 		}
-		err = insertBatches(ctx, tx, t, rows, converters[t.name], true)
+		err = insertBatches(ctx, tx, db.Kind, t, rows, converters[t.name], true)
 		rows.Close()
 		if err != nil {
 			return restoreConstraint(err)
@@ -300,7 +307,7 @@ func deleteMissing(ctx context.Context, src *sql.DB, tx *sql.Tx, kind config.Dat
 	if err != nil {
 		return wrapRestore(err, "reading the keys of", t.name)
 	}
-	err = insertBatches(ctx, tx, backupTable{name: keep, cols: t.pk}, rows, nil, false)
+	err = insertBatches(ctx, tx, kind, backupTable{name: keep, cols: t.pk}, rows, nil, false)
 	rows.Close()
 	if err != nil {
 		return err

@@ -36,4 +36,6 @@ type Handlers struct {
 	Keys     APIKeys
 	// AuthLimiter limits login and setup per source IP (50/minute).
 	AuthLimiter *ratelimit.Limiter
+	// Backups are the server's backups (SUPER_ADMIN only).
+	Backups Backups
 }

@@ -25,4 +25,12 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
 	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
 	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
+
+	rt.HandleFunc("GET /api/v1/backups", api.Authenticated, h.listBackups)
+	rt.HandleFunc("POST /api/v1/backups", api.Authenticated, h.createBackup)
+	rt.HandleFunc("GET /api/v1/backups/{id}", api.Authenticated, h.getBackup)
+	rt.HandleFunc("DELETE /api/v1/backups/{id}", api.Authenticated, h.deleteBackup)
+	rt.HandleFunc("POST /api/v1/backups/{id}/restore", api.Authenticated, h.restoreBackup)
+	rt.HandleFunc("GET /api/v1/backups/scheduler/status", api.Authenticated, h.backupSchedulerStatus)
+	rt.HandleFunc("POST /api/v1/backups/scheduler/trigger", api.Authenticated, h.triggerBackup)
 }
