@@ -50,7 +50,7 @@ var (
 	// host packages program this host's network (WireGuard interfaces,
 	// addresses, routes). The agent uses them; the server injects them into
 	// the domain, which sees only its own small interfaces.
-	host = []string{"wg"}
+	host = []string{"wg", "hostinfo"}
 	// adapter packages implement the domain's interfaces with a technology:
 	// the SQL store and the LISTEN/NOTIFY bus beside it.
 	adapter = []string{"store", "store/pgbus"}

@@ -31,6 +31,7 @@ var canonical = []Action{
 	"audit:read",
 	"apikeys:manage",
 	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
+	"system:read", // the host's resources, server-wide too
 }
 
 func filter(keep func(Action) bool) []Action {

@@ -130,6 +130,7 @@ var matrix = map[string]matrixCase{
 	}},
 	"GET /api/v1/backups/scheduler/status":   {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/status")},
 	"POST /api/v1/backups/scheduler/trigger": {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/trigger")},
+	"GET /api/v1/system/resources":           {actor: "master", deny: "user", ok: fixed("/api/v1/system/resources")},
 	"GET /api/v1/api-keys":                   {ok: fixed("/api/v1/api-keys"), deny: "scope"},
 	"POST /api/v1/apikeys": {deny: "scope", ok: func(*testing.T, *world) (string, any) {
 		return "/api/v1/apikeys", map[string]any{"name": "x", "scopes": []string{"users:read"}}

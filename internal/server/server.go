@@ -27,6 +27,7 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
@@ -113,7 +114,8 @@ func New(d Deps) *Server {
 	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups}).Register(s.router)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,

@@ -126,6 +126,23 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
+// Size is how much storage the database takes: the SQLite file with its
+// write-ahead log, or the PostgreSQL database.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	if db.Kind == config.Postgres {
+		var n int64
+		err := db.read.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return n, wrap(err, "reading the database size")
+	}
+	var n int64
+	for _, p := range []string{db.path, db.path + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n, nil
+}
+
 // Tx is a database transaction; entity methods hang off it.
 type Tx struct {
 	q    Querier

@@ -38,4 +38,6 @@ type Handlers struct {
 	AuthLimiter *ratelimit.Limiter
 	// Backups are the server's backups (SUPER_ADMIN only).
 	Backups Backups
+	// Host reads the host's resources (SUPER_ADMIN only).
+	Host Host
 }

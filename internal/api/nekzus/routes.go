@@ -33,4 +33,6 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/backups/{id}/restore", api.Authenticated, h.restoreBackup)
 	rt.HandleFunc("GET /api/v1/backups/scheduler/status", api.Authenticated, h.backupSchedulerStatus)
 	rt.HandleFunc("POST /api/v1/backups/scheduler/trigger", api.Authenticated, h.triggerBackup)
+
+	rt.HandleFunc("GET /api/v1/system/resources", api.Authenticated, h.systemResources)
 }
