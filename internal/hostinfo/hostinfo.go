@@ -48,7 +48,9 @@ type Reader struct {
 }
 
 // New returns a reader of /proc for the file system holding dir.
-func New(dir string) *Reader { return &Reader{Proc: "/proc", Dir: dir, minSample: 200 * time.Millisecond} }
+func New(dir string) *Reader {
+	return &Reader{Proc: "/proc", Dir: dir, minSample: 200 * time.Millisecond}
+}
 
 // Read takes a reading.
 func (r *Reader) Read() (*Resources, error) {
