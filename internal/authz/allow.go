@@ -91,7 +91,8 @@ func roleAllows(r Role, a Action) bool {
 	case User:
 		switch a {
 		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
-			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read":
+			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read",
+			"scripts:read", "scripts:write", "scripts:execute":
 			return false
 		}
 		return true

@@ -31,7 +31,8 @@ var canonical = []Action{
 	"audit:read",
 	"apikeys:manage",
 	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
-	"system:read", // the host's resources, server-wide too
+	"system:read",                                      // the host's resources, server-wide too
+	"scripts:read", "scripts:write", "scripts:execute", // scripts run on the host: server-wide
 }
 
 func filter(keep func(Action) bool) []Action {

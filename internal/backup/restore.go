@@ -23,6 +23,7 @@ const (
 	FacetDevices      Facet = "devices"      // paired devices
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
+	FacetScripts      Facet = "scripts"      // registered scripts
 )
 
 // facetTables is every table a restore may replace, by facet. Every table of
@@ -38,17 +39,18 @@ var facetTables = map[Facet][]string{
 	FacetDevices:      {},
 	FacetApps:         {},
 	FacetRoutes:       {},
+	FacetScripts:      {"scripts"},
 }
 
 // Volatile tables are copied into backups but never restored: the audit
 // log (history is not rewritten), login sessions and refresh tokens
 // (revoked ones must not come back), live RADIUS and VPN sessions, staged
-// imports.
-var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports"}
+// imports, script executions.
+var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports", "script_executions"}
 
 // Facets lists the facets in a fixed order.
 func Facets() []Facet {
-	return []Facet{FacetUsers, FacetAPIKeys, FacetWiFi, FacetMesh, FacetVPN, FacetCertificates, FacetDevices, FacetApps, FacetRoutes}
+	return []Facet{FacetUsers, FacetAPIKeys, FacetWiFi, FacetMesh, FacetVPN, FacetCertificates, FacetDevices, FacetApps, FacetRoutes, FacetScripts}
 }
 
 // Tables returns the tables of f.

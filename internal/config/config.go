@@ -62,6 +62,9 @@ type Config struct {
 	BackupInterval time.Duration
 	BackupKeep     int
 	BackupMaxAge   time.Duration
+	// ScriptsDir is the directory of scripts administrators may register
+	// and run; empty turns scripts off.
+	ScriptsDir string
 }
 
 // BackupDirectory is the backups directory in effect.
@@ -128,6 +131,7 @@ var options = []option{
 	{name: "backup-keep", usage: "how many backups are kept (the newest); 0: no limit", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.IntVar(&c.BackupKeep, name, 7, usage)
 	}},
+	{name: "scripts-dir", usage: "directory of scripts a SUPER_ADMIN may register and run; empty: scripts are off", bind: str(func(c *Config) *string { return &c.ScriptsDir }, "")},
 	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
 }
 

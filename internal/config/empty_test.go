@@ -40,6 +40,7 @@ func TestEmptyVariable(t *testing.T) {
 		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
 		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
 		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
+		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

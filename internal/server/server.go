@@ -23,6 +23,7 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/automation"
 	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
@@ -75,6 +76,10 @@ type Server struct {
 	// Backups are copies of the whole database, taken on demand and on
 	// a schedule.
 	Backups *backup.Service
+	// Scripts are the scripts directory's registered scripts and their
+	// runs; asynchronous runs end with stopScripts (Close).
+	Scripts     *automation.Service
+	stopScripts context.CancelFunc
 }
 
 // Deps are what the server is built from.
@@ -114,8 +119,12 @@ func New(d Deps) *Server {
 	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
+	scriptsCtx, stopScripts := context.WithCancel(context.Background())
+	s.stopScripts = stopScripts
+	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}}).Register(s.router)
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -207,6 +216,7 @@ func (s *Server) Close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}
+	s.stopScripts()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()

@@ -40,4 +40,7 @@ type Handlers struct {
 	Backups Backups
 	// Host reads the host's resources (SUPER_ADMIN only).
 	Host Host
+	// Scripts are the scripts of the scripts directory and their runs
+	// (SUPER_ADMIN only).
+	Scripts Scripts
 }
