@@ -59,19 +59,21 @@ const (
 
 // Execution is one run of a script.
 type Execution struct {
-	ID           string
-	ScriptID     string
-	Status       Status
-	IsDryRun     bool
-	TriggeredBy  string
-	Parameters   map[string]string // password parameters masked
-	ExitCode     *int
-	Output       string
-	Truncated    bool
-	ErrorMessage string
-	CreatedAt    time.Time
-	StartedAt    *time.Time
-	EndedAt      *time.Time
+	ID            string
+	ScriptID      string
+	WorkflowID    string // set when a workflow's step
+	WorkflowRunID string // the workflow run it belongs to
+	Status        Status
+	IsDryRun      bool
+	TriggeredBy   string
+	Parameters    map[string]string // password parameters masked
+	ExitCode      *int
+	Output        string
+	Truncated     bool
+	ErrorMessage  string
+	CreatedAt     time.Time
+	StartedAt     *time.Time
+	EndedAt       *time.Time
 }
 
 // ExecutionFilter selects executions, newest first.
@@ -102,6 +104,24 @@ type Tx interface {
 	UpdateExecution(ctx context.Context, e *Execution) error
 	ExecutionByID(ctx context.Context, id string) (*Execution, error)
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Execution, error)
+
+	CreateWorkflow(ctx context.Context, w *Workflow) error
+	WorkflowByID(ctx context.Context, id string) (*Workflow, error)
+	ListWorkflows(ctx context.Context) ([]*Workflow, error)
+	// DeleteWorkflow removes the workflow and its schedules.
+	DeleteWorkflow(ctx context.Context, id string) error
+
+	CreateSchedule(ctx context.Context, s *Schedule) error
+	ScheduleByID(ctx context.Context, id string) (*Schedule, error)
+	ListSchedules(ctx context.Context) ([]*Schedule, error)
+	DeleteSchedule(ctx context.Context, id string) error
+	// DueSchedules returns the enabled schedules whose next run is at or
+	// before now.
+	DueSchedules(ctx context.Context, now time.Time) ([]*Schedule, error)
+	// ClaimScheduleRun records that this replica runs schedule id's run due
+	// at due, and moves the schedule on (last run due, next run next). It
+	// reports false, changing nothing, when the run was claimed already.
+	ClaimScheduleRun(ctx context.Context, id string, due, next time.Time) (bool, error)
 }
 
 // RunRequest is a child process to run (the host runner's request).

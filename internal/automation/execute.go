@@ -94,6 +94,47 @@ func newExecutionID() string {
 	return "exec_" + hex.EncodeToString(b[:])
 }
 
+// runOpts are how a run came about.
+type runOpts struct {
+	dryRun        bool
+	triggeredBy   string
+	workflowID    string
+	workflowRunID string
+}
+
+// prepare checks given against sc and finds sc's file: the parameters to
+// run with and the program's path.
+func (s *Service) prepare(sc *Script, given map[string]string) (map[string]string, string, error) {
+	ps, err := params(sc, given)
+	if err != nil {
+		return nil, "", err
+	}
+	_, abs, err := s.resolve(sc.ScriptPath) // the file may have changed since it was registered
+	if err != nil {
+		return nil, "", fault.New(fault.Invalid, "the script's file is gone or no longer runnable").
+			WithDetails(map[string]any{"script_id": sc.ID}).Wrap(err)
+	}
+	return ps, abs, nil
+}
+
+// record writes a pending execution of sc and its audit entry.
+func (s *Service) record(ctx context.Context, src audit.Source, sc *Script, ps map[string]string, o runOpts) (*Execution, error) {
+	e := &Execution{ID: newExecutionID(), ScriptID: sc.ID, Status: Pending, IsDryRun: o.dryRun, TriggeredBy: o.triggeredBy,
+		WorkflowID: o.workflowID, WorkflowRunID: o.workflowRunID,
+		Parameters: recorded(sc, ps), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.CreateExecution(ctx, e); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, src, 0, "script.execute", "script:"+sc.ID,
+			map[string]any{"execution": e.ID, "dry_run": o.dryRun, "parameters": e.Parameters, "triggered_by": o.triggeredBy})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // Execute runs script id with given parameters. A dry run differs only in
 // DRY_RUN=true in the script's environment. Synchronous runs return the
 // finished execution; asynchronous ones return it pending and finish in
@@ -110,23 +151,11 @@ func (s *Service) Execute(ctx context.Context, p *authz.Principal, src audit.Sou
 	if err != nil {
 		return nil, err
 	}
-	ps, err := params(sc, given)
+	ps, abs, err := s.prepare(sc, given)
 	if err != nil {
 		return nil, err
 	}
-	_, abs, err := s.resolve(sc.ScriptPath) // the file may have changed since it was registered
-	if err != nil {
-		return nil, fault.New(fault.Invalid, "the script's file is gone or no longer runnable").WithDetails(map[string]any{"script_id": id}).Wrap(err)
-	}
-	e := &Execution{ID: newExecutionID(), ScriptID: sc.ID, Status: Pending, IsDryRun: dryRun, TriggeredBy: p.Actor(),
-		Parameters: recorded(sc, ps), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		if err := tx.CreateExecution(ctx, e); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, src, 0, "script.execute", "script:"+sc.ID,
-			map[string]any{"execution": e.ID, "dry_run": dryRun, "parameters": e.Parameters})
-	})
+	e, err := s.record(ctx, src, sc, ps, runOpts{dryRun: dryRun, triggeredBy: p.Actor()})
 	if err != nil {
 		return nil, err
 	}
@@ -138,23 +167,31 @@ func (s *Service) Execute(ctx context.Context, p *authz.Principal, src audit.Sou
 			s.finish(context.WithoutCancel(ctx), e)
 			return nil, fault.New(fault.RateLimited, "every script run slot is busy; try again shortly").WithDetails(map[string]any{"retry_after": 5})
 		}
+		out := *e
 		go func() {
 			defer func() { <-s.slots }()
 			s.runOne(s.bg, sc, abs, ps, e)
 		}()
-		out := *e
 		return &out, nil
 	}
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
+	if err := s.acquire(ctx); err != nil {
 		e.Status, e.ErrorMessage = Cancelled, "the request ended before a run slot was free"
 		s.finish(context.WithoutCancel(ctx), e)
-		return nil, ctx.Err()
+		return nil, err
 	}
 	defer func() { <-s.slots }()
 	s.runOne(ctx, sc, abs, ps, e)
 	return e, nil
+}
+
+// acquire waits for a run slot or ctx.
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // runOne runs the script and records how it ended.

@@ -23,7 +23,7 @@ const (
 	FacetDevices      Facet = "devices"      // paired devices
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
-	FacetScripts      Facet = "scripts"      // registered scripts
+	FacetScripts      Facet = "scripts"      // registered scripts, workflows, schedules
 )
 
 // facetTables is every table a restore may replace, by facet. Every table of
@@ -39,14 +39,14 @@ var facetTables = map[Facet][]string{
 	FacetDevices:      {},
 	FacetApps:         {},
 	FacetRoutes:       {},
-	FacetScripts:      {"scripts"},
+	FacetScripts:      {"scripts", "workflows", "schedules"},
 }
 
 // Volatile tables are copied into backups but never restored: the audit
 // log (history is not rewritten), login sessions and refresh tokens
 // (revoked ones must not come back), live RADIUS and VPN sessions, staged
 // imports, script executions.
-var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports", "script_executions"}
+var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports", "script_executions", "schedule_runs"}
 
 // Facets lists the facets in a fixed order.
 func Facets() []Facet {

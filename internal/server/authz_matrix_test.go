@@ -160,6 +160,30 @@ var matrix = map[string]matrixCase{
 		return "/api/v1/scripts/" + newScript(t, w) + "/dry-run", nil
 	}},
 	"GET /api/v1/executions": {actor: "master", deny: "user", ok: fixed("/api/v1/executions")},
+	"GET /api/v1/workflows":  {actor: "master", deny: "user", ok: fixed("/api/v1/workflows")},
+	"POST /api/v1/workflows": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		return "/api/v1/workflows", map[string]any{"name": fmt.Sprintf("matrix wf %d", w.n), "steps": []map[string]any{{"scriptId": newScript(t, w)}}}
+	}},
+	"GET /api/v1/workflows/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/workflows/" + newWorkflow(t, w), nil
+	}},
+	"DELETE /api/v1/workflows/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/workflows/" + newWorkflow(t, w), nil
+	}},
+	"POST /api/v1/workflows/{id}/execute": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/workflows/" + newWorkflow(t, w) + "/execute", nil
+	}},
+	"GET /api/v1/schedules": {actor: "master", deny: "user", ok: fixed("/api/v1/schedules")},
+	"POST /api/v1/schedules": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/schedules", map[string]any{"scriptId": newScript(t, w), "cronExpression": "0 2 * * *"}
+	}},
+	"GET /api/v1/schedules/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/schedules/" + newSchedule(t, w), nil
+	}},
+	"DELETE /api/v1/schedules/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/schedules/" + newSchedule(t, w), nil
+	}},
 	"GET /api/v1/executions/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
 		e, err := w.e.Server.Scripts.Execute(context.Background(), gatekeyMaster, servertest.Src, newScript(t, w), nil, false, false)
 		if err != nil {
@@ -745,6 +769,29 @@ func newScript(t *testing.T, w *world) string {
 		t.Fatal(err)
 	}
 	return sc.ID
+}
+
+// newWorkflow creates a one-step workflow as the master key.
+func newWorkflow(t *testing.T, w *world) string {
+	t.Helper()
+	w.n++
+	wf, err := w.e.Server.Scripts.CreateWorkflow(context.Background(), gatekeyMaster, servertest.Src,
+		automation.NewWorkflow{Name: fmt.Sprintf("matrix workflow %d", w.n), Steps: []automation.Step{{ScriptID: newScript(t, w)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wf.ID
+}
+
+// newSchedule schedules a new script nightly as the master key.
+func newSchedule(t *testing.T, w *world) string {
+	t.Helper()
+	s, err := w.e.Server.Scripts.CreateSchedule(context.Background(), gatekeyMaster, servertest.Src,
+		automation.NewSchedule{ScriptID: newScript(t, w), CronExpression: "0 2 * * *"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
 }
 
 // matrixScriptsDir is a scripts directory holding ok.sh.

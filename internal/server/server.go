@@ -124,7 +124,7 @@ func New(d Deps) *Server {
 	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
 		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts}).Register(s.router)
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -197,6 +197,13 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.background.Done()
 		s.Backups.Run(bg) // scheduled backups, when an interval is set
 	}()
+	if s.cfg.ScriptsDir != "" {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.Scripts.RunSchedules(bg, time.Second) // script and workflow schedules
+		}()
+	}
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)
 		go func() {

@@ -78,8 +78,12 @@ func (tx *Tx) UpdateScript(ctx context.Context, s *automation.Script) error {
 	return mustAffect(res, scriptNotFound)
 }
 
-// DeleteScript removes a script (its executions stay).
+// DeleteScript removes a script and the schedules that run it (its
+// executions stay).
 func (tx *Tx) DeleteScript(ctx context.Context, id string) error {
+	if _, err := tx.q.ExecContext(ctx, `DELETE FROM schedules WHERE script_id = $1`, id); err != nil {
+		return wrap(err, "deleting script", id)
+	}
 	res, err := tx.q.ExecContext(ctx, `DELETE FROM scripts WHERE id = $1`, id)
 	if err != nil {
 		return wrap(err, "deleting script", id)
@@ -87,15 +91,15 @@ func (tx *Tx) DeleteScript(ctx context.Context, id string) error {
 	return mustAffect(res, scriptNotFound)
 }
 
-const executionColumns = `id, script_id, status, is_dry_run, triggered_by, parameters, exit_code, output, truncated,
-	error_message, created_at, started_at, ended_at`
+const executionColumns = `id, script_id, workflow_id, workflow_run_id, status, is_dry_run, triggered_by, parameters,
+	exit_code, output, truncated, error_message, created_at, started_at, ended_at`
 
 func scanExecution(row interface{ Scan(...any) error }) (*automation.Execution, error) {
 	e := &automation.Execution{}
 	var params string
 	var exit sql.NullInt64
 	var started, ended sql.NullTime
-	if err := row.Scan(&e.ID, &e.ScriptID, &e.Status, &e.IsDryRun, &e.TriggeredBy, &params, &exit, &e.Output, &e.Truncated,
+	if err := row.Scan(&e.ID, &e.ScriptID, &e.WorkflowID, &e.WorkflowRunID, &e.Status, &e.IsDryRun, &e.TriggeredBy, &params, &exit, &e.Output, &e.Truncated,
 		&e.ErrorMessage, &e.CreatedAt, &started, &ended); err != nil {
 		return nil, err
 	}
@@ -113,8 +117,8 @@ func scanExecution(row interface{ Scan(...any) error }) (*automation.Execution, 
 // CreateExecution inserts e.
 func (tx *Tx) CreateExecution(ctx context.Context, e *automation.Execution) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO script_executions (`+executionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.ID, e.ScriptID, string(e.Status), e.IsDryRun, e.TriggeredBy, jsonText(e.Parameters), exitCode(e.ExitCode), e.Output,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		e.ID, e.ScriptID, e.WorkflowID, e.WorkflowRunID, string(e.Status), e.IsDryRun, e.TriggeredBy, jsonText(e.Parameters), exitCode(e.ExitCode), e.Output,
 		e.Truncated, e.ErrorMessage, e.CreatedAt.UTC(), nullable(e.StartedAt), nullable(e.EndedAt))
 	return wrap(err, "recording execution", e.ID)
 }

@@ -43,4 +43,6 @@ type Handlers struct {
 	// Scripts are the scripts of the scripts directory and their runs
 	// (SUPER_ADMIN only).
 	Scripts Scripts
+	// Workflows are script workflows and schedules (SUPER_ADMIN only).
+	Workflows Workflows
 }

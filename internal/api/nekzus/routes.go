@@ -46,4 +46,14 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/scripts/{id}/dry-run", api.Authenticated, h.execute(true))
 	rt.HandleFunc("GET /api/v1/executions", api.Authenticated, h.listExecutions)
 	rt.HandleFunc("GET /api/v1/executions/{id}", api.Authenticated, h.getExecution)
+
+	rt.HandleFunc("GET /api/v1/workflows", api.Authenticated, h.listWorkflows)
+	rt.HandleFunc("POST /api/v1/workflows", api.Authenticated, h.createWorkflow)
+	rt.HandleFunc("GET /api/v1/workflows/{id}", api.Authenticated, h.getWorkflow)
+	rt.HandleFunc("DELETE /api/v1/workflows/{id}", api.Authenticated, h.deleteWorkflow)
+	rt.HandleFunc("POST /api/v1/workflows/{id}/execute", api.Authenticated, h.runWorkflow)
+	rt.HandleFunc("GET /api/v1/schedules", api.Authenticated, h.listSchedules)
+	rt.HandleFunc("POST /api/v1/schedules", api.Authenticated, h.createSchedule)
+	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Authenticated, h.getSchedule)
+	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Authenticated, h.deleteSchedule)
 }

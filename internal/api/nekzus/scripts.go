@@ -73,6 +73,8 @@ type availableListJSON struct {
 type executionJSON struct {
 	ID           string            `json:"id"`
 	ScriptID     string            `json:"scriptId"`
+	WorkflowID   string            `json:"workflowId,omitempty"`
+	WorkflowExID string            `json:"workflowExId,omitempty"`
 	Status       automation.Status `json:"status"`
 	IsDryRun     bool              `json:"isDryRun"`
 	TriggeredBy  string            `json:"triggeredBy"`
@@ -91,7 +93,7 @@ func viewExecution(e *automation.Execution) executionJSON {
 	if ps == nil {
 		ps = map[string]string{}
 	}
-	return executionJSON{ID: e.ID, ScriptID: e.ScriptID, Status: e.Status, IsDryRun: e.IsDryRun, TriggeredBy: e.TriggeredBy,
+	return executionJSON{ID: e.ID, ScriptID: e.ScriptID, WorkflowID: e.WorkflowID, WorkflowExID: e.WorkflowRunID, Status: e.Status, IsDryRun: e.IsDryRun, TriggeredBy: e.TriggeredBy,
 		Parameters: ps, ExitCode: e.ExitCode, Output: e.Output, Truncated: e.Truncated, ErrorMessage: e.ErrorMessage,
 		CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, EndedAt: e.EndedAt}
 }
