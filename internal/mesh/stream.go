@@ -148,8 +148,10 @@ func (s *Stream) finish(r EndReason) {
 }
 
 // attach subscribes a new stream for m and takes its full view, both under
-// the caller's write lock so no change falls between them.
-func (st *netState) attach(m *member) *Stream {
+// the caller's write lock so no change falls between them. With held (the
+// digest of the view the node holds) and m active, the first message is a
+// sync of the buckets that differ instead, unless most do.
+func (st *netState) attach(m *member, held *meshwire.ViewDigest) *Stream {
 	s := &Stream{st: st, member: m, active: m.slot >= 0, slot: len(st.streams), done: make(chan struct{})}
 	s.cursor = st.log.end()
 	st.streams = append(st.streams, s)
@@ -160,6 +162,15 @@ func (st *netState) attach(m *member) *Stream {
 		network: mustJSON(net.Wire()),
 		self:    mustJSON(st.nodeView(m).Wire(net)),
 		peers:   st.peersOf(m),
+	}
+	if held != nil && m.slot >= 0 {
+		if stale := st.staleBuckets(m, held); len(stale) <= meshwire.ViewBuckets/2 {
+			s.full.Buckets = stale
+			s.full.peers.only = new([meshwire.ViewBuckets]bool)
+			for _, b := range stale {
+				s.full.peers.only[b] = true
+			}
+		}
 	}
 	return s
 }
@@ -276,12 +287,33 @@ func (st *netState) selfMsg(n *Node) []byte {
 }
 
 // FullView is a node's complete state at one sequence number: the stream's
-// first message.
+// first message. When Buckets is not nil it is a sync (meshwire.MsgSync):
+// the node holds a view and gets the peers of the buckets that differ from
+// it, nothing else of its peers.
 type FullView struct {
 	Seq     uint64
+	Buckets []int
 	network []byte
 	self    []byte
 	peers   PeerList
+}
+
+// IsSync reports whether the view is a sync rather than a full view.
+func (v *FullView) IsSync() bool { return v.Buckets != nil }
+
+func (v *FullView) appendHead(b []byte) []byte {
+	if v.Buckets == nil {
+		return appendHeader(b, meshwire.MsgFull, v.Seq)
+	}
+	b = appendHeader(b, meshwire.MsgSync, v.Seq)
+	b = append(b, `,"buckets":[`...)
+	for i, k := range v.Buckets {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(k), 10)
+	}
+	return append(b, ']')
 }
 
 // Peers is how many peers the view holds.
@@ -289,7 +321,7 @@ func (v *FullView) Peers() int { return v.peers.Len() }
 
 // AppendTo appends the view's message encoding to b.
 func (v *FullView) AppendTo(b []byte) []byte {
-	b = appendHeader(b, meshwire.MsgFull, v.Seq)
+	b = v.appendHead(b)
 	b = append(b, `,"network":`...)
 	b = append(b, v.network...)
 	b = append(b, `,"self":`...)
@@ -303,7 +335,7 @@ func (v *FullView) AppendTo(b []byte) []byte {
 func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	cw := &countWriter{w: bw}
-	b := appendHeader(make([]byte, 0, 64), meshwire.MsgFull, v.Seq)
+	b := v.appendHead(make([]byte, 0, 64))
 	parts := [][]byte{b, []byte(`,"network":`), v.network, []byte(`,"self":`), v.self, []byte(`,"peers":`)}
 	for _, p := range parts {
 		if _, err := cw.Write(p); err != nil {
@@ -320,14 +352,30 @@ func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 }
 
 // PeerList is a peer view: encoded meshwire.Peer entries of a network snapshot,
-// shared between views and immutable, less the viewer's own entry (skip).
+// shared between views and immutable, less the viewer's own entry (skip),
+// and, in a sync, only those of some buckets.
 type PeerList struct {
 	entries [][]byte
-	skip    int // index of the viewer's entry in entries, -1 for none
+	buckets []uint8 // meshwire.BucketOf each entry's node
+	skip    int     // index of the viewer's entry in entries, -1 for none
+	only    *[meshwire.ViewBuckets]bool
+}
+
+func (l PeerList) has(i int) bool {
+	return i != l.skip && (l.only == nil || l.only[l.buckets[i]])
 }
 
 // Len is the number of peers.
 func (l PeerList) Len() int {
+	if l.only != nil {
+		n := 0
+		for i := range l.entries {
+			if l.has(i) {
+				n++
+			}
+		}
+		return n
+	}
 	if l.skip >= 0 && l.skip < len(l.entries) {
 		return len(l.entries) - 1
 	}
@@ -337,7 +385,7 @@ func (l PeerList) Len() int {
 // Each calls fn with every entry, in order.
 func (l PeerList) Each(fn func(entry []byte)) {
 	for i, e := range l.entries {
-		if i != l.skip {
+		if l.has(i) {
 			fn(e)
 		}
 	}
@@ -375,7 +423,7 @@ func (l PeerList) WriteTo(w io.Writer) (int64, error) {
 	}
 	first := true
 	for i, e := range l.entries {
-		if i == l.skip {
+		if !l.has(i) {
 			continue
 		}
 		if !first {

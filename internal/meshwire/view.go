@@ -22,6 +22,8 @@ type View struct {
 	self    Node
 	network Network
 	peers   map[int64]Peer
+	digests map[int64]uint64 // PeerDigest of each peer
+	sums    ViewDigest
 }
 
 // Effect says what applying a message asks of the view's holder beyond
@@ -45,14 +47,51 @@ type Snapshot struct {
 }
 
 // NewView returns an empty view.
-func NewView() *View { return &View{peers: map[int64]Peer{}} }
+func NewView() *View { return &View{peers: map[int64]Peer{}, digests: map[int64]uint64{}} }
+
+// setPeer adds or replaces p, keeping the digest current.
+func (v *View) setPeer(p Peer) {
+	v.delPeer(p.ID)
+	d := DigestOf(p)
+	v.peers[p.ID], v.digests[p.ID] = p, d
+	v.sums.Add(BucketOf(p.ID), d)
+}
+
+// delPeer removes the peer with id and reports whether there was one.
+func (v *View) delPeer(id int64) bool {
+	d, ok := v.digests[id]
+	if !ok {
+		return false
+	}
+	v.sums.Remove(BucketOf(id), d)
+	delete(v.peers, id)
+	delete(v.digests, id)
+	return true
+}
+
+func (v *View) clearPeers() {
+	clear(v.peers)
+	clear(v.digests)
+	v.sums = ViewDigest{}
+}
+
+// Digest returns the digest of the view's peers, to send as HeaderView
+// when reconnecting, or false when the view has none worth offering (no
+// node yet, or a pending node, which holds no peers).
+func (v *View) Digest() (*ViewDigest, bool) {
+	if !v.HasSelf() || v.self.IsPending {
+		return nil, false
+	}
+	d := v.sums
+	return &d, true
+}
 
 // Restore loads a saved snapshot; the next full view replaces it.
 func (v *View) Restore(s *Snapshot) {
 	v.self, v.network = s.Self, s.Network
-	clear(v.peers)
+	v.clearPeers()
 	for _, p := range s.Peers {
-		v.peers[p.ID] = p
+		v.setPeer(p)
 	}
 }
 
@@ -74,20 +113,23 @@ func (v *View) Apply(m *Message) (Effect, error) {
 			return Effect{}, errors.New("full view without network or self")
 		}
 		v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
-		clear(v.peers)
+		v.clearPeers()
 		eff := Effect{Changed: true, RotateKey: m.Self.NeedKeyUpdate}
 		for _, p := range m.Peers {
 			if p.ID == v.self.ID {
 				eff.Ignored = errors.New("full view lists the node among its peers")
 				continue
 			}
-			v.peers[p.ID] = p
+			v.setPeer(p)
 		}
 		if v.self.IsPending && len(v.peers) > 0 {
-			clear(v.peers) // a pending node gets no peers
+			v.clearPeers() // a pending node gets no peers
 			eff.Ignored = errors.New("full view of a pending node has peers")
 		}
 		return eff, nil
+	}
+	if m.Type == MsgSync {
+		return v.applySync(m)
 	}
 	if !v.full {
 		return Effect{}, fmt.Errorf("%s message before the full view", m.Type)
@@ -106,13 +148,12 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		case v.self.IsPending:
 			return Effect{Ignored: errors.New("upsert to a pending node")}, nil
 		}
-		v.peers[m.Peer.ID] = *m.Peer
+		v.setPeer(*m.Peer)
 		return Effect{Changed: true}, nil
 	case MsgRemove:
-		if _, ok := v.peers[m.ID]; !ok {
+		if !v.delPeer(m.ID) {
 			return Effect{Ignored: fmt.Errorf("remove of unknown peer %d", m.ID)}, nil
 		}
-		delete(v.peers, m.ID)
 		return Effect{Changed: true}, nil
 	case MsgSelf:
 		if m.Self == nil {
@@ -120,7 +161,7 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		}
 		v.self = *m.Self
 		if v.self.IsPending {
-			clear(v.peers) // a node no longer approved gets no peers
+			v.clearPeers() // a node no longer approved gets no peers
 		}
 		return Effect{Changed: true}, nil
 	case MsgNetwork:
@@ -133,6 +174,47 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		return Effect{RotateKey: true}, nil
 	}
 	return Effect{Ignored: fmt.Errorf("unknown message type %q", m.Type)}, nil
+}
+
+// applySync applies a MsgSync, the first message of a connection opened
+// with a view digest: the peers of the listed buckets are replaced by the
+// listed peers; the others are current already.
+func (v *View) applySync(m *Message) (Effect, error) {
+	if m.Network == nil || m.Self == nil {
+		return Effect{}, errors.New("sync without network or self")
+	}
+	v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
+	eff := Effect{Changed: len(m.Buckets) > 0, RotateKey: m.Self.NeedKeyUpdate}
+	var stale [ViewBuckets]bool
+	for _, b := range m.Buckets {
+		if b < 0 || b >= ViewBuckets {
+			return Effect{}, fmt.Errorf("sync names bucket %d", b)
+		}
+		stale[b] = true
+	}
+	if len(m.Buckets) > 0 {
+		for id := range v.peers {
+			if stale[BucketOf(id)] {
+				v.delPeer(id)
+			}
+		}
+	}
+	for _, p := range m.Peers {
+		switch {
+		case p.ID == v.self.ID:
+			eff.Ignored = errors.New("sync lists the node among its peers")
+		case !stale[BucketOf(p.ID)]:
+			eff.Ignored = fmt.Errorf("sync lists peer %d outside its buckets", p.ID)
+		default:
+			v.setPeer(p)
+		}
+	}
+	if v.self.IsPending && len(v.peers) > 0 {
+		v.clearPeers()
+		eff.Changed = true
+		eff.Ignored = errors.New("sync of a pending node")
+	}
+	return eff, nil
 }
 
 // Self is the node as last received.

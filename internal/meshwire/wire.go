@@ -107,6 +107,7 @@ type Message struct {
 	Seq                uint64   `json:"seq"`
 	Network            *Network `json:"network,omitempty"`
 	Self               *Node    `json:"self,omitempty"`
+	Buckets            []int    `json:"buckets,omitempty"`
 	Peers              []Peer   `json:"peers,omitempty"`
 	Peer               *Peer    `json:"peer,omitempty"`
 	ID                 int64    `json:"id,omitempty"`
@@ -117,6 +118,7 @@ type Message struct {
 // The message types of the push stream.
 const (
 	MsgFull      = "full"
+	MsgSync      = "sync"
 	MsgUpsert    = "upsert"
 	MsgRemove    = "remove"
 	MsgSelf      = "self"

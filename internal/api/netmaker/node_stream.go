@@ -27,11 +27,14 @@ const (
 	streamFullWithin  = 2 * time.Minute
 )
 
-// stream upgrades to a WebSocket and pushes the node's view: a full view,
-// then one message per change. The client sends nothing (a data message
+// stream upgrades to a WebSocket and pushes the node's view: a full view
+// (or, when the request carries the digest of a view the node holds, a sync
+// of what differs), then one message per change. The client sends nothing (a data message
 // closes the stream); the server pings every 30 s.
 func (h *MeshHandlers) stream(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
-	s, err := h.Mesh.Subscribe(r.Context(), p, r.PathValue("network"), r.PathValue("macaddress"))
+	// A digest that does not parse is ignored: the node gets a full view.
+	held, _ := meshwire.ParseViewDigest(r.Header.Get(meshwire.HeaderView))
+	s, err := h.Mesh.SubscribeFrom(r.Context(), p, r.PathValue("network"), r.PathValue("macaddress"), held)
 	if err != nil {
 		api.Error(w, r, err)
 		return
