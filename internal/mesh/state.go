@@ -38,6 +38,7 @@ type netState struct {
 	seq         uint64 // counts changes applied; stamped on stream messages
 	streams     []*Stream
 	log         *changeLog
+	push        pushSet
 	// sums is the view digest of every active member (meshwire.ViewDigest):
 	// a node's view's digest is sums less its own entry's.
 	sums meshwire.ViewDigest

@@ -63,6 +63,7 @@ type Stream struct {
 	done   chan struct{}
 	reason atomic.Int32
 	once   sync.Once
+	ready  atomic.Pointer[func()] // set by Push
 }
 
 // Full returns the stream's first message, once: the view is released after
@@ -144,6 +145,9 @@ func (s *Stream) finish(r EndReason) {
 	s.once.Do(func() {
 		s.reason.Store(int32(r))
 		close(s.done)
+		if ready := s.ready.Load(); ready != nil {
+			(*ready)()
+		}
 	})
 }
 
@@ -189,6 +193,7 @@ func (st *netState) endLocked(s *Stream, r EndReason) {
 	st.streams[last] = nil
 	st.streams = st.streams[:last]
 	s.slot = -1
+	st.unpush(s)
 	ms := s.member.streams
 	for j, o := range ms {
 		if o == s {

@@ -1,6 +1,7 @@
 package meshwire
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,12 @@ func peer(id int64, addr string, extra ...string) Peer {
 func full(seq uint64, self Node, peers ...Peer) *Message {
 	return &Message{Type: MsgFull, Seq: seq, Self: &self,
 		Network: &Network{NetID: "n", AddressRange: "10.9.0.0/24"}, Peers: peers}
+}
+
+func sync(seq uint64, self Node, buckets []int, peers ...Peer) *Message {
+	m := full(seq, self, peers...)
+	m.Type, m.Buckets = MsgSync, buckets
+	return m
 }
 
 func peerIDs(v *View) []int64 {
@@ -81,6 +88,18 @@ func TestViewApply(t *testing.T) {
 		"sequence going back": {msgs: []*Message{
 			full(5, self, p2), {Type: MsgUpsert, Seq: 5, Peer: &p3},
 		}, wantErr: "seq 5 after 5", wantPeers: []int64{2}},
+		"sync replaces the listed buckets only": {msgs: []*Message{
+			full(5, self, p2, p3, p4), sync(1, self, []int{BucketOf(2), BucketOf(4)}, p2moved),
+		}, wantPeers: []int64{2, 3}},
+		"sync with no bucket keeps every peer": {msgs: []*Message{
+			full(5, self, p2, p3), sync(1, self, []int{}),
+		}, wantPeers: []int64{2, 3}},
+		"sync listing a peer outside its buckets": {msgs: []*Message{
+			full(5, self, p2), sync(1, self, []int{}, p3),
+		}, wantPeers: []int64{2}, ignored: "outside its buckets"},
+		"sync naming a bucket out of range": {msgs: []*Message{
+			full(5, self, p2), sync(1, self, []int{ViewBuckets}),
+		}, wantErr: "bucket 256", wantPeers: []int64{2}},
 		"full view without self": {msgs: []*Message{
 			{Type: MsgFull, Seq: 1, Network: &Network{}},
 		}, wantErr: "without network or self"},
@@ -134,5 +153,64 @@ func TestViewResyncConverges(t *testing.T) {
 	restored.Restore(v.Snapshot())
 	if got := peerIDs(restored); !slices.Equal(got, []int64{3}) || restored.Self().Address != "10.9.0.1" {
 		t.Fatalf("restored view: peers %v, self %+v", got, restored.Self())
+	}
+}
+
+// TestViewDigest: the digest follows every change, equals the sum over the
+// peers' canonical encodings whatever the order of changes, survives a
+// snapshot, and round-trips through its header encoding.
+func TestViewDigest(t *testing.T) {
+	self := Node{ID: 1, Address: "10.9.0.1"}
+	p2, p3, p4 := peer(2, "10.9.0.2"), peer(3, "10.9.0.3"), peer(258, "10.9.1.2") // 2 and 258 share a bucket
+	want := func(peers ...Peer) ViewDigest {
+		var d ViewDigest
+		for _, p := range peers {
+			b, _ := json.Marshal(p)
+			d.Add(BucketOf(p.ID), PeerDigest(b))
+		}
+		return d
+	}
+	v := NewView()
+	if _, ok := v.Digest(); ok {
+		t.Fatal("an empty view offers a digest")
+	}
+	steps := []struct {
+		msg  *Message
+		want ViewDigest
+	}{
+		{full(1, self, p2, p3), want(p2, p3)},
+		{&Message{Type: MsgUpsert, Seq: 2, Peer: &p4}, want(p2, p3, p4)},
+		{&Message{Type: MsgRemove, Seq: 3, ID: 2}, want(p3, p4)},
+		{sync(1, self, []int{BucketOf(2)}, p2), want(p2, p3)}, // the bucket is exactly what the sync lists: 258 went
+	}
+	for i, st := range steps {
+		if _, err := v.Apply(st.msg); err != nil {
+			t.Fatal(err)
+		}
+		d, ok := v.Digest()
+		if !ok || *d != st.want {
+			t.Fatalf("step %d: digest differs (ok %v)", i, ok)
+		}
+	}
+	restored := NewView()
+	restored.Restore(v.Snapshot())
+	d, _ := v.Digest()
+	if rd, ok := restored.Digest(); !ok || *rd != *d {
+		t.Fatal("a restored view's digest differs")
+	}
+	parsed, err := ParseViewDigest(d.String())
+	if err != nil || *parsed != *d {
+		t.Fatalf("header round trip: %v", err)
+	}
+	for _, bad := range []string{"", "2." + d.String()[2:], "1.abc", d.String() + "AA"} {
+		if _, err := ParseViewDigest(bad); err == nil {
+			t.Errorf("ParseViewDigest(%.20q...) accepted", bad)
+		}
+	}
+	if _, err := v.Apply(&Message{Type: MsgSelf, Seq: 9, Self: &Node{ID: 1, IsPending: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Digest(); ok {
+		t.Fatal("a pending view offers a digest")
 	}
 }
