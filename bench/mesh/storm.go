@@ -444,14 +444,14 @@ func lightDigests(clients []*stormClient, refs int) error {
 	if !ok {
 		return errors.New("reference agents do not see each other")
 	}
-	net.Add(meshwire.BucketOf(a.node.ID), own)
+	net.Sums.Add(meshwire.BucketOf(a.node.ID), own)
 	for _, cl := range clients[refs:] {
 		d, ok := entry(cl.node.ID)
 		if !ok {
 			return fmt.Errorf("node %d is in no reference view", cl.node.ID)
 		}
 		held := *net
-		held.Remove(meshwire.BucketOf(cl.node.ID), d)
+		held.Sums.Remove(meshwire.BucketOf(cl.node.ID), d)
 		cl.held = &held
 	}
 	return nil
@@ -494,12 +494,12 @@ func checkRefs(ctx context.Context, refs []*stormClient, base string) error {
 		if err != nil {
 			return err
 		}
-		var want meshwire.ViewDigest
+		var want meshwire.BucketSums
 		for _, p := range peers {
 			want.Add(meshwire.BucketOf(p.ID), meshwire.DigestOf(p))
 		}
 		got, ok := cl.ref.Digest()
-		if !ok || *got != want || cl.ref.Len() != len(peers) {
+		if !ok || got.Sums != want || cl.ref.Len() != len(peers) {
 			return fmt.Errorf("reference agent of node %d holds %d peers, the server's view has %d (or they differ)", cl.node.ID, cl.ref.Len(), len(peers))
 		}
 	}

@@ -41,7 +41,7 @@ type netState struct {
 	push        pushSet
 	// sums is the view digest of every active member (meshwire.ViewDigest):
 	// a node's view's digest is sums less its own entry's.
-	sums meshwire.ViewDigest
+	sums meshwire.BucketSums
 	// snap caches the active members' entries for views until the next
 	// change (nil: stale). snapMu serialises building it under a read lock.
 	snap   atomic.Pointer[snapshot]
@@ -296,37 +296,52 @@ func (st *netState) peersOf(m *member) PeerList {
 	if m.slot < 0 {
 		return PeerList{skip: -1}
 	}
-	snap := st.snapshot()
-	return PeerList{entries: snap.entries, buckets: snap.buckets, skip: m.slot}
+	return PeerList{snap: st.snapshot(), skip: m.slot}
 }
 
 // staleBuckets compares held, the digest of the view a reconnecting node
-// holds, with m's current view and returns the buckets that differ. The
-// caller holds mu; m is active.
-func (st *netState) staleBuckets(m *member, held *meshwire.ViewDigest) []int {
+// holds, with m's current view and returns the buckets that differ with
+// their current sums. The caller holds mu; m is active.
+func (st *netState) staleBuckets(m *member, held *meshwire.ViewDigest) (stale []int, sums []uint64) {
 	own := meshwire.BucketOf(m.node.ID)
-	stale := []int{}
+	stale = []int{}
 	for b, sum := range st.sums {
 		if b == own {
 			sum -= m.digest
 		}
-		if sum != held[b] {
-			stale = append(stale, b)
+		if sum != held.Sums[b] {
+			stale, sums = append(stale, b), append(sums, sum)
 		}
 	}
-	return stale
+	return stale, sums
 }
 
-// snapshot is the active members' entries in slot order, and the
-// meshwire.BucketOf each one's node.
+// mark is the view's mark (meshwire.ViewDigest): the newest change applied,
+// in Unix microseconds. The caller holds mu.
+func (st *netState) mark() int64 { return st.nodesAt.UnixMicro() }
+
+// snapshot is the active members' entries in slot order, with each one's
+// node ID, meshwire.BucketOf and modification time (Unix microseconds).
 type snapshot struct {
-	entries [][]byte
-	buckets []uint8
+	entries  [][]byte
+	ids      []int64
+	buckets  []uint8
+	modified []int64
+
+	indexOnce sync.Once
+	byBucket  [meshwire.ViewBuckets][]int32 // slots per bucket, built on first use
 }
 
-// snapshot returns the entries of every active member in slot order,
-// building them once per change. The caller holds mu; building under a read
-// lock is serialised by snapMu.
+// bucket returns the slots of bucket b.
+func (s *snapshot) bucket(b int) []int32 {
+	s.indexOnce.Do(func() {
+		for i, k := range s.buckets {
+			s.byBucket[k] = append(s.byBucket[k], int32(i))
+		}
+	})
+	return s.byBucket[b]
+}
+
 func (st *netState) snapshot() *snapshot {
 	if s := st.snap.Load(); s != nil {
 		return s
@@ -336,10 +351,13 @@ func (st *netState) snapshot() *snapshot {
 	if s := st.snap.Load(); s != nil {
 		return s
 	}
-	s := &snapshot{entries: make([][]byte, len(st.active)), buckets: make([]uint8, len(st.active))}
+	n := len(st.active)
+	s := &snapshot{entries: make([][]byte, n), ids: make([]int64, n), buckets: make([]uint8, n), modified: make([]int64, n)}
 	for i, o := range st.active {
 		s.entries[i] = o.entry
+		s.ids[i] = o.node.ID
 		s.buckets[i] = uint8(meshwire.BucketOf(o.node.ID))
+		s.modified[i] = o.node.ModifiedAt.UnixMicro()
 	}
 	st.snap.Store(s)
 	return s

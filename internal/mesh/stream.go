@@ -167,13 +167,10 @@ func (st *netState) attach(m *member, held *meshwire.ViewDigest) *Stream {
 		self:    mustJSON(st.nodeView(m).Wire(net)),
 		peers:   st.peersOf(m),
 	}
+	s.full.Mark = st.mark()
 	if held != nil && m.slot >= 0 {
-		if stale := st.staleBuckets(m, held); len(stale) <= meshwire.ViewBuckets/2 {
-			s.full.Buckets = stale
-			s.full.peers.only = new([meshwire.ViewBuckets]bool)
-			for _, b := range stale {
-				s.full.peers.only[b] = true
-			}
+		if stale, sums := st.staleBuckets(m, held); len(stale) <= meshwire.ViewBuckets/2 {
+			s.full.sync(stale, sums, held.Mark)
 		}
 	}
 	return s
@@ -293,11 +290,13 @@ func (st *netState) selfMsg(n *Node) []byte {
 
 // FullView is a node's complete state at one sequence number: the stream's
 // first message. When Buckets is not nil it is a sync (meshwire.MsgSync):
-// the node holds a view and gets the peers of the buckets that differ from
-// it, nothing else of its peers.
+// the node holds a view and gets, for the buckets that differ from it,
+// their sums and IDs and their peers modified since shortly before the
+// held view's mark; nothing else of its peers.
 type FullView struct {
 	Seq     uint64
-	Buckets []int
+	Mark    int64 // meshwire.ViewDigest's mark of this view
+	Buckets []meshwire.SyncBucket
 	network []byte
 	self    []byte
 	peers   PeerList
@@ -306,17 +305,56 @@ type FullView struct {
 // IsSync reports whether the view is a sync rather than a full view.
 func (v *FullView) IsSync() bool { return v.Buckets != nil }
 
-func (v *FullView) appendHead(b []byte) []byte {
-	if v.Buckets == nil {
-		return appendHeader(b, meshwire.MsgFull, v.Seq)
+// sync makes v a sync of the stale buckets, whose sums on the server are
+// sums, for a node whose view has the mark since.
+func (v *FullView) sync(stale []int, sums []uint64, since int64) {
+	l := &v.peers
+	l.only = new([meshwire.ViewBuckets]bool)
+	if since > 0 {
+		l.since = since - meshwire.MarkMargin.Microseconds()
 	}
-	b = appendHeader(b, meshwire.MsgSync, v.Seq)
+	v.Buckets = make([]meshwire.SyncBucket, len(stale))
+	for i, b := range stale {
+		l.only[b] = true
+		slots := l.snap.bucket(b)
+		ids := make([]int64, 0, len(slots))
+		for _, k := range slots {
+			if int(k) != l.skip {
+				ids = append(ids, l.snap.ids[k])
+			}
+		}
+		v.Buckets[i] = meshwire.SyncBucket{Bucket: b, Sum: sums[i], IDs: ids}
+	}
+}
+
+func (v *FullView) appendHead(b []byte) []byte {
+	typ := meshwire.MsgFull
+	if v.Buckets != nil {
+		typ = meshwire.MsgSync
+	}
+	b = appendHeader(b, typ, v.Seq)
+	b = append(b, `,"mark":`...)
+	b = strconv.AppendInt(b, v.Mark, 10)
+	if v.Buckets == nil {
+		return b
+	}
 	b = append(b, `,"buckets":[`...)
 	for i, k := range v.Buckets {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, int64(k), 10)
+		b = append(b, `{"bucket":`...)
+		b = strconv.AppendInt(b, int64(k.Bucket), 10)
+		b = append(b, `,"sum":`...)
+		b = strconv.AppendUint(b, k.Sum, 10)
+		b = append(b, `,"ids":[`...)
+		for j, id := range k.IDs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, "]}"...)
 	}
 	return append(b, ']')
 }
@@ -360,36 +398,45 @@ func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 // shared between views and immutable, less the viewer's own entry (skip),
 // and, in a sync, only those of some buckets.
 type PeerList struct {
-	entries [][]byte
-	buckets []uint8 // meshwire.BucketOf each entry's node
-	skip    int     // index of the viewer's entry in entries, -1 for none
-	only    *[meshwire.ViewBuckets]bool
+	snap *snapshot // nil: no peers
+	skip int       // index of the viewer's entry in entries, -1 for none
+	// A sync lists only the peers of these buckets modified after since.
+	only  *[meshwire.ViewBuckets]bool
+	since int64
 }
 
 func (l PeerList) has(i int) bool {
-	return i != l.skip && (l.only == nil || l.only[l.buckets[i]])
+	return i != l.skip && (l.only == nil || l.only[l.snap.buckets[i]] && l.snap.modified[i] > l.since)
+}
+
+func (l PeerList) entries() [][]byte {
+	if l.snap == nil {
+		return nil
+	}
+	return l.snap.entries
 }
 
 // Len is the number of peers.
 func (l PeerList) Len() int {
+	entries := l.entries()
 	if l.only != nil {
 		n := 0
-		for i := range l.entries {
+		for i := range entries {
 			if l.has(i) {
 				n++
 			}
 		}
 		return n
 	}
-	if l.skip >= 0 && l.skip < len(l.entries) {
-		return len(l.entries) - 1
+	if l.skip >= 0 && l.skip < len(entries) {
+		return len(entries) - 1
 	}
-	return len(l.entries)
+	return len(entries)
 }
 
 // Each calls fn with every entry, in order.
 func (l PeerList) Each(fn func(entry []byte)) {
-	for i, e := range l.entries {
+	for i, e := range l.entries() {
 		if l.has(i) {
 			fn(e)
 		}
@@ -427,7 +474,7 @@ func (l PeerList) WriteTo(w io.Writer) (int64, error) {
 		return cw.n, err
 	}
 	first := true
-	for i, e := range l.entries {
+	for i, e := range l.entries() {
 		if !l.has(i) {
 			continue
 		}

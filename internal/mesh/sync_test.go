@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"netkeep/internal/mesh"
 	"netkeep/internal/mesh/meshsim"
@@ -55,7 +57,10 @@ func fresh(tb testing.TB, e *env, svc *mesh.Service, n *mesh.Node) map[int64]mes
 func TestReconnectSync(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		var clock atomic.Int64 // Unix µs; joins happen an hour before the changes
+		clock.Store(time.Now().Add(-time.Hour).UnixMicro())
+		now := mesh.WithClock(func() time.Time { return time.UnixMicro(clock.Load()) })
+		e := newEnv(t, db, now)
 		ctx := context.Background()
 		e.network(t, e.adminA, "sync", mesh.NetworkFields{})
 		nodes := make([]*mesh.Node, 40)
@@ -68,21 +73,23 @@ func TestReconnectSync(t *testing.T) {
 			t.Fatalf("first connection: %q with %d peers", m.Type, a.Len())
 		}
 		_, fullSize := reconnect(t, e, e.svc, viewer, meshsim.New())
+		clock.Store(time.Now().UnixMicro())
 
 		endpoint := "203.0.113.9"
 		cases := []struct {
 			name    string
 			change  func(t *testing.T) []int64 // returns the nodes whose buckets must be resent
+			resent  int                        // peers resent
 			restart bool
 		}{
-			{"nothing changed", func(t *testing.T) []int64 { return nil }, false},
-			{"nothing changed, server restarted", func(t *testing.T) []int64 { return nil }, true},
+			{"nothing changed", func(t *testing.T) []int64 { return nil }, 0, false},
+			{"nothing changed, server restarted", func(t *testing.T) []int64 { return nil }, 0, true},
 			{"its own record changed", func(t *testing.T) []int64 {
 				if _, err := e.svc.UpdateNode(ctx, master, src, "sync", viewer.MAC, mesh.NodePatch{Endpoint: &endpoint}); err != nil {
 					t.Fatal(err)
 				}
 				return nil
-			}, false},
+			}, 0, false},
 			{"a peer changed, one left, one joined; server restarted", func(t *testing.T) []int64 {
 				if _, err := e.svc.UpdateNode(ctx, master, src, "sync", nodes[5].MAC, mesh.NodePatch{Endpoint: &endpoint}); err != nil {
 					t.Fatal(err)
@@ -92,27 +99,30 @@ func TestReconnectSync(t *testing.T) {
 				}
 				n := e.join(t, e.svc, "sync", 100)
 				return []int64{nodes[5].ID, nodes[9].ID, n.ID}
-			}, true},
+			}, 2, true},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				changed := tc.change(t)
 				svc := e.svc
 				if tc.restart {
-					svc = e.start(t, nil)
+					svc = e.start(t, nil, now)
 				}
 				m, size := reconnect(t, e, svc, viewer, a)
 				if m.Type != meshwire.MsgSync {
 					t.Fatalf("got %q, want a sync", m.Type)
 				}
-				var want []int
+				var want, got []int
 				for _, id := range changed {
 					want = append(want, meshwire.BucketOf(id))
 				}
 				slices.Sort(want)
 				want = slices.Compact(want)
-				if !slices.Equal(m.Buckets, want) {
-					t.Fatalf("buckets %v, want %v", m.Buckets, want)
+				for _, b := range m.Buckets {
+					got = append(got, b.Bucket)
+				}
+				if !slices.Equal(got, want) || len(m.Peers) != tc.resent {
+					t.Fatalf("buckets %v with %d peers, want %v with %d", got, len(m.Peers), want, tc.resent)
 				}
 				if len(changed) == 0 && (len(m.Peers) != 0 || size > fullSize/4) {
 					t.Fatalf("nothing to resend, but got %d peers in %d bytes (full view: %d)", len(m.Peers), size, fullSize)
@@ -128,8 +138,8 @@ func TestReconnectSync(t *testing.T) {
 
 		t.Run("a digest of another view gets the full view", func(t *testing.T) {
 			other := new(meshwire.ViewDigest)
-			for b := range other {
-				other[b] = uint64(b) * 0x9e3779b97f4a7c15
+			for b := range other.Sums {
+				other.Sums[b] = uint64(b) * 0x9e3779b97f4a7c15
 			}
 			s, err := e.svc.SubscribeFrom(ctx, e.nodePrincipal(t, e.svc, viewer), "sync", viewer.MAC, other)
 			if err != nil {

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // A view digest is how an agent says, when it reconnects, which view it
@@ -14,21 +16,27 @@ import (
 // view (which is the network's size for every reconnecting agent, quadratic
 // in a reconnect storm).
 //
-// Peers are spread over ViewBuckets buckets by ID; a bucket's digest is the
+// Peers are spread over ViewBuckets buckets by ID; a bucket's sum is the
 // sum (mod 2^64) of PeerDigest of the canonical JSON encoding of each of its
 // peers, so both sides maintain it in O(1) per change and it does not depend
-// on order. The server compares the agent's digest with its own current
-// view, bucket by bucket, and answers with a MsgSync carrying the peers of
-// the buckets that differ (none when nothing changed). Nothing needs to
-// survive a server restart or agree between replicas: the digest describes
-// content, not history, so a restarted server or another replica compares it
-// just as well. A bucket whose sum collides by accident is left alone; with
-// 64-bit sums of SHA-256 values that takes on the order of 2^64 tries.
+// on order. The digest also carries the view's mark: the server's
+// modification time of the newest change the view's first message included
+// (0: unknown). The server compares the agent's sums with its own view,
+// bucket by bucket, and answers with a MsgSync listing, for each bucket that
+// differs, its sum and the IDs of its peers (so the agent drops those gone),
+// and the peers of those buckets modified since shortly before the mark;
+// the agent then checks every listed bucket's sum and, should one differ
+// (a change stamped by a clock far behind), forgets the mark, so its next
+// reconnection gets those buckets' peers whole. Nothing needs to survive a
+// server restart or agree between replicas: the sums describe content, not
+// history, and the mark is a node's stored modification time. A bucket whose
+// sum collides by accident is left alone; with 64-bit sums of SHA-256
+// values that takes on the order of 2^64 tries.
 //
 // The digest travels in the HeaderView request header of the stream's
-// WebSocket handshake, as "1." followed by the unpadded base64url encoding
-// of the ViewBuckets sums (big-endian): about 2.7 kB. A server that does not
-// know the header ignores it and sends a full view.
+// WebSocket handshake, as "1.<mark>." followed by the unpadded base64url
+// encoding of the ViewBuckets sums (big-endian): about 2.7 kB. A server
+// that does not know the header ignores it and sends a full view.
 
 // ViewBuckets is how many buckets a view digest has.
 const ViewBuckets = 256
@@ -39,8 +47,29 @@ const HeaderView = "X-Netkeep-View"
 
 const digestVersion = "1."
 
-// ViewDigest is a view's digest: one sum per bucket.
-type ViewDigest [ViewBuckets]uint64
+// BucketSums are a view's bucket sums.
+type BucketSums [ViewBuckets]uint64
+
+// ViewDigest is a view's digest: its bucket sums and its mark (Unix
+// microseconds; 0 when unknown).
+type ViewDigest struct {
+	Mark int64
+	Sums BucketSums
+}
+
+// SyncBucket is one bucket of a MsgSync: its sum on the server and the IDs
+// of every peer in it.
+type SyncBucket struct {
+	Bucket int     `json:"bucket"`
+	Sum    uint64  `json:"sum"`
+	IDs    []int64 `json:"ids"`
+}
+
+// MarkMargin is how long before an agent's mark the server still resends
+// peers of a bucket that differs: changes stamped by replicas' clocks
+// slightly behind are included; anything further off is caught by the
+// bucket's sum.
+const MarkMargin = 2 * time.Second
 
 // BucketOf is the bucket of the peer with id.
 func BucketOf(id int64) int { return int(uint64(id) % ViewBuckets) }
@@ -62,18 +91,18 @@ func DigestOf(p Peer) uint64 {
 }
 
 // Add counts a peer with digest d in bucket b.
-func (v *ViewDigest) Add(b int, d uint64) { v[b] += d }
+func (v *BucketSums) Add(b int, d uint64) { v[b] += d }
 
 // Remove uncounts a peer with digest d in bucket b.
-func (v *ViewDigest) Remove(b int, d uint64) { v[b] -= d }
+func (v *BucketSums) Remove(b int, d uint64) { v[b] -= d }
 
 // String is the header encoding.
 func (v *ViewDigest) String() string {
 	var raw [ViewBuckets * 8]byte
-	for i, s := range v {
+	for i, s := range v.Sums {
 		binary.BigEndian.PutUint64(raw[i*8:], s)
 	}
-	return digestVersion + base64.RawURLEncoding.EncodeToString(raw[:])
+	return digestVersion + strconv.FormatInt(v.Mark, 10) + "." + base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
 // ParseViewDigest decodes the header encoding.
@@ -82,13 +111,21 @@ func ParseViewDigest(s string) (*ViewDigest, error) {
 	if !ok {
 		return nil, errors.New("view digest: unknown version")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil || len(raw) != ViewBuckets*8 {
+	mark, sums, ok := strings.Cut(rest, ".")
+	if !ok {
 		return nil, errors.New("view digest: malformed")
 	}
 	v := new(ViewDigest)
-	for i := range v {
-		v[i] = binary.BigEndian.Uint64(raw[i*8:])
+	var err error
+	if v.Mark, err = strconv.ParseInt(mark, 10, 64); err != nil || v.Mark < 0 {
+		return nil, errors.New("view digest: malformed mark")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sums)
+	if err != nil || len(raw) != ViewBuckets*8 {
+		return nil, errors.New("view digest: malformed")
+	}
+	for i := range v.Sums {
+		v.Sums[i] = binary.BigEndian.Uint64(raw[i*8:])
 	}
 	return v, nil
 }

@@ -23,7 +23,8 @@ type View struct {
 	network Network
 	peers   map[int64]Peer
 	digests map[int64]uint64 // PeerDigest of each peer
-	sums    ViewDigest
+	sums    BucketSums
+	mark    int64 // of the connection's first message (see ViewDigest)
 }
 
 // Effect says what applying a message asks of the view's holder beyond
@@ -44,6 +45,7 @@ type Snapshot struct {
 	Self    Node    `json:"self"`
 	Network Network `json:"network"`
 	Peers   []Peer  `json:"peers"`
+	Mark    int64   `json:"mark,omitempty"` // see ViewDigest
 }
 
 // NewView returns an empty view.
@@ -72,7 +74,7 @@ func (v *View) delPeer(id int64) bool {
 func (v *View) clearPeers() {
 	clear(v.peers)
 	clear(v.digests)
-	v.sums = ViewDigest{}
+	v.sums = BucketSums{}
 }
 
 // Digest returns the digest of the view's peers, to send as HeaderView
@@ -82,13 +84,12 @@ func (v *View) Digest() (*ViewDigest, bool) {
 	if !v.HasSelf() || v.self.IsPending {
 		return nil, false
 	}
-	d := v.sums
-	return &d, true
+	return &ViewDigest{Mark: v.mark, Sums: v.sums}, true
 }
 
 // Restore loads a saved snapshot; the next full view replaces it.
 func (v *View) Restore(s *Snapshot) {
-	v.self, v.network = s.Self, s.Network
+	v.self, v.network, v.mark = s.Self, s.Network, s.Mark
 	v.clearPeers()
 	for _, p := range s.Peers {
 		v.setPeer(p)
@@ -97,7 +98,7 @@ func (v *View) Restore(s *Snapshot) {
 
 // Snapshot returns the view for saving, peers ordered by id.
 func (v *View) Snapshot() *Snapshot {
-	return &Snapshot{Self: v.self, Network: v.network, Peers: v.Peers()}
+	return &Snapshot{Self: v.self, Network: v.network, Peers: v.Peers(), Mark: v.mark}
 }
 
 // Reset forgets the sequence, as a new connection starts over with a full
@@ -112,7 +113,7 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		if m.Network == nil || m.Self == nil {
 			return Effect{}, errors.New("full view without network or self")
 		}
-		v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
+		v.full, v.seq, v.self, v.network, v.mark = true, m.Seq, *m.Self, *m.Network, m.Mark
 		v.clearPeers()
 		eff := Effect{Changed: true, RotateKey: m.Self.NeedKeyUpdate}
 		for _, p := range m.Peers {
@@ -177,8 +178,12 @@ func (v *View) Apply(m *Message) (Effect, error) {
 }
 
 // applySync applies a MsgSync, the first message of a connection opened
-// with a view digest: the peers of the listed buckets are replaced by the
-// listed peers; the others are current already.
+// with a view digest: each listed bucket's peers become exactly its listed
+// IDs, taking the listed peers' new versions; other buckets are current
+// already. A bucket whose sum then differs from the server's means a change
+// was not resent (stamped well before the mark): the view forgets its mark,
+// so the next reconnection gets those buckets whole, and Apply fails so that
+// the caller reconnects.
 func (v *View) applySync(m *Message) (Effect, error) {
 	if m.Network == nil || m.Self == nil {
 		return Effect{}, errors.New("sync without network or self")
@@ -186,15 +191,19 @@ func (v *View) applySync(m *Message) (Effect, error) {
 	v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
 	eff := Effect{Changed: len(m.Buckets) > 0, RotateKey: m.Self.NeedKeyUpdate}
 	var stale [ViewBuckets]bool
+	keep := map[int64]bool{}
 	for _, b := range m.Buckets {
-		if b < 0 || b >= ViewBuckets {
-			return Effect{}, fmt.Errorf("sync names bucket %d", b)
+		if b.Bucket < 0 || b.Bucket >= ViewBuckets {
+			return Effect{}, fmt.Errorf("sync names bucket %d", b.Bucket)
 		}
-		stale[b] = true
+		stale[b.Bucket] = true
+		for _, id := range b.IDs {
+			keep[id] = true
+		}
 	}
 	if len(m.Buckets) > 0 {
 		for id := range v.peers {
-			if stale[BucketOf(id)] {
+			if stale[BucketOf(id)] && !keep[id] {
 				v.delPeer(id)
 			}
 		}
@@ -203,7 +212,7 @@ func (v *View) applySync(m *Message) (Effect, error) {
 		switch {
 		case p.ID == v.self.ID:
 			eff.Ignored = errors.New("sync lists the node among its peers")
-		case !stale[BucketOf(p.ID)]:
+		case !stale[BucketOf(p.ID)] || !keep[p.ID]:
 			eff.Ignored = fmt.Errorf("sync lists peer %d outside its buckets", p.ID)
 		default:
 			v.setPeer(p)
@@ -213,7 +222,15 @@ func (v *View) applySync(m *Message) (Effect, error) {
 		v.clearPeers()
 		eff.Changed = true
 		eff.Ignored = errors.New("sync of a pending node")
+		return eff, nil
 	}
+	for _, b := range m.Buckets {
+		if v.sums[b.Bucket] != b.Sum {
+			v.mark = 0
+			return eff, fmt.Errorf("bucket %d differs from the server's after the sync", b.Bucket)
+		}
+	}
+	v.mark = m.Mark
 	return eff, nil
 }
 
