@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"netkeep/internal/config"
@@ -110,6 +111,7 @@ func runJoinRate(ctx context.Context, kind, pgURL string, base, joins, workers i
 	debug.FreeOSMemory()
 	rss0 := selfRSS()
 	peak := peakRSS(rss0)
+	cpu0 := processCPU()
 	start := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -136,15 +138,23 @@ func runJoinRate(ctx context.Context, kind, pgURL string, base, joins, workers i
 	}
 	wg.Wait()
 	d := time.Since(start)
+	cpu := processCPU() - cpu0
 	top := peak()
 	if f := failed.Load(); f > 0 {
 		return errors.New(fmt.Sprint(f, " joins failed; first: ", firstErr.Load()))
 	}
 	pw := map[string]string{noPassword: "without password", machinePassword: "machine password (rand.Text, keyed hash)",
 		humanPassword: "short human password (argon2id, production cost)"}[password]
-	fmt.Printf("\n## Join rate through the API (%s, %s) into a %d-node network: %d joins by %d concurrent clients in %v: %.0f nodes/s; peak RSS %.1f MiB above the %.1f MiB before\n",
-		kind, pw, base, joins, workers, d.Round(time.Millisecond), float64(joins)/d.Seconds(), mib(top-rss0), mib(rss0))
+	fmt.Printf("\n## Join rate through the API (%s, %s) into a %d-node network: %d joins by %d concurrent clients in %v: %.0f nodes/s; CPU %.0f µs per join (server and clients); peak RSS %.1f MiB above the %.1f MiB before\n",
+		kind, pw, base, joins, workers, d.Round(time.Millisecond), float64(joins)/d.Seconds(), float64(cpu.Microseconds())/float64(joins), mib(top-rss0), mib(rss0))
 	return nil
+}
+
+// processCPU is the CPU time this process used so far (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // selfRSS is this process's resident memory.

@@ -64,6 +64,7 @@ func main() {
 		return
 	}
 	if *storm > 0 {
+		childProfile = *cpuprofile
 		log.SetFlags(0)
 		fmt.Printf("# netkeep mesh reconnect storm, GOMAXPROCS=%d, %s\n", runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339))
 		c := stormConfig{nodes: *nodes, streams: min(*storm, *nodes), refs: *stormRefs, changes: *stormChanges, digest: *stormDigest}

@@ -102,6 +102,25 @@ func childServe(dir, addr string) error {
 	return err
 }
 
+// childProfile, when set, makes each server process write a CPU profile
+// to it (suffixed .server1, .server2).
+var (
+	childProfile string
+	childSeq     int
+)
+
+// cpu returns the CPU time the child used so far (user and system).
+func (c *child) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
 // child is one server process of the storm.
 type child struct {
 	cmd   *exec.Cmd
@@ -113,7 +132,12 @@ func startChild(dir, addr string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-storm-serve", dir, "-storm-addr", addr)
+	args := []string{"-storm-serve", dir, "-storm-addr", addr}
+	if childProfile != "" {
+		childSeq++
+		args = append(args, "-cpuprofile", fmt.Sprintf("%s.server%d", childProfile, childSeq))
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -368,10 +392,12 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		return err
 	}
 	listening := time.Since(t1)
+	cpu0 := srv.cpu()
 	if err := waitGen(clients, 2, 5*time.Minute); err != nil {
 		return err
 	}
 	all := time.Since(t1)
+	cpu := srv.cpu() - cpu0
 	rx := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }) - rx0
 	tx := sum(clients, func(c *stormClient) int64 { return c.txB.Load() }) - tx0
 	var resent int64
@@ -380,8 +406,8 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	}
 	fmt.Printf("restart: old server stopped in %v; %d nodes changed while down; new server listening %v after its start\n",
 		stopped.Round(time.Millisecond), changed, listening.Round(time.Millisecond))
-	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened)\n",
-		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond))
+	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened); the server used %v of CPU for them (%.0f µs per stream)\n",
+		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(c.streams))
 	fmt.Printf("bytes: %.2f MB received (%.0f B per stream), %.2f MB of digests sent; %d peer entries resent (%.1f per stream)\n",
 		float64(rx)/1e6, float64(rx)/float64(c.streams), float64(tx)/1e6, resent, float64(resent)/float64(c.streams))
 	if err := checkRefs(ctx, clients[:c.refs], base); err != nil {

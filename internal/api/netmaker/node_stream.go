@@ -173,6 +173,9 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func writeFull(ctx context.Context, c *websocket.Conn, v *mesh.FullView) error {
 	ctx, cancel := context.WithTimeout(ctx, streamFullWithin)
 	defer cancel()
+	if v.IsSync() { // small: one frame, one write
+		return c.Write(ctx, websocket.MessageText, v.AppendTo(nil))
+	}
 	wr, err := c.Writer(ctx, websocket.MessageText)
 	if err != nil {
 		return err
