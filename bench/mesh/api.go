@@ -159,17 +159,23 @@ func processCPU() time.Duration {
 
 // selfRSS is this process's resident memory.
 func selfRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+	n, _ := vmRSS("/proc/self/status")
+	return n
+}
+
+// vmRSS reads the resident memory from a /proc/<pid>/status file.
+func vmRSS(status string) (int64, error) {
+	b, err := os.ReadFile(status)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	for l := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
 		}
 	}
-	return 0
+	return 0, errors.New("no VmRSS in " + status)
 }
 
 // peakRSS samples selfRSS every 20 ms until the returned function is

@@ -268,8 +268,7 @@ func (cs *consumers) subscribe(ctx context.Context, svc *mesh.Service, nodes []*
 func (c *consumer) push() {
 	c.last = c.stream.Full().Seq
 	var busy, pending atomic.Bool
-	var drain func()
-	drain = func() {
+	drain := func() {
 		for {
 			pending.Store(false)
 			for {

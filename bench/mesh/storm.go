@@ -66,11 +66,7 @@ type stormConfig struct {
 func childServe(dir, addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	keys, err := secret.Load(dir, "")
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, config.SQLite, filepath.Join(dir, "netkeep.db"))
+	keys, db, err := openStorm(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -119,6 +115,17 @@ func (c *child) cpu() time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// openStorm opens the storm's keys and database in dir, for the bench and
+// for its server processes alike.
+func openStorm(ctx context.Context, dir string) (*secret.Keys, *store.DB, error) {
+	keys, err := secret.Load(dir, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(ctx, config.SQLite, filepath.Join(dir, "netkeep.db"))
+	return keys, db, err
 }
 
 // child is one server process of the storm.
@@ -186,17 +193,7 @@ func (c *child) rss(free bool) (int64, error) {
 			return 0, err
 		}
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for l := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
+	return vmRSS(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
 }
 
 func (c *child) stop() error {
@@ -291,11 +288,7 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	keys, err := secret.Load(dir, "")
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, config.SQLite, filepath.Join(dir, "netkeep.db"))
+	keys, db, err := openStorm(ctx, dir)
 	if err != nil {
 		return err
 	}
