@@ -385,12 +385,12 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		return err
 	}
 	listening := time.Since(t1)
-	cpu0 := srv.cpu()
+	cpu0, own0 := srv.cpu(), processCPU()
 	if err := waitGen(clients, 2, 5*time.Minute); err != nil {
 		return err
 	}
 	all := time.Since(t1)
-	cpu := srv.cpu() - cpu0
+	cpu, own := srv.cpu()-cpu0, processCPU()-own0
 	rx := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }) - rx0
 	tx := sum(clients, func(c *stormClient) int64 { return c.txB.Load() }) - tx0
 	var resent int64
@@ -399,8 +399,8 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	}
 	fmt.Printf("restart: old server stopped in %v; %d nodes changed while down; new server listening %v after its start\n",
 		stopped.Round(time.Millisecond), changed, listening.Round(time.Millisecond))
-	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened); the server used %v of CPU for them (%.0f µs per stream)\n",
-		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(c.streams))
+	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened); CPU meanwhile: server %v (%.0f µs per stream), the agents' side %v\n",
+		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(c.streams), own.Round(time.Millisecond))
 	fmt.Printf("bytes: %.2f MB received (%.0f B per stream), %.2f MB of digests sent; %d peer entries resent (%.1f per stream)\n",
 		float64(rx)/1e6, float64(rx)/float64(c.streams), float64(tx)/1e6, resent, float64(resent)/float64(c.streams))
 	if err := checkRefs(ctx, clients[:c.refs], base); err != nil {
