@@ -60,6 +60,28 @@ type stormConfig struct {
 	digest                        bool
 }
 
+// wire counts the bytes the agents' connections read from the network
+// (compressed, with WebSocket framing), as opposed to message bytes.
+var wire atomic.Int64
+
+type countingConn struct{ net.Conn }
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	wire.Add(int64(n))
+	return n, err
+}
+
+var stormHTTP = &http.Client{Transport: &http.Transport{
+	DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c}, nil
+	},
+}}
+
 // childServe runs a real server for the storm in this process until SIGTERM;
 // SIGUSR1 makes it return freed memory to the OS and print "freed". It prints
 // "listening" once it serves.
@@ -231,7 +253,7 @@ func (c *stormClient) run(ctx context.Context, base string, generation *atomic.I
 			}
 		}
 		gen := generation.Load()
-		conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+		conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h, HTTPClient: stormHTTP})
 		if err != nil {
 			sleepJitter(ctx, 100*time.Millisecond)
 			continue
@@ -369,7 +391,7 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	fmt.Printf("server RSS with %d idle streams: %.1f MiB, %.1f KiB per stream\n", c.streams, mib(connected), float64(connected-idle)/1024/float64(c.streams))
 
 	// The restart.
-	rx0, tx0 := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }), sum(clients, func(c *stormClient) int64 { return c.txB.Load() })
+	rx0, tx0, wire0 := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }), sum(clients, func(c *stormClient) int64 { return c.txB.Load() }), wire.Load()
 	generation.Store(2)
 	t0 := time.Now()
 	if err := srv.stop(); err != nil && !isSignalExit(err) {
@@ -393,6 +415,7 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	cpu, own := srv.cpu()-cpu0, processCPU()-own0
 	rx := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }) - rx0
 	tx := sum(clients, func(c *stormClient) int64 { return c.txB.Load() }) - tx0
+	onWire := wire.Load() - wire0
 	var resent int64
 	for _, cl := range clients {
 		resent += cl.firstN.Load()
@@ -401,8 +424,8 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		stopped.Round(time.Millisecond), changed, listening.Round(time.Millisecond))
 	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened); CPU meanwhile: server %v (%.0f µs per stream), the agents' side %v\n",
 		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(c.streams), own.Round(time.Millisecond))
-	fmt.Printf("bytes: %.2f MB received (%.0f B per stream), %.2f MB of digests sent; %d peer entries resent (%.1f per stream)\n",
-		float64(rx)/1e6, float64(rx)/float64(c.streams), float64(tx)/1e6, resent, float64(resent)/float64(c.streams))
+	fmt.Printf("bytes: %.2f MB of messages received (%.0f B per stream; %.2f MB on the wire), %.2f MB of digests sent; %d peer entries resent (%.1f per stream)\n",
+		float64(rx)/1e6, float64(rx)/float64(c.streams), float64(onWire)/1e6, float64(tx)/1e6, resent, float64(resent)/float64(c.streams))
 	if err := checkRefs(ctx, clients[:c.refs], base); err != nil {
 		return err
 	}
