@@ -58,6 +58,9 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	if *stormServe != "" {
+		if *cpuprofile != "" {
+			heapProfile = *cpuprofile + ".heap"
+		}
 		if err := childServe(*stormServe, *stormAddr); err != nil {
 			log.Fatalf("storm server: %v", err)
 		}

@@ -15,8 +15,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,8 +109,15 @@ func childServe(dir, addr string) error {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	go func() {
-		for range usr1 {
+		for i := 1; ; i++ {
+			<-usr1
 			debug.FreeOSMemory()
+			if heapProfile != "" {
+				if f, err := os.Create(fmt.Sprintf("%s.%d", heapProfile, i)); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
 			fmt.Println("freed")
 		}
 	}()
@@ -125,6 +132,9 @@ func childServe(dir, addr string) error {
 var (
 	childProfile string
 	childSeq     int
+	// heapProfile, in a server process, is where each SIGUSR1 also writes
+	// a heap profile (suffixed .1, .2, ...): the server's -cpuprofile plus ".heap".
+	heapProfile string
 )
 
 // cpu returns the CPU time the child used so far (user and system).
@@ -218,6 +228,16 @@ func (c *child) rss(free bool) (int64, error) {
 	return vmRSS(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
 }
 
+// settledRSS is rss after two more collections: the collector shrinks the
+// stacks of goroutines that use less than a quarter of theirs by half at
+// each, which a running server gets from its periodic collections.
+func (c *child) settledRSS() (int64, error) {
+	if _, err := c.rss(true); err != nil {
+		return 0, err
+	}
+	return c.rss(true)
+}
+
 func (c *child) stop() error {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	return c.cmd.Wait()
@@ -232,6 +252,7 @@ type stormClient struct {
 	gen    atomic.Int64 // the server generation whose first message it has
 	firstN atomic.Int64 // peers in that first message
 	rxMsgs atomic.Int64
+	lastAt atomic.Int64 // when the last message arrived, Unix ns
 	rxB    atomic.Int64 // message bytes received
 	txB    atomic.Int64 // digest header bytes sent
 	err    atomic.Value
@@ -269,6 +290,7 @@ func (c *stormClient) run(ctx context.Context, base string, generation *atomic.I
 				break
 			}
 			c.rxB.Add(int64(len(msg)))
+			c.lastAt.Store(time.Now().UnixNano())
 			c.rxMsgs.Add(1)
 			if c.ref != nil {
 				if err := c.ref.Apply(msg); err != nil {
@@ -383,12 +405,16 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		return err
 	}
 	fmt.Printf("first connection of all (reference agents' full views excluded): %v\n", time.Since(start).Round(time.Millisecond))
-	runtime.GC()
 	connected, err := srv.rss(true)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("server RSS with %d idle streams: %.1f MiB, %.1f KiB per stream\n", c.streams, mib(connected), float64(connected-idle)/1024/float64(c.streams))
+	settled, err := srv.settledRSS()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("server RSS with %d idle streams: %.1f MiB, %.1f KiB per stream; after two more collections (as an idle server does within minutes) %.1f MiB, %.1f KiB per stream\n",
+		c.streams, mib(connected), float64(connected-idle)/1024/float64(c.streams), mib(settled), float64(settled-idle)/1024/float64(c.streams))
 
 	// The restart.
 	rx0, tx0, wire0 := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }), sum(clients, func(c *stormClient) int64 { return c.txB.Load() }), wire.Load()
@@ -429,11 +455,14 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	if err := checkRefs(ctx, clients[:c.refs], base); err != nil {
 		return err
 	}
-	connected2, err := srv.rss(true)
+	if err := joinDelivered(ctx, clients, "http"+strings.TrimPrefix(base, "ws"), c.nodes); err != nil {
+		return err
+	}
+	connected2, err := srv.settledRSS()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("new server RSS with %d streams after the storm: %.1f MiB (%.1f KiB per stream)\n", c.streams, mib(connected2), float64(connected2-idle)/1024/float64(c.streams))
+	fmt.Printf("new server RSS with %d streams after the storm and the joins (settled): %.1f MiB (%.1f KiB per stream)\n", c.streams, mib(connected2), float64(connected2-idle)/1024/float64(c.streams))
 
 	cancel()
 	wg.Wait()
@@ -546,6 +575,46 @@ func checkRefs(ctx context.Context, refs []*stormClient, base string) error {
 		}
 	}
 	fmt.Printf("check: %d reference agents hold exactly the server's view after the storm\n", len(refs))
+	return nil
+}
+
+// joinDelivered joins a node through the API (master key) and reports when
+// its upsert reached the streams, five times.
+func joinDelivered(ctx context.Context, cs []*stormClient, httpBase string, n int) error {
+	var p50s, p99s, alls []time.Duration
+	for i := range 5 {
+		before := make([]int64, len(cs))
+		for j, c := range cs {
+			before[j] = c.rxMsgs.Load()
+		}
+		body := fmt.Sprintf(`{"macaddress":%q,"publickey":%q}`, macOf(n+1_000_000+i), randomKey())
+		req, _ := http.NewRequestWithContext(ctx, "POST", httpBase+"/api/nodes/"+netid, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+benchMasterKey)
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("joining through the API: %s", res.Status)
+		}
+		deadline := time.Now().Add(time.Minute)
+		lat := make([]time.Duration, 0, len(cs))
+		for j, c := range cs {
+			for c.rxMsgs.Load() <= before[j] {
+				if time.Now().After(deadline) {
+					return fmt.Errorf("stream of node %d did not get the join", c.node.ID)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			lat = append(lat, time.Duration(c.lastAt.Load()-t0.UnixNano()))
+		}
+		p50s, p99s, alls = append(p50s, pct(lat, 50)), append(p99s, pct(lat, 99)), append(alls, pct(lat, 100))
+	}
+	fmt.Printf("a join through the API delivered over every WebSocket stream (median of 5): p50 %v, p99 %v, all %d %v\n",
+		pct(p50s, 50), pct(p99s, 50), len(cs), pct(alls, 50))
 	return nil
 }
 

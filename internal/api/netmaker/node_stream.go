@@ -153,12 +153,17 @@ func (p *pusher) stop() {
 }
 
 // smallBuffers hands the WebSocket small read and write buffers on hijack
-// instead of net/http's 4 KiB each: the server writes whole messages (which
-// bypass a buffer) and reads only control frames, and thousands of idle
-// streams would otherwise hold 8 KiB each for nothing.
+// instead of net/http's 4 KiB each: the server reads only control frames,
+// and writes deltas of a few hundred bytes (the write buffer holds a
+// frame's header and a typical upsert, so each goes out in one write;
+// larger messages bypass it), and thousands of idle streams would
+// otherwise hold 8 KiB each for nothing.
 type smallBuffers struct{ http.ResponseWriter }
 
-const streamBufferSize = 256
+const (
+	streamReadBuffer  = 256
+	streamWriteBuffer = 512
+)
 
 func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -172,7 +177,7 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		early, _ := brw.Reader.Peek(n)
 		rd = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(rd, streamBufferSize), bufio.NewWriterSize(conn, streamBufferSize)), nil
+	return conn, bufio.NewReadWriter(bufio.NewReaderSize(rd, streamReadBuffer), bufio.NewWriterSize(conn, streamWriteBuffer)), nil
 }
 
 func writeFull(ctx context.Context, c *websocket.Conn, v *mesh.FullView) error {
