@@ -73,12 +73,17 @@
 //	    First message of a connection: the complete state. Replace the
 //	    interface's peers with exactly these. A pending node (self.ispending)
 //	    gets "peers":[] and nothing else until approved.
-//	{"type":"sync","seq":S,"network":...,"self":...,"buckets":[B...],"peers":[meshwire.Peer...]}
+//	{"type":"sync","seq":S,"mark":M,"network":...,"self":...,
+//	 "buckets":[{"bucket":B,"sum":X,"ids":[ID...]}...],"peers":[meshwire.Peer...]}
 //	    First message instead of "full" when the request carried the digest
 //	    of the view the agent holds (header meshwire.HeaderView, see
-//	    meshwire.ViewDigest): for each listed bucket, replace the peers of
-//	    that bucket (meshwire.BucketOf their id) with the listed ones; keep
-//	    every other peer. No bucket listed: the held view is current.
+//	    meshwire.ViewDigest): for each listed bucket (meshwire.BucketOf a
+//	    peer's id), keep only the peers whose IDs are listed, take the
+//	    listed peers (those changed since the digest's mark), then check
+//	    that the bucket's sum is X; keep every other bucket as it is. No
+//	    bucket listed: the held view is current. A sum that differs means
+//	    reconnecting with mark 0 (meshwire.View does this). Full views
+//	    carry "mark" too: the digest's mark for the next reconnection.
 //	{"type":"upsert","seq":S,"peer":meshwire.Peer}
 //	    A peer joined or changed: add it, or replace the peer with the same
 //	    "id". If its publickey changed, remove the WireGuard peer with the old
