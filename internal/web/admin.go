@@ -26,7 +26,7 @@ type usersView struct {
 
 func (h *Handlers) usersPage(w http.ResponseWriter, r *http.Request) {
 	p := api.PrincipalFrom(r.Context())
-	users, err := h.Identity.ListUsers(r.Context(), p)
+	users, err := h.Identity.ListUsersAsAdmin(r.Context(), p)
 	if err != nil {
 		h.fail(w, r, err)
 		return

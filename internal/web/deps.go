@@ -31,7 +31,7 @@ type Identity interface {
 	SetupMFA(ctx context.Context, p *authz.Principal, src audit.Source) (*identity.Enrolment, error)
 	EnableMFA(ctx context.Context, p *authz.Principal, src audit.Source, code string) error
 
-	ListUsers(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
 	CreateUser(ctx context.Context, p *authz.Principal, src audit.Source, in identity.NewUser) (*identity.User, error)
 	UpdateUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch identity.UserPatch) (*identity.User, error)
 	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error

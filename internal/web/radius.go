@@ -58,7 +58,7 @@ func (h *Handlers) createRadiusClient(w http.ResponseWriter, r *http.Request) {
 		secret = base64.RawURLEncoding.EncodeToString(b)
 	}
 	in := nas.NewClient{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address")),
-		Secret: secret, Vendor: nas.Vendor(r.PostFormValue("vendor")), SSIDs: strings.Fields(strings.ReplaceAll(r.PostFormValue("ssids"), ",", " "))}
+		Secret: secret, Vendor: nas.Vendor(r.PostFormValue("vendor")), SSIDs: ssidList(r.PostFormValue("ssids"))}
 	c, err := h.Radius.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), in)
 	if err != nil {
 		h.fail(w, r, err)
@@ -84,4 +84,15 @@ func (h *Handlers) deleteRadiusClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/ui/radius", "RADIUS client deleted.")
+}
+
+// ssidList reads a comma-separated list of SSIDs; an SSID may hold spaces.
+func ssidList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
