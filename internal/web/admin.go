@@ -112,10 +112,10 @@ func (h *Handlers) createGroup(w http.ResponseWriter, r *http.Request) {
 const auditPageSize = 100
 
 type auditView struct {
-	Entries        []audit.Entry
-	Action, Actor  string
-	Offset         int
-	Prev, Next     string
+	Entries       []audit.Entry
+	Action, Actor string
+	Offset        int
+	Prev, Next    string
 }
 
 func (h *Handlers) auditPage(w http.ResponseWriter, r *http.Request) {
