@@ -18,7 +18,7 @@ import (
 // elsewhere, user disabled) is dropped and the sign-in page says the
 // session ended. A change (POST) must also pass checkForm.
 func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
-	return h.Auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	auth := h.Auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := api.PrincipalFrom(r.Context())
 		if p == nil || p.Kind != authz.KindUser {
 			q := url.Values{}
@@ -41,7 +41,7 @@ func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !safe(r.Method) {
 			if err := h.parseForm(r); err != nil {
 				h.fail(w, r, err)
 				return
@@ -53,13 +53,24 @@ func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
 		}
 		next(w, r)
 	}))
+	// A change from another site is refused before the cookie is even
+	// read: it must neither act nor end the session.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !safe(r.Method) && !api.SameOrigin(r) {
+			h.fail(w, r, errForm)
+			return
+		}
+		auth.ServeHTTP(w, r)
+	})
 }
+
+func safe(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 // anonymous wraps the pages before sign-in (setup, login): forms there
 // are checked too, against the pre-sign-in cookie.
 func (h *Handlers) anonymous(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !safe(r.Method) {
 			if err := h.parseForm(r); err != nil {
 				h.fail(w, r, err)
 				return
