@@ -273,6 +273,9 @@ func (tx *Tx) pskWhere(f psk.Filter) (string, []any) {
 		like := tx.ilike()
 		w.add("(psk_id "+like+" OR description "+like+")", likePattern(f.Search))
 	}
+	if f.Prefix != "" {
+		w.prefix(tx.kind == config.Postgres, f.GroupID, f.Prefix)
+	}
 	if f.Expired != nil {
 		if *f.Expired {
 			w.add("(expires_at IS NOT NULL AND expires_at <= ?)", f.Now.UTC())
@@ -293,6 +296,30 @@ type where struct {
 func (w *where) add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
+}
+
+// prefix adds "psk_id or description starts with p" (p in lower case,
+// within group unless 0) as a subquery of two ranges over lower(column),
+// which the psks_group_lower_* indexes serve; on PostgreSQL in the "C"
+// collation, as those indexes are. A subquery, because as a plain OR
+// SQLite's planner (without statistics) prefers walking the (group_id, id)
+// index for the ORDER BY, which reads the whole group.
+func (w *where) prefix(postgres bool, group int64, p string) {
+	w.args = append(w.args, p, p+"\U0010FFFF")
+	lo, hi := "$"+strconv.Itoa(len(w.args)-1), "$"+strconv.Itoa(len(w.args))
+	inGroup := ""
+	if group != 0 {
+		w.args = append(w.args, group)
+		inGroup = "group_id = $" + strconv.Itoa(len(w.args)) + " AND "
+	}
+	in := func(c string) string {
+		col := "lower(" + c + ")"
+		if postgres {
+			col = "(lower(" + c + `) COLLATE "C")`
+		}
+		return "SELECT id FROM psks WHERE " + inGroup + col + " >= " + lo + " AND " + col + " < " + hi
+	}
+	w.cond("id IN (" + in("psk_id") + " UNION ALL " + in("description") + ")")
 }
 
 // cond adds a condition without parameters.

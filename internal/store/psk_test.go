@@ -84,6 +84,11 @@ func TestPSKCountsAndFilters(t *testing.T) {
 			{"search is a literal substring", psk.Filter{Search: "%_"}, 1},
 			{"search ignores case", psk.Filter{Search: "lobby"}, 1},
 			{"search without match", psk.Filter{GroupID: a, Search: "zzz"}, 0},
+			{"prefix of names", psk.Filter{GroupID: a, Prefix: "a-01"}, 100},
+			{"prefix of a description, any case", psk.Filter{GroupID: b, Prefix: "lobby"}, 1},
+			{"prefix is no substring", psk.Filter{GroupID: b, Prefix: "guest"}, 0},
+			{"prefix is literal", psk.Filter{Prefix: "50%"}, 1},
+			{"prefix in another group", psk.Filter{GroupID: a, Prefix: "lobby"}, 0},
 			{"expired", psk.Filter{Expired: &yes, Now: now}, 1},
 			{"unexpired", psk.Filter{GroupID: b, Expired: &no, Now: now}, 2},
 		}

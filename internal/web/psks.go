@@ -21,9 +21,12 @@ import (
 // renders at once, the search narrowing it down.
 const pskPageSize = 50
 
-// pskList is the list page's data.
+// pskList is the list page's data. Search matches the start of a name
+// or description (an index serves it); Anywhere makes it a substring
+// search, which scans the group.
 type pskList struct {
 	Search, State string
+	Anywhere      bool
 	Page          *psk.Page
 	Offset        int
 	Prev, Next    string // links to the neighbouring pages, "" at the ends
@@ -32,7 +35,13 @@ type pskList struct {
 
 func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := psk.Filter{Search: q.Get("search"), Limit: pskPageSize}
+	f := psk.Filter{Limit: pskPageSize}
+	anywhere := q.Get("match") == "anywhere"
+	if anywhere {
+		f.Search = q.Get("search")
+	} else {
+		f.Prefix = q.Get("search")
+	}
 	f.Offset, _ = strconv.Atoi(q.Get("offset"))
 	f.Offset = max(f.Offset, 0)
 	yes, no := true, false
@@ -50,9 +59,9 @@ func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := pskList{Search: f.Search, State: q.Get("state"), Page: page, Offset: f.Offset, SSID: h.defaultSSID(r.Context(), p)}
+	d := pskList{Search: q.Get("search"), Anywhere: anywhere, State: q.Get("state"), Page: page, Offset: f.Offset, SSID: h.defaultSSID(r.Context(), p)}
 	link := func(off int) string {
-		v := url.Values{"search": {f.Search}, "state": {d.State}, "offset": {strconv.Itoa(off)}}
+		v := url.Values{"search": {d.Search}, "match": {q.Get("match")}, "state": {d.State}, "offset": {strconv.Itoa(off)}}
 		return "/ui/psks?" + v.Encode()
 	}
 	if f.Offset > 0 {
