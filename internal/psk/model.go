@@ -103,6 +103,9 @@ type Filter struct {
 	Prefix  string
 	Expired *bool
 	Now     time.Time // the instant Expired is judged at
+	// AfterID starts the page after the PSK with this ID (keyset paging:
+	// a page deep in the list costs what the first does, unlike Offset).
+	AfterID int64
 	Limit   int
 	Offset  int
 }

@@ -353,6 +353,16 @@ func likePattern(s string) string {
 // ListPSKs returns a page of f's matches ordered by id.
 func (tx *Tx) ListPSKs(ctx context.Context, f psk.Filter) ([]*psk.PSK, error) {
 	w, args := tx.pskWhere(f)
+	if f.AfterID != 0 {
+		// Not part of pskWhere: the total counts every page's matches.
+		args = append(args, f.AfterID)
+		if w == "" {
+			w = " WHERE "
+		} else {
+			w += " AND "
+		}
+		w += "id > $" + strconv.Itoa(len(args))
+	}
 	n := len(args)
 	args = append(args, f.Limit, f.Offset)
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+pskColumns+` FROM psks`+w+

@@ -108,6 +108,13 @@ func TestPSKCountsAndFilters(t *testing.T) {
 		if err != nil || len(page) != 3 || page[0].PSKID != "a-0011" || page[0].ID >= page[1].ID {
 			t.Fatalf("page = %+v, %v", page, err)
 		}
+		after, err := tx.ListPSKs(ctx, psk.Filter{GroupID: a, Prefix: "a-01", Limit: 3, AfterID: page[0].ID})
+		if err != nil || len(after) != 3 || after[0].PSKID != "a-0100" {
+			t.Fatalf("after id %d: %+v, %v", page[0].ID, after, err)
+		}
+		if after, err = tx.ListPSKs(ctx, psk.Filter{GroupID: a, Limit: 3, AfterID: after[2].ID}); err != nil || len(after) != 3 || after[0].PSKID != "a-0103" {
+			t.Fatalf("next page: %+v, %v", after, err)
+		}
 		taken, err := tx.TakenPSKIDs(ctx, a, []string{"a-0002", "a-0000", "nope", "b-off"})
 		if err != nil || len(taken) != 1 || !taken["a-0002"] {
 			t.Fatalf("taken = %v, %v", taken, err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
+	"netkeep/internal/psk"
 	"netkeep/internal/server/servertest"
 )
 
@@ -55,13 +57,21 @@ func BenchmarkPSKListPage(b *testing.B) {
 		b.Fatalf("import: %v %v", res, err)
 	}
 	cookie := e.WebSession(b, "admin", "password1")
+	idOf := func(name string) string {
+		page, err := e.Server.PSKs.List(context.Background(), principalOf(b, e, "admin"), psk.Filter{Prefix: name})
+		if err != nil || page.Total != 1 {
+			b.Fatalf("%s: %v %v", name, page, err)
+		}
+		return strconv.FormatInt(page.PSKs[0].ID, 10)
+	}
 	for _, c := range []struct{ name, path, has string }{
 		{"first", "/ui/psks", "100000 PSKs"},
 		{"search", "/ui/psks?search=guest-05432", "guest-054321"},
 		{"search-name", "/ui/psks?search=guest%2054321", "guest-054321"},
 		{"search-anywhere", "/ui/psks?search=54321&match=anywhere", "guest-054321"},
-		{"active", "/ui/psks?state=enabled&offset=50000", "guest-050000"},
-		{"last", "/ui/psks?offset=99950", "guest-099999"},
+		{"active", "/ui/psks?state=enabled", "guest-000049"},
+		{"active-middle", "/ui/psks?state=enabled&after=" + idOf("guest-049999"), "guest-050000"},
+		{"last", "/ui/psks?after=" + idOf("guest-099949"), "guest-099999"},
 	} {
 		b.Run(c.name, func(b *testing.B) { pageTimes(b, e, cookie, c.path, c.has) })
 	}

@@ -28,8 +28,8 @@ type pskList struct {
 	Search, State string
 	Anywhere      bool
 	Page          *psk.Page
-	Offset        int
-	Prev, Next    string // links to the neighbouring pages, "" at the ends
+	After         int64  // the page starts after this PSK ID (0: the first page)
+	First, Next   string // links to the first and the next page, "" when there is none
 	SSID          string
 }
 
@@ -42,8 +42,9 @@ func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f.Prefix = q.Get("search")
 	}
-	f.Offset, _ = strconv.Atoi(q.Get("offset"))
-	f.Offset = max(f.Offset, 0)
+	// Keyset paging: a page deep in 100,000 costs what the first does.
+	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
+	f.AfterID = max(f.AfterID, 0)
 	yes, no := true, false
 	switch q.Get("state") {
 	case "enabled":
@@ -59,16 +60,20 @@ func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := pskList{Search: q.Get("search"), Anywhere: anywhere, State: q.Get("state"), Page: page, Offset: f.Offset, SSID: h.defaultSSID(r.Context(), p)}
-	link := func(off int) string {
-		v := url.Values{"search": {d.Search}, "match": {q.Get("match")}, "state": {d.State}, "offset": {strconv.Itoa(off)}}
+	d := pskList{Search: q.Get("search"), Anywhere: anywhere, State: q.Get("state"), Page: page, After: f.AfterID,
+		SSID: h.defaultSSID(r.Context(), p)}
+	link := func(after int64) string {
+		v := url.Values{"search": {d.Search}, "match": {q.Get("match")}, "state": {d.State}}
+		if after != 0 {
+			v.Set("after", strconv.FormatInt(after, 10))
+		}
 		return "/ui/psks?" + v.Encode()
 	}
-	if f.Offset > 0 {
-		d.Prev = link(max(0, f.Offset-pskPageSize))
+	if f.AfterID != 0 {
+		d.First = link(0)
 	}
-	if f.Offset+len(page.PSKs) < page.Total {
-		d.Next = link(f.Offset + pskPageSize)
+	if len(page.PSKs) == pskPageSize {
+		d.Next = link(page.PSKs[len(page.PSKs)-1].ID)
 	}
 	h.render(w, r, http.StatusOK, "psks", &view{Title: "Guest WiFi and PSKs", Section: "psks", Flash: flash(r), Data: d})
 }
