@@ -104,12 +104,7 @@ func (h *Handlers) importCSV(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("step") == "import" {
 		res, err := h.PSKs.Import(r.Context(), p, api.Source(r), 0, strings.NewReader(text))
 		if err != nil {
-			msg, ok := formError(err)
-			if !ok {
-				h.fail(w, r, err)
-				return
-			}
-			h.render(w, r, api.StatusOf(fault.CodeOf(err)), "import", &view{Title: "Import PSKs and endpoints", Section: "endpoints", Error: msg, Data: v})
+			h.importFailed(w, r, err, v)
 			return
 		}
 		redirect(w, r, "/ui/endpoints", pathf("Imported %d PSKs and %d endpoints.", res.PSKs, res.Endpoints))
@@ -117,14 +112,20 @@ func (h *Handlers) importCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	pv, err := h.PSKs.PreviewImport(r.Context(), p, 0, strings.NewReader(text), 200)
 	if err != nil {
-		msg, ok := formError(err)
-		if !ok {
-			h.fail(w, r, err)
-			return
-		}
-		h.render(w, r, api.StatusOf(fault.CodeOf(err)), "import", &view{Title: "Import PSKs and endpoints", Section: "endpoints", Error: msg, Data: v})
+		h.importFailed(w, r, err, v)
 		return
 	}
 	v.Preview = pv
 	h.render(w, r, http.StatusOK, "import", &view{Title: "Import PSKs and endpoints", Section: "endpoints", Data: v})
+}
+
+// importFailed shows the import page again with the domain's message when
+// the file is the user's to fix.
+func (h *Handlers) importFailed(w http.ResponseWriter, r *http.Request, err error, v importView) {
+	msg, ok := formError(err)
+	if !ok {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, api.StatusOf(fault.CodeOf(err)), "import", &view{Title: "Import PSKs and endpoints", Section: "endpoints", Error: msg, Data: v})
 }

@@ -41,15 +41,8 @@ func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		if !safe(r.Method) {
-			if err := h.parseForm(r); err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			if err := h.checkForm(r); err != nil {
-				h.fail(w, r, err)
-				return
-			}
+		if h.formRefused(w, r) {
+			return
 		}
 		next(w, r)
 	}))
@@ -70,18 +63,28 @@ func safe(method string) bool { return method == http.MethodGet || method == htt
 // are checked too, against the pre-sign-in cookie.
 func (h *Handlers) anonymous(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !safe(r.Method) {
-			if err := h.parseForm(r); err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			if err := h.checkForm(r); err != nil {
-				h.fail(w, r, err)
-				return
-			}
+		if h.formRefused(w, r) {
+			return
 		}
 		next(w, r)
 	})
+}
+
+// formRefused reads a change's form and checks it (checkForm), answering
+// the refusal itself; a GET passes.
+func (h *Handlers) formRefused(w http.ResponseWriter, r *http.Request) bool {
+	if safe(r.Method) {
+		return false
+	}
+	err := h.parseForm(r)
+	if err == nil {
+		err = h.checkForm(r)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return true
+	}
+	return false
 }
 
 // parseForm reads an urlencoded or multipart form (uploads up to the
