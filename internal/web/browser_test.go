@@ -18,6 +18,7 @@ import (
 
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
+	"netkeep/internal/psk"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/testpeer"
 )
@@ -270,11 +271,23 @@ func TestDashboardInBrowser(t *testing.T) {
 	guestPath := b.path()
 	b.click("a[href*='/card']", ".card")
 	b.shot("08-guest-card")
+	// The list: a PSK made elsewhere (the API, another desk) appears
+	// without a reload; the search narrows the list as one types.
+	admin := principalOf(t, e, "admin")
 	b.open("/ui/psks")
+	b.waitFor("body[data-live-ready]")
+	if _, err := e.Server.PSKs.Create(context.Background(), admin, servertest.Src, 0, psk.NewPSK{PSKID: "walk-in", Description: "Walk-in"}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("tr[data-psk='walk-in']")
+	b.run("type a search", chromedp.SendKeys(css("#search"), "WALK"))
+	b.waitFor("#psk-list p[data-total='1']")
+	if strings.Contains(b.text("#psk-list"), "Jane Doe") {
+		t.Fatal("the search did not narrow the list")
+	}
 	b.shot("09-psks")
 
 	// Mesh: a pending node is approved; a node joining later appears live.
-	admin := principalOf(t, e, "admin")
 	netid, meshKey := pendingNode(t, e, admin, "02:00:00:00:00:01")
 	b.open("/ui/mesh/" + netid)
 	if !strings.Contains(b.text("tr[data-node='02:00:00:00:00:01']"), "pending") {

@@ -17,6 +17,7 @@ import (
 
 type endpointList struct {
 	Search     string
+	Refresh    string // this page, for live updates
 	Page       *psk.EndpointPage
 	Offset     int
 	Prev, Next string
@@ -36,6 +37,7 @@ func (h *Handlers) endpointsPage(w http.ResponseWriter, r *http.Request) {
 	link := func(off int) string {
 		return "/ui/endpoints?" + url.Values{"search": {f.Search}, "offset": {strconv.Itoa(off)}}.Encode()
 	}
+	d.Refresh = link(f.Offset)
 	if f.Offset > 0 {
 		d.Prev = link(max(0, f.Offset-pskPageSize))
 	}

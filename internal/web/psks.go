@@ -30,6 +30,7 @@ type pskList struct {
 	Page          *psk.Page
 	After         int64  // the page starts after this PSK ID (0: the first page)
 	First, Next   string // links to the first and the next page, "" when there is none
+	Refresh       string // this page's list alone, for live updates
 	SSID          string
 }
 
@@ -72,6 +73,7 @@ func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 	if f.AfterID != 0 {
 		d.First = link(0)
 	}
+	d.Refresh = link(f.AfterID) + "&fragment=list"
 	if len(page.PSKs) == pskPageSize {
 		d.Next = link(page.PSKs[len(page.PSKs)-1].ID)
 	}
