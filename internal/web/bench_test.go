@@ -56,7 +56,6 @@ func BenchmarkPSKListPage(b *testing.B) {
 	if err != nil || res.PSKs != 100_000 {
 		b.Fatalf("import: %v %v", res, err)
 	}
-	cookie := e.WebSession(b, "admin", "password1")
 	idOf := func(name string) string {
 		page, err := e.Server.PSKs.List(context.Background(), principalOf(b, e, "admin"), psk.Filter{Prefix: name})
 		if err != nil || page.Total != 1 {
@@ -73,8 +72,21 @@ func BenchmarkPSKListPage(b *testing.B) {
 		{"active-middle", "/ui/psks?state=enabled&after=" + idOf("guest-049999"), "guest-050000"},
 		{"last", "/ui/psks?after=" + idOf("guest-099949"), "guest-099999"},
 	} {
-		b.Run(c.name, func(b *testing.B) { pageTimes(b, e, cookie, c.path, c.has) })
+		b.Run(c.name, func(b *testing.B) { pageTimes(b, e, session(b, e, "A"), c.path, c.has) })
 	}
+}
+
+var sessions int // users made by session
+
+// session is a browser session of a new GROUP_ADMIN of group: each
+// benchmark its own, as each user has its own request budget
+// (api.SessionLimits).
+func session(b *testing.B, e *servertest.Env, group string) string {
+	b.Helper()
+	sessions++
+	name := "admin-" + strconv.Itoa(sessions)
+	e.CreateUser(b, name, "password1", identity.GroupAdmin, group)
+	return e.WebSession(b, name, "password1")
 }
 
 // BenchmarkMeshPage: a mesh network of 10,000 nodes, paged: the first page
@@ -95,11 +107,10 @@ func BenchmarkMeshPage(b *testing.B) {
 	for i := range 10_000 {
 		join(b, e, "big", k.Value, fmt.Sprintf("02:00:00:00:%02x:%02x", i>>8, i&0xff))
 	}
-	cookie := e.WebSession(b, "admin", "password1")
 	for _, c := range []struct{ name, path, has string }{
 		{"first", "/ui/mesh/big", "Nodes (10000"},
 		{"last", "/ui/mesh/big?offset=9900", "02:00:00:00:27:0f"},
 	} {
-		b.Run(c.name, func(b *testing.B) { pageTimes(b, e, cookie, c.path, c.has) })
+		b.Run(c.name, func(b *testing.B) { pageTimes(b, e, session(b, e, "A"), c.path, c.has) })
 	}
 }

@@ -20,6 +20,12 @@ import (
 func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
 	auth := h.Auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := api.PrincipalFrom(r.Context())
+		if p == nil && w.Header().Get("Retry-After") != "" {
+			// Over the session's request budget (api.SessionLimits): the
+			// session is fine, this request is refused.
+			h.fail(w, r, errTooMany)
+			return
+		}
 		if p == nil || p.Kind != authz.KindUser {
 			q := url.Values{}
 			if _, err := r.Cookie(api.SessionCookie); err == nil {
@@ -56,6 +62,8 @@ func (h *Handlers) signedIn(next http.HandlerFunc) http.Handler {
 		auth.ServeHTTP(w, r)
 	})
 }
+
+var errTooMany = fault.New(fault.RateLimited, "Too many requests from this session. Wait a minute and reload the page.")
 
 func safe(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 

@@ -417,3 +417,40 @@ func TestImportPreview(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSessionOverBudget: a session over its request budget
+// (api.SessionLimits) gets "too many requests" and stays signed in.
+func TestSessionOverBudget(t *testing.T) {
+	t.Parallel()
+	e := servertest.Start(t, "sqlite")
+	e.CreateUser(t, "busy", "password1", identity.RoleUser, "A")
+	v := signedIn(t, e, "busy", "password1")
+	limit := api.SessionLimits[0].Max
+	var last page
+	for range limit + 1 {
+		if last = v.get(t, "/static/app.css"); last.status != http.StatusOK {
+			t.Fatal("static files need no session")
+		}
+		if last = v.get(t, "/ui/account/mfa"); last.status != http.StatusOK {
+			break
+		}
+	}
+	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
+		t.Fatalf("over the budget: %d", last.status)
+	}
+	for _, c := range v.client.Jar.Cookies(mustURL(t, e.URL)) {
+		if c.Name == api.SessionCookie {
+			return
+		}
+	}
+	t.Fatal("the session cookie was dropped")
+}
+
+func mustURL(tb testing.TB, s string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
