@@ -103,6 +103,10 @@ type Filter struct {
 	Prefix  string
 	Expired *bool
 	Now     time.Time // the instant Expired is judged at
+	// CountUpTo, when positive, stops the filtered total there (a page
+	// says "more than"), so that a filter most of a large group matches
+	// costs a page rather than a scan.
+	CountUpTo int
 	// AfterID starts the page after the PSK with this ID (keyset paging:
 	// a page deep in the list costs what the first does, unlike Offset).
 	AfterID int64

@@ -382,8 +382,9 @@ func (tx *Tx) ListPSKs(ctx context.Context, f psk.Filter) ([]*psk.PSK, error) {
 	return out, rows.Err()
 }
 
-// CountPSKs counts f's matches. Unfiltered, it reads psk_counts (one row
-// per group) instead of counting the group's rows.
+// CountPSKs counts f's matches, or up to f.CountUpTo of them. Unfiltered,
+// it reads psk_counts (one row per group) instead of counting the group's
+// rows.
 func (tx *Tx) CountPSKs(ctx context.Context, f psk.Filter) (int, error) {
 	var n int64
 	var err error
@@ -395,6 +396,11 @@ func (tx *Tx) CountPSKs(ctx context.Context, f psk.Filter) (int, error) {
 		}
 	case f.Unfiltered():
 		err = tx.q.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM psk_counts`).Scan(&n)
+	case f.CountUpTo > 0:
+		w, args := tx.pskWhere(f)
+		args = append(args, f.CountUpTo)
+		err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM psks`+w+
+			` LIMIT $`+strconv.Itoa(len(args))+`) AS m`, args...).Scan(&n)
 	default:
 		w, args := tx.pskWhere(f)
 		err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM psks`+w, args...).Scan(&n)

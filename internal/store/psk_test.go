@@ -104,6 +104,13 @@ func TestPSKCountsAndFilters(t *testing.T) {
 				t.Errorf("%s: list = %d, %v", tc.name, len(got), err)
 			}
 		}
+		for _, c := range []struct {
+			upTo, want int
+		}{{10, 10}, {2598, 2598}, {5000, 2599}} {
+			if n, err := tx.CountPSKs(ctx, psk.Filter{GroupID: a, Enabled: &yes, CountUpTo: c.upTo}); err != nil || n != c.want {
+				t.Errorf("count up to %d: %d, %v; want %d", c.upTo, n, err, c.want)
+			}
+		}
 		page, err := tx.ListPSKs(ctx, psk.Filter{GroupID: a, Limit: 3, Offset: 10})
 		if err != nil || len(page) != 3 || page[0].PSKID != "a-0011" || page[0].ID >= page[1].ID {
 			t.Fatalf("page = %+v, %v", page, err)

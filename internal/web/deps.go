@@ -68,9 +68,8 @@ type RadiusClients interface {
 // Mesh is the WireGuard mesh domain.
 type Mesh interface {
 	ListNetworks(ctx context.Context, p *authz.Principal) ([]*mesh.Network, error)
-	GetNetwork(ctx context.Context, p *authz.Principal, netid string) (*mesh.Network, error)
 	CreateNetwork(ctx context.Context, p *authz.Principal, src audit.Source, f mesh.NetworkFields) (*mesh.Network, error)
-	ListNodes(ctx context.Context, p *authz.Principal, netid string) ([]*mesh.Node, map[int64]*mesh.Network, error)
+	ListNodePage(ctx context.Context, p *authz.Principal, netid string, offset, limit int) (*mesh.NodePage, error)
 	Approve(ctx context.Context, p *authz.Principal, src audit.Source, netid, mac string) (*mesh.Node, error)
 	DeleteNode(ctx context.Context, p *authz.Principal, src audit.Source, netid, mac string) error
 	ListKeys(ctx context.Context, p *authz.Principal, netid string) ([]*mesh.AccessKey, error)

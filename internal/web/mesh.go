@@ -72,37 +72,19 @@ func (v *networkView) Online(n *mesh.Node) bool {
 
 func (h *Handlers) networkView(r *http.Request) (*networkView, error) {
 	p, netid := api.PrincipalFrom(r.Context()), r.PathValue("netid")
-	n, err := h.Mesh.GetNetwork(r.Context(), p, netid)
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	offset = max(offset, 0)
+	pg, err := h.Mesh.ListNodePage(r.Context(), p, netid, offset, nodePageSize)
 	if err != nil {
 		return nil, err
 	}
-	nodes, _, err := h.Mesh.ListNodes(r.Context(), p, netid)
-	if err != nil {
-		return nil, err
-	}
-	v := &networkView{Network: n, Total: len(nodes), Now: time.Now()}
-	// Pending nodes first (they wait for someone), then by ID, as listed.
-	ordered := make([]*mesh.Node, 0, len(nodes))
-	for _, nd := range nodes {
-		if nd.Pending {
-			ordered = append(ordered, nd)
-		}
-	}
-	v.Pending = len(ordered)
-	for _, nd := range nodes {
-		if !nd.Pending {
-			ordered = append(ordered, nd)
-		}
-	}
-	v.Offset, _ = strconv.Atoi(r.URL.Query().Get("offset"))
-	v.Offset = min(max(v.Offset, 0), len(ordered))
-	v.Nodes = ordered[v.Offset:min(len(ordered), v.Offset+nodePageSize)]
+	v := &networkView{Network: pg.Network, Nodes: pg.Nodes, Total: pg.Total, Pending: pg.Pending, Offset: offset, Now: time.Now()}
 	base := "/ui/mesh/" + url.PathEscape(netid) + "?offset="
-	if v.Offset > 0 {
-		v.Prev = base + strconv.Itoa(max(0, v.Offset-nodePageSize))
+	if offset > 0 {
+		v.Prev = base + strconv.Itoa(max(0, offset-nodePageSize))
 	}
-	if v.Offset+nodePageSize < len(ordered) {
-		v.Next = base + strconv.Itoa(v.Offset+nodePageSize)
+	if offset+nodePageSize < pg.Total {
+		v.Next = base + strconv.Itoa(offset+nodePageSize)
 	}
 	keys, err := h.Mesh.ListKeys(r.Context(), p, netid)
 	if err != nil {

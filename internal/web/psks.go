@@ -21,6 +21,9 @@ import (
 // renders at once, the search narrowing it down.
 const pskPageSize = 50
 
+// pskCountUpTo bounds the count of a filtered list.
+const pskCountUpTo = 1000
+
 // pskList is the list page's data. Search matches the start of a name
 // or description (an index serves it); Anywhere makes it a substring
 // search, which scans the group.
@@ -31,12 +34,16 @@ type pskList struct {
 	After         int64  // the page starts after this PSK ID (0: the first page)
 	First, Next   string // links to the first and the next page, "" when there is none
 	Refresh       string // this page's list alone, for live updates
+	More          bool   // Page.Total is a lower bound (pskCountUpTo)
 	SSID          string
 }
 
 func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := psk.Filter{Limit: pskPageSize}
+	// A filtered total is counted up to pskCountUpTo: past it the page
+	// says "more than", and a filter matching most of 100,000 PSKs costs a
+	// page rather than a scan.
+	f := psk.Filter{Limit: pskPageSize, CountUpTo: pskCountUpTo}
 	anywhere := q.Get("match") == "anywhere"
 	if anywhere {
 		f.Search = q.Get("search")
@@ -74,6 +81,7 @@ func (h *Handlers) psksPage(w http.ResponseWriter, r *http.Request) {
 		d.First = link(0)
 	}
 	d.Refresh = link(f.AfterID) + "&fragment=list"
+	d.More = !f.Unfiltered() && page.Total >= pskCountUpTo
 	if len(page.PSKs) == pskPageSize {
 		d.Next = link(page.PSKs[len(page.PSKs)-1].ID)
 	}
