@@ -23,12 +23,14 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
+	"netkeep/internal/proxy"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
 	"netkeep/internal/radius/nas"
@@ -68,6 +70,11 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Catalog is Nekzus's apps, routes, health and discovery; Upstreams
+	// makes its health probes and favicon fetches.
+	Catalog   *catalog.Service
+	Upstreams *proxy.Client
 }
 
 // Deps are what the server is built from.
@@ -122,6 +129,7 @@ func New(d Deps) *Server {
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
+	s.registerApps(d, auth)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -150,6 +158,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
+	if err := s.startApps(ctx, bg); err != nil {
+		cancel()
+		return err
+	}
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
