@@ -2,8 +2,8 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"container/list"
+	"context"
 	"io"
 	"net/http"
 	"strconv"

@@ -66,7 +66,10 @@ type upstream struct {
 	entry     catalog.Entry
 	target    *url.URL
 	prefix    string // "/apps/{appId}"
-	actions   []authz.Action
+	// actions are what a caller must be allowed on the app's group, by
+	// role: the route's scopes, less what the role can never hold (write:*
+	// names groups:write, which only a SUPER_ADMIN has).
+	actions   map[authz.Role][]authz.Action
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
 }
@@ -96,12 +99,19 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &upstream{entry: e, target: target, prefix: strings.TrimSuffix(e.Route.PathBase(), "/")}
-	for a := range scopes {
-		u.actions = append(u.actions, a)
+	u := &upstream{entry: e, target: target, prefix: strings.TrimSuffix(e.Route.PathBase(), "/"), actions: map[authz.Role][]authz.Action{}}
+	if len(scopes) == 0 {
+		scopes = authz.Scopes{"apps:read": true}
 	}
-	if len(u.actions) == 0 {
-		u.actions = []authz.Action{"apps:read"}
+	for _, role := range []authz.Role{authz.SuperAdmin, authz.GroupAdmin, authz.User} {
+		grants := authz.RoleGrants(role)
+		acts := []authz.Action{"apps:read"} // seeing the app at all
+		for a := range scopes {
+			if grants.Has(a) && a != "apps:read" {
+				acts = append(acts, a)
+			}
+		}
+		u.actions[role] = acts
 	}
 	u.transport = &http.Transport{
 		Proxy:                 nil, // never an environment proxy: only the route's host
@@ -187,7 +197,11 @@ func (p *Proxy) allow(r *http.Request, u *upstream) error {
 	if pr == nil {
 		return fault.New(fault.Unauthorized, "authentication required")
 	}
-	for _, a := range u.actions {
+	acts, ok := u.actions[pr.Role]
+	if !ok {
+		acts = u.actions[authz.User]
+	}
+	for _, a := range acts {
 		if err := authz.Allow(pr, a, authz.Resource{GroupID: u.entry.App.GroupID}); err != nil {
 			if fault.Is(err, fault.NotFound) {
 				return errNoApp

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"time"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -69,11 +69,11 @@ func fallbackIcon(appID string) []byte {
 
 // serviceHealthJSON is GET /api/v1/services/{appId}/health.
 type serviceHealthJSON struct {
-	AppID        string `json:"appId"`
-	Status       string `json:"status"`
+	AppID        string     `json:"appId"`
+	Status       string     `json:"status"`
 	LastCheck    *time.Time `json:"lastCheck"`
-	ResponseTime int64  `json:"responseTime"` // milliseconds
-	StatusCode   int    `json:"statusCode"`
+	ResponseTime int64      `json:"responseTime"` // milliseconds
+	StatusCode   int        `json:"statusCode"`
 }
 
 func (h *AppHandlers) serviceHealth(w http.ResponseWriter, r *http.Request) {
