@@ -63,9 +63,9 @@ func New(routes Routes, o Options) *Proxy {
 // upstream is the reverse proxy of one route version: its own keep-alive
 // pool and timeout.
 type upstream struct {
-	entry     catalog.Entry
-	target    *url.URL
-	prefix    string // "/apps/{appId}"
+	entry  catalog.Entry
+	target *url.URL
+	prefix string // "/apps/{appId}"
 	// actions are what a caller must be allowed on the app's group, by
 	// role: the route's scopes, less what the role can never hold (write:*
 	// names groups:write, which only a SUPER_ADMIN has).
