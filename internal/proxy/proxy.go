@@ -45,8 +45,10 @@ type Proxy struct {
 	cache  *cache
 	pool   bufferPool
 
+	// upstreams holds the current *upstream of each app id; reads are
+	// lock-free (every request), builds are serialised by mu.
+	upstreams sync.Map
 	mu        sync.Mutex
-	upstreams map[string]*upstream // by app id
 }
 
 // New returns a proxy over routes.
@@ -57,7 +59,7 @@ func New(routes Routes, o Options) *Proxy {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Proxy{routes: routes, opts: o, cache: newCache(o.CacheBytes), upstreams: map[string]*upstream{}}
+	return &Proxy{routes: routes, opts: o, cache: newCache(o.CacheBytes)}
 }
 
 // upstream is the reverse proxy of one route version: its own keep-alive
@@ -86,9 +88,13 @@ var (
 // upstreamFor returns the proxy of the app's current route, building it
 // when the route is new or changed (the old pool's idle connections close).
 func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
+	if u, ok := p.upstreams.Load(e.App.ID); ok && u.(*upstream).current(e) {
+		return u.(*upstream), nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if u := p.upstreams[e.App.ID]; u != nil && u.entry.Route == e.Route {
+	old, _ := p.upstreams.Load(e.App.ID)
+	if u, ok := old.(*upstream); ok && u.current(e) {
 		return u, nil
 	}
 	target, err := url.Parse(e.Route.To)
@@ -132,11 +138,19 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
 	}
-	if old := p.upstreams[e.App.ID]; old != nil {
-		old.transport.CloseIdleConnections()
+	if prev, ok := old.(*upstream); ok {
+		prev.transport.CloseIdleConnections()
 	}
-	p.upstreams[e.App.ID] = u
+	p.upstreams.Store(e.App.ID, u)
 	return u, nil
+}
+
+// current reports whether u was built from e's route as it is now: every
+// change of a route moves its UpdatedAt, and the table is rebuilt (new
+// pointers) on any app's change, which must not reset every pool.
+func (u *upstream) current(e catalog.Entry) bool {
+	r := u.entry.Route
+	return r == e.Route || (r.ID == e.Route.ID && r.UpdatedAt.Equal(e.Route.UpdatedAt) && u.entry.App.GroupID == e.App.GroupID)
 }
 
 // ServeHTTP proxies one request.
