@@ -2,6 +2,7 @@
 # Proxy throughput side by side: the same upstream (./upstream) reached
 # directly and through netkeep, nginx and Caddy as reverse proxies, each
 # loaded by the same wrk run (keep-alive), for 1 KiB and 100 KiB answers.
+# Then WebSocket echo round trips, direct and through netkeep (./wsecho).
 # Needs: apt-get install wrk nginx-light caddy. Prints one table row per
 # proxy and size. DURATION (default 10s), CONNECTIONS (default 64).
 set -euo pipefail
@@ -16,6 +17,7 @@ trap cleanup EXIT
 
 go build -o "$work/upstream" ./bench/proxy/upstream
 go build -o "$work/netkeep" ./cmd/netkeep
+go build -o "$work/wsecho" ./bench/proxy/wsecho
 "$work/upstream" -listen 127.0.0.1:18001 & pids+=($!)
 
 cat >"$work/apps.yaml" <<YAML
@@ -23,6 +25,7 @@ routes:
   - appId: bench
     to: http://127.0.0.1:18001
     auth: public
+    websocket: true
 YAML
 NETKEEP_SECRET_KEY=$(head -c 48 /dev/urandom | base64) "$work/netkeep" serve --listen 127.0.0.1:18002 \
   --data-dir "$work" --log-level error --radius-listen= --radius-acct-listen= --mesh-interfaces=false \
@@ -79,4 +82,13 @@ for size in 1k 100k; do
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     echo "| $name | $size | $rps | $p50 | $p99 |"
   done
+done
+
+echo
+echo "| WebSocket echo (32 connections) | messages/s | p50 | p99 |"
+echo "|---|---|---|---|"
+for t in direct:ws://127.0.0.1:18001/ws netkeep:ws://127.0.0.1:18002/apps/bench/ws; do
+  name=${t%%:*}
+  read -r rate p50 p99 < <("$work/wsecho" -url "${t#*:}" -conns 32 -d "$DURATION")
+  echo "| $name | $rate | $p50 | $p99 |"
 done

@@ -150,14 +150,19 @@ func (s *Service) LoadFile(ctx context.Context, src audit.Source, routes []Route
 	if err != nil {
 		return err
 	}
-	for _, e := range created {
-		s.changed(ctx, ActionCreated, e)
+	if err := s.Reload(ctx); err != nil {
+		s.log.Warn("reloading the route table", "error", err)
 	}
-	for _, e := range updated {
-		s.changed(ctx, ActionUpdated, e)
-	}
-	for _, e := range deleted {
-		s.changed(ctx, ActionDeleted, e)
+	for _, c := range []struct {
+		action  string
+		entries []Entry
+	}{{ActionCreated, created}, {ActionUpdated, updated}, {ActionDeleted, deleted}} {
+		for _, e := range c.entries {
+			if c.action == ActionDeleted {
+				s.health.forget(e.App.ID)
+			}
+			s.publish(ctx, TopicApp, c.action, e.App.GroupID, e.App.ID, nil)
+		}
 	}
 	return nil
 }

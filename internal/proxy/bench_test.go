@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -35,9 +36,10 @@ func BenchmarkProxy(b *testing.B) {
 		Route: &catalog.Route{ID: "route_bench", AppID: "bench", GroupID: 1, To: up.URL, StripPrefix: true,
 			Scopes: catalog.DefaultScopes, Auth: catalog.AuthPublic, Timeout: 30 * time.Second, Status: catalog.StatusActive, UpdatedAt: now}}
 	rt := api.NewRouter(&api.Authenticator{})
-	px := proxy.New(oneRoute(e), proxy.Options{})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	px := proxy.New(oneRoute(e), proxy.Options{Logger: quiet})
 	rt.As(api.Nekzus).Handle("/apps/{appId}/", api.Custom, px)
-	srv := httptest.NewServer(api.Wrap(rt, api.Options{Metrics: api.NewMetrics(), MaxBodyBytes: 1 << 20}))
+	srv := httptest.NewServer(api.Wrap(rt, api.Options{Logger: quiet, Metrics: api.NewMetrics(), MaxBodyBytes: 1 << 20}))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	url := srv.URL + "/apps/bench/x"
