@@ -10,10 +10,13 @@ cd "$(dirname "$0")/../.."
 export PATH=$PATH:/usr/local/go/bin
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
+for port in 18001 18002 18003 18004; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use" >&2; exit 1; fi
+done
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM PIPE
 
 go build -o "$work/upstream" ./bench/proxy/upstream
 go build -o "$work/netkeep" ./cmd/netkeep
@@ -66,9 +69,10 @@ http://127.0.0.1:18004 {
 CADDY
 HOME=$work caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & pids+=($!)
 
-for port in 18001 18002 18003 18004; do
+for port in 18001 18003 18004; do
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
+for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:18002/readyz && break; sleep 0.1; done
 curl -sf -o /dev/null http://127.0.0.1:18002/apps/bench/1k || { cat "$work/netkeep.log"; exit 1; }
 
 echo "| target | size | req/s | p50 | p99 |"
