@@ -125,6 +125,19 @@ func (s *Service) Routes(ctx context.Context, p *authz.Principal) ([]Entry, erro
 	return s.Apps(ctx, p)
 }
 
+// writableRoute loads the app of a route p may change; another group's is
+// not found.
+func writableRoute(ctx context.Context, tx Tx, p *authz.Principal, routeID string) (Entry, error) {
+	cur, err := tx.AppByRouteID(ctx, routeID)
+	if err != nil {
+		return Entry{}, notFoundAs(err, errRouteNotFound)
+	}
+	if err := allowOn(p, actWrite, cur); err != nil {
+		return Entry{}, notFoundAs(err, errRouteNotFound)
+	}
+	return cur, nil
+}
+
 // UpdateRoute changes a route (and the app fields the input names). The
 // app id cannot change: it is the proxy path. Errors: invalid, forbidden,
 // not_found.
@@ -134,12 +147,9 @@ func (s *Service) UpdateRoute(ctx context.Context, p *authz.Principal, src audit
 		dirty bool
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.AppByRouteID(ctx, routeID)
+		cur, err := writableRoute(ctx, tx, p, routeID)
 		if err != nil {
-			return notFoundAs(err, errRouteNotFound)
-		}
-		if err := allowOn(p, actWrite, cur); err != nil {
-			return notFoundAs(err, errRouteNotFound)
+			return err
 		}
 		if in.AppID != nil && *in.AppID != cur.App.ID {
 			return invalidField("appId", "a route's appId cannot change; delete it and create another")
@@ -185,12 +195,9 @@ func (s *Service) update(ctx context.Context, tx Tx, src audit.Source, cur Entry
 func (s *Service) DeleteRoute(ctx context.Context, p *authz.Principal, src audit.Source, routeID string) error {
 	var gone Entry
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.AppByRouteID(ctx, routeID)
+		cur, err := writableRoute(ctx, tx, p, routeID)
 		if err != nil {
-			return notFoundAs(err, errRouteNotFound)
-		}
-		if err := allowOn(p, actWrite, cur); err != nil {
-			return notFoundAs(err, errRouteNotFound)
+			return err
 		}
 		gone = cur
 		return s.remove(ctx, tx, src, cur)
