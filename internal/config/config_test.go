@@ -58,6 +58,8 @@ func TestDefaults(t *testing.T) {
 		DockerHost:       "unix:///var/run/docker.sock",
 		HealthInterval:   30 * time.Second,
 		HealthTimeout:    5 * time.Second,
+		BackupInterval:   24 * time.Hour,
+		BackupKeep:       7,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

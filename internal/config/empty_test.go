@@ -40,6 +40,11 @@ func TestEmptyVariable(t *testing.T) {
 		"docker-host":         {get: func(c *Config) any { return c.DockerHost }, want: ""},
 		"health-interval":     {wantErr: "NETKEEP_HEALTH_INTERVAL is set but empty"},
 		"health-timeout":      {wantErr: "NETKEEP_HEALTH_TIMEOUT is set but empty"},
+		"backup-dir":          {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
+		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
+		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
+		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
+		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

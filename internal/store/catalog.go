@@ -51,11 +51,6 @@ func scanApp(row interface{ Scan(...any) error }) (catalog.Entry, error) {
 
 func unmarshalJSON(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-func jsonText(v any) string {
-	b, _ := json.Marshal(v) // strings, maps of strings and plain structs always encode
-	return string(b)
-}
-
 func ownerOf(a *catalog.App) any {
 	if a.OwnerID == 0 {
 		return nil

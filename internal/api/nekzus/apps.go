@@ -64,10 +64,3 @@ func (h *AppHandlers) viewApp(base string, e catalog.Entry) appJSON {
 	}
 	return v
 }
-
-func timeOrNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
