@@ -39,8 +39,7 @@ var facetTables = map[Facet][]string{
 	FacetDevices:      {},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present
-
-	FacetScripts: {"scripts", "workflows", "schedules"},
+	FacetScripts:      {"scripts", "workflows", "schedules"},
 }
 
 // Volatile tables are copied into backups but never restored: the audit
