@@ -31,6 +31,10 @@ func statusOf(c fault.Code) int {
 		return http.StatusMethodNotAllowed
 	case fault.Timeout:
 		return http.StatusRequestTimeout
+	case fault.BadGateway:
+		return http.StatusBadGateway
+	case fault.GatewayTimeout:
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusInternalServerError
 }
