@@ -106,3 +106,10 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID int64, sessionID 
 	c.Subject = strconv.FormatInt(userID, 10)
 	return s.principalFor(ctx, c)
 }
+
+// UserProfile returns a user's account for claims about them (an OpenID
+// provider's id_token and userinfo), without an authorization check: the
+// caller answers for a user who signed in or consented. Errors: not_found.
+func (s *Service) UserProfile(ctx context.Context, id int64) (*User, error) {
+	return s.store.Read().UserByID(ctx, id)
+}

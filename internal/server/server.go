@@ -34,6 +34,7 @@ import (
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
+	"netkeep/internal/sso"
 	"netkeep/internal/store"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
@@ -62,6 +63,8 @@ type Server struct {
 	Gateways *gateway.Service
 	// Configs is GateKey's VPN client configurations.
 	Configs *vpnconfig.Service
+	// SSO is single sign-on: identity providers and the OAuth2 provider.
+	SSO *sso.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -102,8 +105,9 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
+	oauth2, ownSSO := s.newSSO(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
-	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
+	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
@@ -117,7 +121,7 @@ func New(d Deps) *Server {
 		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients}).Register(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
-	(&own.Handlers{Identity: s.Identity}).Register(s.router)
+	(&own.Handlers{Identity: s.Identity, SSO: ownSSO}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,

@@ -113,10 +113,32 @@ func (s *Service) DeleteAuthRequest(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteAuthRequest(ctx, id) })
 }
 
-// StartGrant opens the grant behind a code exchange for userID.
-func (s *Service) StartGrant(ctx context.Context, src audit.Source, userID int64, clientID string) (string, error) {
+// StartGrant opens the grant behind a code exchange: an identity session
+// for userID and the scopes client may use in it.
+func (s *Service) StartGrant(ctx context.Context, src audit.Source, userID int64, clientID string, scopes []string, authTime time.Time) (*Grant, error) {
 	sid, _, err := s.sessions.StartGrant(ctx, src, userID, clientID, s.cfg.GrantTTL)
-	return sid, err
+	if err != nil {
+		return nil, err
+	}
+	g := &Grant{SessionID: sid, ClientID: clientID, UserID: userID, Scopes: scopes, AuthTime: authTime.UTC(), CreatedAt: s.now().UTC()}
+	if err := s.store.InTx(ctx, func(tx Tx) error { return tx.CreateOAuthGrant(ctx, g) }); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Grant returns the live grant of session sessionID: unauthorized when it
+// ended (revoked, expired, its user disabled) or is no grant.
+func (s *Service) Grant(ctx context.Context, sessionID string) (*Grant, *authz.Principal, error) {
+	g, err := s.store.Read().OAuthGrant(ctx, sessionID)
+	if err != nil {
+		return nil, nil, ErrInvalidGrant
+	}
+	p, err := s.TokenPrincipal(ctx, g.UserID, g.SessionID, g.ClientID, g.Scopes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, p, nil
 }
 
 // IssueRefreshToken creates the first refresh token of a grant and returns

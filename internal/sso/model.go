@@ -120,6 +120,17 @@ type AuthRequest struct {
 // Done reports whether the user consented.
 func (r *AuthRequest) Done() bool { return r.UserID != 0 }
 
+// Grant is what a user let a client do: the scopes of an identity session
+// (SessionID) whose tokens the client holds.
+type Grant struct {
+	SessionID string
+	ClientID  string
+	UserID    int64
+	Scopes    []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+}
+
 // RefreshToken is one refresh token of a grant (stored as its SHA-256).
 type RefreshToken struct {
 	Hash      string

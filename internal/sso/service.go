@@ -46,9 +46,9 @@ type Service struct {
 	log      *slog.Logger
 	publish  func(ctx context.Context, topic, action string, groupID int64, id string)
 
-	signing   sync.Mutex
-	keyCache  keyCache
-	managed   []ProviderInput
+	signing  sync.Mutex
+	keyCache keyCache
+	managed  []ProviderInput
 }
 
 // Option configures a Service.

@@ -51,6 +51,9 @@ type Tx interface {
 	DeleteAuthRequest(ctx context.Context, id string) error
 	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int64, error)
 
+	CreateOAuthGrant(ctx context.Context, g *Grant) error
+	OAuthGrant(ctx context.Context, sessionID string) (*Grant, error)
+
 	CreateOAuthRefreshToken(ctx context.Context, t *RefreshToken) error
 	OAuthRefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
 	UseOAuthRefreshToken(ctx context.Context, hash string, at time.Time) (bool, error)

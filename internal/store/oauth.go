@@ -89,8 +89,8 @@ func (tx *Tx) DeleteOAuthClient(ctx context.Context, id string) error {
 
 // OAuthClientSessions lists the live sessions of a client's grants.
 func (tx *Tx) OAuthClientSessions(ctx context.Context, clientID string) ([]string, error) {
-	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT t.session_id FROM oauth_refresh_tokens t
-		JOIN sessions s ON s.id = t.session_id WHERE t.client_id = $1 AND s.revoked_at IS NULL`, clientID)
+	rows, err := tx.q.QueryContext(ctx, `SELECT g.session_id FROM oauth_grants g
+		JOIN sessions s ON s.id = g.session_id WHERE g.client_id = $1 AND s.revoked_at IS NULL`, clientID)
 	if err != nil {
 		return nil, wrap(err, "listing OAuth2 client grants", clientID)
 	}
@@ -170,6 +170,27 @@ func (tx *Tx) DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int
 		return 0, wrap(err, "deleting expired authorization requests")
 	}
 	return res.RowsAffected()
+}
+
+// CreateOAuthGrant inserts g.
+func (tx *Tx) CreateOAuthGrant(ctx context.Context, g *sso.Grant) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_grants (session_id, client_id, user_id, scopes, auth_time, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, g.SessionID, g.ClientID, g.UserID, strings.Join(g.Scopes, " "), g.AuthTime.UTC(), g.CreatedAt.UTC())
+	return wrap(err, "creating OAuth2 grant", g.SessionID)
+}
+
+// OAuthGrant returns the grant of a session or not_found.
+func (tx *Tx) OAuthGrant(ctx context.Context, sessionID string) (*sso.Grant, error) {
+	g := &sso.Grant{}
+	var scopes string
+	err := tx.q.QueryRowContext(ctx, `SELECT session_id, client_id, user_id, scopes, auth_time, created_at
+		FROM oauth_grants WHERE session_id = $1`, sessionID).Scan(&g.SessionID, &g.ClientID, &g.UserID, &scopes, &g.AuthTime, &g.CreatedAt)
+	if err != nil {
+		return nil, classify(err, "OAuth2 grant not found", "")
+	}
+	g.Scopes = strings.Fields(scopes)
+	g.AuthTime, g.CreatedAt = g.AuthTime.UTC(), g.CreatedAt.UTC()
+	return g, nil
 }
 
 // CreateOAuthRefreshToken inserts t.

@@ -66,6 +66,18 @@ CREATE TABLE oauth_requests (
 CREATE UNIQUE INDEX oauth_requests_code ON oauth_requests (code_hash);
 CREATE INDEX oauth_requests_expires ON oauth_requests (expires_at);
 
+-- OAuth2 grants: what a user let a client do. A grant is a netkeep
+-- session (session_id): revoking the session ends every token of it.
+CREATE TABLE oauth_grants (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    scopes     TEXT NOT NULL,
+    auth_time  TIMESTAMP NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX oauth_grants_client ON oauth_grants (client_id);
+
 -- Refresh tokens of OAuth2 grants, stored only as SHA-256 (hex). A grant
 -- is a netkeep session (session_id): rotation keeps the session, reuse of a
 -- rotated token (used_at set) revokes it.
@@ -92,6 +104,7 @@ CREATE TABLE oauth_keys (
 -- +goose Down
 DROP TABLE oauth_keys;
 DROP TABLE oauth_refresh_tokens;
+DROP TABLE oauth_grants;
 DROP TABLE oauth_requests;
 DROP TABLE oauth_clients;
 DROP TABLE sso_assertions;
