@@ -105,14 +105,14 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	oauth2, ownSSO := s.newSSO(d, auth)
+	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Limiter: authLimiter}).Register(s.router)
+		Limiter: authLimiter, SSO: gatekeySSO}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,

@@ -2,13 +2,18 @@ package server
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/gatekey"
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/event"
 	"netkeep/internal/sso"
+	"netkeep/internal/sso/oidcrp"
 	"netkeep/internal/sso/provider"
+	"netkeep/internal/sso/samlsp"
 	"netkeep/internal/store"
 )
 
@@ -16,7 +21,7 @@ import (
 // access tokens auth accepts from here on) and the handlers of the
 // dialects that serve it. A provider that cannot be built is a wiring
 // error.
-func (s *Server) newSSO(d Deps, auth *api.Authenticator) (*netrecon.OAuth2, *own.SSO) {
+func (s *Server) newSSO(d Deps, auth *api.Authenticator) (*netrecon.OAuth2, *own.SSO, *gatekey.SSO) {
 	cfg := sso.DefaultConfig()
 	cfg.AccessTTL = d.Config.AccessTokenTTL
 	publish := func(ctx context.Context, topic, action string, groupID int64, id string) {
@@ -35,6 +40,11 @@ func (s *Server) newSSO(d Deps, auth *api.Authenticator) (*netrecon.OAuth2, *own
 		panic(err)
 	}
 	auth.Delegated = p
+	// Discovery, token exchange, JWKS, userinfo and SAML metadata: each
+	// answer is awaited at most this long.
+	client := &http.Client{Timeout: 10 * time.Second}
 	return &netrecon.OAuth2{Provider: p, Clients: s.SSO, Auth: auth},
-		&own.SSO{Providers: s.SSO, OpenID: p.Protocol()}
+		&own.SSO{Providers: s.SSO, OpenID: p.Protocol()},
+		&gatekey.SSO{OIDC: oidcrp.New(s.SSO, d.Keys, client), SAML: samlsp.New(s.SSO, d.Keys, client),
+			Sign: s.SSO, Sessions: s.Identity, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders}
 }

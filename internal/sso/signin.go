@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/fault"
@@ -194,3 +195,16 @@ func (s *Service) refreshLinked(ctx context.Context, tx Tx, src audit.Source, pr
 }
 
 func userTarget(id int64) string { return fmt.Sprintf("user:%d", id) }
+
+// ConsumeAssertion records a SAML assertion id of provider as used until
+// expires and reports whether it was fresh: a replayed assertion is not.
+// Records are shared by every replica (the store) and pruned once expired.
+func (s *Service) ConsumeAssertion(ctx context.Context, provider, id string, expires time.Time) (bool, error) {
+	var fresh bool
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		fresh, err = tx.ConsumeSSOAssertion(ctx, provider+":"+id, expires, s.now())
+		return err
+	})
+	return fresh, err
+}
