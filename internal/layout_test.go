@@ -63,7 +63,7 @@ var (
 	// testSupport packages exist for tests only.
 	testSupport = []string{
 		"api/apitest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
-		"store/storetest", "testpeer",
+		"store/storetest", "testpeer", "sso/ssotest",
 	}
 )
 

@@ -13,9 +13,9 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
+	"netkeep/internal/sso/ssotest"
 )
 
 const redirectURI = "http://127.0.0.1:9/callback" // never served: the browser stops there
@@ -49,18 +49,8 @@ func random(tb testing.TB) string {
 // returns the redirect to the client (code or error).
 func authorize(tb testing.TB, e *servertest.Env, authURL, username, password string) *url.URL {
 	tb.Helper()
-	b := newBrowser(tb, e.URL, redirectURI)
-	p := b.get(tb, authURL)
-	if p.url.Path != "/api/v1/auth/oauth2/login" || p.status != http.StatusOK {
-		tb.Fatalf("authorize did not lead to sign-in: %s %d %s", p.url, p.status, p.body)
-	}
-	id := formID(tb, p)
-	p = b.submit(tb, "/api/v1/auth/oauth2/login", url.Values{"id": {id}, "username": {username}, "password": {password}})
-	if p.url.Path != "/api/v1/auth/oauth2/consent" || p.status != http.StatusOK || !strings.Contains(p.body, "Scanner") {
-		tb.Fatalf("sign-in did not lead to consent: %s %d %s", p.url, p.status, p.body)
-	}
-	p = b.submit(tb, "/api/v1/auth/oauth2/consent", url.Values{"id": {id}, "decision": {"allow"}})
-	return redirectTo(tb, p)
+	b := ssotest.NewBrowser(tb, e.URL, redirectURI)
+	return ssotest.RedirectTo(tb, ssotest.Authorize(tb, b, authURL, username, password))
 }
 
 func TestCodeFlowWithOAuth2AndGoOIDC(t *testing.T) {
@@ -201,5 +191,3 @@ func refresh(tb testing.TB, e *servertest.Env, c registered, rt string) map[stri
 	}
 	return r.JSON
 }
-
-var _ = config.SQLite
