@@ -22,16 +22,18 @@ type Browser struct {
 }
 
 // NewBrowser returns a browser whose forms come from origin and which
-// stops before following a redirect to a URL starting with stopAt.
-func NewBrowser(tb testing.TB, origin, stopAt string) *Browser {
+// stops before following a redirect to a URL starting with one of stopAt.
+func NewBrowser(tb testing.TB, origin string, stopAt ...string) *Browser {
 	tb.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return &Browser{Origin: origin, C: &http.Client{Jar: jar, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(r.URL.String(), stopAt) {
-			return http.ErrUseLastResponse
+		for _, s := range stopAt {
+			if strings.HasPrefix(r.URL.String(), s) {
+				return http.ErrUseLastResponse
+			}
 		}
 		return nil
 	}}}
