@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
@@ -142,6 +143,7 @@ func (s *Service) DeleteClient(ctx context.Context, p *authz.Principal, src audi
 	if err != nil {
 		return err
 	}
+	s.forgetClient(c.ID)
 	for _, sid := range sessions {
 		if err := s.sessions.EndSession(ctx, src, sid, "oauth2 client deleted"); err != nil {
 			return err
@@ -150,9 +152,47 @@ func (s *Service) DeleteClient(ctx context.Context, p *authz.Principal, src audi
 	return nil
 }
 
-// Client returns a client for the protocol layer. Errors: not_found.
+// Client returns a client for the protocol layer, from a short-lived
+// cache (clients change rarely and every token request reads its client
+// several times). A deleted client may linger here for clientCacheTTL on
+// other replicas: harmless, as its grants' sessions are revoked and its
+// refresh tokens deleted with it. Errors: not_found.
 func (s *Service) Client(ctx context.Context, id string) (*Client, error) {
-	return s.store.Read().OAuthClientByID(ctx, id)
+	now := s.now()
+	s.clientMu.Lock()
+	e, ok := s.clients[id]
+	s.clientMu.Unlock()
+	if ok && now.Sub(e.loaded) < clientCacheTTL {
+		return e.c, nil
+	}
+	c, err := s.store.Read().OAuthClientByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.clientMu.Lock()
+	if len(s.clients) >= maxCachedClients {
+		clear(s.clients)
+	}
+	s.clients[id] = cachedClient{c: c, loaded: now}
+	s.clientMu.Unlock()
+	return c, nil
+}
+
+// forgetClient drops a client from the cache (deleted here).
+func (s *Service) forgetClient(id string) {
+	s.clientMu.Lock()
+	delete(s.clients, id)
+	s.clientMu.Unlock()
+}
+
+const (
+	clientCacheTTL   = 10 * time.Second
+	maxCachedClients = 10000
+)
+
+type cachedClient struct {
+	c      *Client
+	loaded time.Time
 }
 
 var errBadClient = fault.New(fault.Unauthorized, "invalid client credentials")
@@ -160,7 +200,7 @@ var errBadClient = fault.New(fault.Unauthorized, "invalid client credentials")
 // AuthenticateClient checks a confidential client's secret (in constant
 // time over its SHA-256). Errors: unauthorized.
 func (s *Service) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
-	c, err := s.store.Read().OAuthClientByID(ctx, id)
+	c, err := s.Client(ctx, id)
 	if fault.Is(err, fault.NotFound) {
 		return nil, errBadClient
 	}

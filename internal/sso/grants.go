@@ -180,54 +180,49 @@ func (s *Service) RefreshToken(ctx context.Context, src audit.Source, tok string
 }
 
 // RotateRefreshToken uses up tok and returns its successor in the same
-// grant, with scopes (a subset of the grant's, checked by the protocol).
-// A concurrent rotation of the same token is theft too.
+// grant, with scopes (a subset of the grant's, checked by the protocol;
+// none: the same). A token already used, also by a concurrent rotation,
+// is theft: the grant is revoked and ErrGrantReused returned.
 func (s *Service) RotateRefreshToken(ctx context.Context, src audit.Source, tok string, scopes []string) (string, *RefreshToken, error) {
 	now := s.now().UTC()
 	next := "nkr_" + randomToken(32)
-	var (
-		t     *RefreshToken
-		theft bool
-	)
+	hash := hashToken(tok)
+	var n *RefreshToken
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		if t, err = tx.OAuthRefreshTokenByHash(ctx, hashToken(tok)); err != nil {
-			return ErrInvalidGrant
-		}
-		fresh, err := tx.UseOAuthRefreshToken(ctx, t.Hash, now)
+		t, err := tx.UseOAuthRefreshToken(ctx, hash, now)
 		if err != nil {
 			return err
 		}
-		if !fresh {
-			theft = true
-			return nil
+		// The user's group for the audit entry, from identity's cache.
+		p, err := s.sessions.SessionPrincipal(ctx, t.UserID, t.SessionID)
+		if err != nil {
+			return ErrInvalidGrant
 		}
 		if len(scopes) == 0 {
 			scopes = t.Scopes
 		}
-		n := &RefreshToken{Hash: hashToken(next), SessionID: t.SessionID, ClientID: t.ClientID, UserID: t.UserID,
+		n = &RefreshToken{Hash: hashToken(next), SessionID: t.SessionID, ClientID: t.ClientID, UserID: t.UserID,
 			Scopes: scopes, AuthTime: t.AuthTime, CreatedAt: now}
 		if err := tx.CreateOAuthRefreshToken(ctx, n); err != nil {
 			return err
 		}
-		u, err := tx.UserByID(ctx, t.UserID)
-		if err != nil {
-			return err
-		}
 		src.Actor = "oauth:" + t.ClientID + ":" + userTarget(t.UserID)
-		t = n
-		return audit.Record(ctx, tx, src, u.GroupID, "oauth2.refresh", userTarget(u.ID), map[string]any{"session": n.SessionID, "client_id": n.ClientID})
+		return audit.Record(ctx, tx, src, p.GroupID, "oauth2.refresh", userTarget(t.UserID), map[string]any{"session": n.SessionID, "client_id": n.ClientID})
 	})
-	if err != nil {
-		return "", nil, err
-	}
-	if theft {
+	if fault.Is(err, fault.NotFound) {
+		t, rerr := s.store.Read().OAuthRefreshTokenByHash(ctx, hash)
+		if rerr != nil {
+			return "", nil, ErrInvalidGrant
+		}
 		if err := s.sessions.EndSession(ctx, src, t.SessionID, "oauth2 refresh token reuse"); err != nil {
 			return "", nil, err
 		}
 		return "", nil, ErrGrantReused
 	}
-	return next, t, nil
+	if err != nil {
+		return "", nil, err
+	}
+	return next, n, nil
 }
 
 // RevokeGrant ends the grant (session) behind a token of client clientID
@@ -256,7 +251,7 @@ func (s *Service) TokenPrincipal(ctx context.Context, userID int64, sessionID, c
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Read().OAuthClientByID(ctx, clientID); err != nil {
+	if _, err := s.Client(ctx, clientID); err != nil {
 		return nil, fault.New(fault.Unauthorized, "the application's access was withdrawn")
 	}
 	p := *up

@@ -48,7 +48,9 @@ type Service struct {
 
 	signing  sync.Mutex
 	keyCache keyCache
-	managed  []ProviderInput
+
+	clientMu sync.Mutex
+	clients  map[string]cachedClient
 }
 
 // Option configures a Service.
@@ -69,7 +71,7 @@ func WithPublisher(p func(ctx context.Context, topic, action string, groupID int
 // NewService returns the sso service.
 func NewService(st Store, keys *secret.Keys, sessions Sessions, cfg Config, opts ...Option) *Service {
 	s := &Service{store: st, keys: keys, sessions: sessions, cfg: cfg, now: time.Now, log: slog.Default(),
-		publish: func(context.Context, string, string, int64, string) {}}
+		publish: func(context.Context, string, string, int64, string) {}, clients: map[string]cachedClient{}}
 	for _, o := range opts {
 		o(s)
 	}

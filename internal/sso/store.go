@@ -56,7 +56,7 @@ type Tx interface {
 
 	CreateOAuthRefreshToken(ctx context.Context, t *RefreshToken) error
 	OAuthRefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
-	UseOAuthRefreshToken(ctx context.Context, hash string, at time.Time) (bool, error)
+	UseOAuthRefreshToken(ctx context.Context, hash string, at time.Time) (*RefreshToken, error)
 
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	ListSigningKeys(ctx context.Context, since time.Time) ([]*SigningKey, error)

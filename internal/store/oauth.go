@@ -217,14 +217,22 @@ func (tx *Tx) OAuthRefreshTokenByHash(ctx context.Context, hash string) (*sso.Re
 	return t, nil
 }
 
-// UseOAuthRefreshToken marks a token used and reports whether it was unused.
-func (tx *Tx) UseOAuthRefreshToken(ctx context.Context, hash string, at time.Time) (bool, error) {
-	res, err := tx.q.ExecContext(ctx, `UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL`, at.UTC(), hash)
+// UseOAuthRefreshToken marks an unused token used and returns it; a token
+// already used (or unknown) is not_found. One statement, so two concurrent
+// rotations of one token cannot both succeed.
+func (tx *Tx) UseOAuthRefreshToken(ctx context.Context, hash string, at time.Time) (*sso.RefreshToken, error) {
+	t := &sso.RefreshToken{}
+	var scopes string
+	err := tx.q.QueryRowContext(ctx, `UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL
+		RETURNING hash, session_id, client_id, user_id, scopes, auth_time, created_at`, at.UTC(), hash).
+		Scan(&t.Hash, &t.SessionID, &t.ClientID, &t.UserID, &scopes, &t.AuthTime, &t.CreatedAt)
 	if err != nil {
-		return false, wrap(err, "using OAuth2 refresh token")
+		return nil, classify(err, "refresh token not found or already used", "")
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	used := at.UTC()
+	t.Scopes, t.UsedAt = strings.Fields(scopes), &used
+	t.AuthTime, t.CreatedAt = t.AuthTime.UTC(), t.CreatedAt.UTC()
+	return t, nil
 }
 
 // CreateSigningKey inserts a signing key.

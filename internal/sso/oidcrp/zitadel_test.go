@@ -59,7 +59,7 @@ func TestZitadelExampleProvider(t *testing.T) {
 	callback := rp.URL + "/api/v1/auth/oidc/callback"
 	issuer := startZitadelOP(t, "netkeep-rp", "rp-secret", callback)
 	r := rp.Do(t, "POST", "/api/v1/sso/providers", map[string]any{"name": "zitadel", "type": "oidc",
-		"settings": map[string]any{"issuer": issuer, "client_id": "netkeep-rp", "username_claim": "preferred_username"},
+		"settings":      map[string]any{"issuer": issuer, "client_id": "netkeep-rp", "username_claim": "preferred_username"},
 		"client_secret": "rp-secret"}, servertest.Master()...)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("configuring the provider: %d %s", r.Status, r.Raw)

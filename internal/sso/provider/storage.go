@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,11 +242,14 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 // fillUserinfo sets the claims scopes ask for: sub always, profile
 // (preferred_username, name, and netkeep's role and group), email.
 func (s *storage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userID int64, scopes []string) error {
+	info.Subject = strconv.FormatInt(userID, 10)
+	if !slices.Contains(scopes, oidc.ScopeProfile) && !slices.Contains(scopes, oidc.ScopeEmail) {
+		return nil // sub is all: no need to read the user
+	}
 	u, err := s.users.UserProfile(ctx, userID)
 	if err != nil {
 		return err
 	}
-	info.Subject = strconv.FormatInt(u.ID, 10)
 	for _, sc := range scopes {
 		switch sc {
 		case oidc.ScopeProfile:

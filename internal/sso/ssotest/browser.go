@@ -127,3 +127,14 @@ func Authorize(tb testing.TB, b *Browser, authURL, username, password string) Pa
 	}
 	return b.Submit(tb, "/api/v1/auth/oauth2/consent", url.Values{"id": {id}, "decision": {"allow"}})
 }
+
+// Consent is Authorize for a browser already signed in to the provider:
+// authorize leads straight to the consent page, which it allows.
+func Consent(tb testing.TB, b *Browser, authURL string) Page {
+	tb.Helper()
+	p := b.Get(tb, authURL)
+	if p.URL.Path != "/api/v1/auth/oauth2/consent" || p.Status != http.StatusOK {
+		tb.Fatalf("authorize did not lead to consent: %s %d %s", p.URL, p.Status, p.Body)
+	}
+	return b.Submit(tb, "/api/v1/auth/oauth2/consent", url.Values{"id": {FormID(tb, p)}, "decision": {"allow"}})
+}
