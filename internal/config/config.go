@@ -55,6 +55,9 @@ type Config struct {
 	// MeshInterfaces runs the server's own mesh nodes (POST
 	// /api/server/addnetwork) as WireGuard interfaces on this host.
 	MeshInterfaces bool
+	// SSOProviders is a YAML file of identity providers to sign in through
+	// (sso.ProvidersFile); empty: only those configured through the API.
+	SSOProviders string
 }
 
 // option is one row of the configuration table.
@@ -108,6 +111,7 @@ var options = []option{
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},
+	{name: "sso-providers", usage: "YAML file of OIDC/SAML identity providers to sign in through; empty: only those configured through the API", bind: str(func(c *Config) *string { return &c.SSOProviders }, "")},
 }
 
 // EnvName is the environment variable of a flag name.

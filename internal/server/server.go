@@ -152,6 +152,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
 		return err
 	}
+	if err := s.applySSOProviders(ctx); err != nil {
+		return err
+	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
 	s.background.Add(1)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"net/http"
 	"time"
 
@@ -47,4 +49,25 @@ func (s *Server) newSSO(d Deps, auth *api.Authenticator) (*netrecon.OAuth2, *own
 		&own.SSO{Providers: s.SSO, OpenID: p.Protocol()},
 		&gatekey.SSO{OIDC: oidcrp.New(s.SSO, d.Keys, client), SAML: samlsp.New(s.SSO, d.Keys, client),
 			Sign: s.SSO, Sessions: s.Identity, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders}
+}
+
+// applySSOProviders makes the configuration file's identity providers
+// (--sso-providers) exist as written; a file that cannot be read or applied
+// stops the start.
+func (s *Server) applySSOProviders(ctx context.Context) error {
+	if s.cfg.SSOProviders == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.cfg.SSOProviders)
+	if err != nil {
+		return fmt.Errorf("--sso-providers: %w", err)
+	}
+	ps, err := sso.ParseProvidersFile(data, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("--sso-providers %s: %w", s.cfg.SSOProviders, err)
+	}
+	if err := s.SSO.ApplyManaged(ctx, ps); err != nil {
+		return fmt.Errorf("--sso-providers %s: %w", s.cfg.SSOProviders, err)
+	}
+	return nil
 }

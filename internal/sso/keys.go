@@ -60,9 +60,16 @@ func (s *Service) SigningKeys(ctx context.Context) (Key, []Key, error) {
 	return keys[0], keys, nil
 }
 
+// retention is how long a key stays published after it was made: it
+// signs for KeyRotation (plus up to keyRecheck on a replica that has not
+// seen the rotation yet), and its last tokens live AccessTTL.
+func (s *Service) retention() time.Duration {
+	return s.cfg.KeyRotation + keyRecheck + s.cfg.AccessTTL
+}
+
 // loadKeys reads the keys still published.
 func (s *Service) loadKeys(ctx context.Context, now time.Time) ([]Key, error) {
-	rows, err := s.store.Read().ListSigningKeys(ctx, now.Add(-(s.cfg.KeyRotation + s.cfg.AccessTTL)))
+	rows, err := s.store.Read().ListSigningKeys(ctx, now.Add(-s.retention()))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +105,7 @@ func (s *Service) rotate(ctx context.Context, now time.Time) ([]Key, error) {
 			return err
 		}
 		var err error
-		if rows, err = tx.ListSigningKeys(ctx, now.Add(-(s.cfg.KeyRotation + s.cfg.AccessTTL))); err != nil {
+		if rows, err = tx.ListSigningKeys(ctx, now.Add(-s.retention())); err != nil {
 			return err
 		}
 		if len(rows) > 0 && now.Sub(rows[0].CreatedAt) < s.cfg.KeyRotation {

@@ -69,9 +69,9 @@ type Settings struct {
 // GroupMapping maps one provider group to a netkeep group (by name; empty:
 // the provider's group) and role.
 type GroupMapping struct {
-	Claim string        `json:"claim"`
-	Group string        `json:"group,omitempty"`
-	Role  identity.Role `json:"role"`
+	Claim string        `json:"claim" yaml:"claim"`
+	Group string        `json:"group,omitempty" yaml:"group"`
+	Role  identity.Role `json:"role" yaml:"role"`
 }
 
 // ProviderInfo is what a login page shows of a provider.

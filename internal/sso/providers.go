@@ -335,10 +335,18 @@ func (s *Service) ApplyManaged(ctx context.Context, ins []ProviderInput) error {
 			return fmt.Errorf("identity provider %q: %w", in.Name, err)
 		}
 		_, err := s.store.Read().SSOProviderByName(ctx, in.Name)
-		switch {
-		case fault.Is(err, fault.NotFound):
-			_, err = s.createProvider(ctx, src, in, true)
-		case err == nil:
+		if fault.Is(err, fault.NotFound) {
+			// Another replica starting at the same time may create it
+			// first: then update it like an existing one.
+			if _, err = s.createProvider(ctx, src, in, true); !fault.Is(err, fault.Conflict) {
+				if err != nil {
+					return fmt.Errorf("identity provider %q: %w", in.Name, err)
+				}
+				continue
+			}
+			err = nil
+		}
+		if err == nil {
 			err = s.store.InTx(ctx, func(tx Tx) error {
 				pr, err := tx.SSOProviderByName(ctx, in.Name)
 				if err != nil {
