@@ -102,6 +102,15 @@ func TestNetkeepSignsInThroughNetkeep(t *testing.T) {
 		t.Fatalf("users named bob after two sign-ins: %+v, want one USER with bob's email and no password", bob)
 	}
 
+	// An administrator may give bob a local password; then it works.
+	pw := "local-pass1"
+	if _, err := rp.Server.Identity.UpdateUser(context.Background(), master, servertest.Src, bob[0].ID, identity.UserPatch{Password: &pw}); err != nil {
+		t.Fatalf("setting bob's password: %v", err)
+	}
+	if r := rp.Do(t, "POST", "/api/v1/auth/login", map[string]string{"username": "bob", "password": pw}); r.Status != http.StatusOK {
+		t.Errorf("local login with the password an admin set: %d %s", r.Status, r.Raw)
+	}
+
 	// Disabled on the relying party: its sessions end, whatever the
 	// provider says.
 	inactive := false
