@@ -84,24 +84,12 @@ func (o *OAuth2) createClient(w http.ResponseWriter, r *http.Request) {
 
 func (o *OAuth2) listClients(w http.ResponseWriter, r *http.Request) {
 	cs, err := o.Clients.ListClients(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := make([]clientView, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, viewClient(c))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
+	api.RespondList(w, r, cs, err, viewClient)
 }
 
 func (o *OAuth2) getClient(w http.ResponseWriter, r *http.Request) {
 	c, err := o.Clients.GetClient(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("client_id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewClient(c))
+	api.Respond(w, r, http.StatusOK, c, err, viewClient)
 }
 
 func (o *OAuth2) deleteClient(w http.ResponseWriter, r *http.Request) {

@@ -65,24 +65,12 @@ func (b providerBody) input() sso.ProviderInput {
 
 func (s *SSO) listProviders(w http.ResponseWriter, r *http.Request) {
 	ps, err := s.Providers.ListProviders(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := make([]providerView, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, viewProvider(p))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
+	api.RespondList(w, r, ps, err, viewProvider)
 }
 
 func (s *SSO) getProvider(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Providers.GetProvider(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("name"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewProvider(p))
+	api.Respond(w, r, http.StatusOK, p, err, viewProvider)
 }
 
 func (s *SSO) createProvider(w http.ResponseWriter, r *http.Request) {
@@ -92,11 +80,7 @@ func (s *SSO) createProvider(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.Providers.CreateProvider(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), b.input())
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, viewProvider(p))
+	api.Respond(w, r, http.StatusCreated, p, err, viewProvider)
 }
 
 func (s *SSO) updateProvider(w http.ResponseWriter, r *http.Request) {
@@ -106,11 +90,7 @@ func (s *SSO) updateProvider(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.Providers.UpdateProvider(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("name"), b.input())
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewProvider(p))
+	api.Respond(w, r, http.StatusOK, p, err, viewProvider)
 }
 
 func (s *SSO) deleteProvider(w http.ResponseWriter, r *http.Request) {
