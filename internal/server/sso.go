@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/http"
+	"os"
 	"time"
 
 	"netkeep/internal/api"

@@ -40,7 +40,8 @@ type FileProvider struct {
 	Settings         fileSettings `yaml:"settings"`
 }
 
-// fileSettings reads Settings from YAML by their JSON names.
+// fileSettings reads Settings from YAML by their JSON names: the same
+// fields in the same order, so one converts to the other.
 type fileSettings struct {
 	Issuer         string         `yaml:"issuer"`
 	ClientID       string         `yaml:"client_id"`
@@ -77,12 +78,8 @@ func ParseProvidersFile(data []byte, readFile func(string) ([]byte, error)) ([]P
 			}
 			secret = strings.TrimRight(string(b), "\r\n")
 		}
-		st := p.Settings
 		out = append(out, ProviderInput{Name: p.Name, Kind: p.Type, DisplayName: p.DisplayName, Group: p.Group,
-			ClientSecret: &secret, Settings: Settings{Issuer: st.Issuer, ClientID: st.ClientID, Scopes: st.Scopes,
-				MetadataURL: st.MetadataURL, MetadataXML: st.MetadataXML, EntityID: st.EntityID,
-				UsernameClaim: st.UsernameClaim, EmailClaim: st.EmailClaim, NameClaim: st.NameClaim, GroupsClaim: st.GroupsClaim,
-				GroupMappings: st.GroupMappings, AllowedDomains: st.AllowedDomains, NoProvisioning: st.NoProvisioning}})
+			ClientSecret: &secret, Settings: Settings(p.Settings)})
 	}
 	return out, nil
 }
