@@ -191,3 +191,73 @@ func refresh(tb testing.TB, e *servertest.Env, c registered, rt string) map[stri
 	}
 	return r.JSON
 }
+
+// TestProtocolRefusals: the authorization server's RFC 6749 refusals.
+func TestProtocolRefusals(t *testing.T) {
+	t.Parallel()
+	e := servertest.Start(t, "sqlite")
+	e.CreateUser(t, "alice", "password1", identity.GroupAdmin, "A")
+	admin, _ := e.Login(t, "alice", "password1")
+	conf := registerClient(t, e, admin, false, "openid", "devices_read")
+	public := registerClient(t, e, admin, true, "openid", "devices_read")
+	authz := func(c registered, v url.Values) string {
+		q := url.Values{"client_id": {c.ID}, "redirect_uri": {redirectURI}, "response_type": {"code"}, "scope": {"openid devices_read"}, "state": {"s"}}
+		for k, vs := range v {
+			q[k] = vs
+		}
+		return e.URL + "/api/v1/auth/oauth2/authorize?" + q.Encode()
+	}
+
+	t.Run("unregistered redirect_uri is not followed", func(t *testing.T) {
+		b := ssotest.NewBrowser(t, e.URL, "https://evil.example")
+		p := b.Get(t, authz(conf, url.Values{"redirect_uri": {"https://evil.example/cb"}}))
+		if p.Status < 400 || strings.HasPrefix(p.URL.String(), "https://evil.example") {
+			t.Errorf("authorize = %d at %s, want an error page here", p.Status, p.URL)
+		}
+	})
+	t.Run("public client without PKCE", func(t *testing.T) {
+		b := ssotest.NewBrowser(t, e.URL, redirectURI)
+		back := ssotest.RedirectTo(t, b.Get(t, authz(public, nil)))
+		if back.Query().Get("error") != "invalid_request" || back.Query().Get("state") != "s" {
+			t.Errorf("redirect = %s, want error=invalid_request with the state", back)
+		}
+	})
+
+	v := oauth2.GenerateVerifier()
+	code := authorize(t, e, authz(conf, url.Values{"code_challenge": {oauth2.S256ChallengeFromVerifier(v)},
+		"code_challenge_method": {"S256"}}), "alice", "password1").Query().Get("code")
+	exchange := func(c registered, extra url.Values) *servertest.Response {
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {v}}
+		for k, vs := range extra {
+			f[k] = vs
+		}
+		return form(t, e, c, "/api/v1/auth/oauth2/token", f)
+	}
+	for _, tc := range []struct {
+		name   string
+		c      registered
+		extra  url.Values
+		status int
+		err    string
+	}{
+		{"wrong client secret", registered{ID: conf.ID, Secret: "nks_wrong"}, nil, http.StatusUnauthorized, "invalid_client"},
+		{"other redirect_uri", conf, url.Values{"redirect_uri": {"http://127.0.0.1:9/other"}}, http.StatusBadRequest, "invalid_grant"},
+		{"wrong PKCE verifier", conf, url.Values{"code_verifier": {oauth2.GenerateVerifier()}}, http.StatusBadRequest, "invalid_grant"},
+		{"unknown grant type", conf, url.Values{"grant_type": {"password"}}, http.StatusBadRequest, "unsupported_grant_type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := exchange(tc.c, tc.extra)
+			if r.Status != tc.status || r.JSON["error"] != tc.err {
+				t.Errorf("token = %d %s, want %d %s", r.Status, r.Raw, tc.status, tc.err)
+			}
+		})
+	}
+	// None of the refused attempts used the code up: the right one works,
+	// once.
+	if r := exchange(conf, nil); r.Status != http.StatusOK || r.JSON["access_token"] == nil {
+		t.Errorf("the right exchange after refusals: %d %s", r.Status, r.Raw)
+	}
+	if r := exchange(conf, nil); r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_grant" {
+		t.Errorf("the code again: %d %s, want invalid_grant", r.Status, r.Raw)
+	}
+}
