@@ -23,14 +23,18 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/automation"
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
+	"netkeep/internal/radius/dae"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
@@ -71,6 +75,14 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Backups are copies of the whole database, taken on demand and on
+	// a schedule.
+	Backups *backup.Service
+	// Scripts are the scripts directory's registered scripts and their
+	// runs; asynchronous runs end with stopScripts (Close).
+	Scripts     *automation.Service
+	stopScripts context.CancelFunc
 }
 
 // Deps are what the server is built from.
@@ -82,6 +94,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// Version is netkeep's version, written into backups.
+	Version string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -105,8 +119,16 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
+	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
+		backup.WithLogger(d.Logger))
+	scriptsCtx, stopScripts := context.WithCancel(context.Background())
+	s.stopScripts = stopScripts
+	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -114,7 +136,8 @@ func New(d Deps) *Server {
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
 		Limiter: authLimiter, SSO: gatekeySSO}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
-	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
+	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
+		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,
 		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
 	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,
@@ -123,7 +146,7 @@ func New(d Deps) *Server {
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
 	(&own.Handlers{Identity: s.Identity, SSO: ownSSO}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
-		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
+		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 
@@ -176,6 +199,18 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.Backups.Run(bg) // scheduled backups, when an interval is set
+	}()
+	if s.cfg.ScriptsDir != "" {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.Scripts.RunSchedules(bg, time.Second) // script and workflow schedules
+		}()
+	}
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)
 		go func() {
@@ -195,6 +230,7 @@ func (s *Server) Close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}
+	s.stopScripts()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
