@@ -34,6 +34,7 @@ var (
 	domain = []string{
 		"apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
+		"sso",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,
 	// RADIUS over UDP, and the agent, a client of the API on other hosts.
@@ -41,6 +42,7 @@ var (
 	transport = []string{
 		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
 		"radius", "radius/dae", "agent", "web", "proxy",
+		"sso/provider", "sso/oidcrp", "sso/samlsp",
 	}
 	// vocabulary packages are value types and wire formats that the domain,
 	// the transports and the agent share (a MAC address, the mesh's wire
@@ -61,7 +63,7 @@ var (
 	// testSupport packages exist for tests only.
 	testSupport = []string{
 		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
-		"store/storetest", "testpeer",
+		"store/storetest", "testpeer", "sso/ssotest",
 	}
 )
 

@@ -43,6 +43,9 @@ type Authenticator struct {
 	// Web authenticates the browser session cookie (SessionCookie); nil
 	// accepts no cookie.
 	Web WebVerifier
+	// Delegated verifies OAuth2 access tokens netkeep issued to clients;
+	// nil accepts none.
+	Delegated DelegatedVerifier
 	// Sessions counts requests of access-token callers per user
 	// (SessionLimits); nil counts nothing.
 	Sessions *ratelimit.Limiter
@@ -110,6 +113,16 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 	}
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
 		return a.masterPrincipal(r.Context())
+	}
+	if a.Delegated != nil && a.Delegated.Issued(bearer) {
+		p, err := a.Delegated.AuthenticateDelegated(r.Context(), bearer)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.limitSession(w, p); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")

@@ -64,6 +64,9 @@ type Config struct {
 	// HealthInterval and HealthTimeout pace the apps' upstream health checks.
 	HealthInterval time.Duration
 	HealthTimeout  time.Duration
+	// SSOProviders is a YAML file of identity providers to sign in through
+	// (sso.ProvidersFile); empty: only those configured through the API.
+	SSOProviders string
 	// Backups: where they go (empty: <data-dir>/backups), how often the
 	// scheduler takes one (0: never), and how many and how old they may
 	// get (0: no limit).
@@ -139,6 +142,7 @@ var options = []option{
 	{name: "docker-host", usage: "Docker engine that app discovery watches; empty disables discovery", bind: str(func(c *Config) *string { return &c.DockerHost }, "unix:///var/run/docker.sock")},
 	{name: "health-interval", usage: "how often each app route's upstream is health-checked", bind: dur(func(c *Config) *time.Duration { return &c.HealthInterval }, 30*time.Second)},
 	{name: "health-timeout", usage: "how long one upstream health check may take", bind: dur(func(c *Config) *time.Duration { return &c.HealthTimeout }, 5*time.Second)},
+	{name: "sso-providers", usage: "YAML file of OIDC/SAML identity providers to sign in through; empty: only those configured through the API", bind: str(func(c *Config) *string { return &c.SSOProviders }, "")},
 	{name: "backup-dir", usage: "directory for backups; empty: <data-dir>/backups", bind: str(func(c *Config) *string { return &c.BackupDir }, "")},
 	{name: "backup-interval", usage: "how often the scheduler takes a backup; 0 disables it", bind: dur(func(c *Config) *time.Duration { return &c.BackupInterval }, 24*time.Hour)},
 	{name: "backup-keep", usage: "how many backups are kept (the newest); 0: no limit", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {

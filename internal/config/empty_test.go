@@ -40,6 +40,7 @@ func TestEmptyVariable(t *testing.T) {
 		"docker-host":         {get: func(c *Config) any { return c.DockerHost }, want: ""},
 		"health-interval":     {wantErr: "NETKEEP_HEALTH_INTERVAL is set but empty"},
 		"health-timeout":      {wantErr: "NETKEEP_HEALTH_TIMEOUT is set but empty"},
+		"sso-providers":       {get: func(c *Config) any { return c.SSOProviders }, want: ""},
 		"backup-dir":          {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
 		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
 		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
@@ -65,6 +66,7 @@ radius-acct-listen: 127.0.0.1:11813
 public-url: https://file.example.com
 apps-file: file-apps.yaml
 docker-host: tcp://file:2375
+sso-providers: /etc/netkeep/sso.yaml
 `)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

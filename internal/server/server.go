@@ -40,6 +40,7 @@ import (
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
+	"netkeep/internal/sso"
 	"netkeep/internal/store"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
@@ -68,6 +69,8 @@ type Server struct {
 	Gateways *gateway.Service
 	// Configs is GateKey's VPN client configurations.
 	Configs *vpnconfig.Service
+	// SSO is single sign-on: identity providers and the OAuth2 provider.
+	SSO *sso.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -129,14 +132,15 @@ func New(d Deps) *Server {
 	s.stopScripts = stopScripts
 	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
 		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
 		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
-	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
+	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Limiter: authLimiter}).Register(s.router)
+		Limiter: authLimiter, SSO: gatekeySSO}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
 		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
@@ -146,7 +150,7 @@ func New(d Deps) *Server {
 		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients}).Register(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
-	(&own.Handlers{Identity: s.Identity}).Register(s.router)
+	(&own.Handlers{Identity: s.Identity, SSO: ownSSO}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
@@ -177,6 +181,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
+		return err
+	}
+	if err := s.applySSOProviders(ctx); err != nil {
 		return err
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
