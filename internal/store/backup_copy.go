@@ -21,6 +21,9 @@ type backupTable struct {
 	cols    []string
 	pk      []string // primary key columns, in key order
 	parents []string // tables its foreign keys reference
+	// blobs are the NOT NULL blob columns: the SQLite driver reads an
+	// empty blob back as a nil []byte, which would be written as NULL.
+	blobs []int
 }
 
 // backupTables lists the netkeep tables of a SQLite database (a backup
@@ -73,17 +76,21 @@ func backupTables(ctx context.Context, c *sql.DB) ([]backupTable, error) {
 
 // describeTable reads t's columns, primary key and referenced tables.
 func describeTable(ctx context.Context, c *sql.DB, t *backupTable) error {
-	rows, err := c.QueryContext(ctx, `SELECT name, pk FROM pragma_table_info(?) ORDER BY cid`, t.name)
+	rows, err := c.QueryContext(ctx, `SELECT name, pk, "notnull", upper(type) FROM pragma_table_info(?) ORDER BY cid`, t.name)
 	if err != nil {
 		return fmt.Errorf("backup file: describing %s: %w", t.name, err)
 	}
 	pk := map[int]string{}
 	for rows.Next() {
-		var col string
+		var col, typ string
 		var pos int
-		if err := rows.Scan(&col, &pos); err != nil {
+		var notNull bool
+		if err := rows.Scan(&col, &pos, &notNull, &typ); err != nil {
 			rows.Close()
 			return err
+		}
+		if notNull && (typ == "BLOB" || typ == "BYTEA") {
+			t.blobs = append(t.blobs, len(t.cols))
 		}
 		t.cols = append(t.cols, col)
 		if pos > 0 {
@@ -159,6 +166,11 @@ func insertBatches(ctx context.Context, dst Querier, kind config.DatabaseKind, t
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("reading %s: %w", t.name, err)
+		}
+		for _, i := range t.blobs {
+			if b, ok := vals[i].([]byte); vals[i] == nil || (ok && b == nil) {
+				vals[i] = []byte{}
+			}
 		}
 		if convert != nil {
 			convert(vals)

@@ -58,6 +58,9 @@ func seedBackupData(tb testing.TB, db *store.DB, tag string) {
 	exec(`INSERT INTO api_keys (id, name, prefix, hash, scopes, group_id, created_by, rate_per_hour, rate_per_minute, created_at)
 		VALUES ($1, 'ci', 'nk_', $2, 'psk:read', $3, $4, 100, 10, $5)`, "key-"+tag, hash, gid, uid, now)
 	exec(`INSERT INTO audit_log (group_id, actor, action, target, details, ip, created_at) VALUES ($1, 'test', 'seed', 'x', '{}', '127.0.0.1', $2)`, gid, now)
+	// An empty blob in a NOT NULL column (the driver reads it back as nil).
+	exec(`INSERT INTO radius_clients (group_id, name, address, secret, vendor, mac_password_sealed, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 'generic', $5, $6, $6)`, gid, "ap-"+tag, "10.9."+fmt.Sprint(len(tag))+".1", []byte("sealed"), []byte{}, now)
 }
 
 // dump renders every table's rows in a form both engines agree on,
