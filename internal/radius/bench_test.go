@@ -12,7 +12,7 @@ import (
 
 	"netkeep/internal/event"
 	"netkeep/internal/radius/nas"
-	"netkeep/internal/radius/wpa"
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
 // BenchmarkMACAuth is one MAC-authentication Access-Request through the
@@ -60,12 +60,10 @@ func BenchmarkHandshake(b *testing.B) {
 		e.src.put(PSK{ID: int64(i + 1), GroupID: 1, Passphrase: passes[i], Enabled: true})
 	}
 	e.start(b)
-	eventually(b, time.Minute, func() bool { return len(e.index.Candidates(1, []byte(hsSSID))) == n }, "keys not loaded")
+	eventually(b, time.Minute, func() bool { return e.index.Candidates(1, []byte(hsSSID)).Len() == n }, "keys not loaded")
 
 	build := func(i int, pass string) []byte {
-		pmk, _ := wpa.PMK(pass, []byte(hsSSID))
-		spa := MAC(0x0a0000000000 + i).Bytes()
-		frame := wpa.Message2(pmk, hsAA, spa, hsANonce, hsSNonce, wpa.DefaultRSNE)
+		frame := hsStation(MAC(0x0a0000000000+i).Bytes()).Message2(wpatest.PMK(pass, hsSSID), wpatest.RSNE)
 		return buildRequest(b, secret, true, func(p *radius.Packet) {
 			_ = rfc2865.CallingStationID_SetString(p, MAC(0x0a0000000000+i).String())
 			_ = rfc2865.CalledStationID_SetString(p, "02-00-00-00-00-01:"+hsSSID)

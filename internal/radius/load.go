@@ -218,7 +218,7 @@ func (x *Index) syncKeys(ctx context.Context, psks []PSK) {
 		missing = x.restoreStored(ctx, want, missing)
 	}
 	for _, id := range missing {
-		x.pmkq.push(id)
+		x.pmkq.push(id, want[id].GroupID)
 	}
 }
 
@@ -283,12 +283,12 @@ func (x *Index) addCandidateLocked(c *Credential, ssid string, k *wpa.Key) {
 	x.bucketsMu.Lock()
 	b := x.buckets[bid]
 	if b == nil {
-		b = &bucket{set: map[int64]Candidate{}}
+		b = &bucket{set: map[int64]candidate{}}
 		x.buckets[bid] = b
 	}
 	x.bucketsMu.Unlock()
 	b.mu.Lock()
-	b.set[c.PSKID] = Candidate{Cred: c, Key: k}
+	b.set[c.PSKID] = candidate{cred: c, key: k}
 	b.list.Store(nil)
 	b.mu.Unlock()
 }
@@ -370,7 +370,7 @@ func (x *Index) applyPSK(ctx context.Context, id int64) error {
 	}
 	x.mu.Unlock()
 	for _, kid := range missing {
-		x.pmkq.push(kid)
+		x.pmkq.push(kid, c.GroupID)
 	}
 	return nil
 }
