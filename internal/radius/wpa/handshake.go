@@ -100,8 +100,8 @@ func (v *Verifier) Reset(h Handshake) error {
 	b = append(b, 0)
 	b = expansionData(b, h.AA, h.SPA, h.ANonce, f[offNonce:offNonce+32])
 	b = append(b, 0) // PRF counter
-	b = append(b, 0x80)
-	binary.BigEndian.PutUint64(d[120:], uint64(64+100)*8)
+	d[len(b)] = 0x80
+	binary.BigEndian.PutUint64(d[120:], uint64(64+len(b))*8)
 	copy(v.expand[0][:], d[:64])
 	copy(v.expand[1][:], d[64:])
 
