@@ -99,13 +99,20 @@ type bucketID struct {
 	ssid  string
 }
 
-// bucket holds one (group, SSID)'s candidates; list is rebuilt lazily after
-// a change so that bursts of PMK installs stay linear.
+// bucket holds one (group, SSID)'s candidates. The list searches read is
+// built lazily after a change, so that bursts of PMK installs stay linear:
+// while a bulk import's PMKs are being derived, the keys installed since
+// the last list are appended to it (past its length, where no reader of
+// the previous list looks), and only a replaced or removed key makes a
+// full rebuild.
 type bucket struct {
-	mu     sync.Mutex
-	set    map[int64]candidate
-	list   atomic.Pointer[Candidates] // nil: stale
-	recent atomic.Pointer[Candidates] // the last recentMax matches, newest first
+	mu      sync.Mutex
+	set     map[int64]candidate
+	list    atomic.Pointer[Candidates] // nil: changed since built
+	built   *Candidates                // the last list built (mu)
+	added   []candidate                // installed since built, nothing else changed (mu)
+	rebuild bool                       // a key was replaced or removed since built (mu)
+	recent  atomic.Pointer[Candidates] // the last recentMax matches, newest first
 }
 
 type candidate struct {
@@ -279,11 +286,21 @@ func (x *Index) Candidates(group int64, ssid []byte) *Candidates {
 	if l := b.list.Load(); l != nil {
 		return l
 	}
-	l := &Candidates{Creds: make([]*Credential, 0, len(b.set)), Keys: make([]wpa.Key, 0, len(b.set))}
-	for _, c := range b.set {
-		l.Creds = append(l.Creds, c.cred)
-		l.Keys = append(l.Keys, *c.key)
+	var l *Candidates
+	if b.built == nil || b.rebuild {
+		l = &Candidates{Creds: make([]*Credential, 0, len(b.set)), Keys: make([]wpa.Key, 0, len(b.set))}
+		for _, c := range b.set {
+			l.Creds = append(l.Creds, c.cred)
+			l.Keys = append(l.Keys, *c.key)
+		}
+	} else {
+		l = &Candidates{Creds: b.built.Creds, Keys: b.built.Keys}
+		for _, c := range b.added {
+			l.Creds = append(l.Creds, c.cred)
+			l.Keys = append(l.Keys, *c.key)
+		}
 	}
+	b.built, b.added, b.rebuild = l, b.added[:0], false
 	b.list.Store(l)
 	return l
 }

@@ -288,7 +288,13 @@ func (x *Index) addCandidateLocked(c *Credential, ssid string, k *wpa.Key) {
 	}
 	x.bucketsMu.Unlock()
 	b.mu.Lock()
-	b.set[c.PSKID] = candidate{cred: c, key: k}
+	cand := candidate{cred: c, key: k}
+	if _, ok := b.set[c.PSKID]; ok {
+		b.rebuild = true
+	} else {
+		b.added = append(b.added, cand)
+	}
+	b.set[c.PSKID] = cand
 	b.list.Store(nil)
 	b.mu.Unlock()
 }
@@ -305,6 +311,7 @@ func (x *Index) dropCandidateLocked(_ *Credential, id keyID) {
 		b.mu.Lock()
 		if _, ok := b.set[id.psk]; ok {
 			delete(b.set, id.psk)
+			b.rebuild = true
 			b.list.Store(nil)
 		}
 		b.mu.Unlock()

@@ -8,7 +8,9 @@ import (
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
 
+	"netkeep/internal/event"
 	"netkeep/internal/radius/nas"
+	"netkeep/internal/radius/wpa"
 	"netkeep/internal/radius/wpa/wpatest"
 )
 
@@ -205,13 +207,59 @@ func TestFirstContactBeforeItsPMK(t *testing.T) {
 				return
 			}
 			checkVLAN(t, p, "42")
-			// The on-demand keys left the queue and serve the next station.
-			if n, _ := e.index.Pending(1, []byte(hsSSID), 0); n != 0 {
-				t.Fatalf("%d still waiting", n)
-			}
-			if got := e.index.Candidates(1, []byte(hsSSID)).Len(); got != tt.waiting {
-				t.Fatalf("%d candidates after the on-demand derivation", got)
+			// The keys derived on demand (up to the match) left the queue
+			// and are candidates for the next station.
+			n, _ := e.index.Pending(1, []byte(hsSSID), 0)
+			c := e.index.Candidates(1, []byte(hsSSID)).Len()
+			if n+c != tt.waiting || c == 0 || e.index.CachedKey(e.index.cred(7), []byte(hsSSID)) == nil {
+				t.Fatalf("%d waiting and %d candidates, want %d in all with PSK 7's", n, c, tt.waiting)
 			}
 		})
+	}
+}
+
+// The candidate list follows installs by appending (a list handed out
+// before stays as it was) and a removal by rebuilding.
+func TestCandidateListFollowsChanges(t *testing.T) {
+	x := NewIndex(nil, nil, event.NewLocal(), WithIndexLogger(discard()))
+	ssid := []byte(hsSSID)
+	key := func(i int) *wpa.Key { return wpa.NewKey([32]byte{byte(i)}) }
+	cred := func(i int) *Credential { return &Credential{PSKID: int64(i), GroupID: 1} }
+	ids := func(c *Candidates) map[int64]byte {
+		m := map[int64]byte{}
+		for i, cr := range c.Creds {
+			m[cr.PSKID] = c.Keys[i].PMK[0]
+		}
+		return m
+	}
+	x.addCandidateLocked(cred(1), hsSSID, key(1))
+	first := x.Candidates(1, ssid)
+	var lists []*Candidates
+	for i := 2; i <= 50; i++ {
+		x.addCandidateLocked(cred(i), hsSSID, key(i))
+		if i%7 == 0 {
+			lists = append(lists, x.Candidates(1, ssid))
+		}
+	}
+	all := x.Candidates(1, ssid)
+	if got := ids(all); len(got) != 50 || got[50] != 50 || got[1] != 1 {
+		t.Fatalf("after installs: %v", got)
+	}
+	if first.Len() != 1 || first.Creds[0].PSKID != 1 {
+		t.Fatal("an earlier list changed")
+	}
+	for i, l := range lists {
+		if l.Len() != 7*(i+1) {
+			t.Fatalf("list %d has %d candidates, want %d", i, l.Len(), 7*(i+1))
+		}
+	}
+	x.dropCandidateLocked(nil, keyID{psk: 20, ssid: hsSSID})
+	x.addCandidateLocked(cred(30), hsSSID, key(130)) // replaced
+	got := ids(x.Candidates(1, ssid))
+	if _, ok := got[20]; ok || len(got) != 49 || got[30] != 130 {
+		t.Fatalf("after a removal and a replacement: %d candidates, 20 present %v, 30's key %d", len(got), ok, got[30])
+	}
+	if all.Len() != 50 {
+		t.Fatal("the list before the removal changed")
 	}
 }
