@@ -33,8 +33,12 @@ type Endpoint struct {
 // domain behind an adapter. Lookups return a not_found fault for an object
 // that no longer exists.
 type Source interface {
-	// Snapshot returns every PSK and endpoint of every group.
-	Snapshot(ctx context.Context) ([]PSK, []Endpoint, error)
+	// Snapshot streams every PSK, then every endpoint, of every group to
+	// the callbacks, never holding them all: at a million stations the
+	// domain's objects would be several hundred megabytes, where the
+	// directory keeps under 200 bytes per station. An error from a
+	// callback ends it and is returned.
+	Snapshot(ctx context.Context, psk func(PSK) error, endpoint func(Endpoint) error) error
 	PSK(ctx context.Context, id int64) (PSK, error)
 	Endpoint(ctx context.Context, id int64) (Endpoint, error)
 	// BindEndpoint enrols mac in group with the PSK (auto-enrolment after a

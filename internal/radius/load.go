@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"netkeep/internal/event"
@@ -33,31 +32,38 @@ func credentialOf(p PSK) Credential {
 	return c
 }
 
-// loadCredentials builds the credentials of a snapshot in two allocations:
-// one array of credentials and one string holding every passphrase, which
-// each credential's Passphrase is a substring of. Allocated one by one
-// while the snapshot is alive, they would be scattered among its garbage
-// and keep its memory pages resident. A credential replaced later
-// (applyPSK) is allocated on its own, so the two blocks live at most until
-// the next full reload.
-func loadCredentials(psks []PSK) []Credential {
-	total := 0
-	for _, p := range psks {
-		total += len(p.Passphrase)
+// credentialLoader builds the credentials of a snapshot as it streams by,
+// in two allocations at the end: one array of credentials and one string
+// holding every passphrase, which each credential's Passphrase is a
+// substring of (the PSK's own strings, from the database row, are not
+// kept). Allocated one by one while the snapshot streams, they would be
+// scattered among its garbage and keep its memory pages resident. A
+// credential replaced later (applyPSK) is allocated on its own, so the two
+// blocks live at most until the next full reload.
+type credentialLoader struct {
+	creds []Credential
+	pass  []byte
+	ends  []int
+}
+
+func (l *credentialLoader) add(p PSK) {
+	c := credentialOf(p)
+	c.Passphrase = ""
+	l.creds = append(l.creds, c)
+	l.pass = append(l.pass, p.Passphrase...)
+	l.ends = append(l.ends, len(l.pass))
+}
+
+// done returns the credentials, each with its passphrase.
+func (l *credentialLoader) done() []Credential {
+	all := string(l.pass)
+	creds := slices.Clone(l.creds) // exactly sized; the grown one is garbage
+	start := 0
+	for i := range creds {
+		creds[i].Passphrase = all[start:l.ends[i]]
+		start = l.ends[i]
 	}
-	var b strings.Builder
-	b.Grow(total)
-	for _, p := range psks {
-		b.WriteString(p.Passphrase)
-	}
-	all := b.String()
-	creds := make([]Credential, len(psks))
-	off := 0
-	for i, p := range psks {
-		creds[i] = credentialOf(p)
-		creds[i].Passphrase = all[off : off+len(p.Passphrase)]
-		off += len(p.Passphrase)
-	}
+	l.pass, l.ends, l.creds = nil, nil, nil
 	return creds
 }
 
@@ -71,15 +77,19 @@ func (x *Index) reload(ctx context.Context) error {
 	}
 	x.bindMu.Lock()
 	defer x.bindMu.Unlock()
-	psks, eps, err := x.src.Snapshot(ctx)
+	var cl credentialLoader
+	var eps []Endpoint
+	err := x.src.Snapshot(ctx,
+		func(p PSK) error { cl.add(p); return nil },
+		func(e Endpoint) error { eps = append(eps, e); return nil })
 	if err != nil {
 		return fmt.Errorf("loading PSKs and endpoints: %w", err)
 	}
+	creds := cl.done()
 	var credMaps [shardCount]map[int64]*Credential
 	for i := range credMaps {
-		credMaps[i] = make(map[int64]*Credential, len(psks)/shardCount)
+		credMaps[i] = make(map[int64]*Credential, len(creds)/shardCount)
 	}
-	creds := loadCredentials(psks)
 	for i := range creds {
 		c := &creds[i]
 		credMaps[x.credIndex(c.PSKID)][c.PSKID] = c
@@ -122,12 +132,12 @@ func (x *Index) reload(ctx context.Context) error {
 		s.m, s.recs, s.free = n.m, n.recs, n.free
 		s.mu.Unlock()
 	}
-	x.psks.Store(int64(len(psks)))
+	x.psks.Store(int64(len(creds)))
 	x.endpoints.Store(int64(len(eps) + kept))
 	x.mu.Lock()
 	x.maxEpID = max(x.maxEpID, maxID)
 	x.mu.Unlock()
-	x.syncKeys(ctx, psks)
+	x.syncKeys(ctx)
 	return nil
 }
 
@@ -161,7 +171,7 @@ func (x *Index) reloadClients(ctx context.Context) error {
 	x.groupSSIDs = ssids
 	x.mu.Unlock()
 	if changed && x.loaded.Load() {
-		x.syncKeys(ctx, nil)
+		x.syncKeys(ctx)
 	}
 	return nil
 }
@@ -180,9 +190,8 @@ func mapsEqual(a, b map[int64][]string) bool {
 
 // syncKeys makes the PMKs match the credentials and the groups' SSIDs:
 // drops keys of PSKs or SSIDs that are gone or changed, restores stored
-// PMKs that are still valid, and queues the rest for derivation. psks is
-// the snapshot just loaded, or nil to use the loaded credentials.
-func (x *Index) syncKeys(ctx context.Context, psks []PSK) {
+// PMKs that are still valid, and queues the rest for derivation.
+func (x *Index) syncKeys(ctx context.Context) {
 	creds := x.allCreds()
 	x.mu.Lock()
 	want := map[keyID]*Credential{}

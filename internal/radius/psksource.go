@@ -12,7 +12,8 @@ import (
 // PSKService is what the directory needs of the psk domain; *psk.Service
 // implements it.
 type PSKService interface {
-	Snapshot(ctx context.Context) (*psk.Snapshot, error)
+	EachPSK(ctx context.Context, groupID int64, fn func(*psk.PSK) error) error
+	EachEndpoint(ctx context.Context, groupID int64, fn func(*psk.Endpoint) error) error
 	LoadPSK(ctx context.Context, id int64) (*psk.PSK, error)
 	LoadEndpoint(ctx context.Context, id int64) (*psk.Endpoint, error)
 	BindEndpoint(ctx context.Context, groupID int64, mac string, pskID int64) (*psk.Endpoint, error)
@@ -47,24 +48,17 @@ func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
 	return out, nil
 }
 
-func (a pskSource) Snapshot(ctx context.Context) ([]PSK, []Endpoint, error) {
-	snap, err := a.s.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, err
+func (a pskSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
+	if err := a.s.EachPSK(ctx, 0, func(p *psk.PSK) error { return onPSK(fromPSK(p)) }); err != nil {
+		return err
 	}
-	ps := make([]PSK, 0, len(snap.PSKs))
-	for _, p := range snap.PSKs {
-		ps = append(ps, fromPSK(p))
-	}
-	es := make([]Endpoint, 0, len(snap.Endpoints))
-	for _, e := range snap.Endpoints {
+	return a.s.EachEndpoint(ctx, 0, func(e *psk.Endpoint) error {
 		ep, err := fromEndpoint(e)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		es = append(es, ep)
-	}
-	return ps, es, nil
+		return onEndpoint(ep)
+	})
 }
 
 func (a pskSource) PSK(ctx context.Context, id int64) (PSK, error) {
