@@ -57,7 +57,7 @@ func newFakeSource() *fakeSource {
 	return &fakeSource{psks: map[int64]PSK{}, eps: map[int64]Endpoint{}, nextID: 1000, touched: map[int64]time.Time{}}
 }
 
-func (f *fakeSource) Snapshot(_ context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
+func (f *fakeSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
 	f.mu.Lock()
 	f.snapshots++
 	var ps []PSK
@@ -70,6 +70,9 @@ func (f *fakeSource) Snapshot(_ context.Context, onPSK func(PSK) error, onEndpoi
 	}
 	f.mu.Unlock()
 	f.pass(&f.snapGate)
+	if err := ctx.Err(); err != nil { // as a database read would
+		return err
+	}
 	for _, p := range ps {
 		if err := onPSK(p); err != nil {
 			return err

@@ -64,6 +64,10 @@ type Index struct {
 	endpoints atomic.Int64
 	psks      atomic.Int64
 
+	// applyTimeout and reloadTimeout bound the watcher's reads (the
+	// constants; tests shorten them).
+	applyTimeout, reloadTimeout time.Duration
+
 	sub     *event.Subscription
 	life    context.Context
 	stop    context.CancelFunc
@@ -149,13 +153,14 @@ func WithSeenFlush(d time.Duration) IndexOption { return func(x *Index) { x.flus
 func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOption) *Index {
 	x := &Index{
 		src: src, clients: clients, log: slog.Default(),
-		groupSSIDs: map[int64][]string{},
-		keys:       map[keyID]*keyEntry{},
-		buckets:    map[bucketID]*bucket{},
-		sealed:     make(chan SealedPMK, 1024),
-		pmkq:       newPMKQueue(),
-		binds:      make(chan bindJob, 4096),
-		flushEv:    10 * time.Second,
+		groupSSIDs:   map[int64][]string{},
+		keys:         map[keyID]*keyEntry{},
+		buckets:      map[bucketID]*bucket{},
+		sealed:       make(chan SealedPMK, 1024),
+		applyTimeout: applyTimeout, reloadTimeout: reloadTimeout,
+		pmkq:    newPMKQueue(),
+		binds:   make(chan bindJob, 4096),
+		flushEv: 10 * time.Second,
 	}
 	for _, o := range opts {
 		o(x)

@@ -562,7 +562,7 @@ func (x *Index) watch() {
 		if b.empty() {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(x.life, time.Minute)
+		ctx, cancel := context.WithTimeout(x.life, x.batchTimeout(b))
 		err := x.applyBatch(ctx, b)
 		cancel()
 		b.reset()
@@ -574,11 +574,30 @@ func (x *Index) watch() {
 			case <-t.C:
 			}
 			t.Stop()
-			ctx, cancel := context.WithTimeout(x.life, time.Minute)
+			ctx, cancel := context.WithTimeout(x.life, x.reloadTimeout)
 			err = x.reload(ctx)
 			cancel()
 		}
 	}
+}
+
+// Deadlines of the watcher's reads. A full reload reads every PSK and
+// endpoint: at a million stations that is tens of seconds, more on a busy
+// machine, and a deadline shorter than the read would fail it and retry it
+// for ever, leaving the directory as it was (an import of a million
+// stations was never served). Its deadline only bounds a store that stopped
+// answering; reloading a few objects keeps a short one.
+const (
+	applyTimeout  = time.Minute
+	reloadTimeout = 30 * time.Minute
+)
+
+// batchTimeout is the deadline for applying b.
+func (x *Index) batchTimeout(b *changeBatch) time.Duration {
+	if b.all {
+		return x.reloadTimeout
+	}
+	return x.applyTimeout
 }
 
 // drain adds the events already waiting to b, without waiting for more.
