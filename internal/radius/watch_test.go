@@ -230,7 +230,7 @@ func TestSlowReloadCompletes(t *testing.T) {
 	e.index.applyTimeout = 20 * time.Millisecond
 	e.src.put(PSK{ID: 8, GroupID: 1, Passphrase: "imported passphrase", Enabled: true})
 	release := e.holdSnapshot(t, event.Event{Topic: TopicPSK, Action: "imported"}) // no id: a full reload
-	<-time.After(5 * e.index.applyTimeout) // held well past the short deadline
+	<-time.After(5 * e.index.applyTimeout)                                         // held well past the short deadline
 	release()
 	eventually(t, 5*time.Second, func() bool { return e.index.cred(8) != nil }, "the imported PSK never reached the directory")
 	if snaps, _ := e.src.calls(); snaps != 2 { // the start's and this one
