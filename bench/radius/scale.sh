@@ -17,7 +17,8 @@
 #     BASE run's.
 # Needs: go, curl, python3, radclient (freeradius-utils), and for
 # PostgreSQL psql with a server at PGURL (each run gets its own database,
-# dropped at exit). Listens on 127.0.0.1 only.
+# dropped at exit). Listens on 127.0.0.1 only (NK_HTTP, NK_AUTH: the
+# addresses, so that two runs can go side by side).
 #
 #   bench/radius/scale.sh [N] [BASE] [seconds] [backends]
 #   e.g. bench/radius/scale.sh 1000000 100000 10 "sqlite postgres"
@@ -30,7 +31,7 @@ BACKENDS=${4:-sqlite postgres}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 SECRET=bench-secret
 WORK=$(mktemp -d /tmp/netkeep-radius-scale.XXXXXX)
-NK_HTTP=127.0.0.1:18580 NK_AUTH=127.0.0.1:18512
+NK_HTTP=${NK_HTTP:-127.0.0.1:18580} NK_AUTH=${NK_AUTH:-127.0.0.1:18512}
 pids=() dbs=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -46,6 +47,10 @@ go build -o "$WORK/loadgen" ./bench/radius/loadgen
 now() { date +%s.%N; }
 since() { python3 -c "print(f'{$(now)-$1:.2f}')"; }
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
+# cpu PID: CPU seconds (user + system) the process used so far; on a shared
+# machine the wall clock measures the queue for the CPU too.
+TICK=$(getconf CLK_TCK)
+cpu() { awk -v hz="$TICK" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 # The CSV of n stations: station 02:00:xx:xx:xx:xx, its own passphrase,
 # VLAN 100 + i%100 (the entries bench/radius/run.sh uses).
@@ -105,17 +110,17 @@ run() {
   local last
   last=$(python3 -c "m='0200%08x' % ($n-1); print(':'.join(m[j:j+2] for j in range(0,12,2)))")
   echo "[$backend $n] importing"
-  local t0 t_import t_first t_loaded
-  t0=$(now)
+  local t0 t_import t_first t_loaded c0 c_import c_loaded
+  t0=$(now); c0=$(cpu $NK_PID)
   curl -sS --fail-with-body -H "Authorization: Bearer $token" -X POST "http://$NK_HTTP/api/v1/psks/import" \
     -H 'Content-Type: text/csv' --data-binary "@$WORK/psks-$n.csv" >/dev/null
-  t_import=$(since "$t0")
-  t0=$(now)
+  t_import=$(since "$t0"); c_import=$(python3 -c "print(f'{$(cpu $NK_PID)-$c0:.1f}')")
+  t0=$(now); c0=$(cpu $NK_PID)
   for _ in $(seq 1 6000); do accepted "$last" && break; sleep 0.05; done
   accepted "$last" || { echo "no Access-Accept for $last" >&2; exit 1; }
   t_first=$(since "$t0")
   wait_endpoints "$n"
-  t_loaded=$(since "$t0")
+  t_loaded=$(since "$t0"); c_loaded=$(python3 -c "print(f'{$(cpu $NK_PID)-$c0:.1f}')")
   local rss_loaded out rate rss_after
   rss_loaded=$(rss $NK_PID)
   out=$("$WORK/loadgen" -addr $NK_AUTH -secret $SECRET -stations "$n" -duration "${SECS}s" -sockets 64 -window 16 -label "[$backend $n]")
@@ -124,14 +129,14 @@ run() {
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   t0=$(now)
   start_netkeep; wait_ready
-  local t_ready t_reload rss_restart
+  local t_ready t_reload rss_restart c_reload
   t_ready=$(since "$t0")
   wait_endpoints "$n"
-  t_reload=$(since "$t0")
+  t_reload=$(since "$t0"); c_reload=$(cpu $NK_PID)
   rss_restart=$(rss $NK_PID)
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   echo "$out"
-  echo "[$backend $n] import ${t_import}s; first accept ${t_first}s after it answered, all loaded ${t_loaded}s after; RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s, RSS $rss_restart; accepts/s $rate"
+  echo "[$backend $n] import ${t_import}s (server CPU ${c_import}s); first accept ${t_first}s after it answered, all loaded ${t_loaded}s after (server CPU ${c_loaded}s); RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s (server CPU ${c_reload}s), RSS $rss_restart; accepts/s $rate; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   RATE=$rate
 }
 
