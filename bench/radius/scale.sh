@@ -123,8 +123,11 @@ run() {
   t_loaded=$(since "$t0"); c_loaded=$(python3 -c "print(f'{$(cpu $NK_PID)-$c0:.1f}')")
   local rss_loaded out rate rss_after
   rss_loaded=$(rss $NK_PID)
+  local c_load
+  c0=$(cpu $NK_PID)
   out=$("$WORK/loadgen" -addr $NK_AUTH -secret $SECRET -stations "$n" -duration "${SECS}s" -sockets 64 -window 16 -label "[$backend $n]")
   rate=$(echo "$out" | sed -n 's/.*accepts\/s=\([0-9]*\).*/\1/p')
+  c_load=$(python3 -c "a=int('$(echo "$out" | sed -n 's/.* accepts=\([0-9]*\).*/\1/p')' or 0); print(f'{($(cpu $NK_PID)-$c0)/max(a,1)*1e6:.1f}')")
   rss_after=$(rss $NK_PID)
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   t0=$(now)
@@ -136,7 +139,7 @@ run() {
   rss_restart=$(rss $NK_PID)
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   echo "$out"
-  echo "[$backend $n] import ${t_import}s (server CPU ${c_import}s); first accept ${t_first}s after it answered, all loaded ${t_loaded}s after (server CPU ${c_loaded}s); RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s (server CPU ${c_reload}s), RSS $rss_restart; accepts/s $rate; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "[$backend $n] import ${t_import}s (server CPU ${c_import}s); first accept ${t_first}s after it answered, all loaded ${t_loaded}s after (server CPU ${c_loaded}s); RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s (server CPU ${c_reload}s), RSS $rss_restart; accepts/s $rate, server CPU per accept ${c_load} µs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   RATE=$rate
 }
 
