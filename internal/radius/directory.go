@@ -33,11 +33,12 @@ type Endpoint struct {
 // domain behind an adapter. Lookups return a not_found fault for an object
 // that no longer exists.
 type Source interface {
-	// Snapshot streams every PSK, then every endpoint, of every group to
-	// the callbacks, never holding them all: at a million stations the
+	// Snapshot streams every PSK and every endpoint of every group to the
+	// callbacks, never holding them all: at a million stations the
 	// domain's objects would be several hundred megabytes, where the
-	// directory keeps under 200 bytes per station. An error from a
-	// callback ends it and is returned.
+	// directory keeps under 200 bytes per station. The two streams may
+	// run at the same time (each callback is called from one goroutine at
+	// a time). An error from a callback ends it and is returned.
 	Snapshot(ctx context.Context, psk func(PSK) error, endpoint func(Endpoint) error) error
 	PSK(ctx context.Context, id int64) (PSK, error)
 	Endpoint(ctx context.Context, id int64) (Endpoint, error)

@@ -48,17 +48,35 @@ func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
 	return out, nil
 }
 
+// Snapshot reads the PSKs and the endpoints side by side, on two
+// connections: a reload is two long scans (with the passphrases'
+// decryption), and on a restart with a million stations running them one
+// after the other kept one core idle.
 func (a pskSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
-	if err := a.s.EachPSK(ctx, 0, func(p *psk.PSK) error { return onPSK(fromPSK(p)) }); err != nil {
-		return err
-	}
-	return a.s.EachEndpoint(ctx, 0, func(e *psk.Endpoint) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pskErr := make(chan error, 1)
+	go func() {
+		err := a.s.EachPSK(ctx, 0, func(p *psk.PSK) error { return onPSK(fromPSK(p)) })
+		if err != nil {
+			cancel()
+		}
+		pskErr <- err
+	}()
+	epErr := a.s.EachEndpoint(ctx, 0, func(e *psk.Endpoint) error {
 		ep, err := fromEndpoint(e)
 		if err != nil {
 			return err
 		}
 		return onEndpoint(ep)
 	})
+	if epErr != nil {
+		cancel()
+	}
+	if err := <-pskErr; err != nil {
+		return err
+	}
+	return epErr
 }
 
 func (a pskSource) PSK(ctx context.Context, id int64) (PSK, error) {
