@@ -83,6 +83,17 @@ func station() wpatest.Station {
 	return s
 }
 
+// testKeys returns n distinct keys.
+func testKeys(n int) []Key {
+	keys := make([]Key, n)
+	for i := range keys {
+		var pmk [32]byte
+		copy(pmk[:], fmt.Sprintf("pmk-%028d", i))
+		keys[i] = *NewKey(pmk)
+	}
+	return keys
+}
+
 func handshake(s wpatest.Station, frame []byte) Handshake {
 	return Handshake{AA: s.AA, SPA: s.SPA, ANonce: s.ANonce[:], Frame: frame}
 }
@@ -138,12 +149,7 @@ func TestVerifierMatchesOnlyTheRightKey(t *testing.T) {
 // keys were checked. A set stop flag ends the search.
 func TestVerifierFind(t *testing.T) {
 	s := station()
-	keys := make([]Key, 9)
-	for i := range keys {
-		var pmk [32]byte
-		copy(pmk[:], fmt.Sprintf("pmk-%028d", i))
-		keys[i] = *NewKey(pmk)
-	}
+	keys := testKeys(9)
 	tests := []struct {
 		name      string
 		n, at     int
@@ -228,12 +234,7 @@ func TestVerifierRejectsMalformedFrames(t *testing.T) {
 // (Match), two at a time (Find), and each without the SHA extensions.
 func BenchmarkMatch(b *testing.B) {
 	s := station()
-	keys := make([]Key, 1000)
-	for i := range keys {
-		var pmk [32]byte
-		copy(pmk[:], fmt.Sprintf("pmk-%028d", i))
-		keys[i] = *NewKey(pmk)
-	}
+	keys := testKeys(1000)
 	frame := s.Message2(keys[999].PMK, wpatest.RSNE)
 	// The straightforward check, for comparison: crypto/hmac keyed by each
 	// PMK and KCK in turn, no state kept between candidates.
