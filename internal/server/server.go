@@ -23,9 +23,12 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/automation"
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
@@ -69,6 +72,14 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Backups are copies of the whole database, taken on demand and on
+	// a schedule.
+	Backups *backup.Service
+	// Scripts are the scripts directory's registered scripts and their
+	// runs; asynchronous runs end with stopScripts (Close).
+	Scripts     *automation.Service
+	stopScripts context.CancelFunc
 }
 
 // Deps are what the server is built from.
@@ -80,6 +91,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// Version is netkeep's version, written into backups.
+	Version string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -103,7 +116,15 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
+		backup.WithLogger(d.Logger))
+	scriptsCtx, stopScripts := context.WithCancel(context.Background())
+	s.stopScripts = stopScripts
+	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -171,6 +192,18 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.Backups.Run(bg) // scheduled backups, when an interval is set
+	}()
+	if s.cfg.ScriptsDir != "" {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.Scripts.RunSchedules(bg, time.Second) // script and workflow schedules
+		}()
+	}
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)
 		go func() {
@@ -190,6 +223,7 @@ func (s *Server) Close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}
+	s.stopScripts()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
