@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "automation", "backup", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
+		"apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,
@@ -40,7 +40,7 @@ var (
 	// They call the domain and never the store.
 	transport = []string{
 		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
-		"radius", "radius/dae", "agent",
+		"radius", "radius/dae", "agent", "web", "proxy",
 	}
 	// vocabulary packages are value types and wire formats that the domain,
 	// the transports and the agent share (a MAC address, the mesh's wire
@@ -53,14 +53,15 @@ var (
 	host = []string{"wg", "hostinfo", "procrun"}
 	// adapter packages implement the domain's interfaces with a technology:
 	// the SQL store and the LISTEN/NOTIFY bus beside it.
-	adapter = []string{"store", "store/pgbus"}
+	adapter = []string{"docker", "store", "store/pgbus"}
 	// wiring packages know every package: the server that builds the
 	// services, the configuration it is built from (cmd/netkeep is wiring
 	// too, and lives outside internal/).
 	wiring = []string{"server", "config"}
 	// testSupport packages exist for tests only.
 	testSupport = []string{
-		"api/apitest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "radius/wpa/wpatest", "server/servertest",
+		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "radius/wpa/wpatest",
+		"server/servertest",
 		"store/storetest", "testpeer",
 	}
 )

@@ -37,8 +37,8 @@ var facetTables = map[Facet][]string{
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
 	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state"},
 	FacetDevices:      {},
-	FacetApps:         {},
-	FacetRoutes:       {},
+	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
+	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present
 	FacetScripts:      {"scripts", "workflows", "schedules"},
 }
 

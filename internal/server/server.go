@@ -25,6 +25,7 @@ import (
 	"netkeep/internal/apikey"
 	"netkeep/internal/automation"
 	"netkeep/internal/backup"
+	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
@@ -32,6 +33,7 @@ import (
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
+	"netkeep/internal/proxy"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
 	"netkeep/internal/radius/dae"
@@ -73,6 +75,10 @@ type Server struct {
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
 
+	// Catalog is Nekzus's apps, routes, health and discovery; Upstreams
+	// makes its health probes and favicon fetches.
+	Catalog   *catalog.Service
+	Upstreams *proxy.Client
 	// Backups are copies of the whole database, taken on demand and on
 	// a schedule.
 	Backups *backup.Service
@@ -142,9 +148,11 @@ func New(d Deps) *Server {
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
 	(&own.Handlers{Identity: s.Identity}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
-		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
+		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
+	s.dashboard(d, auth)
+	s.registerApps(d, auth)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -173,6 +181,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
+	if err := s.startApps(ctx, bg); err != nil {
+		cancel()
+		return err
+	}
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()

@@ -57,3 +57,22 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Authenticated, h.getSchedule)
 	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Authenticated, h.deleteSchedule)
 }
+
+// Register adds the app catalog's routes and the reverse proxy.
+func (h *AppHandlers) Register(rt *api.Router, auth *api.Authenticator) {
+	rt = rt.As(api.Nekzus)
+	rt.HandleFunc("GET /api/v1/apps", api.Authenticated, h.listApps)
+	rt.HandleFunc("GET /api/v1/apps/{appId}/favicon", api.Authenticated, h.favicon)
+	rt.HandleFunc("GET /api/v1/routes", api.Authenticated, h.listRoutes)
+	rt.HandleFunc("POST /api/v1/routes", api.Authenticated, h.createRoute)
+	rt.HandleFunc("PUT /api/v1/routes/{routeId}", api.Authenticated, h.updateRoute)
+	rt.HandleFunc("DELETE /api/v1/routes/{routeId}", api.Authenticated, h.deleteRoute)
+	rt.HandleFunc("GET /api/v1/services/{appId}/health", api.Authenticated, h.serviceHealth)
+	rt.HandleFunc("GET /api/v1/discovery/proposals", api.Authenticated, h.listProposals)
+	rt.HandleFunc("POST /api/v1/discovery/proposals/{proposalId}/approve", api.Authenticated, h.approve)
+	rt.HandleFunc("POST /api/v1/discovery/proposals/{proposalId}/dismiss", api.Authenticated, h.dismiss)
+	rt.HandleFunc("POST /api/v1/discovery/rediscover", api.Authenticated, h.rediscover)
+	// Every method: the proxy forwards what the app speaks. Each route
+	// chooses its own access (public, local, a credential with scopes).
+	rt.Handle("/apps/{appId}/", api.Custom, auth.Optional(h.Proxy))
+}
