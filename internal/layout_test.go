@@ -62,8 +62,8 @@ var (
 	wiring = []string{"server", "config"}
 	// testSupport packages exist for tests only.
 	testSupport = []string{
-		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
-		"store/storetest", "testpeer", "sso/ssotest",
+		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "radius/wpa/wpatest",
+		"server/servertest", "store/storetest", "testpeer", "sso/ssotest",
 	}
 )
 

@@ -36,10 +36,13 @@ func (w *worker) access(c *Client, now time.Time) []byte {
 		// Only an already derived PMK is used here, on the socket's
 		// goroutine; without one the handshake workers decide.
 		k := w.s.dir.CachedKey(g.Cred, r.ssidBytes())
-		if k == nil || w.ver.Reset(hs) != nil || !w.ver.Match(k) {
+		if k == nil || w.ver.Reset(hs) != nil {
 			return nil
 		}
 		w.s.m.checked.Inc()
+		if !w.ver.Match(k) {
+			return nil
+		}
 		return w.grant(c, g, mac, k, now)
 	}
 	// MAC authentication: the access point vouches for the station's MAC
@@ -99,28 +102,31 @@ func (w *worker) identify(c *Client, now time.Time) []byte {
 	if !ok || w.ver.Reset(hs) != nil {
 		return w.reject(c, rejectBadRequest)
 	}
-	cands := w.s.dir.Candidates(c.GroupID, r.ssidBytes())
-	w.s.m.checked.Add(float64(len(cands)))
-	for _, cand := range cands {
-		if !w.ver.Match(cand.Key) {
-			continue
+	ssid := r.ssidBytes()
+	res := w.findPSK(c.GroupID, ssid)
+	w.s.m.checked.Add(float64(res.tried))
+	if res.cred == nil {
+		if res.pending > 0 {
+			w.s.log.Info("handshake matched none of the PSKs with a PMK; answered Access-Reject while more PSKs of the group wait for theirs (a bulk change is being derived), so the station's next attempt may match",
+				"station", mac.String(), "ssid", string(ssid), "group", c.GroupID, "pending", res.pending)
+			return w.reject(c, rejectPMKPending)
 		}
-		cred := cand.Cred
-		if !cred.Enabled {
-			return w.reject(c, rejectDisabled)
-		}
-		g := Grant{Cred: cred, VLAN: int(cred.VLAN), Expires: int64(cred.Expires), Enabled: true}
-		if cur, bound := w.s.dir.ByMAC(c.GroupID, mac); bound && cur.Cred.PSKID == cred.PSKID {
-			g = cur
-		} else if cred.Expires == 0 || now.Unix() < int64(cred.Expires) {
-			// Unbound, or bound to another PSK: the station proved it holds
-			// this one, so (re)bind it.
-			w.s.dir.Bind(c.GroupID, mac, cred)
-			w.s.m.enrolled.Inc()
-		}
-		return w.grant(c, g, mac, cand.Key, now)
+		return w.reject(c, rejectNoMatch)
 	}
-	return w.reject(c, rejectNoMatch)
+	cred := res.cred
+	if !cred.Enabled {
+		return w.reject(c, rejectDisabled)
+	}
+	g := Grant{Cred: cred, VLAN: int(cred.VLAN), Expires: int64(cred.Expires), Enabled: true}
+	if cur, bound := w.s.dir.ByMAC(c.GroupID, mac); bound && cur.Cred.PSKID == cred.PSKID {
+		g = cur
+	} else if cred.Expires == 0 || now.Unix() < int64(cred.Expires) {
+		// Unbound, or bound to another PSK: the station proved it holds
+		// this one, so (re)bind it.
+		w.s.dir.Bind(c.GroupID, mac, cred)
+		w.s.m.enrolled.Inc()
+	}
+	return w.grant(c, g, mac, res.key, now)
 }
 
 // reject answers Access-Reject carrying a Reply-Message and nothing else:

@@ -33,8 +33,13 @@ type Endpoint struct {
 // domain behind an adapter. Lookups return a not_found fault for an object
 // that no longer exists.
 type Source interface {
-	// Snapshot returns every PSK and endpoint of every group.
-	Snapshot(ctx context.Context) ([]PSK, []Endpoint, error)
+	// Snapshot streams every PSK and every endpoint of every group to the
+	// callbacks, never holding them all: at a million stations the
+	// domain's objects would be several hundred megabytes, where the
+	// directory keeps under 200 bytes per station. The two streams may
+	// run at the same time (each callback is called from one goroutine at
+	// a time). An error from a callback ends it and is returned.
+	Snapshot(ctx context.Context, psk func(PSK) error, endpoint func(Endpoint) error) error
 	PSK(ctx context.Context, id int64) (PSK, error)
 	Endpoint(ctx context.Context, id int64) (Endpoint, error)
 	// BindEndpoint enrols mac in group with the PSK (auto-enrolment after a
@@ -70,10 +75,21 @@ type Grant struct {
 	Enabled    bool  // the endpoint's
 }
 
-// Candidate is a PSK with its PMK for one SSID, for handshake checks.
-type Candidate struct {
-	Cred *Credential
-	Key  *wpa.Key
+// Candidates is one (group, SSID)'s PSKs with their PMKs, for handshake
+// checks: Keys[i] is the PMK of Creds[i] on the SSID. The keys are held by
+// value in one slice so that a search walks memory in order. Immutable
+// once built; a change builds a new one.
+type Candidates struct {
+	Creds []*Credential
+	Keys  []wpa.Key
+}
+
+// Len is the number of candidates; a nil *Candidates has none.
+func (c *Candidates) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.Creds)
 }
 
 // Directory is what the packet path asks. Implementations answer from
@@ -81,9 +97,26 @@ type Candidate struct {
 type Directory interface {
 	// ByMAC returns the station's binding in group, if any.
 	ByMAC(group int64, mac MAC) (Grant, bool)
-	// Candidates returns group's PSKs with a PMK for ssid. The slice is
-	// shared and must not be modified.
-	Candidates(group int64, ssid []byte) []Candidate
+	// Candidates returns group's PSKs with a PMK for ssid (nil: none).
+	Candidates(group int64, ssid []byte) *Candidates
+	// Recent returns the few candidates of group on ssid that matched a
+	// handshake last (most recent first; nil: none), to be tried before
+	// the full search: another device of the same PSK, or a station back
+	// with a new random MAC. An entry may have gone stale since; Current
+	// tells.
+	Recent(group int64, ssid []byte) *Candidates
+	// Matched records that cred's key on ssid matched a handshake.
+	Matched(group int64, ssid []byte, cred *Credential, key *wpa.Key)
+	// Current reports whether cred is still the PSK's credential and k its
+	// PMK on ssid.
+	Current(cred *Credential, ssid []byte, k *wpa.Key) bool
+	// Pending returns how many of group's PSKs still wait for their PMK on
+	// ssid (derived in the background) and, when that is at most max,
+	// their credentials.
+	Pending(group int64, ssid []byte, max int) (int, []*Credential)
+	// Derive derives cred's PMK on ssid now (PBKDF2, about a millisecond
+	// of CPU), installs it and has it stored; nil when it cannot.
+	Derive(cred *Credential, ssid []byte) *wpa.Key
 	// CachedKey returns the PMK of cred on ssid when it is already derived
 	// (in the background, for the SSIDs the group's clients list), nil
 	// otherwise; it never derives, so the packet path may call it.

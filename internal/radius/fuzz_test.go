@@ -16,7 +16,7 @@ func fuzzEnv(tb testing.TB) *env {
 	e.src.put(PSK{ID: 7, GroupID: 1, Passphrase: passphrase, VLAN: 42, Enabled: true, ExpiresAt: e.now.Add(time.Hour)})
 	e.src.putEndpoint(Endpoint{ID: 70, GroupID: 1, MAC: 0x112233445566, PSKID: 7, Enabled: true})
 	e.start(tb)
-	eventually(tb, 30*time.Second, func() bool { return len(e.index.Candidates(1, []byte(hsSSID))) == 1 }, "PMK not derived")
+	eventually(tb, 30*time.Second, func() bool { return e.index.Candidates(1, []byte(hsSSID)).Len() == 1 }, "PMK not derived")
 	return e
 }
 

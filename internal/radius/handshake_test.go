@@ -11,7 +11,7 @@ import (
 	"layeh.com/radius/rfc2865"
 
 	"netkeep/internal/radius/nas"
-	"netkeep/internal/radius/wpa"
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
 var (
@@ -22,6 +22,12 @@ var (
 )
 
 const hsSSID = "netkeep"
+
+// hsStation is the station spa in the handshakes of these tests, built by
+// the independent generator (wpatest), never by package wpa.
+func hsStation(spa [6]byte) wpatest.Station {
+	return wpatest.Station{AA: hsAA, SPA: spa, ANonce: [32]byte(hsANonce), SNonce: [32]byte(hsSNonce)}
+}
 
 func vsa26(vendor uint32, typ byte, val []byte) radius.Attribute {
 	b := binary.BigEndian.AppendUint32(nil, vendor)
@@ -35,11 +41,7 @@ func tlv(typ byte, val []byte) []byte { return append([]byte{typ, byte(2 + len(v
 // station whose message 2 was made with passphrase.
 func handshakeRequest(tb testing.TB, v nas.Vendor, pass string) []byte {
 	tb.Helper()
-	pmk, err := wpa.PMK(pass, []byte(hsSSID))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	frame := wpa.Message2(pmk, hsAA, hsSPA, hsANonce, hsSNonce, wpa.DefaultRSNE)
+	frame := hsStation(hsSPA).Message2(wpatest.PMK(pass, hsSSID), wpatest.RSNE)
 	return buildRequest(tb, secret, true, func(p *radius.Packet) {
 		_ = rfc2865.UserName_SetString(p, "aabbccddeeff")
 		_ = rfc2865.CallingStationID_SetString(p, "AA-BB-CC-DD-EE-FF")
@@ -77,12 +79,12 @@ func newHandshakeEnv(tb testing.TB, v nas.Vendor, extra int) *env {
 		e.src.put(PSK{ID: int64(100 + i), GroupID: 1, Passphrase: "other passphrase " + hex.EncodeToString([]byte{byte(i)}), Enabled: true})
 	}
 	e.start(tb)
-	eventually(tb, 30e9, func() bool { return len(e.index.Candidates(1, []byte(hsSSID))) == 1+extra }, "PMKs not derived")
+	eventually(tb, 30e9, func() bool { return e.index.Candidates(1, []byte(hsSSID)).Len() == 1+extra }, "PMKs not derived")
 	return e
 }
 
 func TestHandshakeIdentification(t *testing.T) {
-	pmk, _ := wpa.PMK(passphrase, []byte(hsSSID))
+	pmk := wpatest.PMK(passphrase, hsSSID)
 	tests := []struct {
 		vendor nas.Vendor
 		check  func(t *testing.T, p *radius.Packet)
@@ -157,7 +159,7 @@ func TestHandshakeDisabledPSK(t *testing.T) {
 	e.src.put(p)
 	e.publish(t, TopicPSK, "7", func() bool {
 		c := e.index.Candidates(1, []byte(hsSSID))
-		return len(c) == 1 && !c[0].Cred.Enabled
+		return c.Len() == 1 && !c.Creds[0].Enabled
 	})
 	req := handshakeRequest(t, nas.Hostapd, passphrase)
 	if p := parseResponse(t, e.exchange(t, testAddr, req, true), req, secret); p.Code != radius.CodeAccessReject {
@@ -171,10 +173,10 @@ func TestPMKFollowsPassphrase(t *testing.T) {
 	p, _ := e.src.PSK(context.TODO(), 7)
 	p.Passphrase = "the new passphrase"
 	e.src.put(p)
-	newPMK, _ := wpa.PMK(p.Passphrase, []byte(hsSSID))
+	newPMK := wpatest.PMK(p.Passphrase, hsSSID)
 	e.publish(t, TopicPSK, "7", func() bool {
 		c := e.index.Candidates(1, []byte(hsSSID))
-		return len(c) == 1 && c[0].Key.PMK == newPMK
+		return c.Len() == 1 && c.Keys[0].PMK == newPMK
 	})
 	req := handshakeRequest(t, nas.Hostapd, "the new passphrase")
 	if p := parseResponse(t, e.exchange(t, testAddr, req, true), req, secret); p.Code != radius.CodeAccessAccept {

@@ -57,7 +57,7 @@ func newFakeSource() *fakeSource {
 	return &fakeSource{psks: map[int64]PSK{}, eps: map[int64]Endpoint{}, nextID: 1000, touched: map[int64]time.Time{}}
 }
 
-func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
+func (f *fakeSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
 	f.mu.Lock()
 	f.snapshots++
 	var ps []PSK
@@ -70,7 +70,20 @@ func (f *fakeSource) Snapshot(context.Context) ([]PSK, []Endpoint, error) {
 	}
 	f.mu.Unlock()
 	f.pass(&f.snapGate)
-	return ps, es, nil
+	if err := ctx.Err(); err != nil { // as a database read would
+		return err
+	}
+	for _, p := range ps {
+		if err := onPSK(p); err != nil {
+			return err
+		}
+	}
+	for _, e := range es {
+		if err := onEndpoint(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *fakeSource) PSK(_ context.Context, id int64) (PSK, error) {

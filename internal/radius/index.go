@@ -49,8 +49,9 @@ type Index struct {
 	buckets    map[bucketID]*bucket // (group, ssid) → candidates; read under bucketsMu
 	bucketsMu  sync.RWMutex
 
-	pmkq  *pmkQueue
-	binds chan bindJob
+	pmkq   *pmkQueue
+	sealed chan SealedPMK // derived PMKs, sealed, waiting to be stored
+	binds  chan bindJob
 	// bindMu is held by the binder while it stores an auto-enrolment and
 	// installs the stored endpoint, and by reload from its snapshot to its
 	// swap: a binding is then either in the snapshot or installed after
@@ -62,6 +63,10 @@ type Index struct {
 	loaded    atomic.Bool
 	endpoints atomic.Int64
 	psks      atomic.Int64
+
+	// applyTimeout and reloadTimeout bound the watcher's reads (the
+	// constants; tests shorten them).
+	applyTimeout, reloadTimeout time.Duration
 
 	sub     *event.Subscription
 	life    context.Context
@@ -98,13 +103,30 @@ type bucketID struct {
 	ssid  string
 }
 
-// bucket holds one (group, SSID)'s candidates; list is rebuilt lazily after
-// a change so that bursts of PMK installs stay linear.
+// bucket holds one (group, SSID)'s candidates. The list searches read is
+// built lazily after a change, so that bursts of PMK installs stay linear:
+// while a bulk import's PMKs are being derived, the keys installed since
+// the last list are appended to it (past its length, where no reader of
+// the previous list looks), and only a replaced or removed key makes a
+// full rebuild.
 type bucket struct {
-	mu   sync.Mutex
-	set  map[int64]Candidate
-	list atomic.Pointer[[]Candidate] // nil: stale
+	mu      sync.Mutex
+	set     map[int64]candidate
+	list    atomic.Pointer[Candidates] // nil: changed since built
+	built   *Candidates                // the last list built (mu)
+	added   []candidate                // installed since built, nothing else changed (mu)
+	rebuild bool                       // a key was replaced or removed since built (mu)
+	recent  atomic.Pointer[Candidates] // the last recentMax matches, newest first
 }
+
+type candidate struct {
+	cred *Credential
+	key  *wpa.Key
+}
+
+// recentMax is how many recent matches a bucket keeps to try first: a
+// handful of checks (about 0.4 µs each), nothing against a full search.
+const recentMax = 32
 
 type bindJob struct {
 	group int64
@@ -131,12 +153,14 @@ func WithSeenFlush(d time.Duration) IndexOption { return func(x *Index) { x.flus
 func NewIndex(src Source, clients ClientSource, bus event.Bus, opts ...IndexOption) *Index {
 	x := &Index{
 		src: src, clients: clients, log: slog.Default(),
-		groupSSIDs: map[int64][]string{},
-		keys:       map[keyID]*keyEntry{},
-		buckets:    map[bucketID]*bucket{},
-		pmkq:       newPMKQueue(),
-		binds:      make(chan bindJob, 4096),
-		flushEv:    10 * time.Second,
+		groupSSIDs:   map[int64][]string{},
+		keys:         map[keyID]*keyEntry{},
+		buckets:      map[bucketID]*bucket{},
+		sealed:       make(chan SealedPMK, 1024),
+		applyTimeout: applyTimeout, reloadTimeout: reloadTimeout,
+		pmkq:    newPMKQueue(),
+		binds:   make(chan bindJob, 4096),
+		flushEv: 10 * time.Second,
 	}
 	for _, o := range opts {
 		o(x)
@@ -246,28 +270,117 @@ func (x *Index) Seen(group int64, mac MAC, t int64) {
 	x.epShard(k).raiseSeen(k, uint32(t))
 }
 
-// Candidates implements Directory.
-func (x *Index) Candidates(group int64, ssid []byte) []Candidate {
+func (x *Index) bucket(group int64, ssid []byte) *bucket {
 	x.bucketsMu.RLock()
 	b := x.buckets[bucketID{group, string(ssid)}]
 	x.bucketsMu.RUnlock()
+	return b
+}
+
+// Candidates implements Directory.
+func (x *Index) Candidates(group int64, ssid []byte) *Candidates {
+	b := x.bucket(group, ssid)
 	if b == nil {
 		return nil
 	}
 	if l := b.list.Load(); l != nil {
-		return *l
+		return l
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if l := b.list.Load(); l != nil {
-		return *l
+		return l
 	}
-	l := make([]Candidate, 0, len(b.set))
-	for _, c := range b.set {
-		l = append(l, c)
+	var l *Candidates
+	if b.built == nil || b.rebuild {
+		l = &Candidates{Creds: make([]*Credential, 0, len(b.set)), Keys: make([]wpa.Key, 0, len(b.set))}
+		for _, c := range b.set {
+			l.Creds = append(l.Creds, c.cred)
+			l.Keys = append(l.Keys, *c.key)
+		}
+	} else {
+		l = &Candidates{Creds: b.built.Creds, Keys: b.built.Keys}
+		for _, c := range b.added {
+			l.Creds = append(l.Creds, c.cred)
+			l.Keys = append(l.Keys, *c.key)
+		}
 	}
-	b.list.Store(&l)
+	b.built, b.added, b.rebuild = l, b.added[:0], false
+	b.list.Store(l)
 	return l
+}
+
+// Recent implements Directory.
+func (x *Index) Recent(group int64, ssid []byte) *Candidates {
+	if b := x.bucket(group, ssid); b != nil {
+		return b.recent.Load()
+	}
+	return nil
+}
+
+// Matched implements Directory: the match goes first in the bucket's
+// recent list (copied on write, so readers never lock).
+func (x *Index) Matched(group int64, ssid []byte, cred *Credential, key *wpa.Key) {
+	b := x.bucket(group, ssid)
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old := b.recent.Load()
+	if old.Len() > 0 && old.Creds[0] == cred {
+		return
+	}
+	n := &Candidates{Creds: make([]*Credential, 0, recentMax), Keys: make([]wpa.Key, 0, recentMax)}
+	n.Creds = append(n.Creds, cred)
+	n.Keys = append(n.Keys, *key)
+	for i := 0; i < old.Len() && len(n.Creds) < recentMax; i++ {
+		if old.Creds[i].PSKID != cred.PSKID {
+			n.Creds = append(n.Creds, old.Creds[i])
+			n.Keys = append(n.Keys, old.Keys[i])
+		}
+	}
+	b.recent.Store(n)
+}
+
+// Current implements Directory.
+func (x *Index) Current(cred *Credential, ssid []byte, k *wpa.Key) bool {
+	if x.cred(cred.PSKID) != cred {
+		return false
+	}
+	cur := x.CachedKey(cred, ssid)
+	return cur != nil && cur.PMK == k.PMK
+}
+
+// Pending implements Directory.
+func (x *Index) Pending(group int64, ssid []byte, max int) (int, []*Credential) {
+	n, ids := x.pmkq.pendingIn(bucketID{group, string(ssid)}, max)
+	var creds []*Credential
+	for _, id := range ids {
+		if c := x.cred(id); c != nil {
+			creds = append(creds, c)
+		}
+	}
+	return n, creds
+}
+
+// Derive implements Directory. The background derivation of the same key
+// is called off, and the key is stored with the background's batches.
+func (x *Index) Derive(c *Credential, ssid []byte) *wpa.Key {
+	if k := x.CachedKey(c, ssid); k != nil {
+		return k
+	}
+	id := keyID{c.PSKID, string(ssid)}
+	x.pmkq.take(id)
+	pmk, err := wpa.PMK(c.Passphrase, ssid)
+	if err != nil {
+		x.log.Warn("cannot derive a PMK", "psk", c.PSKID, "ssid", id.ssid, "error", err)
+		return nil
+	}
+	k := wpa.NewKey(pmk)
+	x.installKey(c, id.ssid, k)
+	x.queueSeal(c, id.ssid, pmk, false)
+	return k
 }
 
 // CachedKey implements Directory.

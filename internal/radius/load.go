@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"netkeep/internal/event"
@@ -33,31 +32,38 @@ func credentialOf(p PSK) Credential {
 	return c
 }
 
-// loadCredentials builds the credentials of a snapshot in two allocations:
-// one array of credentials and one string holding every passphrase, which
-// each credential's Passphrase is a substring of. Allocated one by one
-// while the snapshot is alive, they would be scattered among its garbage
-// and keep its memory pages resident. A credential replaced later
-// (applyPSK) is allocated on its own, so the two blocks live at most until
-// the next full reload.
-func loadCredentials(psks []PSK) []Credential {
-	total := 0
-	for _, p := range psks {
-		total += len(p.Passphrase)
+// credentialLoader builds the credentials of a snapshot as it streams by,
+// in two allocations at the end: one array of credentials and one string
+// holding every passphrase, which each credential's Passphrase is a
+// substring of (the PSK's own strings, from the database row, are not
+// kept). Allocated one by one while the snapshot streams, they would be
+// scattered among its garbage and keep its memory pages resident. A
+// credential replaced later (applyPSK) is allocated on its own, so the two
+// blocks live at most until the next full reload.
+type credentialLoader struct {
+	creds []Credential
+	pass  []byte
+	ends  []int
+}
+
+func (l *credentialLoader) add(p PSK) {
+	c := credentialOf(p)
+	c.Passphrase = ""
+	l.creds = append(l.creds, c)
+	l.pass = append(l.pass, p.Passphrase...)
+	l.ends = append(l.ends, len(l.pass))
+}
+
+// done returns the credentials, each with its passphrase.
+func (l *credentialLoader) done() []Credential {
+	all := string(l.pass)
+	creds := slices.Clone(l.creds) // exactly sized; the grown one is garbage
+	start := 0
+	for i := range creds {
+		creds[i].Passphrase = all[start:l.ends[i]]
+		start = l.ends[i]
 	}
-	var b strings.Builder
-	b.Grow(total)
-	for _, p := range psks {
-		b.WriteString(p.Passphrase)
-	}
-	all := b.String()
-	creds := make([]Credential, len(psks))
-	off := 0
-	for i, p := range psks {
-		creds[i] = credentialOf(p)
-		creds[i].Passphrase = all[off : off+len(p.Passphrase)]
-		off += len(p.Passphrase)
-	}
+	l.pass, l.ends, l.creds = nil, nil, nil
 	return creds
 }
 
@@ -71,15 +77,19 @@ func (x *Index) reload(ctx context.Context) error {
 	}
 	x.bindMu.Lock()
 	defer x.bindMu.Unlock()
-	psks, eps, err := x.src.Snapshot(ctx)
+	var cl credentialLoader
+	var eps []Endpoint
+	err := x.src.Snapshot(ctx,
+		func(p PSK) error { cl.add(p); return nil },
+		func(e Endpoint) error { eps = append(eps, e); return nil })
 	if err != nil {
 		return fmt.Errorf("loading PSKs and endpoints: %w", err)
 	}
+	creds := cl.done()
 	var credMaps [shardCount]map[int64]*Credential
 	for i := range credMaps {
-		credMaps[i] = make(map[int64]*Credential, len(psks)/shardCount)
+		credMaps[i] = make(map[int64]*Credential, len(creds)/shardCount)
 	}
-	creds := loadCredentials(psks)
 	for i := range creds {
 		c := &creds[i]
 		credMaps[x.credIndex(c.PSKID)][c.PSKID] = c
@@ -122,12 +132,12 @@ func (x *Index) reload(ctx context.Context) error {
 		s.m, s.recs, s.free = n.m, n.recs, n.free
 		s.mu.Unlock()
 	}
-	x.psks.Store(int64(len(psks)))
+	x.psks.Store(int64(len(creds)))
 	x.endpoints.Store(int64(len(eps) + kept))
 	x.mu.Lock()
 	x.maxEpID = max(x.maxEpID, maxID)
 	x.mu.Unlock()
-	x.syncKeys(ctx, psks)
+	x.syncKeys(ctx)
 	return nil
 }
 
@@ -161,7 +171,7 @@ func (x *Index) reloadClients(ctx context.Context) error {
 	x.groupSSIDs = ssids
 	x.mu.Unlock()
 	if changed && x.loaded.Load() {
-		x.syncKeys(ctx, nil)
+		x.syncKeys(ctx)
 	}
 	return nil
 }
@@ -180,9 +190,8 @@ func mapsEqual(a, b map[int64][]string) bool {
 
 // syncKeys makes the PMKs match the credentials and the groups' SSIDs:
 // drops keys of PSKs or SSIDs that are gone or changed, restores stored
-// PMKs that are still valid, and queues the rest for derivation. psks is
-// the snapshot just loaded, or nil to use the loaded credentials.
-func (x *Index) syncKeys(ctx context.Context, psks []PSK) {
+// PMKs that are still valid, and queues the rest for derivation.
+func (x *Index) syncKeys(ctx context.Context) {
 	creds := x.allCreds()
 	x.mu.Lock()
 	want := map[keyID]*Credential{}
@@ -218,7 +227,7 @@ func (x *Index) syncKeys(ctx context.Context, psks []PSK) {
 		missing = x.restoreStored(ctx, want, missing)
 	}
 	for _, id := range missing {
-		x.pmkq.push(id)
+		x.pmkq.push(id, want[id].GroupID)
 	}
 }
 
@@ -283,12 +292,18 @@ func (x *Index) addCandidateLocked(c *Credential, ssid string, k *wpa.Key) {
 	x.bucketsMu.Lock()
 	b := x.buckets[bid]
 	if b == nil {
-		b = &bucket{set: map[int64]Candidate{}}
+		b = &bucket{set: map[int64]candidate{}}
 		x.buckets[bid] = b
 	}
 	x.bucketsMu.Unlock()
 	b.mu.Lock()
-	b.set[c.PSKID] = Candidate{Cred: c, Key: k}
+	cand := candidate{cred: c, key: k}
+	if _, ok := b.set[c.PSKID]; ok {
+		b.rebuild = true
+	} else {
+		b.added = append(b.added, cand)
+	}
+	b.set[c.PSKID] = cand
 	b.list.Store(nil)
 	b.mu.Unlock()
 }
@@ -305,6 +320,7 @@ func (x *Index) dropCandidateLocked(_ *Credential, id keyID) {
 		b.mu.Lock()
 		if _, ok := b.set[id.psk]; ok {
 			delete(b.set, id.psk)
+			b.rebuild = true
 			b.list.Store(nil)
 		}
 		b.mu.Unlock()
@@ -370,7 +386,7 @@ func (x *Index) applyPSK(ctx context.Context, id int64) error {
 	}
 	x.mu.Unlock()
 	for _, kid := range missing {
-		x.pmkq.push(kid)
+		x.pmkq.push(kid, c.GroupID)
 	}
 	return nil
 }
@@ -546,7 +562,7 @@ func (x *Index) watch() {
 		if b.empty() {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(x.life, time.Minute)
+		ctx, cancel := context.WithTimeout(x.life, x.batchTimeout(b))
 		err := x.applyBatch(ctx, b)
 		cancel()
 		b.reset()
@@ -558,11 +574,30 @@ func (x *Index) watch() {
 			case <-t.C:
 			}
 			t.Stop()
-			ctx, cancel := context.WithTimeout(x.life, time.Minute)
+			ctx, cancel := context.WithTimeout(x.life, x.reloadTimeout)
 			err = x.reload(ctx)
 			cancel()
 		}
 	}
+}
+
+// Deadlines of the watcher's reads. A full reload reads every PSK and
+// endpoint: at a million stations that is tens of seconds, more on a busy
+// machine, and a deadline shorter than the read would fail it and retry it
+// for ever, leaving the directory as it was (an import of a million
+// stations was never served). Its deadline only bounds a store that stopped
+// answering; reloading a few objects keeps a short one.
+const (
+	applyTimeout  = time.Minute
+	reloadTimeout = 30 * time.Minute
+)
+
+// batchTimeout is the deadline for applying b.
+func (x *Index) batchTimeout(b *changeBatch) time.Duration {
+	if b.all {
+		return x.reloadTimeout
+	}
+	return x.applyTimeout
 }
 
 // drain adds the events already waiting to b, without waiting for more.

@@ -29,11 +29,14 @@ const (
 
 // Reject reasons.
 const (
-	rejectNoMAC      = "no_station"
-	rejectUnknown    = "unknown_station"
-	rejectDisabled   = "disabled"
-	rejectExpired    = "expired"
-	rejectNoMatch    = "no_psk_matches"
+	rejectNoMAC    = "no_station"
+	rejectUnknown  = "unknown_station"
+	rejectDisabled = "disabled"
+	rejectExpired  = "expired"
+	rejectNoMatch  = "no_psk_matches"
+	// No PSK with a PMK matched while PSKs of the group still wait for
+	// theirs (too many to derive on demand).
+	rejectPMKPending = "pmk_pending"
 	rejectBadRequest = "bad_handshake"
 	// MAC authentication without the password the client's policy asks
 	// for (wrong, or missing).
@@ -62,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, index *Index) *metrics {
 		Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1},
 	})
 	checked := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "netkeep_radius_handshake_candidates_total", Help: "PSK candidates checked against handshakes.",
+		Name: "netkeep_radius_handshake_candidates_total", Help: "PSK candidates checked against handshakes (the keys actually tried: a search stops at the match).",
 	})
 	enrolled := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "netkeep_radius_auto_enrolments_total", Help: "Stations bound to a PSK after a handshake match.",
@@ -75,7 +78,7 @@ func newMetrics(reg prometheus.Registerer, index *Index) *metrics {
 	for i, t := range []string{"access_request", "accounting_request", "status_server"} {
 		m.received[i] = recv.WithLabelValues(t)
 	}
-	for _, r := range []string{rejectNoMAC, rejectUnknown, rejectDisabled, rejectExpired, rejectNoMatch, rejectBadRequest, rejectWrongPassword} {
+	for _, r := range []string{rejectNoMAC, rejectUnknown, rejectDisabled, rejectExpired, rejectNoMatch, rejectPMKPending, rejectBadRequest, rejectWrongPassword} {
 		m.rejects[r] = rej.WithLabelValues(r)
 	}
 	for _, r := range []string{dropUnknownClient, dropBadAuth, dropMissingMA, dropMalformed, dropUnsupported, dropInProgress, dropOverload} {

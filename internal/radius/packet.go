@@ -54,13 +54,16 @@ const (
 	arubaMPSKPassphrase = 44
 	ruckusSSID          = 3
 	ruckusBSSID         = 14
-	ruckusDPSKParams    = 153
-	ruckusDPSKParamsOld = 152 // FreeRADIUS's rlm_dpsk names this number
-	ruckusDPSKAnonce    = 3
-	ruckusDPSKFrame     = 4
-	frAnonce            = 1
-	frEAPOLKeyMsg       = 2
-	evsExtendedType     = 26
+	// Ruckus-DPSK-Params, a TLV (FreeRADIUS's dictionary.ruckus, and what
+	// Ruckus APs send for external DPSK). 152 is Ruckus-AAA-Id, a string:
+	// an early rlm_dpsk read the parameters from 152, but equipment that
+	// sends 152 means its own AAA id, so it is not parsed.
+	ruckusDPSKParams = 153
+	ruckusDPSKAnonce = 3
+	ruckusDPSKFrame  = 4
+	frAnonce         = 1
+	frEAPOLKeyMsg    = 2
+	evsExtendedType  = 26
 )
 
 const (

@@ -12,7 +12,8 @@ import (
 // PSKService is what the directory needs of the psk domain; *psk.Service
 // implements it.
 type PSKService interface {
-	Snapshot(ctx context.Context) (*psk.Snapshot, error)
+	EachPSK(ctx context.Context, groupID int64, fn func(*psk.PSK) error) error
+	EachEndpoint(ctx context.Context, groupID int64, fn func(*psk.Endpoint) error) error
 	LoadPSK(ctx context.Context, id int64) (*psk.PSK, error)
 	LoadEndpoint(ctx context.Context, id int64) (*psk.Endpoint, error)
 	BindEndpoint(ctx context.Context, groupID int64, mac string, pskID int64) (*psk.Endpoint, error)
@@ -47,24 +48,35 @@ func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
 	return out, nil
 }
 
-func (a pskSource) Snapshot(ctx context.Context) ([]PSK, []Endpoint, error) {
-	snap, err := a.s.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	ps := make([]PSK, 0, len(snap.PSKs))
-	for _, p := range snap.PSKs {
-		ps = append(ps, fromPSK(p))
-	}
-	es := make([]Endpoint, 0, len(snap.Endpoints))
-	for _, e := range snap.Endpoints {
+// Snapshot reads the PSKs and the endpoints side by side, on two
+// connections: a reload is two long scans (with the passphrases'
+// decryption), and on a restart with a million stations running them one
+// after the other kept one core idle.
+func (a pskSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pskErr := make(chan error, 1)
+	go func() {
+		err := a.s.EachPSK(ctx, 0, func(p *psk.PSK) error { return onPSK(fromPSK(p)) })
+		if err != nil {
+			cancel()
+		}
+		pskErr <- err
+	}()
+	epErr := a.s.EachEndpoint(ctx, 0, func(e *psk.Endpoint) error {
 		ep, err := fromEndpoint(e)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		es = append(es, ep)
+		return onEndpoint(ep)
+	})
+	if epErr != nil {
+		cancel()
 	}
-	return ps, es, nil
+	if err := <-pskErr; err != nil {
+		return err
+	}
+	return epErr
 }
 
 func (a pskSource) PSK(ctx context.Context, id int64) (PSK, error) {

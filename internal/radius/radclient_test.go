@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"netkeep/internal/radius/nas"
-	"netkeep/internal/radius/wpa"
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
 // peerReply is radclient's view of one answer.
@@ -200,7 +200,7 @@ func TestRadclient(t *testing.T) {
 			}
 		}},
 		{nas.Ruckus, func(t *testing.T, r peerReply) {
-			pmk, _ := wpa.PMK(passphrase, []byte("netkeep"))
+			pmk := wpatest.PMK(passphrase, "netkeep")
 			if got := r.attrs["MS-MPPE-Recv-Key"]; len(got) != 1 || got[0] != "0x"+hex.EncodeToString(pmk[:]) {
 				t.Fatalf("MS-MPPE-Recv-Key %q:\n%s", got, r.out)
 			}

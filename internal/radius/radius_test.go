@@ -14,7 +14,7 @@ import (
 	"layeh.com/radius/rfc2865"
 
 	"netkeep/internal/radius/nas"
-	"netkeep/internal/radius/wpa"
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
 const (
@@ -105,7 +105,7 @@ func TestVendorReplies(t *testing.T) {
 				t.Fatalf("%d MS-MPPE-Recv-Key", len(vals))
 			}
 			got, _, err := radius.TunnelPassword(vals[0], []byte(secret), p.Authenticator[:])
-			want, _ := wpa.PMK(passphrase, []byte("netkeep"))
+			want := wpatest.PMK(passphrase, "netkeep")
 			if err != nil || !bytes.Equal(got, want[:]) {
 				t.Fatalf("MS-MPPE-Recv-Key decrypts to %x, %v; want the PMK %x", got, err, want)
 			}

@@ -157,7 +157,7 @@ func (r *request) vendorSpecific(val []byte) {
 				r.ssid = v
 			case ruckusBSSID:
 				r.bssid = v
-			case ruckusDPSKParams, ruckusDPSKParamsOld:
+			case ruckusDPSKParams:
 				r.ruckusDPSK(v)
 			}
 		case vendorCisco:

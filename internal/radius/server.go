@@ -43,6 +43,9 @@ type Config struct {
 	Readers int
 	// HandshakeWorkers run PSK searches; 0 means GOMAXPROCS.
 	HandshakeWorkers int
+	// SearchShares is how many goroutines one PSK search with many
+	// candidates is split across; 0 means GOMAXPROCS, 1 no split.
+	SearchShares int
 	// SessionFlush is how often accounting is written (default 1 s).
 	SessionFlush time.Duration
 }
@@ -58,6 +61,7 @@ type Server struct {
 	readers  int
 	hsq      chan hsJob
 	hsN      int
+	shares   int
 	sessions *sessionBuffer
 }
 
@@ -87,6 +91,10 @@ func New(cfg Config) *Server {
 	}
 	if s.hsN <= 0 {
 		s.hsN = runtime.GOMAXPROCS(0)
+	}
+	s.shares = cfg.SearchShares
+	if s.shares <= 0 {
+		s.shares = runtime.GOMAXPROCS(0)
 	}
 	s.hsq = make(chan hsJob, 1024)
 	s.m = newMetrics(cfg.Registry, cfg.Index)
@@ -167,6 +175,7 @@ type worker struct {
 	rep      reply
 	rng      *rand.ChaCha8
 	ver      wpa.Verifier
+	helpers  []wpa.Verifier // the other shares of a split search
 }
 
 func (s *Server) newWorker() *worker {

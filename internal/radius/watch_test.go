@@ -220,3 +220,20 @@ func TestAutoEnrolmentDuringReload(t *testing.T) {
 		t.Fatalf("directory counts %d endpoints, want 2 (70 and the auto-enrolment)", got)
 	}
 }
+
+// A full reload that takes longer than applying a few objects may (a
+// million stations on a busy machine) completes under its own deadline:
+// it is not failed by the short one and retried for ever while the
+// directory stays as it was.
+func TestSlowReloadCompletes(t *testing.T) {
+	e := newMACEnv(t, nas.Generic)
+	e.index.applyTimeout = 20 * time.Millisecond
+	e.src.put(PSK{ID: 8, GroupID: 1, Passphrase: "imported passphrase", Enabled: true})
+	release := e.holdSnapshot(t, event.Event{Topic: TopicPSK, Action: "imported"}) // no id: a full reload
+	<-time.After(5 * e.index.applyTimeout)                                         // held well past the short deadline
+	release()
+	eventually(t, 5*time.Second, func() bool { return e.index.cred(8) != nil }, "the imported PSK never reached the directory")
+	if snaps, _ := e.src.calls(); snaps != 2 { // the start's and this one
+		t.Fatalf("%d snapshots: the held reload failed and was retried", snaps)
+	}
+}

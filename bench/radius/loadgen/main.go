@@ -38,6 +38,7 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Second, "a request unanswered this long is lost")
 	label := flag.String("label", "", "name printed with the results")
 	wrongEvery := flag.Int("wrong-password-every", 0, "send every Nth request with a wrong User-Password (0: none); its accepts are reported as wrong-accepts")
+	unknownEvery := flag.Int("unknown-every", 0, "send every Nth request for a station that is not loaded, 04:00:xx:xx:xx:xx (0: none); its accepts are reported as unknown-accepts")
 	flag.Parse()
 	if *window < 1 || *window > 256 {
 		fmt.Fprintln(os.Stderr, "window must be 1..256")
@@ -62,7 +63,7 @@ func main() {
 			os.Exit(1)
 		}
 		s := &socket{conn: conn, secret: []byte(*secret), window: *window, stations: *stations,
-			next: i * 7919, timeout: *timeout, perSecond: perSocket, stats: &stats, wrongEvery: *wrongEvery,
+			next: i * 7919, timeout: *timeout, perSecond: perSocket, stats: &stats, wrongEvery: *wrongEvery, unknownEvery: *unknownEvery,
 			md5: md5.New(), hmac: hmac.New(md5.New, []byte(*secret)), check: md5.New(),
 			rng: rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 'l', 'g'})}
 		wg.Go(func() { s.run(stop) })
@@ -84,6 +85,8 @@ func cpuTime() time.Duration {
 type totals struct {
 	sent, accepts, rejects, lost atomic.Int64
 	wrongSent, wrongAccepts      atomic.Int64
+	unknownSent, unknownAccepts  atomic.Int64
+	goodRejects                  atomic.Int64 // a right station and password answered Access-Reject
 	mu                           sync.Mutex
 	latencies                    []time.Duration
 }
@@ -98,8 +101,10 @@ func (t *totals) report(label string, d time.Duration, cpu time.Duration) {
 		}
 		return t.latencies[min(len(t.latencies)-1, int(p*float64(len(t.latencies))))]
 	}
-	fmt.Printf("%s sent=%d accepts=%d rejects=%d lost=%d wrong-sent=%d wrong-accepts=%d accepts/s=%.0f p50=%v p99=%v p999=%v loadgen-cpu=%.2fs\n",
+	wrongReplies := t.wrongAccepts.Load() + t.unknownAccepts.Load() + t.goodRejects.Load()
+	fmt.Printf("%s sent=%d accepts=%d rejects=%d lost=%d wrong-sent=%d wrong-accepts=%d unknown-sent=%d unknown-accepts=%d good-rejects=%d wrong-replies=%d accepts/s=%.0f p50=%v p99=%v p999=%v loadgen-cpu=%.2fs\n",
 		label, t.sent.Load(), t.accepts.Load(), t.rejects.Load(), t.lost.Load(), t.wrongSent.Load(), t.wrongAccepts.Load(),
+		t.unknownSent.Load(), t.unknownAccepts.Load(), t.goodRejects.Load(), wrongReplies,
 		float64(t.accepts.Load())/d.Seconds(), pct(.50).Round(time.Microsecond), pct(.99).Round(time.Microsecond),
 		pct(.999).Round(time.Microsecond), cpu.Seconds())
 }
@@ -114,19 +119,21 @@ type socket struct {
 	timeout   time.Duration
 	perSecond float64
 	stats     *totals
-	// wrongEvery makes every wrongEvery-th request carry a wrong password.
-	wrongEvery int
-	md5        hash.Hash // these three are the sender goroutine's
-	hmac       hash.Hash
-	rng        *rand.ChaCha8
-	sum        [md5.Size]byte
-	check      hash.Hash // the reader goroutine's, used under mu
-	checkSum   [md5.Size]byte
+	// wrongEvery makes every wrongEvery-th request carry a wrong password,
+	// unknownEvery every unknownEvery-th ask for a station not loaded.
+	wrongEvery, unknownEvery int
+	md5                      hash.Hash // these three are the sender goroutine's
+	hmac                     hash.Hash
+	rng                      *rand.ChaCha8
+	sum                      [md5.Size]byte
+	check                    hash.Hash // the reader goroutine's, used under mu
+	checkSum                 [md5.Size]byte
 
 	mu       sync.Mutex
 	inflight [256]int64 // send time (unix ns), 0: free
 	auth     [256][16]byte
 	wrong    [256]bool // the request in flight carries a wrong password
+	unknown  [256]bool // the request in flight is for a station not loaded
 }
 
 func (s *socket) run(stop time.Time) {
@@ -167,7 +174,7 @@ func (s *socket) run(stop time.Time) {
 			s.mu.Lock()
 			at := s.inflight[id]
 			ok := at != 0 && s.authentic(buf[:n], s.auth[id][:])
-			wrong := s.wrong[id]
+			wrong, unknown := s.wrong[id], s.unknown[id]
 			if ok {
 				s.inflight[id] = 0
 			}
@@ -182,8 +189,14 @@ func (s *socket) run(stop time.Time) {
 				if wrong {
 					s.stats.wrongAccepts.Add(1)
 				}
+				if unknown {
+					s.stats.unknownAccepts.Add(1)
+				}
 			case 3:
 				s.stats.rejects.Add(1)
+				if !wrong && !unknown {
+					s.stats.goodRejects.Add(1)
+				}
 			}
 			slots <- id
 		}
@@ -208,16 +221,24 @@ func (s *socket) run(stop time.Time) {
 		}
 		mac := 0x020000000000 + uint64(s.next%s.stations)
 		s.next++
-		wrong := s.wrongEvery > 0 && s.next%s.wrongEvery == 0
+		unknown := s.unknownEvery > 0 && s.next%s.unknownEvery == 0
+		if unknown {
+			mac = 0x040000000000 + uint64(s.next%s.stations)
+		}
+		wrong := !unknown && s.wrongEvery > 0 && s.next%s.wrongEvery == 0
 		var auth [16]byte
 		_, _ = s.rng.Read(auth[:])
 		pkt = s.build(pkt[:0], id, auth, mac, wrong)
 		if wrong {
 			s.stats.wrongSent.Add(1)
 		}
+		if unknown {
+			s.stats.unknownSent.Add(1)
+		}
 		s.mu.Lock()
 		s.auth[id] = auth
 		s.wrong[id] = wrong
+		s.unknown[id] = unknown
 		s.inflight[id] = time.Now().UnixNano()
 		s.mu.Unlock()
 		if _, err := s.conn.Write(pkt); err != nil {

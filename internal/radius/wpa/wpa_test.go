@@ -2,46 +2,22 @@ package wpa
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
-func unhex(tb testing.TB, s string) []byte {
-	tb.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// IEEE 802.11 Annex J.3 PRF test vectors (also hostap's sha1-prf tests).
-func TestPRFVectors(t *testing.T) {
-	tests := []struct {
-		name       string
-		key        []byte
-		label      string
-		data, want string
-	}{
-		{"case 1", bytes.Repeat([]byte{0x0b}, 20), "prefix", "Hi There",
-			"bcd4c650b30b9684951829e0d75f9d54b862175ed9f00606e17d8da35402ffee75df78c3d31e0f889f012120c0862beb67753e7439ae242edb8373698356cf5a"},
-		{"case 2", []byte("Jefe"), "prefix", "what do ya want for nothing?",
-			"51f4de5b33f249adf81aeb713a3c20f4fe631446fabdfa58244759ae58ef9009a99abf4eac2ca5fa87e692c440eb40023e7babb206d61de7b92f41529092b8fc"},
-		{"case 2 prefix-2", []byte("Jefe"), "prefix-2", "what do ya want for nothing?",
-			"47c4908e30c947521ad20be9053450ecbea23d3aa604b773"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := unhex(t, tt.want)
-			if got := PRF(tt.key, tt.label, []byte(tt.data), len(want)); !bytes.Equal(got, want) {
-				t.Fatalf("PRF = %x, want %x", got, want)
-			}
-		})
-	}
-}
-
-// IEEE 802.11 Annex J.4 passphrase-to-PSK vectors.
+// IEEE 802.11 Annex J.4 passphrase-to-PSK vectors, and a 64-hex-digit
+// passphrase, which is the PMK itself.
 func TestPMKVectors(t *testing.T) {
 	tests := []struct{ pass, ssid, want string }{
 		{"password", "IEEE", "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e"},
@@ -66,62 +42,165 @@ func TestPMKVectors(t *testing.T) {
 	}
 }
 
-type fixture struct {
-	aa, spa        [6]byte
-	anonce, snonce []byte
-}
-
-func newFixture() fixture {
-	f := fixture{
-		aa:     [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
-		spa:    [6]byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
-		anonce: bytes.Repeat([]byte{0x11}, 32),
-		snonce: bytes.Repeat([]byte{0x22}, 32),
+// The two-chain PBKDF2 agrees with crypto/pbkdf2 over every passphrase and
+// SSID length, with and without the SHA extensions.
+func TestPMKMatchesCryptoPBKDF2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, ni := range []bool{hasSHANI, false} {
+		t.Run(fmt.Sprintf("sha-extensions=%v", ni), func(t *testing.T) {
+			defer func(v bool) { hasSHANI = v }(hasSHANI)
+			hasSHANI = ni
+			for plen := 8; plen <= 63; plen += 5 {
+				for _, slen := range []int{1, 7, 31, 32} {
+					pass := make([]byte, plen)
+					ssid := make([]byte, slen)
+					for i := range pass {
+						pass[i] = byte(0x20 + rng.IntN(95))
+					}
+					for i := range ssid {
+						ssid[i] = byte(rng.Uint32())
+					}
+					got, err := PMK(string(pass), ssid)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, _ := pbkdf2.Key(sha1.New, string(pass), ssid, 4096, 32)
+					if !bytes.Equal(got[:], want) {
+						t.Fatalf("pass %d ssid %d: %x, want %x", plen, slen, got, want)
+					}
+				}
+			}
+		})
 	}
-	f.anonce[31] = 0x99
-	return f
 }
 
-// A message 2 built from a known passphrase matches exactly that
-// passphrase's key, and an independent PRF computes the same KCK.
+func station() wpatest.Station {
+	s := wpatest.Station{AA: [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, SPA: [6]byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}}
+	for i := range s.ANonce {
+		s.ANonce[i], s.SNonce[i] = 0x11, 0x22
+	}
+	s.ANonce[31] = 0x99
+	return s
+}
+
+// testKeys returns n distinct keys.
+func testKeys(n int) []Key {
+	keys := make([]Key, n)
+	for i := range keys {
+		var pmk [32]byte
+		copy(pmk[:], fmt.Sprintf("pmk-%028d", i))
+		keys[i] = *NewKey(pmk)
+	}
+	return keys
+}
+
+func handshake(s wpatest.Station, frame []byte) Handshake {
+	return Handshake{AA: s.AA, SPA: s.SPA, ANonce: s.ANonce[:], Frame: frame}
+}
+
+// A message 2 built by the independent generator from a known passphrase
+// matches exactly that passphrase's key, for both key descriptor versions.
 func TestVerifierMatchesOnlyTheRightKey(t *testing.T) {
-	fx := newFixture()
-	ssid := []byte("netkeep-test")
-	right, _ := PMK("correct horse battery", ssid)
-	wrong, _ := PMK("correct horse battery!", ssid)
-	frame := Message2(right, fx.aa, fx.spa, fx.anonce, fx.snonce, DefaultRSNE)
+	for _, version := range []int{2, 1} {
+		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
+			s := station()
+			s.Version = version
+			right, _ := PMK("correct horse battery", []byte("netkeep-test"))
+			wrong, _ := PMK("correct horse battery!", []byte("netkeep-test"))
+			if right != wpatest.PMK("correct horse battery", "netkeep-test") {
+				t.Fatal("PMK differs from the generator's")
+			}
+			frame := s.Message2(right, wpatest.RSNE)
 
-	var v Verifier
-	if err := v.Reset(Handshake{AA: fx.aa, SPA: fx.spa, ANonce: fx.anonce, Frame: frame}); err != nil {
-		t.Fatal(err)
+			var v Verifier
+			if err := v.Reset(handshake(s, frame)); err != nil {
+				t.Fatal(err)
+			}
+			if !v.Match(NewKey(right)) {
+				t.Fatal("right key does not match")
+			}
+			if v.Match(NewKey(wrong)) {
+				t.Fatal("wrong key matches")
+			}
+			// Swapping the roles of the addresses must not matter (min/max order).
+			swapped := s
+			swapped.AA, swapped.SPA = s.SPA, s.AA
+			if err := v.Reset(handshake(swapped, frame)); err != nil {
+				t.Fatal(err)
+			}
+			if !v.Match(NewKey(right)) {
+				t.Fatal("address order changed the result")
+			}
+			// A different ANonce is a different handshake.
+			other := s
+			other.ANonce[0] = 0x33
+			if err := v.Reset(handshake(other, frame)); err != nil {
+				t.Fatal(err)
+			}
+			if v.Match(NewKey(right)) {
+				t.Fatal("matched with the wrong ANonce")
+			}
+		})
 	}
-	if !v.Match(NewKey(right)) {
-		t.Fatal("right key does not match")
+}
+
+// Find checks keys two at a time: whichever place the right key has (even,
+// odd, last of an odd count, absent), it is found, and tried says how many
+// keys were checked. A set stop flag ends the search.
+func TestVerifierFind(t *testing.T) {
+	s := station()
+	keys := testKeys(9)
+	tests := []struct {
+		name      string
+		n, at     int
+		wantTried int
+		frameFrom int // key index the station used; -1 a foreign one
+	}{
+		{"first", 9, 0, 2, 0},
+		{"second", 9, 1, 2, 1},
+		{"middle even", 9, 4, 6, 4},
+		{"last of odd count", 9, 8, 9, 8},
+		{"last of even count", 8, 7, 8, 7},
+		{"foreign", 9, -1, 9, -1},
+		{"none", 0, -1, 0, -1},
 	}
-	if v.Match(NewKey(wrong)) {
-		t.Fatal("wrong key matches")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pmk := wpatest.PMK("a foreign passphrase", "net")
+			if tt.frameFrom >= 0 {
+				pmk = keys[tt.frameFrom].PMK
+			}
+			var v Verifier
+			if err := v.Reset(handshake(s, s.Message2(pmk, wpatest.RSNE))); err != nil {
+				t.Fatal(err)
+			}
+			found, tried := v.Find(keys[:tt.n], nil)
+			if found != tt.at || tried != tt.wantTried {
+				t.Fatalf("Find = %d, %d; want %d, %d", found, tried, tt.at, tt.wantTried)
+			}
+			var copied Verifier
+			v.CopyTo(&copied)
+			if found2, _ := copied.Find(keys[:tt.n], nil); found2 != tt.at {
+				t.Fatalf("copy found %d", found2)
+			}
+		})
 	}
-	// Swapping the roles of the addresses must not matter (min/max order).
-	if err := v.Reset(Handshake{AA: fx.spa, SPA: fx.aa, ANonce: fx.anonce, Frame: frame}); err != nil {
-		t.Fatal(err)
-	}
-	if !v.Match(NewKey(right)) {
-		t.Fatal("address order changed the result")
-	}
-	// A different ANonce is a different handshake.
-	other := bytes.Repeat([]byte{0x33}, 32)
-	if err := v.Reset(Handshake{AA: fx.aa, SPA: fx.spa, ANonce: other, Frame: frame}); err != nil {
-		t.Fatal(err)
-	}
-	if v.Match(NewKey(right)) {
-		t.Fatal("matched with the wrong ANonce")
-	}
+	t.Run("stopped", func(t *testing.T) {
+		var v Verifier
+		if err := v.Reset(handshake(s, s.Message2(keys[8].PMK, wpatest.RSNE))); err != nil {
+			t.Fatal(err)
+		}
+		var stop atomic.Bool
+		stop.Store(true)
+		if found, tried := v.Find(keys, &stop); found != -1 || tried != 0 {
+			t.Fatalf("Find after stop = %d, %d", found, tried)
+		}
+	})
 }
 
 func TestVerifierRejectsMalformedFrames(t *testing.T) {
-	fx := newFixture()
-	pmk, _ := PMK("passphrase1", []byte("s"))
-	good := Message2(pmk, fx.aa, fx.spa, fx.anonce, fx.snonce, DefaultRSNE)
+	s := station()
+	good := s.Message2(wpatest.PMK("passphrase1", "s"), wpatest.RSNE)
 	mutate := func(f func([]byte) []byte) []byte { return f(bytes.Clone(good)) }
 	tests := map[string][]byte{
 		"short":          good[:50],
@@ -134,37 +213,139 @@ func TestVerifierRejectsMalformedFrames(t *testing.T) {
 	for name, frame := range tests {
 		t.Run(name, func(t *testing.T) {
 			var v Verifier
-			if err := v.Reset(Handshake{AA: fx.aa, SPA: fx.spa, ANonce: fx.anonce, Frame: frame}); err == nil {
+			if err := v.Reset(handshake(s, frame)); err == nil {
 				t.Fatal("accepted")
 			}
 		})
 	}
+	// A frame of the largest accepted size still checks right.
+	rsne := bytes.Repeat([]byte{0xdd}, MaxFrameLen-99)
+	pmk := wpatest.PMK("passphrase1", "s")
+	var v Verifier
+	if err := v.Reset(handshake(s, s.Message2(pmk, rsne))); err != nil {
+		t.Fatal(err)
+	}
+	if !v.Match(NewKey(pmk)) {
+		t.Fatal("largest frame does not match")
+	}
 }
 
+// BenchmarkMatch is the cost per candidate of a search: one at a time
+// (Match), two at a time (Find), and each without the SHA extensions.
 func BenchmarkMatch(b *testing.B) {
-	fx := newFixture()
-	keys := make([]*Key, 1000)
-	for i := range keys {
-		var pmk [32]byte
-		copy(pmk[:], fmt.Sprintf("pmk-%028d", i))
-		keys[i] = NewKey(pmk)
-	}
-	frame := Message2(keys[999].PMK, fx.aa, fx.spa, fx.anonce, fx.snonce, DefaultRSNE)
-	var v Verifier
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := v.Reset(Handshake{AA: fx.aa, SPA: fx.spa, ANonce: fx.anonce, Frame: frame}); err != nil {
-			b.Fatal(err)
-		}
-		found := false
-		for _, k := range keys {
-			if v.Match(k) {
-				found = true
+	s := station()
+	keys := testKeys(1000)
+	frame := s.Message2(keys[999].PMK, wpatest.RSNE)
+	// The straightforward check, for comparison: crypto/hmac keyed by each
+	// PMK and KCK in turn, no state kept between candidates.
+	b.Run("crypto-hmac", func(b *testing.B) {
+		zeroed := bytes.Clone(frame)
+		clear(zeroed[offMIC : offMIC+16])
+		data := expansionData(append([]byte(pairwiseLabel), 0), s.AA, s.SPA, s.ANonce[:], s.SNonce[:])
+		data = append(data, 0)
+		b.ReportAllocs()
+		c0 := cpuTime()
+		for b.Loop() {
+			found := false
+			for i := range keys {
+				m := hmac.New(sha1.New, keys[i].PMK[:])
+				m.Write(data)
+				kck := m.Sum(nil)[:16]
+				m = hmac.New(sha1.New, kck)
+				m.Write(zeroed)
+				if hmac.Equal(m.Sum(nil)[:16], frame[offMIC:offMIC+16]) {
+					found = true
+				}
+			}
+			if !found {
+				b.Fatal("no match")
 			}
 		}
-		if !found {
-			b.Fatal("no match")
+		reportCandidate(b, c0, len(keys))
+	})
+	for _, ni := range []bool{true, false} {
+		if ni && !hasSHANI {
+			continue
 		}
+		name := map[bool]string{true: "sha-ni", false: "no-sha-ni"}[ni]
+		b.Run("one-at-a-time/"+name, func(b *testing.B) {
+			defer func(v bool) { hasSHANI = v }(hasSHANI)
+			hasSHANI = ni
+			var v Verifier
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				if err := v.Reset(handshake(s, frame)); err != nil {
+					b.Fatal(err)
+				}
+				found := false
+				for i := range keys {
+					if v.Match(&keys[i]) {
+						found = true
+					}
+				}
+				if !found {
+					b.Fatal("no match")
+				}
+			}
+			reportCandidate(b, c0, len(keys))
+		})
+		b.Run("find/"+name, func(b *testing.B) {
+			defer func(v bool) { hasSHANI = v }(hasSHANI)
+			hasSHANI = ni
+			var v Verifier
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				if err := v.Reset(handshake(s, frame)); err != nil {
+					b.Fatal(err)
+				}
+				if i, _ := v.Find(keys, nil); i != 999 {
+					b.Fatal("no match")
+				}
+			}
+			reportCandidate(b, c0, len(keys))
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(keys)), "ns/candidate")
+}
+
+// BenchmarkPMK is one PMK derivation: netkeep's two-chain PBKDF2 and
+// crypto/pbkdf2 for comparison.
+func BenchmarkPMK(b *testing.B) {
+	b.Run("wpa", func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			if _, err := PMK("passphrase-00001234", []byte("netkeep")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	})
+	b.Run("crypto-pbkdf2", func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			if _, err := pbkdf2.Key(sha1.New, "passphrase-00001234", []byte("netkeep"), 4096, 32); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	})
+}
+
+// cpuTime is the CPU time this process used so far: on a machine shared
+// with other work the wall clock of a benchmark measures the queue for
+// the CPU as much as the code, its CPU time the code.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCandidate reports wall and CPU time per candidate since c0.
+func reportCandidate(b *testing.B, c0 time.Duration, keys int) {
+	n := float64(b.N) * float64(keys)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/candidate")
+	b.ReportMetric(float64(cpuTime()-c0)/n, "cpu-ns/candidate")
 }
