@@ -26,7 +26,11 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, db.write, sub)
+	// Out of order: migrations are numbered when written, and work done in
+	// parallel lands in any order, so a database may hold 00026 before
+	// 00016 exists. Each migration touches only its own tables and
+	// columns, so applying a lower number later is safe.
+	return goose.NewProvider(dialect, db.write, sub, goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies every pending migration and returns the schema version.
