@@ -87,6 +87,9 @@ type Tx interface {
 	// ActiveVPNSession returns the gateway's open session of the client
 	// certificate serial, not_found if none.
 	ActiveVPNSession(ctx context.Context, gatewayID, serial string) (*Session, error)
+	// MatchVPNSession returns the gateway's newest open session matching m
+	// (not_found if none).
+	MatchVPNSession(ctx context.Context, gatewayID string, m SessionMatch) (*Session, error)
 	// EndVPNSession closes an open session with its counters.
 	EndVPNSession(ctx context.Context, s *Session) error
 	// ListVPNSessions returns the sessions matching q, newest first, and

@@ -19,8 +19,10 @@ type heartbeatJSON struct {
 
 // provisionJSON is what a gateway serves: its settings, its new server
 // certificate and key (this answer is the only copy of the key), the CA,
-// the tls-crypt key and the current CRL.
+// the tls-crypt key and the current CRL, with the fields GateKey's own
+// agent reads (gatekeyProvisionJSON).
 type provisionJSON struct {
+	gatekeyProvisionJSON
 	GatewayID     string `json:"gateway_id"`
 	Hostname      string `json:"hostname"`
 	Port          int    `json:"port"`

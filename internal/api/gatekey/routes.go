@@ -75,14 +75,15 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
 	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
 
-	// Gateway-internal endpoints: the gateway's own X-Gateway-Token, no
-	// other credential (Custom). client-rules is verify's verdict.
+	// Gateway-internal endpoints: the gateway's own token (X-Gateway-Token
+	// or the body's "token"), no other credential (Custom). client-rules is
+	// verify's verdict, or GateKey's agent's rule list (agent_program.go).
 	rt.Handle("POST /api/v1/gateway/heartbeat", api.Custom, h.agent(heartbeat))
 	rt.Handle("POST /api/v1/gateway/verify", api.Custom, h.agent(h.verify))
 	rt.Handle("POST /api/v1/gateway/connect", api.Custom, h.agent(h.connect))
 	rt.Handle("POST /api/v1/gateway/disconnect", api.Custom, h.agent(h.disconnect))
 	rt.Handle("POST /api/v1/gateway/provision", api.Custom, h.agent(h.provision))
-	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.verify))
+	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.clientRules))
 	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
 	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, h.agent(h.wireGuardPeers))
 
