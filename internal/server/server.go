@@ -98,7 +98,7 @@ func New(d Deps) *Server {
 	pkiCfg.ClientTTL = d.Config.ClientConfigTTL // 0 (unset): the default
 	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
-	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Sessions: ratelimit.New(time.Now)}
+	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Web: s.Identity, Sessions: ratelimit.New(time.Now)}
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
