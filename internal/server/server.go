@@ -26,6 +26,7 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/geo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
@@ -62,6 +63,8 @@ type Server struct {
 	Gateways *gateway.Service
 	// Configs is GateKey's VPN client configurations.
 	Configs *vpnconfig.Service
+	// Geo is geo-fencing, asked at every login and gateway verification.
+	Geo *geo.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -79,6 +82,9 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
+	// nil: every country is unknown.
+	GeoIP geo.Locator
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -89,7 +95,8 @@ func New(d Deps) *Server {
 	if d.PasswordParams.MemoryKiB != 0 {
 		idOpts = append(idOpts, identity.WithPasswordParams(d.PasswordParams))
 	}
-	idOpts = append(idOpts, identity.WithLogger(d.Logger))
+	s.Geo = geo.NewService(store.For[geo.Tx](d.DB), d.GeoIP, geo.WithLogger(d.Logger))
+	idOpts = append(idOpts, identity.WithLogger(d.Logger), identity.WithLoginGate(s.Geo.AdmitLogin))
 	idCfg := identity.DefaultConfig()
 	idCfg.AccessTTL, idCfg.RefreshGrace = d.Config.AccessTokenTTL, d.Config.RefreshGrace
 	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
@@ -104,11 +111,12 @@ func New(d Deps) *Server {
 	authLimiter := ratelimit.New(time.Now)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
-	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
+	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger),
+		gateway.WithAddressGate(s.Geo.AdmitGateway))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Limiter: authLimiter}).Register(s.router)
+		Geo: s.Geo, Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,

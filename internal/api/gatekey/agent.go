@@ -43,7 +43,8 @@ type agentBody struct {
 }
 
 func (b *agentBody) cert() gateway.ClientCert {
-	return gateway.ClientCert{GatewayID: b.GatewayID, Serial: cmp.Or(b.Serial, b.SerialNumber), CommonName: b.CommonName, PEM: b.Certificate}
+	return gateway.ClientCert{GatewayID: b.GatewayID, Serial: cmp.Or(b.Serial, b.SerialNumber), CommonName: b.CommonName,
+		PEM: b.Certificate, Address: b.ClientIP}
 }
 
 var errNoGatewayToken = fault.New(fault.Unauthorized, "a gateway token is required (X-Gateway-Token, or \"token\" in the body)")

@@ -88,7 +88,7 @@ func (h *Handlers) adminConfigs(w http.ResponseWriter, r *http.Request) {
 	for i, c := range list {
 		out[i] = configOf(c, now)
 	}
-	writeList(w, out, total, page, perPage)
+	writeList(w, r, "configs", out, total, page, perPage)
 }
 
 // revokeConfig revokes a configuration and its certificate; the body
@@ -108,5 +108,5 @@ func (h *Handlers) revokeConfig(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, configOf(c, h.now()))
+	writeData(w, r, http.StatusOK, configOf(c, h.now()))
 }

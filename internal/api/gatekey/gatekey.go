@@ -37,6 +37,7 @@ type Handlers struct {
 	PKI      PKI
 	Gateways Gateways
 	Configs  Configs
+	Geo      GeoFence
 	// Limiter keeps every budget of the seed's rate-limit table (login per
 	// IP, admin operations and config generation per user, heartbeats per
 	// gateway); it may be shared with other dialects.

@@ -33,7 +33,7 @@ func (h *Handlers) usableGateways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) gatewayJSON { return gatewayOf(g, now) })
+	writePage(w, r, "gateways", gws, func(g *gateway.Gateway) gatewayJSON { return gatewayOf(g, now) })
 }
 
 func (h *Handlers) adminGateways(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +43,7 @@ func (h *Handlers) adminGateways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) adminGatewayJSON { return adminGatewayOf(g, now) })
+	writePage(w, r, "gateways", gws, func(g *gateway.Gateway) adminGatewayJSON { return adminGatewayOf(g, now) })
 }
 
 func (h *Handlers) adminGateway(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +52,7 @@ func (h *Handlers) adminGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
+	writeData(w, r, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // createGateway answers 201 with the gateway and its token, shown this once.
@@ -67,12 +67,12 @@ func (h *Handlers) createGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	h.writeToken(w, http.StatusCreated, c)
+	h.writeToken(w, r, http.StatusCreated, c)
 }
 
-func (h *Handlers) writeToken(w http.ResponseWriter, status int, c *gateway.Created) {
+func (h *Handlers) writeToken(w http.ResponseWriter, r *http.Request, status int, c *gateway.Created) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeData(w, status, createdGatewayJSON{adminGatewayJSON: adminGatewayOf(c.Gateway, h.now()), Token: c.Token})
+	writeData(w, r, status, createdGatewayJSON{adminGatewayJSON: adminGatewayOf(c.Gateway, h.now()), Token: c.Token})
 }
 
 func (h *Handlers) updateGateway(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +86,7 @@ func (h *Handlers) updateGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
+	writeData(w, r, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // regenerateToken replaces the gateway's token; the old one stops working.
@@ -96,7 +96,7 @@ func (h *Handlers) regenerateToken(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	h.writeToken(w, http.StatusOK, c)
+	h.writeToken(w, r, http.StatusOK, c)
 }
 
 func (h *Handlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
@@ -105,5 +105,5 @@ func (h *Handlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

@@ -25,7 +25,7 @@ func (h *Handlers) networks(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, nets, networkOf)
+	writePage(w, r, "networks", nets, networkOf)
 }
 
 func (h *Handlers) network(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +34,7 @@ func (h *Handlers) network(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkOf(n))
+	writeData(w, r, http.StatusOK, networkOf(n))
 }
 
 func (h *Handlers) createNetwork(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +48,7 @@ func (h *Handlers) createNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, networkOf(n))
+	writeData(w, r, http.StatusCreated, networkOf(n))
 }
 
 func (h *Handlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +62,7 @@ func (h *Handlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkOf(n))
+	writeData(w, r, http.StatusOK, networkOf(n))
 }
 
 func (h *Handlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
@@ -71,5 +71,5 @@ func (h *Handlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

@@ -75,6 +75,15 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
 	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
 
+	// Geo-fencing (geofence.go): administrators read; a super
+	// administrator changes the policies.
+	rt.Handle("GET /api/v1/admin/geo-fence", api.Authenticated, admin(h.geoSettings))
+	rt.Handle("PUT /api/v1/admin/geo-fence", api.Authenticated, admin(h.updateGeoSettings))
+	rt.Handle("GET /api/v1/admin/geo-fence/check", api.Authenticated, admin(h.geoCheck))
+	rt.Handle("GET /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.geoGroup))
+	rt.Handle("PUT /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.putGeoGroup))
+	rt.Handle("DELETE /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.deleteGeoGroup))
+
 	// Gateway-internal endpoints: the gateway's own token (X-Gateway-Token
 	// or the body's "token"), no other credential (Custom). client-rules is
 	// verify's verdict, or GateKey's agent's rule list (agent_program.go).

@@ -32,7 +32,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, rules, ruleOf)
+	writePage(w, r, "access_rules", rules, ruleOf)
 }
 
 func (h *Handlers) rule(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +41,7 @@ func (h *Handlers) rule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, ruleOf(rule))
+	writeData(w, r, http.StatusOK, ruleOf(rule))
 }
 
 func (h *Handlers) createRule(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +55,7 @@ func (h *Handlers) createRule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, ruleOf(rule))
+	writeData(w, r, http.StatusCreated, ruleOf(rule))
 }
 
 func (h *Handlers) updateRule(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +69,7 @@ func (h *Handlers) updateRule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, ruleOf(rule))
+	writeData(w, r, http.StatusOK, ruleOf(rule))
 }
 
 func (h *Handlers) deleteRule(w http.ResponseWriter, r *http.Request) {
@@ -78,5 +78,5 @@ func (h *Handlers) deleteRule(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

@@ -17,5 +17,5 @@ func (h *Handlers) adminUsers(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, users, userJSON)
+	writePage(w, r, "users", users, userJSON)
 }
