@@ -60,7 +60,7 @@ var (
 	wiring = []string{"server", "config"}
 	// testSupport packages exist for tests only.
 	testSupport = []string{
-		"api/apitest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
+		"api/apitest", "event/eventtest", "geo/geotest", "mesh/meshsim", "pki/pkitest", "server/servertest",
 		"store/storetest", "testpeer",
 	}
 )

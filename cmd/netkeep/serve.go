@@ -12,8 +12,8 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
-	"netkeep/internal/radius"
 	"netkeep/internal/geo"
+	"netkeep/internal/radius"
 	"netkeep/internal/server"
 	"netkeep/internal/store/pgbus"
 )
@@ -50,7 +50,7 @@ func cmdServe(e env, args []string) int {
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
-	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus}
+	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version}
 	if cfg.GeoIPDB != "" {
 		mmdb, err := geo.OpenMMDB(cfg.GeoIPDB)
 		if err != nil {

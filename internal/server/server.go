@@ -82,6 +82,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// Version is netkeep's version, as /api/v1/server/info shows it.
+	Version string
 	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
 	// nil: every country is unknown.
 	GeoIP geo.Locator
@@ -116,7 +118,7 @@ func New(d Deps) *Server {
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Geo: s.Geo, Limiter: authLimiter}).Register(s.router)
+		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,

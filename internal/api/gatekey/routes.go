@@ -38,6 +38,16 @@ func (h *Handlers) Register(rt *api.Router) {
 	// User endpoints: any signed-in user, within its group.
 	rt.Handle("POST /api/v1/auth/local/login", api.Public, login(h.localLogin))
 	rt.HandleFunc("GET /api/v1/auth/session", api.Authenticated, h.session)
+	rt.HandleFunc("GET /api/v1/auth/providers", api.Public, h.providers)
+
+	// What GateKey's own programs call besides the seed (programs.go,
+	// cli.go): the command-line browser login, the API key check, the
+	// server's information.
+	rt.Handle("GET /api/v1/auth/cli/login", api.Public, login(h.cliLogin))
+	rt.Handle("GET /api/v1/auth/cli/complete", api.Public, login(h.cliLogin))
+	rt.Handle("POST /api/v1/auth/cli/complete", api.Public, login(h.cliComplete))
+	rt.HandleFunc("GET /api/v1/auth/api-key/validate", api.Authenticated, h.validateKey)
+	rt.HandleFunc("GET /api/v1/server/info", api.Authenticated, h.serverInfo)
 	rt.Handle("POST /api/v1/configs/generate", api.Authenticated, generation(h.generateConfig))
 	rt.HandleFunc("GET /api/v1/configs/download/{config_id}", api.Authenticated, h.downloadConfig)
 	rt.HandleFunc("GET /api/v1/gateways", api.Authenticated, h.usableGateways)
