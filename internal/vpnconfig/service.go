@@ -173,7 +173,7 @@ func (s *Service) Generate(ctx context.Context, p *authz.Principal, src audit.So
 		s.abandon(ctx, src, c.Serial)
 		return nil, fmt.Errorf("recording config %s: %w", c.ID, err)
 	}
-	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID)}, nil
+	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID), FileName: fileName(g, c)}, nil
 }
 
 // abandon revokes the certificate of a configuration that could not be

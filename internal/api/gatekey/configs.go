@@ -22,7 +22,9 @@ type Configs interface {
 	Peers(ctx context.Context, p *authz.Principal, gatewayID string) (*vpnconfig.PeerSet, error)
 }
 
-// generateConfig answers the seed's plain {config_id, download_url, expires_at}.
+// generateConfig answers the seed's plain {config_id, download_url, expires_at},
+// with the same under the names the gatekey client reads (id, downloadUrl,
+// fileName).
 func (h *Handlers) generateConfig(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		GatewayID string `json:"gateway_id"`
@@ -40,6 +42,7 @@ func (h *Handlers) generateConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, generatedJSON{
 		ConfigID: g.Config.ID, DownloadURL: g.DownloadURL, ExpiresAt: timestamp(g.Config.ExpiresAt),
+		ID: g.Config.ID, DownloadURLCamel: g.DownloadURL, FileName: g.FileName,
 	})
 }
 

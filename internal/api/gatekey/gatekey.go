@@ -27,6 +27,7 @@ type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
 	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	ListGroups(ctx context.Context, p *authz.Principal) ([]identity.Group, error)
 	// Self is the user a credential acts for, without a scope (a key
 	// describing itself).
 	Self(ctx context.Context, p *authz.Principal) (*identity.User, error)

@@ -18,10 +18,16 @@ type gatewayBody struct {
 	Protocol    *string `json:"protocol"`
 	VPNType     *string `json:"vpn_type"`
 	VPNSubnet   *string `json:"vpn_subnet"`
+	// Endpoint is gatekey-admin's spelling of hostname.
+	Endpoint *string `json:"endpoint"`
 }
 
 func (b gatewayBody) input() gateway.GatewayInput {
-	return gateway.GatewayInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, Hostname: b.Hostname,
+	host := b.Hostname
+	if host == nil {
+		host = b.Endpoint
+	}
+	return gateway.GatewayInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, Hostname: host,
 		Port: b.Port, Protocol: b.Protocol, VPNType: b.VPNType, VPNSubnet: b.VPNSubnet}
 }
 

@@ -13,10 +13,20 @@ type networkBody struct {
 	Description *string   `json:"description"`
 	CIDR        *string   `json:"cidr"`
 	GatewayIDs  *[]string `json:"gateway_ids"`
+	// GatewayID is gatekey-admin's spelling: one gateway ("" for none).
+	GatewayID *string `json:"gateway_id"`
 }
 
 func (b networkBody) input() gateway.NetworkInput {
-	return gateway.NetworkInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, CIDR: b.CIDR, GatewayIDs: b.GatewayIDs}
+	ids := b.GatewayIDs
+	if ids == nil && b.GatewayID != nil {
+		one := []string{}
+		if *b.GatewayID != "" {
+			one = append(one, *b.GatewayID)
+		}
+		ids = &one
+	}
+	return gateway.NetworkInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, CIDR: b.CIDR, GatewayIDs: ids}
 }
 
 func (h *Handlers) networks(w http.ResponseWriter, r *http.Request) {
