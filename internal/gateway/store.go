@@ -40,6 +40,8 @@ type Tx interface {
 	GatewayTLSCrypt(ctx context.Context, id string) ([]byte, error)
 	// SetGatewayPublicKey stores the WireGuard public key the agent reported.
 	SetGatewayPublicKey(ctx context.Context, id, key string, at time.Time) error
+	// SetGatewayAgent records which agent serves the gateway.
+	SetGatewayAgent(ctx context.Context, id string, kind AgentKind, at time.Time) error
 	// RecordHeartbeat sets the last heartbeat and agent version.
 	RecordHeartbeat(ctx context.Context, id string, at time.Time, agentVersion string) error
 	// RecordProvision stores the server certificate just issued to g

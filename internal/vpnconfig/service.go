@@ -275,6 +275,12 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*F
 		CertPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.DER}),
 		KeyPEM:   key,
 		TLSCrypt: tlsCrypt,
+		// A gateway run by GateKey's agent: its server asks for
+		// auth-user-pass; the certificate decides, the password is the
+		// config's id.
+		GateKey:  g.AgentKind == gateway.AgentGateKey,
+		Username: c.CommonName,
+		Password: c.ID,
 	}.Render()
 	if err != nil {
 		return nil, err

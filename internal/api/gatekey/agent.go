@@ -65,13 +65,24 @@ func (h *Handlers) agent(fn agentFunc) http.Handler {
 				return
 			}
 		}
-		tok := cmp.Or(r.Header.Get("X-Gateway-Token"), in.Token)
+		header := r.Header.Get("X-Gateway-Token")
+		tok := cmp.Or(header, in.Token)
 		if tok == "" {
 			api.Error(w, r, errNoGatewayToken)
 			return
 		}
 		p, err := h.Gateways.AuthenticateToken(r.Context(), tok)
 		if err != nil {
+			api.Error(w, r, err)
+			return
+		}
+		// How the token came tells which agent runs the gateway host, and
+		// so the form of its client profiles (gateway.AgentKind).
+		kind := gateway.AgentNetkeep
+		if header == "" {
+			kind = gateway.AgentGateKey
+		}
+		if err := h.Gateways.RecordAgent(r.Context(), p, agentSource(r, p), kind); err != nil {
 			api.Error(w, r, err)
 			return
 		}

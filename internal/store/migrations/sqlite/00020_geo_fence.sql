@@ -21,6 +21,13 @@ CREATE TABLE geo_fence_groups (
     updated_at      TIMESTAMP NOT NULL
 );
 
+-- Which agent serves a gateway: netkeep's own setup ('netkeep': tls-crypt
+-- profiles) or GateKey's gatekey-gateway ('gatekey': tls-auth and
+-- auth-user-pass profiles, as its OpenVPN server configuration expects),
+-- recorded from how the agent presents its token.
+ALTER TABLE gateways ADD COLUMN agent_kind TEXT NOT NULL DEFAULT 'netkeep';
+
 -- +goose Down
+ALTER TABLE gateways DROP COLUMN agent_kind;
 DROP TABLE geo_fence_groups;
 DROP TABLE geo_fence;
