@@ -151,9 +151,13 @@ type RuleSet struct {
 	Gateway  *Gateway
 	Networks []*Network
 	Rules    []*Rule
+	// Hubs is the gateway's part in its group's mesh hubs, with what it
+	// routes through each (topology.go).
+	Hubs []HubRoute
 }
 
-// AllRules returns p's gateway's rule set, for its periodic refresh.
+// AllRules returns p's gateway's rule set, for its periodic refresh, with
+// the hub topology it takes part in.
 // Errors: forbidden, unauthorized.
 func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed string) (*RuleSet, error) {
 	g, err := s.self(ctx, p, claimed)
@@ -164,7 +168,11 @@ func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed stri
 	if err != nil {
 		return nil, err
 	}
-	set := &RuleSet{Gateway: g, Networks: []*Network{}, Rules: pol.gatewayRules(g)}
+	hubs, err := s.store.Read().ListMeshHubs(ctx, g.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	set := &RuleSet{Gateway: g, Networks: []*Network{}, Rules: pol.gatewayRules(g), Hubs: pol.hubRoutes(hubs, g)}
 	for _, n := range pol.networks {
 		for _, id := range n.GatewayIDs {
 			if id == g.ID {

@@ -98,9 +98,13 @@ func allowRead(p *authz.Principal) error {
 
 // allowWrite: the policies bind every group's logins, so only a super
 // administrator (or the master key) changes them. Another group's policy is
-// not found for anyone else.
+// not found for anyone else; groupID 0 is the server-wide policy.
 func allowWrite(p *authz.Principal, groupID int64) error {
-	if err := authz.Allow(p, actWrite, authz.Resource{GroupID: groupID, OwnerID: -1}); err != nil {
+	res := authz.Resource{GroupID: groupID, OwnerID: -1}
+	if groupID == 0 { // the server-wide policy: refused, not hidden
+		res = authz.Any
+	}
+	if err := authz.Allow(p, actWrite, res); err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return errNoGroup
 		}
