@@ -403,6 +403,10 @@ var matrix = map[string]matrixCase{
 	}},
 	"GET /api/v1/admin/sessions": {deny: "user", ok: fixed("/api/v1/admin/sessions")},
 
+	// What GateKey's programs ask of any credential: whose it is, the server.
+	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
+	"GET /api/v1/server/info":           {ok: fixed("/api/v1/server/info")},
+
 	// Geo-fencing: administrators read (their own group's policy; another
 	// group's is not found); only a super administrator changes.
 	"GET /api/v1/admin/geo-fence":       {deny: "user", ok: fixed("/api/v1/admin/geo-fence")},
