@@ -383,7 +383,7 @@ func TestAgentAllRules(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("all-rules: %d %s", r.Status, r.Raw)
 		}
-		wantKeys(t, "all-rules", r.JSON, "gateway_id", "config_version", "networks", "rules")
+		wantKeys(t, "all-rules", r.JSON, "gateway_id", "config_version", "networks", "rules", "hubs")
 		nets, rules := r.JSON["networks"].([]any), r.JSON["rules"].([]any)
 		if len(nets) != 1 || nets[0].(map[string]any)["cidr"] != "10.1.0.0/16" || len(rules) != 1 {
 			t.Fatalf("all-rules = %s", r.Raw)

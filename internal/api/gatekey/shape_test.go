@@ -115,7 +115,7 @@ func TestAgentShapes(t *testing.T) {
 				[]string{"allowed", "user_id", "username", "common_name", "serial", "expires_at", "cidrs", "rules"}},
 			{"200/client rules", "client-rules", f.token, client, 200,
 				[]string{"allowed", "user_id", "username", "common_name", "serial", "expires_at", "cidrs", "rules"}},
-			{"200/all rules", "all-rules", f.token, nil, 200, []string{"gateway_id", "config_version", "networks", "rules"}},
+			{"200/all rules", "all-rules", f.token, nil, 200, []string{"gateway_id", "config_version", "networks", "rules", "hubs"}},
 			{"201/connect", "connect", f.token, client, 201,
 				[]string{"id", "gateway_id", "user_id", "username", "common_name", "serial", "client_ip", "vpn_address", "active",
 					"connected_at", "disconnected_at", "bytes_received", "bytes_sent"}},
