@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
+		"apikey", "audit", "authz", "automation", "backup", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,
@@ -40,7 +40,7 @@ var (
 	// They call the domain and never the store.
 	transport = []string{
 		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
-		"radius", "agent",
+		"radius", "radius/dae", "agent", "web",
 	}
 	// vocabulary packages are value types and wire formats that the domain,
 	// the transports and the agent share (a MAC address, the mesh's wire
@@ -50,7 +50,7 @@ var (
 	// host packages program this host's network (WireGuard interfaces,
 	// addresses, routes). The agent uses them; the server injects them into
 	// the domain, which sees only its own small interfaces.
-	host = []string{"wg"}
+	host = []string{"wg", "hostinfo", "procrun"}
 	// adapter packages implement the domain's interfaces with a technology:
 	// the SQL store and the LISTEN/NOTIFY bus beside it.
 	adapter = []string{"store", "store/pgbus"}

@@ -141,3 +141,7 @@ func reasonOr(fe *fault.Error, def string) string {
 	}
 	return def
 }
+
+// StatusOf is the HTTP status of an error code, for a transport that
+// renders errors in its own form (the dashboard's pages).
+func StatusOf(c fault.Code) int { return statusOf(c) }

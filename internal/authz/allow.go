@@ -53,6 +53,21 @@ func Allow(p *Principal, a Action, res Resource) error {
 	return nil
 }
 
+var errServerWide = fault.New(fault.Forbidden, "this is server-wide: only a SUPER_ADMIN may use it")
+
+// AllowServer decides an action on something server-wide that holds or
+// shows every group's data or the host's (backups, host resources): Allow,
+// and then only a super principal (or an API key of one).
+func AllowServer(p *Principal, a Action) error {
+	if err := Allow(p, a, Any); err != nil {
+		return err
+	}
+	if !p.IsSuper() {
+		return errServerWide
+	}
+	return nil
+}
+
 // ownedKinds are the write actions on objects that belong to one user (its
 // mesh nodes, devices, apps): a USER writes only its own, never an owner-less
 // one.
@@ -76,7 +91,8 @@ func roleAllows(r Role, a Action) bool {
 	case User:
 		switch a {
 		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
-			"vpn-networks:write", "access-rules:write":
+			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read",
+			"scripts:read", "scripts:write", "scripts:execute":
 			return false
 		}
 		return true

@@ -39,7 +39,7 @@ var vocabularies = map[Vocabulary]map[string][]Action{
 		"billing":         nil,
 		"cve_read":        nil,
 		"ids_read":        nil,
-		"backup_manage":   nil,
+		"backup_manage":   {"backups:read", "backups:write"},
 		"api_keys_manage": {"apikeys:manage"},
 	},
 }

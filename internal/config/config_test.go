@@ -55,6 +55,8 @@ func TestDefaults(t *testing.T) {
 		RadiusAcctListen: ":1813",
 		ClientConfigTTL:  24 * time.Hour,
 		MeshInterfaces:   true,
+		BackupInterval:   24 * time.Hour,
+		BackupKeep:       7,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

@@ -36,6 +36,11 @@ func TestEmptyVariable(t *testing.T) {
 		"client-config-ttl":   {wantErr: "NETKEEP_CLIENT_CONFIG_TTL is set but empty"},
 		"pki-client-cert-ttl": {wantErr: "NETKEEP_PKI_CLIENT_CERT_TTL is set but empty"},
 		"mesh-interfaces":     {wantErr: "NETKEEP_MESH_INTERFACES is set but empty"},
+		"backup-dir":          {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
+		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
+		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
+		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
+		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

@@ -23,15 +23,19 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/automation"
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
+	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
+	"netkeep/internal/radius/dae"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
@@ -71,6 +75,14 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Backups are copies of the whole database, taken on demand and on
+	// a schedule.
+	Backups *backup.Service
+	// Scripts are the scripts directory's registered scripts and their
+	// runs; asynchronous runs end with stopScripts (Close).
+	Scripts     *automation.Service
+	stopScripts context.CancelFunc
 }
 
 // Deps are what the server is built from.
@@ -82,7 +94,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
-	// Version is netkeep's version, as /api/v1/server/info shows it.
+	// Version is netkeep's version, written into backups and shown by
+	// /api/v1/server/info.
 	Version string
 	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
 	// nil: every country is unknown.
@@ -111,7 +124,15 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
+		backup.WithLogger(d.Logger))
+	scriptsCtx, stopScripts := context.WithCancel(context.Background())
+	s.stopScripts = stopScripts
+	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger),
 		gateway.WithAddressGate(s.Geo.AdmitGateway))
@@ -120,7 +141,8 @@ func New(d Deps) *Server {
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
 		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
-	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
+	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
+		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,
 		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
 	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,
@@ -129,9 +151,10 @@ func New(d Deps) *Server {
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
 	(&own.Handlers{Identity: s.Identity}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
-		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
+		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
+	s.dashboard(d, auth)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -179,6 +202,18 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.Backups.Run(bg) // scheduled backups, when an interval is set
+	}()
+	if s.cfg.ScriptsDir != "" {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.Scripts.RunSchedules(bg, time.Second) // script and workflow schedules
+		}()
+	}
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)
 		go func() {
@@ -198,6 +233,7 @@ func (s *Server) Close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}
+	s.stopScripts()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
