@@ -36,6 +36,7 @@ func TestEmptyVariable(t *testing.T) {
 		"client-config-ttl":   {wantErr: "NETKEEP_CLIENT_CONFIG_TTL is set but empty"},
 		"pki-client-cert-ttl": {wantErr: "NETKEEP_PKI_CLIENT_CERT_TTL is set but empty"},
 		"mesh-interfaces":     {wantErr: "NETKEEP_MESH_INTERFACES is set but empty"},
+		"geoip-db":            {get: func(c *Config) any { return c.GeoIPDB }, want: ""},
 		"backup-dir":          {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
 		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
 		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
