@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
+		"apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 		"sso",
 	}
@@ -62,7 +62,7 @@ var (
 	wiring = []string{"server", "config"}
 	// testSupport packages exist for tests only.
 	testSupport = []string{
-		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "radius/wpa/wpatest",
+		"api/apitest", "docker/dockertest", "event/eventtest", "geo/geotest", "mesh/meshsim", "pki/pkitest", "radius/wpa/wpatest",
 		"server/servertest", "store/storetest", "testpeer", "sso/ssotest",
 	}
 )

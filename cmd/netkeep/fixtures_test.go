@@ -78,6 +78,9 @@ func do(tb testing.TB, c *http.Client, method, url string, header http.Header) (
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// A client of the seeds names itself: Go's default User-Agent is the
+	// signal of GateKey's own programs (api.GateKeyProgram).
+	req.Header.Set("User-Agent", "netkeep-smoke-test")
 	for k, v := range header {
 		req.Header[k] = v
 	}

@@ -12,6 +12,7 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
+	"netkeep/internal/geo"
 	"netkeep/internal/radius"
 	"netkeep/internal/server"
 	"netkeep/internal/store/pgbus"
@@ -49,7 +50,16 @@ func cmdServe(e env, args []string) int {
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
-	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version})
+	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version}
+	if cfg.GeoIPDB != "" {
+		mmdb, err := geo.OpenMMDB(cfg.GeoIPDB)
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		defer mmdb.Close()
+		deps.GeoIP = mmdb
+	}
+	srv := server.New(deps)
 	defer srv.Close()
 	scheme := "http"
 	if cfg.TLSCert != "" {

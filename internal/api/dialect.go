@@ -60,6 +60,10 @@ var dialectRules = []prefixRule{
 	{"/api/v1/auth/local/*", GateKey},
 	{"/api/v1/auth/oidc/*", GateKey},
 	{"/api/v1/auth/session", GateKey},
+	{"/api/v1/auth/providers", GateKey},
+	{"/api/v1/auth/cli/*", GateKey},
+	{"/api/v1/auth/api-key/*", GateKey},
+	{"/api/v1/server/info", GateKey},
 
 	{"/api/v1/api-keys*", NetRecon},
 	{"/api/v1/auth/oauth2/*", NetRecon},

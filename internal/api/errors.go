@@ -74,7 +74,7 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, d Dialect, err error) {
 	case NetKey:
 		renderNetKey(w, status, fe)
 	case GateKey:
-		renderGateKey(w, status, fe)
+		renderGateKey(w, r, status, fe)
 	default:
 		renderNekzus(w, status, fe)
 	}
@@ -102,8 +102,13 @@ func netKeyCode(c fault.Code) string {
 }
 
 // renderGateKey: {"error": {"code": "unauthorized", "message": ...}} with the
-// lower-case codes of the GateKey seed.
-func renderGateKey(w http.ResponseWriter, status int, fe *fault.Error) {
+// lower-case codes of the GateKey seed; {"error": message} for GateKey's own
+// programs (GateKeyProgram), which decode the error as a string.
+func renderGateKey(w http.ResponseWriter, r *http.Request, status int, fe *fault.Error) {
+	if GateKeyProgram(r) {
+		WriteJSON(w, status, map[string]any{"error": fe.Message})
+		return
+	}
 	e := map[string]any{"code": strings.ToLower(reasonOr(fe, string(fe.Code))), "message": fe.Message}
 	if fe.Details != nil {
 		e["details"] = fe.Details

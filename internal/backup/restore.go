@@ -14,7 +14,7 @@ type Facet string
 
 // The facets.
 const (
-	FacetUsers        Facet = "users"        // groups and users
+	FacetUsers        Facet = "users"        // groups and users, and the geo-fences of their logins
 	FacetAPIKeys      Facet = "apiKeys"      // API keys
 	FacetWiFi         Facet = "wifi"         // PSKs, endpoints, RADIUS clients
 	FacetMesh         Facet = "mesh"         // mesh networks, access keys, nodes
@@ -29,7 +29,7 @@ const (
 // facetTables is every table a restore may replace, by facet. Every table of
 // the schema is here or in Volatile (a test holds the two to the schema).
 var facetTables = map[Facet][]string{
-	FacetUsers:   {"groups", "users"},
+	FacetUsers:   {"groups", "users", "geo_fence", "geo_fence_groups"},
 	FacetAPIKeys: {"api_keys"},
 	FacetWiFi:    {"psks", "psk_counts", "endpoints", "radius_clients", "radius_pmks"},
 	FacetMesh:    {"mesh_networks", "mesh_access_keys", "mesh_nodes"},

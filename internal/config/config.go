@@ -67,6 +67,9 @@ type Config struct {
 	// SSOProviders is a YAML file of identity providers to sign in through
 	// (sso.ProvidersFile); empty: only those configured through the API.
 	SSOProviders string
+	// GeoIPDB is a MaxMind-format country database (.mmdb) for
+	// geo-fencing; empty: every address's country is unknown.
+	GeoIPDB string
 	// Backups: where they go (empty: <data-dir>/backups), how often the
 	// scheduler takes one (0: never), and how many and how old they may
 	// get (0: no limit).
@@ -135,6 +138,7 @@ var options = []option{
 	{name: "public-url", usage: "externally visible base URL for links the server gives out (access strings, downloads); empty: derived from the request", bind: str(func(c *Config) *string { return &c.PublicURL }, "")},
 	{name: "client-config-ttl", usage: "lifetime of VPN client configs, OpenVPN and WireGuard, and of their client certificates", aliases: []string{"pki-client-cert-ttl"},
 		bind: dur(func(c *Config) *time.Duration { return &c.ClientConfigTTL }, 24*time.Hour)},
+	{name: "geoip-db", usage: "MaxMind-format country database (.mmdb) for geo-fencing; empty: countries are unknown", bind: str(func(c *Config) *string { return &c.GeoIPDB }, "")},
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},

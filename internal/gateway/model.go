@@ -79,9 +79,24 @@ type Gateway struct {
 	PublicKey     string
 	LastHeartbeat *time.Time
 	AgentVersion  string // reported by the agent's heartbeat
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// AgentKind is the agent serving the gateway, as it last presented
+	// itself; it decides the form of the gateway's OpenVPN profiles.
+	AgentKind AgentKind
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// AgentKind is which agent runs a gateway host.
+type AgentKind string
+
+// The agent kinds. netkeep's own setup sends its token as X-Gateway-Token
+// and serves tls-crypt; GateKey's gatekey-gateway (and its installer) send
+// the token in the request body, and its OpenVPN server runs tls-auth with
+// auth-user-pass-verify.
+const (
+	AgentNetkeep AgentKind = "netkeep"
+	AgentGateKey AgentKind = "gatekey"
+)
 
 // StatusAt is g's status at now.
 func (g *Gateway) StatusAt(now time.Time) Status {

@@ -38,6 +38,7 @@ type Service struct {
 	bus   event.Bus
 	now   func() time.Time
 	log   *slog.Logger
+	gate  AddressGate
 }
 
 // Option configures a Service.

@@ -94,7 +94,9 @@ func (s *Service) Connect(ctx context.Context, p *authz.Principal, src audit.Sou
 
 // Disconnect closes the open session of the client's certificate on p's
 // gateway, with its byte counters. It does not re-check the certificate: a
-// revoked client's disconnection is still recorded.
+// revoked client's disconnection is still recorded. Without a serial or
+// certificate the session is the newest open one of the common name (and
+// ClientIP, VPNAddress when given): GateKey's agent reports no serial.
 // Errors: forbidden, unauthorized, invalid (serial, counters), not_found
 // (no open session).
 func (s *Service) Disconnect(ctx context.Context, p *authz.Principal, src audit.Source, in Connection) (*Session, error) {
@@ -105,18 +107,15 @@ func (s *Service) Disconnect(ctx context.Context, p *authz.Principal, src audit.
 	if in.BytesIn < 0 || in.BytesOut < 0 {
 		return nil, invalidField("bytes_received", "byte counters must not be negative")
 	}
-	c, err := s.clientCertificate(ctx, in.ClientCert)
+	find, err := s.sessionOf(ctx, in)
 	if err != nil {
-		if fault.Is(err, fault.Forbidden) {
-			return nil, fault.New(fault.NotFound, "no open session for this certificate")
-		}
 		return nil, err
 	}
 	var sess *Session
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		if sess, err = tx.ActiveVPNSession(ctx, g.ID, string(c.Serial)); err != nil {
-			return notFoundAs(err, fault.New(fault.NotFound, "no open session for this certificate"))
+		if sess, err = find(tx, g.ID); err != nil {
+			return err
 		}
 		now := s.stamp()
 		sess.DisconnectedAt, sess.BytesIn, sess.BytesOut = &now, in.BytesIn, in.BytesOut
@@ -152,9 +151,13 @@ type RuleSet struct {
 	Gateway  *Gateway
 	Networks []*Network
 	Rules    []*Rule
+	// Hubs is the gateway's part in its group's mesh hubs, with what it
+	// routes through each (topology.go).
+	Hubs []HubRoute
 }
 
-// AllRules returns p's gateway's rule set, for its periodic refresh.
+// AllRules returns p's gateway's rule set, for its periodic refresh, with
+// the hub topology it takes part in.
 // Errors: forbidden, unauthorized.
 func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed string) (*RuleSet, error) {
 	g, err := s.self(ctx, p, claimed)
@@ -165,7 +168,11 @@ func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed stri
 	if err != nil {
 		return nil, err
 	}
-	set := &RuleSet{Gateway: g, Networks: []*Network{}, Rules: pol.gatewayRules(g)}
+	hubs, err := s.store.Read().ListMeshHubs(ctx, g.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	set := &RuleSet{Gateway: g, Networks: []*Network{}, Rules: pol.gatewayRules(g), Hubs: pol.hubRoutes(hubs, g)}
 	for _, n := range pol.networks {
 		for _, id := range n.GatewayIDs {
 			if id == g.ID {
@@ -175,4 +182,32 @@ func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed stri
 	}
 	slices.SortFunc(set.Networks, func(a, b *Network) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 	return set, nil
+}
+
+// sessionOf returns how to find in's open session: by its certificate's
+// serial, or (no serial nor certificate given) by common name and
+// addresses. Errors: invalid.
+func (s *Service) sessionOf(ctx context.Context, in Connection) (func(tx Tx, gatewayID string) (*Session, error), error) {
+	errNone := fault.New(fault.NotFound, "no open session for this certificate")
+	if in.Serial == "" && in.PEM == "" {
+		m, err := SessionMatch{CommonName: in.CommonName, ClientIP: in.ClientIP, VPNAddress: in.VPNAddress}.valid()
+		if err != nil {
+			return nil, err
+		}
+		return func(tx Tx, gatewayID string) (*Session, error) {
+			sess, err := tx.MatchVPNSession(ctx, gatewayID, m)
+			return sess, notFoundAs(err, errNoSession)
+		}, nil
+	}
+	c, err := s.clientCertificate(ctx, in.ClientCert)
+	if fault.Is(err, fault.Forbidden) {
+		err = errNone
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(tx Tx, gatewayID string) (*Session, error) {
+		sess, err := tx.ActiveVPNSession(ctx, gatewayID, string(c.Serial))
+		return sess, notFoundAs(err, errNone)
+	}, nil
 }

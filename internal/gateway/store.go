@@ -40,6 +40,8 @@ type Tx interface {
 	GatewayTLSCrypt(ctx context.Context, id string) ([]byte, error)
 	// SetGatewayPublicKey stores the WireGuard public key the agent reported.
 	SetGatewayPublicKey(ctx context.Context, id, key string, at time.Time) error
+	// SetGatewayAgent records which agent serves the gateway.
+	SetGatewayAgent(ctx context.Context, id string, kind AgentKind, at time.Time) error
 	// RecordHeartbeat sets the last heartbeat and agent version.
 	RecordHeartbeat(ctx context.Context, id string, at time.Time, agentVersion string) error
 	// RecordProvision stores the server certificate just issued to g
@@ -87,6 +89,9 @@ type Tx interface {
 	// ActiveVPNSession returns the gateway's open session of the client
 	// certificate serial, not_found if none.
 	ActiveVPNSession(ctx context.Context, gatewayID, serial string) (*Session, error)
+	// MatchVPNSession returns the gateway's newest open session matching m
+	// (not_found if none).
+	MatchVPNSession(ctx context.Context, gatewayID string, m SessionMatch) (*Session, error)
 	// EndVPNSession closes an open session with its counters.
 	EndVPNSession(ctx context.Context, s *Session) error
 	// ListVPNSessions returns the sessions matching q, newest first, and

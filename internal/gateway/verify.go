@@ -16,12 +16,15 @@ import (
 // ClientCert identifies a connecting client's certificate as OpenVPN's
 // hooks see it: its serial (hex, as tls_serial_hex_0 or openssl print it),
 // its common name, and optionally the certificate itself (PEM, from
-// --tls-export-cert). At least Serial or PEM is required.
+// --tls-export-cert). At least Serial or PEM is required. Address is the
+// client's public address as the gateway saw it (optional): the
+// geo-fence checks it.
 type ClientCert struct {
 	GatewayID  string // optional; must be the token's gateway
 	Serial     string
 	CommonName string
 	PEM        string
+	Address    string
 }
 
 // Verdict is an allowed client: its certificate, its user and what it may
@@ -93,6 +96,11 @@ func (s *Service) verify(ctx context.Context, g *Gateway, in ClientCert) (*Verdi
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.gate != nil && in.Address != "" {
+		if err := s.gate(ctx, u, g.ID, in.Address); err != nil {
+			return nil, err
+		}
 	}
 	grants, err := userGrants(ctx, rd, g, u)
 	if err != nil {

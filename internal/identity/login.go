@@ -166,8 +166,12 @@ func (s *Service) loginFailed(ctx context.Context, src audit.Source, login strin
 }
 
 // openSession creates a session with its first refresh token, records the
-// login and returns the tokens.
+// login and returns the tokens. The login gate (geo-fencing) is asked
+// first.
 func (s *Service) openSession(ctx context.Context, src audit.Source, u *User, remember bool, now time.Time) (*Tokens, error) {
+	if err := s.admit(ctx, u, src.IP); err != nil {
+		return nil, err
+	}
 	ttl := s.cfg.SessionTTL
 	if remember {
 		ttl = s.cfg.RememberTTL

@@ -46,6 +46,7 @@ type Service struct {
 	dir      *directory
 	verified *verifiedTokens
 	dummyPw  string // hash checked for unknown users so timing does not reveal them
+	gate     LoginGate
 
 	defaultGroup atomic.Int64 // the default group's id, once read
 }

@@ -535,6 +535,27 @@ var matrix = map[string]matrixCase{
 	}},
 	"GET /api/v1/admin/sessions": {deny: "user", ok: fixed("/api/v1/admin/sessions")},
 
+	// What GateKey's programs ask of any credential: whose it is, the server.
+	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
+	"GET /api/v1/server/info":           {ok: fixed("/api/v1/server/info")},
+
+	// Geo-fencing: administrators read (their own group's policy; another
+	// group's is not found); only a super administrator changes.
+	"GET /api/v1/admin/geo-fence":       {deny: "user", ok: fixed("/api/v1/admin/geo-fence")},
+	"GET /api/v1/admin/geo-fence/check": {deny: "user", ok: fixed("/api/v1/admin/geo-fence/check?ip=192.0.2.1")},
+	"PUT /api/v1/admin/geo-fence": {actor: "master", deny: "user", ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/admin/geo-fence", map[string]any{"enabled": false, "mode": "deny", "countries": []string{}}
+	}},
+	"GET /api/v1/admin/geo-fence/groups/{group_id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return geoGroupA(t, w), nil
+	}},
+	"PUT /api/v1/admin/geo-fence/groups/{group_id}": {actor: "master", deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/geo-fence/groups/%d", w.groupAID), map[string]any{"enabled": false}
+	}},
+	"DELETE /api/v1/admin/geo-fence/groups/{group_id}": {actor: "master", deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return geoGroupA(t, w), nil
+	}},
+
 	// GateKey client configs: a user generates and downloads its own (an API
 	// key needs gateways:read); listing and revocation are the admin API's.
 	"POST /api/v1/configs/generate": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
@@ -547,6 +568,17 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/admin/configs/{config_id}/revoke": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/configs/" + newConfigA(t, w) + "/revoke", map[string]any{"reason": "superseded"}
 	}},
+}
+
+// geoGroupA gives group A a geo-fence of its own (through the API, as the
+// master key) and returns its path.
+func geoGroupA(t *testing.T, w *world) string {
+	t.Helper()
+	path := fmt.Sprintf("/api/v1/admin/geo-fence/groups/%d", w.groupAID)
+	if r := w.e.Do(t, "PUT", path, map[string]any{"enabled": false}, servertest.Master()...); r.Status != http.StatusOK {
+		t.Fatalf("geo-fence of group A: %d %s", r.Status, r.Raw)
+	}
+	return path
 }
 
 // The GateKey fixtures of group A, made through the domain as the master

@@ -29,6 +29,7 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/geo"
 	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
@@ -71,6 +72,8 @@ type Server struct {
 	Configs *vpnconfig.Service
 	// SSO is single sign-on: identity providers and the OAuth2 provider.
 	SSO *sso.Service
+	// Geo is geo-fencing, asked at every login and gateway verification.
+	Geo *geo.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -100,8 +103,12 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
-	// Version is netkeep's version, written into backups.
+	// Version is netkeep's version, written into backups and shown by
+	// /api/v1/server/info.
 	Version string
+	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
+	// nil: every country is unknown.
+	GeoIP geo.Locator
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -112,7 +119,8 @@ func New(d Deps) *Server {
 	if d.PasswordParams.MemoryKiB != 0 {
 		idOpts = append(idOpts, identity.WithPasswordParams(d.PasswordParams))
 	}
-	idOpts = append(idOpts, identity.WithLogger(d.Logger))
+	s.Geo = geo.NewService(store.For[geo.Tx](d.DB), d.GeoIP, geo.WithLogger(d.Logger))
+	idOpts = append(idOpts, identity.WithLogger(d.Logger), identity.WithLoginGate(s.Geo.AdmitLogin))
 	idCfg := identity.DefaultConfig()
 	idCfg.AccessTTL, idCfg.RefreshGrace = d.Config.AccessTokenTTL, d.Config.RefreshGrace
 	s.Identity = identity.NewService(store.For[identity.Tx](d.DB), d.Keys, d.Bus, idCfg, idOpts...)
@@ -136,11 +144,13 @@ func New(d Deps) *Server {
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
 		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
-	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
+	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger),
+		gateway.WithAddressGate(s.Geo.AdmitGateway))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Limiter: authLimiter, SSO: gatekeySSO}).Register(s.router)
+		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, Limiter: authLimiter, SSO: gatekeySSO,
+		Providers: loginProviders{s.SSO}}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
 		nas.WithDisconnector(daeSender{c: &dae.Client{}}))

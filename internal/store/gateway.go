@@ -20,21 +20,21 @@ import (
 
 const gatewayColumns = `id, group_id, name, description, hostname, port, protocol, vpn_type, vpn_subnet,
 	config_version, cert_serial, cert_not_after, cert_hostname, ca_fingerprint, wg_public_key, last_heartbeat,
-	agent_version, created_at, updated_at`
+	agent_version, agent_kind, created_at, updated_at`
 
 const gatewayNotFound = "gateway not found"
 
 func scanGateway(row interface{ Scan(...any) error }) (*gateway.Gateway, error) {
 	g := &gateway.Gateway{}
-	var protocol, vpnType, subnet string
+	var protocol, vpnType, subnet, agentKind string
 	var certNotAfter, heartbeat sql.NullTime
 	err := row.Scan(&g.ID, &g.GroupID, &g.Name, &g.Description, &g.Hostname, &g.Port, &protocol, &vpnType, &subnet,
 		&g.ConfigVersion, &g.CertSerial, &certNotAfter, &g.CertHostname, &g.CAFingerprint, &g.PublicKey, &heartbeat,
-		&g.AgentVersion, &g.CreatedAt, &g.UpdatedAt)
+		&g.AgentVersion, &agentKind, &g.CreatedAt, &g.UpdatedAt)
 	if err != nil {
 		return nil, wrap(err, "scanning gateway")
 	}
-	g.Protocol, g.VPNType = gateway.Protocol(protocol), gateway.VPNType(vpnType)
+	g.Protocol, g.VPNType, g.AgentKind = gateway.Protocol(protocol), gateway.VPNType(vpnType), gateway.AgentKind(agentKind)
 	if g.VPNSubnet, err = netip.ParsePrefix(subnet); err != nil {
 		return nil, fmt.Errorf("gateway %s: stored vpn_subnet %q: %w", g.ID, subnet, err)
 	}
@@ -142,6 +142,15 @@ func (tx *Tx) RecordHeartbeat(ctx context.Context, id string, at time.Time, agen
 		WHERE id = $3`, agentVersion, at.UTC(), id)
 	if err != nil {
 		return wrap(err, "recording heartbeat", id)
+	}
+	return mustAffect(res, gatewayNotFound)
+}
+
+// SetGatewayAgent records which agent serves the gateway.
+func (tx *Tx) SetGatewayAgent(ctx context.Context, id string, kind gateway.AgentKind, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE gateways SET agent_kind = $1, updated_at = $2 WHERE id = $3`, string(kind), at.UTC(), id)
+	if err != nil {
+		return wrap(err, "recording the gateway's agent", id)
 	}
 	return mustAffect(res, gatewayNotFound)
 }

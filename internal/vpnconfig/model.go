@@ -54,6 +54,7 @@ func (c *Config) Revoked() bool { return c.RevokedAt != nil }
 type Generated struct {
 	Config      *Config
 	DownloadURL string
+	FileName    string // the name the download suggests
 }
 
 // File is a rendered configuration ready to send.

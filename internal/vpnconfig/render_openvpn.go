@@ -28,6 +28,12 @@ type OpenVPNClient struct {
 	CertPEM  []byte
 	KeyPEM   []byte
 	TLSCrypt []byte // an OpenVPN static key V1 block
+	// GateKey makes the profile GateKey's gateway server configuration
+	// accepts: the static key as tls-auth (key-direction 1, HMAC SHA384)
+	// instead of tls-crypt, and inline auth-user-pass credentials for its
+	// auth-user-pass-verify hook (Username, Password; one line each).
+	GateKey            bool
+	Username, Password string
 }
 
 // Render writes the .ovpn profile. Errors name the field that is missing or
@@ -58,9 +64,22 @@ func (c OpenVPNClient) Render() ([]byte, error) {
 	if err := inline(&b, "key", c.KeyPEM, "PRIVATE KEY"); err != nil {
 		return nil, err
 	}
-	if err := inline(&b, "tls-crypt", c.TLSCrypt, "OpenVPN Static key V1"); err != nil {
+	if !c.GateKey {
+		if err := inline(&b, "tls-crypt", c.TLSCrypt, "OpenVPN Static key V1"); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	b.WriteString("auth SHA384\nkey-direction 1\n")
+	if err := inline(&b, "tls-auth", c.TLSCrypt, "OpenVPN Static key V1"); err != nil {
 		return nil, err
 	}
+	for field, v := range map[string]string{"username": c.Username, "password": c.Password} {
+		if v == "" || strings.ContainsAny(v, "\r\n<>") {
+			return nil, fmt.Errorf("auth-user-pass %s %q is empty or would break its block", field, v)
+		}
+	}
+	fmt.Fprintf(&b, "<auth-user-pass>\n%s\n%s\n</auth-user-pass>\n", c.Username, c.Password)
 	return b.Bytes(), nil
 }
 

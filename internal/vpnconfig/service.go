@@ -173,7 +173,7 @@ func (s *Service) Generate(ctx context.Context, p *authz.Principal, src audit.So
 		s.abandon(ctx, src, c.Serial)
 		return nil, fmt.Errorf("recording config %s: %w", c.ID, err)
 	}
-	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID)}, nil
+	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID), FileName: fileName(g, c)}, nil
 }
 
 // abandon revokes the certificate of a configuration that could not be
@@ -275,6 +275,12 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*F
 		CertPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.DER}),
 		KeyPEM:   key,
 		TLSCrypt: tlsCrypt,
+		// A gateway run by GateKey's agent: its server asks for
+		// auth-user-pass; the certificate decides, the password is the
+		// config's id.
+		GateKey:  g.AgentKind == gateway.AgentGateKey,
+		Username: c.CommonName,
+		Password: c.ID,
 	}.Render()
 	if err != nil {
 		return nil, err

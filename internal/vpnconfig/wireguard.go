@@ -88,7 +88,7 @@ func (s *Service) generateWireGuard(ctx context.Context, p *authz.Principal, src
 		}
 		return nil, fmt.Errorf("recording config %s: %w", c.ID, err)
 	}
-	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID)}, nil
+	return &Generated{Config: c, DownloadURL: DownloadPath(c.ID), FileName: wireGuardFileName(g)}, nil
 }
 
 // allocate leases c the lowest free client address of g's VPN subnet: after

@@ -19,8 +19,10 @@ type heartbeatJSON struct {
 
 // provisionJSON is what a gateway serves: its settings, its new server
 // certificate and key (this answer is the only copy of the key), the CA,
-// the tls-crypt key and the current CRL.
+// the tls-crypt key and the current CRL, with the fields GateKey's own
+// agent reads (gatekeyProvisionJSON).
 type provisionJSON struct {
+	gatekeyProvisionJSON
 	GatewayID     string `json:"gateway_id"`
 	Hostname      string `json:"hostname"`
 	Port          int    `json:"port"`
@@ -78,6 +80,18 @@ type ruleSetJSON struct {
 	ConfigVersion int64                `json:"config_version"`
 	Networks      []ruleSetNetworkJSON `json:"networks"`
 	Rules         []ruleJSON           `json:"rules"`
+	// Hubs: the mesh hubs the gateway is the hub or a spoke of, with the
+	// prefixes it routes through each.
+	Hubs []hubRouteJSON `json:"hubs"`
+}
+
+type hubRouteJSON struct {
+	HubID        string      `json:"hub_id"`
+	Name         string      `json:"name"`
+	Role         string      `json:"role"`
+	HubGatewayID string      `json:"hub_gateway_id"`
+	Spokes       []spokeJSON `json:"spokes"`
+	Routes       []string    `json:"routes"`
 }
 
 type ruleSetNetworkJSON struct {
@@ -95,7 +109,16 @@ func ruleSetOf(set *gateway.RuleSet) ruleSetJSON {
 	for i, r := range set.Rules {
 		rules[i] = ruleOf(r)
 	}
-	return ruleSetJSON{GatewayID: set.Gateway.ID, ConfigVersion: set.Gateway.ConfigVersion, Networks: nets, Rules: rules}
+	hubs := make([]hubRouteJSON, len(set.Hubs))
+	for i, h := range set.Hubs {
+		routes := make([]string, len(h.Routes))
+		for j, p := range h.Routes {
+			routes[j] = p.String()
+		}
+		hubs[i] = hubRouteJSON{HubID: h.Hub.ID, Name: h.Hub.Name, Role: h.Role, HubGatewayID: h.Hub.GatewayID,
+			Spokes: hubOf(h.Hub).Spokes, Routes: routes}
+	}
+	return ruleSetJSON{GatewayID: set.Gateway.ID, ConfigVersion: set.Gateway.ConfigVersion, Networks: nets, Rules: rules, Hubs: hubs}
 }
 
 // peerSetJSON is a WireGuard gateway's interface settings and its active

@@ -87,7 +87,9 @@ func TestAgentHeartbeatAndProvision(t *testing.T) {
 		}
 		wantKeys(t, "provision", p.JSON, "gateway_id", "hostname", "port", "protocol", "vpn_type", "vpn_subnet",
 			"config_version", "serial", "not_after", "server_cert", "server_key", "ca_cert", "ca_fingerprint",
-			"tls_crypt_key", "crl_pem", "crl_number", "crl_next_update")
+			"tls_crypt_key", "crl_pem", "crl_number", "crl_next_update",
+			// what GateKey's own agent reads
+			"gateway_name", "vpn_network", "vpn_netmask", "vpn_port", "vpn_protocol", "crypto_profile", "tls_auth_enabled", "tls_auth_key")
 		// The server certificate is the CA's, for the hostname, for TLS servers,
 		// and the key is its own.
 		cert := parseCert(t, p.JSON["server_cert"].(string))
@@ -381,7 +383,7 @@ func TestAgentAllRules(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("all-rules: %d %s", r.Status, r.Raw)
 		}
-		wantKeys(t, "all-rules", r.JSON, "gateway_id", "config_version", "networks", "rules")
+		wantKeys(t, "all-rules", r.JSON, "gateway_id", "config_version", "networks", "rules", "hubs")
 		nets, rules := r.JSON["networks"].([]any), r.JSON["rules"].([]any)
 		if len(nets) != 1 || nets[0].(map[string]any)["cidr"] != "10.1.0.0/16" || len(rules) != 1 {
 			t.Fatalf("all-rules = %s", r.Raw)

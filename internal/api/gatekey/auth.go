@@ -31,7 +31,8 @@ type dataJSON[T any] struct {
 }
 
 // localLogin is GateKey's username and password login (TOTP when the user
-// has MFA on). The token is a bearer access token.
+// has MFA on). The token is a bearer access token; the browser session
+// cookie (api.SessionCookie) is set too, for GateKey's web UI.
 func (h *Handlers) localLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Username string `json:"username"`
@@ -47,6 +48,14 @@ func (h *Handlers) localLogin(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
+	// GateKey's web UI keeps the session in a cookie; the browser session
+	// ends with the login session (logout, user disabled).
+	web, expires, err := h.Identity.WebToken(r.Context(), res.User.ID, res.Tokens.SessionID)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.SetSessionCookie(w, r, web, expires)
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, dataJSON[loginJSON]{Data: loginJSON{
 		Token: res.Tokens.AccessToken, ExpiresAt: timestamp(res.Tokens.AccessExpires), User: userJSON(res.User),

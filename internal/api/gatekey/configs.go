@@ -22,7 +22,9 @@ type Configs interface {
 	Peers(ctx context.Context, p *authz.Principal, gatewayID string) (*vpnconfig.PeerSet, error)
 }
 
-// generateConfig answers the seed's plain {config_id, download_url, expires_at}.
+// generateConfig answers the seed's plain {config_id, download_url, expires_at},
+// with the same under the names the gatekey client reads (id, downloadUrl,
+// fileName).
 func (h *Handlers) generateConfig(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		GatewayID string `json:"gateway_id"`
@@ -40,6 +42,7 @@ func (h *Handlers) generateConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, generatedJSON{
 		ConfigID: g.Config.ID, DownloadURL: g.DownloadURL, ExpiresAt: timestamp(g.Config.ExpiresAt),
+		ID: g.Config.ID, DownloadURLCamel: g.DownloadURL, FileName: g.FileName,
 	})
 }
 
@@ -88,7 +91,7 @@ func (h *Handlers) adminConfigs(w http.ResponseWriter, r *http.Request) {
 	for i, c := range list {
 		out[i] = configOf(c, now)
 	}
-	writeList(w, out, total, page, perPage)
+	writeList(w, r, "configs", out, total, page, perPage)
 }
 
 // revokeConfig revokes a configuration and its certificate; the body
@@ -108,5 +111,5 @@ func (h *Handlers) revokeConfig(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, configOf(c, h.now()))
+	writeData(w, r, http.StatusOK, configOf(c, h.now()))
 }

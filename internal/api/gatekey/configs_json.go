@@ -12,6 +12,10 @@ type generatedJSON struct {
 	ConfigID    string `json:"config_id"`
 	DownloadURL string `json:"download_url"`
 	ExpiresAt   string `json:"expires_at"`
+	// The gatekey client's names.
+	ID               string `json:"id"`
+	DownloadURLCamel string `json:"downloadUrl"`
+	FileName         string `json:"fileName"`
 }
 
 // configJSON is a configuration as administrators see it: never its key.

@@ -62,7 +62,8 @@ func TestConfigGenerateAndDownload(t *testing.T) {
 			t.Fatalf("generate: %d %v %s", r.Status, r.Header, r.Raw)
 		}
 		id, _ := r.JSON["config_id"].(string)
-		if !regexp.MustCompile(`^cfg-[0-9a-f]{16}$`).MatchString(id) || r.JSON["download_url"] != "/api/v1/configs/download/"+id || len(r.JSON) != 3 {
+		if !regexp.MustCompile(`^cfg-[0-9a-f]{16}$`).MatchString(id) || r.JSON["download_url"] != "/api/v1/configs/download/"+id ||
+			r.JSON["id"] != id || r.JSON["downloadUrl"] != r.JSON["download_url"] || !strings.HasSuffix(r.JSON["fileName"].(string), id+".ovpn") || len(r.JSON) != 6 {
 			t.Fatalf("generate answered %s", r.Raw)
 		}
 		exp, err := time.Parse(time.RFC3339, r.JSON["expires_at"].(string))

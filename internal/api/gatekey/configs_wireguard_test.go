@@ -140,7 +140,7 @@ func TestWireGuardConfigGenerateAndDownload(t *testing.T) {
 
 		before := time.Now()
 		r := f.do(t, f.user, "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": f.gw}) // protocol defaults to the gateway's
-		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" || len(r.JSON) != 3 {
+		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" || len(r.JSON) != 6 || r.JSON["fileName"] != "wg-office.conf" {
 			t.Fatalf("generate: %d %s", r.Status, r.Raw)
 		}
 		id := r.JSON["config_id"].(string)

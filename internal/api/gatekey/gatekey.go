@@ -27,6 +27,12 @@ type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
 	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	ListGroups(ctx context.Context, p *authz.Principal) ([]identity.Group, error)
+	// Self is the user a credential acts for, without a scope (a key
+	// describing itself).
+	Self(ctx context.Context, p *authz.Principal) (*identity.User, error)
+	// WebToken issues the browser session cookie's token for a session.
+	WebToken(ctx context.Context, userID int64, sessionID string) (string, time.Time, error)
 	// Signer verifies the session's access token to report when it expires.
 	Signer() *identity.Signer
 }
@@ -39,7 +45,13 @@ type Handlers struct {
 	Configs  Configs
 	// SSO is sign-in through identity providers; nil serves none of its
 	// routes.
-	SSO *SSO
+	SSO  *SSO
+	Geo  GeoFence
+	Keys Keys
+	// Providers lists identity providers for the web UI; nil: local only.
+	Providers Providers
+	// Version is netkeep's version, shown by /api/v1/server/info.
+	Version string
 	// Limiter keeps every budget of the seed's rate-limit table (login per
 	// IP, admin operations and config generation per user, heartbeats per
 	// gateway); it may be shared with other dialects.

@@ -49,6 +49,8 @@ type Gateways interface {
 	Connect(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.Connection) (*gateway.Session, error)
 	Disconnect(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.Connection) (*gateway.Session, error)
 	AllRules(ctx context.Context, p *authz.Principal, claimed string) (*gateway.RuleSet, error)
+	RecordAgent(ctx context.Context, p *authz.Principal, src audit.Source, kind gateway.AgentKind) error
+	ClientGrants(ctx context.Context, p *authz.Principal, m gateway.SessionMatch) (*gateway.Session, *gateway.Verdict, error)
 }
 
 // The seed's rate limits that these handlers apply (authentication's

@@ -18,10 +18,16 @@ type gatewayBody struct {
 	Protocol    *string `json:"protocol"`
 	VPNType     *string `json:"vpn_type"`
 	VPNSubnet   *string `json:"vpn_subnet"`
+	// Endpoint is gatekey-admin's spelling of hostname.
+	Endpoint *string `json:"endpoint"`
 }
 
 func (b gatewayBody) input() gateway.GatewayInput {
-	return gateway.GatewayInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, Hostname: b.Hostname,
+	host := b.Hostname
+	if host == nil {
+		host = b.Endpoint
+	}
+	return gateway.GatewayInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, Hostname: host,
 		Port: b.Port, Protocol: b.Protocol, VPNType: b.VPNType, VPNSubnet: b.VPNSubnet}
 }
 
@@ -33,7 +39,7 @@ func (h *Handlers) usableGateways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) gatewayJSON { return gatewayOf(g, now) })
+	writePage(w, r, "gateways", gws, func(g *gateway.Gateway) gatewayJSON { return gatewayOf(g, now) })
 }
 
 func (h *Handlers) adminGateways(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +49,7 @@ func (h *Handlers) adminGateways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	writePage(w, r, gws, func(g *gateway.Gateway) adminGatewayJSON { return adminGatewayOf(g, now) })
+	writePage(w, r, "gateways", gws, func(g *gateway.Gateway) adminGatewayJSON { return adminGatewayOf(g, now) })
 }
 
 func (h *Handlers) adminGateway(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +58,7 @@ func (h *Handlers) adminGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
+	writeData(w, r, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // createGateway answers 201 with the gateway and its token, shown this once.
@@ -67,12 +73,12 @@ func (h *Handlers) createGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	h.writeToken(w, http.StatusCreated, c)
+	h.writeToken(w, r, http.StatusCreated, c)
 }
 
-func (h *Handlers) writeToken(w http.ResponseWriter, status int, c *gateway.Created) {
+func (h *Handlers) writeToken(w http.ResponseWriter, r *http.Request, status int, c *gateway.Created) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeData(w, status, createdGatewayJSON{adminGatewayJSON: adminGatewayOf(c.Gateway, h.now()), Token: c.Token})
+	writeData(w, r, status, createdGatewayJSON{adminGatewayJSON: adminGatewayOf(c.Gateway, h.now()), Token: c.Token})
 }
 
 func (h *Handlers) updateGateway(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +92,7 @@ func (h *Handlers) updateGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, adminGatewayOf(g, h.now()))
+	writeData(w, r, http.StatusOK, adminGatewayOf(g, h.now()))
 }
 
 // regenerateToken replaces the gateway's token; the old one stops working.
@@ -96,7 +102,7 @@ func (h *Handlers) regenerateToken(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	h.writeToken(w, http.StatusOK, c)
+	h.writeToken(w, r, http.StatusOK, c)
 }
 
 func (h *Handlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
@@ -105,5 +111,5 @@ func (h *Handlers) deleteGateway(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

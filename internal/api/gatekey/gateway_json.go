@@ -35,13 +35,15 @@ type gatewayJSON struct {
 	VPNType       string  `json:"vpn_type"`
 	Status        string  `json:"status"`
 	LastHeartbeat *string `json:"last_heartbeat"`
+	// Endpoint is hostname under the name GateKey's programs read.
+	Endpoint string `json:"endpoint"`
 }
 
 func gatewayOf(g *gateway.Gateway, now time.Time) gatewayJSON {
 	return gatewayJSON{
 		ID: g.ID, Name: g.Name, Description: g.Description, Hostname: g.Hostname, Port: g.Port,
 		Protocol: string(g.Protocol), VPNType: string(g.VPNType), Status: string(g.StatusAt(now)),
-		LastHeartbeat: optionalTime(g.LastHeartbeat),
+		LastHeartbeat: optionalTime(g.LastHeartbeat), Endpoint: g.Hostname,
 	}
 }
 
@@ -58,6 +60,8 @@ type adminGatewayJSON struct {
 	CertExpiresAt *string `json:"cert_expires_at"`
 	CreatedAt     string  `json:"created_at"`
 	UpdatedAt     string  `json:"updated_at"`
+	// IsProvisioned: the gateway has fetched its server certificate.
+	IsProvisioned bool `json:"is_provisioned"`
 }
 
 func adminGatewayOf(g *gateway.Gateway, now time.Time) adminGatewayJSON {
@@ -65,7 +69,7 @@ func adminGatewayOf(g *gateway.Gateway, now time.Time) adminGatewayJSON {
 		gatewayJSON: gatewayOf(g, now), GroupID: g.GroupID, VPNSubnet: g.VPNSubnet.String(),
 		ConfigVersion: g.ConfigVersion, AgentVersion: g.AgentVersion, PublicKey: g.PublicKey,
 		CertSerial: g.CertSerial, CertExpiresAt: optionalTime(g.CertNotAfter),
-		CreatedAt: timestamp(g.CreatedAt), UpdatedAt: timestamp(g.UpdatedAt),
+		CreatedAt: timestamp(g.CreatedAt), UpdatedAt: timestamp(g.UpdatedAt), IsProvisioned: g.CertSerial != "",
 	}
 }
 
@@ -85,13 +89,19 @@ type networkJSON struct {
 	GatewayIDs  []string `json:"gateway_ids"`
 	CreatedAt   string   `json:"created_at"`
 	UpdatedAt   string   `json:"updated_at"`
+	// GatewayID is the first gateway, as gatekey-admin reads it.
+	GatewayID string `json:"gateway_id"`
 }
 
 func networkOf(n *gateway.Network) networkJSON {
-	return networkJSON{
+	out := networkJSON{
 		ID: n.ID, GroupID: n.GroupID, Name: n.Name, Description: n.Description, CIDR: n.CIDR.String(),
 		GatewayIDs: orEmpty(n.GatewayIDs), CreatedAt: timestamp(n.CreatedAt), UpdatedAt: timestamp(n.UpdatedAt),
 	}
+	if len(n.GatewayIDs) > 0 {
+		out.GatewayID = n.GatewayIDs[0]
+	}
+	return out
 }
 
 // ruleJSON is an access rule; ports is a list like "80,443" or
@@ -110,6 +120,10 @@ type ruleJSON struct {
 	Enabled     bool    `json:"enabled"`
 	CreatedAt   string  `json:"created_at"`
 	UpdatedAt   string  `json:"updated_at"`
+	// AllowedCIDRs and IsActive are destination and enabled as
+	// gatekey-admin reads them.
+	AllowedCIDRs []string `json:"allowed_cidrs"`
+	IsActive     bool     `json:"is_active"`
 }
 
 func ruleOf(r *gateway.Rule) ruleJSON {
@@ -118,6 +132,7 @@ func ruleOf(r *gateway.Rule) ruleJSON {
 		Destination: r.Destination.String(), Protocol: string(r.Protocol), Ports: gateway.FormatPorts(r.Ports),
 		UserIDs: orEmpty(r.UserIDs), GroupIDs: orEmpty(r.GroupIDs), Enabled: r.Enabled,
 		CreatedAt: timestamp(r.CreatedAt), UpdatedAt: timestamp(r.UpdatedAt),
+		AllowedCIDRs: []string{r.Destination.String()}, IsActive: r.Enabled,
 	}
 }
 

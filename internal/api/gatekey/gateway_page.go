@@ -44,8 +44,9 @@ func pageOf(r *http.Request) (page, perPage int, err error) {
 	return page, min(perPage, maxPerPage), nil
 }
 
-// writePage answers the requested page of items, each encoded by enc.
-func writePage[T, R any](w http.ResponseWriter, r *http.Request, items []T, enc func(T) R) {
+// writePage answers the requested page of items, each encoded by enc; key
+// names the list for GateKey's own programs (writeList).
+func writePage[T, R any](w http.ResponseWriter, r *http.Request, key string, items []T, enc func(T) R) {
 	page, perPage, err := pageOf(r)
 	if err != nil {
 		api.Error(w, r, err)
@@ -57,20 +58,33 @@ func writePage[T, R any](w http.ResponseWriter, r *http.Request, items []T, enc 
 	for _, it := range items[lo:hi] {
 		out = append(out, enc(it))
 	}
-	writeList(w, out, len(items), page, perPage)
+	writeList(w, r, key, out, len(items), page, perPage)
 }
 
 // writeList answers a page the domain already cut, of total items in all.
-func writeList[T any](w http.ResponseWriter, data []T, total, page, perPage int) {
-	api.WriteJSON(w, http.StatusOK, list[T]{Data: orEmpty(data), Meta: listMeta{Total: total, Page: page, PerPage: perPage}})
+// GateKey's own programs (api.GateKeyProgram) read the list under its name
+// ("gateways", "access_rules", ...): they get it there too, beside the
+// seed's data and meta.
+func writeList[T any](w http.ResponseWriter, r *http.Request, key string, data []T, total, page, perPage int) {
+	l := list[T]{Data: orEmpty(data), Meta: listMeta{Total: total, Page: page, PerPage: perPage}}
+	if api.GateKeyProgram(r) {
+		api.WriteJSON(w, http.StatusOK, map[string]any{key: l.Data, "data": l.Data, "meta": l.Meta, "total": total})
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, l)
 }
 
-// writeData answers a single object.
-func writeData[T any](w http.ResponseWriter, status int, v T) {
+// writeData answers a single object: {"data": {...}} as the seed shows,
+// the bare object for GateKey's own programs.
+func writeData[T any](w http.ResponseWriter, r *http.Request, status int, v T) {
+	if api.GateKeyProgram(r) {
+		api.WriteJSON(w, status, v)
+		return
+	}
 	api.WriteJSON(w, status, item[T]{Data: v})
 }
 
 // deleted answers a successful deletion.
-func deleted(w http.ResponseWriter, id string) {
-	writeData(w, http.StatusOK, deletion{ID: id, Deleted: true})
+func deleted(w http.ResponseWriter, r *http.Request, id string) {
+	writeData(w, r, http.StatusOK, deletion{ID: id, Deleted: true})
 }

@@ -12,9 +12,9 @@ import (
 )
 
 var (
-	userGatewayFields  = []string{"id", "name", "description", "hostname", "port", "protocol", "vpn_type", "status", "last_heartbeat"}
+	userGatewayFields  = []string{"id", "name", "description", "hostname", "port", "protocol", "vpn_type", "status", "last_heartbeat", "endpoint"}
 	adminGatewayFields = append(append([]string(nil), userGatewayFields...), "group_id", "vpn_subnet", "config_version",
-		"agent_version", "public_key", "cert_serial", "cert_expires_at", "created_at", "updated_at")
+		"agent_version", "public_key", "cert_serial", "cert_expires_at", "created_at", "updated_at", "is_provisioned")
 )
 
 func TestAdminGatewayCreate(t *testing.T) {

@@ -39,7 +39,7 @@ func (h *Handlers) usableHubs(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, hubs, hubOf)
+	writePage(w, r, "hubs", hubs, hubOf)
 }
 
 func (h *Handlers) adminHubs(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +48,7 @@ func (h *Handlers) adminHubs(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, hubs, hubOf)
+	writePage(w, r, "hubs", hubs, hubOf)
 }
 
 func (h *Handlers) adminHub(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +57,7 @@ func (h *Handlers) adminHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, hubOf(hub))
+	writeData(w, r, http.StatusOK, hubOf(hub))
 }
 
 func (h *Handlers) createHub(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +71,7 @@ func (h *Handlers) createHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, hubOf(hub))
+	writeData(w, r, http.StatusCreated, hubOf(hub))
 }
 
 func (h *Handlers) updateHub(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +85,7 @@ func (h *Handlers) updateHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, hubOf(hub))
+	writeData(w, r, http.StatusOK, hubOf(hub))
 }
 
 func (h *Handlers) deleteHub(w http.ResponseWriter, r *http.Request) {
@@ -94,5 +94,5 @@ func (h *Handlers) deleteHub(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

@@ -13,10 +13,20 @@ type networkBody struct {
 	Description *string   `json:"description"`
 	CIDR        *string   `json:"cidr"`
 	GatewayIDs  *[]string `json:"gateway_ids"`
+	// GatewayID is gatekey-admin's spelling: one gateway ("" for none).
+	GatewayID *string `json:"gateway_id"`
 }
 
 func (b networkBody) input() gateway.NetworkInput {
-	return gateway.NetworkInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, CIDR: b.CIDR, GatewayIDs: b.GatewayIDs}
+	ids := b.GatewayIDs
+	if ids == nil && b.GatewayID != nil {
+		one := []string{}
+		if *b.GatewayID != "" {
+			one = append(one, *b.GatewayID)
+		}
+		ids = &one
+	}
+	return gateway.NetworkInput{GroupID: b.GroupID, Name: b.Name, Description: b.Description, CIDR: b.CIDR, GatewayIDs: ids}
 }
 
 func (h *Handlers) networks(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +35,7 @@ func (h *Handlers) networks(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, nets, networkOf)
+	writePage(w, r, "networks", nets, networkOf)
 }
 
 func (h *Handlers) network(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +44,7 @@ func (h *Handlers) network(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkOf(n))
+	writeData(w, r, http.StatusOK, networkOf(n))
 }
 
 func (h *Handlers) createNetwork(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +58,7 @@ func (h *Handlers) createNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusCreated, networkOf(n))
+	writeData(w, r, http.StatusCreated, networkOf(n))
 }
 
 func (h *Handlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +72,7 @@ func (h *Handlers) updateNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, networkOf(n))
+	writeData(w, r, http.StatusOK, networkOf(n))
 }
 
 func (h *Handlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
@@ -71,5 +81,5 @@ func (h *Handlers) deleteNetwork(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	deleted(w, id)
+	deleted(w, r, id)
 }

@@ -129,6 +129,8 @@ func exchange(tb testing.TB, e *servertest.Env, method, path string, body any, h
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		// A client of the seed: the documented shapes (api.GateKeyProgram).
+		req.Header.Set("User-Agent", "netkeep-openapi-test")
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}

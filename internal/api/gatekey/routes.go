@@ -45,6 +45,16 @@ func (h *Handlers) Register(rt *api.Router) {
 		rt.Handle("POST /api/v1/auth/saml/{provider}/acs", api.Public, login(s.samlACS))
 	}
 	rt.HandleFunc("GET /api/v1/auth/session", api.Authenticated, h.session)
+	rt.HandleFunc("GET /api/v1/auth/providers", api.Public, h.providers)
+
+	// What GateKey's own programs call besides the seed (programs.go,
+	// cli.go): the command-line browser login, the API key check, the
+	// server's information.
+	rt.Handle("GET /api/v1/auth/cli/login", api.Public, login(h.cliLogin))
+	rt.Handle("GET /api/v1/auth/cli/complete", api.Public, login(h.cliLogin))
+	rt.Handle("POST /api/v1/auth/cli/complete", api.Public, login(h.cliComplete))
+	rt.HandleFunc("GET /api/v1/auth/api-key/validate", api.Authenticated, h.validateKey)
+	rt.HandleFunc("GET /api/v1/server/info", api.Authenticated, h.serverInfo)
 	rt.Handle("POST /api/v1/configs/generate", api.Authenticated, generation(h.generateConfig))
 	rt.HandleFunc("GET /api/v1/configs/download/{config_id}", api.Authenticated, h.downloadConfig)
 	rt.HandleFunc("GET /api/v1/gateways", api.Authenticated, h.usableGateways)
@@ -82,14 +92,24 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
 	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
 
-	// Gateway-internal endpoints: the gateway's own X-Gateway-Token, no
-	// other credential (Custom). client-rules is verify's verdict.
+	// Geo-fencing (geofence.go): administrators read; a super
+	// administrator changes the policies.
+	rt.Handle("GET /api/v1/admin/geo-fence", api.Authenticated, admin(h.geoSettings))
+	rt.Handle("PUT /api/v1/admin/geo-fence", api.Authenticated, admin(h.updateGeoSettings))
+	rt.Handle("GET /api/v1/admin/geo-fence/check", api.Authenticated, admin(h.geoCheck))
+	rt.Handle("GET /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.geoGroup))
+	rt.Handle("PUT /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.putGeoGroup))
+	rt.Handle("DELETE /api/v1/admin/geo-fence/groups/{group_id}", api.Authenticated, admin(h.deleteGeoGroup))
+
+	// Gateway-internal endpoints: the gateway's own token (X-Gateway-Token
+	// or the body's "token"), no other credential (Custom). client-rules is
+	// verify's verdict, or GateKey's agent's rule list (agent_program.go).
 	rt.Handle("POST /api/v1/gateway/heartbeat", api.Custom, h.agent(heartbeat))
 	rt.Handle("POST /api/v1/gateway/verify", api.Custom, h.agent(h.verify))
 	rt.Handle("POST /api/v1/gateway/connect", api.Custom, h.agent(h.connect))
 	rt.Handle("POST /api/v1/gateway/disconnect", api.Custom, h.agent(h.disconnect))
 	rt.Handle("POST /api/v1/gateway/provision", api.Custom, h.agent(h.provision))
-	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.verify))
+	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.clientRules))
 	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
 	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, h.agent(h.wireGuardPeers))
 

@@ -7,9 +7,9 @@ import (
 )
 
 var (
-	networkFields = []string{"id", "group_id", "name", "description", "cidr", "gateway_ids", "created_at", "updated_at"}
+	networkFields = []string{"id", "group_id", "name", "description", "cidr", "gateway_ids", "created_at", "updated_at", "gateway_id"}
 	ruleFields    = []string{"id", "group_id", "name", "description", "network_id", "destination", "protocol", "ports",
-		"user_ids", "group_ids", "enabled", "created_at", "updated_at"}
+		"user_ids", "group_ids", "enabled", "created_at", "updated_at", "allowed_cidrs", "is_active"}
 )
 
 func TestAdminNetworks(t *testing.T) {

@@ -33,5 +33,5 @@ func (h *Handlers) sessions(w http.ResponseWriter, r *http.Request) {
 	for i, s := range list {
 		out[i] = sessionOf(s)
 	}
-	writeList(w, out, total, page, perPage)
+	writeList(w, r, "sessions", out, total, page, perPage)
 }

@@ -185,6 +185,9 @@ func (e *Env) Do(tb testing.TB, method, path string, body any, headers ...string
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// A client of the seeds names itself; Go's default User-Agent is the
+	// signal of GateKey's own programs (api.GateKeyProgram).
+	req.Header.Set("User-Agent", "netkeep-servertest")
 	// Set, not Add: a caller's Content-Type replaces the JSON default.
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

@@ -1,0 +1,126 @@
+package gatekey
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"netkeep/internal/api"
+	"netkeep/internal/fault"
+	"netkeep/internal/identity"
+)
+
+// The browser login of GateKey's command-line programs (gatekey login,
+// gatekey-admin login): the program listens on a loopback port and opens
+// GET /api/v1/auth/cli/login?callback=http://127.0.0.1:PORT/callback; the
+// person signs in on the page served there (username, password and, with
+// MFA on, a TOTP code), and the browser is sent back to the callback with
+// the tokens in its query (token, refresh_token, expires_in, email, name),
+// which the program stores. The login is netkeep's one login (lockout,
+// MFA, geo-fencing, audit). Only loopback http callbacks are accepted, so
+// tokens never leave the person's machine.
+
+var errCallback = fault.New(fault.Invalid, "callback must be an http URL on the loopback interface (127.0.0.1, ::1 or localhost)").
+	WithDetails(map[string]any{"field": "callback"})
+
+// loopbackCallback validates the program's callback URL.
+func loopbackCallback(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Opaque != "" {
+		return nil, errCallback
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+		return u, nil
+	}
+	return nil, errCallback
+}
+
+var cliPage = template.Must(template.New("cli").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in — netkeep</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:22rem;margin:4rem auto;padding:0 1rem}
+label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
+button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}</style></head>
+<body><h1>Sign in</h1><p>to finish signing in the command-line program on this computer.</p>
+{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="/api/v1/auth/cli/complete">
+<input type="hidden" name="callback" value="{{.Callback}}">
+<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="totp_code">Authenticator code (if enabled)</label><input id="totp_code" name="totp_code" inputmode="numeric" autocomplete="one-time-code">
+<button type="submit">Sign in</button></form></body></html>
+`))
+
+type cliPageData struct {
+	Callback, Username, Error string
+}
+
+func writeCLIPage(w http.ResponseWriter, status int, d cliPageData) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_ = cliPage.Execute(w, d)
+}
+
+// cliLogin serves the sign-in page for a program's callback (GET
+// /api/v1/auth/cli/login and /api/v1/auth/cli/complete).
+func (h *Handlers) cliLogin(w http.ResponseWriter, r *http.Request) {
+	cb, err := loopbackCallback(r.URL.Query().Get("callback"))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writeCLIPage(w, http.StatusOK, cliPageData{Callback: cb.String()})
+}
+
+// cliComplete signs in with the page's form and sends the browser back to
+// the program's callback with the tokens (303). A refused login shows the
+// page again with the reason (401, 403, 429).
+func (h *Handlers) cliComplete(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		api.Error(w, r, fault.New(fault.Invalid, "a form body is expected"))
+		return
+	}
+	cb, err := loopbackCallback(r.PostForm.Get("callback"))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	name := r.PostForm.Get("username")
+	res, err := h.Identity.Login(r.Context(), api.Source(r), identity.LoginRequest{
+		Login: name, Password: r.PostForm.Get("password"), TOTPCode: r.PostForm.Get("totp_code")})
+	if err != nil {
+		fe := fault.As(err)
+		if fe == nil || fe.Code == fault.Internal {
+			api.Error(w, r, err)
+			return
+		}
+		status := http.StatusUnauthorized
+		switch fe.Code {
+		case fault.Forbidden:
+			status = http.StatusForbidden
+		case fault.RateLimited:
+			status = http.StatusTooManyRequests
+		case fault.Invalid:
+			status = http.StatusBadRequest
+		}
+		writeCLIPage(w, status, cliPageData{Callback: cb.String(), Username: name, Error: fe.Message})
+		return
+	}
+	t := res.Tokens
+	q := cb.Query()
+	q.Set("token", t.AccessToken)
+	q.Set("refresh_token", t.RefreshToken)
+	q.Set("expires_in", strconv.Itoa(int(time.Until(t.AccessExpires).Seconds())))
+	q.Set("email", res.User.Email)
+	q.Set("name", displayName(res.User))
+	cb.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, cb.String(), http.StatusSeeOther)
+}
