@@ -32,14 +32,14 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
+		"activity", "apikey", "audit", "authz", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,
 	// RADIUS over UDP, and the agent, a client of the API on other hosts.
 	// They call the domain and never the store.
 	transport = []string{
-		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
+		"api", "api/gatekey", "api/live", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
 		"radius", "agent",
 	}
 	// vocabulary packages are value types and wire formats that the domain,

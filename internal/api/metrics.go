@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	served   atomic.Uint64
 }
 
 // NewMetrics returns a registry with HTTP and Go runtime metrics.
@@ -41,7 +43,12 @@ func NewMetrics() *Metrics {
 func (m *Metrics) observe(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	m.served.Add(1)
 }
+
+// Served is how many requests this process has answered since it started
+// (the sum of netkeep_http_requests_total, read without a scrape).
+func (m *Metrics) Served() uint64 { return m.served.Load() }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
