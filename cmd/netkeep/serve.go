@@ -49,7 +49,7 @@ func cmdServe(e env, args []string) int {
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
-	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus})
+	srv := server.New(server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate})
 	defer srv.Close()
 	scheme := "http"
 	if cfg.TLSCert != "" {

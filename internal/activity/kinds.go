@@ -51,8 +51,6 @@ var kinds = map[string]kind{
 	"group.create":  {"group_created", "Users", "success", "Group created", "groups:read"},
 	"apikey.create": {"apikey_created", "Key", "success", "API key created", "apikeys:manage"},
 	"apikey.revoke": {"apikey_revoked", "Key", "warning", "API key revoked", "apikeys:manage"},
-
-	"auth.login_failed": {"login_failed", "ShieldAlert", "danger", "Failed sign-in", "audit:read"},
 }
 
 // nameKeys are the audit detail fields that name an object, most telling

@@ -15,8 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"netkeep/internal/activity"
 	"netkeep/internal/api"
 	"netkeep/internal/api/gatekey"
+	"netkeep/internal/api/live"
 	"netkeep/internal/api/nekzus"
 	"netkeep/internal/api/netkey"
 	"netkeep/internal/api/netmaker"
@@ -68,6 +70,11 @@ type Server struct {
 	RadiusClients *nas.Service
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
+
+	// Activity is the activity feed and webhooks; Live the WebSocket
+	// event stream's hub (which devices are online on this replica).
+	Activity *activity.Service
+	Live     *live.Hub
 }
 
 // Deps are what the server is built from.
@@ -79,6 +86,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
+	// Version and BuildDate describe the build (GET /api/v1/admin/info).
+	Version, BuildDate string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -102,7 +111,8 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter,
+		Live: s.newLive(d, auth)}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -150,6 +160,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
+	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()

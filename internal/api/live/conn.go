@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -32,7 +33,8 @@ type conn struct {
 type item struct{ msg []byte }
 
 // send queues msg without blocking. A full queue makes c a slow consumer:
-// it is closed rather than allowed to hold anything up.
+// it is closed rather than allowed to hold anything up (as is a socket
+// that does not take one message within the write timeout).
 func (c *conn) send(msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -105,6 +107,9 @@ func (c *conn) drain() {
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
 		if err := c.write(it); err != nil {
+			if errors.Is(err, errSlow) {
+				c.hub.slow.Add(1)
+			}
 			c.mu.Lock()
 			c.closing, c.queue = true, nil
 			c.mu.Unlock()
@@ -125,8 +130,16 @@ func (c *conn) write(it item) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.WriteWithin)
 	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, it.msg)
+	err := c.ws.Write(ctx, websocket.MessageText, it.msg)
+	if err != nil && ctx.Err() != nil {
+		return errSlow
+	}
+	return err
 }
+
+// errSlow is a message the peer did not take within the write timeout: a
+// slow consumer, like one whose queue overflows.
+var errSlow = errors.New("live: message not taken within the write timeout")
 
 // finish performs the closing handshake; the reader, still reading, gets
 // the peer's answer and ends the socket's handler.

@@ -58,7 +58,7 @@ type Hub struct {
 
 	count atomic.Int64
 	seq   atomic.Uint64 // assigns ping rounds
-	slow  atomic.Uint64 // sockets closed as slow consumers
+	slow  atomic.Uint64 // sockets closed as slow consumers (SlowConsumers)
 }
 
 // New returns a hub subscribed to every topic of cfg.Bus; events published
@@ -129,10 +129,14 @@ func (h *Hub) dispatch(e event.Event) {
 		res = authz.Any // server-wide (the CA, configuration)
 	}
 	h.each(e.GroupID, func(c *conn) {
-		if d.devices != nil && !(d.devices[c.device] && c.p.GroupID == e.GroupID) {
-			return
-		}
-		if authz.Allow(c.p, d.action, res) == nil {
+		switch {
+		case d.devices != nil:
+			// A push names its devices: being named in one's own group
+			// is the permission.
+			if d.devices[c.device] && c.p.GroupID == e.GroupID {
+				c.send(d.msg)
+			}
+		case authz.Allow(c.p, d.action, res) == nil:
 			c.send(d.msg)
 		}
 	})
@@ -307,5 +311,6 @@ func (h *Hub) DevicesOnline(gid int64) int {
 // Connections is the number of authenticated sockets open on this replica.
 func (h *Hub) Connections() int { return int(h.count.Load()) }
 
-// SlowConsumers is how many sockets were closed because their queue was full.
+// SlowConsumers is how many sockets were closed because they did not keep
+// up: their queue was full, or one message was not taken in time.
 func (h *Hub) SlowConsumers() uint64 { return h.slow.Load() }

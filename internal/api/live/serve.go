@@ -47,6 +47,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	h.serve(ctx, ws, p)
+}
+
+// serve runs an authenticated socket: auth_success and hello, then the
+// hub's messages until either side closes.
+func (h *Hub) serve(ctx context.Context, ws *websocket.Conn, p *authz.Principal) {
 	c := &conn{hub: h, ws: ws, p: p}
 	if p.Kind == authz.KindDevice {
 		c.device = p.Subject
