@@ -56,7 +56,8 @@ func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, erro
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(group_id, 0), actor, action, target, details, ip, created_at
 		FROM audit_log
-		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR actor = $3)
+		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2)
+			AND ($3 = '' OR actor = $3 OR actor = 'user:' || $3 OR actor = 'device:' || $3)
 		ORDER BY id DESC LIMIT $4 OFFSET $5`, gid, q.Action, q.Actor, q.Limit, q.Offset)
 	if err != nil {
 		return nil, wrap(err, "listing audit")
