@@ -39,10 +39,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has answered
 	}
+	// The socket outlives the request: it runs on a goroutine of its own,
+	// with a shallow stack, and without the request, its context and its
+	// handlers' frames, which a long-lived socket would otherwise keep.
+	go h.session(ws)
+}
+
+// session runs a socket from its auth message to its end.
+func (h *Hub) session(ws *websocket.Conn) {
 	defer ws.CloseNow()
 	ws.SetReadLimit(readLimit)
-	ctx := context.WithoutCancel(r.Context())
-
+	ctx := context.Background()
 	p, ok := h.handshake(ctx, ws)
 	if !ok {
 		return
@@ -95,7 +102,9 @@ func (h *Hub) handshake(ctx context.Context, ws *websocket.Conn) (*authz.Princip
 		refuse(ws, "UNAUTHORIZED", "token required")
 		return nil, false
 	}
-	p, err := h.cfg.Authenticate(ctx, m.Data.Token)
+	actx, cancel := context.WithTimeout(ctx, h.cfg.AuthWithin)
+	defer cancel()
+	p, err := h.cfg.Authenticate(actx, m.Data.Token)
 	if err == nil {
 		err = authz.Allow(p, ListenAction, authz.Any)
 	}
