@@ -40,7 +40,7 @@ var (
 	// They call the domain and never the store.
 	transport = []string{
 		"api", "api/gatekey", "api/live", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
-		"radius", "agent",
+		"radius", "radius/dae", "agent",
 	}
 	// vocabulary packages are value types and wire formats that the domain,
 	// the transports and the agent share (a MAC address, the mesh's wire

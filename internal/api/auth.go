@@ -32,12 +32,17 @@ type KeyVerifier interface {
 // Authenticator resolves a request's credential into a principal. Accepted:
 // X-API-Key: <key>, Authorization: Bearer <key> (a key of any format:
 // nk_, gk_, nr_live_, nekzus_), Bearer <master key> (when configured),
-// Bearer <access JWT>. API keys and access tokens are rate limited, and
-// their answers carry the X-RateLimit-* headers.
+// Bearer <access JWT>, and with none of those the browser session cookie
+// (same-origin only for changes). API keys, access tokens and browser
+// sessions are rate limited, and their answers carry the X-RateLimit-*
+// headers.
 type Authenticator struct {
 	Access    AccessVerifier
 	Keys      KeyVerifier
 	MasterKey string
+	// Web authenticates the browser session cookie (SessionCookie); nil
+	// accepts no cookie.
+	Web WebVerifier
 	// Sessions counts requests of access-token callers per user
 	// (SessionLimits); nil counts nothing.
 	Sessions *ratelimit.Limiter
@@ -87,7 +92,14 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 		return a.authenticateKey(r.Context(), w, key)
 	}
 	if bearer == "" {
-		return nil, errNoCredential
+		p, err := a.authenticateCookie(w, r)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.limitSession(w, p); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	return a.authenticateBearer(r.Context(), w, bearer)
 }

@@ -22,11 +22,12 @@ type Config struct {
 	RefreshGrace time.Duration // how long an expired access token may be refreshed
 	SessionTTL   time.Duration // refresh token family lifetime (14 days)
 	RememberTTL  time.Duration // with remember_me (30 days)
+	WebIdle      time.Duration // browser session token lifetime, renewed while in use (12 h)
 }
 
 // DefaultConfig is the seeds' documented behaviour.
 func DefaultConfig() Config {
-	return Config{AccessTTL: time.Hour, RefreshGrace: 10 * time.Minute, SessionTTL: 14 * 24 * time.Hour, RememberTTL: 30 * 24 * time.Hour}
+	return Config{AccessTTL: time.Hour, RefreshGrace: 10 * time.Minute, SessionTTL: 14 * 24 * time.Hour, RememberTTL: 30 * 24 * time.Hour, WebIdle: 12 * time.Hour}
 }
 
 // Service is the identity domain: every operation validates, writes through

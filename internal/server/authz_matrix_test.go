@@ -255,6 +255,11 @@ var matrix = map[string]matrixCase{
 		return p, nil
 	}},
 	"GET /api/v1/radius/sessions": {deny: "user", ok: fixed("/api/v1/radius/sessions")},
+	// Another group's station is simply not found among the caller's
+	// sessions (an empty result), so there is no cross case.
+	"POST /api/v1/radius/sessions/disconnect": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/radius/sessions/disconnect", map[string]any{"mac": "02:00:00:00:00:01"}
+	}},
 
 	// Groups: SUPER_ADMIN manages, others read their own.
 	"GET /api/v1/groups": {deny: "scope", ok: fixed("/api/v1/groups")},

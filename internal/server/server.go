@@ -33,6 +33,7 @@ import (
 	"netkeep/internal/pki"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
+	"netkeep/internal/radius/dae"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
@@ -107,7 +108,7 @@ func New(d Deps) *Server {
 	pkiCfg.ClientTTL = d.Config.ClientConfigTTL // 0 (unset): the default
 	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
-	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Sessions: ratelimit.New(time.Now)}
+	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Web: s.Identity, Sessions: ratelimit.New(time.Now)}
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
@@ -120,7 +121,8 @@ func New(d Deps) *Server {
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
 		Limiter: authLimiter}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
-	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger))
+	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
+		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
 	s.RadiusIndex = radius.NewIndex(radius.FromPSK(s.PSKs), s.RadiusClients, d.Bus,
 		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
 	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,

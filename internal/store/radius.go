@@ -16,19 +16,20 @@ import (
 // SSIDs are stored as a JSON array (SSIDs may contain any byte but NUL).
 
 const radiusClientColumns = `id, group_id, name, address, secret, vendor, require_message_authenticator,
-	ssids, mac_password_mode, mac_password_sealed, created_at, updated_at`
+	ssids, mac_password_mode, mac_password_sealed, dae_mode, dae_port, dae_address, created_at, updated_at`
 
 const radiusClientNotFound = "RADIUS client not found"
 
 func scanRadiusClient(row interface{ Scan(...any) error }) (*nas.Client, error) {
 	c := &nas.Client{}
-	var vendor, ssids, macMode string
+	var vendor, ssids, macMode, daeMode string
 	err := row.Scan(&c.ID, &c.GroupID, &c.Name, &c.Address, &c.SealedSecret, &vendor,
-		&c.RequireMessageAuthenticator, &ssids, &macMode, &c.SealedMACPassword, &c.CreatedAt, &c.UpdatedAt)
+		&c.RequireMessageAuthenticator, &ssids, &macMode, &c.SealedMACPassword,
+		&daeMode, &c.DAE.Port, &c.DAE.Address, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, wrap(err, "scanning RADIUS client")
 	}
-	c.Vendor, c.MACPassword = nas.Vendor(vendor), nas.MACPasswordMode(macMode)
+	c.Vendor, c.MACPassword, c.DAE.Mode = nas.Vendor(vendor), nas.MACPasswordMode(macMode), nas.DAEMode(daeMode)
 	if err := json.Unmarshal([]byte(ssids), &c.SSIDs); err != nil {
 		return nil, fmt.Errorf("RADIUS client %d: stored SSIDs: %w", c.ID, err)
 	}
@@ -64,6 +65,22 @@ func macPasswordMode(c *nas.Client) string {
 	return string(c.MACPassword)
 }
 
+// daeMode and daePort are c's dynamic authorization settings as stored;
+// unset is the default (Disconnect-Request on port 3799).
+func daeMode(c *nas.Client) string {
+	if c.DAE.Mode == "" {
+		return string(nas.DAEDisconnect)
+	}
+	return string(c.DAE.Mode)
+}
+
+func daePort(c *nas.Client) int {
+	if c.DAE.Port == 0 {
+		return nas.DefaultDAEPort
+	}
+	return c.DAE.Port
+}
+
 const radiusAddressTaken = "a RADIUS client with this address already exists"
 
 // CreateRadiusClient inserts c and sets its ID. Until the caller stores the
@@ -71,10 +88,11 @@ const radiusAddressTaken = "a RADIUS client with this address already exists"
 func (tx *Tx) CreateRadiusClient(ctx context.Context, c *nas.Client) error {
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO radius_clients
 		(group_id, name, address, secret, vendor, require_message_authenticator, ssids,
-		 mac_password_mode, mac_password_sealed, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		 mac_password_mode, mac_password_sealed, dae_mode, dae_port, dae_address, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		c.GroupID, c.Name, c.Address, orEmpty(c.SealedSecret), string(c.Vendor), c.RequireMessageAuthenticator,
-		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), c.CreatedAt.UTC(), c.UpdatedAt.UTC()).Scan(&c.ID)
+		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), daeMode(c), daePort(c), c.DAE.Address,
+		c.CreatedAt.UTC(), c.UpdatedAt.UTC()).Scan(&c.ID)
 	return groupMissing(classify(err, "", radiusAddressTaken))
 }
 
@@ -107,9 +125,10 @@ func (tx *Tx) ListRadiusClients(ctx context.Context, groupID int64) ([]*nas.Clie
 func (tx *Tx) UpdateRadiusClient(ctx context.Context, c *nas.Client) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE radius_clients SET name = $1, address = $2, secret = $3,
 		vendor = $4, require_message_authenticator = $5, ssids = $6, mac_password_mode = $7,
-		mac_password_sealed = $8, updated_at = $9 WHERE id = $10`,
+		mac_password_sealed = $8, dae_mode = $9, dae_port = $10, dae_address = $11, updated_at = $12 WHERE id = $13`,
 		c.Name, c.Address, orEmpty(c.SealedSecret), string(c.Vendor), c.RequireMessageAuthenticator,
-		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), c.UpdatedAt.UTC(), c.ID)
+		ssidsJSON(c.SSIDs), macPasswordMode(c), orEmpty(c.SealedMACPassword), daeMode(c), daePort(c), c.DAE.Address,
+		c.UpdatedAt.UTC(), c.ID)
 	if err != nil {
 		return classify(err, "", radiusAddressTaken)
 	}

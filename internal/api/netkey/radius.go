@@ -19,6 +19,18 @@ type RadiusClients interface {
 	Update(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch nas.Patch) (*nas.Client, error)
 	Delete(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
 	Sessions(ctx context.Context, p *authz.Principal, f nas.SessionFilter) ([]*nas.Session, int, error)
+	Disconnect(ctx context.Context, p *authz.Principal, src audit.Source, f nas.SessionFilter) ([]nas.DisconnectResult, error)
+}
+
+// daeJSON is the dynamic authorization settings of a client, as sent.
+type daeJSON struct {
+	Mode    *string `json:"dae_mode"`
+	Port    *int    `json:"dae_port"`
+	Address *string `json:"dae_address"`
+}
+
+func (d daeJSON) settings() nas.NewDAE {
+	return nas.NewDAE{Mode: d.Mode, Port: d.Port, Address: d.Address}
 }
 
 // radiusClientID parses {id}; a malformed id names no client.
@@ -65,6 +77,7 @@ func (h *Handlers) createClient(w http.ResponseWriter, r *http.Request) {
 		GroupID                     int64      `json:"group_id"`
 		SSIDs                       []string   `json:"ssids"`
 		MACAuthPassword             *string    `json:"mac_auth_password"`
+		daeJSON
 	}
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -73,7 +86,7 @@ func (h *Handlers) createClient(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Clients.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), nas.NewClient{
 		GroupID: in.GroupID, Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
 		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
-		MACAuthPassword: in.MACAuthPassword,
+		MACAuthPassword: in.MACAuthPassword, DAE: in.settings(),
 	})
 	if err != nil {
 		api.Error(w, r, err)
@@ -96,6 +109,7 @@ func (h *Handlers) updateClient(w http.ResponseWriter, r *http.Request) {
 		RequireMessageAuthenticator *bool       `json:"require_message_authenticator"`
 		SSIDs                       *[]string   `json:"ssids"`
 		MACAuthPassword             *string     `json:"mac_auth_password"`
+		daeJSON
 	}
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
@@ -104,7 +118,7 @@ func (h *Handlers) updateClient(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Clients.Update(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id, nas.Patch{
 		Name: in.Name, Address: in.Address, Secret: in.Secret, Vendor: in.Vendor,
 		RequireMessageAuthenticator: in.RequireMessageAuthenticator, SSIDs: in.SSIDs,
-		MACAuthPassword: in.MACAuthPassword,
+		MACAuthPassword: in.MACAuthPassword, DAE: in.settings(),
 	})
 	if err != nil {
 		api.Error(w, r, err)
@@ -165,4 +179,39 @@ func (h *Handlers) listSessions(w http.ResponseWriter, r *http.Request) {
 		out.Sessions = append(out.Sessions, radiusSessionJSON(s))
 	}
 	api.WriteJSON(w, http.StatusOK, out)
+}
+
+// disconnectSessions asks the NASes to end a station's online sessions
+// (RFC 5176): {"mac"} for every session of the station, or {"client_id",
+// "session_id"} for one. It answers when every NAS answered or timed out,
+// with each session's outcome.
+func (h *Handlers) disconnectSessions(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		MAC       string `json:"mac"`
+		ClientID  int64  `json:"client_id"`
+		SessionID string `json:"session_id"`
+	}
+	if err := api.Decode(r, &in); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	f := nas.SessionFilter{ClientID: in.ClientID, SessionID: in.SessionID}
+	switch {
+	case in.MAC != "":
+		m, ok := radiusMAC(in.MAC)
+		if !ok {
+			api.Error(w, r, invalidField("mac", "mac is not a MAC address"))
+			return
+		}
+		f.MAC = m
+	case in.ClientID < 1 || in.SessionID == "":
+		api.Error(w, r, invalidField("mac", "mac, or client_id and session_id, are required"))
+		return
+	}
+	rs, err := h.Clients.Disconnect(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), f)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, radiusDisconnectJSON(rs))
 }

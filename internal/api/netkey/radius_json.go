@@ -14,6 +14,9 @@ type radiusClientResponse struct {
 	MACAuthPassword             nas.MACPasswordMode `json:"mac_auth_password"`
 	GroupID                     int64               `json:"group_id"`
 	SSIDs                       []string            `json:"ssids"`
+	DAEMode                     nas.DAEMode         `json:"dae_mode"`
+	DAEPort                     int                 `json:"dae_port"`
+	DAEAddress                  string              `json:"dae_address"`
 	CreatedAt                   string              `json:"created_at"`
 	UpdatedAt                   string              `json:"updated_at"`
 }
@@ -30,7 +33,8 @@ func radiusClientJSON(c *nas.Client) radiusClientResponse {
 	return radiusClientResponse{
 		ID: c.ID, Name: c.Name, Address: c.Address, Vendor: c.Vendor,
 		RequireMessageAuthenticator: c.RequireMessageAuthenticator, MACAuthPassword: mode,
-		GroupID: c.GroupID, SSIDs: ssids, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+		GroupID: c.GroupID, SSIDs: ssids, DAEMode: c.DAE.Mode, DAEPort: c.DAE.Port, DAEAddress: c.DAE.Address,
+		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
 	}
 }
 
@@ -77,4 +81,33 @@ func radiusSessionJSON(s *nas.Session) radiusSessionResponse {
 		FramedIP: s.FramedIP, StartedAt: timestamp(s.StartedAt), UpdatedAt: timestamp(s.UpdatedAt),
 		InputOctets: s.InputOctets, OutputOctets: s.OutputOctets, SessionTime: s.SessionTime,
 	}
+}
+
+// radiusDisconnectResult is one session's outcome in POST
+// /api/v1/radius/sessions/disconnect.
+type radiusDisconnectResult struct {
+	ClientID   int64          `json:"client_id"`
+	SessionID  string         `json:"session_id"`
+	MACAddress string         `json:"mac_address"`
+	Username   string         `json:"username"`
+	Outcome    nas.DAEOutcome `json:"outcome"`
+	ErrorCause uint32         `json:"error_cause,omitempty"`
+	Attempts   int            `json:"attempts"`
+}
+
+// radiusDisconnectList is POST /api/v1/radius/sessions/disconnect.
+type radiusDisconnectList struct {
+	Results []radiusDisconnectResult `json:"results"`
+	Total   int                      `json:"total"`
+}
+
+func radiusDisconnectJSON(rs []nas.DisconnectResult) radiusDisconnectList {
+	out := radiusDisconnectList{Results: make([]radiusDisconnectResult, 0, len(rs)), Total: len(rs)}
+	for _, r := range rs {
+		out.Results = append(out.Results, radiusDisconnectResult{
+			ClientID: r.Session.ClientID, SessionID: r.Session.SessionID, MACAddress: r.Session.MAC,
+			Username: r.Session.Username, Outcome: r.Outcome, ErrorCause: r.ErrorCause, Attempts: r.Attempts,
+		})
+	}
+	return out
 }

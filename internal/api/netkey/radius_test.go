@@ -16,7 +16,7 @@ import (
 	"netkeep/internal/server/servertest"
 )
 
-var radiusClientFields = []string{"id", "name", "address", "vendor", "require_message_authenticator", "mac_auth_password", "group_id", "ssids", "created_at", "updated_at"}
+var radiusClientFields = []string{"id", "name", "address", "vendor", "require_message_authenticator", "mac_auth_password", "group_id", "ssids", "dae_mode", "dae_port", "dae_address", "created_at", "updated_at"}
 
 func TestRadiusClients(t *testing.T) {
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -73,6 +73,9 @@ func TestRadiusClients(t *testing.T) {
 			{"400/empty MAC password", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "a", "address": "10.0.0.9", "secret": "longenough", "mac_auth_password": ""}, 400, "VALIDATION_ERROR"},
 			{"400/long MAC password", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "a", "address": "10.0.0.9", "secret": "longenough", "mac_auth_password": strings.Repeat("p", 129)}, 400, "VALIDATION_ERROR"},
 			{"400/fixed without a password set", "PUT", path, f.admin, map[string]any{"mac_auth_password": "fixed"}, 400, "VALIDATION_ERROR"},
+			{"400/unknown dae_mode", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "a", "address": "10.0.0.9", "secret": "longenough", "dae_mode": "reboot"}, 400, "VALIDATION_ERROR"},
+			{"400/dae_port out of range", "PUT", path, f.admin, map[string]any{"dae_port": 70000}, 400, "VALIDATION_ERROR"},
+			{"400/dae_address not an IP", "PUT", path, f.admin, map[string]any{"dae_address": "nas.example"}, 400, "VALIDATION_ERROR"},
 			{"201/any", "POST", "/api/v1/radius/clients", f.admin, map[string]any{"name": "any", "address": "10.0.0.10", "secret": "longenough", "mac_auth_password": "any"}, 201, ""},
 		}
 		for _, tt := range tests {

@@ -51,4 +51,5 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("PUT /api/v1/radius/clients/{id}", api.Authenticated, h.updateClient)
 	rt.HandleFunc("DELETE /api/v1/radius/clients/{id}", api.Authenticated, h.deleteClient)
 	rt.HandleFunc("GET /api/v1/radius/sessions", api.Authenticated, h.listSessions)
+	rt.HandleFunc("POST /api/v1/radius/sessions/disconnect", api.Authenticated, h.disconnectSessions)
 }

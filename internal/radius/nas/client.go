@@ -59,8 +59,10 @@ type Client struct {
 	MACPassword       MACPasswordMode
 	FixedMACPassword  string
 	SealedMACPassword []byte
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// DAE is where the NAS takes Disconnect and CoA requests.
+	DAE       DAESettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NewClient is what a caller asks for. GroupID 0 means the caller's group;
@@ -76,6 +78,7 @@ type NewClient struct {
 	// MACAuthPassword is "mac", "any" or a fixed password (see
 	// ParseMACAuthPassword); nil means "mac".
 	MACAuthPassword *string
+	DAE             NewDAE
 }
 
 // Patch changes the fields that are set.
@@ -87,6 +90,7 @@ type Patch struct {
 	RequireMessageAuthenticator *bool
 	SSIDs                       *[]string
 	MACAuthPassword             *string
+	DAE                         NewDAE
 }
 
 // Limits.

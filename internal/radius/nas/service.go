@@ -28,6 +28,7 @@ type Service struct {
 	bus   event.Bus
 	now   func() time.Time
 	log   *slog.Logger
+	dae   Disconnector
 }
 
 // Option configures a Service.
@@ -123,6 +124,9 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 			return nil, err
 		}
 	}
+	if _, err = applyDAE(c, in.DAE); err != nil {
+		return nil, err
+	}
 	c.CreatedAt = s.now().UTC().Truncate(time.Microsecond)
 	c.UpdatedAt = c.CreatedAt
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -210,6 +214,11 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, src audit.Sour
 			}
 			changed = append(changed, "mac_auth_password")
 		}
+		dae, err := applyDAE(c, patch.DAE)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, dae...)
 		c.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 		if err := tx.UpdateRadiusClient(ctx, c); err != nil {
 			return err
@@ -302,7 +311,7 @@ func (c *Client) forget() {
 func (c *Client) auditDetails() map[string]any {
 	return map[string]any{"name": c.Name, "address": c.Address, "vendor": c.Vendor,
 		"require_message_authenticator": c.RequireMessageAuthenticator, "ssids": c.SSIDs,
-		"mac_auth_password": c.MACPassword}
+		"mac_auth_password": c.MACPassword, "dae_mode": c.DAE.Mode, "dae_port": c.DAE.Port, "dae_address": c.DAE.Address}
 }
 
 // publish announces a committed change; a failure is logged, since other

@@ -42,11 +42,12 @@ func (b *SessionBatch) Empty() bool {
 
 // SessionFilter selects sessions for a listing. GroupID 0 means every group.
 type SessionFilter struct {
-	GroupID  int64
-	ClientID int64
-	MAC      string
-	Limit    int
-	Offset   int
+	GroupID   int64
+	ClientID  int64
+	SessionID string // Disconnect only: one session of ClientID
+	MAC       string
+	Limit     int
+	Offset    int
 }
 
 // StaleAfter is how long a session without any accounting update stays in

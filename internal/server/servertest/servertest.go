@@ -243,6 +243,25 @@ func (e *Env) Login(tb testing.TB, username, password string) (access, refresh s
 	return r.JSON["access_token"].(string), r.JSON["refresh_token"].(string)
 }
 
+// WebSession logs in through the identity service and returns a browser
+// session token: the value of the api.SessionCookie cookie.
+func (e *Env) WebSession(tb testing.TB, username, password string) string {
+	tb.Helper()
+	ctx := context.Background()
+	res, err := e.Server.Identity.Login(ctx, Src, identity.LoginRequest{Login: username, Password: password})
+	if err != nil {
+		tb.Fatalf("login %s: %v", username, err)
+	}
+	tok, _, err := e.Server.Identity.WebToken(ctx, res.User.ID, res.Tokens.SessionID)
+	if err != nil {
+		tb.Fatalf("web token %s: %v", username, err)
+	}
+	return tok
+}
+
+// Cookie returns the Cookie header pair that carries a browser session.
+func Cookie(webToken string) []string { return []string{"Cookie", "netkeep_session=" + webToken} }
+
 // Eventually polls cond until it holds or within passes, then fails with msg.
 func Eventually(tb testing.TB, within time.Duration, cond func() bool, msg string) {
 	tb.Helper()
