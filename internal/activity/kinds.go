@@ -15,6 +15,10 @@ type kind struct {
 	need                       authz.Action
 }
 
+// ownOnly are the actions on objects a USER sees only its own of (API
+// keys, as their listing does): a USER sees none of their entries.
+var ownOnly = map[string]bool{"apikey.create": true, "apikey.revoke": true}
+
 // ActionWebhook is the audit action of an activity entry a webhook created.
 const ActionWebhook = "webhook.activity"
 
@@ -55,7 +59,7 @@ var kinds = map[string]kind{
 
 // nameKeys are the audit detail fields that name an object, most telling
 // first.
-var nameKeys = []string{"deviceName", "name", "username", "psk_id", "mac_address", "macaddress", "common_name", "hostname"}
+var nameKeys = []string{"deviceName", "name", "username", "psk_id", "mac_address", "macaddress", "common_name", "hostname", "model"}
 
 // describe is the feed's sentence for an entry of kind k: the verb and the
 // object's name, from the entry's details or else its target.
@@ -89,7 +93,11 @@ func num(v any) any {
 // actionsFor lists the audit actions whose entries p may see.
 func actionsFor(p *authz.Principal) []string {
 	var out []string
+	user := p.Role == authz.User && !p.IsSuper()
 	for action, k := range kinds {
+		if ownOnly[action] && user {
+			continue
+		}
 		if authz.Allow(p, k.need, authz.Any) == nil {
 			out = append(out, action)
 		}

@@ -54,6 +54,7 @@ type Hub struct {
 	super   map[*conn]struct{}           // sockets of principals that see every group
 	byCred  map[string]map[*conn]struct{}
 	devices map[int64]map[string]int // group -> device id -> open sockets
+	online  map[string]int           // device id -> open sockets (device ids are unique)
 	closed  bool
 
 	count atomic.Int64
@@ -76,7 +77,7 @@ func New(cfg Config) *Hub {
 	return &Hub{
 		cfg: cfg, log: log, sub: cfg.Bus.Subscribe(),
 		byGroup: map[int64]map[*conn]struct{}{}, super: map[*conn]struct{}{},
-		byCred: map[string]map[*conn]struct{}{}, devices: map[int64]map[string]int{},
+		byCred: map[string]map[*conn]struct{}{}, devices: map[int64]map[string]int{}, online: map[string]int{},
 	}
 }
 
@@ -240,6 +241,7 @@ func (h *Hub) add(c *conn) bool {
 			h.devices[c.p.GroupID] = map[string]int{}
 		}
 		h.devices[c.p.GroupID][c.device]++
+		h.online[c.device]++
 	}
 	h.count.Add(1)
 	return true
@@ -265,6 +267,9 @@ func (h *Hub) remove(c *conn) {
 				delete(h.devices, c.p.GroupID)
 			}
 		}
+		if h.online[c.device]--; h.online[c.device] <= 0 {
+			delete(h.online, c.device)
+		}
 	}
 	h.count.Add(-1)
 }
@@ -285,12 +290,12 @@ func removeFrom[K comparable](m map[K]map[*conn]struct{}, k K, c *conn) {
 	}
 }
 
-// Online reports whether device id of group gid has a socket open on this
-// replica.
-func (h *Hub) Online(gid int64, id string) bool {
+// Online reports whether the paired device id (device ids are unique
+// across groups) has a socket open on this replica.
+func (h *Hub) Online(id string) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.devices[gid][id] > 0
+	return h.online[id] > 0
 }
 
 // DevicesOnline counts the devices of group gid (every group for gid 0)
