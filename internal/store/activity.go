@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strconv"
 	"strings"
 
@@ -41,24 +40,12 @@ func (tx *Tx) ListActivity(ctx context.Context, q activity.Query) ([]audit.Entry
 	}
 	where, args := activityWhere(q)
 	n := len(args)
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(group_id, 0), actor, action, target, details, ip, created_at
-		FROM audit_log WHERE `+where+` ORDER BY id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2),
-		append(args, q.Limit, q.Offset)...)
+	rows, err := tx.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE `+where+
+		` ORDER BY id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, wrap(err, "listing activity")
 	}
-	defer rows.Close()
-	var out []audit.Entry
-	for rows.Next() {
-		var e audit.Entry
-		var t sql.NullTime
-		if err := rows.Scan(&e.ID, &e.GroupID, &e.Actor, &e.Action, &e.Target, &e.Details, &e.IP, &t); err != nil {
-			return nil, wrap(err, "listing activity")
-		}
-		e.Time = t.Time.UTC()
-		out = append(out, e)
-	}
-	return out, wrap(rows.Err(), "listing activity")
+	return scanAudit(rows, "listing activity")
 }
 
 // CountActivity counts the entries ListActivity pages through, up to
