@@ -77,7 +77,7 @@ func runClients(base string, conns int) error {
 		delete(got, r.seq)
 		slices.Sort(l)
 		if err := out.Encode(report{Seq: r.seq, Received: len(l), ReachedAll: int64(l[len(l)-1]),
-			P50: int64(l[(len(l)-1)*50/100]), P99: int64(l[(len(l)-1)*99/100])}); err != nil {
+			P50: int64(l[(len(l)-1)*50/100]), P99: int64(l[(len(l)-1)*99/100]), CPU: int64(cpuTime())}); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,7 @@ func main() {
 	conns := flag.Int("conns", 10000, "subscribers")
 	events := flag.Int("events", 20, "notifications to time")
 	users := flag.Int("users", 25, "users whose access tokens the subscribers share (a user's session budget is 500 requests a minute)")
+	profile := flag.String("cpuprofile", "", "write the server's CPU profile of the events phase to this file")
 	client := flag.String("client", "", "internal: run as the subscribers' process against this base URL")
 	flag.Parse()
 	if err := raiseOpenFiles(); err != nil {
@@ -39,7 +40,7 @@ func main() {
 	if *client != "" {
 		err = runClients(*client, *conns)
 	} else {
-		err = runServer(*conns, *events, *users)
+		err = runServer(*conns, *events, *users, *profile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ws:", err)

@@ -14,9 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"netkeep/internal/audit"
@@ -42,9 +44,10 @@ type report struct {
 	ReachedAll int64 `json:"reachedAll,omitempty"` // ns from posting to the last subscriber's receipt
 	P50        int64 `json:"p50,omitempty"`        // ns, per subscriber
 	P99        int64 `json:"p99,omitempty"`
+	CPU        int64 `json:"cpu,omitempty"` // ns of CPU the subscribers' process has used so far
 }
 
-func runServer(conns, events, users int) error {
+func runServer(conns, events, users int, profile string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "netkeep-bench-ws-")
@@ -123,6 +126,19 @@ func runServer(conns, events, users int) error {
 		float64(rss1-rss0)/1024/n, float64(g1-g0)/n)
 
 	var reach, p50, p99 []time.Duration
+	var childCPU0, childCPU1 int64
+	serverCPU0 := cpuTime()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	for seq := 1; seq <= events; seq++ {
 		body, _ := json.Marshal(map[string]any{"type": "bench", "data": map[string]any{"seq": seq, "sentAt": time.Now().UnixNano()}})
@@ -145,6 +161,10 @@ func runServer(conns, events, users int) error {
 		if r.Seq != seq || r.Received != ready.Ready {
 			return fmt.Errorf("event %d: %d of %d subscribers got it (report for %d)", seq, r.Received, ready.Ready, r.Seq)
 		}
+		if seq == 1 {
+			childCPU0 = r.CPU
+		}
+		childCPU1 = r.CPU
 		reach = append(reach, time.Duration(r.ReachedAll))
 		p50, p99 = append(p50, time.Duration(r.P50)), append(p99, time.Duration(r.P99))
 	}
@@ -155,6 +175,10 @@ func runServer(conns, events, users int) error {
 		ready.Ready, events, pct(reach, 50), pct(reach, 99), reach[len(reach)-1])
 	fmt.Printf("per-subscriber delivery latency: median of the events' p50 %v, worst event's p99 %v\n",
 		pct(p50, 50), p99[len(p99)-1])
+	if events > 1 {
+		fmt.Printf("CPU per event (load-independent): server %v, subscribers' process %v\n",
+			(cpuTime()-serverCPU0)/time.Duration(events), time.Duration(childCPU1-childCPU0)/time.Duration(events-1))
+	}
 	fmt.Printf("slow consumers dropped: %d\n", srv.Live.SlowConsumers())
 	return nil
 }
@@ -207,6 +231,15 @@ func memory() (heap, stack, rss uint64, goroutines int) {
 		}
 	}
 	return m.HeapInuse, m.StackInuse, rss, runtime.NumGoroutine()
+}
+
+// cpuTime is the CPU this process has used, user and system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
