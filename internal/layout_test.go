@@ -32,15 +32,17 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"activity", "apikey", "audit", "authz", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
+		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
+		"sso",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,
 	// RADIUS over UDP, and the agent, a client of the API on other hosts.
 	// They call the domain and never the store.
 	transport = []string{
 		"api", "api/gatekey", "api/live", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
-		"radius", "radius/dae", "agent",
+		"radius", "radius/dae", "agent", "web", "proxy",
+		"sso/provider", "sso/oidcrp", "sso/samlsp",
 	}
 	// vocabulary packages are value types and wire formats that the domain,
 	// the transports and the agent share (a MAC address, the mesh's wire
@@ -50,18 +52,18 @@ var (
 	// host packages program this host's network (WireGuard interfaces,
 	// addresses, routes). The agent uses them; the server injects them into
 	// the domain, which sees only its own small interfaces.
-	host = []string{"wg"}
+	host = []string{"wg", "hostinfo", "procrun"}
 	// adapter packages implement the domain's interfaces with a technology:
 	// the SQL store and the LISTEN/NOTIFY bus beside it.
-	adapter = []string{"store", "store/pgbus"}
+	adapter = []string{"docker", "store", "store/pgbus"}
 	// wiring packages know every package: the server that builds the
 	// services, the configuration it is built from (cmd/netkeep is wiring
 	// too, and lives outside internal/).
 	wiring = []string{"server", "config"}
 	// testSupport packages exist for tests only.
 	testSupport = []string{
-		"api/apitest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
-		"store/storetest", "testpeer",
+		"api/apitest", "docker/dockertest", "event/eventtest", "mesh/meshsim", "pki/pkitest", "server/servertest",
+		"store/storetest", "testpeer", "sso/ssotest",
 	}
 )
 

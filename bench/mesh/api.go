@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"netkeep/internal/config"
@@ -23,16 +30,27 @@ import (
 
 const benchMasterKey = "bench-master-key-0123456789abcdefghijklmnop"
 
+// Node passwords of the join rate.
+const (
+	noPassword      = ""
+	machinePassword = "machine" // what the agent sends (crypto/rand.Text): a keyed hash
+	humanPassword   = "human"   // a short one a person chose: argon2id at production cost
+)
+
 // runJoinRate starts a real server on a loopback port over a fresh database
-// and has workers join nodes through POST /api/nodes/{network} with an
-// access key, as agents do; it reports nodes registered per second. With a
-// password each join also hashes it with the production argon2id cost.
-func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, withPassword bool) error {
+// holding a network of base nodes and has workers join nodes to it through
+// POST /api/nodes/{network} with an access key, as agents do; it reports
+// nodes registered per second and the process's peak resident memory
+// above what it was before the burst.
+func runJoinRate(ctx context.Context, kind, pgURL string, base, joins, workers int, password string) error {
 	db, dir, cleanup, err := openDB(ctx, kind, pgURL)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	if _, err := seed(ctx, db, base); err != nil {
+		return err
+	}
 	keys, err := secret.Derive(randomBytes(32))
 	if err != nil {
 		return err
@@ -61,16 +79,12 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln) }()
 	defer func() { stop(); <-served }()
-	base := "http://" + ln.Addr().String()
+	baseURL := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: time.Minute}
 
-	g, err := srv.Identity.CreateGroup(ctx, master, src, "bench")
-	if err != nil {
-		return err
-	}
 	call := func(method, path string, body any, auth bool) (map[string]any, int, error) {
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(b))
+		req, _ := http.NewRequestWithContext(ctx, method, baseURL+path, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		if auth {
 			req.Header.Set("Authorization", "Bearer "+benchMasterKey)
@@ -84,10 +98,7 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 		_ = json.NewDecoder(res.Body).Decode(&out)
 		return out, res.StatusCode, nil
 	}
-	if _, st, err := call("POST", "/api/networks", map[string]any{"netid": "rate", "addressrange": "10.0.0.0/16", "group_id": g.ID}, true); err != nil || st != 200 {
-		return fmt.Errorf("creating the network: %d %v", st, err)
-	}
-	k, st, err := call("POST", "/api/networks/rate/keys", map[string]any{"uses": joins}, true)
+	k, st, err := call("POST", "/api/networks/"+netid+"/keys", map[string]any{"uses": joins}, true)
 	if err != nil || st != 200 {
 		return fmt.Errorf("creating the key: %d %v", st, err)
 	}
@@ -96,6 +107,11 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 	var next, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	runtime.GC()
+	debug.FreeOSMemory()
+	rss0 := selfRSS()
+	peak := peakRSS(rss0)
+	cpu0 := processCPU()
 	start := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -106,11 +122,14 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 				if i >= joins {
 					return
 				}
-				body := map[string]any{"accesskey": key, "macaddress": macOf(i), "publickey": randomKey(), "endpoint": "198.51.100.7", "listenport": 51821}
-				if withPassword {
-					body["password"] = fmt.Sprint("agent-generated-password-", i)
+				body := map[string]any{"accesskey": key, "macaddress": macOf(base + i), "publickey": randomKey(), "endpoint": "198.51.100.7", "listenport": 51821}
+				switch password {
+				case machinePassword:
+					body["password"] = rand.Text()
+				case humanPassword:
+					body["password"] = fmt.Sprintf("hunter%04d", i%10000)
 				}
-				if out, st, err := call("POST", "/api/nodes/rate", body, false); err != nil || st != 200 {
+				if out, st, err := call("POST", "/api/nodes/"+netid, body, false); err != nil || st != 200 {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %v %v", st, out, err))
 				}
@@ -119,14 +138,67 @@ func runJoinRate(ctx context.Context, kind, pgURL string, joins, workers int, wi
 	}
 	wg.Wait()
 	d := time.Since(start)
+	cpu := processCPU() - cpu0
+	top := peak()
 	if f := failed.Load(); f > 0 {
 		return errors.New(fmt.Sprint(f, " joins failed; first: ", firstErr.Load()))
 	}
-	pw := "without password"
-	if withPassword {
-		pw = "with password (argon2id, production cost)"
-	}
-	fmt.Printf("\n## Join rate through the API (%s, %s): %d joins by %d concurrent clients in %v: %.0f nodes/s\n",
-		kind, pw, joins, workers, d.Round(time.Millisecond), float64(joins)/d.Seconds())
+	pw := map[string]string{noPassword: "without password", machinePassword: "machine password (rand.Text, keyed hash)",
+		humanPassword: "short human password (argon2id, production cost)"}[password]
+	fmt.Printf("\n## Join rate through the API (%s, %s) into a %d-node network: %d joins by %d concurrent clients in %v: %.0f nodes/s; CPU %.0f µs per join (server and clients); peak RSS %.1f MiB above the %.1f MiB before\n",
+		kind, pw, base, joins, workers, d.Round(time.Millisecond), float64(joins)/d.Seconds(), float64(cpu.Microseconds())/float64(joins), mib(top-rss0), mib(rss0))
 	return nil
+}
+
+// processCPU is the CPU time this process used so far (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfRSS is this process's resident memory.
+func selfRSS() int64 {
+	n, _ := vmRSS("/proc/self/status")
+	return n
+}
+
+// vmRSS reads the resident memory from a /proc/<pid>/status file.
+func vmRSS(status string) (int64, error) {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0, err
+	}
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in " + status)
+}
+
+// peakRSS samples selfRSS every 20 ms until the returned function is
+// called, which returns the highest sample.
+func peakRSS(from int64) func() int64 {
+	var top atomic.Int64
+	top.Store(from)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := selfRSS(); r > top.Load() {
+				top.Store(r)
+			}
+			select {
+			case <-t.C:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() int64 { close(done); <-stopped; return top.Load() }
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -71,7 +72,7 @@ func runScale(ctx context.Context, c scaleConfig) error {
 	heap1 := memInUse()
 	fmt.Printf("\n## State: %d nodes\n", c.nodes)
 	fmt.Printf("load from the store at start: %v (%.0f nodes/s)\n", load.Round(time.Millisecond), float64(c.nodes)/load.Seconds())
-	fmt.Printf("memory per node (heap after GC): %.0f B (%.1f MB in all)\n", float64(heap1-heap0)/float64(c.nodes), float64(heap1-heap0)/1e6)
+	fmt.Printf("memory per node (heap after GC): %.0f B (%.1f MB in all); process RSS %.1f MiB\n", float64(heap1-heap0)/float64(c.nodes), float64(heap1-heap0)/1e6, mib(freedRSS()))
 
 	viewTimes(ctx, svc, seeded)
 
@@ -92,8 +93,8 @@ func runScale(ctx context.Context, c scaleConfig) error {
 	mem3 := memInUse()
 	fmt.Printf("\n## %d subscribers\n", c.subscribers)
 	fmt.Printf("subscribing all (each takes its full view): %v\n", cons.attachTime.Round(time.Millisecond))
-	fmt.Printf("memory per subscriber (stream, consumer goroutine and its stack): %.0f B; per decoding agent (holding %d peers): %.0f kB; goroutines: %d\n",
-		float64(mem2-heap1)/float64(max(counting, 1)), c.nodes-1, float64(mem3-mem2)/float64(max(c.subscribers-counting, 1))/1e3, runtime.NumGoroutine())
+	fmt.Printf("memory per subscriber (pushed stream and its consumer): %.0f B; per decoding agent (holding %d peers): %.0f kB; goroutines: %d; process RSS %.1f MiB\n",
+		float64(mem2-heap1)/float64(max(counting, 1)), c.nodes-1, float64(mem3-mem2)/float64(max(c.subscribers-counting, 1))/1e3, runtime.NumGoroutine(), mib(freedRSS()))
 	if err := cons.settle(30 * time.Second); err != nil {
 		return err
 	}
@@ -125,12 +126,15 @@ func runScale(ctx context.Context, c scaleConfig) error {
 	}
 	report("join", joins)
 	report("leave", leaves)
+	fmt.Printf("process RSS at the end: %.1f MiB (%.1f MiB once freed memory is returned)\n", mib(selfRSS()), mib(freedRSS()))
 	return cons.check()
 }
 
-// seed stores n approved nodes directly, in batches, as if they had joined.
+// seed stores n approved nodes directly, in batches, as if they had joined
+// one after the other over the last n seconds.
 func seed(ctx context.Context, db *store.DB, n int) ([]*mesh.Node, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	first := now.Add(-time.Duration(n) * time.Second)
 	g := &identity.Group{Name: "bench"}
 	net := &mesh.Network{NetID: netid, DisplayName: netid, AddressRange: netip.MustParsePrefix("10.0.0.0/8"),
 		AddressRange6: netip.MustParsePrefix("fd00:5ca1:e::/64"), DefaultListenPort: 51821, DefaultKeepalive: 20,
@@ -158,7 +162,7 @@ func seed(ctx context.Context, db *store.DB, n int) ([]*mesh.Node, error) {
 				nd := &mesh.Node{NetworkID: net.ID, GroupID: g.ID, Network: netid, MAC: macOf(i), Name: fmt.Sprintf("node-%d", i),
 					PublicKey: randomKey(), Endpoint: fmt.Sprintf("198.%d.%d.%d", 18+i>>16&1, i>>8&0xff, i&0xff), ListenPort: 51821,
 					Address: a4, Address6: a6, PersistentKeepalive: 20, Interface: "nk-scale", KeyUpdateAt: now,
-					CreatedAt: now, ModifiedAt: now, Revision: 1}
+					CreatedAt: first.Add(time.Duration(i) * time.Second), ModifiedAt: first.Add(time.Duration(i) * time.Second), Revision: 1}
 				if err := tx.CreateNode(ctx, nd, mesh.NodeSecrets{}); err != nil {
 					return err
 				}
@@ -218,6 +222,7 @@ type consumer struct {
 	agent  *meshsim.Agent // nil: count messages and check their order only
 	count  atomic.Int64
 	lastAt atomic.Int64 // when the last message arrived, Unix ns
+	last   uint64       // seq of the last message (pushed consumers)
 	err    error
 }
 
@@ -243,6 +248,10 @@ func (cs *consumers) subscribe(ctx context.Context, svc *mesh.Service, nodes []*
 			c.agent = meshsim.New()
 		}
 		cs.list = append(cs.list, c)
+		if !decode {
+			c.push()
+			continue
+		}
 		cs.wg.Add(1)
 		go func() {
 			defer cs.wg.Done()
@@ -251,6 +260,42 @@ func (cs *consumers) subscribe(ctx context.Context, svc *mesh.Service, nodes []*
 	}
 	cs.attachTime += time.Since(start)
 	return nil
+}
+
+// push consumes the stream as the WebSocket transport does: no goroutine
+// while idle, a short-lived one draining the stream when the mesh says
+// messages may be waiting (mesh.Stream.Push).
+func (c *consumer) push() {
+	c.last = c.stream.Full().Seq
+	var busy, pending atomic.Bool
+	drain := func() {
+		for {
+			pending.Store(false)
+			for {
+				msg, _, err := c.stream.TryNext()
+				if err != nil || msg == nil {
+					break
+				}
+				seq := seqOf(msg)
+				if seq <= c.last && c.err == nil {
+					c.err = fmt.Errorf("seq %d after %d", seq, c.last)
+				}
+				c.last = seq
+				c.lastAt.Store(time.Now().UnixNano())
+				c.count.Add(1)
+			}
+			busy.Store(false)
+			if !pending.Load() || !busy.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}
+	c.stream.Push(func() {
+		pending.Store(true)
+		if busy.CompareAndSwap(false, true) {
+			go drain()
+		}
+	})
 }
 
 func (c *consumer) run(ctx context.Context) error {
@@ -365,6 +410,11 @@ func (cs *consumers) measure(svc *mesh.Service, change func() (*mesh.Node, error
 func (cs *consumers) stop() {
 	cs.cancel()
 	cs.wg.Wait()
+	for _, c := range cs.list {
+		if c.agent == nil {
+			c.stream.Close()
+		}
+	}
 }
 
 func (cs *consumers) check() error {
@@ -409,6 +459,12 @@ func idleCPU(d time.Duration) {
 	cpu := time.Duration(b.Utime.Nano()+b.Stime.Nano()-a.Utime.Nano()-a.Stime.Nano()) * time.Nanosecond
 	wall := time.Since(start)
 	fmt.Printf("idle CPU with every subscriber connected: %v over %v (%.2f%% of one core)\n", cpu.Round(time.Millisecond), wall.Round(time.Second), 100*cpu.Seconds()/wall.Seconds())
+}
+
+// freedRSS is selfRSS after the collector returned what it could to the OS.
+func freedRSS() int64 {
+	debug.FreeOSMemory()
+	return selfRSS()
 }
 
 // memInUse is the heap and goroutine stacks in use, after a collection.

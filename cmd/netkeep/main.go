@@ -57,6 +57,10 @@ Usage:
   netkeep agent join <accessstring> [flags]
                                      join this host to a WireGuard mesh network and run
   netkeep agent up | leave           run from the saved state | leave the network
+  netkeep backup [--description D] | backup list
+                                     take a backup into the backups directory | list them
+  netkeep restore [--facets all|f1,f2] <backup id>
+                                     restore a backup (stop a SQLite server first)
   netkeep version                    print the version
 
 Run "netkeep <command> --help" for the flags of a command. Every flag can also
@@ -82,6 +86,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv con
 		return cmdPKI(e, args[1:])
 	case "agent":
 		return cmdAgent(e, args[1:])
+	case "backup":
+		return cmdBackup(e, args[1:])
+	case "restore":
+		return cmdRestore(e, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "netkeep", version)
 		return 0

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"netkeep/internal/agent"
 	"netkeep/internal/identity"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/wg"
 )
@@ -296,12 +298,19 @@ func TestAgentReconnects(t *testing.T) {
 		target, _ := url.Parse(e.URL)
 		var down atomic.Bool
 		var refused atomic.Int64
+		var streams, withDigest atomic.Int64 // stream connections through the proxy; those offering a view digest
 		rp := httputil.NewSingleHostReverseProxy(target)
 		proxy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if down.Load() {
 				refused.Add(1)
 				http.Error(w, "down", http.StatusBadGateway)
 				return
+			}
+			if strings.HasSuffix(r.URL.Path, "/stream") {
+				streams.Add(1)
+				if _, err := meshwire.ParseViewDigest(r.Header.Get(meshwire.HeaderView)); err == nil {
+					withDigest.Add(1)
+				}
 			}
 			rp.ServeHTTP(w, r)
 		}))
@@ -317,6 +326,9 @@ func TestAgentReconnects(t *testing.T) {
 		stPeer := join(t, e.URL, "recon", key, t.TempDir())
 		a := startAgent(t, dir, st)
 		a.link.wait(t, "the peer", func(s wg.Spec) bool { return hasPeer(s, stPeer.PrivateKey.Public()) })
+		if streams.Load() != 1 || withDigest.Load() != 0 {
+			t.Fatalf("first connection: %d streams, %d with a digest; want 1 without", streams.Load(), withDigest.Load())
+		}
 
 		down.Store(true)
 		conns.closeAll() // hijacked (WebSocket) connections included
@@ -330,6 +342,9 @@ func TestAgentReconnects(t *testing.T) {
 		a.link.wait(t, "the resynchronised view", func(s wg.Spec) bool {
 			return !hasPeer(s, stPeer.PrivateKey.Public()) && hasPeer(s, stNew.PrivateKey.Public())
 		})
+		if streams.Load() < 2 || withDigest.Load() != streams.Load()-1 {
+			t.Fatalf("reconnections: %d streams, %d with a digest; want every one after the first", streams.Load(), withDigest.Load())
+		}
 
 		// Restart from the saved state with the server unreachable: the saved
 		// view configures the interface at once.
@@ -347,6 +362,9 @@ func TestAgentReconnects(t *testing.T) {
 		down.Store(false)
 		stLate := join(t, e.URL, "recon", key, t.TempDir())
 		b.link.wait(t, "a change after the restart", func(s wg.Spec) bool { return hasPeer(s, stLate.PrivateKey.Public()) })
+		if withDigest.Load() != streams.Load()-1 {
+			t.Fatalf("the restarted agent connected without the digest of its saved view (%d streams, %d with)", streams.Load(), withDigest.Load())
+		}
 	})
 }
 

@@ -117,10 +117,15 @@ func (c *Client) Authenticate(ctx context.Context, network, mac, password string
 // peer, so this allows well over 100,000 peers.
 const maxViewBytes = 64 << 20
 
-// DialStream opens the node's push stream.
-func (c *Client) DialStream(ctx context.Context, network, mac, token string) (*websocket.Conn, error) {
+// DialStream opens the node's push stream. held, when not nil, is the
+// digest of the view the agent holds: the server then starts with a sync of
+// what differs instead of the full view.
+func (c *Client) DialStream(ctx context.Context, network, mac, token string, held *meshwire.ViewDigest) (*websocket.Conn, error) {
 	u := strings.TrimRight(c.Server, "/") + nodePath(network, mac) + "/stream"
 	h := http.Header{"Authorization": {"Bearer " + token}}
+	if held != nil {
+		h.Set(meshwire.HeaderView, held.String())
+	}
 	conn, res, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.HTTP, HTTPHeader: h})
 	if err != nil {
 		if res != nil && res.StatusCode != http.StatusSwitchingProtocols {

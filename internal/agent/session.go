@@ -22,7 +22,8 @@ func (a *Agent) session(ctx context.Context) (synced bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	conn, err := a.api.DialStream(ctx, a.st.Network, a.st.MACAddress, tok)
+	held, _ := a.view.Digest() // nil: no view yet, the server sends it whole
+	conn, err := a.api.DialStream(ctx, a.st.Network, a.st.MACAddress, tok, held)
 	switch statusOf(err) {
 	case 0:
 	case http.StatusUnauthorized:
@@ -83,7 +84,7 @@ func (a *Agent) applyBatch(ctx context.Context, m *meshwire.Message, queued <-ch
 		if eff.Ignored != nil {
 			a.log.Debug("ignored a stream message", "type", m.Type, "why", eff.Ignored)
 		}
-		full = full || m.Type == meshwire.MsgFull
+		full = full || m.Type == meshwire.MsgFull || m.Type == meshwire.MsgSync
 		changed = changed || eff.Changed
 		a.rotateDue = a.rotateDue || eff.RotateKey
 		select {

@@ -43,6 +43,9 @@ type Authenticator struct {
 	// Web authenticates the browser session cookie (SessionCookie); nil
 	// accepts no cookie.
 	Web WebVerifier
+	// Delegated verifies OAuth2 access tokens netkeep issued to clients;
+	// nil accepts none.
+	Delegated DelegatedVerifier
 	// Sessions counts requests of access-token callers per user
 	// (SessionLimits); nil counts nothing.
 	Sessions *ratelimit.Limiter
@@ -106,8 +109,8 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 
 // AuthenticateToken resolves a credential that arrives outside the HTTP
 // headers (the WebSocket stream's auth message) exactly as a bearer token
-// is resolved: an API key of any format, the master key, or an access
-// token. Its rate limits count as for a request, without the headers.
+// is resolved: an API key of any format, the master key, a delegated
+// (OAuth2) or an access token. Its rate limits count as for a request, without the headers.
 // Errors: unauthorized (empty, unknown, expired or revoked), rate_limited.
 func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*authz.Principal, error) {
 	switch {
@@ -133,10 +136,20 @@ func (a *Authenticator) authenticateKey(ctx context.Context, w http.ResponseWrit
 }
 
 // authenticateBearer checks a bearer token that is no API key: the master
-// key or an access token. w, when not nil, gets the session's rate headers.
+// key, a delegated (OAuth2) token or an access token. w, when not nil, gets the session's rate headers.
 func (a *Authenticator) authenticateBearer(ctx context.Context, w http.ResponseWriter, bearer string) (*authz.Principal, error) {
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
 		return a.masterPrincipal(ctx)
+	}
+	if a.Delegated != nil && a.Delegated.Issued(bearer) {
+		p, err := a.Delegated.AuthenticateDelegated(ctx, bearer)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.limitSession(w, p); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")

@@ -74,6 +74,7 @@ var dialectRules = []prefixRule{
 	{"/api/v1/apps*", Nekzus},
 	{"/api/v1/routes*", Nekzus},
 	{"/api/v1/discovery/*", Nekzus},
+	{"/api/v1/services/*", Nekzus},
 	{"/api/v1/ws", Nekzus},
 	{"/api/v1/stats*", Nekzus},
 	{"/api/v1/activity/*", Nekzus},

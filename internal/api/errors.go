@@ -31,6 +31,10 @@ func statusOf(c fault.Code) int {
 		return http.StatusMethodNotAllowed
 	case fault.Timeout:
 		return http.StatusRequestTimeout
+	case fault.BadGateway:
+		return http.StatusBadGateway
+	case fault.GatewayTimeout:
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusInternalServerError
 }
@@ -136,3 +140,7 @@ func reasonOr(fe *fault.Error, def string) string {
 	}
 	return def
 }
+
+// StatusOf is the HTTP status of an error code, for a transport that
+// renders errors in its own form (the dashboard's pages).
+func StatusOf(c fault.Code) int { return statusOf(c) }

@@ -31,7 +31,7 @@ func PrincipalKey(p *authz.Principal) string {
 	switch {
 	case p == nil:
 		return "anonymous"
-	case p.UserID != 0 && (p.Kind == authz.KindUser || p.Kind == authz.KindAPIKey):
+	case p.UserID != 0 && p.ActsForUser():
 		return "user:" + strconv.FormatInt(p.UserID, 10)
 	}
 	return p.Actor()

@@ -84,7 +84,7 @@ func formatFor(v authz.Vocabulary, f Format) (Format, error) {
 func grantable(p *authz.Principal, v authz.Vocabulary, names []string) ([]string, authz.Scopes, error) {
 	grants := authz.RoleGrants(p.Role)
 	may := func(a authz.Action) bool {
-		return grants.Has(a) && (p.Kind != authz.KindAPIKey || p.Scopes.Has(a))
+		return grants.Has(a) && (!p.Delegated() || p.Scopes.Has(a))
 	}
 	given := make([]string, 0, len(names))
 	out := authz.Scopes{}

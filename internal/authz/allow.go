@@ -34,14 +34,14 @@ func Allow(p *Principal, a Action, res Resource) error {
 	if p.Kind == KindMaster {
 		return nil
 	}
-	if p.Kind != KindUser && p.Kind != KindAPIKey {
+	if !p.ActsForUser() {
 		// Node and gateway credentials act only through their own handlers.
 		return errForbidden
 	}
 	if !p.IsSuper() && res.GroupID != -1 && res.GroupID != p.GroupID {
 		return errNotFound
 	}
-	if p.Kind == KindAPIKey && !p.Scopes.Has(a) {
+	if p.Delegated() && !p.Scopes.Has(a) {
 		return errForbidden
 	}
 	if !roleAllows(p.Role, a) {
@@ -49,6 +49,21 @@ func Allow(p *Principal, a Action, res Resource) error {
 	}
 	if p.Role == User && isWrite(a) && res != Any && !userMayWrite(p, a, res) {
 		return errForbidden
+	}
+	return nil
+}
+
+var errServerWide = fault.New(fault.Forbidden, "this is server-wide: only a SUPER_ADMIN may use it")
+
+// AllowServer decides an action on something server-wide that holds or
+// shows every group's data or the host's (backups, host resources): Allow,
+// and then only a super principal (or an API key of one).
+func AllowServer(p *Principal, a Action) error {
+	if err := Allow(p, a, Any); err != nil {
+		return err
+	}
+	if !p.IsSuper() {
+		return errServerWide
 	}
 	return nil
 }
@@ -76,7 +91,8 @@ func roleAllows(r Role, a Action) bool {
 	case User:
 		switch a {
 		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
-			"vpn-networks:write", "access-rules:write":
+			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read",
+			"scripts:read", "scripts:write", "scripts:execute":
 			return false
 		}
 		return true

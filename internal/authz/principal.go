@@ -19,6 +19,10 @@ const (
 	KindNode    Kind = "node"    // a mesh node's own credential
 	KindGateway Kind = "gateway" // a VPN gateway agent's token
 	KindDevice  Kind = "device"  // a paired device's token (Nekzus); Subject is the device id
+	// KindOAuth is an access token netkeep issued to an OAuth2 client: it
+	// acts for the user who consented, within the scopes granted. Subject
+	// is the client id, SessionID the grant.
+	KindOAuth Kind = "oauth"
 )
 
 // Role mirrors identity roles without importing identity.
@@ -38,10 +42,10 @@ type Principal struct {
 	Username  string // for audit
 	Role      Role   // the user's (or key creator's) current role
 	GroupID   int64
-	Scopes    Scopes // API keys only: what the key may do at most
+	Scopes    Scopes // API keys and OAuth2 tokens only: what the credential may do at most
 	KeyID     string // API key id
 	SessionID string // user sessions: the token family, revocable
-	Subject   string // node / gateway / device id
+	Subject   string // node / gateway / device id; an OAuth2 token's client id
 }
 
 // Actor names the principal in audit entries.
@@ -55,13 +59,28 @@ func (p *Principal) Actor() string {
 		return string(p.Kind) + ":" + p.Subject
 	case KindUser:
 		return "user:" + strconv.FormatInt(p.UserID, 10)
+	case KindOAuth:
+		return "oauth:" + p.Subject + ":user:" + strconv.FormatInt(p.UserID, 10)
 	}
 	return "anonymous"
 }
 
 // IsSuper reports whether p sees every group.
 func (p *Principal) IsSuper() bool {
-	return p.Kind == KindMaster || (p.Role == SuperAdmin && (p.Kind == KindUser || p.Kind == KindAPIKey))
+	return p.Kind == KindMaster || (p.Role == SuperAdmin && p.ActsForUser())
+}
+
+// ActsForUser reports whether p acts with a user's rights: the user's own
+// session, or a credential the user handed out (an API key, an OAuth2
+// token), which is further confined to its Scopes.
+func (p *Principal) ActsForUser() bool {
+	return p.Kind == KindUser || p.Delegated()
+}
+
+// Delegated reports whether p is a credential confined to the scopes it was
+// granted (Scopes) on top of its user's role.
+func (p *Principal) Delegated() bool {
+	return p.Kind == KindAPIKey || p.Kind == KindOAuth
 }
 
 // GroupScope is the group filter for p's listings: 0 means every group.

@@ -30,6 +30,9 @@ var canonical = []Action{
 	"radius:read", "radius:write",
 	"audit:read",
 	"apikeys:manage",
+	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
+	"system:read",                                      // the host's resources, server-wide too
+	"scripts:read", "scripts:write", "scripts:execute", // scripts run on the host: server-wide
 }
 
 func filter(keep func(Action) bool) []Action {

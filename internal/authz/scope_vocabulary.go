@@ -1,6 +1,9 @@
 package authz
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Vocabulary is one product's documented set of API-key scope names. A key
 // is created with the names of one vocabulary, keeps them as given (so they
@@ -39,7 +42,7 @@ var vocabularies = map[Vocabulary]map[string][]Action{
 		"billing":         nil,
 		"cve_read":        nil,
 		"ids_read":        nil,
-		"backup_manage":   nil,
+		"backup_manage":   {"backups:read", "backups:write"},
 		"api_keys_manage": {"apikeys:manage"},
 	},
 }
@@ -78,3 +81,23 @@ func (v Vocabulary) Expand(name string) ([]Action, bool) {
 // Canonical reports whether name is one of netkeep's own action names, as
 // opposed to a wildcard or another product's alias.
 func Canonical(name string) bool { return isCanonical(Action(name)) }
+
+// CanonicalNames lists netkeep's own action names.
+func CanonicalNames() []string {
+	out := make([]string, len(canonical))
+	for i, a := range canonical {
+		out[i] = string(a)
+	}
+	return out
+}
+
+// Names lists another product's documented names, sorted (nil for
+// VocabNetKeep: see CanonicalNames).
+func (v Vocabulary) Names() []string {
+	out := make([]string, 0, len(vocabularies[v]))
+	for n := range vocabularies[v] {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

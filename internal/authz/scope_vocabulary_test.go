@@ -29,7 +29,7 @@ func TestVocabularyExpand(t *testing.T) {
 		{"netrecon/users_manage", VocabNetRecon, "users_manage", true, "[users:read users:write]"},
 		{"netrecon/api_keys_manage", VocabNetRecon, "api_keys_manage", true, "[apikeys:manage]"},
 		{"netrecon/scans_read has no counterpart", VocabNetRecon, "scans_read", true, "[]"},
-		{"netrecon/backup_manage has no counterpart", VocabNetRecon, "backup_manage", true, "[]"},
+		{"netrecon/backup_manage", VocabNetRecon, "backup_manage", true, "[backups:read backups:write]"},
 		{"netrecon/canonical name", VocabNetRecon, "devices:read", false, ""},
 		{"netrecon/undocumented", VocabNetRecon, "scans_delete", false, ""},
 		{"unknown vocabulary", "klingon", "psks:read", false, ""},

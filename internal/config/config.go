@@ -55,6 +55,36 @@ type Config struct {
 	// MeshInterfaces runs the server's own mesh nodes (POST
 	// /api/server/addnetwork) as WireGuard interfaces on this host.
 	MeshInterfaces bool
+	// AppsFile is a YAML or JSON route file loaded at start (Nekzus apps
+	// kept in git); empty: none.
+	AppsFile string
+	// DockerHost is the Docker engine discovery watches; empty disables
+	// discovery.
+	DockerHost string
+	// HealthInterval and HealthTimeout pace the apps' upstream health checks.
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration
+	// SSOProviders is a YAML file of identity providers to sign in through
+	// (sso.ProvidersFile); empty: only those configured through the API.
+	SSOProviders string
+	// Backups: where they go (empty: <data-dir>/backups), how often the
+	// scheduler takes one (0: never), and how many and how old they may
+	// get (0: no limit).
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupKeep     int
+	BackupMaxAge   time.Duration
+	// ScriptsDir is the directory of scripts administrators may register
+	// and run; empty turns scripts off.
+	ScriptsDir string
+}
+
+// BackupDirectory is the backups directory in effect.
+func (c *Config) BackupDirectory() string {
+	if c.BackupDir != "" {
+		return c.BackupDir
+	}
+	return filepath.Join(c.DataDir, "backups")
 }
 
 // option is one row of the configuration table.
@@ -108,6 +138,18 @@ var options = []option{
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},
+	{name: "apps-file", usage: "YAML or JSON file of app routes loaded at start (the file owns the apps it lists); empty: none", bind: str(func(c *Config) *string { return &c.AppsFile }, "")},
+	{name: "docker-host", usage: "Docker engine that app discovery watches; empty disables discovery", bind: str(func(c *Config) *string { return &c.DockerHost }, "unix:///var/run/docker.sock")},
+	{name: "health-interval", usage: "how often each app route's upstream is health-checked", bind: dur(func(c *Config) *time.Duration { return &c.HealthInterval }, 30*time.Second)},
+	{name: "health-timeout", usage: "how long one upstream health check may take", bind: dur(func(c *Config) *time.Duration { return &c.HealthTimeout }, 5*time.Second)},
+	{name: "sso-providers", usage: "YAML file of OIDC/SAML identity providers to sign in through; empty: only those configured through the API", bind: str(func(c *Config) *string { return &c.SSOProviders }, "")},
+	{name: "backup-dir", usage: "directory for backups; empty: <data-dir>/backups", bind: str(func(c *Config) *string { return &c.BackupDir }, "")},
+	{name: "backup-interval", usage: "how often the scheduler takes a backup; 0 disables it", bind: dur(func(c *Config) *time.Duration { return &c.BackupInterval }, 24*time.Hour)},
+	{name: "backup-keep", usage: "how many backups are kept (the newest); 0: no limit", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.IntVar(&c.BackupKeep, name, 7, usage)
+	}},
+	{name: "scripts-dir", usage: "directory of scripts a SUPER_ADMIN may register and run; empty: scripts are off", bind: str(func(c *Config) *string { return &c.ScriptsDir }, "")},
+	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -362,6 +404,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ClientConfigTTL < time.Minute {
 		return errors.New("client-config-ttl: must be at least 1m")
+	}
+	if c.HealthInterval < time.Second || c.HealthTimeout <= 0 || c.HealthTimeout > c.HealthInterval {
+		return errors.New("health-interval must be at least 1s and health-timeout positive and at most the interval")
+	}
+	if c.BackupInterval < 0 || (c.BackupInterval > 0 && c.BackupInterval < time.Minute) {
+		return errors.New("backup-interval: must be 0 (off) or at least 1m")
+	}
+	if c.BackupKeep < 0 || c.BackupMaxAge < 0 {
+		return errors.New("backup-keep and backup-max-age must not be negative")
 	}
 	if err := validPublicURL(c.PublicURL); err != nil {
 		return err

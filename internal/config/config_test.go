@@ -55,6 +55,11 @@ func TestDefaults(t *testing.T) {
 		RadiusAcctListen: ":1813",
 		ClientConfigTTL:  24 * time.Hour,
 		MeshInterfaces:   true,
+		DockerHost:       "unix:///var/run/docker.sock",
+		HealthInterval:   30 * time.Second,
+		HealthTimeout:    5 * time.Second,
+		BackupInterval:   24 * time.Hour,
+		BackupKeep:       7,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

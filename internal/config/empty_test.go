@@ -36,6 +36,16 @@ func TestEmptyVariable(t *testing.T) {
 		"client-config-ttl":   {wantErr: "NETKEEP_CLIENT_CONFIG_TTL is set but empty"},
 		"pki-client-cert-ttl": {wantErr: "NETKEEP_PKI_CLIENT_CERT_TTL is set but empty"},
 		"mesh-interfaces":     {wantErr: "NETKEEP_MESH_INTERFACES is set but empty"},
+		"apps-file":           {get: func(c *Config) any { return c.AppsFile }, want: ""},
+		"docker-host":         {get: func(c *Config) any { return c.DockerHost }, want: ""},
+		"health-interval":     {wantErr: "NETKEEP_HEALTH_INTERVAL is set but empty"},
+		"health-timeout":      {wantErr: "NETKEEP_HEALTH_TIMEOUT is set but empty"},
+		"sso-providers":       {get: func(c *Config) any { return c.SSOProviders }, want: ""},
+		"backup-dir":          {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
+		"backup-interval":     {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
+		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
+		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
+		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {
@@ -54,6 +64,9 @@ master-key: file-master-key-0123456789abcdefghij
 radius-listen: 127.0.0.1:11812
 radius-acct-listen: 127.0.0.1:11813
 public-url: https://file.example.com
+apps-file: file-apps.yaml
+docker-host: tcp://file:2375
+sso-providers: /etc/netkeep/sso.yaml
 `)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -50,7 +50,16 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 	Subscribe(topics ...string) *Subscription // no topics = every topic
 	Origin() string
+	// Resync tells every subscription, on this replica and on every
+	// other, to reload its state from the store (TopicBus, ActionResync):
+	// the store changed underneath them, as a restore from a backup does.
+	Resync(ctx context.Context) error
 	Close() error
+}
+
+// ResyncEvent is the bus's resync event, stamped with origin.
+func ResyncEvent(origin string) Event {
+	return Event{Topic: TopicBus, Action: ActionResync, Origin: origin, Time: time.Now().UTC()}
 }
 
 // ErrClosed is returned by Publish after the bus was closed.

@@ -63,6 +63,9 @@ func (l *Local) Publish(_ context.Context, e Event) error {
 	return l.deliver(e)
 }
 
+// Resync delivers the bus's resync event to every subscription.
+func (l *Local) Resync(context.Context) error { return l.deliver(ResyncEvent(l.origin)) }
+
 // deliver offers an already stamped event, whatever its origin.
 func (l *Local) deliver(e Event) error {
 	l.mu.RLock()

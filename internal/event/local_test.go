@@ -324,3 +324,18 @@ func TestLocalConcurrentUse(t *testing.T) {
 	})
 	eventtest.Within(t, "concurrent use", wg.Wait)
 }
+
+// Resync reaches every subscription whatever its topics.
+func TestLocalResync(t *testing.T) {
+	bus := event.NewLocal()
+	defer bus.Close()
+	psk, all := bus.Subscribe("psk"), bus.Subscribe()
+	if err := bus.Resync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*event.Subscription{psk, all} {
+		if got := eventtest.Receive(t, sub); got.Topic != event.TopicBus || got.Action != event.ActionResync || got.Origin != bus.Origin() {
+			t.Fatalf("received %+v", got)
+		}
+	}
+}

@@ -26,6 +26,11 @@ const (
 	MethodNotAllowed Code = "method_not_allowed"
 	// Timeout: the client did not send its request in the time allowed.
 	Timeout Code = "timeout"
+	// BadGateway: a service netkeep forwards to (a proxied app's upstream)
+	// could not be reached or answered badly.
+	BadGateway Code = "bad_gateway"
+	// GatewayTimeout: a service netkeep forwards to did not answer in time.
+	GatewayTimeout Code = "gateway_timeout"
 )
 
 // Reason names why an operation failed more precisely than its Code, in the

@@ -98,6 +98,12 @@ func (s *Service) Login(ctx context.Context, src audit.Source, req LoginRequest)
 	if d := s.lock.Wait(accountKey(u.ID), now); d > 0 {
 		return nil, errLocked(d)
 	}
+	if u.PasswordHash == "" {
+		// Users from an identity provider have no local password until an
+		// administrator sets one.
+		_, _ = CheckPassword(s.dummyPw, req.Password)
+		return nil, s.loginFailed(ctx, src, login, u, "no local password")
+	}
 	ok, err := CheckPassword(u.PasswordHash, req.Password)
 	if err != nil {
 		return nil, fmt.Errorf("checking password of user %d: %w", u.ID, err)

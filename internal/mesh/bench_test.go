@@ -36,7 +36,7 @@ func benchState(tb testing.TB, n int, subscribe bool) (*netState, []*member, []*
 	if subscribe {
 		streams = make([]*Stream, n)
 		for i, m := range members {
-			streams[i] = st.attach(m)
+			streams[i] = st.attach(m, nil)
 			streams[i].Full() // taken and released, as a connection does
 		}
 	}

@@ -23,7 +23,9 @@
 // is appended to the network's change log (changeLog): each connected
 // stream is a cursor into that log and picks what concerns its node, so
 // fanning a change out costs the server O(1) however many nodes are
-// connected, and the runtime one wake-up per waiting stream. The log is a
+// connected, and the runtime one wake-up per waiting stream. A transport
+// may instead have a stream pushed (Stream.Push): one dispatcher per network
+// tells it when to write, so an idle connected agent holds no goroutine. The log is a
 // bounded ring: it bounds memory, and a consumer that falls further behind
 // than it keeps is dropped and resyncs. The store is written first; this
 // replica then applies the change directly and publishes a "node" or
@@ -44,7 +46,8 @@
 // netkeep-node, subject "<network>/<node id>", 24 h) in the X-Node-Token
 // header (expiry in X-Node-Token-Expires), and every check-in the node makes
 // with it returns a renewed one there, so an agent needs no password. With a
-// password (hashed with argon2id: it costs tens of milliseconds per join),
+// password (a keyed hash for machine secrets, argon2id otherwise: see
+// password.go),
 // POST /api/nodes/adm/{network}/authenticate {"macaddress", "password"}
 // returns a JWT in Response.AuthToken too, as in Netmaker. Sent as
 // "Authorization: Bearer <jwt>", it authorises that node's own calls only:
@@ -64,12 +67,23 @@
 // the network's change counter on the serving replica, strictly increasing
 // within one connection, with gaps where changes did not concern the node.
 // It is not comparable across connections: every connection starts over
-// with a full view.
+// with a full view or a sync.
 //
 //	{"type":"full","seq":S,"network":meshwire.Network,"self":meshwire.Node,"peers":[meshwire.Peer...]}
-//	    First message of every connection: the complete state. Replace the
+//	    First message of a connection: the complete state. Replace the
 //	    interface's peers with exactly these. A pending node (self.ispending)
 //	    gets "peers":[] and nothing else until approved.
+//	{"type":"sync","seq":S,"mark":M,"network":...,"self":...,
+//	 "buckets":[{"bucket":B,"sum":X,"ids":[ID...]}...],"peers":[meshwire.Peer...]}
+//	    First message instead of "full" when the request carried the digest
+//	    of the view the agent holds (header meshwire.HeaderView, see
+//	    meshwire.ViewDigest): for each listed bucket (meshwire.BucketOf a
+//	    peer's id), keep only the peers whose IDs are listed, take the
+//	    listed peers (those changed since the digest's mark), then check
+//	    that the bucket's sum is X; keep every other bucket as it is. No
+//	    bucket listed: the held view is current. A sum that differs means
+//	    reconnecting with mark 0 (meshwire.View does this). Full views
+//	    carry "mark" too: the digest's mark for the next reconnection.
 //	{"type":"upsert","seq":S,"peer":meshwire.Peer}
 //	    A peer joined or changed: add it, or replace the peer with the same
 //	    "id". If its publickey changed, remove the WireGuard peer with the old
@@ -99,7 +113,9 @@
 // While streaming, an agent still checks in every network.checkininterval
 // seconds: that records liveness and renews its JWT (X-Node-Token). A full
 // view is about 300 bytes per peer (3 MB at 10,000 peers): size the read
-// limit for it. self.needkeyupdate in a full view means a keyupdate was
+// limit for it, and offer the held view's digest on every reconnection so
+// that a reconnect storm (every agent after a server restart) costs each
+// agent what changed, not the network's size. self.needkeyupdate in a full view means a keyupdate was
 // missed: rotate now. An HTTP 401 on connect means the JWT expired or the
 // node is gone: authenticate again (and re-join if the node no longer
 // exists). Agents without a stream can poll: GET .../peers for the view,

@@ -118,7 +118,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 	}
 	var sec NodeSecrets
 	if in.Password != "" {
-		if sec.PasswordHash, err = s.hashPassword(in.Password); err != nil {
+		if sec.PasswordHash, err = s.pw.hash(ctx, in.Password); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -258,10 +258,6 @@ func parseAddr(field, s string, v4 bool) (netip.Addr, error) {
 		return netip.Addr{}, invalidField(field, field+" must be an "+fam+" address")
 	}
 	return a, nil
-}
-
-func (s *Service) hashPassword(pw string) (string, error) {
-	return identity.HashPassword(pw, s.params)
 }
 
 // keyRefused maps a failed key lookup to the caller's error.
@@ -460,7 +456,7 @@ func (s *Service) UpdateNode(ctx context.Context, p *authz.Principal, src audit.
 		if err := validatePassword(*patch.Password); err != nil {
 			return nil, err
 		}
-		if pwHash, err = s.hashPassword(*patch.Password); err != nil {
+		if pwHash, err = s.pw.hash(ctx, *patch.Password); err != nil {
 			return nil, err
 		}
 	}

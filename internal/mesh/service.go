@@ -43,6 +43,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	params   identity.PasswordParams
+	pwKey    []byte
+	pw       *nodePasswords
 	tokenTTL time.Duration
 	buffer   int
 	flushDur time.Duration
@@ -83,6 +85,13 @@ func WithPasswordParams(p identity.PasswordParams) Option {
 			s.params = p
 		}
 	}
+}
+
+// WithNodePasswordKey sets the HMAC key of node passwords' keyed hashes
+// (secret.Keys.NodePasswordKey). Without it every node password is hashed
+// with argon2id. See password.go for when a password gets a keyed hash.
+func WithNodePasswordKey(key []byte) Option {
+	return func(s *Service) { s.pwKey = key }
 }
 
 // WithNodeTokenTTL sets the lifetime of node JWTs (default 24 hours).
@@ -140,6 +149,7 @@ func NewService(st Store, bus event.Bus, signer TokenSigner, sealer Sealer, opts
 	for _, o := range opts {
 		o(s)
 	}
+	s.pw = newNodePasswords(s.params, s.pwKey)
 	if bus != nil {
 		s.origin = bus.Origin()
 	}

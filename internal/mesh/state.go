@@ -38,9 +38,13 @@ type netState struct {
 	seq         uint64 // counts changes applied; stamped on stream messages
 	streams     []*Stream
 	log         *changeLog
+	push        pushSet
+	// sums is the view digest of every active member (meshwire.ViewDigest):
+	// a node's view's digest is sums less its own entry's.
+	sums meshwire.BucketSums
 	// snap caches the active members' entries for views until the next
 	// change (nil: stale). snapMu serialises building it under a read lock.
-	snap   atomic.Pointer[[][]byte]
+	snap   atomic.Pointer[snapshot]
 	snapMu sync.Mutex
 	tombs  map[int64]time.Time // deleted node IDs, so a late event cannot revive one
 }
@@ -49,6 +53,7 @@ type netState struct {
 type member struct {
 	node     *Node  // immutable; replaced on change
 	entry    []byte // encoded meshwire.Peer; nil while pending
+	digest   uint64 // meshwire.PeerDigest of entry
 	slot     int    // index in active, -1 when not a peer
 	streams  []*Stream
 	lastSeen atomic.Int64
@@ -203,7 +208,10 @@ func (st *netState) putNode(n *Node) bool {
 		if e := encodePeer(n); string(e) != string(m.entry) {
 			st.snap.Store(nil)
 			st.activeBytes += len(e) - len(m.entry)
-			m.entry = e
+			b := meshwire.BucketOf(n.ID)
+			st.sums.Remove(b, m.digest)
+			m.entry, m.digest = e, meshwire.PeerDigest(e)
+			st.sums.Add(b, m.digest)
 			peerMsg = st.upsertMsg(e)
 		}
 		if len(m.streams) > 0 {
@@ -258,7 +266,8 @@ func (st *netState) pruneTombs(now time.Time) {
 
 func (st *netState) activate(m *member, entry []byte) {
 	st.snap.Store(nil)
-	m.entry = entry
+	m.entry, m.digest = entry, meshwire.PeerDigest(entry)
+	st.sums.Add(meshwire.BucketOf(m.node.ID), m.digest)
 	m.slot = len(st.active)
 	st.active = append(st.active, m)
 	st.activeBytes += len(entry)
@@ -274,7 +283,8 @@ func (st *netState) deactivate(m *member) {
 	st.active[last] = nil
 	st.active = st.active[:last]
 	st.activeBytes -= len(m.entry)
-	m.slot, m.entry = -1, nil
+	st.sums.Remove(meshwire.BucketOf(m.node.ID), m.digest)
+	m.slot, m.entry, m.digest = -1, nil, 0
 }
 
 // peersOf returns m's view: every other active member's entry, or none
@@ -286,28 +296,71 @@ func (st *netState) peersOf(m *member) PeerList {
 	if m.slot < 0 {
 		return PeerList{skip: -1}
 	}
-	snap := st.snapshot()
-	return PeerList{entries: snap, skip: m.slot}
+	return PeerList{snap: st.snapshot(), skip: m.slot}
 }
 
-// snapshot returns the entries of every active member in slot order,
-// building them once per change. The caller holds mu; building under a read
-// lock is serialised by snapMu.
-func (st *netState) snapshot() [][]byte {
+// staleBuckets compares held, the digest of the view a reconnecting node
+// holds, with m's current view and returns the buckets that differ with
+// their current sums. The caller holds mu; m is active.
+func (st *netState) staleBuckets(m *member, held *meshwire.ViewDigest) (stale []int, sums []uint64) {
+	own := meshwire.BucketOf(m.node.ID)
+	stale = []int{}
+	for b, sum := range st.sums {
+		if b == own {
+			sum -= m.digest
+		}
+		if sum != held.Sums[b] {
+			stale, sums = append(stale, b), append(sums, sum)
+		}
+	}
+	return stale, sums
+}
+
+// mark is the view's mark (meshwire.ViewDigest): the newest change applied,
+// in Unix microseconds. The caller holds mu.
+func (st *netState) mark() int64 { return st.nodesAt.UnixMicro() }
+
+// snapshot is the active members' entries in slot order, with each one's
+// node ID, meshwire.BucketOf and modification time (Unix microseconds).
+type snapshot struct {
+	entries  [][]byte
+	ids      []int64
+	buckets  []uint8
+	modified []int64
+
+	indexOnce sync.Once
+	byBucket  [meshwire.ViewBuckets][]int32 // slots per bucket, built on first use
+}
+
+// bucket returns the slots of bucket b.
+func (s *snapshot) bucket(b int) []int32 {
+	s.indexOnce.Do(func() {
+		for i, k := range s.buckets {
+			s.byBucket[k] = append(s.byBucket[k], int32(i))
+		}
+	})
+	return s.byBucket[b]
+}
+
+func (st *netState) snapshot() *snapshot {
 	if s := st.snap.Load(); s != nil {
-		return *s
+		return s
 	}
 	st.snapMu.Lock()
 	defer st.snapMu.Unlock()
 	if s := st.snap.Load(); s != nil {
-		return *s
+		return s
 	}
-	entries := make([][]byte, len(st.active))
+	n := len(st.active)
+	s := &snapshot{entries: make([][]byte, n), ids: make([]int64, n), buckets: make([]uint8, n), modified: make([]int64, n)}
 	for i, o := range st.active {
-		entries[i] = o.entry
+		s.entries[i] = o.entry
+		s.ids[i] = o.node.ID
+		s.buckets[i] = uint8(meshwire.BucketOf(o.node.ID))
+		s.modified[i] = o.node.ModifiedAt.UnixMicro()
 	}
-	st.snap.Store(&entries)
-	return entries
+	st.snap.Store(s)
+	return s
 }
 
 // peerNodesOf is peersOf as nodes, for the wg-quick configuration.

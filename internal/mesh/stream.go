@@ -63,6 +63,7 @@ type Stream struct {
 	done   chan struct{}
 	reason atomic.Int32
 	once   sync.Once
+	ready  atomic.Pointer[func()] // set by Push
 }
 
 // Full returns the stream's first message, once: the view is released after
@@ -144,12 +145,17 @@ func (s *Stream) finish(r EndReason) {
 	s.once.Do(func() {
 		s.reason.Store(int32(r))
 		close(s.done)
+		if ready := s.ready.Load(); ready != nil {
+			(*ready)()
+		}
 	})
 }
 
 // attach subscribes a new stream for m and takes its full view, both under
-// the caller's write lock so no change falls between them.
-func (st *netState) attach(m *member) *Stream {
+// the caller's write lock so no change falls between them. With held (the
+// digest of the view the node holds) and m active, the first message is a
+// sync of the buckets that differ instead, unless most do.
+func (st *netState) attach(m *member, held *meshwire.ViewDigest) *Stream {
 	s := &Stream{st: st, member: m, active: m.slot >= 0, slot: len(st.streams), done: make(chan struct{})}
 	s.cursor = st.log.end()
 	st.streams = append(st.streams, s)
@@ -160,6 +166,12 @@ func (st *netState) attach(m *member) *Stream {
 		network: mustJSON(net.Wire()),
 		self:    mustJSON(st.nodeView(m).Wire(net)),
 		peers:   st.peersOf(m),
+	}
+	s.full.Mark = st.mark()
+	if held != nil && m.slot >= 0 {
+		if stale, sums := st.staleBuckets(m, held); len(stale) <= meshwire.ViewBuckets/2 {
+			s.full.sync(stale, sums, held.Mark)
+		}
 	}
 	return s
 }
@@ -178,6 +190,7 @@ func (st *netState) endLocked(s *Stream, r EndReason) {
 	st.streams[last] = nil
 	st.streams = st.streams[:last]
 	s.slot = -1
+	st.unpush(s)
 	ms := s.member.streams
 	for j, o := range ms {
 		if o == s {
@@ -276,12 +289,74 @@ func (st *netState) selfMsg(n *Node) []byte {
 }
 
 // FullView is a node's complete state at one sequence number: the stream's
-// first message.
+// first message. When Buckets is not nil it is a sync (meshwire.MsgSync):
+// the node holds a view and gets, for the buckets that differ from it,
+// their sums and IDs and their peers modified since shortly before the
+// held view's mark; nothing else of its peers.
 type FullView struct {
 	Seq     uint64
+	Mark    int64 // meshwire.ViewDigest's mark of this view
+	Buckets []meshwire.SyncBucket
 	network []byte
 	self    []byte
 	peers   PeerList
+}
+
+// IsSync reports whether the view is a sync rather than a full view.
+func (v *FullView) IsSync() bool { return v.Buckets != nil }
+
+// sync makes v a sync of the stale buckets, whose sums on the server are
+// sums, for a node whose view has the mark since.
+func (v *FullView) sync(stale []int, sums []uint64, since int64) {
+	l := &v.peers
+	l.only = new([meshwire.ViewBuckets]bool)
+	if since > 0 {
+		l.since = since - meshwire.MarkMargin.Microseconds()
+	}
+	v.Buckets = make([]meshwire.SyncBucket, len(stale))
+	for i, b := range stale {
+		l.only[b] = true
+		slots := l.snap.bucket(b)
+		ids := make([]int64, 0, len(slots))
+		for _, k := range slots {
+			if int(k) != l.skip {
+				ids = append(ids, l.snap.ids[k])
+			}
+		}
+		v.Buckets[i] = meshwire.SyncBucket{Bucket: b, Sum: sums[i], IDs: ids}
+	}
+}
+
+func (v *FullView) appendHead(b []byte) []byte {
+	typ := meshwire.MsgFull
+	if v.Buckets != nil {
+		typ = meshwire.MsgSync
+	}
+	b = appendHeader(b, typ, v.Seq)
+	b = append(b, `,"mark":`...)
+	b = strconv.AppendInt(b, v.Mark, 10)
+	if v.Buckets == nil {
+		return b
+	}
+	b = append(b, `,"buckets":[`...)
+	for i, k := range v.Buckets {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"bucket":`...)
+		b = strconv.AppendInt(b, int64(k.Bucket), 10)
+		b = append(b, `,"sum":`...)
+		b = strconv.AppendUint(b, k.Sum, 10)
+		b = append(b, `,"ids":[`...)
+		for j, id := range k.IDs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, ']')
 }
 
 // Peers is how many peers the view holds.
@@ -289,7 +364,7 @@ func (v *FullView) Peers() int { return v.peers.Len() }
 
 // AppendTo appends the view's message encoding to b.
 func (v *FullView) AppendTo(b []byte) []byte {
-	b = appendHeader(b, meshwire.MsgFull, v.Seq)
+	b = v.appendHead(b)
 	b = append(b, `,"network":`...)
 	b = append(b, v.network...)
 	b = append(b, `,"self":`...)
@@ -303,7 +378,7 @@ func (v *FullView) AppendTo(b []byte) []byte {
 func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	cw := &countWriter{w: bw}
-	b := appendHeader(make([]byte, 0, 64), meshwire.MsgFull, v.Seq)
+	b := v.appendHead(make([]byte, 0, 64))
 	parts := [][]byte{b, []byte(`,"network":`), v.network, []byte(`,"self":`), v.self, []byte(`,"peers":`)}
 	for _, p := range parts {
 		if _, err := cw.Write(p); err != nil {
@@ -320,24 +395,49 @@ func (v *FullView) WriteTo(w io.Writer) (int64, error) {
 }
 
 // PeerList is a peer view: encoded meshwire.Peer entries of a network snapshot,
-// shared between views and immutable, less the viewer's own entry (skip).
+// shared between views and immutable, less the viewer's own entry (skip),
+// and, in a sync, only those of some buckets.
 type PeerList struct {
-	entries [][]byte
-	skip    int // index of the viewer's entry in entries, -1 for none
+	snap *snapshot // nil: no peers
+	skip int       // index of the viewer's entry in entries, -1 for none
+	// A sync lists only the peers of these buckets modified after since.
+	only  *[meshwire.ViewBuckets]bool
+	since int64
+}
+
+func (l PeerList) has(i int) bool {
+	return i != l.skip && (l.only == nil || l.only[l.snap.buckets[i]] && l.snap.modified[i] > l.since)
+}
+
+func (l PeerList) entries() [][]byte {
+	if l.snap == nil {
+		return nil
+	}
+	return l.snap.entries
 }
 
 // Len is the number of peers.
 func (l PeerList) Len() int {
-	if l.skip >= 0 && l.skip < len(l.entries) {
-		return len(l.entries) - 1
+	entries := l.entries()
+	if l.only != nil {
+		n := 0
+		for i := range entries {
+			if l.has(i) {
+				n++
+			}
+		}
+		return n
 	}
-	return len(l.entries)
+	if l.skip >= 0 && l.skip < len(entries) {
+		return len(entries) - 1
+	}
+	return len(entries)
 }
 
 // Each calls fn with every entry, in order.
 func (l PeerList) Each(fn func(entry []byte)) {
-	for i, e := range l.entries {
-		if i != l.skip {
+	for i, e := range l.entries() {
+		if l.has(i) {
 			fn(e)
 		}
 	}
@@ -374,8 +474,8 @@ func (l PeerList) WriteTo(w io.Writer) (int64, error) {
 		return cw.n, err
 	}
 	first := true
-	for i, e := range l.entries {
-		if i == l.skip {
+	for i, e := range l.entries() {
+		if !l.has(i) {
 			continue
 		}
 		if !first {

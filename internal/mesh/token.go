@@ -23,10 +23,11 @@ type NodeClaims struct {
 var errBadNodeLogin = fault.New(fault.Unauthorized, "invalid macaddress or password")
 
 // dummyHash is checked against when the node does not exist or has no
-// password, so every failure takes the time of a real check.
+// password, so such a failure takes the time of checking a machine
+// password (a keyed hash when the service has a key).
 func (s *Service) dummyHash() string {
 	s.dummyOnce.Do(func() {
-		s.dummy, _ = identity.HashPassword("netkeep dummy password", s.params)
+		s.dummy, _ = s.pw.hash(context.Background(), "netkeep dummy node password")
 	})
 	return s.dummy
 }
@@ -64,7 +65,7 @@ func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password str
 			hash = sec.PasswordHash
 		}
 	}
-	ok, err := identity.CheckPassword(hash, password)
+	ok, upgrade, err := s.pw.check(ctx, hash, password)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -75,6 +76,9 @@ func (s *Service) AuthenticateNode(ctx context.Context, netid, mac, password str
 		return "", time.Time{}, errBadNodeLogin
 	}
 	s.locks.Succeed(lockKey)
+	if upgrade {
+		s.rehashPassword(ctx, n, password)
+	}
 	return s.IssueNodeToken(n)
 }
 

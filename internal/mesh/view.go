@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"netkeep/internal/authz"
+	"netkeep/internal/meshwire"
 )
 
 // Peers returns a node's peer view: every other approved node of its
@@ -86,6 +87,14 @@ func renderConfig(self *Node, net *Network, peers []*Node) []byte {
 // nodes:read may watch any node of their group. Close the stream when done.
 // Errors: as GetNode; unavailable after Close.
 func (s *Service) Subscribe(ctx context.Context, p *authz.Principal, netid, mac string) (*Stream, error) {
+	return s.SubscribeFrom(ctx, p, netid, mac, nil)
+}
+
+// SubscribeFrom is Subscribe for a node that already holds a view, whose
+// digest is held (nil: none): its first message is a sync of what differs
+// (meshwire.MsgSync) rather than its full view, when the node is a peer and
+// less than half of the buckets differ.
+func (s *Service) SubscribeFrom(ctx context.Context, p *authz.Principal, netid, mac string, held *meshwire.ViewDigest) (*Stream, error) {
 	st, m, err := s.lookup(p, actNodesRead, netid, mac)
 	if err != nil {
 		return nil, err
@@ -104,5 +113,5 @@ func (s *Service) Subscribe(ctx context.Context, p *authz.Principal, netid, mac 
 	if isNode(p) {
 		s.seen(m)
 	}
-	return st.attach(m), nil
+	return st.attach(m, held), nil
 }

@@ -22,6 +22,9 @@ type View struct {
 	self    Node
 	network Network
 	peers   map[int64]Peer
+	digests map[int64]uint64 // PeerDigest of each peer
+	sums    BucketSums
+	mark    int64 // of the connection's first message (see ViewDigest)
 }
 
 // Effect says what applying a message asks of the view's holder beyond
@@ -42,23 +45,60 @@ type Snapshot struct {
 	Self    Node    `json:"self"`
 	Network Network `json:"network"`
 	Peers   []Peer  `json:"peers"`
+	Mark    int64   `json:"mark,omitempty"` // see ViewDigest
 }
 
 // NewView returns an empty view.
-func NewView() *View { return &View{peers: map[int64]Peer{}} }
+func NewView() *View { return &View{peers: map[int64]Peer{}, digests: map[int64]uint64{}} }
+
+// setPeer adds or replaces p, keeping the digest current.
+func (v *View) setPeer(p Peer) {
+	v.delPeer(p.ID)
+	d := DigestOf(p)
+	v.peers[p.ID], v.digests[p.ID] = p, d
+	v.sums.Add(BucketOf(p.ID), d)
+}
+
+// delPeer removes the peer with id and reports whether there was one.
+func (v *View) delPeer(id int64) bool {
+	d, ok := v.digests[id]
+	if !ok {
+		return false
+	}
+	v.sums.Remove(BucketOf(id), d)
+	delete(v.peers, id)
+	delete(v.digests, id)
+	return true
+}
+
+func (v *View) clearPeers() {
+	clear(v.peers)
+	clear(v.digests)
+	v.sums = BucketSums{}
+}
+
+// Digest returns the digest of the view's peers, to send as HeaderView
+// when reconnecting, or false when the view has none worth offering (no
+// node yet, or a pending node, which holds no peers).
+func (v *View) Digest() (*ViewDigest, bool) {
+	if !v.HasSelf() || v.self.IsPending {
+		return nil, false
+	}
+	return &ViewDigest{Mark: v.mark, Sums: v.sums}, true
+}
 
 // Restore loads a saved snapshot; the next full view replaces it.
 func (v *View) Restore(s *Snapshot) {
-	v.self, v.network = s.Self, s.Network
-	clear(v.peers)
+	v.self, v.network, v.mark = s.Self, s.Network, s.Mark
+	v.clearPeers()
 	for _, p := range s.Peers {
-		v.peers[p.ID] = p
+		v.setPeer(p)
 	}
 }
 
 // Snapshot returns the view for saving, peers ordered by id.
 func (v *View) Snapshot() *Snapshot {
-	return &Snapshot{Self: v.self, Network: v.network, Peers: v.Peers()}
+	return &Snapshot{Self: v.self, Network: v.network, Peers: v.Peers(), Mark: v.mark}
 }
 
 // Reset forgets the sequence, as a new connection starts over with a full
@@ -73,21 +113,24 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		if m.Network == nil || m.Self == nil {
 			return Effect{}, errors.New("full view without network or self")
 		}
-		v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
-		clear(v.peers)
+		v.full, v.seq, v.self, v.network, v.mark = true, m.Seq, *m.Self, *m.Network, m.Mark
+		v.clearPeers()
 		eff := Effect{Changed: true, RotateKey: m.Self.NeedKeyUpdate}
 		for _, p := range m.Peers {
 			if p.ID == v.self.ID {
 				eff.Ignored = errors.New("full view lists the node among its peers")
 				continue
 			}
-			v.peers[p.ID] = p
+			v.setPeer(p)
 		}
 		if v.self.IsPending && len(v.peers) > 0 {
-			clear(v.peers) // a pending node gets no peers
+			v.clearPeers() // a pending node gets no peers
 			eff.Ignored = errors.New("full view of a pending node has peers")
 		}
 		return eff, nil
+	}
+	if m.Type == MsgSync {
+		return v.applySync(m)
 	}
 	if !v.full {
 		return Effect{}, fmt.Errorf("%s message before the full view", m.Type)
@@ -106,13 +149,12 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		case v.self.IsPending:
 			return Effect{Ignored: errors.New("upsert to a pending node")}, nil
 		}
-		v.peers[m.Peer.ID] = *m.Peer
+		v.setPeer(*m.Peer)
 		return Effect{Changed: true}, nil
 	case MsgRemove:
-		if _, ok := v.peers[m.ID]; !ok {
+		if !v.delPeer(m.ID) {
 			return Effect{Ignored: fmt.Errorf("remove of unknown peer %d", m.ID)}, nil
 		}
-		delete(v.peers, m.ID)
 		return Effect{Changed: true}, nil
 	case MsgSelf:
 		if m.Self == nil {
@@ -120,7 +162,7 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		}
 		v.self = *m.Self
 		if v.self.IsPending {
-			clear(v.peers) // a node no longer approved gets no peers
+			v.clearPeers() // a node no longer approved gets no peers
 		}
 		return Effect{Changed: true}, nil
 	case MsgNetwork:
@@ -133,6 +175,63 @@ func (v *View) Apply(m *Message) (Effect, error) {
 		return Effect{RotateKey: true}, nil
 	}
 	return Effect{Ignored: fmt.Errorf("unknown message type %q", m.Type)}, nil
+}
+
+// applySync applies a MsgSync, the first message of a connection opened
+// with a view digest: each listed bucket's peers become exactly its listed
+// IDs, taking the listed peers' new versions; other buckets are current
+// already. A bucket whose sum then differs from the server's means a change
+// was not resent (stamped well before the mark): the view forgets its mark,
+// so the next reconnection gets those buckets whole, and Apply fails so that
+// the caller reconnects.
+func (v *View) applySync(m *Message) (Effect, error) {
+	if m.Network == nil || m.Self == nil {
+		return Effect{}, errors.New("sync without network or self")
+	}
+	v.full, v.seq, v.self, v.network = true, m.Seq, *m.Self, *m.Network
+	eff := Effect{Changed: len(m.Buckets) > 0, RotateKey: m.Self.NeedKeyUpdate}
+	var stale [ViewBuckets]bool
+	keep := map[int64]bool{}
+	for _, b := range m.Buckets {
+		if b.Bucket < 0 || b.Bucket >= ViewBuckets {
+			return Effect{}, fmt.Errorf("sync names bucket %d", b.Bucket)
+		}
+		stale[b.Bucket] = true
+		for _, id := range b.IDs {
+			keep[id] = true
+		}
+	}
+	if len(m.Buckets) > 0 {
+		for id := range v.peers {
+			if stale[BucketOf(id)] && !keep[id] {
+				v.delPeer(id)
+			}
+		}
+	}
+	for _, p := range m.Peers {
+		switch {
+		case p.ID == v.self.ID:
+			eff.Ignored = errors.New("sync lists the node among its peers")
+		case !stale[BucketOf(p.ID)] || !keep[p.ID]:
+			eff.Ignored = fmt.Errorf("sync lists peer %d outside its buckets", p.ID)
+		default:
+			v.setPeer(p)
+		}
+	}
+	if v.self.IsPending && len(v.peers) > 0 {
+		v.clearPeers()
+		eff.Changed = true
+		eff.Ignored = errors.New("sync of a pending node")
+		return eff, nil
+	}
+	for _, b := range m.Buckets {
+		if v.sums[b.Bucket] != b.Sum {
+			v.mark = 0
+			return eff, fmt.Errorf("bucket %d differs from the server's after the sync", b.Bucket)
+		}
+	}
+	v.mark = m.Mark
+	return eff, nil
 }
 
 // Self is the node as last received.

@@ -103,20 +103,23 @@ type Peer struct {
 // fields are set depends on Type (see internal/mesh's package
 // documentation for the protocol).
 type Message struct {
-	Type               string   `json:"type"`
-	Seq                uint64   `json:"seq"`
-	Network            *Network `json:"network,omitempty"`
-	Self               *Node    `json:"self,omitempty"`
-	Peers              []Peer   `json:"peers,omitempty"`
-	Peer               *Peer    `json:"peer,omitempty"`
-	ID                 int64    `json:"id,omitempty"`
-	PublicKey          string   `json:"publickey,omitempty"`
-	KeyUpdateTimestamp int64    `json:"keyupdatetimestamp,omitempty"`
+	Type               string       `json:"type"`
+	Seq                uint64       `json:"seq"`
+	Network            *Network     `json:"network,omitempty"`
+	Self               *Node        `json:"self,omitempty"`
+	Mark               int64        `json:"mark,omitempty"`
+	Buckets            []SyncBucket `json:"buckets,omitempty"`
+	Peers              []Peer       `json:"peers,omitempty"`
+	Peer               *Peer        `json:"peer,omitempty"`
+	ID                 int64        `json:"id,omitempty"`
+	PublicKey          string       `json:"publickey,omitempty"`
+	KeyUpdateTimestamp int64        `json:"keyupdatetimestamp,omitempty"`
 }
 
 // The message types of the push stream.
 const (
 	MsgFull      = "full"
+	MsgSync      = "sync"
 	MsgUpsert    = "upsert"
 	MsgRemove    = "remove"
 	MsgSelf      = "self"

@@ -93,7 +93,7 @@ func (s *Service) allowCreate(p *authz.Principal, a authz.Action, groupID int64)
 
 // creator is the user a principal's new PSKs belong to (0: none).
 func creator(p *authz.Principal) int64 {
-	if p.Kind == authz.KindUser || p.Kind == authz.KindAPIKey {
+	if p.ActsForUser() {
 		return p.UserID
 	}
 	return 0

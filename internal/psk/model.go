@@ -98,8 +98,18 @@ type Filter struct {
 	Enabled *bool
 	VLANID  *int
 	Search  string
+	// Prefix matches psk_id or description starting with it, ignoring
+	// case (ASCII case on SQLite); unlike Search, an index serves it.
+	Prefix  string
 	Expired *bool
 	Now     time.Time // the instant Expired is judged at
+	// CountUpTo, when positive, stops the filtered total there (a page
+	// says "more than"), so that a filter most of a large group matches
+	// costs a page rather than a scan.
+	CountUpTo int
+	// AfterID starts the page after the PSK with this ID (keyset paging:
+	// a page deep in the list costs what the first does, unlike Offset).
+	AfterID int64
 	Limit   int
 	Offset  int
 }
@@ -107,7 +117,7 @@ type Filter struct {
 // Unfiltered reports whether f selects every PSK of its group(s), so the
 // total can come from the maintained counters instead of a count.
 func (f Filter) Unfiltered() bool {
-	return f.Enabled == nil && f.VLANID == nil && f.Search == "" && f.Expired == nil
+	return f.Enabled == nil && f.VLANID == nil && f.Search == "" && f.Prefix == "" && f.Expired == nil
 }
 
 // Page is one page of a listing and the number of matches in all pages.

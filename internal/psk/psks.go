@@ -25,6 +25,7 @@ func (s *Service) List(ctx context.Context, p *authz.Principal, f Filter) (*Page
 		return nil, err
 	}
 	f.Search = strings.TrimSpace(f.Search)
+	f.Prefix = strings.ToLower(strings.TrimSpace(f.Prefix))
 	f.Now = s.now()
 	tx := s.store.Read()
 	psks, err := tx.ListPSKs(ctx, f)

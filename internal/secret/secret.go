@@ -24,8 +24,9 @@ const FileName = "secret.key"
 
 // Keys are the keys derived from the root secret.
 type Keys struct {
-	jwt  []byte
-	aead cipher.AEAD
+	jwt    []byte
+	aead   cipher.AEAD
+	nodePW []byte
 }
 
 // Load returns the keys from fromEnv when it is set, otherwise from the
@@ -86,6 +87,10 @@ func Derive(root []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
+	nodePW, err := hkdf.Key(sha256.New, root, nil, "netkeep mesh node password v1", 32)
+	if err != nil {
+		return nil, err
+	}
 	block, err := aes.NewCipher(enc)
 	if err != nil {
 		return nil, err
@@ -94,11 +99,14 @@ func Derive(root []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keys{jwt: jwt, aead: aead}, nil
+	return &Keys{jwt: jwt, aead: aead, nodePW: nodePW}, nil
 }
 
 // JWTKey is the HMAC key for access tokens.
 func (k *Keys) JWTKey() []byte { return k.jwt }
+
+// NodePasswordKey is the HMAC key of mesh node passwords' keyed hashes.
+func (k *Keys) NodePasswordKey() []byte { return k.nodePW }
 
 // Seal encrypts plaintext with AES-256-GCM; context binds the ciphertext to
 // its use (e.g. "psk:42") so it cannot be moved to another row.

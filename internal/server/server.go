@@ -25,18 +25,24 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/automation"
+	"netkeep/internal/backup"
+	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
+	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
 	"netkeep/internal/pki"
+	"netkeep/internal/proxy"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius"
 	"netkeep/internal/radius/dae"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
+	"netkeep/internal/sso"
 	"netkeep/internal/store"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
@@ -65,6 +71,8 @@ type Server struct {
 	Gateways *gateway.Service
 	// Configs is GateKey's VPN client configurations.
 	Configs *vpnconfig.Service
+	// SSO is single sign-on: identity providers and the OAuth2 provider.
+	SSO *sso.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -72,6 +80,17 @@ type Server struct {
 	RadiusIndex   *radius.Index
 	Radius        *radius.Server
 
+	// Catalog is Nekzus's apps, routes, health and discovery; Upstreams
+	// makes its health probes and favicon fetches.
+	Catalog   *catalog.Service
+	Upstreams *proxy.Client
+	// Backups are copies of the whole database, taken on demand and on
+	// a schedule.
+	Backups *backup.Service
+	// Scripts are the scripts directory's registered scripts and their
+	// runs; asynchronous runs end with stopScripts (Close).
+	Scripts     *automation.Service
+	stopScripts context.CancelFunc
 	// Activity is the activity feed and webhooks; Live the WebSocket
 	// event stream's hub (which devices are online on this replica).
 	Activity *activity.Service
@@ -87,7 +106,8 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
-	// Version and BuildDate describe the build (GET /api/v1/admin/info).
+	// Version and BuildDate describe the build (GET /api/v1/admin/info);
+	// Version is also written into backups.
 	Version, BuildDate string
 }
 
@@ -112,14 +132,22 @@ func New(d Deps) *Server {
 	s.router = api.NewRouter(auth)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter,
-		Live: s.newLive(d, auth)}).Register(s.router)
-	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
+	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
+		backup.WithLogger(d.Logger))
+	scriptsCtx, stopScripts := context.WithCancel(context.Background())
+	s.stopScripts = stopScripts
+	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: s.newLive(d, auth)}).Register(s.router)
+	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Limiter: authLimiter}).Register(s.router)
+		Limiter: authLimiter, SSO: gatekeySSO}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
 		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
@@ -129,11 +157,13 @@ func New(d Deps) *Server {
 		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients}).Register(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
-	(&own.Handlers{Identity: s.Identity}).Register(s.router)
+	(&own.Handlers{Identity: s.Identity, SSO: ownSSO}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
-		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams))
+		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
+	s.dashboard(d, auth)
+	s.registerApps(d, auth)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -160,9 +190,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
 		return err
 	}
+	if err := s.applySSOProviders(ctx); err != nil {
+		return err
+	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
 	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
+	if err := s.startApps(ctx, bg); err != nil {
+		cancel()
+		return err
+	}
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
@@ -182,6 +219,18 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("mesh check-in flusher", "err", err)
 		}
 	}()
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.Backups.Run(bg) // scheduled backups, when an interval is set
+	}()
+	if s.cfg.ScriptsDir != "" {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.Scripts.RunSchedules(bg, time.Second) // script and workflow schedules
+		}()
+	}
 	if s.cfg.MeshInterfaces {
 		s.background.Add(1)
 		go func() {
@@ -201,6 +250,7 @@ func (s *Server) Close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}
+	s.stopScripts()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()

@@ -30,7 +30,7 @@ import (
 func newServer(tb testing.TB, db *store.DB, flags ...string) *server.Server {
 	tb.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	args := append([]string{"--data-dir", tb.TempDir(), "--shutdown-timeout", "5s"}, flags...)
+	args := append([]string{"--data-dir", tb.TempDir(), "--shutdown-timeout", "5s", "--docker-host", ""}, flags...)
 	cfg, err := config.Bind(fs).Load(args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		tb.Fatal(err)

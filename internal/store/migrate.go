@@ -70,3 +70,20 @@ func (db *DB) SchemaCurrent(ctx context.Context) (bool, error) {
 	}
 	return !pending, nil
 }
+
+// MigrateTo applies the pending migrations up to version and returns the
+// schema version: a database at an older netkeep's schema (tests of
+// restoring old backups use it).
+func (db *DB) MigrateTo(ctx context.Context, version int64) (int64, error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, fmt.Errorf("preparing migrations: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return 0, fmt.Errorf("migrating: %w", err)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// SchemaVersion returns the applied schema version.
+func (db *DB) SchemaVersion(ctx context.Context) (int64, error) { return db.currentVersion(ctx) }

@@ -273,6 +273,9 @@ func (tx *Tx) pskWhere(f psk.Filter) (string, []any) {
 		like := tx.ilike()
 		w.add("(psk_id "+like+" OR description "+like+")", likePattern(f.Search))
 	}
+	if f.Prefix != "" {
+		w.prefix(tx.kind == config.Postgres, f.GroupID, f.Prefix)
+	}
 	if f.Expired != nil {
 		if *f.Expired {
 			w.add("(expires_at IS NOT NULL AND expires_at <= ?)", f.Now.UTC())
@@ -293,6 +296,30 @@ type where struct {
 func (w *where) add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
+}
+
+// prefix adds "psk_id or description starts with p" (p in lower case,
+// within group unless 0) as a subquery of two ranges over lower(column),
+// which the psks_group_lower_* indexes serve; on PostgreSQL in the "C"
+// collation, as those indexes are. A subquery, because as a plain OR
+// SQLite's planner (without statistics) prefers walking the (group_id, id)
+// index for the ORDER BY, which reads the whole group.
+func (w *where) prefix(postgres bool, group int64, p string) {
+	w.args = append(w.args, p, p+"\U0010FFFF")
+	lo, hi := "$"+strconv.Itoa(len(w.args)-1), "$"+strconv.Itoa(len(w.args))
+	inGroup := ""
+	if group != 0 {
+		w.args = append(w.args, group)
+		inGroup = "group_id = $" + strconv.Itoa(len(w.args)) + " AND "
+	}
+	in := func(c string) string {
+		col := "lower(" + c + ")"
+		if postgres {
+			col = "(lower(" + c + `) COLLATE "C")`
+		}
+		return "SELECT id FROM psks WHERE " + inGroup + col + " >= " + lo + " AND " + col + " < " + hi
+	}
+	w.cond("id IN (" + in("psk_id") + " UNION ALL " + in("description") + ")")
 }
 
 // cond adds a condition without parameters.
@@ -326,6 +353,16 @@ func likePattern(s string) string {
 // ListPSKs returns a page of f's matches ordered by id.
 func (tx *Tx) ListPSKs(ctx context.Context, f psk.Filter) ([]*psk.PSK, error) {
 	w, args := tx.pskWhere(f)
+	if f.AfterID != 0 {
+		// Not part of pskWhere: the total counts every page's matches.
+		args = append(args, f.AfterID)
+		if w == "" {
+			w = " WHERE "
+		} else {
+			w += " AND "
+		}
+		w += "id > $" + strconv.Itoa(len(args))
+	}
 	n := len(args)
 	args = append(args, f.Limit, f.Offset)
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+pskColumns+` FROM psks`+w+
@@ -345,8 +382,9 @@ func (tx *Tx) ListPSKs(ctx context.Context, f psk.Filter) ([]*psk.PSK, error) {
 	return out, rows.Err()
 }
 
-// CountPSKs counts f's matches. Unfiltered, it reads psk_counts (one row
-// per group) instead of counting the group's rows.
+// CountPSKs counts f's matches, or up to f.CountUpTo of them. Unfiltered,
+// it reads psk_counts (one row per group) instead of counting the group's
+// rows.
 func (tx *Tx) CountPSKs(ctx context.Context, f psk.Filter) (int, error) {
 	var n int64
 	var err error
@@ -358,6 +396,11 @@ func (tx *Tx) CountPSKs(ctx context.Context, f psk.Filter) (int, error) {
 		}
 	case f.Unfiltered():
 		err = tx.q.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM psk_counts`).Scan(&n)
+	case f.CountUpTo > 0:
+		w, args := tx.pskWhere(f)
+		args = append(args, f.CountUpTo)
+		err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM psks`+w+
+			` LIMIT $`+strconv.Itoa(len(args))+`) AS m`, args...).Scan(&n)
 	default:
 		w, args := tx.pskWhere(f)
 		err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM psks`+w, args...).Scan(&n)

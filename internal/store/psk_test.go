@@ -84,6 +84,11 @@ func TestPSKCountsAndFilters(t *testing.T) {
 			{"search is a literal substring", psk.Filter{Search: "%_"}, 1},
 			{"search ignores case", psk.Filter{Search: "lobby"}, 1},
 			{"search without match", psk.Filter{GroupID: a, Search: "zzz"}, 0},
+			{"prefix of names", psk.Filter{GroupID: a, Prefix: "a-01"}, 100},
+			{"prefix of a description, any case", psk.Filter{GroupID: b, Prefix: "lobby"}, 1},
+			{"prefix is no substring", psk.Filter{GroupID: b, Prefix: "guest"}, 0},
+			{"prefix is literal", psk.Filter{Prefix: "50%"}, 1},
+			{"prefix in another group", psk.Filter{GroupID: a, Prefix: "lobby"}, 0},
 			{"expired", psk.Filter{Expired: &yes, Now: now}, 1},
 			{"unexpired", psk.Filter{GroupID: b, Expired: &no, Now: now}, 2},
 		}
@@ -99,9 +104,23 @@ func TestPSKCountsAndFilters(t *testing.T) {
 				t.Errorf("%s: list = %d, %v", tc.name, len(got), err)
 			}
 		}
+		for _, c := range []struct {
+			upTo, want int
+		}{{10, 10}, {2598, 2598}, {5000, 2599}} {
+			if n, err := tx.CountPSKs(ctx, psk.Filter{GroupID: a, Enabled: &yes, CountUpTo: c.upTo}); err != nil || n != c.want {
+				t.Errorf("count up to %d: %d, %v; want %d", c.upTo, n, err, c.want)
+			}
+		}
 		page, err := tx.ListPSKs(ctx, psk.Filter{GroupID: a, Limit: 3, Offset: 10})
 		if err != nil || len(page) != 3 || page[0].PSKID != "a-0011" || page[0].ID >= page[1].ID {
 			t.Fatalf("page = %+v, %v", page, err)
+		}
+		after, err := tx.ListPSKs(ctx, psk.Filter{GroupID: a, Prefix: "a-01", Limit: 3, AfterID: page[0].ID})
+		if err != nil || len(after) != 3 || after[0].PSKID != "a-0100" {
+			t.Fatalf("after id %d: %+v, %v", page[0].ID, after, err)
+		}
+		if after, err = tx.ListPSKs(ctx, psk.Filter{GroupID: a, Limit: 3, AfterID: after[2].ID}); err != nil || len(after) != 3 || after[0].PSKID != "a-0103" {
+			t.Fatalf("next page: %+v, %v", after, err)
 		}
 		taken, err := tx.TakenPSKIDs(ctx, a, []string{"a-0002", "a-0000", "nope", "b-off"})
 		if err != nil || len(taken) != 1 || !taken["a-0002"] {

@@ -37,6 +37,7 @@ type DB struct {
 	Kind  config.DatabaseKind
 	write *sql.DB
 	read  *sql.DB
+	path  string // SQLite: the database file
 }
 
 // Open connects to the database of the given kind; it does not migrate.
@@ -76,7 +77,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Kind: config.SQLite, write: w, read: r}, nil
+	return &DB{Kind: config.SQLite, write: w, read: r, path: path}, nil
 }
 
 // readerCacheKiB is the page cache of each SQLite reader connection, in
@@ -123,6 +124,23 @@ func (db *DB) Ping(ctx context.Context) error {
 		return err
 	}
 	return db.read.PingContext(ctx)
+}
+
+// Size is how much storage the database takes: the SQLite file with its
+// write-ahead log, or the PostgreSQL database.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	if db.Kind == config.Postgres {
+		var n int64
+		err := db.read.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return n, wrap(err, "reading the database size")
+	}
+	var n int64
+	for _, p := range []string{db.path, db.path + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n, nil
 }
 
 // Tx is a database transaction; entity methods hang off it.

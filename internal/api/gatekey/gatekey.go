@@ -37,6 +37,9 @@ type Handlers struct {
 	PKI      PKI
 	Gateways Gateways
 	Configs  Configs
+	// SSO is sign-in through identity providers; nil serves none of its
+	// routes.
+	SSO *SSO
 	// Limiter keeps every budget of the seed's rate-limit table (login per
 	// IP, admin operations and config generation per user, heartbeats per
 	// gateway); it may be shared with other dialects.

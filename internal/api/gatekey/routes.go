@@ -37,6 +37,13 @@ func (h *Handlers) Register(rt *api.Router) {
 
 	// User endpoints: any signed-in user, within its group.
 	rt.Handle("POST /api/v1/auth/local/login", api.Public, login(h.localLogin))
+	if s := h.SSO; s != nil {
+		rt.Handle("GET /api/v1/auth/oidc/login", api.Public, login(s.oidcLogin))
+		rt.Handle("GET /api/v1/auth/oidc/callback", api.Public, login(s.oidcCallback))
+		rt.HandleFunc("GET /api/v1/auth/saml/{provider}/metadata", api.Public, s.samlMetadata)
+		rt.Handle("GET /api/v1/auth/saml/{provider}/login", api.Public, login(s.samlLogin))
+		rt.Handle("POST /api/v1/auth/saml/{provider}/acs", api.Public, login(s.samlACS))
+	}
 	rt.HandleFunc("GET /api/v1/auth/session", api.Authenticated, h.session)
 	rt.Handle("POST /api/v1/configs/generate", api.Authenticated, generation(h.generateConfig))
 	rt.HandleFunc("GET /api/v1/configs/download/{config_id}", api.Authenticated, h.downloadConfig)

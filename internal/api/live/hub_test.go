@@ -14,6 +14,7 @@ import (
 
 	"netkeep/internal/activity"
 	"netkeep/internal/authz"
+	"netkeep/internal/catalog"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
@@ -234,8 +235,10 @@ func TestTranslate(t *testing.T) {
 			`{"deviceId":"d1","message":"Device access has been revoked"}`},
 		{"webhook", event.Event{Topic: activity.TopicWebhook, Action: "notify", Data: push}, TypeWebhook, "devices:read", `{"a":1}`},
 		{"webhook without data (too large for NOTIFY)", event.Event{Topic: activity.TopicWebhook, Action: "notify"}, "", "", ""},
-		{"discovery", event.Event{Topic: TopicDiscovery, Action: "proposed", Data: json.RawMessage(`{"id":"p"}`)}, TypeDiscovery, "apps:read", `{"id":"p"}`},
-		{"health", event.Event{Topic: TopicHealth, Action: "changed"}, TypeHealthChange, "apps:read", `{}`},
+		{"discovery", event.Event{Topic: catalog.TopicDiscovery, Action: "created", Data: json.RawMessage(`{"id":"p"}`)}, TypeDiscovery, "apps:read", `{"id":"p"}`},
+		{"health", event.Event{Topic: catalog.TopicApp, Action: catalog.ActionHealthChange, Data: json.RawMessage(`{"appId":"grafana","status":"unhealthy"}`)},
+			TypeHealthChange, "apps:read", `{"appId":"grafana","status":"unhealthy"}`},
+		{"app", event.Event{Topic: catalog.TopicApp, Action: "created", ID: "grafana"}, "app.created", "apps:read", ""},
 		{"config", event.Event{Topic: TopicConfig, Action: "reloaded"}, TypeConfigReload, "apps:read", `{"message":"Configuration reloaded"}`},
 		{"container", event.Event{Topic: TopicContainer, Action: "container.start.completed"}, "container.start.completed", "apps:read", ""},
 		{"session is never sent", event.Event{Topic: "session", Action: "revoked", ID: "s"}, "", "", ""},

@@ -7,6 +7,7 @@ import (
 
 	"netkeep/internal/activity"
 	"netkeep/internal/authz"
+	"netkeep/internal/catalog"
 	"netkeep/internal/event"
 )
 
@@ -26,13 +27,13 @@ const (
 	TypeWebhook       = "webhook"
 )
 
-// The event topics that carry Nekzus's own message types. The device facet
-// publishes TopicDevice ("paired", "revoked"); webhooks publish
-// activity.TopicWebhook; the app catalog publishes the others.
+// The event topics that carry Nekzus's own message types besides the app
+// catalog's (catalog.TopicDiscovery, and catalog.TopicApp whose
+// health_change action is a message type): the device facet publishes
+// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook;
+// configuration reloads and containers have no publisher yet.
 const (
 	TopicDevice    = "device"
-	TopicDiscovery = "discovery"
-	TopicHealth    = "health"
 	TopicConfig    = "config"
 	TopicContainer = "container"
 )
@@ -57,16 +58,17 @@ func encode(typ string, data any, at time.Time) []byte {
 // socket needs to be told of their changes. Topics not listed here (user
 // sessions, the bus's own) are never sent.
 var domainTopics = map[string]authz.Action{
-	"psk":           "psks:read",
-	"endpoint":      "endpoints:read",
-	"user":          "users:read",
-	"group":         "groups:read",
-	"network":       "networks:read",
-	"node":          "nodes:read",
-	"gateway":       "gateways:read",
-	"pki":           "pki:read",
-	"radius_client": "radius:read",
-	"apikey":        "apikeys:manage",
+	catalog.TopicApp: "apps:read",
+	"psk":            "psks:read",
+	"endpoint":       "endpoints:read",
+	"user":           "users:read",
+	"group":          "groups:read",
+	"network":        "networks:read",
+	"node":           "nodes:read",
+	"gateway":        "gateways:read",
+	"pki":            "pki:read",
+	"radius_client":  "radius:read",
+	"apikey":         "apikeys:manage",
 }
 
 // delivery is what an event becomes on the stream: the encoded message, the
@@ -99,10 +101,12 @@ func translate(e event.Event) (delivery, bool) {
 			}
 		}
 		return out, true
-	case TopicDiscovery:
+	case catalog.TopicDiscovery: // data: the proposal, as the catalog published it
 		return delivery{msg: encode(TypeDiscovery, raw(e.Data), e.Time), action: "apps:read"}, true
-	case TopicHealth:
-		return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read"}, true
+	case catalog.TopicApp:
+		if e.Action == catalog.ActionHealthChange {
+			return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read"}, true
+		}
 	case TopicConfig:
 		return delivery{msg: encode(TypeConfigReload, map[string]string{"message": "Configuration reloaded"}, e.Time),
 			action: "apps:read"}, true

@@ -37,6 +37,15 @@ type Handlers struct {
 	Keys     APIKeys
 	// AuthLimiter limits login and setup per source IP (50/minute).
 	AuthLimiter *ratelimit.Limiter
+	// Backups are the server's backups (SUPER_ADMIN only).
+	Backups Backups
+	// Host reads the host's resources (SUPER_ADMIN only).
+	Host Host
+	// Scripts are the scripts of the scripts directory and their runs
+	// (SUPER_ADMIN only).
+	Scripts Scripts
+	// Workflows are script workflows and schedules (SUPER_ADMIN only).
+	Workflows Workflows
 	// Live serves the event stream, activity, statistics and webhooks.
 	Live *Live
 }

@@ -34,4 +34,54 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/admin/info", api.Authenticated, h.Live.adminInfo)
 	rt.HandleFunc("POST /api/v1/webhooks/activity", api.Authenticated, h.Live.webhookActivity)
 	rt.HandleFunc("POST /api/v1/webhooks/notify", api.Authenticated, h.Live.webhookNotify)
+
+	rt.HandleFunc("GET /api/v1/backups", api.Authenticated, h.listBackups)
+	rt.HandleFunc("POST /api/v1/backups", api.Authenticated, h.createBackup)
+	rt.HandleFunc("GET /api/v1/backups/{id}", api.Authenticated, h.getBackup)
+	rt.HandleFunc("DELETE /api/v1/backups/{id}", api.Authenticated, h.deleteBackup)
+	rt.HandleFunc("POST /api/v1/backups/{id}/restore", api.Authenticated, h.restoreBackup)
+	rt.HandleFunc("GET /api/v1/backups/scheduler/status", api.Authenticated, h.backupSchedulerStatus)
+	rt.HandleFunc("POST /api/v1/backups/scheduler/trigger", api.Authenticated, h.triggerBackup)
+
+	rt.HandleFunc("GET /api/v1/system/resources", api.Authenticated, h.systemResources)
+
+	rt.HandleFunc("GET /api/v1/scripts", api.Authenticated, h.listScripts)
+	rt.HandleFunc("GET /api/v1/scripts/available", api.Authenticated, h.availableScripts)
+	rt.HandleFunc("POST /api/v1/scripts", api.Authenticated, h.createScript)
+	rt.HandleFunc("GET /api/v1/scripts/{id}", api.Authenticated, h.getScript)
+	rt.HandleFunc("PUT /api/v1/scripts/{id}", api.Authenticated, h.updateScript)
+	rt.HandleFunc("DELETE /api/v1/scripts/{id}", api.Authenticated, h.deleteScript)
+	rt.HandleFunc("POST /api/v1/scripts/{id}/execute", api.Authenticated, h.execute(false))
+	rt.HandleFunc("POST /api/v1/scripts/{id}/dry-run", api.Authenticated, h.execute(true))
+	rt.HandleFunc("GET /api/v1/executions", api.Authenticated, h.listExecutions)
+	rt.HandleFunc("GET /api/v1/executions/{id}", api.Authenticated, h.getExecution)
+
+	rt.HandleFunc("GET /api/v1/workflows", api.Authenticated, h.listWorkflows)
+	rt.HandleFunc("POST /api/v1/workflows", api.Authenticated, h.createWorkflow)
+	rt.HandleFunc("GET /api/v1/workflows/{id}", api.Authenticated, h.getWorkflow)
+	rt.HandleFunc("DELETE /api/v1/workflows/{id}", api.Authenticated, h.deleteWorkflow)
+	rt.HandleFunc("POST /api/v1/workflows/{id}/execute", api.Authenticated, h.runWorkflow)
+	rt.HandleFunc("GET /api/v1/schedules", api.Authenticated, h.listSchedules)
+	rt.HandleFunc("POST /api/v1/schedules", api.Authenticated, h.createSchedule)
+	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Authenticated, h.getSchedule)
+	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Authenticated, h.deleteSchedule)
+}
+
+// Register adds the app catalog's routes and the reverse proxy.
+func (h *AppHandlers) Register(rt *api.Router, auth *api.Authenticator) {
+	rt = rt.As(api.Nekzus)
+	rt.HandleFunc("GET /api/v1/apps", api.Authenticated, h.listApps)
+	rt.HandleFunc("GET /api/v1/apps/{appId}/favicon", api.Authenticated, h.favicon)
+	rt.HandleFunc("GET /api/v1/routes", api.Authenticated, h.listRoutes)
+	rt.HandleFunc("POST /api/v1/routes", api.Authenticated, h.createRoute)
+	rt.HandleFunc("PUT /api/v1/routes/{routeId}", api.Authenticated, h.updateRoute)
+	rt.HandleFunc("DELETE /api/v1/routes/{routeId}", api.Authenticated, h.deleteRoute)
+	rt.HandleFunc("GET /api/v1/services/{appId}/health", api.Authenticated, h.serviceHealth)
+	rt.HandleFunc("GET /api/v1/discovery/proposals", api.Authenticated, h.listProposals)
+	rt.HandleFunc("POST /api/v1/discovery/proposals/{proposalId}/approve", api.Authenticated, h.approve)
+	rt.HandleFunc("POST /api/v1/discovery/proposals/{proposalId}/dismiss", api.Authenticated, h.dismiss)
+	rt.HandleFunc("POST /api/v1/discovery/rediscover", api.Authenticated, h.rediscover)
+	// Every method: the proxy forwards what the app speaks. Each route
+	// chooses its own access (public, local, a credential with scopes).
+	rt.Handle("/apps/{appId}/", api.Custom, auth.Optional(h.Proxy))
 }

@@ -49,7 +49,7 @@ type MeshService interface {
 	IssueNodeToken(n *mesh.Node) (string, time.Time, error)
 	Peers(ctx context.Context, p *authz.Principal, netid, mac string) (mesh.PeerList, error)
 	Config(ctx context.Context, p *authz.Principal, netid, mac string) ([]byte, error)
-	Subscribe(ctx context.Context, p *authz.Principal, netid, mac string) (*mesh.Stream, error)
+	SubscribeFrom(ctx context.Context, p *authz.Principal, netid, mac string, held *meshwire.ViewDigest) (*mesh.Stream, error)
 
 	AddServer(ctx context.Context, p *authz.Principal, src audit.Source, netid string) (*mesh.Node, error)
 	RemoveServer(ctx context.Context, p *authz.Principal, src audit.Source, netid string) error

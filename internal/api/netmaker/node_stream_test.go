@@ -2,7 +2,9 @@ package netmaker_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"netkeep/internal/api/netmaker"
 	"netkeep/internal/mesh/meshsim"
+	"netkeep/internal/meshwire"
 	"netkeep/internal/server/servertest"
 )
 
@@ -216,5 +219,75 @@ func TestStreamPendingApproval(t *testing.T) {
 			t.Fatal(err)
 		}
 		again.wait(t, func(a *meshsim.Agent) bool { return a.Len() == 1 && !a.Self().IsPending }, "reconnected full view")
+	})
+}
+
+// TestStreamResumesWithDigest: a stream opened with the X-Netkeep-View
+// digest of the view the agent holds starts with a sync of what changed
+// since, not the full view; a malformed digest gets the full view.
+func TestStreamResumesWithDigest(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		w := newMeshWorld(t, e)
+		w.network(t, map[string]any{"netid": "resume"})
+		key := w.key(t, "resume", 20)["value"].(string)
+		for i := 1; i <= 5; i++ {
+			w.join(t, "resume", key, i)
+		}
+		three := w.join(t, "resume", key, 6)
+		id3 := int64(three["id"].(float64))
+		tok1 := w.nodeToken(t, "resume", 1)
+		path := "/api/nodes/resume/" + nodeMAC(1) + "/stream"
+
+		s1, _, err := dialStream(t, e, path, tok1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s1.wait(t, func(a *meshsim.Agent) bool { return a.Len() == 5 }, "full view")
+		s1.conn.CloseNow()
+		held, ok := s1.agent.Digest()
+		if !ok {
+			t.Fatal("no digest after a full view")
+		}
+		if r := e.Do(t, "PUT", "/api/nodes/resume/"+nodeMAC(6), map[string]any{"endpoint": "203.0.113.66"}, w.adminA...); r.Status != 200 {
+			t.Fatalf("update: %d %s", r.Status, r.Raw)
+		}
+
+		first := func(t *testing.T, digest string) *meshwire.Message {
+			t.Helper()
+			h := http.Header{meshwire.HeaderView: {digest}}
+			h.Set(tok1[0], tok1[1])
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+path, &websocket.DialOptions{HTTPHeader: h, HTTPClient: e.Client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			c.SetReadLimit(16 << 20)
+			_, raw, err := c.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m meshwire.Message
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			return &m
+		}
+		m := first(t, held.String())
+		if m.Type != meshwire.MsgSync || len(m.Buckets) != 1 || m.Buckets[0].Bucket != meshwire.BucketOf(id3) ||
+			!slices.Contains(m.Buckets[0].IDs, id3) || len(m.Peers) < 1 || !slices.ContainsFunc(m.Peers, func(p meshwire.Peer) bool { return p.ID == id3 && p.Endpoint == "203.0.113.66" }) {
+			t.Fatalf("resumed with %q, buckets %v, %d peers", m.Type, m.Buckets, len(m.Peers))
+		}
+		if err := s1.agent.ApplyMessage(m); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s1.agent.Peer(id3); p.Endpoint != "203.0.113.66" || s1.agent.Len() != 5 || m.Mark == 0 {
+			t.Fatalf("after the sync: %d peers, node 6 at %q", s1.agent.Len(), p.Endpoint)
+		}
+		if m := first(t, "1.not-a-digest"); m.Type != meshwire.MsgFull || len(m.Peers) != 5 {
+			t.Fatalf("malformed digest: %q with %d peers", m.Type, len(m.Peers))
+		}
 	})
 }

@@ -6,9 +6,16 @@
 // call the domain, encode. It imports api and domain packages, never store.
 package netrecon
 
-import "netkeep/internal/api"
+import (
+	"netkeep/internal/api"
+	"netkeep/internal/ratelimit"
+)
 
 // Handlers serves the dialect.
 type Handlers struct {
 	Keys api.APIKeys
+	// OAuth2 is the authorization server; nil serves none of its routes.
+	OAuth2 *OAuth2
+	// Limiter counts sign-ins per source address (nil: none).
+	Limiter *ratelimit.Limiter
 }

@@ -25,4 +25,6 @@ type Identity interface {
 // Handlers serves netkeep's own paths.
 type Handlers struct {
 	Identity Identity
+	// SSO serves identity providers and OpenID discovery; nil: none.
+	SSO *SSO
 }

@@ -10,4 +10,14 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/groups/{id}", api.Authenticated, h.getGroup)
 	rt.HandleFunc("PUT /api/v1/groups/{id}", api.Authenticated, h.renameGroup)
 	rt.HandleFunc("DELETE /api/v1/groups/{id}", api.Authenticated, h.deleteGroup)
+
+	if s := h.SSO; s != nil {
+		rt.Handle("GET /.well-known/openid-configuration", api.Public, s.OpenID)
+		rt.Handle("GET /.well-known/jwks.json", api.Public, s.OpenID)
+		rt.HandleFunc("GET /api/v1/sso/providers", api.Authenticated, s.listProviders)
+		rt.HandleFunc("POST /api/v1/sso/providers", api.Authenticated, s.createProvider)
+		rt.HandleFunc("GET /api/v1/sso/providers/{name}", api.Authenticated, s.getProvider)
+		rt.HandleFunc("PUT /api/v1/sso/providers/{name}", api.Authenticated, s.updateProvider)
+		rt.HandleFunc("DELETE /api/v1/sso/providers/{name}", api.Authenticated, s.deleteProvider)
+	}
 }

@@ -126,7 +126,8 @@ func (a *Agent) Wait(ctx context.Context, cond func(a *Agent) bool) error {
 	}
 }
 
-// Follow applies s's full view and then its messages until the stream or
+// Follow applies s's first message (a full view, or a sync when s was
+// opened with the agent's digest) and then its messages until the stream or
 // ctx ends. It returns nil when the stream ended (s.Reason says why) and
 // the first protocol violation otherwise.
 func (a *Agent) Follow(ctx context.Context, s *mesh.Stream) error {
@@ -145,4 +146,12 @@ func (a *Agent) Follow(ctx context.Context, s *mesh.Stream) error {
 			return err
 		}
 	}
+}
+
+// Digest is the digest of the agent's view, as the agent sends it when it
+// reconnects (false: it has no view worth offering).
+func (a *Agent) Digest() (*meshwire.ViewDigest, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.view.Digest()
 }

@@ -39,6 +39,14 @@ func TestAgreesWithTheAgentsView(t *testing.T) {
 			{Type: meshwire.MsgFull, Seq: 1, Network: net, Self: &self, Peers: []meshwire.Peer{p2}},
 			{Type: meshwire.MsgRemove, Seq: 2, ID: 9},
 		}, wantPeers: []int64{2}, violation: true},
+		"a sync replaces its buckets only": {msgs: []meshwire.Message{
+			{Type: meshwire.MsgFull, Seq: 1, Network: net, Self: &self, Peers: []meshwire.Peer{p2, p3}},
+			{Type: meshwire.MsgSync, Seq: 1, Network: net, Self: &self, Buckets: []meshwire.SyncBucket{{Bucket: meshwire.BucketOf(2), IDs: []int64{}}}},
+		}, wantPeers: []int64{3}},
+		"a sync listing a peer outside its buckets": {msgs: []meshwire.Message{
+			{Type: meshwire.MsgFull, Seq: 1, Network: net, Self: &self, Peers: []meshwire.Peer{p2}},
+			{Type: meshwire.MsgSync, Seq: 1, Network: net, Self: &self, Peers: []meshwire.Peer{p3}},
+		}, wantPeers: []int64{2}, violation: true},
 		"sequence going back": {msgs: []meshwire.Message{
 			{Type: meshwire.MsgFull, Seq: 5, Network: net, Self: &self, Peers: []meshwire.Peer{p2}},
 			{Type: meshwire.MsgUpsert, Seq: 5, Peer: &p3},

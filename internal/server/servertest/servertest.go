@@ -55,18 +55,25 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 // Start starts a server on a fresh database of kind; it stops at test end.
 func Start(tb testing.TB, kind config.DatabaseKind) *Env {
 	tb.Helper()
+	return StartConfigured(tb, kind, nil)
+}
+
+// StartConfigured is Start with settings changed by configure (nil: none)
+// before the server is built.
+func StartConfigured(tb testing.TB, kind config.DatabaseKind, configure func(*config.Config)) *Env {
+	tb.Helper()
 	db := storetest.Open(tb, kind)
-	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)))
+	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)), configure)
 }
 
 // Replica starts a second server sharing a's database, root secret and
 // event channel, as a replica behind a load balancer would.
 func Replica(tb testing.TB, a *Env) *Env {
 	tb.Helper()
-	return startOn(tb, a.DB, a.Kind, a.Root, a.channel)
+	return startOn(tb, a.DB, a.Kind, a.Root, a.channel, nil)
 }
 
-func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string) *Env {
+func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string, configure func(*config.Config)) *Env {
 	tb.Helper()
 	keys, err := secret.Derive(root)
 	if err != nil {
@@ -84,6 +91,9 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 		Listen: "127.0.0.1:0", DataDir: tb.TempDir(), LogLevel: "error", LogFormat: "text",
 		MasterKey: MasterKey, MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
 		AccessTokenTTL: time.Hour, RefreshGrace: 10 * time.Minute,
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("NETKEEP_TEST_LOG") != "" {

@@ -2,6 +2,7 @@ package pgbus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -118,6 +119,20 @@ func (p *Bus) Publish(ctx context.Context, e event.Event) error {
 		return err
 	}
 	if err := p.deliver(e); err != nil {
+		return err
+	}
+	return p.notify(ctx, string(payload))
+}
+
+// Resync delivers the bus's resync event to local subscribers and asks
+// every other replica to deliver it to theirs.
+func (p *Bus) Resync(ctx context.Context) error {
+	e := event.ResyncEvent(p.local.Origin())
+	if err := p.deliver(e); err != nil {
+		return err
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
 		return err
 	}
 	return p.notify(ctx, string(payload))

@@ -310,3 +310,29 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// Resync reaches every subscription of every replica, whatever its topics,
+// once each; an ordinary event published as the bus's topic is still
+// refused.
+func TestResyncReachesEveryReplica(t *testing.T) {
+	t.Parallel()
+	r := newReplicas(t, 2)
+	a, b := r[0], r[1]
+	subA, subB := a.Subscribe("psk"), b.Subscribe("node")
+	if err := a.Resync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for name, sub := range map[string]*event.Subscription{"A": subA, "B": subB} {
+		got := eventtest.Receive(t, sub)
+		if got.Topic != event.TopicBus || got.Action != event.ActionResync || got.Origin != a.Origin() {
+			t.Errorf("%s received %+v, want A's resync", name, got)
+		}
+	}
+	// A fence proves no second resync is on its way to B.
+	publish(t, a, event.Event{Topic: "node", ID: "fence"})
+	eventtest.ExpectIDs(t, subB, "fence")
+	eventtest.ExpectNothingBuffered(t, subA)
+	if err := a.Publish(t.Context(), event.Event{Topic: event.TopicBus, Action: event.ActionResync}); !fault.Is(err, fault.Invalid) {
+		t.Fatalf("publishing the bus's topic: %v", err)
+	}
+}

@@ -40,7 +40,8 @@ func decodePayload(payload string) (event.Event, error) {
 	if err := json.Unmarshal([]byte(payload), &e); err != nil {
 		return event.Event{}, fault.New(fault.Invalid, "decoding event notification").Wrap(err)
 	}
-	if e.Topic == "" || e.Topic == event.TopicBus || e.Origin == "" {
+	resync := e.Topic == event.TopicBus && e.Action == event.ActionResync // another replica's Resync
+	if e.Topic == "" || (e.Topic == event.TopicBus && !resync) || e.Origin == "" {
 		return event.Event{}, fault.Errorf(fault.Invalid, "event notification has topic %q and origin %q", e.Topic, e.Origin)
 	}
 	return e, nil

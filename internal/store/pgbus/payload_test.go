@@ -92,7 +92,9 @@ func TestDecodePayloadRejects(t *testing.T) {
 		{"not json", `{topic`},
 		{"no topic", `{"action":"updated","origin":"o"}`},
 		{"no origin", `{"topic":"psk"}`},
-		{"bus topic", `{"topic":"bus","action":"resync","origin":"o"}`},
+		// The bus's topic crosses replicas only as a Resync.
+		{"bus topic, other action", `{"topic":"bus","action":"restart","origin":"o"}`},
+		{"resync without origin", `{"topic":"bus","action":"resync"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

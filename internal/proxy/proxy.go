@@ -1,0 +1,278 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"netkeep/internal/api"
+	"netkeep/internal/authz"
+	"netkeep/internal/catalog"
+	"netkeep/internal/fault"
+)
+
+// Routes is what the proxy needs of the catalog: the route of an app id,
+// from memory.
+type Routes interface {
+	Lookup(appID string) (catalog.Entry, bool)
+}
+
+// Options configures a Proxy.
+type Options struct {
+	// TrustProxyHeaders passes the caller's own X-Forwarded-For chain on
+	// (netkeep sits behind a proxy that sets it); otherwise the chain
+	// starts at the peer that connected to netkeep.
+	TrustProxyHeaders bool
+	// CacheBytes bounds the response cache of routes with caching on
+	// (default 64 MiB).
+	CacheBytes int64
+	Logger     *slog.Logger
+}
+
+// Proxy serves /apps/{appId}/*. Register it behind
+// api.Authenticator.Optional so a credential, when sent, is known.
+type Proxy struct {
+	routes Routes
+	opts   Options
+	cache  *cache
+	pool   bufferPool
+
+	// upstreams holds the current *upstream of each app id; reads are
+	// lock-free (every request), builds are serialised by mu.
+	upstreams sync.Map
+	mu        sync.Mutex
+}
+
+// New returns a proxy over routes.
+func New(routes Routes, o Options) *Proxy {
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 64 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Proxy{routes: routes, opts: o, cache: newCache(o.CacheBytes)}
+}
+
+// upstream is the reverse proxy of one route version: its own keep-alive
+// pool and timeout.
+type upstream struct {
+	entry  catalog.Entry
+	target *url.URL
+	prefix string // "/apps/{appId}"
+	// actions are what a caller must be allowed on the app's group, by
+	// role: the route's scopes, less what the role can never hold (write:*
+	// names groups:write, which only a SUPER_ADMIN has).
+	actions   map[authz.Role][]authz.Action
+	rp        *httputil.ReverseProxy
+	transport *http.Transport
+}
+
+var (
+	errNoApp       = fault.New(fault.NotFound, "app not found").WithReason(catalog.ReasonAppNotFound)
+	errDisabled    = fault.New(fault.Unavailable, "the app's route is disabled")
+	errNoWebSocket = fault.New(fault.Forbidden, "WebSocket upgrades are not enabled for this route")
+	errBadGateway  = fault.New(fault.BadGateway, "the app's upstream could not be reached")
+	errSlow        = fault.New(fault.GatewayTimeout, "the app's upstream did not answer in time")
+	errEscape      = fault.New(fault.Invalid, "the path leaves the app")
+)
+
+// upstreamFor returns the proxy of the app's current route, building it
+// when the route is new or changed (the old pool's idle connections close).
+func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
+	if u, ok := p.upstreams.Load(e.App.ID); ok && u.(*upstream).current(e) {
+		return u.(*upstream), nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old, _ := p.upstreams.Load(e.App.ID)
+	if u, ok := old.(*upstream); ok && u.current(e) {
+		return u, nil
+	}
+	target, err := url.Parse(e.Route.To)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := authz.ParseScopes(e.Route.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	u := &upstream{entry: e, target: target, prefix: strings.TrimSuffix(e.Route.PathBase(), "/"), actions: map[authz.Role][]authz.Action{}}
+	if len(scopes) == 0 {
+		scopes = authz.Scopes{"apps:read": true}
+	}
+	for _, role := range []authz.Role{authz.SuperAdmin, authz.GroupAdmin, authz.User} {
+		grants := authz.RoleGrants(role)
+		acts := []authz.Action{"apps:read"} // seeing the app at all
+		for a := range scopes {
+			if grants.Has(a) && a != "apps:read" {
+				acts = append(acts, a)
+			}
+		}
+		u.actions[role] = acts
+	}
+	u.transport = &http.Transport{
+		Proxy:                 nil, // never an environment proxy: only the route's host
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: e.Route.Timeout,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // pass the upstream's encoding through
+	}
+	u.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite(u),
+		Transport:      u.transport,
+		BufferPool:     &p.pool,
+		ModifyResponse: p.modifyResponse(u),
+		ErrorHandler:   p.upstreamError,
+		ErrorLog:       slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
+	}
+	if prev, ok := old.(*upstream); ok {
+		prev.transport.CloseIdleConnections()
+	}
+	p.upstreams.Store(e.App.ID, u)
+	return u, nil
+}
+
+// current reports whether u was built from e's route as it is now: every
+// change of a route moves its UpdatedAt, and the table is rebuilt (new
+// pointers) on any app's change, which must not reset every pool.
+func (u *upstream) current(e catalog.Entry) bool {
+	r := u.entry.Route
+	return r == e.Route || (r.ID == e.Route.ID && r.UpdatedAt.Equal(e.Route.UpdatedAt) && u.entry.App.GroupID == e.App.GroupID)
+}
+
+// ServeHTTP proxies one request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e, ok := p.routes.Lookup(r.PathValue("appId"))
+	if !ok {
+		api.Error(w, r, errNoApp)
+		return
+	}
+	u, err := p.upstreamFor(e)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	if err := p.allow(r, u); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	if e.Route.Status != catalog.StatusActive {
+		api.Error(w, r, errDisabled)
+		return
+	}
+	if isUpgrade(r) && !e.Route.WebSocket {
+		api.Error(w, r, errNoWebSocket)
+		return
+	}
+	if strings.Contains(r.URL.Path, "/../") || strings.HasSuffix(r.URL.Path, "/..") {
+		api.Error(w, r, errEscape) // the mux cleans paths; this is a second lock
+		return
+	}
+	// Streams (uploads, downloads, SSE, WebSockets) may outlive the
+	// server's read and write timeouts and its API body limit.
+	api.SetBodyLimit(w, r, 0)
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	if e.Route.Cache {
+		if p.cache.serve(w, r, e.Route) {
+			return
+		}
+		r = withKey(r, e.Route)
+	}
+	u.rp.ServeHTTP(w, r)
+}
+
+// allow applies the route's access mode. A credential of another group is
+// told the app does not exist.
+func (p *Proxy) allow(r *http.Request, u *upstream) error {
+	switch u.entry.Route.Auth {
+	case catalog.AuthPublic:
+		return nil
+	case catalog.AuthLocal:
+		if isLocal(api.ClientIP(r.Context())) {
+			return nil
+		}
+	}
+	pr := api.PrincipalFrom(r.Context())
+	if pr == nil {
+		return fault.New(fault.Unauthorized, "authentication required")
+	}
+	acts, ok := u.actions[pr.Role]
+	if !ok {
+		acts = u.actions[authz.User]
+	}
+	for _, a := range acts {
+		if err := authz.Allow(pr, a, authz.Resource{GroupID: u.entry.App.GroupID}); err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return errNoApp
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// isLocal reports whether ip is a loopback or private (LAN) address.
+func isLocal(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast()
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && headerHasToken(r.Header, "Connection", "upgrade")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// upstreamError answers a failed forward: 504 when the upstream was too
+// slow, 502 otherwise, nothing when the client went away.
+func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		api.Error(w, r, errSlow.Wrap(err))
+		return
+	}
+	api.Error(w, r, errBadGateway.Wrap(err))
+}
+
+// bufferPool recycles the proxy's copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/config"
+)
+
+// Backups. A backup is one SQLite file holding every netkeep table at the
+// schema version of the database it was taken from, whatever that
+// database's engine: SQLite is copied with VACUUM INTO (a consistent online
+// copy), PostgreSQL table by table inside one REPEATABLE READ transaction
+// into a fresh file migrated to the same version. Sealed values (PSKs, CA
+// keys, secrets) are copied as stored: a backup opens only under the same
+// server secret.
+//
+// A restore replaces the contents of the tables it is given with the
+// backup's, in one transaction of the live database: rows the backup lacks
+// are deleted (children before parents), the backup's rows are upserted
+// (parents before children), and identity sequences are moved past the
+// restored ids. Foreign keys stay enforced, so a restore that would leave a
+// dangling reference fails and changes nothing. A backup of an older schema
+// is migrated (a copy of it) first; one of a newer schema is refused.
+
+// backupVersionTable is goose's bookkeeping, never restored.
+const backupVersionTable = "goose_db_version"
+
+// BackupTable is one table of a backup and its row count.
+type BackupTable struct {
+	Name string
+	Rows int64
+}
+
+// BackupContents describes a backup file.
+type BackupContents struct {
+	SchemaVersion int64
+	Tables        []BackupTable // by name
+}
+
+// Backup writes a consistent copy of the whole database to path, which
+// must not exist, and describes it. It runs beside normal traffic: on
+// SQLite readers and the writer are not blocked; on PostgreSQL it is one
+// read-only transaction.
+func (db *DB) Backup(ctx context.Context, path string) (*BackupContents, error) {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("backup file %s already exists", path)
+	}
+	var err error
+	if db.Kind == config.SQLite {
+		err = db.vacuumInto(ctx, path)
+	} else {
+		err = db.exportPostgres(ctx, path)
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, err
+	}
+	return InspectBackup(ctx, path)
+}
+
+// vacuumInto copies the SQLite database with VACUUM INTO on a connection of
+// its own (the readers are query-only, and the writer stays free).
+func (db *DB) vacuumInto(ctx context.Context, path string) error {
+	c, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("copying the database: %w", err)
+	}
+	return nil
+}
+
+// exportPostgres copies every table, as one snapshot, into a new SQLite
+// file migrated to the PostgreSQL schema's version.
+func (db *DB) exportPostgres(ctx context.Context, path string) error {
+	src, err := db.write.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return wrap(err, "starting the backup snapshot")
+	}
+	defer src.Rollback() //nolint:errcheck // read-only
+	var version int64
+	if err := src.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+backupVersionTable+` WHERE is_applied`).Scan(&version); err != nil {
+		return wrap(err, "reading the schema version")
+	}
+	dst, err := openBackupFile(ctx, path, false)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if err := migrateBackupFile(ctx, dst, version); err != nil {
+		return err
+	}
+	tables, err := backupTables(ctx, dst)
+	if err != nil {
+		return err
+	}
+	tx, err := dst.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // committed below
+	for _, t := range tables {
+		// Migrations seed some rows (the default group); the copy is the
+		// source's rows only.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
+			return fmt.Errorf("backup file: clearing %s: %w", t.name, err)
+		}
+		if err := copyRows(ctx, src, tx, t, nil); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("backup file: %w", err)
+	}
+	return nil
+}
+
+// openBackupFile opens a backup file with foreign keys off (a copy is
+// written table by table) in rollback-journal mode, so the file is whole on
+// its own once closed.
+func openBackupFile(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=foreign_keys(0)&_pragma=journal_mode(DELETE)&_pragma=busy_timeout(10000)"
+	if readOnly {
+		dsn = "file:" + path + "?mode=ro&_pragma=foreign_keys(0)"
+	}
+	c, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	c.SetMaxOpenConns(1)
+	if err := c.PingContext(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("opening backup file %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// migrateBackupFile brings a backup file's schema to version with the
+// SQLite migrations.
+func migrateBackupFile(ctx context.Context, c *sql.DB, version int64) error {
+	sub, err := fs.Sub(migrations, "migrations/sqlite")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, c, sub)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("backup file: migrating to version %d: %w", version, err)
+	}
+	return nil
+}
+
+// InspectBackup reads a backup file's schema version and row counts.
+func InspectBackup(ctx context.Context, path string) (*BackupContents, error) {
+	c, err := openBackupFile(ctx, path, true)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	out := &BackupContents{}
+	if out.SchemaVersion, err = fileVersion(ctx, c); err != nil {
+		return nil, err
+	}
+	tables, err := backupTables(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		var n int64
+		if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteIdent(t.name)).Scan(&n); err != nil {
+			return nil, fmt.Errorf("backup file: counting %s: %w", t.name, err)
+		}
+		out.Tables = append(out.Tables, BackupTable{Name: t.name, Rows: n})
+	}
+	slices.SortFunc(out.Tables, func(a, b BackupTable) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func fileVersion(ctx context.Context, c *sql.DB) (int64, error) {
+	var v int64
+	err := c.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+backupVersionTable+` WHERE is_applied`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("not a netkeep backup (no schema version): %w", err)
+	}
+	return v, nil
+}
+
+// Restore replaces the contents of tables (nil: every table) with the
+// backup's, atomically, and writes entry (when not nil) in the same
+// transaction. Errors: a backup of a newer schema, an unknown table, and an
+// invalid fault for a restore that would break a foreign key or a unique
+// key (nothing changes then).
+func (db *DB) Restore(ctx context.Context, path string, tables []string, entry *audit.Entry) error {
+	current, err := db.currentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := InspectBackup(ctx, path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case info.SchemaVersion > current:
+		return fmt.Errorf("the backup's schema (version %d) is newer than this netkeep's (%d): restore it with a newer netkeep", info.SchemaVersion, current)
+	case info.SchemaVersion < current:
+		// Migrate a copy, never the backup itself.
+		tmp, err := os.CreateTemp("", "netkeep-restore-*.db")
+		if err != nil {
+			return err
+		}
+		tmp.Close()
+		os.Remove(tmp.Name())
+		defer os.Remove(tmp.Name())
+		if err := copyBackupFile(ctx, path, tmp.Name()); err != nil {
+			return err
+		}
+		c, err := openBackupFile(ctx, tmp.Name(), false)
+		if err != nil {
+			return err
+		}
+		err = migrateBackupFile(ctx, c, current)
+		c.Close()
+		if err != nil {
+			return err
+		}
+		path = tmp.Name()
+	}
+	src, err := openBackupFile(ctx, path, true)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	all, err := backupTables(ctx, src)
+	if err != nil {
+		return err
+	}
+	chosen := all
+	if tables != nil {
+		chosen = nil
+		for _, t := range all {
+			if slices.Contains(tables, t.name) {
+				chosen = append(chosen, t)
+			}
+		}
+		for _, name := range tables {
+			if !slices.ContainsFunc(chosen, func(t backupTable) bool { return t.name == name }) {
+				return fmt.Errorf("the backup has no table %q", name)
+			}
+		}
+	}
+	return db.restoreTables(ctx, src, chosen, entry)
+}
+
+// copyBackupFile copies a backup file with VACUUM INTO.
+func copyBackupFile(ctx context.Context, from, to string) error {
+	c, err := openBackupFile(ctx, from, true)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.ExecContext(ctx, `VACUUM INTO ?`, to)
+	return err
+}
+
+func (db *DB) currentVersion(ctx context.Context) (int64, error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, wrap(err, "reading the schema version")
+	}
+	return v, nil
+}

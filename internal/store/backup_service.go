@@ -1,0 +1,34 @@
+package store
+
+import (
+	"context"
+
+	"netkeep/internal/audit"
+	"netkeep/internal/backup"
+)
+
+// Backups presents the database to the backup service.
+type Backups struct{ DB *DB }
+
+// Backup implements backup.Store.
+func (b Backups) Backup(ctx context.Context, path string) (*backup.Contents, error) {
+	c, err := b.DB.Backup(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	out := &backup.Contents{SchemaVersion: c.SchemaVersion, Tables: map[string]int64{}}
+	for _, t := range c.Tables {
+		out.Tables[t.Name] = t.Rows
+	}
+	return out, nil
+}
+
+// Restore implements backup.Store.
+func (b Backups) Restore(ctx context.Context, path string, tables []string, entry *audit.Entry) error {
+	return b.DB.Restore(ctx, path, tables, entry)
+}
+
+// Audit implements backup.Store.
+func (b Backups) Audit(ctx context.Context, e *audit.Entry) error {
+	return b.DB.InTx(ctx, func(tx *Tx) error { return tx.InsertAudit(ctx, e) })
+}
