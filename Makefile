@@ -1,7 +1,8 @@
 # netkeep developer commands. `make test` is what CI runs (see .ci/run).
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%d)
+LDFLAGS := -X main.version=$(VERSION) -X main.buildDate=$(BUILD_DATE)
 
 .PHONY: run build test bench lint
 

@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
+		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 		"sso",
 	}
@@ -40,7 +40,7 @@ var (
 	// RADIUS over UDP, and the agent, a client of the API on other hosts.
 	// They call the domain and never the store.
 	transport = []string{
-		"api", "api/gatekey", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
+		"api", "api/gatekey", "api/live", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
 		"radius", "radius/dae", "agent", "web", "proxy",
 		"sso/provider", "sso/oidcrp", "sso/samlsp",
 	}

@@ -16,6 +16,9 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// buildDate is set at build time with -ldflags "-X main.buildDate=YYYY-MM-DD".
+var buildDate string
+
 func main() {
 	// Files netkeep creates (database, WAL, secret key) are the owner's alone.
 	syscall.Umask(0o077)

@@ -50,7 +50,7 @@ func cmdServe(e env, args []string) int {
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
-	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version}
+	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate}
 	if cfg.GeoIPDB != "" {
 		mmdb, err := geo.OpenMMDB(cfg.GeoIPDB)
 		if err != nil {

@@ -92,14 +92,7 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 		}
 	}
 	if key != "" {
-		if a.Keys == nil {
-			return nil, fault.New(fault.Unauthorized, "invalid API key")
-		}
-		p, d, err := a.Keys.Authenticate(r.Context(), key)
-		if d.Limit > 0 {
-			setRateHeaders(w, d)
-		}
-		return p, err
+		return a.authenticateKey(r.Context(), w, key)
 	}
 	if bearer == "" {
 		p, err := a.authenticateCookie(w, r)
@@ -111,11 +104,45 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 		}
 		return p, nil
 	}
+	return a.authenticateBearer(r.Context(), w, bearer)
+}
+
+// AuthenticateToken resolves a credential that arrives outside the HTTP
+// headers (the WebSocket stream's auth message) exactly as a bearer token
+// is resolved: an API key of any format, the master key, a delegated
+// (OAuth2) or an access token. Its rate limits count as for a request, without the headers.
+// Errors: unauthorized (empty, unknown, expired or revoked), rate_limited.
+func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*authz.Principal, error) {
+	switch {
+	case token == "":
+		return nil, errNoCredential
+	case apikey.WellFormed(token):
+		return a.authenticateKey(ctx, nil, token)
+	}
+	return a.authenticateBearer(ctx, nil, token)
+}
+
+// authenticateKey checks an API key; w, when not nil, gets the key's
+// X-RateLimit-* headers.
+func (a *Authenticator) authenticateKey(ctx context.Context, w http.ResponseWriter, key string) (*authz.Principal, error) {
+	if a.Keys == nil {
+		return nil, fault.New(fault.Unauthorized, "invalid API key")
+	}
+	p, d, err := a.Keys.Authenticate(ctx, key)
+	if d.Limit > 0 && w != nil {
+		setRateHeaders(w, d)
+	}
+	return p, err
+}
+
+// authenticateBearer checks a bearer token that is no API key: the master
+// key, a delegated (OAuth2) token or an access token. w, when not nil, gets the session's rate headers.
+func (a *Authenticator) authenticateBearer(ctx context.Context, w http.ResponseWriter, bearer string) (*authz.Principal, error) {
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
-		return a.masterPrincipal(r.Context())
+		return a.masterPrincipal(ctx)
 	}
 	if a.Delegated != nil && a.Delegated.Issued(bearer) {
-		p, err := a.Delegated.AuthenticateDelegated(r.Context(), bearer)
+		p, err := a.Delegated.AuthenticateDelegated(ctx, bearer)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +154,7 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 	if a.Access == nil {
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
 	}
-	p, err := a.Access.AuthenticateAccess(r.Context(), bearer)
+	p, err := a.Access.AuthenticateAccess(ctx, bearer)
 	if err != nil {
 		return nil, err
 	}

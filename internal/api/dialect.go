@@ -83,6 +83,7 @@ var dialectRules = []prefixRule{
 	{"/api/v1/stats*", Nekzus},
 	{"/api/v1/activity/*", Nekzus},
 	{"/api/v1/audit-logs", Nekzus},
+	{"/api/v1/webhooks/*", Nekzus},
 	{"/apps/*", Nekzus},
 }
 

@@ -17,14 +17,16 @@ var SessionLimits = []ratelimit.Limit{{Max: 500, Window: time.Minute}, {Max: 10_
 
 // limitSession counts one request of a session principal against its
 // user's budget when the Authenticator has a session limiter, writing the
-// X-RateLimit-* headers; over the budget it returns rate_limited (and the
-// headers carry Retry-After).
+// X-RateLimit-* headers when w is not nil; over the budget it returns
+// rate_limited (and the headers carry Retry-After).
 func (a *Authenticator) limitSession(w http.ResponseWriter, p *authz.Principal) error {
 	if a.Sessions == nil {
 		return nil
 	}
 	d := a.Sessions.Allow(PrincipalKey(p), SessionLimits...)
-	setRateHeaders(w, d)
+	if w != nil {
+		setRateHeaders(w, d)
+	}
 	if !d.Allowed {
 		return fault.New(fault.RateLimited, "too many requests; retry later")
 	}

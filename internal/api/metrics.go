@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,10 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	served   atomic.Uint64
+	nanos    atomic.Int64  // summed duration of the served requests
+	day      atomic.Int64  // the UTC day (Unix days) today counts
+	today    atomic.Uint64 // requests served on day
 }
 
 // NewMetrics returns a registry with HTTP and Go runtime metrics.
@@ -41,6 +46,33 @@ func NewMetrics() *Metrics {
 func (m *Metrics) observe(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	m.served.Add(1)
+	m.nanos.Add(int64(d))
+	day := time.Now().Unix() / 86400
+	if old := m.day.Load(); old != day && m.day.CompareAndSwap(old, day) {
+		m.today.Store(0) // the first request of a day starts its count (racing ones may be lost)
+	}
+	m.today.Add(1)
+}
+
+// Served is how many requests this process has answered since it started
+// (the sum of netkeep_http_requests_total, read without a scrape), and how
+// many of them today (UTC).
+func (m *Metrics) Served() (total, today uint64) {
+	total, today = m.served.Load(), m.today.Load()
+	if m.day.Load() != time.Now().Unix()/86400 {
+		today = 0
+	}
+	return total, today
+}
+
+// AvgLatency is the mean duration of the requests Served counts.
+func (m *Metrics) AvgLatency() time.Duration {
+	n := m.served.Load()
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(m.nanos.Load() / int64(n))
 }
 
 // Handler serves the registry in the Prometheus text format.

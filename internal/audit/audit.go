@@ -34,9 +34,11 @@ type Writer interface {
 type Query struct {
 	GroupID *int64
 	Action  string
-	Actor   string
-	Limit   int
-	Offset  int
+	// Actor matches the actor as recorded ("user:5", "device:dev-1") or,
+	// as Nekzus clients filter, a bare user or device id ("5", "dev-1").
+	Actor  string
+	Limit  int
+	Offset int
 }
 
 // Source says who acts and from where; transports build it per request.

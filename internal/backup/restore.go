@@ -29,7 +29,7 @@ const (
 // facetTables is every table a restore may replace, by facet. Every table of
 // the schema is here or in Volatile (a test holds the two to the schema).
 var facetTables = map[Facet][]string{
-	FacetUsers:   {"groups", "users", "geo_fence", "geo_fence_groups"},
+	FacetUsers:   {"groups", "users", "geo_fence", "geo_fence_groups", "sso_providers", "sso_links", "oauth_clients"},
 	FacetAPIKeys: {"api_keys"},
 	FacetWiFi:    {"psks", "psk_counts", "endpoints", "radius_clients", "radius_pmks"},
 	FacetMesh:    {"mesh_networks", "mesh_access_keys", "mesh_nodes"},
@@ -45,8 +45,11 @@ var facetTables = map[Facet][]string{
 // Volatile tables are copied into backups but never restored: the audit
 // log (history is not rewritten), login sessions and refresh tokens
 // (revoked ones must not come back), live RADIUS and VPN sessions, staged
-// imports, script executions.
-var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports", "script_executions", "schedule_runs"}
+// imports, script executions and schedule claims, OAuth2 grants, tokens,
+// requests and signing keys (rotated; restoring old ones would revive
+// what was revoked), SAML assertions seen (replay protection).
+var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
+	"script_executions", "schedule_runs", "oauth_grants", "oauth_keys", "oauth_refresh_tokens", "oauth_requests", "sso_assertions"}
 
 // Facets lists the facets in a fixed order.
 func Facets() []Facet {

@@ -259,6 +259,19 @@ var matrix = map[string]matrixCase{
 		return "/api/v1/api-keys/" + newKey(t, w), nil
 	}},
 
+	// Nekzus's live side: the feed and the figures need a read of what they
+	// show (the audit:read key reads none of it), webhooks write devices.
+	"GET /api/v1/activity/recent": {ok: fixed("/api/v1/activity/recent"), deny: "scope"},
+	"GET /api/v1/stats":           {ok: fixed("/api/v1/stats"), deny: "scope"},
+	"GET /api/v1/stats/quick":     {ok: fixed("/api/v1/stats/quick"), deny: "scope"},
+	"GET /api/v1/admin/info":      {ok: fixed("/api/v1/admin/info")},
+	"POST /api/v1/webhooks/activity": {deny: "scope", ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/webhooks/activity", map[string]any{"message": "Deployment completed"}
+	}},
+	"POST /api/v1/webhooks/notify": {deny: "scope", ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/webhooks/notify", map[string]any{"type": "custom_event", "data": map[string]any{"status": "ok"}}
+	}},
+
 	// NetKey web auth and MFA.
 	"GET /api/auth/me":      {ok: fixed("/api/auth/me")},
 	"POST /api/auth/logout": {ok: fixed("/api/auth/logout")},

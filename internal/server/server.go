@@ -15,8 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"netkeep/internal/activity"
 	"netkeep/internal/api"
 	"netkeep/internal/api/gatekey"
+	"netkeep/internal/api/live"
 	"netkeep/internal/api/nekzus"
 	"netkeep/internal/api/netkey"
 	"netkeep/internal/api/netmaker"
@@ -92,6 +94,10 @@ type Server struct {
 	// runs; asynchronous runs end with stopScripts (Close).
 	Scripts     *automation.Service
 	stopScripts context.CancelFunc
+	// Activity is the activity feed and webhooks; Live the WebSocket
+	// event stream's hub (which devices are online on this replica).
+	Activity *activity.Service
+	Live     *live.Hub
 }
 
 // Deps are what the server is built from.
@@ -103,9 +109,9 @@ type Deps struct {
 	Bus    event.Bus
 	// PasswordParams overrides the argon2id cost (tests); zero means default.
 	PasswordParams identity.PasswordParams
-	// Version is netkeep's version, written into backups and shown by
-	// /api/v1/server/info.
-	Version string
+	// Version and BuildDate describe the build (GET /api/v1/admin/info,
+	// /api/v1/server/info); Version is also written into backups.
+	Version, BuildDate string
 	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
 	// nil: every country is unknown.
 	GeoIP geo.Locator
@@ -142,7 +148,7 @@ func New(d Deps) *Server {
 		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts}).Register(s.router)
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: s.newLive(d, auth)}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger),
 		gateway.WithAddressGate(s.Geo.AdmitGateway))
@@ -198,6 +204,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
+	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
 	if err := s.startApps(ctx, bg); err != nil {
 		cancel()
 		return err

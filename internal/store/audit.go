@@ -54,23 +54,32 @@ func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, erro
 	if q.GroupID != nil {
 		gid = *q.GroupID
 	}
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(group_id, 0), actor, action, target, details, ip, created_at
-		FROM audit_log
-		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR actor = $3)
+	rows, err := tx.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log
+		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2)
+			AND ($3 = '' OR actor = $3 OR actor = 'user:' || $3 OR actor = 'device:' || $3)
 		ORDER BY id DESC LIMIT $4 OFFSET $5`, gid, q.Action, q.Actor, q.Limit, q.Offset)
 	if err != nil {
 		return nil, wrap(err, "listing audit")
 	}
+	return scanAudit(rows, "listing audit")
+}
+
+// auditColumns are the columns scanAudit reads, in its order.
+const auditColumns = `id, COALESCE(group_id, 0), actor, action, target, details, ip, created_at`
+
+// scanAudit reads and closes rows of auditColumns; op names the query in
+// errors.
+func scanAudit(rows *sql.Rows, op string) ([]audit.Entry, error) {
 	defer rows.Close()
 	var out []audit.Entry
 	for rows.Next() {
 		var e audit.Entry
 		var t sql.NullTime
 		if err := rows.Scan(&e.ID, &e.GroupID, &e.Actor, &e.Action, &e.Target, &e.Details, &e.IP, &t); err != nil {
-			return nil, wrap(err, "listing audit")
+			return nil, wrap(err, op)
 		}
 		e.Time = t.Time.UTC()
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, wrap(rows.Err(), op)
 }

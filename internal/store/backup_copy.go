@@ -21,9 +21,6 @@ type backupTable struct {
 	cols    []string
 	pk      []string // primary key columns, in key order
 	parents []string // tables its foreign keys reference
-	// blobs are the NOT NULL blob columns: the SQLite driver reads an
-	// empty blob back as a nil []byte, which would be written as NULL.
-	blobs []int
 }
 
 // backupTables lists the netkeep tables of a SQLite database (a backup
@@ -76,21 +73,17 @@ func backupTables(ctx context.Context, c *sql.DB) ([]backupTable, error) {
 
 // describeTable reads t's columns, primary key and referenced tables.
 func describeTable(ctx context.Context, c *sql.DB, t *backupTable) error {
-	rows, err := c.QueryContext(ctx, `SELECT name, pk, "notnull", upper(type) FROM pragma_table_info(?) ORDER BY cid`, t.name)
+	rows, err := c.QueryContext(ctx, `SELECT name, pk FROM pragma_table_info(?) ORDER BY cid`, t.name)
 	if err != nil {
 		return fmt.Errorf("backup file: describing %s: %w", t.name, err)
 	}
 	pk := map[int]string{}
 	for rows.Next() {
-		var col, typ string
+		var col string
 		var pos int
-		var notNull bool
-		if err := rows.Scan(&col, &pos, &notNull, &typ); err != nil {
+		if err := rows.Scan(&col, &pos); err != nil {
 			rows.Close()
 			return err
-		}
-		if notNull && (typ == "BLOB" || typ == "BYTEA") {
-			t.blobs = append(t.blobs, len(t.cols))
 		}
 		t.cols = append(t.cols, col)
 		if pos > 0 {
@@ -167,8 +160,11 @@ func insertBatches(ctx context.Context, dst Querier, kind config.DatabaseKind, t
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("reading %s: %w", t.name, err)
 		}
-		for _, i := range t.blobs {
-			if b, ok := vals[i].([]byte); vals[i] == nil || (ok && b == nil) {
+		for i, v := range vals {
+			// An empty BLOB scans as a nil []byte, which would be written
+			// back as NULL (app_icons.data is an empty NOT NULL blob for an
+			// app without an icon); NULL itself scans as a nil any.
+			if b, ok := v.([]byte); ok && b == nil {
 				vals[i] = []byte{}
 			}
 		}

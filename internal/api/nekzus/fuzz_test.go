@@ -27,6 +27,8 @@ func FuzzNekzusJSON(f *testing.F) {
 		2: {Method: "POST", Path: "/api/v1/auth/refresh"},
 		3: {Method: "POST", Path: "/api/v1/apikeys", Header: admin},
 		4: {Method: "POST", Path: "/api/v1/api-keys", Header: admin},
+		5: {Method: "POST", Path: "/api/v1/webhooks/activity", Header: admin},
+		6: {Method: "POST", Path: "/api/v1/webhooks/notify", Header: admin},
 	}
 	apitest.FuzzBodies(f, e, apitest.Nested, routes)
 }

@@ -1,6 +1,7 @@
 // Package nekzus serves the Nekzus dialect of netkeep's API (and the parts
 // NetRecon shares with it): first-run setup, login, refresh, me, logout, API
-// keys and audit logs under /api/v1, with {"error": {"code", "message"}}
+// keys, audit logs, the live event stream (WebSocket), activity,
+// statistics, instance information and webhooks under /api/v1, with {"error": {"code", "message"}}
 // errors. Handlers are thin: decode, call the domain, encode. It imports api
 // and domain packages, never store.
 package nekzus
@@ -45,4 +46,6 @@ type Handlers struct {
 	Scripts Scripts
 	// Workflows are script workflows and schedules (SUPER_ADMIN only).
 	Workflows Workflows
+	// Live serves the event stream, activity, statistics and webhooks.
+	Live *Live
 }

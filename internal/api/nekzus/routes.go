@@ -26,6 +26,15 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
 	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
 
+	// The live side: the stream authenticates in its first message.
+	rt.Handle("GET /api/v1/ws", api.Public, api.LimitIP(h.Live.Limiter, "ws", WSLimit, http.HandlerFunc(h.Live.ws)))
+	rt.HandleFunc("GET /api/v1/activity/recent", api.Authenticated, h.Live.recentActivity)
+	rt.HandleFunc("GET /api/v1/stats", api.Authenticated, h.Live.statsSummary)
+	rt.HandleFunc("GET /api/v1/stats/quick", api.Authenticated, h.Live.quickStats)
+	rt.HandleFunc("GET /api/v1/admin/info", api.Authenticated, h.Live.adminInfo)
+	rt.HandleFunc("POST /api/v1/webhooks/activity", api.Authenticated, h.Live.webhookActivity)
+	rt.HandleFunc("POST /api/v1/webhooks/notify", api.Authenticated, h.Live.webhookNotify)
+
 	rt.HandleFunc("GET /api/v1/backups", api.Authenticated, h.listBackups)
 	rt.HandleFunc("POST /api/v1/backups", api.Authenticated, h.createBackup)
 	rt.HandleFunc("GET /api/v1/backups/{id}", api.Authenticated, h.getBackup)
