@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"apikey", "audit", "authz", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
+		"apikey", "audit", "authz", "device", "event", "fault", "gateway", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "vpnconfig",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,

@@ -12,6 +12,7 @@ import (
 	"netkeep/internal/apikey"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/device"
 	"netkeep/internal/fault"
 	"netkeep/internal/ratelimit"
 )
@@ -41,6 +42,12 @@ type Authenticator struct {
 	// Sessions counts requests of access-token callers per user
 	// (SessionLimits); nil counts nothing.
 	Sessions *ratelimit.Limiter
+	// Devices authenticates paired devices' tokens (Bearer); nil refuses
+	// them.
+	Devices DeviceVerifier
+	// Local says which requests without credentials act as their group's
+	// administrator on Local routes (IP-based trust); nil trusts none.
+	Local *LocalTrust
 
 	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
 }
@@ -99,10 +106,16 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
 		return a.masterPrincipal(r.Context())
 	}
-	if a.Access == nil {
+	var p *authz.Principal
+	var err error
+	switch {
+	case a.Devices != nil && device.IsToken(bearer):
+		p, err = a.Devices.Authenticate(r.Context(), bearer)
+	case a.Access == nil:
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
+	default:
+		p, err = a.Access.AuthenticateAccess(r.Context(), bearer)
 	}
-	p, err := a.Access.AuthenticateAccess(r.Context(), bearer)
 	if err != nil {
 		return nil, err
 	}

@@ -34,14 +34,16 @@ func Allow(p *Principal, a Action, res Resource) error {
 	if p.Kind == KindMaster {
 		return nil
 	}
-	if p.Kind != KindUser && p.Kind != KindAPIKey {
+	switch p.Kind {
+	case KindUser, KindAPIKey, KindDevice, KindLocal:
+	default:
 		// Node and gateway credentials act only through their own handlers.
 		return errForbidden
 	}
 	if !p.IsSuper() && res.GroupID != -1 && res.GroupID != p.GroupID {
 		return errNotFound
 	}
-	if p.Kind == KindAPIKey && !p.Scopes.Has(a) {
+	if (p.Kind == KindAPIKey || p.Kind == KindDevice) && !p.Scopes.Has(a) {
 		return errForbidden
 	}
 	if !roleAllows(p.Role, a) {

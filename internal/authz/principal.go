@@ -19,6 +19,10 @@ const (
 	KindNode    Kind = "node"    // a mesh node's own credential
 	KindGateway Kind = "gateway" // a VPN gateway agent's token
 	KindDevice  Kind = "device"  // a paired device's token (Nekzus); Subject is the device id
+	// KindLocal is a request without credentials from a network trusted
+	// for local access (Nekzus's IP-based trust, off unless configured):
+	// its group's administrator.
+	KindLocal Kind = "local"
 )
 
 // Role mirrors identity roles without importing identity.
@@ -38,7 +42,7 @@ type Principal struct {
 	Username  string // for audit
 	Role      Role   // the user's (or key creator's) current role
 	GroupID   int64
-	Scopes    Scopes // API keys only: what the key may do at most
+	Scopes    Scopes // API keys and devices only: what they may do at most
 	KeyID     string // API key id
 	SessionID string // user sessions: the token family, revocable
 	Subject   string // node / gateway / device id
@@ -49,6 +53,8 @@ func (p *Principal) Actor() string {
 	switch p.Kind {
 	case KindMaster:
 		return "master"
+	case KindLocal:
+		return "local"
 	case KindAPIKey:
 		return "apikey:" + p.KeyID
 	case KindNode, KindGateway, KindDevice:

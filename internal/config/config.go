@@ -55,6 +55,10 @@ type Config struct {
 	// MeshInterfaces runs the server's own mesh nodes (POST
 	// /api/server/addnetwork) as WireGuard interfaces on this host.
 	MeshInterfaces bool
+	// LocalTrust lists the networks whose requests without credentials act
+	// as the default group's administrator on Nekzus's "IP-based (local)"
+	// endpoints (see LocalTrustNetworks); empty: off.
+	LocalTrust string
 }
 
 // option is one row of the configuration table.
@@ -108,6 +112,8 @@ var options = []option{
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},
+	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act as the default group's admin on Nekzus's IP-based endpoints; empty: off",
+		bind: str(func(c *Config) *string { return &c.LocalTrust }, "")},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -364,6 +370,9 @@ func (c *Config) Validate() error {
 		return errors.New("client-config-ttl: must be at least 1m")
 	}
 	if err := validPublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	if _, err := c.LocalTrustNetworks(); err != nil {
 		return err
 	}
 	_, _, err := c.Database()

@@ -24,6 +24,7 @@ import (
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
 	"netkeep/internal/config"
+	"netkeep/internal/device"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
@@ -48,6 +49,8 @@ type Server struct {
 	router  *api.Router
 	handler http.Handler
 	ready   atomic.Bool
+	// ipLimiter counts requests per client address (Nekzus's table).
+	ipLimiter *ratelimit.Limiter
 
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
@@ -62,6 +65,8 @@ type Server struct {
 	Gateways *gateway.Service
 	// Configs is GateKey's VPN client configurations.
 	Configs *vpnconfig.Service
+	// Devices is Nekzus's QR pairing, paired devices and their cookies.
+	Devices *device.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -98,11 +103,21 @@ func New(d Deps) *Server {
 	pkiCfg.ClientTTL = d.Config.ClientConfigTTL // 0 (unset): the default
 	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
-	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Sessions: ratelimit.New(time.Now)}
+	info, err := deviceInfo(d.Config, d.Keys)
+	if err != nil {
+		d.Logger.Error("pairing devices get no SPKI pin", "err", err)
+	}
+	s.Devices = device.NewService(store.For[device.Tx](d.DB), d.Keys, d.Bus, userLookup{s.Identity},
+		device.Config{RefreshGrace: d.Config.RefreshGrace, Info: info}, device.WithLogger(d.Logger))
+	trusted, _ := d.Config.LocalTrustNetworks() // validated with the config
+	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Sessions: ratelimit.New(time.Now),
+		Devices: s.Devices, Local: &api.LocalTrust{Networks: trusted, TrustProxyHeaders: d.Config.TrustProxyHeaders}}
 	s.router = api.NewRouter(auth)
+	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter}).Register(s.router)
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Devices: s.Devices, IPLimiter: s.ipLimiter,
+		PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
@@ -146,6 +161,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
+		return err
+	}
+	if err := s.Devices.Start(ctx); err != nil {
 		return err
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -194,6 +212,7 @@ func (s *Server) Close() {
 	s.PKI.Close()
 	s.RadiusIndex.Close()
 	s.Mesh.Close()
+	s.Devices.Close()
 }
 
 // Handler is the complete HTTP handler.

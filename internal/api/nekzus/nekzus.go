@@ -1,16 +1,19 @@
 // Package nekzus serves the Nekzus dialect of netkeep's API (and the parts
 // NetRecon shares with it): first-run setup, login, refresh, me, logout, API
-// keys and audit logs under /api/v1, with {"error": {"code", "message"}}
-// errors. Handlers are thin: decode, call the domain, encode. It imports api
+// keys and audit logs, QR pairing, devices and their session cookies under
+// /api/v1, with {"error": {"code", "message"}} errors and Nekzus's
+// rate-limit table (Limits). Handlers are thin: decode, call the domain, encode. It imports api
 // and domain packages, never store.
 package nekzus
 
 import (
 	"context"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/device"
 	"netkeep/internal/identity"
 	"netkeep/internal/ratelimit"
 )
@@ -27,6 +30,26 @@ type Identity interface {
 	ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error)
 }
 
+// Devices is what these handlers need of the device domain.
+type Devices interface {
+	NewCode(ctx context.Context, p *authz.Principal, src audit.Source) (string, time.Time, error)
+	Redeem(ctx context.Context, src audit.Source, code, baseURL string) (*device.Redemption, error)
+	Pair(ctx context.Context, src audit.Source, bootstrap string, nd device.NewDevice) (*device.Device, *device.Token, error)
+	Refresh(ctx context.Context, token string) (*device.Token, error)
+	List(ctx context.Context, p *authz.Principal, page device.Page) ([]*device.Device, int, error)
+	Get(ctx context.Context, p *authz.Principal, id string) (*device.Device, error)
+	Update(ctx context.Context, p *authz.Principal, src audit.Source, id string, u device.Update) (*device.Device, error)
+	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (time.Time, error)
+	Sessions(ctx context.Context, p *authz.Principal) ([]device.AppSession, error)
+	ClearSessions(ctx context.Context, p *authz.Principal, src audit.Source, appID string) error
+}
+
+// Presence tells whether a device has a live connection (the event
+// stream's WebSocket); it feeds the devices' "online".
+type Presence interface {
+	Online(deviceID string) bool
+}
+
 // APIKeys is what these handlers need of the API key domain.
 type APIKeys = api.APIKeys
 
@@ -36,4 +59,14 @@ type Handlers struct {
 	Keys     APIKeys
 	// AuthLimiter limits login and setup per source IP (50/minute).
 	AuthLimiter *ratelimit.Limiter
+	// Devices is QR pairing, devices and their session cookies.
+	Devices Devices
+	// IPLimiter counts requests per client address for Limits.
+	IPLimiter *ratelimit.Limiter
+	// PublicURL (when set) and the request, with X-Forwarded-Proto and
+	// -Host when TrustProxyHeaders, say where devices reach the server.
+	PublicURL         string
+	TrustProxyHeaders bool
+	// Presence reports devices online; nil: none is.
+	Presence Presence
 }

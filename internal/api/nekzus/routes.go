@@ -25,4 +25,20 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
 	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
 	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
+
+	// QR pairing and devices (Handlers.Devices).
+	if h.Devices == nil {
+		return
+	}
+	rt.Handle("GET /api/v1/auth/qr", api.Local, h.limit(LimitQR, h.qr))
+	rt.Handle("POST /api/v1/pair", api.Public, h.limitPairing(h.redeem))
+	rt.Handle("GET /api/v1/pair/{code}", api.Public, h.limitPairing(h.redeem))
+	rt.Handle("POST /api/v1/auth/pair", api.Public, h.limit(LimitAuth, h.pair))
+	rt.Handle("GET /api/v1/devices", api.Local, h.limit(LimitDevices, h.listDevices))
+	rt.Handle("GET /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.getDevice))
+	rt.Handle("PATCH /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.updateDevice))
+	rt.Handle("DELETE /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.revokeDevice))
+	rt.Handle("GET /api/v1/session-cookies", api.Authenticated, h.limit(LimitGeneral, h.listSessionCookies))
+	rt.Handle("DELETE /api/v1/session-cookies", api.Authenticated, h.limit(LimitGeneral, h.clearSessionCookies))
+	rt.Handle("DELETE /api/v1/session-cookies/{appId}", api.Authenticated, h.limit(LimitGeneral, h.clearSessionCookies))
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"regexp"
-	"strconv"
 	"time"
 
 	"netkeep/internal/api"
@@ -112,35 +110,8 @@ func (h *MeshHandlers) deleteKey(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, name+" deleted.")
 }
 
-var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$`)
-
-// baseURL is the server's URL for access strings and the install script:
-// the configured public URL (validated by config), or the URL as the client
-// reached it. The host is checked strictly: it is echoed into a shell script.
+// baseURL is the server's URL for access strings and the install script
+// (api.BaseURL).
 func (h *MeshHandlers) baseURL(r *http.Request) string {
-	if h.PublicURL != "" {
-		return h.PublicURL
-	}
-	scheme, host := "http", r.Host
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if h.TrustProxyHeaders {
-		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-			scheme = p
-		}
-		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-			host = fh
-		}
-	}
-	m := hostPattern.FindStringSubmatch(host)
-	if m == nil {
-		return scheme + "://localhost"
-	}
-	if m[2] != "" {
-		if n, _ := strconv.Atoi(m[2][1:]); n > 65535 {
-			return scheme + "://localhost"
-		}
-	}
-	return scheme + "://" + host
+	return api.BaseURL(r, h.PublicURL, h.TrustProxyHeaders)
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -55,18 +56,26 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 // Start starts a server on a fresh database of kind; it stops at test end.
 func Start(tb testing.TB, kind config.DatabaseKind) *Env {
 	tb.Helper()
+	return StartWith(tb, kind, nil)
+}
+
+// StartWith is Start with configure changing the server's configuration
+// first. With TLSCert and TLSKey set the server serves HTTPS with them, and
+// Client trusts any certificate.
+func StartWith(tb testing.TB, kind config.DatabaseKind, configure func(*config.Config)) *Env {
+	tb.Helper()
 	db := storetest.Open(tb, kind)
-	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)))
+	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)), configure)
 }
 
 // Replica starts a second server sharing a's database, root secret and
 // event channel, as a replica behind a load balancer would.
 func Replica(tb testing.TB, a *Env) *Env {
 	tb.Helper()
-	return startOn(tb, a.DB, a.Kind, a.Root, a.channel)
+	return startOn(tb, a.DB, a.Kind, a.Root, a.channel, nil)
 }
 
-func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string) *Env {
+func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string, configure func(*config.Config)) *Env {
 	tb.Helper()
 	keys, err := secret.Derive(root)
 	if err != nil {
@@ -85,6 +94,9 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 		MasterKey: MasterKey, MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
 		AccessTokenTTL: time.Hour, RefreshGrace: 10 * time.Minute,
 	}
+	if configure != nil {
+		configure(cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("NETKEEP_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -95,7 +107,17 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	if err := srv.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
