@@ -319,4 +319,3 @@ func newCode(tb testing.TB, e *servertest.Env, admin string) string {
 }
 
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
-
