@@ -36,6 +36,7 @@ func TestEmptyVariable(t *testing.T) {
 		"client-config-ttl":   {wantErr: "NETKEEP_CLIENT_CONFIG_TTL is set but empty"},
 		"pki-client-cert-ttl": {wantErr: "NETKEEP_PKI_CLIENT_CERT_TTL is set but empty"},
 		"mesh-interfaces":     {wantErr: "NETKEEP_MESH_INTERFACES is set but empty"},
+		"local-trust":         {get: func(c *Config) any { return c.LocalTrust }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {
@@ -54,6 +55,7 @@ master-key: file-master-key-0123456789abcdefghij
 radius-listen: 127.0.0.1:11812
 radius-acct-listen: 127.0.0.1:11813
 public-url: https://file.example.com
+local-trust: loopback
 `)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -162,3 +162,43 @@ func TestSessionCookies(t *testing.T) {
 		}
 	})
 }
+
+// TestDeviceRoutesByKeyScope: Nekzus API keys reach the device routes by
+// their documented scopes.
+func TestDeviceRoutesByKeyScope(t *testing.T) {
+	t.Parallel()
+	e := servertest.Start(t, config.SQLite)
+	e.CreateUser(t, "alice", "password1", identity.GroupAdmin, "acme")
+	admin, _ := e.Login(t, "alice", "password1")
+	key := func(scope string) string {
+		r := e.Do(t, "POST", "/api/v1/apikeys", map[string]any{"name": scope, "scopes": []string{scope}}, servertest.Bearer(admin)...)
+		if r.Status != 201 {
+			t.Fatalf("key %s: %d %s", scope, r.Status, r.Raw)
+		}
+		return r.JSON["key"].(string)
+	}
+	tests := []struct {
+		scope  string
+		method string
+		status int
+	}{
+		{"read:catalog", "GET", 403},
+		{"read:events", "GET", 200},
+		{"read:events", "PATCH", 403},
+		{"read:*", "GET", 200},
+		{"read:*", "DELETE", 403},
+		{"write:*", "PATCH", 200},
+		{"write:*", "GET", 403},
+		{"access:admin", "GET", 200},
+		{"access:admin", "DELETE", 200},
+	}
+	for i, tc := range tests {
+		t.Run(tc.scope+"/"+tc.method, func(t *testing.T) {
+			id := "k-" + strings.Repeat("x", i+1)
+			pairDevice(t, e, admin, id)
+			if r := e.Do(t, tc.method, "/api/v1/devices/"+id, map[string]string{"deviceName": "n"}, "X-API-Key", key(tc.scope)); r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Raw, tc.status)
+			}
+		})
+	}
+}

@@ -21,10 +21,11 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
 	keys := api.KeyRoutes[keyView]{Keys: h.Keys, View: viewKey, Param: "keyId"}
-	rt.HandleFunc("GET /api/v1/apikeys", api.Authenticated, keys.List)
-	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
-	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
-	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
+	// "IP-based (local) or JWT with access:admin scope".
+	rt.HandleFunc("GET /api/v1/apikeys", api.Local, keys.List)
+	rt.HandleFunc("POST /api/v1/apikeys", api.Local, h.createKey)
+	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Local, keys.Get)
+	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Local, keys.Delete)
 
 	// QR pairing and devices (Handlers.Devices).
 	if h.Devices == nil {
