@@ -55,7 +55,7 @@ type fixture struct {
 
 var fixtures atomic.Int64
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	n := fixtures.Add(1)
@@ -90,7 +90,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 }
 
 // pair runs the flow and returns the device's first token.
-func (f *fixture) pair(t *testing.T, id string) string {
+func (f *fixture) pair(t testing.TB, id string) string {
 	t.Helper()
 	ctx := context.Background()
 	code, _, err := f.svc.NewCode(ctx, f.admin, src)
