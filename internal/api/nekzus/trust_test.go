@@ -1,21 +1,10 @@
 package nekzus_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
@@ -91,7 +80,7 @@ func TestLocalTrust(t *testing.T) {
 // certificate the phone is actually served.
 func TestSPKIPins(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile := selfSigned(t)
+	certFile, keyFile, _ := servertest.SelfSignedCert(t, t.TempDir())
 	e := servertest.StartWith(t, storetest.Kinds()[0], func(c *config.Config) { c.TLSCert, c.TLSKey = certFile, keyFile })
 	e.CreateUser(t, "alice", "password1", identity.GroupAdmin, "acme")
 	admin, _ := e.Login(t, "alice", "password1")
@@ -116,34 +105,4 @@ func TestSPKIPins(t *testing.T) {
 	if r.Status != 200 || len(pins) != 1 || pins[0] != served || r.JSON["baseUrl"] != e.URL {
 		t.Fatalf("pins %v, want [%s]: %s", pins, served, r.Raw)
 	}
-}
-
-// selfSigned writes a certificate for 127.0.0.1 and its key.
-func selfSigned(tb testing.TB) (certFile, keyFile string) {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "netkeep test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := tb.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return certFile, keyFile
 }
