@@ -16,7 +16,6 @@ var (
 	errInvalidCode = fault.New(fault.NotFound, "Invalid or expired pairing code").WithReason(ReasonInvalidCode)
 	errBadBoot     = fault.New(fault.Unauthorized, "invalid, expired or already used bootstrap token").WithReason(ReasonInvalidBootstrap)
 	errNotFound    = fault.New(fault.NotFound, "device not found").WithReason(ReasonDeviceNotFound)
-	errBadToken    = fault.New(fault.Unauthorized, "invalid or expired device token")
 	errRevoked     = fault.New(fault.Unauthorized, "device access has been revoked").WithReason(ReasonDeviceRevoked)
 	errOwnerGone   = fault.New(fault.Unauthorized, "the user who paired this device is no longer active in its group")
 )
