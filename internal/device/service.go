@@ -52,6 +52,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	registry *Registry
+	verified verifiedTokens
 }
 
 // Option configures a Service.
