@@ -50,6 +50,7 @@ type Authenticator struct {
 	Local *LocalTrust
 
 	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
+	local  atomic.Pointer[authz.Principal] // the local administrator's (LocalTrust)
 }
 
 // PrincipalFrom returns the authenticated principal, or nil. Principals may
@@ -129,10 +130,15 @@ func (a *Authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*a
 // group, whose own group (where objects it creates without naming one go) is
 // the default group. It is built once and shared.
 func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, error) {
-	if p := a.master.Load(); p != nil {
-		return p, nil
+	return a.inDefaultGroup(ctx, &a.master, authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"})
+}
+
+// inDefaultGroup returns the principal cached in c, or p placed in the
+// default group, cached there once the group is known.
+func (a *Authenticator) inDefaultGroup(ctx context.Context, c *atomic.Pointer[authz.Principal], p authz.Principal) (*authz.Principal, error) {
+	if cached := c.Load(); cached != nil {
+		return cached, nil
 	}
-	p := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}
 	if a.Access != nil {
 		gid, err := a.Access.DefaultGroupID(ctx)
 		if err != nil {
@@ -140,8 +146,8 @@ func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, 
 		}
 		p.GroupID = gid
 	}
-	a.master.Store(p)
-	return p, nil
+	c.Store(&p)
+	return &p, nil
 }
 
 // header reads a header by its canonical name without canonicalising it

@@ -81,13 +81,5 @@ func (a *Authenticator) RequireOrLocal(next http.Handler) http.Handler {
 // localPrincipal is the local administrator: GROUP_ADMIN of the default
 // group, never a SUPER_ADMIN, so IP trust reaches no other group.
 func (a *Authenticator) localPrincipal(ctx context.Context) (*authz.Principal, error) {
-	p := &authz.Principal{Kind: authz.KindLocal, Role: authz.GroupAdmin, Username: "local"}
-	if a.Access != nil {
-		gid, err := a.Access.DefaultGroupID(ctx)
-		if err != nil {
-			return nil, err
-		}
-		p.GroupID = gid
-	}
-	return p, nil
+	return a.inDefaultGroup(ctx, &a.local, authz.Principal{Kind: authz.KindLocal, Role: authz.GroupAdmin, Username: "local"})
 }
