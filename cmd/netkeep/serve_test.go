@@ -15,6 +15,7 @@ import (
 
 	"netkeep/internal/api"
 	"netkeep/internal/secret"
+	"netkeep/internal/server/servertest"
 	"netkeep/internal/store/storetest"
 )
 
@@ -168,7 +169,7 @@ func TestServeNoSecretKeyFileWithEnv(t *testing.T) {
 
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	certFile, keyFile, pool := servertest.SelfSignedCert(t, dir)
 	p := startServe(t, nil, "--data-dir", filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(p.url, "https://") {
 		t.Fatalf("listening URL %q is not https", p.url)

@@ -12,6 +12,7 @@ import (
 	"netkeep/internal/apikey"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/device"
 	"netkeep/internal/fault"
 	"netkeep/internal/ratelimit"
 )
@@ -49,8 +50,15 @@ type Authenticator struct {
 	// Sessions counts requests of access-token callers per user
 	// (SessionLimits); nil counts nothing.
 	Sessions *ratelimit.Limiter
+	// Devices authenticates paired devices' tokens (Bearer); nil refuses
+	// them.
+	Devices DeviceVerifier
+	// Local says which requests without credentials act as their group's
+	// administrator on Local routes (IP-based trust); nil trusts none.
+	Local *LocalTrust
 
 	master atomic.Pointer[authz.Principal] // the master key's principal, once its group is known
+	local  atomic.Pointer[authz.Principal] // the local administrator's (LocalTrust)
 }
 
 // PrincipalFrom returns the authenticated principal, or nil. Principals may
@@ -136,7 +144,8 @@ func (a *Authenticator) authenticateKey(ctx context.Context, w http.ResponseWrit
 }
 
 // authenticateBearer checks a bearer token that is no API key: the master
-// key, a delegated (OAuth2) token or an access token. w, when not nil, gets the session's rate headers.
+// key, a delegated (OAuth2) token, a paired device's token or an access
+// token. w, when not nil, gets the session's rate headers.
 func (a *Authenticator) authenticateBearer(ctx context.Context, w http.ResponseWriter, bearer string) (*authz.Principal, error) {
 	if a.MasterKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.MasterKey)) == 1 {
 		return a.masterPrincipal(ctx)
@@ -151,10 +160,16 @@ func (a *Authenticator) authenticateBearer(ctx context.Context, w http.ResponseW
 		}
 		return p, nil
 	}
-	if a.Access == nil {
+	var p *authz.Principal
+	var err error
+	switch {
+	case a.Devices != nil && device.IsToken(bearer):
+		p, err = a.Devices.Authenticate(ctx, bearer)
+	case a.Access == nil:
 		return nil, fault.New(fault.Unauthorized, "invalid or expired token")
+	default:
+		p, err = a.Access.AuthenticateAccess(ctx, bearer)
 	}
-	p, err := a.Access.AuthenticateAccess(ctx, bearer)
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +183,15 @@ func (a *Authenticator) authenticateBearer(ctx context.Context, w http.ResponseW
 // group, whose own group (where objects it creates without naming one go) is
 // the default group. It is built once and shared.
 func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, error) {
-	if p := a.master.Load(); p != nil {
-		return p, nil
+	return a.inDefaultGroup(ctx, &a.master, authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"})
+}
+
+// inDefaultGroup returns the principal cached in c, or p placed in the
+// default group, cached there once the group is known.
+func (a *Authenticator) inDefaultGroup(ctx context.Context, c *atomic.Pointer[authz.Principal], p authz.Principal) (*authz.Principal, error) {
+	if cached := c.Load(); cached != nil {
+		return cached, nil
 	}
-	p := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin, Username: "master"}
 	if a.Access != nil {
 		gid, err := a.Access.DefaultGroupID(ctx)
 		if err != nil {
@@ -179,8 +199,8 @@ func (a *Authenticator) masterPrincipal(ctx context.Context) (*authz.Principal, 
 		}
 		p.GroupID = gid
 	}
-	a.master.Store(p)
-	return p, nil
+	c.Store(&p)
+	return &p, nil
 }
 
 // header reads a header by its canonical name without canonicalising it

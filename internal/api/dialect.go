@@ -75,6 +75,8 @@ var dialectRules = []prefixRule{
 	{"/api/v1/auth/*", Nekzus},
 	{"/api/v1/apikeys*", Nekzus},
 	{"/api/v1/devices*", Nekzus},
+	{"/api/v1/pair*", Nekzus},
+	{"/api/v1/session-cookies*", Nekzus},
 	{"/api/v1/apps*", Nekzus},
 	{"/api/v1/routes*", Nekzus},
 	{"/api/v1/discovery/*", Nekzus},

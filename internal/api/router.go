@@ -24,6 +24,9 @@ const (
 	Public        Access = iota // no credential (probes, login, setup)
 	Authenticated               // any valid credential
 	Custom                      // the handler authenticates itself (node, gateway tokens)
+	// Local is Authenticated, or no credential from a network trusted for
+	// local access (Nekzus's "IP-based (local)"; see LocalTrust).
+	Local
 )
 
 // Router is an http.ServeMux that remembers its routes and answers unknown
@@ -57,8 +60,11 @@ func (rt *Router) As(d Dialect) *Router {
 // Handle registers h for pattern (Go 1.22 method pattern). Authenticated
 // routes run only for a caller with a valid credential.
 func (rt *Router) Handle(pattern string, access Access, h http.Handler) {
-	if access == Authenticated {
+	switch access {
+	case Authenticated:
 		h = rt.auth.Require(h)
+	case Local:
+		h = rt.auth.RequireOrLocal(h)
 	}
 	rt.mux.Handle(pattern, owned(rt.dialect, h))
 	*rt.routes = append(*rt.routes, Route{Pattern: pattern, Access: access, Dialect: rt.dialect})

@@ -15,6 +15,13 @@ func TestAllow(t *testing.T) {
 		}
 		return &Principal{Kind: KindAPIKey, Role: role, GroupID: 1, UserID: 10, Scopes: s}
 	}
+	// A device acts with its pairing user's role, within its scopes, and
+	// is never super even when its user is.
+	device := func(role Role, scopes ...string) *Principal {
+		p := key(role, scopes...)
+		p.Kind, p.Subject = KindDevice, "phone"
+		return p
+	}
 	user := func(role Role) *Principal { return &Principal{Kind: KindUser, Role: role, GroupID: 1, UserID: 10} }
 	own := Resource{GroupID: 1}
 	other := Resource{GroupID: 2}
@@ -50,6 +57,12 @@ func TestAllow(t *testing.T) {
 		{"403/key beyond creator's role", key(User, "users:write"), "users:write", own, fault.Forbidden},
 		{"404/key other group", key(GroupAdmin, "psks:read"), "psks:read", other, fault.NotFound},
 		{"403/node credential", &Principal{Kind: KindNode}, "psks:read", own, fault.Forbidden},
+		{"ok/device within its scopes", device(GroupAdmin, "read:events"), "devices:read", own, ""},
+		{"403/device beyond its scopes", device(GroupAdmin, "read:events"), "devices:write", own, fault.Forbidden},
+		{"403/device beyond its user's role", device(User, "access:admin"), "users:write", own, fault.Forbidden},
+		{"404/device other group", device(SuperAdmin, "read:*"), "devices:read", other, fault.NotFound},
+		{"ok/local administrator in its group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:write", own, ""},
+		{"404/local administrator other group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:read", other, fault.NotFound},
 		{"ok/any resource", user(GroupAdmin), "psks:write", Any, ""},
 	}
 	for _, c := range cases {

@@ -23,6 +23,10 @@ const (
 	// acts for the user who consented, within the scopes granted. Subject
 	// is the client id, SessionID the grant.
 	KindOAuth Kind = "oauth"
+	// KindLocal is a request without credentials from a network trusted
+	// for local access (Nekzus's IP-based trust, off unless configured):
+	// its group's administrator.
+	KindLocal Kind = "local"
 )
 
 // Role mirrors identity roles without importing identity.
@@ -42,7 +46,7 @@ type Principal struct {
 	Username  string // for audit
 	Role      Role   // the user's (or key creator's) current role
 	GroupID   int64
-	Scopes    Scopes // API keys and OAuth2 tokens only: what the credential may do at most
+	Scopes    Scopes // API keys, OAuth2 tokens and devices only: what the credential may do at most
 	KeyID     string // API key id
 	SessionID string // user sessions: the token family, revocable
 	Subject   string // node / gateway / device id; an OAuth2 token's client id
@@ -53,6 +57,8 @@ func (p *Principal) Actor() string {
 	switch p.Kind {
 	case KindMaster:
 		return "master"
+	case KindLocal:
+		return "local"
 	case KindAPIKey:
 		return "apikey:" + p.KeyID
 	case KindNode, KindGateway, KindDevice:
@@ -66,8 +72,10 @@ func (p *Principal) Actor() string {
 }
 
 // IsSuper reports whether p sees every group.
+// A device acts for the user who paired it but only within its group,
+// never as a SUPER_ADMIN over every group.
 func (p *Principal) IsSuper() bool {
-	return p.Kind == KindMaster || (p.Role == SuperAdmin && p.ActsForUser())
+	return p.Kind == KindMaster || (p.Role == SuperAdmin && p.ActsForUser() && p.Kind != KindDevice)
 }
 
 // ActsForUser reports whether p acts with a user's rights: the user's own
@@ -78,9 +86,10 @@ func (p *Principal) ActsForUser() bool {
 }
 
 // Delegated reports whether p is a credential confined to the scopes it was
-// granted (Scopes) on top of its user's role.
+// granted (Scopes) on top of its user's role: an API key, an OAuth2 token,
+// a paired device.
 func (p *Principal) Delegated() bool {
-	return p.Kind == KindAPIKey || p.Kind == KindOAuth
+	return p.Kind == KindAPIKey || p.Kind == KindOAuth || p.Kind == KindDevice
 }
 
 // GroupScope is the group filter for p's listings: 0 means every group.

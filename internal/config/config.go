@@ -80,6 +80,10 @@ type Config struct {
 	// ScriptsDir is the directory of scripts administrators may register
 	// and run; empty turns scripts off.
 	ScriptsDir string
+	// LocalTrust lists the networks whose requests without credentials act
+	// as the default group's administrator on Nekzus's "IP-based (local)"
+	// endpoints (see LocalTrustNetworks); empty: off.
+	LocalTrust string
 }
 
 // BackupDirectory is the backups directory in effect.
@@ -154,6 +158,8 @@ var options = []option{
 	}},
 	{name: "scripts-dir", usage: "directory of scripts a SUPER_ADMIN may register and run; empty: scripts are off", bind: str(func(c *Config) *string { return &c.ScriptsDir }, "")},
 	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
+	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act as the default group's admin on Nekzus's IP-based endpoints; empty: off",
+		bind: str(func(c *Config) *string { return &c.LocalTrust }, "")},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -419,6 +425,9 @@ func (c *Config) Validate() error {
 		return errors.New("backup-keep and backup-max-age must not be negative")
 	}
 	if err := validPublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	if _, err := c.LocalTrustNetworks(); err != nil {
 		return err
 	}
 	_, _, err := c.Database()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -381,5 +382,33 @@ func TestEnvName(t *testing.T) {
 				t.Errorf("EnvName(%q) = %q, want %q", tt.flag, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestLocalTrustNetworks(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr string
+	}{
+		{"", "[]", ""},
+		{"loopback", "[127.0.0.0/8 ::1/128]", ""},
+		{" 10.1.2.3/8 , 192.0.2.7, fd00::/8", "[10.0.0.0/8 192.0.2.7/32 fd00::/8]", ""},
+		{"::ffff:192.0.2.7", "[192.0.2.7/32]", ""},
+		{"10.0.0.0/33", "", "local-trust"},
+		{"localhost", "", "local-trust"},
+	}
+	for _, tt := range tests {
+		c := &Config{LocalTrust: tt.in}
+		got, err := c.LocalTrustNetworks()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: error %v, want one naming %s", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if s := fmt.Sprint(got); err != nil || (s != tt.want && !(tt.want == "[]" && len(got) == 0)) {
+			t.Errorf("%q: %s %v, want %s", tt.in, s, err, tt.want)
+		}
 	}
 }

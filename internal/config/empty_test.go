@@ -47,6 +47,7 @@ func TestEmptyVariable(t *testing.T) {
 		"backup-keep":         {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},
 		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
 		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
+		"local-trust":         {get: func(c *Config) any { return c.LocalTrust }, want: ""},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {
@@ -68,6 +69,7 @@ public-url: https://file.example.com
 apps-file: file-apps.yaml
 docker-host: tcp://file:2375
 sso-providers: /etc/netkeep/sso.yaml
+local-trust: loopback
 `)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

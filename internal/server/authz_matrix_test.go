@@ -16,6 +16,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/automation"
 	"netkeep/internal/config"
+	"netkeep/internal/device"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/pki"
@@ -36,6 +37,7 @@ type world struct {
 	e                  *servertest.Env
 	n                  int    // counter for unique names
 	fresh              string // token of the last freshUser
+	device             string // token of the last newDevice
 	adminA, userA      string // access tokens
 	adminB             string
 	narrowKeyA         string
@@ -58,7 +60,8 @@ type matrixCase struct {
 	okStatus int
 	// actor is who makes the ok request: "" A's GROUP_ADMIN, "master" the
 	// master key (SUPER_ADMIN-only routes), "fresh" the user last made by
-	// freshUser (for routes that change the caller's own account).
+	// freshUser (for routes that change the caller's own account), "device"
+	// the device last paired by newDevice (routes of a device's own data).
 	actor string
 }
 
@@ -270,6 +273,33 @@ var matrix = map[string]matrixCase{
 	}},
 	"POST /api/v1/webhooks/notify": {deny: "scope", ok: func(*testing.T, *world) (string, any) {
 		return "/api/v1/webhooks/notify", map[string]any{"type": "custom_event", "data": map[string]any{"status": "ok"}}
+	}},
+
+	// Nekzus devices ("IP-based (local)" routes: with IP trust off, as
+	// here, they need a credential like any other) and a device's own
+	// session cookies ("JWT (strict)": a device token only).
+	"GET /api/v1/auth/qr": {deny: "scope", ok: fixed("/api/v1/auth/qr")},
+	"GET /api/v1/devices": {deny: "scope", ok: fixed("/api/v1/devices")},
+	"GET /api/v1/devices/{deviceId}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/devices/" + newDevice(t, w), nil
+	}},
+	"PATCH /api/v1/devices/{deviceId}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/devices/" + newDevice(t, w), map[string]string{"deviceName": "renamed"}
+	}},
+	"DELETE /api/v1/devices/{deviceId}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/devices/" + newDevice(t, w), nil
+	}},
+	"GET /api/v1/session-cookies": {deny: "user", actor: "device", ok: func(t *testing.T, w *world) (string, any) {
+		newDevice(t, w)
+		return "/api/v1/session-cookies", nil
+	}},
+	"DELETE /api/v1/session-cookies": {deny: "user", actor: "device", ok: func(t *testing.T, w *world) (string, any) {
+		newDevice(t, w)
+		return "/api/v1/session-cookies", nil
+	}},
+	"DELETE /api/v1/session-cookies/{appId}": {deny: "user", actor: "device", ok: func(t *testing.T, w *world) (string, any) {
+		newDevice(t, w)
+		return "/api/v1/session-cookies/grafana", nil
 	}},
 
 	// NetKey web auth and MFA.
@@ -594,6 +624,34 @@ func geoGroupA(t *testing.T, w *world) string {
 	return path
 }
 
+// newDevice pairs a device of group A for A's admin through the domain
+// (sparing the pairing endpoints' rate limits), remembers its token for
+// actor "device" and returns its id.
+func newDevice(t *testing.T, w *world) string {
+	t.Helper()
+	ctx := context.Background()
+	w.n++
+	id := fmt.Sprintf("phone-%d", w.n)
+	p, err := w.e.Server.Identity.AuthenticateAccess(ctx, w.adminA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := w.e.Server.Devices.NewCode(ctx, p, servertest.Src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := w.e.Server.Devices.Redeem(ctx, servertest.Src, code, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := w.e.Server.Devices.Pair(ctx, servertest.Src, red.BootstrapToken, device.NewDevice{ID: id, Platform: "android"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.device = tok.AccessToken
+	return id
+}
+
 // The GateKey fixtures of group A, made through the domain as the master
 // key so that making them does not spend A's admin API budget.
 var gatekeyMaster = &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
@@ -773,7 +831,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	eachWithScripts := func(t *testing.T, fn func(t *testing.T, e *servertest.Env)) {
 		for _, k := range storetest.Kinds() {
 			t.Run(string(k), func(t *testing.T) {
-				fn(t, servertest.StartConfigured(t, k, func(c *config.Config) { c.ScriptsDir = scripts }))
+				fn(t, servertest.StartWith(t, k, func(c *config.Config) { c.ScriptsDir = scripts }))
 			})
 		}
 	}
@@ -781,7 +839,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		w := newWorld(t, e)
 		var missing []string
 		for _, rt := range e.Server.Routes() {
-			if rt.Access != api.Authenticated {
+			if rt.Access != api.Authenticated && rt.Access != api.Local {
 				continue
 			}
 			method, pattern := splitPattern(rt.Pattern)
@@ -823,6 +881,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 					hdr = servertest.Master()
 				case c.actor == "fresh":
 					hdr = servertest.Bearer(w.fresh)
+				case c.actor == "device":
+					hdr = servertest.Bearer(w.device)
 				case strings.HasSuffix(rt.Pattern, "/logout"):
 					fresh, _ := e.Login(t, "admin-a", "password1") // keep adminA's session alive
 					hdr = servertest.Bearer(fresh)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/nekzus"
 	"netkeep/internal/fault"
 )
 
@@ -16,10 +17,15 @@ var errStarting = fault.New(fault.Unavailable, "server is starting; retry shortl
 
 func (s *Server) routes() {
 	r := s.router
-	r.HandleFunc("GET /healthz", api.Public, s.healthz)
-	r.HandleFunc("GET /livez", api.Public, func(w http.ResponseWriter, _ *http.Request) { plain(w, http.StatusOK, "ok") })
-	r.HandleFunc("GET /readyz", api.Public, s.readyz)
-	r.Handle("GET /metrics", api.Public, s.metrics.Handler())
+	// Nekzus's rate-limit table: health checks 10/s (burst 50), metrics
+	// 30/min, per client address.
+	health := func(h http.HandlerFunc) http.Handler {
+		return api.LimitIP(s.ipLimiter, "nekzus-health", nekzus.Limits[nekzus.LimitHealth].Window(), h)
+	}
+	r.Handle("GET /healthz", api.Public, health(s.healthz))
+	r.Handle("GET /livez", api.Public, health(func(w http.ResponseWriter, _ *http.Request) { plain(w, http.StatusOK, "ok") }))
+	r.Handle("GET /readyz", api.Public, health(s.readyz))
+	r.Handle("GET /metrics", api.Public, api.LimitIP(s.ipLimiter, "nekzus-metrics", nekzus.Limits[nekzus.LimitGeneral].Window(), s.metrics.Handler()))
 }
 
 func plain(w http.ResponseWriter, status int, body string) {

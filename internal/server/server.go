@@ -29,6 +29,7 @@ import (
 	"netkeep/internal/backup"
 	"netkeep/internal/catalog"
 	"netkeep/internal/config"
+	"netkeep/internal/device"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
@@ -58,6 +59,8 @@ type Server struct {
 	router  *api.Router
 	handler http.Handler
 	ready   atomic.Bool
+	// ipLimiter counts requests per client address (Nekzus's table).
+	ipLimiter *ratelimit.Limiter
 
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
@@ -76,6 +79,8 @@ type Server struct {
 	SSO *sso.Service
 	// Geo is geo-fencing, asked at every login and gateway verification.
 	Geo *geo.Service
+	// Devices is Nekzus's QR pairing, paired devices and their cookies.
+	Devices *device.Service
 
 	// RADIUS: the NAS client domain, the in-memory directory the packet
 	// path reads, and the UDP server (cmd/netkeep serves its sockets).
@@ -135,8 +140,17 @@ func New(d Deps) *Server {
 	pkiCfg.ClientTTL = d.Config.ClientConfigTTL // 0 (unset): the default
 	s.PKI = pki.NewService(store.For[pki.Tx](d.DB), d.Keys, d.Bus, pkiCfg, pki.WithLogger(d.Logger))
 
-	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Web: s.Identity, Sessions: ratelimit.New(time.Now)}
+	info, err := deviceInfo(d.Config, d.Keys)
+	if err != nil {
+		d.Logger.Error("pairing devices get no SPKI pin", "err", err)
+	}
+	s.Devices = device.NewService(store.For[device.Tx](d.DB), d.Keys, d.Bus, userLookup{s.Identity},
+		device.Config{RefreshGrace: d.Config.RefreshGrace, Info: info}, device.WithLogger(d.Logger))
+	trusted, _ := d.Config.LocalTrustNetworks() // validated with the config
+	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Web: s.Identity, Sessions: ratelimit.New(time.Now),
+		Devices: s.Devices, Local: &api.LocalTrust{Networks: trusted, TrustProxyHeaders: d.Config.TrustProxyHeaders}}
 	s.router = api.NewRouter(auth)
+	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
 	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
@@ -147,8 +161,11 @@ func New(d Deps) *Server {
 	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
 		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
+	liveHandlers := s.newLive(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: s.newLive(d, auth)}).Register(s.router)
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers,
+		Devices: s.Devices, IPLimiter: s.ipLimiter, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
+		Presence: s.Live}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
 	s.Gateways = gateway.NewService(store.For[gateway.Tx](d.DB), s.PKI, d.Keys, d.Bus, gateway.WithLogger(d.Logger),
 		gateway.WithAddressGate(s.Geo.AdmitGateway))
@@ -197,6 +214,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.Mesh.Start(ctx); err != nil { // loads every network's state
+		return err
+	}
+	if err := s.Devices.Start(ctx); err != nil {
 		return err
 	}
 	if err := s.applySSOProviders(ctx); err != nil {
@@ -266,6 +286,7 @@ func (s *Server) Close() {
 	s.PKI.Close()
 	s.RadiusIndex.Close()
 	s.Mesh.Close()
+	s.Devices.Close()
 }
 
 // Handler is the complete HTTP handler.

@@ -6,6 +6,7 @@ import (
 
 	"netkeep/internal/api"
 	"netkeep/internal/authz"
+	"netkeep/internal/device"
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 )
@@ -62,7 +63,8 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // refresh rotates a refresh token given in the body (NetRecon), or renews a
-// valid or recently expired bearer access token (Nekzus).
+// valid or recently expired bearer access token (Nekzus), a user's or a
+// paired device's.
 func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		RefreshToken string `json:"refresh_token"`
@@ -85,6 +87,15 @@ func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	bearer := api.BearerToken(r)
 	if bearer == "" {
 		api.Error(w, r, fault.New(fault.Unauthorized, "a refresh_token in the body or a bearer token is required"))
+		return
+	}
+	if h.Devices != nil && device.IsToken(bearer) {
+		tok, err := h.Devices.Refresh(r.Context(), bearer)
+		if err != nil {
+			api.Error(w, r, err)
+			return
+		}
+		api.WriteJSON(w, http.StatusOK, deviceToken(tok))
 		return
 	}
 	rn, err := h.Identity.RefreshAccess(r.Context(), bearer)

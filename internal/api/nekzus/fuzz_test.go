@@ -1,6 +1,7 @@
 package nekzus_test
 
 import (
+	"strings"
 	"testing"
 
 	"netkeep/internal/api/apitest"
@@ -20,6 +21,7 @@ func FuzzNekzusJSON(f *testing.F) {
 	e.CreateUser(f, "fz-admin", "correct-horse-battery", identity.SuperAdmin, "default")
 	access, _ := e.Login(f, "fz-admin", "correct-horse-battery")
 	admin := servertest.Bearer(access)
+	pairDevice(f, e, access, "fz-phone")
 
 	routes := []apitest.BodyRoute{
 		0: {Method: "POST", Path: "/api/v1/auth/setup"},
@@ -29,6 +31,9 @@ func FuzzNekzusJSON(f *testing.F) {
 		4: {Method: "POST", Path: "/api/v1/api-keys", Header: admin},
 		5: {Method: "POST", Path: "/api/v1/webhooks/activity", Header: admin},
 		6: {Method: "POST", Path: "/api/v1/webhooks/notify", Header: admin},
+		7: {Method: "POST", Path: "/api/v1/pair", Header: pairingHeader},
+		8: {Method: "POST", Path: "/api/v1/auth/pair", Header: servertest.Bearer("bootstrap_" + strings.Repeat("0", 64))},
+		9: {Method: "PATCH", Path: "/api/v1/devices/fz-phone", Header: admin},
 	}
 	apitest.FuzzBodies(f, e, apitest.Nested, routes)
 }

@@ -21,10 +21,11 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
 	keys := api.KeyRoutes[keyView]{Keys: h.Keys, View: viewKey, Param: "keyId"}
-	rt.HandleFunc("GET /api/v1/apikeys", api.Authenticated, keys.List)
-	rt.HandleFunc("POST /api/v1/apikeys", api.Authenticated, h.createKey)
-	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Authenticated, keys.Get)
-	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Authenticated, keys.Delete)
+	// "IP-based (local) or JWT with access:admin scope".
+	rt.HandleFunc("GET /api/v1/apikeys", api.Local, keys.List)
+	rt.HandleFunc("POST /api/v1/apikeys", api.Local, h.createKey)
+	rt.HandleFunc("GET /api/v1/apikeys/{keyId}", api.Local, keys.Get)
+	rt.HandleFunc("DELETE /api/v1/apikeys/{keyId}", api.Local, keys.Delete)
 
 	// The live side: the stream authenticates in its first message.
 	rt.Handle("GET /api/v1/ws", api.Public, api.LimitIP(h.Live.Limiter, "ws", WSLimit, http.HandlerFunc(h.Live.ws)))
@@ -65,6 +66,22 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/schedules", api.Authenticated, h.createSchedule)
 	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Authenticated, h.getSchedule)
 	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Authenticated, h.deleteSchedule)
+
+	// QR pairing and devices (Handlers.Devices).
+	if h.Devices == nil {
+		return
+	}
+	rt.Handle("GET /api/v1/auth/qr", api.Local, h.limit(LimitQR, h.qr))
+	rt.Handle("POST /api/v1/pair", api.Public, h.limitPairing(h.redeem))
+	rt.Handle("GET /api/v1/pair/{code}", api.Public, h.limitPairing(h.redeem))
+	rt.Handle("POST /api/v1/auth/pair", api.Public, h.limit(LimitAuth, h.pair))
+	rt.Handle("GET /api/v1/devices", api.Local, h.limit(LimitDevices, h.listDevices))
+	rt.Handle("GET /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.getDevice))
+	rt.Handle("PATCH /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.updateDevice))
+	rt.Handle("DELETE /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.revokeDevice))
+	rt.Handle("GET /api/v1/session-cookies", api.Authenticated, h.limit(LimitGeneral, h.listSessionCookies))
+	rt.Handle("DELETE /api/v1/session-cookies", api.Authenticated, h.limit(LimitGeneral, h.clearSessionCookies))
+	rt.Handle("DELETE /api/v1/session-cookies/{appId}", api.Authenticated, h.limit(LimitGeneral, h.clearSessionCookies))
 }
 
 // Register adds the app catalog's routes and the reverse proxy.

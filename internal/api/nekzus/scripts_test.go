@@ -45,7 +45,7 @@ func TestScriptsAPI(t *testing.T) {
 			if err := os.Symlink(filepath.Join(outside, "evil.sh"), filepath.Join(dir, "link.sh")); err != nil {
 				t.Fatal(err)
 			}
-			e := servertest.StartConfigured(t, kind, func(c *config.Config) { c.ScriptsDir = dir })
+			e := servertest.StartWith(t, kind, func(c *config.Config) { c.ScriptsDir = dir })
 			e.CreateUser(t, "admin", "password1", identity.GroupAdmin, "acme")
 			admin, _ := e.Login(t, "admin", "password1")
 			as := servertest.Master()

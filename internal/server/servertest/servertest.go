@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -55,12 +56,13 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 // Start starts a server on a fresh database of kind; it stops at test end.
 func Start(tb testing.TB, kind config.DatabaseKind) *Env {
 	tb.Helper()
-	return StartConfigured(tb, kind, nil)
+	return StartWith(tb, kind, nil)
 }
 
-// StartConfigured is Start with settings changed by configure (nil: none)
-// before the server is built.
-func StartConfigured(tb testing.TB, kind config.DatabaseKind, configure func(*config.Config)) *Env {
+// StartWith is Start with configure changing the server's configuration
+// first. With TLSCert and TLSKey set the server serves HTTPS with them, and
+// Client trusts any certificate.
+func StartWith(tb testing.TB, kind config.DatabaseKind, configure func(*config.Config)) *Env {
 	tb.Helper()
 	db := storetest.Open(tb, kind)
 	return startOn(tb, db, kind, randomSecret(tb), "nk_"+string(randomHex(tb)), configure)
@@ -105,7 +107,17 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	if err := srv.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
