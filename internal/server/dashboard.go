@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 
 	"netkeep/internal/api"
 	"netkeep/internal/config"
+	"netkeep/internal/sso"
 	"netkeep/internal/web"
 )
 
@@ -15,8 +18,35 @@ func (s *Server) dashboard(d Deps, auth *api.Authenticator) {
 		Auth: auth, Identity: s.Identity, PSKs: s.PSKs, Radius: s.RadiusClients, Mesh: s.Mesh,
 		Gateways: s.Gateways, Configs: s.Configs, PKI: s.PKI, APIKeys: s.APIKeys,
 		Bus: d.Bus, Keys: d.Keys, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
-		Settings: settings(d.Config), Log: d.Logger,
+		Settings: settings(d.Config), Log: d.Logger, SignIn: signInOptions{s.SSO},
 	}).Register(s.router)
+}
+
+// signInOptions offers the configured identity providers on the
+// dashboard's sign-in page, each bringing the browser back to next.
+type signInOptions struct{ sso *sso.Service }
+
+func (o signInOptions) SignInOptions(ctx context.Context, next string) []web.SignInOption {
+	if o.sso == nil {
+		return nil
+	}
+	ps, err := o.sso.Providers(ctx)
+	if err != nil {
+		return nil // the local sign-in still works; the error is the API's to report
+	}
+	out := make([]web.SignInOption, 0, len(ps))
+	for _, p := range ps {
+		u := "/api/v1/auth/oidc/login?provider=" + url.QueryEscape(p.Name) + "&redirect=" + url.QueryEscape(next)
+		if p.Kind == sso.SAML {
+			u = "/api/v1/auth/saml/" + url.PathEscape(p.Name) + "/login?redirect=" + url.QueryEscape(next)
+		}
+		name := p.DisplayName
+		if name == "" {
+			name = p.Name
+		}
+		out = append(out, web.SignInOption{Name: name, URL: u})
+	}
+	return out
 }
 
 // settings are the server settings the dashboard shows: never a secret
