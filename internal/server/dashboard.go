@@ -18,7 +18,7 @@ func (s *Server) dashboard(d Deps, auth *api.Authenticator) {
 		Auth: auth, Identity: s.Identity, PSKs: s.PSKs, Radius: s.RadiusClients, Mesh: s.Mesh,
 		Gateways: s.Gateways, Configs: s.Configs, PKI: s.PKI, APIKeys: s.APIKeys,
 		Bus: d.Bus, Keys: d.Keys, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
-		Settings: settings(d.Config), Log: d.Logger, SignIn: signInOptions{s.SSO},
+		Settings: settings(d.Config), Log: d.Logger, SignIn: signInOptions{s.SSO}, Devices: s.Devices,
 	}).Register(s.router)
 }
 

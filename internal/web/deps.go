@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/apikey"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/device"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
@@ -108,4 +109,12 @@ type APIKeys interface {
 // session cookie) when it has a valid one; *api.Authenticator is one.
 type Authenticator interface {
 	Optional(next http.Handler) http.Handler
+}
+
+// Devices is what the devices page needs of the device domain (Nekzus's
+// paired phones and desktops).
+type Devices interface {
+	List(ctx context.Context, p *authz.Principal, page device.Page) ([]*device.Device, int, error)
+	NewCode(ctx context.Context, p *authz.Principal, src audit.Source) (string, time.Time, error)
+	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (time.Time, error)
 }

@@ -72,6 +72,11 @@ func (h *Handlers) Register(rt *api.Router) {
 	get("/ui/keys", h.keysPage)
 	post("/ui/keys", h.createKey)
 	post("/ui/keys/{id}/revoke", h.revokeKey)
+	if h.Devices != nil {
+		get("/ui/devices", h.devicesPage)
+		post("/ui/devices/pair", h.pairDevice)
+		post("/ui/devices/{id}/revoke", h.revokeDevice)
+	}
 
 	// Administration.
 	get("/ui/admin/users", h.usersPage)

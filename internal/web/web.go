@@ -21,6 +21,8 @@ type Handlers struct {
 	Configs  Configs
 	PKI      PKI
 	APIKeys  APIKeys
+	// Devices are Nekzus's paired devices; nil hides the devices page.
+	Devices Devices
 	// SignIn lists the sign-in page's other ways in (single sign-on); nil
 	// shows none.
 	SignIn SignInOptions
