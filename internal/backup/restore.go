@@ -36,7 +36,7 @@ var facetTables = map[Facet][]string{
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
 	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state"},
-	FacetDevices:      {},
+	FacetDevices:      {"devices", "device_cookies"},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present
 	FacetScripts:      {"scripts", "workflows", "schedules"},
@@ -45,11 +45,11 @@ var facetTables = map[Facet][]string{
 // Volatile tables are copied into backups but never restored: the audit
 // log (history is not rewritten), login sessions and refresh tokens
 // (revoked ones must not come back), live RADIUS and VPN sessions, staged
-// imports, script executions and schedule claims, OAuth2 grants, tokens,
+// imports, script executions and schedule claims, pairing codes, OAuth2 grants, tokens,
 // requests and signing keys (rotated; restoring old ones would revive
 // what was revoked), SAML assertions seen (replay protection).
 var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
-	"script_executions", "schedule_runs", "oauth_grants", "oauth_keys", "oauth_refresh_tokens", "oauth_requests", "sso_assertions"}
+	"script_executions", "schedule_runs", "pairing_codes", "oauth_grants", "oauth_keys", "oauth_refresh_tokens", "oauth_requests", "sso_assertions"}
 
 // Facets lists the facets in a fixed order.
 func Facets() []Facet {

@@ -78,6 +78,11 @@ type delivery struct {
 	msg     []byte
 	action  authz.Action
 	devices map[string]bool
+	// notDevices keeps the message from device sockets: device_revoked
+	// reaches the revoked device alone (revoke sends it), since an app
+	// that took another device's revocation for its own would unpair
+	// itself; users and keys watching the group still see it.
+	notDevices bool
 }
 
 // translate turns a committed change into its message, or reports that the
@@ -153,7 +158,7 @@ func deviceMessage(e event.Event) delivery {
 	case "revoked":
 		typ, d.Message = TypeDeviceRevoked, "Device access has been revoked"
 	}
-	return delivery{msg: encode(typ, d, e.Time), action: "devices:read"}
+	return delivery{msg: encode(typ, d, e.Time), action: "devices:read", notDevices: e.Action == "revoked"}
 }
 
 // raw is data as JSON, or an empty object when the event had none.
