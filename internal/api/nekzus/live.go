@@ -69,10 +69,9 @@ func count(ctx context.Context, c Counter, p *authz.Principal) (int, error) {
 	return c.Count(ctx, p)
 }
 
-// WSLimit is the per-address budget of WebSocket connections: 6 a minute,
-// at most 3 at once (Nekzus's table), as 3 per 30 seconds.
-// TODO(nekzus limits): take it from the dialect's rate-limit table.
-var WSLimit = ratelimit.Limit{Max: 3, Window: 30 * time.Second}
+// WSLimit is the per-address budget of WebSocket connections, from the
+// dialect's rate-limit table: 6 a minute with bursts of 3, as 3 per 30 s.
+var WSLimit = Limits[LimitWebSocket].Window()
 
 // ws is GET /api/v1/ws: a request that is no WebSocket upgrade is refused
 // in the dialect's envelope; the stream's protocol is the hub's.
