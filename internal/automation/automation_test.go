@@ -117,6 +117,11 @@ func TestWorkflow(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
+		for _, bad := range []string{"  ", "!!!", "a\x00b"} {
+			if _, err := svc.CreateWorkflow(ctx, master, src, automation.NewWorkflow{Name: bad, Steps: []automation.Step{{ScriptID: "ok"}}}); !fault.Is(err, fault.Invalid) {
+				t.Fatalf("workflow name %q: %v", bad, err)
+			}
+		}
 	})
 }
 

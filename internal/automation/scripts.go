@@ -46,6 +46,19 @@ var (
 
 var paramTypes = []string{"string", "text", "number", "boolean", "select", "password"}
 
+// checkName validates the name of a script or workflow (its id is the
+// name's slug, so the name needs a letter or digit) and returns it trimmed.
+func checkName(n string) (string, error) {
+	n = strings.TrimSpace(n)
+	if err := name.Check("name", n); err != nil {
+		return "", fault.As(err).WithDetails(map[string]any{"field": "name"})
+	}
+	if n == "" || utf8.RuneCountInString(n) > maxNameLen || slug(n) == "" {
+		return "", invalid("name", "name must be 1 to 100 characters, with at least one letter or digit")
+	}
+	return n, nil
+}
+
 // slug names a script by its name: "Backup Database" → "backup-database".
 func slug(s string) string {
 	return strings.Trim(slugDrop.ReplaceAllString(strings.ToLower(s), "-"), "-")
@@ -141,12 +154,9 @@ func checkParameters(ps []Parameter) error {
 // apply validates in over sc (a new script or a copy of a stored one).
 func (s *Service) apply(sc *Script, in NewScript) error {
 	if in.Name != nil {
-		n := strings.TrimSpace(*in.Name)
-		if err := name.Check("name", n); err != nil {
-			return fault.As(err).WithDetails(map[string]any{"field": "name"})
-		}
-		if n == "" || utf8.RuneCountInString(n) > maxNameLen || slug(n) == "" {
-			return invalid("name", "name must be 1 to 100 characters, with at least one letter or digit")
+		n, err := checkName(*in.Name)
+		if err != nil {
+			return err
 		}
 		sc.Name = n
 	}

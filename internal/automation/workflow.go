@@ -5,12 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
-	"netkeep/internal/name"
 )
 
 // Workflow is an ordered list of script steps.
@@ -66,12 +64,9 @@ func (s *Service) CreateWorkflow(ctx context.Context, p *authz.Principal, src au
 	if s.cfg.Dir == "" {
 		return nil, errDisabled
 	}
-	n := strings.TrimSpace(in.Name)
-	if err := name.Check("name", n); err != nil {
-		return nil, fault.As(err).WithDetails(map[string]any{"field": "name"})
-	}
-	if n == "" || utf8.RuneCountInString(n) > maxNameLen || slug(n) == "" {
-		return nil, invalid("name", "name must be 1 to 100 characters, with at least one letter or digit")
+	n, err := checkName(in.Name)
+	if err != nil {
+		return nil, err
 	}
 	if len(in.Steps) == 0 || len(in.Steps) > maxSteps {
 		return nil, invalid("steps", "a workflow has 1 to 32 steps")
@@ -96,7 +91,7 @@ func (s *Service) CreateWorkflow(ctx context.Context, p *authz.Principal, src au
 	}
 	w.CreatedAt = s.now().UTC().Truncate(time.Microsecond)
 	w.UpdatedAt = w.CreatedAt
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateWorkflow(ctx, w); err != nil {
 			return err
 		}
