@@ -30,6 +30,7 @@ import (
 	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/device"
+	"netkeep/internal/docker"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
@@ -46,6 +47,7 @@ import (
 	"netkeep/internal/secret"
 	"netkeep/internal/sso"
 	"netkeep/internal/store"
+	"netkeep/internal/toolbox"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
 )
@@ -103,6 +105,11 @@ type Server struct {
 	// event stream's hub (which devices are online on this replica).
 	Activity *activity.Service
 	Live     *live.Hub
+	// Toolbox deploys templates on the Docker engine and exports
+	// containers; its deployments end with stopToolbox (Close).
+	Toolbox     *toolbox.Service
+	projects    *docker.Projects
+	stopToolbox context.CancelFunc
 }
 
 // Deps are what the server is built from.
@@ -190,6 +197,7 @@ func New(d Deps) *Server {
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
+	s.registerToolbox(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -280,6 +288,7 @@ func (s *Server) Close() {
 		s.stopBackground()
 	}
 	s.stopScripts()
+	s.closeToolbox()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()

@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/catalog"
 	"netkeep/internal/event"
+	"netkeep/internal/toolbox"
 )
 
 // The message types of the Nekzus stream that netkeep sends or accepts.
@@ -117,6 +118,8 @@ func translate(e event.Event) (delivery, bool) {
 			action: "apps:read"}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "apps:read"}, true
+	case toolbox.Topic: // netkeep's own types, "toolbox.deployment.completed" etc. (the seed documents none)
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read"}, true
 	}
 	action, ok := domainTopics[e.Topic]
 	if !ok {
