@@ -94,7 +94,7 @@ func TestProjectRefusals(t *testing.T) {
 	}
 	// A value that makes the Compose file invalid is caught by the library.
 	portainer, _ := c.Get("portainer")
-	_, err := portainer.Project(context.Background(), "deploy_1", toolbox.Request{EnvVars: map[string]string{"DOCKER_SOCKET": "a:b:c:d"}})
+	_, err := portainer.Project(context.Background(), "deploy_1", toolbox.Request{EnvVars: map[string]string{"DOCKER_SOCKET": "docker-sock"}})
 	if fe := fault.As(err); fe == nil || fe.Reason != toolbox.ReasonInvalidTemplate {
 		t.Errorf("invalid interpolated template: %v", err)
 	}
