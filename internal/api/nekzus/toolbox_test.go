@@ -17,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/config"
 	"netkeep/internal/docker"
 	"netkeep/internal/docker/dockertest"
@@ -112,6 +113,7 @@ func TestToolboxDeploy(t *testing.T) {
 				r.JSON["message"] != "Deployment '"+name+"' initiated" {
 				t.Fatalf("deploy: %d %s", r.Status, r.Raw)
 			}
+			apitest.AssertShape(t, r.Raw, "testdata/seed/toolbox_deploy.json")
 			id := r.JSON["deployment_id"].(string)
 			removeDeployment(t, id)
 			var done struct {
@@ -264,6 +266,7 @@ func TestToolboxCatalog(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON["count"] == float64(0) {
 		t.Fatalf("services: %d %s", r.Status, r.Raw)
 	}
+	apitest.AssertShape(t, r.Raw, "testdata/seed/toolbox_services.json")
 	first := r.JSON["services"].([]any)[0].(map[string]any)
 	for _, k := range []string{"id", "name", "description", "category", "icon", "difficulty"} {
 		if first[k] == "" || first[k] == nil {
@@ -289,6 +292,32 @@ func TestToolboxCatalog(t *testing.T) {
 	}
 	if r := e.Do(t, "GET", "/api/v1/toolbox/deployments", nil, as...); r.JSON["count"] != float64(0) {
 		t.Errorf("recorded without an engine: %s", r.Raw)
+	}
+}
+
+// An engine that does not answer: exports are 503, a deployment fails
+// saying so, and nothing of the cause reaches the client.
+func TestToolboxEngineDown(t *testing.T) {
+	e := servertest.StartWith(t, config.SQLite, func(c *config.Config) { c.DockerHost = "unix://" + t.TempDir() + "/docker.sock" })
+	as := servertest.Master()
+	r := e.Do(t, "GET", "/api/v1/containers/web/export/preview", nil, as...)
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != "CONTAINER_RUNTIME_UNAVAILABLE" || strings.Contains(string(r.Raw), "docker.sock") {
+		t.Errorf("export: %d %s", r.Status, r.Raw)
+	}
+	r = e.Do(t, "POST", "/api/v1/toolbox/deploy", map[string]any{"serviceId": "busybox-web", "serviceName": "toolbox-down"}, as...)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("deploy: %d %s", r.Status, r.Raw)
+	}
+	id := r.JSON["deployment_id"].(string)
+	servertest.Eventually(t, 30*time.Second, func() bool {
+		r = e.Do(t, "GET", "/api/v1/toolbox/deployments/"+id, nil, as...)
+		return r.JSON["status"] == "failed"
+	}, "the deployment never failed")
+	if r.JSON["error"] != "the container engine is not answering" {
+		t.Errorf("reason: %s", r.Raw)
+	}
+	if r := e.Do(t, "DELETE", "/api/v1/toolbox/deployments/"+id, nil, as...); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("remove with the engine down: %d %s", r.Status, r.Raw)
 	}
 }
 
