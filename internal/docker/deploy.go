@@ -218,17 +218,18 @@ func containerOptions(proj *types.Project, s types.ServiceConfig) (client.Contai
 	}
 	hc.RestartPolicy = policy
 	var nc *network.NetworkingConfig
-	if s.NetworkMode == "" {
-		for _, key := range s.NetworksByPriority() {
-			n := proj.Networks[key]
-			hc.NetworkMode = container.NetworkMode(n.Name)
-			ep := &network.EndpointSettings{Aliases: []string{s.Name}}
-			if sn := s.Networks[key]; sn != nil {
-				ep.Aliases = append(ep.Aliases, sn.Aliases...)
-			}
-			nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{n.Name: ep}}
-			break // a container is created on one network; templates use one
+	if nets := s.NetworksByPriority(); s.NetworkMode == "" && len(nets) > 0 {
+		// Engines before API 1.44 create a container on one network only.
+		if len(nets) > 1 {
+			return client.ContainerCreateOptions{}, fault.Errorf(fault.Invalid, "service %s joins %d networks; the toolbox attaches one", s.Name, len(nets))
 		}
+		n := proj.Networks[nets[0]]
+		hc.NetworkMode = container.NetworkMode(n.Name)
+		ep := &network.EndpointSettings{Aliases: []string{s.Name}}
+		if sn := s.Networks[nets[0]]; sn != nil {
+			ep.Aliases = append(ep.Aliases, sn.Aliases...)
+		}
+		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{n.Name: ep}}
 	}
 	return client.ContainerCreateOptions{Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: nc}, nil
 }
