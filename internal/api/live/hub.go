@@ -132,6 +132,7 @@ func (h *Hub) dispatch(e event.Event) {
 	h.each(e.GroupID, func(c *conn) {
 		switch {
 		case d.notDevices && c.device != "":
+		case d.serverWide && authz.AllowServer(c.p, d.action) != nil:
 		case d.devices != nil:
 			// A push names its devices: being named in one's own group
 			// is the permission.

@@ -84,6 +84,10 @@ type delivery struct {
 	// that took another device's revocation for its own would unpair
 	// itself; users and keys watching the group still see it.
 	notDevices bool
+	// serverWide keeps the message to super principals: it tells of
+	// something of the host (toolbox deployments), which a group's
+	// administrator may not see (authz.AllowServer).
+	serverWide bool
 }
 
 // translate turns a committed change into its message, or reports that the
@@ -119,7 +123,7 @@ func translate(e event.Event) (delivery, bool) {
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "apps:read"}, true
 	case toolbox.Topic: // netkeep's own types, "toolbox.deployment.completed" etc. (the seed documents none)
-		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read"}, true
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read", serverWide: true}, true
 	}
 	action, ok := domainTopics[e.Topic]
 	if !ok {

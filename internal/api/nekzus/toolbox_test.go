@@ -81,6 +81,26 @@ func (s *stream) nextOf(tb testing.TB, typ string, within time.Duration) wsFrame
 	}
 }
 
+// until returns the messages before the first of type typ.
+func (s *stream) until(tb testing.TB, typ string) []wsFrame {
+	tb.Helper()
+	var out []wsFrame
+	deadline := time.After(wsWait)
+	for {
+		select {
+		case f := <-s.msgs:
+			if f.Type == typ {
+				return out
+			}
+			out = append(out, f)
+		case err := <-s.end:
+			tb.Fatalf("stream ended waiting for %s: %v", typ, err)
+		case <-deadline:
+			tb.Fatalf("no %s within %v", typ, wsWait)
+		}
+	}
+}
+
 var deployID = regexp.MustCompile(`^deploy_\d{16}$`)
 
 // The toolbox end to end on a real engine: the busybox template deploys
@@ -101,6 +121,7 @@ func TestToolboxDeploy(t *testing.T) {
 			adminTok, _ := e.Login(t, "admin", "password1")
 			as := servertest.Bearer(rootTok)
 			ws := listen(t, e, rootTok)
+			adminWS := listen(t, e, adminTok)
 
 			name := toolboxName(t, "web")
 			port := dockertest.FreePort(t)
@@ -123,6 +144,13 @@ func TestToolboxDeploy(t *testing.T) {
 			f := ws.nextOf(t, toolbox.ActionCompleted, 60*time.Second)
 			if err := json.Unmarshal(f.Data, &done); err != nil || done.DeploymentID != id || done.Status != "running" {
 				t.Fatalf("completion message: %s", f.Data)
+			}
+			// A group's administrator is not told of the host's deployments.
+			adminWS.send(t, map[string]any{"type": "ping"})
+			for _, f := range adminWS.until(t, "pong") {
+				if strings.HasPrefix(f.Type, "toolbox.") {
+					t.Errorf("a group admin was sent %s", f.Type)
+				}
 			}
 			r = e.Do(t, "GET", "/api/v1/toolbox/deployments/"+id, nil, as...)
 			cs := servertest.Strings(r.JSON["containers"])
