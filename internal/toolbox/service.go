@@ -184,9 +184,14 @@ func (s *Service) Deployment(ctx context.Context, p *authz.Principal, id string)
 	return s.store.Read().DeploymentByID(ctx, id)
 }
 
+// StaleAfter is how long a deployment may stay pending or deploying before
+// removal is allowed anyway: the replica bringing it up stopped halfway.
+const StaleAfter = 10 * time.Minute
+
 // Remove removes a deployment's containers and network (and volumes when
 // volumes is true) from the engine, then forgets it. Errors: not_found,
-// conflict (still deploying), unavailable (engine), forbidden.
+// conflict (still deploying, and not stale), unavailable (engine),
+// forbidden.
 func (s *Service) Remove(ctx context.Context, p *authz.Principal, src audit.Source, id string, volumes bool) (*Deployment, error) {
 	if err := authz.AllowServer(p, actWrite); err != nil {
 		return nil, err
@@ -195,7 +200,7 @@ func (s *Service) Remove(ctx context.Context, p *authz.Principal, src audit.Sour
 	if err != nil {
 		return nil, err
 	}
-	if d.Status == Pending || d.Status == Deploying {
+	if (d.Status == Pending || d.Status == Deploying) && s.now().Sub(d.UpdatedAt) < StaleAfter {
 		return nil, fault.New(fault.Conflict, "the deployment is still in progress; remove it once it has finished").WithReason(ReasonBusy)
 	}
 	if s.engine == nil {

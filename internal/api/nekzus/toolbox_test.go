@@ -23,6 +23,7 @@ import (
 	"netkeep/internal/docker/dockertest"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
+	"netkeep/internal/store"
 	"netkeep/internal/store/storetest"
 	"netkeep/internal/toolbox"
 )
@@ -280,6 +281,25 @@ func TestToolboxDeploy(t *testing.T) {
 			}
 			if r := e.Do(t, "DELETE", "/api/v1/toolbox/deployments/"+kid, nil, as...); r.Status != http.StatusOK {
 				t.Errorf("remove failed deployment: %d %s", r.Status, r.Raw)
+			}
+
+			// In progress: removal waits, unless the deployment went stale
+			// (the replica bringing it up stopped halfway).
+			for _, c := range []struct {
+				age    time.Duration
+				status int
+			}{{time.Minute, http.StatusConflict}, {toolbox.StaleAfter + time.Minute, http.StatusOK}} {
+				at := time.Now().UTC().Add(-c.age).Truncate(time.Microsecond)
+				d := &toolbox.Deployment{ID: fmt.Sprintf("deploy_%d", at.UnixMicro()), TemplateID: "busybox-web", Name: toolboxName(t, "stuck"),
+					Status: toolbox.Deploying, CreatedBy: "test", CreatedAt: at, UpdatedAt: at}
+				if err := e.DB.InTx(context.Background(), func(tx *store.Tx) error { return tx.CreateDeployment(context.Background(), d) }); err != nil {
+					t.Fatal(err)
+				}
+				if r := e.Do(t, "DELETE", "/api/v1/toolbox/deployments/"+d.ID, nil, as...); r.Status != c.status {
+					t.Errorf("removing a deployment deploying for %v: %d %s", c.age, r.Status, r.Raw)
+				} else if c.status == http.StatusConflict && r.ErrorCode() != "DEPLOYMENT_IN_PROGRESS" {
+					t.Errorf("conflict code: %s", r.Raw)
+				}
 			}
 		})
 	}
