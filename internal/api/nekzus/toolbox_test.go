@@ -67,37 +67,26 @@ func removeDeployment(tb testing.TB, id string) {
 // nextOf waits for a message of type typ on s, skipping others.
 func (s *stream) nextOf(tb testing.TB, typ string, within time.Duration) wsFrame {
 	tb.Helper()
+	_, f := s.until(tb, typ, within)
+	return f
+}
+
+// until waits for a message of type typ on s and returns it with the
+// messages before it.
+func (s *stream) until(tb testing.TB, typ string, within time.Duration) (before []wsFrame, f wsFrame) {
+	tb.Helper()
 	deadline := time.After(within)
 	for {
 		select {
-		case f := <-s.msgs:
-			if f.Type == typ {
-				return f
+		case m := <-s.msgs:
+			if m.Type == typ {
+				return before, m
 			}
+			before = append(before, m)
 		case err := <-s.end:
 			tb.Fatalf("stream ended waiting for %s: %v", typ, err)
 		case <-deadline:
 			tb.Fatalf("no %s within %v", typ, within)
-		}
-	}
-}
-
-// until returns the messages before the first of type typ.
-func (s *stream) until(tb testing.TB, typ string) []wsFrame {
-	tb.Helper()
-	var out []wsFrame
-	deadline := time.After(wsWait)
-	for {
-		select {
-		case f := <-s.msgs:
-			if f.Type == typ {
-				return out
-			}
-			out = append(out, f)
-		case err := <-s.end:
-			tb.Fatalf("stream ended waiting for %s: %v", typ, err)
-		case <-deadline:
-			tb.Fatalf("no %s within %v", typ, wsWait)
 		}
 	}
 }
@@ -148,7 +137,8 @@ func TestToolboxDeploy(t *testing.T) {
 			}
 			// A group's administrator is not told of the host's deployments.
 			adminWS.send(t, map[string]any{"type": "ping"})
-			for _, f := range adminWS.until(t, "pong") {
+			before, _ := adminWS.until(t, "pong", wsWait)
+			for _, f := range before {
 				if strings.HasPrefix(f.Type, "toolbox.") {
 					t.Errorf("a group admin was sent %s", f.Type)
 				}
