@@ -23,18 +23,18 @@ const MinMasterKeyLen = 32
 
 // Config is the whole server configuration.
 type Config struct {
-	ConfigFile      string
-	Listen          string
-	DataDir         string
-	DatabaseURL     string
-	LogLevel        string
-	LogFormat       string
-	TLSCert         string
-	TLSKey          string
+	ConfigFile  string
+	Listen      string
+	DataDir     string
+	DatabaseURL string
+	LogLevel    string
+	LogFormat   string
+	TLSCert     string
+	TLSKey      string
 	// TLSListen is the address of a second listener that serves HTTPS
 	// with the certificates generated through the API (hot reloaded);
 	// empty: off.
-	TLSListen string
+	TLSListen       string
 	MasterKey       string
 	SecretKey       string
 	MaxBodyBytes    int64

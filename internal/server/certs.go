@@ -18,7 +18,9 @@ type hostNames struct{}
 func (hostNames) Names() ([]string, error) { return hostinfo.Names() }
 
 func newCerts(d Deps, ca *pki.Service) *tlscert.Service {
-	return tlscert.NewService(store.For[tlscert.Tx](d.DB), ca, d.Keys, d.Bus, hostNames{}, tlscert.WithLogger(d.Logger))
+	c := tlscert.NewService(store.For[tlscert.Tx](d.DB), ca, d.Keys, d.Bus, hostNames{}, tlscert.WithLogger(d.Logger))
+	c.SetServing(d.Config.TLSListen != "") // ServeHTTPS runs on it
+	return c
 }
 
 // ServeHTTPS serves HTTPS on ln (the --tls-listen address) with the
@@ -27,7 +29,5 @@ func newCerts(d Deps, ca *pki.Service) *tlscert.Service {
 // handshake on, without a restart. Until one exists handshakes fail. It
 // returns as Serve does.
 func (s *Server) ServeHTTPS(ctx context.Context, ln net.Listener) error {
-	s.Certs.SetServing(true)
-	defer s.Certs.SetServing(false)
 	return s.serve(ctx, ln, &tls.Config{GetCertificate: s.Certs.GetCertificate, MinVersion: tls.VersionTLS12}, "", "")
 }

@@ -46,8 +46,8 @@ import (
 	"netkeep/internal/ratelimit"
 	"netkeep/internal/secret"
 	"netkeep/internal/sso"
-	"netkeep/internal/tlscert"
 	"netkeep/internal/store"
+	"netkeep/internal/tlscert"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
 )
@@ -164,7 +164,7 @@ func New(d Deps) *Server {
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())
 	s.stopScripts = stopScripts
 	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
-		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger, automation.WithBus(d.Bus))
 	s.Certs = newCerts(d, s.PKI)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	liveHandlers := s.newLive(d, auth)
@@ -233,7 +233,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
-	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
+	s.background.Go(func() { s.Live.Run(bg) })  // closes the sockets when stopped
 	s.background.Go(func() { s.Certs.Run(bg) }) // other replicas' certificate changes
 	if err := s.startApps(ctx, bg); err != nil {
 		cancel()

@@ -160,7 +160,8 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 // SetServing records that an HTTPS listener serves GetCertificate's
-// certificates, which makes generating one a TLS upgrade.
+// certificates (set at wiring time), which makes generating one a TLS
+// upgrade.
 func (s *Service) SetServing(on bool) { s.serving.Store(on) }
 
 // Serving reports whether an HTTPS listener serves the certificates.
