@@ -223,4 +223,6 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 	}
 }
 
-func tlsConfigFor(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12} }
+func tlsConfigFor(pool *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
