@@ -144,7 +144,12 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 		t.Fatal("localhost lost its certificate to a newer one of another domain")
 	}
 
-	r := e.Do(t, "GET", "/api/v1/certificates", nil, as...)
+	r := e.Do(t, "POST", "/api/v1/backups", map[string]any{"description": "with certificates"}, as...)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("backup: %d %s", r.Status, r.Raw)
+	}
+	backupID := r.JSON["id"].(string)
+	r = e.Do(t, "GET", "/api/v1/certificates", nil, as...)
 	if r.Status != 200 || r.JSON["count"] != float64(2) {
 		t.Fatalf("list: %d %s", r.Status, r.Raw)
 	}
@@ -213,6 +218,16 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 		t.Fatal("a certificate is still served after every one was deleted")
 	}
 
+	// Restoring the certificates facet brings them back, served again
+	// without a restart (keys still sealed under this server's secret).
+	if r := e.Do(t, "POST", "/api/v1/backups/"+backupID+"/restore", map[string]any{"restoreCertificates": true}, as...); r.Status != 200 {
+		t.Fatalf("restore: %d %s", r.Status, r.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool {
+		leaf, ok := sClient(t, openssl, e.HTTPSAddr, "localhost", caFile)
+		return leaf != nil && ok && sha256Fingerprint(leaf) == second["fingerprint"]
+	}, "the restored certificate is served")
+
 	r = e.Do(t, "GET", "/api/v1/audit-logs?action=tls_certificate.generate", nil, as...)
 	if r.JSON["count"] != float64(3) {
 		t.Fatalf("generate audit: %s", r.Raw)
@@ -225,4 +240,33 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 
 func tlsConfigFor(pool *x509.CertPool) *tls.Config {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// A certificate generated on one replica is served by another at once:
+// the change crosses replicas on the bus (PostgreSQL only: SQLite has one
+// server).
+func TestCertificatesAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skip(storetest.PostgresEnv + " not set: replicas need PostgreSQL")
+	}
+	a := servertest.Start(t, config.Postgres)
+	b := servertest.Replica(t, a)
+	r := a.Do(t, "POST", "/api/v1/certificates/generate", map[string]any{"domains": []string{"replica.test"}}, servertest.Master()...)
+	if r.Status != 200 {
+		t.Fatalf("generate: %d %s", r.Status, r.Raw)
+	}
+	want := r.JSON["certificate"].(map[string]any)["fingerprint"]
+	served := func() any {
+		c, err := b.Server.Certs.GetCertificate(&tls.ClientHelloInfo{ServerName: "replica.test"})
+		if err != nil {
+			return nil
+		}
+		return sha256Fingerprint(c.Leaf)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return served() == want }, "the replica serves the new certificate")
+	if r := a.Do(t, "DELETE", "/api/v1/certificates/replica.test", nil, servertest.Master()...); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return served() == nil }, "the replica stops serving the deleted certificate")
 }
