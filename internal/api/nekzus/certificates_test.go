@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
@@ -98,6 +99,7 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 		if r.Status != 200 || r.JSON["success"] != true || r.JSON["tls_upgraded"] != true {
 			t.Fatalf("generate %v: %d %s", domains, r.Status, r.Raw)
 		}
+		apitest.AssertShape(t, r.Raw, "testdata/seed/certificates_generate.json")
 		return r.JSON["certificate"].(map[string]any)
 	}
 	first := generate("localhost", "127.0.0.1", "NetKeep.test.")
@@ -153,6 +155,7 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 	if r.Status != 200 || r.JSON["count"] != float64(2) {
 		t.Fatalf("list: %d %s", r.Status, r.Raw)
 	}
+	apitest.AssertShape(t, r.Raw, "testdata/seed/certificates_list.json")
 	for _, c := range r.JSON["certificates"].([]any) {
 		if d := c.(map[string]any)["expires_in_days"]; d != float64(364) && d != float64(365) {
 			t.Fatalf("expires_in_days %v: %s", d, r.Raw)
@@ -163,6 +166,7 @@ func testCertificates(t *testing.T, e *servertest.Env, openssl string) {
 		t.Fatalf("get: %d %s", r.Status, r.Raw)
 	}
 	r = e.Do(t, "GET", "/api/v1/certificates/suggest", nil, as...)
+	apitest.AssertShape(t, r.Raw, "testdata/seed/certificates_suggest.json")
 	host, _ := os.Hostname()
 	if r.Status != 200 || !strings.Contains(string(r.Raw), `"localhost"`) || !strings.Contains(string(r.Raw), `"`+strings.ToLower(host)+`"`) ||
 		r.JSON["count"] != float64(len(r.JSON["suggestions"].([]any))) {
