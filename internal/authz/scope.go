@@ -33,6 +33,8 @@ var canonical = []Action{
 	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
 	"system:read",                                      // the host's resources, server-wide too
 	"scripts:read", "scripts:write", "scripts:execute", // scripts run on the host: server-wide
+	"toolbox:read", "toolbox:write", // deployments on the host's container engine: server-wide
+	"containers:read", // the host's containers (exports): server-wide
 }
 
 func filter(keep func(Action) bool) []Action {

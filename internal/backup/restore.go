@@ -24,6 +24,7 @@ const (
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
 	FacetScripts      Facet = "scripts"      // registered scripts, workflows, schedules
+	FacetToolbox      Facet = "toolbox"      // toolbox deployments (the record; the containers live on the engine)
 )
 
 // facetTables is every table a restore may replace, by facet. Every table of
@@ -40,6 +41,7 @@ var facetTables = map[Facet][]string{
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present
 	FacetScripts:      {"scripts", "workflows", "schedules"},
+	FacetToolbox:      {"toolbox_deployments"},
 }
 
 // Volatile tables are copied into backups but never restored: the audit
@@ -53,7 +55,7 @@ var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessi
 
 // Facets lists the facets in a fixed order.
 func Facets() []Facet {
-	return []Facet{FacetUsers, FacetAPIKeys, FacetWiFi, FacetMesh, FacetVPN, FacetCertificates, FacetDevices, FacetApps, FacetRoutes, FacetScripts}
+	return []Facet{FacetUsers, FacetAPIKeys, FacetWiFi, FacetMesh, FacetVPN, FacetCertificates, FacetDevices, FacetApps, FacetRoutes, FacetScripts, FacetToolbox}
 }
 
 // Tables returns the tables of f.

@@ -153,7 +153,7 @@ var options = []option{
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
 	}},
 	{name: "apps-file", usage: "YAML or JSON file of app routes loaded at start (the file owns the apps it lists); empty: none", bind: str(func(c *Config) *string { return &c.AppsFile }, "")},
-	{name: "docker-host", usage: "Docker engine that app discovery watches; empty disables discovery", bind: str(func(c *Config) *string { return &c.DockerHost }, "unix:///var/run/docker.sock")},
+	{name: "docker-host", usage: "Docker engine that app discovery watches and the toolbox deploys on; empty disables both", bind: str(func(c *Config) *string { return &c.DockerHost }, "unix:///var/run/docker.sock")},
 	{name: "health-interval", usage: "how often each app route's upstream is health-checked", bind: dur(func(c *Config) *time.Duration { return &c.HealthInterval }, 30*time.Second)},
 	{name: "health-timeout", usage: "how long one upstream health check may take", bind: dur(func(c *Config) *time.Duration { return &c.HealthTimeout }, 5*time.Second)},
 	{name: "sso-providers", usage: "YAML file of OIDC/SAML identity providers to sign in through; empty: only those configured through the API", bind: str(func(c *Config) *string { return &c.SSOProviders }, "")},

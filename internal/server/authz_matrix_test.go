@@ -21,8 +21,10 @@ import (
 	"netkeep/internal/identity"
 	"netkeep/internal/pki"
 	"netkeep/internal/server/servertest"
+	"netkeep/internal/store"
 	"netkeep/internal/store/storetest"
 	"netkeep/internal/tlscert"
+	"netkeep/internal/toolbox"
 )
 
 // The authorization matrix walks every route the server registers. Every
@@ -188,6 +190,30 @@ var matrix = map[string]matrixCase{
 	"GET /api/v1/backups/scheduler/status":   {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/status")},
 	"POST /api/v1/backups/scheduler/trigger": {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/trigger")},
 	"GET /api/v1/system/resources":           {actor: "master", deny: "user", ok: fixed("/api/v1/system/resources")},
+
+	// The toolbox and exports drive the host's container engine:
+	// SUPER_ADMIN only, like scripts. The matrix's server has no engine,
+	// so what needs one answers 503 to the permitted caller.
+	"GET /api/v1/toolbox/services":      {actor: "master", deny: "user", ok: fixed("/api/v1/toolbox/services")},
+	"GET /api/v1/toolbox/services/{id}": {actor: "master", deny: "user", ok: fixed("/api/v1/toolbox/services/busybox-web")},
+	"POST /api/v1/toolbox/deploy": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/toolbox/deploy", map[string]any{"serviceId": "busybox-web"}
+	}},
+	"GET /api/v1/toolbox/deployments": {actor: "master", deny: "user", ok: fixed("/api/v1/toolbox/deployments")},
+	"GET /api/v1/toolbox/deployments/{id}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/toolbox/deployments/" + newDeployment(t, w), nil
+	}},
+	"DELETE /api/v1/toolbox/deployments/{id}": {actor: "master", deny: "user", okStatus: 503, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/toolbox/deployments/" + newDeployment(t, w), nil
+	}},
+	"GET /api/v1/containers/{containerId}/export/preview": {actor: "master", deny: "user", okStatus: 503, ok: fixed("/api/v1/containers/c1/export/preview")},
+	"POST /api/v1/containers/{containerId}/export":        {actor: "master", deny: "user", okStatus: 503, ok: fixed("/api/v1/containers/c1/export")},
+	"POST /api/v1/containers/batch/export/preview": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/containers/batch/export/preview", map[string]any{"containerIds": []string{"c1"}}
+	}},
+	"POST /api/v1/containers/batch/export": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/containers/batch/export", map[string]any{"containerIds": []string{"c1"}}
+	}},
 
 	// The HTTPS certificates are server-wide: SUPER_ADMIN only, like backups.
 	"POST /api/v1/certificates/generate": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
@@ -940,6 +966,20 @@ func newScript(t *testing.T, w *world) string {
 		t.Fatal(err)
 	}
 	return sc.ID
+}
+
+// newDeployment records a failed toolbox deployment (the matrix's server
+// has no engine to deploy on) and returns its id.
+func newDeployment(t *testing.T, w *world) string {
+	t.Helper()
+	w.n++
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	d := &toolbox.Deployment{ID: fmt.Sprintf("deploy_%d", now.UnixMicro()+int64(w.n)), TemplateID: "busybox-web",
+		Name: fmt.Sprintf("matrix-%d", w.n), Status: toolbox.Failed, Reason: "no engine", CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
+	if err := w.e.DB.InTx(context.Background(), func(tx *store.Tx) error { return tx.CreateDeployment(context.Background(), d) }); err != nil {
+		t.Fatal(err)
+	}
+	return d.ID
 }
 
 // newWorkflow creates a one-step workflow as the master key.

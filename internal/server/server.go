@@ -31,6 +31,7 @@ import (
 	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/device"
+	"netkeep/internal/docker"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
@@ -48,6 +49,7 @@ import (
 	"netkeep/internal/sso"
 	"netkeep/internal/store"
 	"netkeep/internal/tlscert"
+	"netkeep/internal/toolbox"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
 )
@@ -105,6 +107,11 @@ type Server struct {
 	// event stream's hub (which devices are online on this replica).
 	Activity *activity.Service
 	Live     *live.Hub
+	// Toolbox deploys templates on the Docker engine and exports
+	// containers; its deployments end with stopToolbox (Close).
+	Toolbox     *toolbox.Service
+	projects    *docker.Projects
+	stopToolbox context.CancelFunc
 	// Certs are the certificates the HTTPS listener (--tls-listen)
 	// serves, issued by the CA and reloaded without a restart.
 	Certs *tlscert.Service
@@ -196,6 +203,7 @@ func New(d Deps) *Server {
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
+	s.registerToolbox(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -290,6 +298,7 @@ func (s *Server) Close() {
 		s.stopBackground()
 	}
 	s.stopScripts()
+	s.closeToolbox()
 	s.background.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()

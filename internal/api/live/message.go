@@ -10,6 +10,7 @@ import (
 	"netkeep/internal/automation"
 	"netkeep/internal/catalog"
 	"netkeep/internal/event"
+	"netkeep/internal/toolbox"
 )
 
 // The message types of the Nekzus stream that netkeep sends or accepts.
@@ -89,8 +90,8 @@ type delivery struct {
 	// that took another device's revocation for its own would unpair
 	// itself; users and keys watching the group still see it.
 	notDevices bool
-	// server marks server-wide content (script output): only super
-	// principals permitted the action receive it.
+	// server marks server-wide content (script output, toolbox
+	// deployments): only super principals permitted the action receive it.
 	server bool
 }
 
@@ -135,6 +136,8 @@ func translate(e event.Event) (delivery, bool) {
 		return delivery{msg: encode(typ, e.Data, e.Time), action: "scripts:read", server: true}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "apps:read"}, true
+	case toolbox.Topic: // netkeep's own types, "toolbox.deployment.completed" etc. (the seed documents none)
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read", server: true}, true
 	}
 	action, ok := domainTopics[e.Topic]
 	if !ok {
