@@ -122,6 +122,20 @@ func (tx *Tx) insert(ctx context.Context, m multiRow, n int, values func(i int, 
 	return nil
 }
 
+// execPrepared runs q, prepared once per transaction when tx is one.
+func (tx *Tx) execPrepared(ctx context.Context, q string, args []any) error {
+	st, err := tx.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		_, err = st.ExecContext(ctx, args...)
+	} else {
+		_, err = tx.q.ExecContext(ctx, q, args...)
+	}
+	return err
+}
+
 func (tx *Tx) insertChunk(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
 	st, err := tx.prepared(ctx, q)
 	if err != nil {

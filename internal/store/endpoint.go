@@ -240,7 +240,7 @@ func (tx *Tx) TouchEndpoints(ctx context.Context, seen map[int64]time.Time) erro
 			args = append(args, id, seen[id].UTC())
 		}
 		b.WriteString(`) AS v WHERE endpoints.id = v.column1 AND (endpoints.last_seen IS NULL OR endpoints.last_seen < v.column2)`)
-		if _, err := tx.q.ExecContext(ctx, b.String(), args...); err != nil {
+		if err := tx.execPrepared(ctx, b.String(), args); err != nil {
 			return fmt.Errorf("recording endpoints last seen: %w", err)
 		}
 	}
