@@ -46,24 +46,21 @@ func (tx *Tx) placeholders(b *strings.Builder, n, k int) {
 	b.WriteByte(')')
 }
 
-// preparer is what a transaction's Querier offers to prepare statements.
-type preparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
 // prepared returns query prepared once for the life of the transaction
-// (database/sql closes it at commit or rollback), or nil when tx is the
-// read pool, whose statements would outlive any caller: run those with
-// tx.q.
+// on SQLite (database/sql closes it at commit or rollback), where parsing
+// a multi-row statement costs as much as binding it. It returns nil on
+// PostgreSQL, whose pgx driver already caches prepared statements by
+// their text, and for the read pool, whose statements would outlive any
+// caller: run those with tx.q.
 func (tx *Tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	p, ok := tx.q.(*sql.Tx)
-	if !ok {
+	if !ok || tx.kind == config.Postgres {
 		return nil, nil
 	}
 	if st := tx.stmts[query]; st != nil {
 		return st, nil
 	}
-	st, err := preparer(p).PrepareContext(ctx, query)
+	st, err := p.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
