@@ -34,10 +34,14 @@ type Config struct {
 	// TLSListen is the address of a second listener that serves HTTPS
 	// with the certificates generated through the API (hot reloaded);
 	// empty: off.
-	TLSListen       string
-	MasterKey       string
-	SecretKey       string
-	MaxBodyBytes    int64
+	TLSListen    string
+	MasterKey    string
+	SecretKey    string
+	MaxBodyBytes int64
+	// ImportTimeout bounds a CSV import's upload, from the request's start
+	// to its last byte (POST /api/v1/psks/import); it replaces the read
+	// timeout for that route only.
+	ImportTimeout   time.Duration
 	ShutdownTimeout time.Duration
 	AccessTokenTTL  time.Duration
 	RefreshGrace    time.Duration
@@ -90,6 +94,10 @@ type Config struct {
 	LocalTrust string
 }
 
+// DefaultImportTimeout is import-timeout's default: 1,000,000 rows take
+// a few minutes on SQLite and PostgreSQL alike.
+const DefaultImportTimeout = 10 * time.Minute
+
 // BackupDirectory is the backups directory in effect.
 func (c *Config) BackupDirectory() string {
 	if c.BackupDir != "" {
@@ -137,6 +145,7 @@ var options = []option{
 	{name: "max-body-bytes", usage: "largest request body accepted", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.Int64Var(&c.MaxBodyBytes, name, 1<<20, usage)
 	}},
+	{name: "import-timeout", usage: "how long a PSK CSV import's upload may take", bind: dur(func(c *Config) *time.Duration { return &c.ImportTimeout }, DefaultImportTimeout)},
 	{name: "shutdown-timeout", usage: "how long in-flight requests may run after SIGTERM", bind: dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 15*time.Second)},
 	{name: "access-token-ttl", usage: "lifetime of JWT access tokens", bind: dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, time.Hour)},
 	{name: "refresh-grace", usage: "how long after expiry a bearer token may still be refreshed", bind: dur(func(c *Config) *time.Duration { return &c.RefreshGrace }, 10*time.Minute)},
@@ -420,6 +429,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AccessTokenTTL < time.Minute {
 		return errors.New("access-token-ttl: must be at least 1m")
+	}
+	if c.ImportTimeout < time.Second {
+		return errors.New("import-timeout: must be at least 1s")
 	}
 	if c.ClientConfigTTL < time.Minute {
 		return errors.New("client-config-ttl: must be at least 1m")

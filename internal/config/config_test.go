@@ -54,6 +54,7 @@ func TestDefaults(t *testing.T) {
 		RefreshGrace:     10 * time.Minute,
 		RadiusListen:     ":1812",
 		RadiusAcctListen: ":1813",
+		ImportTimeout:    10 * time.Minute,
 		ClientConfigTTL:  24 * time.Hour,
 		MeshInterfaces:   true,
 		DockerHost:       "unix:///var/run/docker.sock",
@@ -187,6 +188,8 @@ func TestSecretFiles(t *testing.T) {
 			get: func(c *Config) string { return c.Listen }, want: ":8080"},
 		{name: "missing file", env: map[string]string{"NETKEEP_MASTER_KEY_FILE": "/nonexistent/master.key"},
 			wantErr: "NETKEEP_MASTER_KEY_FILE"},
+		{name: "import timeout from env", env: map[string]string{"NETKEEP_IMPORT_TIMEOUT": "30m"},
+			get: func(c *Config) string { return c.ImportTimeout.String() }, want: "30m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,6 +286,8 @@ func TestValidate(t *testing.T) {
 		{"database bad postgres url", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database-url"},
 		{"database sqlite without path", func(c *Config) { c.DatabaseURL = "sqlite:" }, "database-url"},
 		{"database postgres", func(c *Config) { c.DatabaseURL = "postgres://u@h/db?sslmode=disable" }, ""},
+		{"import timeout below 1s", func(c *Config) { c.ImportTimeout = 500 * time.Millisecond }, "import-timeout: must be at least 1s"},
+		{"import timeout 1h", func(c *Config) { c.ImportTimeout = time.Hour }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

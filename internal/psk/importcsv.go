@@ -51,9 +51,9 @@ const MaxImportRows = 1_000_000
 // earlier rows; the first bad row's error carries its line number in
 // details "line" and in the message. An import of at most 1,000 PSKs and
 // endpoints is then written by one transaction. A larger one is written
-// pending while it is read: each checked batch by its own short
-// transaction (other writers get their turn between them), invisible to
-// every reader. Once the upload is read to its end, one final transaction
+// pending while it is read: every 5,000 checked rows (or every minute of
+// a slow upload) by their own short transaction (other writers get their
+// turn between them), invisible to every reader. Once the upload is read to its end, one final transaction
 // of constant cost makes every row visible together with the audit entry;
 // then the rows' pending marks are cleared in short transactions. A failed
 // import deletes its pending rows the same way; those of an import whose
@@ -77,7 +77,8 @@ func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Sour
 	if err != nil {
 		return nil, err
 	}
-	im := &importer{s: s, p: p, group: g, now: s.now(), cr: csv.NewReader(skipBOM(r)),
+	now := s.now()
+	im := &importer{s: s, p: p, group: g, now: now, staged: now, cr: csv.NewReader(skipBOM(r)),
 		names: map[string]bool{}, macs: map[string]bool{}}
 	im.cr.FieldsPerRecord = -1
 	im.cr.ReuseRecord = true
@@ -119,6 +120,7 @@ type importer struct {
 	rows           int             // rows checked
 	objects        int             // PSKs and endpoints checked
 	stageID        int64           // the pending import; 0 while held in memory
+	staged         time.Time       // when held rows were last written (or the import began)
 	mayBind        error           // nil once endpoints:write was checked and granted
 	checkedMayBind bool
 }
@@ -138,7 +140,7 @@ func (im *importer) run(ctx context.Context, src audit.Source) (*ImportResult, e
 	if im.rows == 0 {
 		return nil, invalid("csv", "the CSV holds no rows after its header")
 	}
-	if im.stageID != 0 {
+	if im.objects > maxItemEvents {
 		return im.promote(ctx, src)
 	}
 	return im.write(ctx, src)

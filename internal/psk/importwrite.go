@@ -19,9 +19,23 @@ const ImportStaleAfter = 15 * time.Minute
 // settleBatch is how many rows one transaction of settleImport changes.
 const settleBatch = 2000
 
+// stageRows is how many checked rows a pending import holds before one
+// transaction writes them: ten checked batches, so that each transaction's
+// fixed cost (its commit, preparing its statements, the WAL pages its
+// indexes share) is spread over more rows while it still holds the
+// writer for only tens of milliseconds.
+const stageRows = 10 * importBatch
+
+// stageEvery is the longest a pending import holds checked rows unwritten,
+// so that a slow upload still touches its import well within
+// ImportStaleAfter.
+const stageEvery = time.Minute
+
 // check checks the batch read against the stored PSKs and endpoints (read,
 // no write transaction) and the upload's earlier rows, then holds it or,
-// once the import is larger than maxItemEvents objects, writes it pending.
+// once the import is larger than maxItemEvents objects and stageRows rows
+// are held (or stageEvery passed since the last write), writes them
+// pending.
 // A row's error is placed at its line; of several bad rows the first line
 // wins.
 func (im *importer) check(ctx context.Context) error {
@@ -58,7 +72,7 @@ func (im *importer) check(ctx context.Context) error {
 	im.objects += objects
 	im.held = append(im.held, im.batch...)
 	im.batch = im.batch[:0]
-	if im.stageID != 0 || im.objects > maxItemEvents {
+	if im.objects > maxItemEvents && (len(im.held) >= stageRows || im.s.now().Sub(im.staged) >= stageEvery) {
 		return im.stage(ctx)
 	}
 	return nil
@@ -86,6 +100,7 @@ func (im *importer) stage(ctx context.Context) error {
 		return err
 	}
 	im.held = im.held[:0]
+	im.staged = im.s.now()
 	return nil
 }
 

@@ -42,51 +42,42 @@ func (tx *Tx) InsertEndpoints(ctx context.Context, es []*psk.Endpoint) error {
 
 // insertEndpoints inserts es, pending in import pending when not nil.
 func (tx *Tx) insertEndpoints(ctx context.Context, es []*psk.Endpoint, pending any) error {
-	const cols = 10
-	per := tx.batchRows(cols)
-	for start := 0; start < len(es); start += per {
-		chunk := es[start:min(len(es), start+per)]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO endpoints (group_id, mac, description, psk_id, vlan_id, enabled, last_seen,
-			created_at, updated_at, pending) VALUES `)
-		args := make([]any, 0, len(chunk)*cols)
-		for i, e := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			tx.placeholders(&b, len(args), cols)
-			args = append(args, e.GroupID, e.MAC, e.Description, e.PSKID, nullInt(e.VLANID), e.Enabled,
-				nullable(e.LastSeen), e.CreatedAt.UTC(), e.UpdatedAt.UTC(), pending)
-		}
-		b.WriteString(` RETURNING id, group_id, mac`)
-		rows, err := tx.q.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return groupMissing(classify(err, "", endpointConflict))
-		}
-		byMAC := make(map[string]*psk.Endpoint, len(chunk))
-		for _, e := range chunk {
-			byMAC[strconv.FormatInt(e.GroupID, 10)+"/"+e.MAC] = e
-		}
-		for rows.Next() {
-			var id, g int64
-			var mac string
-			if err := rows.Scan(&id, &g, &mac); err != nil {
-				rows.Close()
-				return wrap(err, "inserting endpoints")
-			}
-			if e := byMAC[strconv.FormatInt(g, 10)+"/"+mac]; e != nil {
-				e.ID = id
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return wrap(err, "inserting endpoints")
-		}
-		if err := rows.Err(); err != nil {
-			return groupMissing(classify(err, "", endpointConflict))
-		}
+	byMAC := make(map[macKey]*psk.Endpoint, len(es))
+	for _, e := range es {
+		byMAC[macKey{e.GroupID, e.MAC}] = e
 	}
-	return nil
+	err := tx.insert(ctx, endpointInsert, len(es), func(i int, args []any) []any {
+		return endpointValues(args, es[i], pending)
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var k macKey
+		if err := rows.Scan(&id, &k.group, &k.mac); err != nil {
+			return err
+		}
+		if e := byMAC[k]; e != nil {
+			e.ID = id
+		}
+		return nil
+	})
+	return groupMissing(classify(err, "", endpointConflict))
 }
+
+// endpointValues appends e's values in the order of endpointColumnsIn.
+func endpointValues(args []any, e *psk.Endpoint, pending any) []any {
+	return append(args, e.GroupID, e.MAC, e.Description, e.PSKID, nullInt(e.VLANID), e.Enabled,
+		nullable(e.LastSeen), e.CreatedAt.UTC(), e.UpdatedAt.UTC(), pending)
+}
+
+type macKey struct {
+	group int64
+	mac   string
+}
+
+// endpointColumnsIn are the columns an insert of an endpoint writes.
+var endpointColumnsIn = []string{"group_id", "mac", "description", "psk_id", "vlan_id", "enabled", "last_seen",
+	"created_at", "updated_at", "pending"}
+
+var endpointInsert = newMultiRow("endpoints", endpointColumnsIn, ` RETURNING id, group_id, mac`)
 
 // TakenMACs returns which of macs have an endpoint in the group.
 func (tx *Tx) TakenMACs(ctx context.Context, groupID int64, macs []string) (map[string]bool, error) {
@@ -249,7 +240,7 @@ func (tx *Tx) TouchEndpoints(ctx context.Context, seen map[int64]time.Time) erro
 			args = append(args, id, seen[id].UTC())
 		}
 		b.WriteString(`) AS v WHERE endpoints.id = v.column1 AND (endpoints.last_seen IS NULL OR endpoints.last_seen < v.column2)`)
-		if _, err := tx.q.ExecContext(ctx, b.String(), args...); err != nil {
+		if err := tx.execPrepared(ctx, b.String(), args); err != nil {
 			return fmt.Errorf("recording endpoints last seen: %w", err)
 		}
 	}

@@ -24,18 +24,6 @@ const pskRowColumns = pskColumns + `, passphrase, seal_id, expired_notified_at`
 
 const pskNotFound = "PSK not found"
 
-// batchRows is how many rows of cols columns one multi-row statement
-// carries. PostgreSQL allows 65535 parameters. On SQLite, modernc binds
-// each parameter with a linear search over the arguments, so a statement's
-// cost is quadratic in its parameters: about 500 per statement is fastest
-// (measured: 20,000 PSKs in 0.24 s at 480, 2 s at 12,000).
-func (tx *Tx) batchRows(cols int) int {
-	if tx.kind == config.Postgres {
-		return 30000 / cols
-	}
-	return max(1, 480/cols)
-}
-
 func scanPSK(row interface{ Scan(...any) error }, extra ...any) (*psk.PSK, error) {
 	p := &psk.PSK{}
 	var vlan sql.NullInt64
@@ -99,52 +87,31 @@ func (tx *Tx) InsertPSKs(ctx context.Context, rows []*psk.Row) error {
 // insertPSKs inserts rows, pending in import pending when not nil (and
 // then not counted in psk_counts until the import becomes visible).
 func (tx *Tx) insertPSKs(ctx context.Context, rows []*psk.Row, pending any) error {
-	const cols = 13
 	counts := map[int64]int64{}
-	per := tx.batchRows(cols)
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(len(rows), start+per)]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO psks (group_id, psk_id, passphrase, seal_id, description, vlan_id, enabled,
-			expires_at, expired_notified_at, created_by, created_at, updated_at, pending) VALUES `)
-		args := make([]any, 0, len(chunk)*cols)
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			tx.placeholders(&b, len(args), cols)
-			args = append(args, r.GroupID, r.PSKID, r.Sealed, r.SealID, r.Description, nullInt(r.VLANID), r.Enabled,
-				nullable(r.Expires), nullable(r.ExpiryNotice), r.CreatedBy, r.CreatedAt.UTC(), r.UpdatedAt.UTC(), pending)
-			counts[r.GroupID]++
+	for _, r := range rows {
+		counts[r.GroupID]++
+	}
+	// RETURNING order is not promised: match rows by (group, psk_id),
+	// which is unique.
+	byName := make(map[pskKey]*psk.Row, len(rows))
+	for _, r := range rows {
+		byName[pskKey{r.GroupID, r.PSKID}] = r
+	}
+	err := tx.insert(ctx, pskInsert, len(rows), func(i int, args []any) []any {
+		return pskValues(args, rows[i], pending)
+	}, func(res *sql.Rows) error {
+		var id int64
+		var k pskKey
+		if err := res.Scan(&id, &k.name, &k.group); err != nil {
+			return err
 		}
-		b.WriteString(` RETURNING id, psk_id, group_id`)
-		res, err := tx.q.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return groupMissing(classify(err, "", "a PSK with this psk_id already exists"))
+		if r := byName[k]; r != nil {
+			r.ID = id
 		}
-		// RETURNING order is not promised: match rows by (group, psk_id),
-		// which is unique.
-		byName := make(map[string]*psk.Row, len(chunk))
-		for _, r := range chunk {
-			byName[strconv.FormatInt(r.GroupID, 10)+"/"+r.PSKID] = r
-		}
-		for res.Next() {
-			var id, g int64
-			var name string
-			if err := res.Scan(&id, &name, &g); err != nil {
-				res.Close()
-				return wrap(err, "inserting PSKs")
-			}
-			if r := byName[strconv.FormatInt(g, 10)+"/"+name]; r != nil {
-				r.ID = id
-			}
-		}
-		if err := res.Close(); err != nil {
-			return wrap(err, "inserting PSKs")
-		}
-		if err := res.Err(); err != nil {
-			return groupMissing(classify(err, "", "a PSK with this psk_id already exists"))
-		}
+		return nil
+	})
+	if err != nil {
+		return groupMissing(classify(err, "", "a PSK with this psk_id already exists"))
 	}
 	if pending != nil {
 		return nil
@@ -157,24 +124,22 @@ func (tx *Tx) insertPSKs(ctx context.Context, rows []*psk.Row, pending any) erro
 	return nil
 }
 
-// placeholders writes "($n+1,...,$n+k)" to b; on SQLite "(?,...,?)", since
-// both SQLite's parser and modernc's binding look "$N" names up linearly,
-// which makes large multi-row statements quadratic.
-func (tx *Tx) placeholders(b *strings.Builder, n, k int) {
-	b.WriteByte('(')
-	for j := 1; j <= k; j++ {
-		if j > 1 {
-			b.WriteByte(',')
-		}
-		if tx.kind != config.Postgres {
-			b.WriteByte('?')
-			continue
-		}
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n + j))
-	}
-	b.WriteByte(')')
+// pskValues appends r's values in the order of pskInsert's columns.
+func pskValues(args []any, r *psk.Row, pending any) []any {
+	return append(args, r.GroupID, r.PSKID, r.Sealed, r.SealID, r.Description, nullInt(r.VLANID), r.Enabled,
+		nullable(r.Expires), nullable(r.ExpiryNotice), r.CreatedBy, r.CreatedAt.UTC(), r.UpdatedAt.UTC(), pending)
 }
+
+type pskKey struct {
+	group int64
+	name  string
+}
+
+// pskColumnsIn are the columns an insert of a PSK writes.
+var pskColumnsIn = []string{"group_id", "psk_id", "passphrase", "seal_id", "description", "vlan_id", "enabled",
+	"expires_at", "expired_notified_at", "created_by", "created_at", "updated_at", "pending"}
+
+var pskInsert = newMultiRow("psks", pskColumnsIn, ` RETURNING id, psk_id, group_id`)
 
 func (tx *Tx) addPSKCount(ctx context.Context, groupID, delta int64) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO psk_counts (group_id, n) VALUES ($1, $2)

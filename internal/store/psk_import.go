@@ -27,7 +27,7 @@ func (tx *Tx) BeginImport(ctx context.Context, groupID int64, at time.Time) (int
 // StageImport inserts rows and their endpoints pending in import id, sets
 // their IDs, and adds them to the import's counts. A psk_id or MAC taken
 // meanwhile is a conflict; an import that is gone (dropped as dead) or
-// already visible is not_found.
+// already visible is not_found. On PostgreSQL the rows go in with COPY.
 func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, at time.Time) error {
 	if len(rows) == 0 {
 		return nil
@@ -37,7 +37,11 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 	for i, r := range rows {
 		ps[i] = r.Row
 	}
-	if err := tx.insertPSKs(ctx, ps, id); err != nil {
+	insertPSKs, insertEndpoints := tx.insertPSKs, tx.insertEndpoints
+	if tx.copies() {
+		insertPSKs, insertEndpoints = tx.copyPSKs, tx.copyEndpoints
+	}
+	if err := insertPSKs(ctx, ps, id); err != nil {
 		return withReason(err, psk.ReasonPSKIDExists)
 	}
 	for _, r := range rows {
@@ -46,7 +50,7 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 				CreatedAt: r.Row.CreatedAt, UpdatedAt: r.Row.CreatedAt})
 		}
 	}
-	if err := tx.insertEndpoints(ctx, es, id); err != nil {
+	if err := insertEndpoints(ctx, es, id); err != nil {
 		return withReason(err, psk.ReasonEndpointExists)
 	}
 	first, last := ps[0].ID, ps[0].ID

@@ -58,7 +58,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("database directory %s does not exist", dir)
 	}
 	base := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +145,30 @@ func (db *DB) Size(ctx context.Context) (int64, error) {
 
 // Tx is a database transaction; entity methods hang off it.
 type Tx struct {
-	q    Querier
-	kind config.DatabaseKind
+	q     Querier
+	kind  config.DatabaseKind
+	stmts map[string]*sql.Stmt // prepared on q when it is a transaction; see prepared
+	conn  *sql.Conn            // PostgreSQL: the connection q runs on; see copyFrom
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise (also on panic, which is re-raised).
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	stx, err := db.write.BeginTx(ctx, nil)
+	// On PostgreSQL the transaction runs on a connection held apart, so
+	// that COPY (copyFrom) can reach its pgx connection inside it.
+	var conn *sql.Conn
+	if db.Kind == config.Postgres {
+		if conn, err = db.write.Conn(ctx); err != nil {
+			return fmt.Errorf("beginning transaction: %w", err)
+		}
+		defer conn.Close()
+	}
+	var stx *sql.Tx
+	if conn != nil {
+		stx, err = conn.BeginTx(ctx, nil)
+	} else {
+		stx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
@@ -169,7 +185,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			err = fmt.Errorf("committing: %w", cerr)
 		}
 	}()
-	return fn(&Tx{q: stx, kind: db.Kind})
+	return fn(&Tx{q: stx, kind: db.Kind, conn: conn})
 }
 
 // Read returns a Tx-shaped view over the read pool for lookups that need no

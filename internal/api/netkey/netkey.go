@@ -59,7 +59,8 @@ type Handlers struct {
 	// 0). See importPSKs for how it relates to the server's body limit.
 	MaxImportBytes int64
 	// ImportTimeout bounds how long a CSV import's upload may take
-	// (DefaultImportTimeout when 0), whatever the server's read timeout.
+	// (config.DefaultImportTimeout when 0; the server sets
+	// config.Config.ImportTimeout), whatever the server's read timeout.
 	ImportTimeout time.Duration
 
 	Clients RadiusClients

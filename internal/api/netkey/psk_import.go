@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/config"
 	"netkeep/internal/fault"
 )
-
-// DefaultImportTimeout is how long a CSV import's upload may take by
-// default, from the request's start to its last byte.
-const DefaultImportTimeout = 10 * time.Minute
 
 // importWriteGrace is how long after its upload's deadline an import may
 // still take to answer: the final transaction that makes a large import
@@ -32,7 +29,7 @@ const importWriteGrace = 5 * time.Minute
 // past it the answer is 413. The import streams: it never holds the body.
 //
 // Upload time: the route replaces the server's read timeout with its own
-// deadline, ImportTimeout (DefaultImportTimeout when 0), so a large upload
+// deadline, ImportTimeout (config.DefaultImportTimeout when 0), so a large upload
 // may take longer than a JSON request and a trickled one still ends: past
 // it the answer is 408. An upload that ends early (a body shorter than its
 // length, a multipart body without its closing boundary) is 400. Both are
@@ -50,7 +47,7 @@ func (h *Handlers) importPSKs(w http.ResponseWriter, r *http.Request) {
 	}
 	timeout := h.ImportTimeout
 	if timeout <= 0 {
-		timeout = DefaultImportTimeout
+		timeout = config.DefaultImportTimeout
 	}
 	// Without a conn (an in-process recorder) there is no deadline to set.
 	rc := http.NewResponseController(w)

@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"netkeep/internal/fault"
+	"netkeep/internal/psk"
+	"netkeep/internal/store"
+	"netkeep/internal/store/storetest"
+)
+
+// stagedRows is n rows named prefix-NNNN, each with one MAC derived from
+// base and its index.
+func stagedRows(group int64, prefix string, base, n int) []psk.StagedRow {
+	out := make([]psk.StagedRow, n)
+	for i := range n {
+		k := base + i
+		out[i] = psk.StagedRow{Row: pskRow(group, fmt.Sprintf("%s-%04d", prefix, i)),
+			MACs: []string{fmt.Sprintf("02:00:00:%02x:%02x:%02x", k>>16&0xff, k>>8&0xff, k&0xff)}}
+	}
+	return out
+}
+
+// TestStageImport: staged rows (COPY on PostgreSQL, multi-row INSERTs on
+// SQLite) get distinct IDs, endpoints bound to them, and stay invisible
+// until the import is promoted; a batch that collides with a stored
+// psk_id or MAC is refused whole (conflict with its reason) and leaves
+// nothing behind.
+func TestStageImport(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := mustGroup(t, db, "stage").ID
+		at := time.Now().UTC()
+		insertPSKs(t, db, pskRow(g, "taken"))
+		taken, err := db.Read().PSKRowByName(ctx, g, "taken")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertEndpoints(ctx, []*psk.Endpoint{{GroupID: g, MAC: "02:00:00:ff:ff:ff", PSKID: taken.ID, Enabled: true, CreatedAt: at, UpdatedAt: at}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		var id int64
+		if err := db.InTx(ctx, func(tx *store.Tx) (err error) { id, err = tx.BeginImport(ctx, g, at); return err }); err != nil {
+			t.Fatal(err)
+		}
+		const n = 3000 // several statements on both engines
+		rows := stagedRows(g, "ok", 0, n)
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.StageImport(ctx, id, rows, at) }); err != nil {
+			t.Fatal(err)
+		}
+		ids := map[int64]bool{taken.ID: true}
+		for _, r := range rows {
+			if r.Row.ID == 0 || ids[r.Row.ID] {
+				t.Fatalf("row %s has ID %d: not set or not distinct", r.Row.PSKID, r.Row.ID)
+			}
+			ids[r.Row.ID] = true
+		}
+		if got := countPSKs(t, db, g); got != 1 {
+			t.Fatalf("before promotion %d PSKs visible, want 1", got)
+		}
+
+		cases := []struct {
+			name   string
+			rows   []psk.StagedRow
+			reason fault.Reason
+		}{
+			{"409/psk_id stored", append(stagedRows(g, "bad1", 5000, 10), psk.StagedRow{Row: pskRow(g, "taken")}), psk.ReasonPSKIDExists},
+			{"409/psk_id staged", stagedRows(g, "ok", 6000, 10), psk.ReasonPSKIDExists},
+			{"409/MAC stored", append(stagedRows(g, "bad2", 7000, 10), psk.StagedRow{Row: pskRow(g, "bad2-x"), MACs: []string{"02:00:00:ff:ff:ff"}}), psk.ReasonEndpointExists},
+			{"409/MAC staged", stagedRows(g, "bad3", 0, 10), psk.ReasonEndpointExists},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				err := db.InTx(ctx, func(tx *store.Tx) error { return tx.StageImport(ctx, id, tc.rows, at) })
+				fe := fault.As(err)
+				if fe == nil || fe.Code != fault.Conflict || fe.Reason != tc.reason {
+					t.Fatalf("staging: %v, want conflict %s", err, tc.reason)
+				}
+				var psks, eps int
+				if err := db.SQL().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM psks WHERE group_id = $1),
+					(SELECT count(*) FROM endpoints WHERE group_id = $1)`, g).Scan(&psks, &eps); err != nil {
+					t.Fatal(err)
+				}
+				if psks != 1+n || eps != 1+n {
+					t.Fatalf("after a refused batch %d PSKs and %d endpoints stored, want %d of each", psks, eps, 1+n)
+				}
+			})
+		}
+
+		var done *psk.Promoted
+		if err := db.InTx(ctx, func(tx *store.Tx) (err error) { done, err = tx.PromoteImport(ctx, id, at); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if done.PSKs != n || done.Endpoints != n {
+			t.Fatalf("promoted %+v, want %d of each", done, n)
+		}
+		if got := countPSKs(t, db, g); got != 1+n {
+			t.Fatalf("after promotion %d PSKs visible, want %d", got, 1+n)
+		}
+		e, err := db.Read().EndpointByMAC(ctx, g, rows[n-1].MACs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.PSKID != rows[n-1].Row.ID {
+			t.Fatalf("endpoint bound to PSK %d, want %d", e.PSKID, rows[n-1].Row.ID)
+		}
+	})
+}
+
+func countPSKs(tb testing.TB, db *store.DB, group int64) int {
+	tb.Helper()
+	n, err := db.Read().CountPSKs(context.Background(), psk.Filter{GroupID: group})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
