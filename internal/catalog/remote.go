@@ -13,6 +13,7 @@ type Remote struct {
 	PeerID   string
 	PeerName string
 	AppID    string // the app's id on the peer
+	Pin      string // the peer's CA fingerprint: the link accepts only it
 	Health   Health
 }
 

@@ -27,12 +27,13 @@ type Authority interface {
 	IssueServer(ctx context.Context, src audit.Source, req pki.ServerRequest) (*pki.Issued, error)
 }
 
-// Link carries federation requests to a peer over mutual TLS (cfg from
-// ClientTLS). Errors: unavailable when the peer cannot be reached or
-// refuses the connection; the peer's own refusals keep their code.
+// Link carries federation requests to a peer over mutual TLS, accepting
+// only the CA whose fingerprint is pin (with ClientTLS). Errors:
+// unavailable when the peer cannot be reached or its certificate is not
+// the pinned one; the peer's own refusals keep their code.
 type Link interface {
-	Join(ctx context.Context, peerURL string, cfg *tls.Config, req JoinRequest) (JoinAnswer, error)
-	Catalog(ctx context.Context, peerURL string, cfg *tls.Config) (*Shared, error)
+	Join(ctx context.Context, peerURL, pin string, req JoinRequest) (JoinAnswer, error)
+	Catalog(ctx context.Context, peerURL, pin string) (*Shared, error)
 }
 
 // Catalog is the local app catalog: the apps this instance shares and the

@@ -59,16 +59,12 @@ func (s *Service) syncAll(ctx context.Context) ([]*Peer, error) {
 
 // syncPeer fetches one peer's shared apps and records the outcome.
 func (s *Service) syncPeer(ctx context.Context, p *Peer) error {
-	cfg, err := s.ClientTLS(p.CAFingerprint)
-	if err != nil {
-		return err
-	}
-	shared, serr := s.link.Catalog(ctx, p.URL, cfg)
+	shared, serr := s.link.Catalog(ctx, p.URL, p.CAFingerprint)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	now := s.stamp()
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		if _, err := tx.FederationPeer(ctx, p.ID); err != nil {
 			return err // removed meanwhile
 		}
@@ -173,7 +169,7 @@ func (s *Service) entry(p *Peer, a RemoteApp, group int64) catalog.Entry {
 			// The proxy rebuilds a route when UpdatedAt moves: at every
 			// sync that brought the app's current settings.
 			CreatedAt: p.CreatedAt, UpdatedAt: a.SyncedAt},
-		Remote: &catalog.Remote{PeerID: p.ID, PeerName: p.Name, AppID: a.App.ID,
+		Remote: &catalog.Remote{PeerID: p.ID, PeerName: p.Name, AppID: a.App.ID, Pin: p.CAFingerprint,
 			Health: catalog.Health{Status: health, LastCheck: a.SyncedAt}},
 	}
 }

@@ -140,11 +140,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 	if b.Fingerprint == id.fingerprint {
 		return nil, fault.New(fault.Conflict, "this is a join token of this instance: present it to the other one")
 	}
-	cfg, err := s.ClientTLS(b.Fingerprint)
-	if err != nil {
-		return nil, err
-	}
-	ans, err := s.link.Join(ctx, b.URL, cfg, JoinRequest{Secret: b.Secret, Name: s.name(), URL: s.URL()})
+	ans, err := s.link.Join(ctx, b.URL, b.Fingerprint, JoinRequest{Secret: b.Secret, Name: s.name(), URL: s.URL()})
 	if err != nil {
 		return nil, err
 	}

@@ -31,11 +31,13 @@ import (
 	"netkeep/internal/config"
 	"netkeep/internal/device"
 	"netkeep/internal/event"
+	"netkeep/internal/federation"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
 	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
+	"netkeep/internal/peering"
 	"netkeep/internal/pki"
 	"netkeep/internal/proxy"
 	"netkeep/internal/psk"
@@ -103,6 +105,11 @@ type Server struct {
 	// event stream's hub (which devices are online on this replica).
 	Activity *activity.Service
 	Live     *live.Hub
+	// Federation is the trust between this instance and its peers and
+	// the sharing of their catalogs (federation.go).
+	Federation *federation.Service
+	peerLinks  *peering.Links
+	proxy      *proxy.Proxy
 }
 
 // Deps are what the server is built from.
@@ -190,6 +197,7 @@ func New(d Deps) *Server {
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
+	s.registerFederation(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -226,6 +234,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.stopBackground = cancel
 	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
 	if err := s.startApps(ctx, bg); err != nil {
+		cancel()
+		return err
+	}
+	if err := s.startFederation(ctx, bg); err != nil {
 		cancel()
 		return err
 	}

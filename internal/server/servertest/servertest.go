@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,6 +44,9 @@ type Env struct {
 	Bus     event.Bus
 	Kind    config.DatabaseKind
 	Client  *http.Client
+	// FederationURL is the federation listener's URL when the
+	// configuration sets FederationListen.
+	FederationURL string
 }
 
 // Each runs fn once per database kind with a fresh server.
@@ -97,6 +101,16 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	if configure != nil {
 		configure(cfg)
 	}
+	var fedLn net.Listener
+	if cfg.FederationListen != "" {
+		var err error
+		if fedLn, err = net.Listen("tcp", cfg.FederationListen); err != nil {
+			tb.Fatal(err)
+		}
+		if cfg.FederationURL == "" {
+			cfg.FederationURL = "https://" + fedLn.Addr().String()
+		}
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("NETKEEP_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -118,13 +132,24 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	} else {
 		hs.Start()
 	}
+	fedDone := make(chan struct{})
+	if fedLn != nil {
+		go func() {
+			defer close(fedDone)
+			_ = srv.ServeFederation(ctx, fedLn)
+		}()
+	} else {
+		close(fedDone)
+	}
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
+		<-fedDone
 		srv.Close()
 		bus.Close()
 	})
-	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client(),
+		FederationURL: srv.Federation.URL()}
 }
 
 func randomSecret(tb testing.TB) []byte {
