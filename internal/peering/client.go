@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"netkeep/internal/federation"
 	"netkeep/internal/fault"
+	"netkeep/internal/federation"
 )
 
 // Links calls peers: it implements federation.Link, and
@@ -139,6 +139,13 @@ func unreachable(err error) error {
 	return fault.New(fault.Unavailable, "the peer could not be reached").Wrap(err)
 }
 
+// refusals are the peer's answers that keep their meaning here; any other
+// is a bad gateway.
+var refusals = map[int]fault.Code{
+	http.StatusBadRequest: fault.Invalid, http.StatusForbidden: fault.Forbidden,
+	http.StatusNotFound: fault.NotFound, http.StatusConflict: fault.Conflict,
+}
+
 // refusal turns a peer's error answer into a fault with its code.
 func refusal(status int, data []byte) error {
 	var env struct {
@@ -152,10 +159,8 @@ func refusal(status int, data []byte) error {
 	if msg == "" {
 		msg = fmt.Sprintf("the peer answered %d", status)
 	}
-	code := fault.Code(env.Error.Code)
-	switch code {
-	case fault.Forbidden, fault.Invalid, fault.Conflict, fault.NotFound:
-	default:
+	code, ok := refusals[status]
+	if !ok {
 		code = fault.BadGateway
 	}
 	return fault.New(code, "the peer refused: "+msg)

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"netkeep/internal/api"
-	"netkeep/internal/federation"
 	"netkeep/internal/fault"
+	"netkeep/internal/federation"
 )
 
 // Federation is what the listener needs of the federation domain.

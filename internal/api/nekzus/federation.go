@@ -8,8 +8,8 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
-	"netkeep/internal/federation"
 	"netkeep/internal/fault"
+	"netkeep/internal/federation"
 )
 
 // Federation is what the federation handlers need of the domain.

@@ -47,6 +47,15 @@ type Env struct {
 	// FederationURL is the federation listener's URL when the
 	// configuration sets FederationListen.
 	FederationURL string
+	stopFed       func()
+}
+
+// StopFederation closes the federation listener (its peers find it
+// unreachable) and waits until it has stopped.
+func (e *Env) StopFederation() {
+	if e.stopFed != nil {
+		e.stopFed()
+	}
 }
 
 // Each runs fn once per database kind with a fresh server.
@@ -133,10 +142,11 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 		hs.Start()
 	}
 	fedDone := make(chan struct{})
+	fedCtx, stopFed := context.WithCancel(ctx)
 	if fedLn != nil {
 		go func() {
 			defer close(fedDone)
-			_ = srv.ServeFederation(ctx, fedLn)
+			_ = srv.ServeFederation(fedCtx, fedLn)
 		}()
 	} else {
 		close(fedDone)
@@ -144,12 +154,13 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
+		stopFed()
 		<-fedDone
 		srv.Close()
 		bus.Close()
 	})
 	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client(),
-		FederationURL: srv.Federation.URL()}
+		FederationURL: srv.Federation.URL(), stopFed: func() { stopFed(); <-fedDone }}
 }
 
 func randomSecret(tb testing.TB) []byte {
