@@ -134,6 +134,14 @@ func (s *Service) SetURL(u string) { s.url.Store(&u) }
 // URL is where peers reach this instance ("" when federation is off).
 func (s *Service) URL() string { return *s.url.Load() }
 
+// LocalPeerID is this instance's peer id ("" before Start).
+func (s *Service) LocalPeerID() string {
+	if id := s.id.Load(); id != nil {
+		return id.peerID
+	}
+	return ""
+}
+
 // Enabled reports whether this instance takes part in federation.
 func (s *Service) Enabled() bool { return s.URL() != "" }
 
