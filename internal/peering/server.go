@@ -65,8 +65,6 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusCreated, ans)
 }
 
-type peerKey struct{}
-
 // peer admits only a pinned peer's certificate.
 func (h *Handler) peer(next func(http.ResponseWriter, *http.Request, *federation.Peer)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
