@@ -336,16 +336,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() {
-		var err error
+	return s.serveUntil(ctx, hs, func() error {
 		if s.cfg.TLSCert != "" {
-			err = hs.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
-		} else {
-			err = hs.Serve(ln)
+			return hs.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
 		}
-		errc <- err
-	}()
+		return hs.Serve(ln)
+	})
+}
+
+// serveUntil runs serve (one of hs's Serve methods) until ctx is
+// cancelled, then stops accepting and lets in-flight requests finish
+// within the shutdown timeout.
+func (s *Server) serveUntil(ctx context.Context, hs *http.Server, serve func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
 		return err
