@@ -26,7 +26,7 @@ import (
 // federated starts two servers with federation on, an upstream app on A,
 // and joins B to A with a token of A's. It returns A, B and the id B's
 // catalog shows A's app under.
-func federated(t *testing.T, kind config.DatabaseKind) (a, b *servertest.Env, remoteID string) {
+func federated(t testing.TB, kind config.DatabaseKind) (a, b *servertest.Env, remoteID string) {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -276,4 +276,37 @@ func strangerCert(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
+}
+
+// BenchmarkFederationProxy measures a small GET of an app: through the
+// local proxy of the app's own instance ("local"), and through a peer's
+// proxy over the mutual-TLS link ("peer": two proxies and the link).
+func BenchmarkFederationProxy(b *testing.B) {
+	a, peer, remoteID := federated(b, config.SQLite)
+	for _, tc := range []struct {
+		name string
+		e    *servertest.Env
+		path string
+	}{
+		{"local", a, "/apps/wiki/bench"},
+		{"peer", peer, "/apps/" + remoteID + "/bench"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			req, _ := http.NewRequest("GET", tc.e.URL+tc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+servertest.MasterKey)
+			req.Header.Set("User-Agent", "netkeep-bench")
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := tc.e.Client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Fatalf("%d", res.StatusCode)
+				}
+			}
+		})
+	}
 }
