@@ -19,7 +19,7 @@ const (
 	FacetWiFi         Facet = "wifi"         // PSKs, endpoints, RADIUS clients
 	FacetMesh         Facet = "mesh"         // mesh networks, access keys, nodes
 	FacetVPN          Facet = "vpn"          // gateways, VPN networks, access rules, hubs, client configs
-	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs, federation peers
+	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs, the HTTPS certificates, federation peers
 	FacetDevices      Facet = "devices"      // paired devices
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
@@ -36,7 +36,7 @@ var facetTables = map[Facet][]string{
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
 	// Federation peers are pinned to CAs and pin this one: they go with it.
-	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "federation_peers"},
+	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "tls_certificates", "federation_peers"},
 	FacetDevices:      {"devices", "device_cookies"},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present

@@ -138,6 +138,10 @@ func (h *Hub) dispatch(e event.Event) {
 			if d.devices[c.device] && c.p.GroupID == e.GroupID {
 				c.send(d.msg)
 			}
+		case d.server:
+			if authz.AllowServer(c.p, d.action) == nil {
+				c.send(d.msg)
+			}
 		case authz.Allow(c.p, d.action, res) == nil:
 			c.send(d.msg)
 		}

@@ -48,6 +48,9 @@ type Env struct {
 	// configuration sets FederationListen.
 	FederationURL string
 	stopFed       func()
+	// HTTPSAddr is the HTTPS listener serving the generated certificates
+	// (Server.ServeHTTPS) when the configuration sets TLSListen; "" else.
+	HTTPSAddr string
 }
 
 // StopFederation closes the federation listener (its peers find it
@@ -151,16 +154,29 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	} else {
 		close(fedDone)
 	}
+	env := &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client(),
+		FederationURL: srv.Federation.URL(), stopFed: func() { stopFed(); <-fedDone }}
+	httpsDone := make(chan error, 1)
+	if cfg.TLSListen != "" {
+		ln, err := net.Listen("tcp", cfg.TLSListen)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		env.HTTPSAddr = ln.Addr().String()
+		go func() { httpsDone <- srv.ServeHTTPS(ctx, ln) }()
+	} else {
+		httpsDone <- nil
+	}
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
 		stopFed()
 		<-fedDone
+		<-httpsDone
 		srv.Close()
 		bus.Close()
 	})
-	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client(),
-		FederationURL: srv.Federation.URL(), stopFed: func() { stopFed(); <-fedDone }}
+	return env
 }
 
 func randomSecret(tb testing.TB) []byte {
