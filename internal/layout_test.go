@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "device", "event", "fault", "gateway", "geo", "identity", "lockout", "mesh", "name",
+		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "device", "event", "fault", "federation", "gateway", "geo", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "tlscert", "toolbox", "vpnconfig",
 		"sso",
 	}
@@ -41,7 +41,7 @@ var (
 	// They call the domain and never the store.
 	transport = []string{
 		"api", "api/gatekey", "api/live", "api/nekzus", "api/netkey", "api/netmaker", "api/netrecon", "api/own",
-		"radius", "radius/dae", "agent", "web", "proxy",
+		"radius", "radius/dae", "agent", "web", "proxy", "peering",
 		"sso/provider", "sso/oidcrp", "sso/samlsp",
 	}
 	// vocabulary packages are value types and wire formats that the domain,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os/signal"
@@ -56,6 +57,14 @@ func cmdServe(e env, args []string) int {
 			ln.Close()
 			return e.fail("tls-listen %s: %v", cfg.TLSListen, err)
 		}
+	}
+	fedLn, err := listenFederation(cfg)
+	if err != nil {
+		ln.Close()
+		if tlsLn != nil {
+			tlsLn.Close()
+		}
+		return e.fail("%v", err)
 	}
 	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate}
 	if cfg.GeoIPDB != "" {
@@ -110,6 +119,7 @@ func cmdServe(e env, args []string) int {
 	}
 	log.Info("ready", "schema_version", v)
 	radiusDone := serveRadius(ctx, log, cfg, srv)
+	fedDone := serveFederation(ctx, log, srv, fedLn)
 	if has, err := srv.Identity.SetupStatus(ctx); err == nil && !has {
 		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
 	}
@@ -117,6 +127,7 @@ func cmdServe(e env, args []string) int {
 	err = wait()
 	stop()
 	<-radiusDone
+	<-fedDone
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return e.fail("serve: %v", err)
 	}
@@ -151,6 +162,41 @@ func serveRadius(ctx context.Context, log *slog.Logger, cfg *config.Config, srv 
 		defer close(done)
 		if err := srv.Radius.Serve(ctx, auth, acct); err != nil {
 			log.Error("RADIUS server stopped", "err", err)
+		}
+	}()
+	return done
+}
+
+// listenFederation opens the federation listener when one is configured,
+// before anything else starts, so a taken port fails the start; peers are
+// told its address unless --federation-url says otherwise.
+func listenFederation(cfg *config.Config) (net.Listener, error) {
+	if cfg.FederationListen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.FederationListen)
+	if err != nil {
+		return nil, fmt.Errorf("federation-listen %s: %w", cfg.FederationListen, err)
+	}
+	if cfg.FederationURL == "" {
+		cfg.FederationURL = "https://" + ln.Addr().String()
+	}
+	return ln, nil
+}
+
+// serveFederation serves the peers' mutual-TLS listener until ctx ends;
+// the returned channel closes when it has stopped.
+func serveFederation(ctx context.Context, log *slog.Logger, srv *server.Server, ln net.Listener) <-chan struct{} {
+	done := make(chan struct{})
+	if ln == nil {
+		close(done)
+		return done
+	}
+	log.Info("federation listening", "url", srv.Federation.URL(), "peer_id", srv.Federation.LocalPeerID())
+	go func() {
+		defer close(done)
+		if err := srv.ServeFederation(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("federation listener stopped", "err", err)
 		}
 	}()
 	return done

@@ -19,7 +19,7 @@ const (
 	FacetWiFi         Facet = "wifi"         // PSKs, endpoints, RADIUS clients
 	FacetMesh         Facet = "mesh"         // mesh networks, access keys, nodes
 	FacetVPN          Facet = "vpn"          // gateways, VPN networks, access rules, hubs, client configs
-	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs, the HTTPS certificates
+	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs, the HTTPS certificates, federation peers
 	FacetDevices      Facet = "devices"      // paired devices
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
@@ -36,7 +36,8 @@ var facetTables = map[Facet][]string{
 	FacetMesh:    {"mesh_networks", "mesh_access_keys", "mesh_nodes"},
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
-	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "tls_certificates"},
+	// Federation peers are pinned to CAs and pin this one: they go with it.
+	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "tls_certificates", "federation_peers"},
 	FacetDevices:      {"devices", "device_cookies"},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present
@@ -49,8 +50,9 @@ var facetTables = map[Facet][]string{
 // (revoked ones must not come back), live RADIUS and VPN sessions, staged
 // imports, script executions and schedule claims, pairing codes, OAuth2 grants, tokens,
 // requests and signing keys (rotated; restoring old ones would revive
-// what was revoked), SAML assertions seen (replay protection).
-var Volatile = []string{"audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
+// what was revoked), SAML assertions seen (replay protection), federation
+// join tokens (one-time) and peers' apps (fetched again at the next sync).
+var Volatile = []string{"federation_tokens", "federation_apps", "audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
 	"script_executions", "schedule_runs", "pairing_codes", "oauth_grants", "oauth_keys", "oauth_refresh_tokens", "oauth_requests", "sso_assertions"}
 
 // Facets lists the facets in a fixed order.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"netkeep/internal/audit"
@@ -34,12 +35,27 @@ func (s *Service) Apps(ctx context.Context, p *authz.Principal) ([]Entry, error)
 	if err := authz.Allow(p, actRead, authz.Any); err != nil {
 		return nil, err
 	}
-	return s.store.Read().ListApps(ctx, p.GroupScope())
+	local, err := s.store.Read().ListApps(ctx, p.GroupScope())
+	if err != nil {
+		return nil, err
+	}
+	remote := s.remoteFor(p.GroupScope())
+	if len(remote) == 0 {
+		return local, nil
+	}
+	all := append(local, remote...)
+	slices.SortFunc(all, func(a, b Entry) int { return strings.Compare(a.App.ID, b.App.ID) })
+	return all, nil
 }
 
 // App returns one app p may see. Errors: unauthorized, forbidden, not_found.
 func (s *Service) App(ctx context.Context, p *authz.Principal, appID string) (Entry, error) {
 	e, err := s.store.Read().AppByID(ctx, appID)
+	if fault.Is(err, fault.NotFound) {
+		if r, ok := s.Lookup(appID); ok && r.Remote != nil {
+			e, err = r, nil
+		}
+	}
 	if err != nil {
 		return Entry{}, notFoundAs(err, errAppNotFound)
 	}

@@ -54,7 +54,14 @@ func (b *healthBoard) forget(appID string) {
 }
 
 // HealthOf returns the last check of the app's route, for listings.
-func (s *Service) HealthOf(appID string) Health { return s.health.get(appID) }
+// A peer's app has the health its peer reported (unhealthy while the peer
+// cannot be reached).
+func (s *Service) HealthOf(appID string) Health {
+	if e, ok := s.Lookup(appID); ok && e.Remote != nil {
+		return e.Remote.Health
+	}
+	return s.health.get(appID)
+}
 
 // Health returns the health of an app p may see. Errors: unauthorized,
 // forbidden, not_found.
@@ -62,7 +69,7 @@ func (s *Service) Health(ctx context.Context, p *authz.Principal, appID string) 
 	if _, err := s.App(ctx, p, appID); err != nil {
 		return Health{}, err
 	}
-	return s.health.get(appID), nil
+	return s.HealthOf(appID), nil
 }
 
 // HealthChange is the data of an app health_change event.
@@ -113,8 +120,8 @@ func (s *Service) CheckAll(ctx context.Context, pr Prober, hc HealthCheck) {
 	sem := make(chan struct{}, hc.Parallel)
 	var wg sync.WaitGroup
 	for _, e := range s.Entries() {
-		if e.Route.Status != StatusActive {
-			continue
+		if e.Route.Status != StatusActive || e.Remote != nil {
+			continue // a peer checks its own apps
 		}
 		select {
 		case <-ctx.Done():

@@ -24,8 +24,8 @@ const IconRetry = time.Hour
 // not_found.
 func (s *Service) Icon(ctx context.Context, p *authz.Principal, appID string) (*Icon, error) {
 	e, err := s.App(ctx, p, appID)
-	if err != nil {
-		return nil, err
+	if err != nil || e.Remote != nil {
+		return nil, err // a peer's app: the fallback icon
 	}
 	icon, err := s.store.Read().AppIcon(ctx, appID)
 	switch {

@@ -69,6 +69,9 @@ func PathBase(appID string) string { return "/apps/" + appID + "/" }
 type Entry struct {
 	App   *App
 	Route *Route
+	// Remote is set for a peer's app (federation); nil for this
+	// instance's own.
+	Remote *Remote
 }
 
 // Health is the last check of a route's upstream.

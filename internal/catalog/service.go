@@ -35,11 +35,13 @@ type Service struct {
 	iconLock sync.Mutex
 
 	discovery discovery
+	remote    remoteApps
 }
 
 // routeTable is an immutable snapshot of every app with its route.
 type routeTable struct {
 	byApp map[string]Entry
+	local []Entry // the store's entries the table was built from
 }
 
 // Option configures a Service.
@@ -104,10 +106,8 @@ func (s *Service) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t := &routeTable{byApp: make(map[string]Entry, len(all))}
-	for _, e := range all {
-		t.byApp[e.App.ID] = e
-	}
+	t := &routeTable{byApp: make(map[string]Entry, len(all)), local: all}
+	s.fill(t)
 	s.table.Store(t)
 	return nil
 }

@@ -92,6 +92,14 @@ type Config struct {
 	// as the default group's administrator on Nekzus's "IP-based (local)"
 	// endpoints (see LocalTrustNetworks); empty: off.
 	LocalTrust string
+	// Federation: the mutual-TLS listener peers call (empty: federation
+	// is off), the URL they reach it at (empty: https://<listen address>),
+	// this instance's name for them, and how often peers' catalogs are
+	// fetched.
+	FederationListen       string
+	FederationURL          string
+	FederationName         string
+	FederationSyncInterval time.Duration
 }
 
 // DefaultImportTimeout is import-timeout's default: 1,000,000 rows take
@@ -175,6 +183,10 @@ var options = []option{
 	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
 	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act as the default group's admin on Nekzus's IP-based endpoints; empty: off",
 		bind: str(func(c *Config) *string { return &c.LocalTrust }, "")},
+	{name: "federation-listen", usage: "TCP address of the mutual-TLS listener federation peers call; empty: federation is off", bind: str(func(c *Config) *string { return &c.FederationListen }, "")},
+	{name: "federation-url", usage: "https URL peers reach the federation listener at (put in join tokens); empty: https://<federation-listen address>", bind: str(func(c *Config) *string { return &c.FederationURL }, "")},
+	{name: "federation-name", usage: "this instance's name as its federation peers show it; empty: the host name", bind: str(func(c *Config) *string { return &c.FederationName }, "")},
+	{name: "federation-sync-interval", usage: "how often every federation peer's app catalog is fetched", bind: dur(func(c *Config) *time.Duration { return &c.FederationSyncInterval }, time.Minute)},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -444,6 +456,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BackupKeep < 0 || c.BackupMaxAge < 0 {
 		return errors.New("backup-keep and backup-max-age must not be negative")
+	}
+	if c.FederationSyncInterval < time.Second {
+		return errors.New("federation-sync-interval: must be at least 1s")
+	}
+	if u, err := url.Parse(c.FederationURL); c.FederationURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return errors.New("federation-url: must be https://host[:port]")
 	}
 	if err := validPublicURL(c.PublicURL); err != nil {
 		return err

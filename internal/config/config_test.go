@@ -62,6 +62,8 @@ func TestDefaults(t *testing.T) {
 		HealthTimeout:    5 * time.Second,
 		BackupInterval:   24 * time.Hour,
 		BackupKeep:       7,
+
+		FederationSyncInterval: time.Minute,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

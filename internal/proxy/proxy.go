@@ -35,6 +35,16 @@ type Options struct {
 	// (default 64 MiB).
 	CacheBytes int64
 	Logger     *slog.Logger
+	// Peers carries the requests of peers' apps (federation): the
+	// transport to the peer whose CA has the pin. Nil: peers' apps answer
+	// 502.
+	Peers PeerTransports
+}
+
+// PeerTransports gives the mutual-TLS transport to a federation peer,
+// pinned to its CA (internal/peering implements it).
+type PeerTransports interface {
+	Transport(pin string) (http.RoundTripper, error)
 }
 
 // Proxy serves /apps/{appId}/*. Register it behind
@@ -73,7 +83,7 @@ type upstream struct {
 	// names groups:write, which only a SUPER_ADMIN has).
 	actions   map[authz.Role][]authz.Action
 	rp        *httputil.ReverseProxy
-	transport *http.Transport
+	transport *http.Transport // nil for a peer's app: the link's transport is shared
 }
 
 var (
@@ -119,7 +129,36 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 		}
 		u.actions[role] = acts
 	}
-	u.transport = &http.Transport{
+	var rt http.RoundTripper
+	if e.Remote != nil {
+		if p.opts.Peers == nil {
+			return nil, errBadGateway
+		}
+		if rt, err = p.opts.Peers.Transport(e.Remote.Pin); err != nil {
+			return nil, errBadGateway.Wrap(err)
+		}
+	} else {
+		u.transport = p.newTransport(e)
+		rt = u.transport
+	}
+	u.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite(u),
+		Transport:      rt,
+		BufferPool:     &p.pool,
+		ModifyResponse: p.modifyResponse(u),
+		ErrorHandler:   p.upstreamError,
+		ErrorLog:       slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
+	}
+	if prev, ok := old.(*upstream); ok && prev.transport != nil {
+		prev.transport.CloseIdleConnections()
+	}
+	p.upstreams.Store(e.App.ID, u)
+	return u, nil
+}
+
+// newTransport is the keep-alive pool of a local route's upstream.
+func (p *Proxy) newTransport(e catalog.Entry) *http.Transport {
+	return &http.Transport{
 		Proxy:                 nil, // never an environment proxy: only the route's host
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          0,
@@ -130,19 +169,6 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // pass the upstream's encoding through
 	}
-	u.rp = &httputil.ReverseProxy{
-		Rewrite:        p.rewrite(u),
-		Transport:      u.transport,
-		BufferPool:     &p.pool,
-		ModifyResponse: p.modifyResponse(u),
-		ErrorHandler:   p.upstreamError,
-		ErrorLog:       slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
-	}
-	if prev, ok := old.(*upstream); ok {
-		prev.transport.CloseIdleConnections()
-	}
-	p.upstreams.Store(e.App.ID, u)
-	return u, nil
 }
 
 // current reports whether u was built from e's route as it is now: every
@@ -155,8 +181,21 @@ func (u *upstream) current(e catalog.Entry) bool {
 
 // ServeHTTP proxies one request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, false)
+}
+
+// ServePeer proxies a request a federation peer forwarded for one of this
+// instance's own apps (r's path is /apps/{appId}/...): the peer has applied
+// the route's access rules to its caller, and the link is authenticated,
+// so no credential is asked here. A peer's app is not found: links do not
+// chain.
+func (p *Proxy) ServePeer(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, true)
+}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, peer bool) {
 	e, ok := p.routes.Lookup(r.PathValue("appId"))
-	if !ok {
+	if !ok || (peer && e.Remote != nil) {
 		api.Error(w, r, errNoApp)
 		return
 	}
@@ -165,9 +204,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	if err := p.allow(r, u); err != nil {
-		api.Error(w, r, err)
-		return
+	if !peer {
+		if err := p.allow(r, u); err != nil {
+			api.Error(w, r, err)
+			return
+		}
 	}
 	if e.Route.Status != catalog.StatusActive {
 		api.Error(w, r, errDisabled)

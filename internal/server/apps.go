@@ -11,6 +11,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/catalog"
 	"netkeep/internal/docker"
+	"netkeep/internal/peering"
 	"netkeep/internal/proxy"
 	"netkeep/internal/store"
 )
@@ -20,7 +21,9 @@ func (s *Server) registerApps(d Deps, auth *api.Authenticator) {
 	s.Upstreams = proxy.NewClient()
 	s.Catalog = catalog.NewService(store.For[catalog.Tx](d.DB), d.Bus,
 		catalog.WithLogger(d.Logger), catalog.WithIconFetcher(s.Upstreams))
-	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Logger: d.Logger})
+	s.peerLinks = &peering.Links{}
+	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Logger: d.Logger, Peers: s.peerLinks})
+	s.proxy = px
 	(&nekzus.AppHandlers{Catalog: s.Catalog, Proxy: px, PublicURL: d.Config.PublicURL,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router, auth)
 }

@@ -189,7 +189,21 @@ var matrix = map[string]matrixCase{
 	}},
 	"GET /api/v1/backups/scheduler/status":   {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/status")},
 	"POST /api/v1/backups/scheduler/trigger": {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/trigger")},
-	"GET /api/v1/system/resources":           {actor: "master", deny: "user", ok: fixed("/api/v1/system/resources")},
+
+	// Federation peers are server-wide: SUPER_ADMIN only. The matrix's
+	// server has no peer, so a peer's own routes answer the documented
+	// 404 to a permitted caller (TestFederation covers a real peer), and
+	// joining with a token that is not one answers 400.
+	"GET /api/v1/federation/peers":         {actor: "master", deny: "user", ok: fixed("/api/v1/federation/peers")},
+	"GET /api/v1/federation/peers/{id}":    {actor: "master", deny: "user", okStatus: 404, ok: fixed("/api/v1/federation/peers/peer_000000000000")},
+	"DELETE /api/v1/federation/peers/{id}": {actor: "master", deny: "user", okStatus: 404, ok: fixed("/api/v1/federation/peers/peer_000000000000")},
+	"POST /api/v1/federation/sync":         {actor: "master", deny: "user", ok: fixed("/api/v1/federation/sync")},
+	"GET /api/v1/federation/status":        {actor: "master", deny: "user", ok: fixed("/api/v1/federation/status")},
+	"POST /api/v1/federation/tokens":       {actor: "master", deny: "user", ok: fixed("/api/v1/federation/tokens")},
+	"POST /api/v1/federation/join": {actor: "master", deny: "user", okStatus: 400, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/federation/join", map[string]any{"token": "nkfed_not-a-token"}
+	}},
+	"GET /api/v1/system/resources": {actor: "master", deny: "user", ok: fixed("/api/v1/system/resources")},
 
 	// The toolbox and exports drive the host's container engine:
 	// SUPER_ADMIN only, like scripts. The matrix's server has no engine,
@@ -871,7 +885,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	eachWithScripts := func(t *testing.T, fn func(t *testing.T, e *servertest.Env)) {
 		for _, k := range storetest.Kinds() {
 			t.Run(string(k), func(t *testing.T) {
-				fn(t, servertest.StartWith(t, k, func(c *config.Config) { c.ScriptsDir = scripts }))
+				fn(t, servertest.StartWith(t, k, func(c *config.Config) { c.ScriptsDir, c.FederationListen = scripts, "127.0.0.1:0" }))
 			})
 		}
 	}

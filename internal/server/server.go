@@ -33,11 +33,13 @@ import (
 	"netkeep/internal/device"
 	"netkeep/internal/docker"
 	"netkeep/internal/event"
+	"netkeep/internal/federation"
 	"netkeep/internal/gateway"
 	"netkeep/internal/geo"
 	"netkeep/internal/hostinfo"
 	"netkeep/internal/identity"
 	"netkeep/internal/mesh"
+	"netkeep/internal/peering"
 	"netkeep/internal/pki"
 	"netkeep/internal/proxy"
 	"netkeep/internal/psk"
@@ -112,6 +114,11 @@ type Server struct {
 	Toolbox     *toolbox.Service
 	projects    *docker.Projects
 	stopToolbox context.CancelFunc
+	// Federation is the trust between this instance and its peers and
+	// the sharing of their catalogs (federation.go).
+	Federation *federation.Service
+	peerLinks  *peering.Links
+	proxy      *proxy.Proxy
 	// Certs are the certificates the HTTPS listener (--tls-listen)
 	// serves, issued by the CA and reloaded without a restart.
 	Certs *tlscert.Service
@@ -205,6 +212,7 @@ func New(d Deps) *Server {
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
 	s.registerToolbox(d)
+	s.registerFederation(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -245,6 +253,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.background.Go(func() { s.Live.Run(bg) })  // closes the sockets when stopped
 	s.background.Go(func() { s.Certs.Run(bg) }) // other replicas' certificate changes
 	if err := s.startApps(ctx, bg); err != nil {
+		cancel()
+		return err
+	}
+	if err := s.startFederation(ctx, bg); err != nil {
 		cancel()
 		return err
 	}
@@ -354,17 +366,21 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() {
-		var err error
+	return s.serveUntil(ctx, hs, func() error {
 		if tlsConfig != nil {
 			hs.TLSConfig = tlsConfig
-			err = hs.ServeTLS(ln, certFile, keyFile)
-		} else {
-			err = hs.Serve(ln)
+			return hs.ServeTLS(ln, certFile, keyFile)
 		}
-		errc <- err
-	}()
+		return hs.Serve(ln)
+	})
+}
+
+// serveUntil runs serve (one of hs's Serve methods) until ctx is
+// cancelled, then stops accepting and lets in-flight requests finish
+// within the shutdown timeout.
+func (s *Server) serveUntil(ctx context.Context, hs *http.Server, serve func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
 		return err

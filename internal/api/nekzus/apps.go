@@ -50,6 +50,10 @@ type appJSON struct {
 	FaviconURL      string            `json:"faviconURL"`
 	HealthStatus    string            `json:"healthStatus"`
 	LastHealthCheck *time.Time        `json:"lastHealthCheck"`
+	// netkeep's marks of a federation peer's app (absent for local ones).
+	Remote   bool   `json:"remote,omitempty"`
+	PeerID   string `json:"peerId,omitempty"`
+	PeerName string `json:"peerName,omitempty"`
 }
 
 func (h *AppHandlers) viewApp(base string, e catalog.Entry) appJSON {
@@ -61,6 +65,9 @@ func (h *AppHandlers) viewApp(base string, e catalog.Entry) appJSON {
 	}
 	if v.Endpoints == nil {
 		v.Endpoints = map[string]string{}
+	}
+	if rm := e.Remote; rm != nil {
+		v.Remote, v.PeerID, v.PeerName = true, rm.PeerID, rm.PeerName
 	}
 	return v
 }

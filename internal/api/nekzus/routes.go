@@ -124,3 +124,18 @@ func (h *ToolboxHandlers) Register(rt *api.Router) {
 	rt.HandleFunc("POST /api/v1/containers/batch/export/preview", api.Authenticated, h.export(true, true))
 	rt.HandleFunc("POST /api/v1/containers/batch/export", api.Authenticated, h.export(true, false))
 }
+
+// Register adds the federation routes: the seed's peers, sync and status
+// ("IP-based (local) or JWT"), and netkeep's own join tokens, which the
+// seed does not document.
+func (h *FederationHandlers) Register(rt *api.Router) {
+	nk := rt.As(api.Nekzus)
+	nk.HandleFunc("GET /api/v1/federation/peers", api.Local, h.listPeers)
+	nk.HandleFunc("GET /api/v1/federation/peers/{id}", api.Local, h.getPeer)
+	nk.HandleFunc("DELETE /api/v1/federation/peers/{id}", api.Local, h.deletePeer)
+	nk.HandleFunc("POST /api/v1/federation/sync", api.Local, h.sync)
+	nk.HandleFunc("GET /api/v1/federation/status", api.Local, h.status)
+	own := rt.As(api.Own)
+	own.HandleFunc("POST /api/v1/federation/tokens", api.Local, h.createToken)
+	own.HandleFunc("POST /api/v1/federation/join", api.Local, h.join)
+}

@@ -44,9 +44,21 @@ type Env struct {
 	Bus     event.Bus
 	Kind    config.DatabaseKind
 	Client  *http.Client
+	// FederationURL is the federation listener's URL when the
+	// configuration sets FederationListen.
+	FederationURL string
+	stopFed       func()
 	// HTTPSAddr is the HTTPS listener serving the generated certificates
 	// (Server.ServeHTTPS) when the configuration sets TLSListen; "" else.
 	HTTPSAddr string
+}
+
+// StopFederation closes the federation listener (its peers find it
+// unreachable) and waits until it has stopped.
+func (e *Env) StopFederation() {
+	if e.stopFed != nil {
+		e.stopFed()
+	}
 }
 
 // Each runs fn once per database kind with a fresh server.
@@ -101,6 +113,16 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	if configure != nil {
 		configure(cfg)
 	}
+	var fedLn net.Listener
+	if cfg.FederationListen != "" {
+		var err error
+		if fedLn, err = net.Listen("tcp", cfg.FederationListen); err != nil {
+			tb.Fatal(err)
+		}
+		if cfg.FederationURL == "" {
+			cfg.FederationURL = "https://" + fedLn.Addr().String()
+		}
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("NETKEEP_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -122,7 +144,18 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	} else {
 		hs.Start()
 	}
-	env := &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+	fedDone := make(chan struct{})
+	fedCtx, stopFed := context.WithCancel(ctx)
+	if fedLn != nil {
+		go func() {
+			defer close(fedDone)
+			_ = srv.ServeFederation(fedCtx, fedLn)
+		}()
+	} else {
+		close(fedDone)
+	}
+	env := &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client(),
+		FederationURL: srv.Federation.URL(), stopFed: func() { stopFed(); <-fedDone }}
 	httpsDone := make(chan error, 1)
 	if cfg.TLSListen != "" {
 		ln, err := net.Listen("tcp", cfg.TLSListen)
@@ -137,6 +170,8 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
+		stopFed()
+		<-fedDone
 		<-httpsDone
 		srv.Close()
 		bus.Close()
