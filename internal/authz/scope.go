@@ -33,6 +33,7 @@ var canonical = []Action{
 	"backups:read", "backups:write", // server-wide: only a SUPER_ADMIN's keys can use them
 	"system:read",                                      // the host's resources, server-wide too
 	"scripts:read", "scripts:write", "scripts:execute", // scripts run on the host: server-wide
+	"containers:read", "containers:write", // the host's containers: server-wide
 }
 
 func filter(keep func(Action) bool) []Action {

@@ -29,6 +29,7 @@ import (
 	"netkeep/internal/backup"
 	"netkeep/internal/catalog"
 	"netkeep/internal/config"
+	"netkeep/internal/container"
 	"netkeep/internal/device"
 	"netkeep/internal/event"
 	"netkeep/internal/gateway"
@@ -103,6 +104,8 @@ type Server struct {
 	// event stream's hub (which devices are online on this replica).
 	Activity *activity.Service
 	Live     *live.Hub
+	// Containers is the container runtimes' management (Docker).
+	Containers *container.Service
 }
 
 // Deps are what the server is built from.
@@ -190,6 +193,7 @@ func New(d Deps) *Server {
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
+	s.registerContainers(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -281,6 +285,7 @@ func (s *Server) Close() {
 	}
 	s.stopScripts()
 	s.background.Wait()
+	s.Containers.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
 	s.PKI.Close()

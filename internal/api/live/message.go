@@ -8,6 +8,7 @@ import (
 	"netkeep/internal/activity"
 	"netkeep/internal/authz"
 	"netkeep/internal/catalog"
+	"netkeep/internal/container"
 	"netkeep/internal/event"
 )
 
@@ -30,12 +31,13 @@ const (
 // The event topics that carry Nekzus's own message types besides the app
 // catalog's (catalog.TopicDiscovery, and catalog.TopicApp whose
 // health_change action is a message type): the device facet publishes
-// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook;
-// configuration reloads and containers have no publisher yet.
+// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook,
+// container operations TopicContainer (the action is the message type);
+// configuration reloads have no publisher yet.
 const (
 	TopicDevice    = "device"
 	TopicConfig    = "config"
-	TopicContainer = "container"
+	TopicContainer = container.Topic
 )
 
 // Message is one message on the stream.
@@ -78,6 +80,9 @@ type delivery struct {
 	msg     []byte
 	action  authz.Action
 	devices map[string]bool
+	// server: the message is about something server-wide (containers):
+	// only super principals, or their keys holding action, receive it.
+	server bool
 	// notDevices keeps the message from device sockets: device_revoked
 	// reaches the revoked device alone (revoke sends it), since an app
 	// that took another device's revocation for its own would unpair
@@ -116,7 +121,7 @@ func translate(e event.Event) (delivery, bool) {
 		return delivery{msg: encode(TypeConfigReload, map[string]string{"message": "Configuration reloaded"}, e.Time),
 			action: "apps:read"}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
-		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "apps:read"}, true
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: container.ActRead, server: true}, true
 	}
 	action, ok := domainTopics[e.Topic]
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"netkeep/internal/api"
+	"netkeep/internal/container"
 )
 
 // Register adds the dialect's routes.
@@ -101,4 +102,21 @@ func (h *AppHandlers) Register(rt *api.Router, auth *api.Authenticator) {
 	// Every method: the proxy forwards what the app speaks. Each route
 	// chooses its own access (public, local, a credential with scopes).
 	rt.Handle("/apps/{appId}/", api.Custom, auth.Optional(h.Proxy))
+}
+
+// Register adds the container routes ("IP-based (local) or JWT"; the
+// domain admits only super principals: containers are server-wide).
+func (h *ContainerHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.Nekzus)
+	rt.HandleFunc("GET /api/v1/containers", api.Local, h.list)
+	rt.HandleFunc("GET /api/v1/containers/stats", api.Local, h.allStats)
+	rt.HandleFunc("GET /api/v1/containers/{containerId}", api.Local, h.get)
+	rt.HandleFunc("GET /api/v1/containers/{containerId}/stats", api.Local, h.stats)
+	rt.Handle("POST /api/v1/containers/{containerId}/start", api.Local, h.limitOps(h.operate(container.OpStart)))
+	rt.Handle("POST /api/v1/containers/{containerId}/stop", api.Local, h.limitOps(h.operate(container.OpStop)))
+	rt.Handle("POST /api/v1/containers/{containerId}/restart", api.Local, h.limitOps(h.operate(container.OpRestart)))
+	rt.Handle("POST /api/v1/containers/start-all", api.Local, h.limitOps(h.all(container.OpStart)))
+	rt.Handle("POST /api/v1/containers/stop-all", api.Local, h.limitOps(h.all(container.OpStop)))
+	rt.Handle("POST /api/v1/containers/restart-all", api.Local, h.limitOps(h.all(container.OpRestart)))
+	rt.Handle("POST /api/v1/containers/batch", api.Local, h.limitOps(h.batch))
 }
