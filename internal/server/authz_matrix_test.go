@@ -188,6 +188,23 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/backups/scheduler/trigger": {actor: "master", deny: "user", ok: fixed("/api/v1/backups/scheduler/trigger")},
 	"GET /api/v1/system/resources":           {actor: "master", deny: "user", ok: fixed("/api/v1/system/resources")},
 
+	// Containers are server-wide: SUPER_ADMIN only. This server has no
+	// container engine, so the permitted caller gets the documented 503;
+	// internal/server/containers_test.go runs them on a real engine.
+	"GET /api/v1/containers":                        {actor: "master", deny: "user", ok: fixed("/api/v1/containers"), okStatus: 503},
+	"GET /api/v1/containers/stats":                  {actor: "master", deny: "user", ok: fixed("/api/v1/containers/stats"), okStatus: 503},
+	"GET /api/v1/containers/{containerId}":          {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1"), okStatus: 503},
+	"GET /api/v1/containers/{containerId}/stats":    {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/stats"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/start":   {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/start"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/stop":    {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/stop"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/restart": {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/restart"), okStatus: 503},
+	"POST /api/v1/containers/start-all":             {actor: "master", deny: "user", ok: fixed("/api/v1/containers/start-all"), okStatus: 503},
+	"POST /api/v1/containers/stop-all":              {actor: "master", deny: "user", ok: fixed("/api/v1/containers/stop-all"), okStatus: 503},
+	"POST /api/v1/containers/restart-all":           {actor: "master", deny: "user", ok: fixed("/api/v1/containers/restart-all"), okStatus: 503},
+	"POST /api/v1/containers/batch": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/containers/batch", map[string]any{"operation": "restart", "containerIds": []string{"c1"}}
+	}},
+
 	// Scripts run on the host: SUPER_ADMIN only, like backups.
 	"GET /api/v1/scripts":           {actor: "master", deny: "user", ok: fixed("/api/v1/scripts")},
 	"GET /api/v1/scripts/available": {actor: "master", deny: "user", ok: fixed("/api/v1/scripts/available")},
