@@ -40,8 +40,7 @@ const (
 
 // Reasons.
 const (
-	ReasonNotFound           fault.Reason = "container_not_found"
-	ReasonRuntimeUnavailable fault.Reason = "runtime_unavailable"
+	ReasonNotFound fault.Reason = "container_not_found"
 )
 
 // Tx is what the service writes in a store transaction: audit entries
@@ -103,8 +102,7 @@ func (s *Service) Runtimes() []string {
 	return out
 }
 
-var errDisabled = fault.New(fault.Unavailable, "container management is not enabled: no container runtime is configured").
-	WithReason(ReasonRuntimeUnavailable)
+var errDisabled = fault.New(fault.Unavailable, "container management is not enabled: no container runtime is configured")
 
 // pick returns the runtimes a filter names: every configured one for "".
 func (s *Service) pick(name string) ([]Runtime, error) {
@@ -121,8 +119,7 @@ func (s *Service) pick(name string) ([]Runtime, error) {
 	}
 	switch name {
 	case RuntimeDocker, RuntimeKubernetes:
-		return nil, fault.Errorf(fault.Unavailable, "the %s runtime is not configured on this server", name).
-			WithReason(ReasonRuntimeUnavailable)
+		return nil, fault.Errorf(fault.Unavailable, "the %s runtime is not configured on this server", name)
 	}
 	return nil, fault.Errorf(fault.Invalid, "unknown runtime %q: use docker or kubernetes", name).
 		WithDetails(map[string]any{"runtime": name})

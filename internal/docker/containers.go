@@ -54,8 +54,7 @@ func (r *Runtime) Close() error { return r.cli.Close() }
 // Name is container.RuntimeDocker.
 func (r *Runtime) Name() string { return container.RuntimeDocker }
 
-var errEngineDown = fault.New(fault.Unavailable, "the Docker engine cannot be reached").
-	WithReason(container.ReasonRuntimeUnavailable)
+var errEngineDown = fault.New(fault.Unavailable, "the Docker engine cannot be reached")
 
 // engineError classifies an engine error: unreachable → unavailable,
 // unknown container → not_found, refusal → conflict saying the engine's
@@ -74,8 +73,7 @@ func engineError(err error, id string) error {
 		return fault.New(fault.NotFound, "container not found").WithReason(container.ReasonNotFound).
 			WithDetails(map[string]any{"containerId": id}).Wrap(err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fault.New(fault.Unavailable, "the Docker engine did not answer in time").
-			WithReason(container.ReasonRuntimeUnavailable).Wrap(err)
+		return fault.New(fault.Unavailable, "the Docker engine did not answer in time").Wrap(err)
 	case errors.Is(err, context.Canceled):
 		return err
 	}

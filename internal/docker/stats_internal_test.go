@@ -43,7 +43,7 @@ func TestComputeStats(t *testing.T) {
 			used: 100, avail: 900, memPct: 10},
 		{name: "networks add up",
 			cur: mcontainer.StatsResponse{Networks: map[string]mcontainer.NetworkStats{"eth0": {RxBytes: 10, TxBytes: 1}, "eth1": {RxBytes: 5, TxBytes: 2}}},
-			rx: 15, tx: 3},
+			rx:  15, tx: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
