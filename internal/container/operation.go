@@ -177,7 +177,7 @@ func (s *Service) Batch(ctx context.Context, p *authz.Principal, src audit.Sourc
 	results := make([]Result, len(ids))
 	targets := make([]target, len(ids))
 	errs := make([]error, len(ids))
-	s.each(len(ids), func(i int) {
+	each(len(ids), s.parallel, func(i int) {
 		results[i].ContainerID = ids[i]
 		rt, d, err := s.find(ctx, ids[i])
 		switch {
@@ -222,7 +222,7 @@ func (s *Service) bulk(ctx context.Context, src audit.Source, o Operation, ids [
 		return nil, err
 	}
 	grace := time.Duration(timeout) * time.Second
-	s.each(len(targets), func(i int) {
+	each(len(targets), s.parallel, func(i int) {
 		t := targets[i]
 		if t.rt == nil {
 			return

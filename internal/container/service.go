@@ -62,8 +62,9 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	// parallel bounds the engine calls one request makes at once (bulk
-	// operations, every container's stats).
-	parallel int
+	// operations); statsParallel the stats samples, which mostly wait
+	// out their window.
+	parallel, statsParallel int
 
 	pending sync.WaitGroup // asynchronous operations still running
 }
@@ -74,14 +75,17 @@ type Option func(*Service)
 // WithLogger sets the logger of asynchronous operations.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithParallel bounds the engine calls one request makes at once (default 32).
-func WithParallel(n int) Option { return func(s *Service) { s.parallel = max(n, 1) } }
+// WithParallel bounds the engine calls one request makes at once: bulk
+// operations (default 32) and stats samples (default 128).
+func WithParallel(ops, stats int) Option {
+	return func(s *Service) { s.parallel, s.statsParallel = max(ops, 1), max(stats, 1) }
+}
 
 // NewService returns a service over runtimes (none: container management
 // is off, and every call answers unavailable). Completions are published
 // on bus.
 func NewService(st Store, bus event.Bus, runtimes []Runtime, opts ...Option) *Service {
-	s := &Service{runtimes: runtimes, store: st, bus: bus, now: time.Now, parallel: 32,
+	s := &Service{runtimes: runtimes, store: st, bus: bus, now: time.Now, parallel: 32, statsParallel: 128,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(s)
@@ -225,7 +229,7 @@ func (s *Service) AllStats(ctx context.Context, p *authz.Principal) ([]Stats, er
 	}
 	res := make([]*Stats, len(jobs))
 	errs := make([]error, len(jobs))
-	s.each(len(jobs), func(i int) { res[i], errs[i] = jobs[i].rt.Stats(ctx, jobs[i].id) })
+	each(len(jobs), s.statsParallel, func(i int) { res[i], errs[i] = jobs[i].rt.Stats(ctx, jobs[i].id) })
 	out := make([]Stats, 0, len(jobs))
 	for i, st := range res {
 		switch {
@@ -239,9 +243,9 @@ func (s *Service) AllStats(ctx context.Context, p *authz.Principal) ([]Stats, er
 	return out, nil
 }
 
-// each runs fn(0..n-1), at most s.parallel at once, and waits.
-func (s *Service) each(n int, fn func(i int)) {
-	sem := make(chan struct{}, s.parallel)
+// each runs fn(0..n-1), at most limit at once, and waits.
+func each(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range n {
 		sem <- struct{}{}
