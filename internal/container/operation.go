@@ -61,6 +61,17 @@ func CheckTimeout(seconds int) error {
 	return nil
 }
 
+// admit checks that p may act on containers, and o and its grace period.
+func admit(p *authz.Principal, o Operation, timeout int) error {
+	if err := authz.AllowServer(p, ActWrite); err != nil {
+		return err
+	}
+	if _, err := ParseOperation(string(o)); err != nil {
+		return err
+	}
+	return CheckTimeout(timeout)
+}
+
 // Accepted is an operation that has begun; its Completion follows on
 // Topic.
 type Accepted struct {
@@ -115,13 +126,7 @@ func (s *Service) perform(rt Runtime, id string, o Operation, grace time.Duratio
 // seconds. The container must exist (not_found otherwise); the request is
 // audited before it runs.
 func (s *Service) Operate(ctx context.Context, p *authz.Principal, src audit.Source, o Operation, id string, timeout int) (*Accepted, error) {
-	if err := authz.AllowServer(p, ActWrite); err != nil {
-		return nil, err
-	}
-	if _, err := ParseOperation(string(o)); err != nil {
-		return nil, err
-	}
-	if err := CheckTimeout(timeout); err != nil {
+	if err := admit(p, o, timeout); err != nil {
 		return nil, err
 	}
 	rt, d, err := s.find(ctx, id)
@@ -162,13 +167,7 @@ type Result struct {
 // id, in order; a container that does not exist or fails is reported in
 // its Result, never hides the others'.
 func (s *Service) Batch(ctx context.Context, p *authz.Principal, src audit.Source, o Operation, ids []string, timeout int) ([]Result, error) {
-	if err := authz.AllowServer(p, ActWrite); err != nil {
-		return nil, err
-	}
-	if _, err := ParseOperation(string(o)); err != nil {
-		return nil, err
-	}
-	if err := CheckTimeout(timeout); err != nil {
+	if err := admit(p, o, timeout); err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 || len(ids) > MaxBatch {
@@ -237,13 +236,7 @@ func (s *Service) bulk(ctx context.Context, src audit.Source, o Operation, ids [
 // running, stop on those running, restart on every one; like Batch it
 // waits and reports one Result per container.
 func (s *Service) All(ctx context.Context, p *authz.Principal, src audit.Source, o Operation, timeout int) ([]Result, error) {
-	if err := authz.AllowServer(p, ActWrite); err != nil {
-		return nil, err
-	}
-	if _, err := ParseOperation(string(o)); err != nil {
-		return nil, err
-	}
-	if err := CheckTimeout(timeout); err != nil {
+	if err := admit(p, o, timeout); err != nil {
 		return nil, err
 	}
 	rts, err := s.pick("")

@@ -64,7 +64,9 @@ func (e *engine) set(op, id, state string) error {
 	return nil
 }
 
-func (e *engine) Start(_ context.Context, id string) error { return e.set("start", id, container.StateRunning) }
+func (e *engine) Start(_ context.Context, id string) error {
+	return e.set("start", id, container.StateRunning)
+}
 func (e *engine) Stop(_ context.Context, id string, _ time.Duration) error {
 	return e.set("stop", id, container.StateExited)
 }
