@@ -50,6 +50,13 @@ func cmdServe(e env, args []string) int {
 	if err != nil {
 		return e.fail("listen %s: %v", cfg.Listen, err)
 	}
+	var tlsLn net.Listener
+	if cfg.TLSListen != "" {
+		if tlsLn, err = net.Listen("tcp", cfg.TLSListen); err != nil {
+			ln.Close()
+			return e.fail("tls-listen %s: %v", cfg.TLSListen, err)
+		}
+	}
 	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate}
 	if cfg.GeoIPDB != "" {
 		mmdb, err := geo.OpenMMDB(cfg.GeoIPDB)
@@ -69,6 +76,28 @@ func cmdServe(e env, args []string) int {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	var servedTLS chan error // nil without --tls-listen: never ready
+	if tlsLn != nil {
+		servedTLS = make(chan error, 1)
+		log.Info("netkeep listening", "url", "https://"+tlsLn.Addr().String(), "certificates", "generated through the API")
+		go func() { servedTLS <- srv.ServeHTTPS(ctx, tlsLn) }()
+	}
+	// wait stops both listeners once either has ended and joins their
+	// errors.
+	wait := func() error {
+		var err error
+		select {
+		case err = <-served:
+			stop()
+			if servedTLS != nil {
+				err = errors.Join(err, <-servedTLS)
+			}
+		case err = <-servedTLS:
+			stop()
+			err = errors.Join(err, <-served)
+		}
+		return err
+	}
 
 	v, err := db.Migrate(ctx)
 	if err == nil {
@@ -76,7 +105,7 @@ func cmdServe(e env, args []string) int {
 	}
 	if err != nil {
 		stop()
-		<-served
+		_ = wait()
 		return e.fail("%v", err)
 	}
 	log.Info("ready", "schema_version", v)
@@ -85,7 +114,7 @@ func cmdServe(e env, args []string) int {
 		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
 	}
 
-	err = <-served
+	err = wait()
 	stop()
 	<-radiusDone
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -15,6 +15,7 @@ import (
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
 
@@ -131,6 +132,9 @@ type RunRequest struct {
 	Env       []string
 	Timeout   time.Duration
 	MaxOutput int
+	// Output receives the output as it is produced, for streaming; nil:
+	// none.
+	Output func([]byte)
 }
 
 // RunResult is how the child ended.
@@ -163,10 +167,19 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	bg    context.Context // asynchronous runs live as long as this
+	// bus streams running executions' output (TopicExecution); nil: not
+	// streamed.
+	bus event.Bus
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithBus streams running executions' output and their ends on bus.
+func WithBus(bus event.Bus) Option { return func(s *Service) { s.bus = bus } }
+
 // NewService returns the service; asynchronous runs end when bg ends.
-func NewService(bg context.Context, st Store, run Runner, cfg Config, log *slog.Logger) *Service {
+func NewService(bg context.Context, st Store, run Runner, cfg Config, log *slog.Logger, opts ...Option) *Service {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = 3
 	}
@@ -176,7 +189,11 @@ func NewService(bg context.Context, st Store, run Runner, cfg Config, log *slog.
 	if cfg.DefaultTimeout <= 0 {
 		cfg.DefaultTimeout = 5 * time.Minute
 	}
-	return &Service{store: st, run: run, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), now: time.Now, log: log, bg: bg}
+	s := &Service{store: st, run: run, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), now: time.Now, log: log, bg: bg}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // SetClock replaces time.Now (tests).

@@ -206,8 +206,9 @@ func (s *Service) runOne(ctx context.Context, sc *Script, abs string, ps map[str
 	if e.IsDryRun {
 		env = append(env, "DRY_RUN=true")
 	}
+	stream := s.newStream(e)
 	res, err := s.run.Run(ctx, RunRequest{Path: abs, Dir: filepath.Dir(abs), Env: env,
-		Timeout: time.Duration(sc.TimeoutSeconds) * time.Second, MaxOutput: s.cfg.MaxOutput})
+		Timeout: time.Duration(sc.TimeoutSeconds) * time.Second, MaxOutput: s.cfg.MaxOutput, Output: stream.output})
 	ended := s.now().UTC().Truncate(time.Microsecond)
 	e.EndedAt = &ended
 	switch {
@@ -228,6 +229,7 @@ func (s *Service) runOne(ctx context.Context, sc *Script, abs string, ps map[str
 		e.ExitCode, e.Output, e.Truncated = &code, string(res.Output), res.Truncated
 	}
 	s.finish(context.WithoutCancel(ctx), e)
+	stream.ended(e)
 }
 
 // finish writes e's state; a failure is logged (the run already happened).

@@ -19,7 +19,7 @@ const (
 	FacetWiFi         Facet = "wifi"         // PSKs, endpoints, RADIUS clients
 	FacetMesh         Facet = "mesh"         // mesh networks, access keys, nodes
 	FacetVPN          Facet = "vpn"          // gateways, VPN networks, access rules, hubs, client configs
-	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs
+	FacetCertificates Facet = "certificates" // the CA, issued certificates, CRLs, the HTTPS certificates
 	FacetDevices      Facet = "devices"      // paired devices
 	FacetApps         Facet = "apps"         // the app catalog
 	FacetRoutes       Facet = "routes"       // proxy routes
@@ -35,7 +35,7 @@ var facetTables = map[Facet][]string{
 	FacetMesh:    {"mesh_networks", "mesh_access_keys", "mesh_nodes"},
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
-	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state"},
+	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "tls_certificates"},
 	FacetDevices:      {"devices", "device_cookies"},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present

@@ -23,14 +23,18 @@ const MinMasterKeyLen = 32
 
 // Config is the whole server configuration.
 type Config struct {
-	ConfigFile      string
-	Listen          string
-	DataDir         string
-	DatabaseURL     string
-	LogLevel        string
-	LogFormat       string
-	TLSCert         string
-	TLSKey          string
+	ConfigFile  string
+	Listen      string
+	DataDir     string
+	DatabaseURL string
+	LogLevel    string
+	LogFormat   string
+	TLSCert     string
+	TLSKey      string
+	// TLSListen is the address of a second listener that serves HTTPS
+	// with the certificates generated through the API (hot reloaded);
+	// empty: off.
+	TLSListen       string
 	MasterKey       string
 	SecretKey       string
 	MaxBodyBytes    int64
@@ -126,6 +130,8 @@ var options = []option{
 	{name: "log-format", usage: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat }, "text")},
 	{name: "tls-cert", usage: "TLS certificate file (HTTPS when set with --tls-key)", bind: str(func(c *Config) *string { return &c.TLSCert }, "")},
 	{name: "tls-key", usage: "TLS key file", bind: str(func(c *Config) *string { return &c.TLSKey }, "")},
+	{name: "tls-listen", usage: "HTTPS listen address serving the certificates generated with POST /api/v1/certificates/generate, reloaded without a restart; empty: off",
+		bind: str(func(c *Config) *string { return &c.TLSListen }, "")},
 	{name: "master-key", usage: "Netmaker-style master key (Bearer), at least 32 characters; off when empty", secret: true, bind: str(func(c *Config) *string { return &c.MasterKey }, "")},
 	{name: "secret-key", usage: "root secret for JWT signing and encryption at rest; default: <data-dir>/secret.key", secret: true, noFlag: true, bind: str(func(c *Config) *string { return &c.SecretKey }, "")},
 	{name: "max-body-bytes", usage: "largest request body accepted", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
@@ -402,6 +408,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		return errors.New("listen: must not be empty")
+	}
+	if c.TLSListen != "" && c.TLSListen == c.Listen {
+		return errors.New("tls-listen: must differ from listen")
 	}
 	if c.DataDir == "" {
 		return errors.New("data-dir: must not be empty")

@@ -256,6 +256,8 @@ func TestValidate(t *testing.T) {
 		{"log format unknown", func(c *Config) { c.LogFormat = "logfmt" }, "log-format"},
 		{"tls pair", func(c *Config) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, ""},
 		{"tls cert alone", func(c *Config) { c.TLSCert = "c.pem" }, "tls-cert and tls-key"},
+		{"tls-listen on the HTTP address", func(c *Config) { c.TLSListen = c.Listen }, "tls-listen: must differ"},
+		{"tls-listen", func(c *Config) { c.TLSListen = "127.0.0.1:8443" }, ""},
 		{"tls key alone", func(c *Config) { c.TLSKey = "k.pem" }, "tls-cert and tls-key"},
 		{"master key off", func(c *Config) { c.MasterKey = "" }, ""},
 		{"master key 31 chars", func(c *Config) { c.MasterKey = strings.Repeat("x", MinMasterKeyLen-1) }, "master-key"},

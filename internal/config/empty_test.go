@@ -23,6 +23,7 @@ func TestEmptyVariable(t *testing.T) {
 		"log-format":          {wantErr: "log-format"},
 		"tls-cert":            {wantErr: "tls-cert and tls-key must be set together"}, // the file's tls-key is left alone
 		"tls-key":             {wantErr: "tls-cert and tls-key must be set together"},
+		"tls-listen":          {get: func(c *Config) any { return c.TLSListen }, want: ""},
 		"master-key":          {get: func(c *Config) any { return c.MasterKey }, want: ""},
 		"secret-key":          {get: func(c *Config) any { return c.SecretKey }, want: ""},
 		"max-body-bytes":      {wantErr: "NETKEEP_MAX_BODY_BYTES is set but empty"},

@@ -1,8 +1,10 @@
 package hostinfo
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +66,28 @@ func TestReadThisHost(t *testing.T) {
 	if res.RAMTotal == 0 || res.RAMUsed > res.RAMTotal || res.DiskTotal == 0 || res.DiskUsed > res.DiskTotal ||
 		res.CPUPercent < 0 || res.CPUPercent > 100 {
 		t.Fatalf("implausible reading %+v", res)
+	}
+}
+
+// Names reports this host's real name and addresses: the host name and
+// every interface address but link-local ones.
+func TestNames(t *testing.T) {
+	names, err := Names()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if len(names) == 0 || names[0] != strings.ToLower(host) {
+		t.Fatalf("names %v, want %s first", names, host)
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ip := a.(*net.IPNet).IP
+		if !ip.IsLinkLocalUnicast() && !slices.Contains(names, ip.String()) {
+			t.Errorf("address %s missing from %v", ip, names)
+		}
+		if ip.IsLinkLocalUnicast() && slices.Contains(names, ip.String()) {
+			t.Errorf("link-local %s suggested", ip)
+		}
 	}
 }

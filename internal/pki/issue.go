@@ -59,21 +59,55 @@ func (s *Service) IssueServer(ctx context.Context, src audit.Source, req ServerR
 	if strings.TrimSpace(req.GatewayID) == "" {
 		return nil, invalidField("gateway_id", "a server certificate needs its gateway")
 	}
-	dns := append([]string(nil), req.DNSNames...)
-	ips := append([]net.IP(nil), req.IPs...)
-	if ip := net.ParseIP(req.CommonName); ip != nil {
-		ips = appendIP(ips, ip)
-	} else if isHostName(req.CommonName) && !contains(dns, req.CommonName) {
-		dns = append([]string{req.CommonName}, dns...)
-	}
-	for _, d := range dns {
-		if !isHostName(d) {
-			return nil, invalidField("dns_names", fmt.Sprintf("%q is not a host name", d))
-		}
+	dns, ips, err := serverNames(req.CommonName, req.DNSNames, req.IPs)
+	if err != nil {
+		return nil, err
 	}
 	c := &Certificate{Kind: KindServer, CommonName: req.CommonName, GatewayID: req.GatewayID, GroupID: req.GroupID}
 	return s.issue(ctx, src, c, req.TTL, s.cfg.ServerTTL, dns, ips)
 }
+
+// HostRequest asks for a TLS server certificate of netkeep's own HTTPS
+// listener: server-wide, held by no gateway.
+type HostRequest struct {
+	CommonName string   // subject CN, the first name asked for
+	DNSNames   []string // subject alternative names
+	IPs        []net.IP
+	TTL        time.Duration // 0: Config.ServerTTL
+}
+
+// IssueHost issues a server certificate (ExtKeyUsageServerAuth) for this
+// host's own HTTPS, as IssueServer does for gateways.
+func (s *Service) IssueHost(ctx context.Context, src audit.Source, req HostRequest) (*Issued, error) {
+	dns, ips, err := serverNames(req.CommonName, req.DNSNames, req.IPs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Certificate{Kind: KindServer, CommonName: req.CommonName}
+	return s.issue(ctx, src, c, req.TTL, s.cfg.ServerTTL, dns, ips)
+}
+
+// serverNames are a server certificate's SANs: those asked for, and the
+// common name when it is a host name or an address.
+func serverNames(cn string, dnsNames []string, addrs []net.IP) ([]string, []net.IP, error) {
+	dns := append([]string(nil), dnsNames...)
+	ips := append([]net.IP(nil), addrs...)
+	if ip := net.ParseIP(cn); ip != nil {
+		ips = appendIP(ips, ip)
+	} else if isHostName(cn) && !contains(dns, cn) {
+		dns = append([]string{cn}, dns...)
+	}
+	for _, d := range dns {
+		if !isHostName(d) {
+			return nil, nil, invalidField("dns_names", fmt.Sprintf("%q is not a host name", d))
+		}
+	}
+	return dns, ips, nil
+}
+
+// IsHostName reports whether s may be a DNS subject alternative name (a
+// host name, or a wildcard "*." before one).
+func IsHostName(s string) bool { return isHostName(s) }
 
 // issue validates c, mints it and records it with an audit entry.
 func (s *Service) issue(ctx context.Context, src audit.Source, c *Certificate, ttl, def time.Duration, dns []string, ips []net.IP) (*Issued, error) {

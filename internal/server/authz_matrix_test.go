@@ -22,6 +22,7 @@ import (
 	"netkeep/internal/pki"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/store/storetest"
+	"netkeep/internal/tlscert"
 )
 
 // The authorization matrix walks every route the server registers. Every
@@ -203,6 +204,19 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/containers/restart-all":           {actor: "master", deny: "user", ok: fixed("/api/v1/containers/restart-all"), okStatus: 503},
 	"POST /api/v1/containers/batch": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
 		return "/api/v1/containers/batch", map[string]any{"operation": "restart", "containerIds": []string{"c1"}}
+	}},
+
+	// The HTTPS certificates are server-wide: SUPER_ADMIN only, like backups.
+	"POST /api/v1/certificates/generate": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/certificates/generate", map[string]any{"domains": []string{"matrix.test"}, "provider": "self-signed"}
+	}},
+	"GET /api/v1/certificates":         {actor: "master", deny: "user", ok: fixed("/api/v1/certificates")},
+	"GET /api/v1/certificates/suggest": {actor: "master", deny: "user", ok: fixed("/api/v1/certificates/suggest")},
+	"GET /api/v1/certificates/{domain}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/certificates/" + newTLSCertificate(t, w), nil
+	}},
+	"DELETE /api/v1/certificates/{domain}": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/certificates/" + newTLSCertificate(t, w), nil
 	}},
 
 	// Scripts run on the host: SUPER_ADMIN only, like backups.
@@ -979,6 +993,17 @@ func matrixScriptsDir(t *testing.T) string {
 }
 
 // newBackup takes a backup as the master key and returns its id.
+func newTLSCertificate(t *testing.T, w *world) string {
+	t.Helper()
+	w.n++
+	domain := fmt.Sprintf("matrix-%d.test", w.n)
+	if _, err := w.e.Server.Certs.Generate(context.Background(), gatekeyMaster, servertest.Src,
+		tlscert.GenerateRequest{Domains: []string{domain}}); err != nil {
+		t.Fatal(err)
+	}
+	return domain
+}
+
 func newBackup(t *testing.T, w *world) string {
 	t.Helper()
 	b, err := w.e.Server.Backups.Create(context.Background(), gatekeyMaster, servertest.Src, "matrix")

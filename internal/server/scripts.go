@@ -11,7 +11,7 @@ import (
 type scriptRunner struct{}
 
 func (scriptRunner) Run(ctx context.Context, r automation.RunRequest) (*automation.RunResult, error) {
-	res, err := procrun.Run(ctx, procrun.Request{Path: r.Path, Dir: r.Dir, Env: r.Env, Timeout: r.Timeout, MaxOutput: r.MaxOutput})
+	res, err := procrun.Run(ctx, procrun.Request{Path: r.Path, Dir: r.Dir, Env: r.Env, Timeout: r.Timeout, MaxOutput: r.MaxOutput, Output: r.Output})
 	if err != nil {
 		return nil, err
 	}

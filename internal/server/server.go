@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -47,6 +48,7 @@ import (
 	"netkeep/internal/secret"
 	"netkeep/internal/sso"
 	"netkeep/internal/store"
+	"netkeep/internal/tlscert"
 	"netkeep/internal/vpnconfig"
 	"netkeep/internal/wg"
 )
@@ -106,6 +108,9 @@ type Server struct {
 	Live     *live.Hub
 	// Containers is the container runtimes' management (Docker).
 	Containers *container.Service
+	// Certs are the certificates the HTTPS listener (--tls-listen)
+	// serves, issued by the CA and reloaded without a restart.
+	Certs *tlscert.Service
 }
 
 // Deps are what the server is built from.
@@ -162,11 +167,12 @@ func New(d Deps) *Server {
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())
 	s.stopScripts = stopScripts
 	s.Scripts = automation.NewService(scriptsCtx, store.For[automation.Tx](d.DB), scriptRunner{},
-		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger)
+		automation.Config{Dir: d.Config.ScriptsDir}, d.Logger, automation.WithBus(d.Bus))
+	s.Certs = newCerts(d, s.PKI)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	liveHandlers := s.newLive(d, auth)
 	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers,
+		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers, Certificates: s.Certs,
 		Devices: s.Devices, IPLimiter: s.ipLimiter, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
 		Presence: s.Live}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)
@@ -214,6 +220,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.PKI.Start(ctx); err != nil {
 		return err
 	}
+	if err := s.Certs.Start(ctx); err != nil {
+		return err
+	}
 	if err := s.RadiusIndex.Start(ctx); err != nil {
 		return err
 	}
@@ -228,7 +237,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = cancel
-	s.background.Go(func() { s.Live.Run(bg) }) // closes the sockets when stopped
+	s.background.Go(func() { s.Live.Run(bg) })  // closes the sockets when stopped
+	s.background.Go(func() { s.Certs.Run(bg) }) // other replicas' certificate changes
 	if err := s.startApps(ctx, bg); err != nil {
 		cancel()
 		return err
@@ -317,8 +327,18 @@ func (s *Server) gate(next http.Handler) http.Handler {
 }
 
 // Serve serves on ln until ctx is cancelled, then stops accepting, lets
-// in-flight requests finish within the shutdown timeout, and returns.
+// in-flight requests finish within the shutdown timeout, and returns. It
+// serves HTTPS with --tls-cert and --tls-key when they are set.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.TLSCert != "" {
+		return s.serve(ctx, ln, &tls.Config{}, s.cfg.TLSCert, s.cfg.TLSKey)
+	}
+	return s.serve(ctx, ln, nil, "", "")
+}
+
+// serve serves plain HTTP on ln, or HTTPS with tlsConfig and the
+// certificate files (none when tlsConfig picks the certificate).
+func (s *Server) serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config, certFile, keyFile string) error {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -332,8 +352,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() {
 		var err error
-		if s.cfg.TLSCert != "" {
-			err = hs.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		if tlsConfig != nil {
+			hs.TLSConfig = tlsConfig
+			err = hs.ServeTLS(ln, certFile, keyFile)
 		} else {
 			err = hs.Serve(ln)
 		}

@@ -139,14 +139,14 @@ func (h *Hub) dispatch(e event.Event) {
 	h.each(e.GroupID, func(c *conn) {
 		switch {
 		case d.notDevices && c.device != "":
-		case d.server:
-			if authz.AllowServer(c.p, d.action) == nil {
-				c.send(d.msg)
-			}
 		case d.devices != nil:
 			// A push names its devices: being named in one's own group
 			// is the permission.
 			if d.devices[c.device] && c.p.GroupID == e.GroupID {
+				c.send(d.msg)
+			}
+		case d.server:
+			if authz.AllowServer(c.p, d.action) == nil {
 				c.send(d.msg)
 			}
 		case authz.Allow(c.p, d.action, res) == nil:

@@ -7,6 +7,7 @@ import (
 
 	"netkeep/internal/activity"
 	"netkeep/internal/authz"
+	"netkeep/internal/automation"
 	"netkeep/internal/catalog"
 	"netkeep/internal/container"
 	"netkeep/internal/event"
@@ -26,6 +27,11 @@ const (
 	TypeDeviceRevoked = "device_revoked"
 	TypeHealthChange  = "health_change"
 	TypeWebhook       = "webhook"
+	// TypeScriptOutput and TypeScriptEnded are netkeep's own (the seed
+	// documents none for scripts): a running execution's output, in
+	// pieces numbered by seq, and its end.
+	TypeScriptOutput = "script.output"
+	TypeScriptEnded  = "script.ended"
 )
 
 // The event topics that carry Nekzus's own message types besides the app
@@ -80,14 +86,14 @@ type delivery struct {
 	msg     []byte
 	action  authz.Action
 	devices map[string]bool
-	// server: the message is about something server-wide (containers):
-	// only super principals, or their keys holding action, receive it.
-	server bool
 	// notDevices keeps the message from device sockets: device_revoked
 	// reaches the revoked device alone (revoke sends it), since an app
 	// that took another device's revocation for its own would unpair
 	// itself; users and keys watching the group still see it.
 	notDevices bool
+	// server marks server-wide content (script output, container
+	// operations): only super principals permitted the action receive it.
+	server bool
 }
 
 // translate turns a committed change into its message, or reports that the
@@ -120,6 +126,15 @@ func translate(e event.Event) (delivery, bool) {
 	case TopicConfig:
 		return delivery{msg: encode(TypeConfigReload, map[string]string{"message": "Configuration reloaded"}, e.Time),
 			action: "apps:read"}, true
+	case automation.TopicExecution: // data: automation.OutputChunk or ExecutionEnded
+		if len(e.Data) == 0 {
+			return delivery{}, false // too large for NOTIFY: the execution keeps the output
+		}
+		typ := TypeScriptOutput
+		if e.Action == automation.ActionEnded {
+			typ = TypeScriptEnded
+		}
+		return delivery{msg: encode(typ, e.Data, e.Time), action: "scripts:read", server: true}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: container.ActRead, server: true}, true
 	}

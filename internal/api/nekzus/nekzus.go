@@ -66,6 +66,8 @@ type Handlers struct {
 	Backups Backups
 	// Host reads the host's resources (SUPER_ADMIN only).
 	Host Host
+	// Certificates are the HTTPS listener's certificates (SUPER_ADMIN only).
+	Certificates Certificates
 	// Scripts are the scripts of the scripts directory and their runs
 	// (SUPER_ADMIN only).
 	Scripts Scripts

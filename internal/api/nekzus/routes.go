@@ -47,6 +47,12 @@ func (h *Handlers) Register(rt *api.Router) {
 
 	rt.HandleFunc("GET /api/v1/system/resources", api.Authenticated, h.systemResources)
 
+	rt.HandleFunc("POST /api/v1/certificates/generate", api.Authenticated, h.generateCertificate)
+	rt.HandleFunc("GET /api/v1/certificates", api.Authenticated, h.listCertificates)
+	rt.HandleFunc("GET /api/v1/certificates/suggest", api.Authenticated, h.suggestCertificateDomains)
+	rt.HandleFunc("GET /api/v1/certificates/{domain}", api.Authenticated, h.getCertificate)
+	rt.HandleFunc("DELETE /api/v1/certificates/{domain}", api.Authenticated, h.deleteCertificate)
+
 	rt.HandleFunc("GET /api/v1/scripts", api.Authenticated, h.listScripts)
 	rt.HandleFunc("GET /api/v1/scripts/available", api.Authenticated, h.availableScripts)
 	rt.HandleFunc("POST /api/v1/scripts", api.Authenticated, h.createScript)

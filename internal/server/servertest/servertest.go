@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,6 +44,9 @@ type Env struct {
 	Bus     event.Bus
 	Kind    config.DatabaseKind
 	Client  *http.Client
+	// HTTPSAddr is the HTTPS listener serving the generated certificates
+	// (Server.ServeHTTPS) when the configuration sets TLSListen; "" else.
+	HTTPSAddr string
 }
 
 // Each runs fn once per database kind with a fresh server.
@@ -118,13 +122,26 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 	} else {
 		hs.Start()
 	}
+	env := &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+	httpsDone := make(chan error, 1)
+	if cfg.TLSListen != "" {
+		ln, err := net.Listen("tcp", cfg.TLSListen)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		env.HTTPSAddr = ln.Addr().String()
+		go func() { httpsDone <- srv.ServeHTTPS(ctx, ln) }()
+	} else {
+		httpsDone <- nil
+	}
 	tb.Cleanup(func() {
 		hs.Close()
 		cancel()
+		<-httpsDone
 		srv.Close()
 		bus.Close()
 	})
-	return &Env{Root: root, channel: channel, URL: hs.URL, DB: db, Server: srv, Bus: bus, Kind: kind, Client: hs.Client()}
+	return env
 }
 
 func randomSecret(tb testing.TB) []byte {
