@@ -32,7 +32,7 @@ var (
 	// declare the small interfaces they need (a store, a bus, a CA); they
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
-		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "device", "event", "fault", "federation", "gateway", "geo", "identity", "lockout", "mesh", "name",
+		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "container", "device", "event", "fault", "federation", "gateway", "geo", "identity", "lockout", "mesh", "name",
 		"pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "tlscert", "toolbox", "vpnconfig",
 		"sso",
 	}

@@ -92,7 +92,7 @@ func roleAllows(r Role, a Action) bool {
 		switch a {
 		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
 			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read",
-			"scripts:read", "scripts:write", "scripts:execute", "toolbox:read", "toolbox:write", "containers:read", "federation:read", "federation:write":
+			"scripts:read", "scripts:write", "scripts:execute", "toolbox:read", "toolbox:write", "containers:read", "containers:write", "federation:read", "federation:write":
 			return false
 		}
 		return true

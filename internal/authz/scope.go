@@ -34,7 +34,7 @@ var canonical = []Action{
 	"system:read",                                      // the host's resources, server-wide too
 	"scripts:read", "scripts:write", "scripts:execute", // scripts run on the host: server-wide
 	"toolbox:read", "toolbox:write", // deployments on the host's container engine: server-wide
-	"containers:read",                     // the host's containers (exports): server-wide
+	"containers:read", "containers:write", // the host's containers: server-wide
 	"federation:read", "federation:write", // peers are server-wide
 }
 

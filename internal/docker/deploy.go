@@ -59,10 +59,10 @@ func (p *Projects) client() (*client.Client, error) {
 	return p.cli, nil
 }
 
-// engineError turns the engine's error into a fault: unreachable is
+// projectError turns the engine's error into a fault: unreachable is
 // unavailable, a missing object not_found; anything else keeps its cause
 // for the log.
-func engineError(err error, doing string) error {
+func projectError(err error, doing string) error {
 	switch {
 	case err == nil:
 		return nil
@@ -109,7 +109,7 @@ func (p *Projects) Deploy(ctx context.Context, plan toolbox.Plan) ([]string, err
 				return nil, fault.Errorf(fault.Invalid, "image %s is not present on the container engine, and netkeep does not pull images: "+
 					"load it first (docker load, docker import or docker pull on the engine's host)", img)
 			}
-			return nil, engineError(err, "inspecting image "+img)
+			return nil, projectError(err, "inspecting image "+img)
 		}
 	}
 	ids, err := p.create(ctx, cli, plan, names)
@@ -140,7 +140,7 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		if _, err := cli.NetworkCreate(ctx, n.Name, client.NetworkCreateOptions{Driver: driver, Internal: n.Internal,
 			Labels: labelsOf(plan, "network", key)}); err != nil {
-			return nil, engineError(err, "creating network "+n.Name)
+			return nil, projectError(err, "creating network "+n.Name)
 		}
 	}
 	for key, v := range proj.Volumes {
@@ -149,7 +149,7 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Driver: v.Driver,
 			Labels: labelsOf(plan, "volume", key)}); err != nil {
-			return nil, engineError(err, "creating volume "+v.Name)
+			return nil, projectError(err, "creating volume "+v.Name)
 		}
 	}
 	var ids []string
@@ -160,12 +160,12 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		res, err := cli.ContainerCreate(ctx, opts)
 		if err != nil {
-			return ids, engineError(err, "creating container "+opts.Name)
+			return ids, projectError(err, "creating container "+opts.Name)
 		}
 		ids = append(ids, res.ID)
 		if plan.Start {
 			if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-				return ids, engineError(err, "starting container "+opts.Name)
+				return ids, projectError(err, "starting container "+opts.Name)
 			}
 		}
 	}
@@ -276,20 +276,20 @@ func (p *Projects) Remove(ctx context.Context, deploymentID string, volumes bool
 	f := client.Filters{}.Add("label", toolbox.LabelDeployment+"="+deploymentID)
 	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
-		return engineError(err, "listing the deployment's containers")
+		return projectError(err, "listing the deployment's containers")
 	}
 	for _, c := range cs.Items {
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !cerrdefs.IsNotFound(err) {
-			return engineError(err, "removing container "+c.ID)
+			return projectError(err, "removing container "+c.ID)
 		}
 	}
 	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
-		return engineError(err, "listing the deployment's networks")
+		return projectError(err, "listing the deployment's networks")
 	}
 	for _, n := range ns.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
-			return engineError(err, "removing network "+n.Name)
+			return projectError(err, "removing network "+n.Name)
 		}
 	}
 	if !volumes {
@@ -297,11 +297,11 @@ func (p *Projects) Remove(ctx context.Context, deploymentID string, volumes bool
 	}
 	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
-		return engineError(err, "listing the deployment's volumes")
+		return projectError(err, "listing the deployment's volumes")
 	}
 	for _, v := range vs.Items {
 		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			return engineError(err, "removing volume "+v.Name)
+			return projectError(err, "removing volume "+v.Name)
 		}
 	}
 	return nil

@@ -229,6 +229,23 @@ var matrix = map[string]matrixCase{
 		return "/api/v1/containers/batch/export", map[string]any{"containerIds": []string{"c1"}}
 	}},
 
+	// Containers are server-wide: SUPER_ADMIN only. This server has no
+	// container engine, so the permitted caller gets the documented 503;
+	// internal/server/containers_test.go runs them on a real engine.
+	"GET /api/v1/containers":                        {actor: "master", deny: "user", ok: fixed("/api/v1/containers"), okStatus: 503},
+	"GET /api/v1/containers/stats":                  {actor: "master", deny: "user", ok: fixed("/api/v1/containers/stats"), okStatus: 503},
+	"GET /api/v1/containers/{containerId}":          {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1"), okStatus: 503},
+	"GET /api/v1/containers/{containerId}/stats":    {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/stats"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/start":   {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/start"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/stop":    {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/stop"), okStatus: 503},
+	"POST /api/v1/containers/{containerId}/restart": {actor: "master", deny: "user", ok: fixed("/api/v1/containers/c1/restart"), okStatus: 503},
+	"POST /api/v1/containers/start-all":             {actor: "master", deny: "user", ok: fixed("/api/v1/containers/start-all"), okStatus: 503},
+	"POST /api/v1/containers/stop-all":              {actor: "master", deny: "user", ok: fixed("/api/v1/containers/stop-all"), okStatus: 503},
+	"POST /api/v1/containers/restart-all":           {actor: "master", deny: "user", ok: fixed("/api/v1/containers/restart-all"), okStatus: 503},
+	"POST /api/v1/containers/batch": {actor: "master", deny: "user", okStatus: 503, ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/containers/batch", map[string]any{"operation": "restart", "containerIds": []string{"c1"}}
+	}},
+
 	// The HTTPS certificates are server-wide: SUPER_ADMIN only, like backups.
 	"POST /api/v1/certificates/generate": {actor: "master", deny: "user", ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/certificates/generate", map[string]any{"domains": []string{"matrix.test"}, "provider": "self-signed"}

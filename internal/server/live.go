@@ -32,7 +32,7 @@ func (s *Server) newLive(d Deps, auth *api.Authenticator) *nekzus.Live {
 		info.Version = "dev"
 	}
 	s.Live = live.New(live.Config{Bus: d.Bus, Authenticate: auth.AuthenticateToken, Logger: d.Logger,
-		Hello: live.Hello{NexusID: info.NexusID, Version: info.Version}})
+		Hello: live.Hello{NexusID: info.NexusID, Version: info.Version}, Logs: s.containerLogs})
 	return &nekzus.Live{Hub: s.Live, Activity: s.Activity, Info: info, Counts: s.catalogCounts(),
 		Served: s.metrics.Served, AvgLatency: s.metrics.AvgLatency, Limiter: ratelimit.New(time.Now)}
 }

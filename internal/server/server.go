@@ -30,6 +30,7 @@ import (
 	"netkeep/internal/backup"
 	"netkeep/internal/catalog"
 	"netkeep/internal/config"
+	"netkeep/internal/container"
 	"netkeep/internal/device"
 	"netkeep/internal/docker"
 	"netkeep/internal/event"
@@ -119,6 +120,8 @@ type Server struct {
 	Federation *federation.Service
 	peerLinks  *peering.Links
 	proxy      *proxy.Proxy
+	// Containers is the container runtimes' management (Docker).
+	Containers *container.Service
 	// Certs are the certificates the HTTPS listener (--tls-listen)
 	// serves, issued by the CA and reloaded without a restart.
 	Certs *tlscert.Service
@@ -213,6 +216,7 @@ func New(d Deps) *Server {
 	s.registerApps(d, auth)
 	s.registerToolbox(d)
 	s.registerFederation(d)
+	s.registerContainers(d)
 
 	s.handler = api.Wrap(s.gate(s.router), api.Options{
 		Logger:            d.Logger,
@@ -313,6 +317,7 @@ func (s *Server) Close() {
 	s.stopScripts()
 	s.closeToolbox()
 	s.background.Wait()
+	s.Containers.Wait()
 	s.Identity.Close()
 	s.APIKeys.Close()
 	s.PKI.Close()

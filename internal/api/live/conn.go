@@ -27,6 +27,11 @@ type conn struct {
 	flush   bool // when closing: write what is queued first
 	code    websocket.StatusCode
 	reason  string
+	// room, while a log stream waits for the queue to make room, is
+	// closed (and cleared) when drain takes a message.
+	room chan struct{}
+
+	logs logStreams
 }
 
 // item is one queued write: a message, or a ping when msg is nil.
@@ -105,6 +110,10 @@ func (c *conn) drain() {
 		it := c.queue[0]
 		c.queue[0] = item{}
 		c.queue = c.queue[1:]
+		if c.room != nil {
+			close(c.room)
+			c.room = nil
+		}
 		c.mu.Unlock()
 		if err := c.write(it); err != nil {
 			if errors.Is(err, errSlow) {

@@ -30,6 +30,12 @@ type Config struct {
 	AuthWithin  time.Duration // the auth message must come within; default 10s
 	WriteWithin time.Duration // one message must be written within; default 10s
 	Queue       int           // messages a socket may have waiting; default 64
+
+	// Logs serves container.logs.subscribe; nil refuses it.
+	Logs LogSource
+	// LogStreams is how many log subscriptions one socket may hold;
+	// default 8.
+	LogStreams int
 }
 
 // Hello is the data of the hello message.
@@ -70,6 +76,7 @@ func New(cfg Config) *Hub {
 	cfg.AuthWithin = cmp.Or(cfg.AuthWithin, 10*time.Second)
 	cfg.WriteWithin = cmp.Or(cfg.WriteWithin, 10*time.Second)
 	cfg.Queue = cmp.Or(cfg.Queue, 64)
+	cfg.LogStreams = cmp.Or(cfg.LogStreams, 8)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

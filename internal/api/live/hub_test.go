@@ -240,7 +240,8 @@ func TestTranslate(t *testing.T) {
 			TypeHealthChange, "apps:read", `{"appId":"grafana","status":"unhealthy"}`},
 		{"app", event.Event{Topic: catalog.TopicApp, Action: "created", ID: "grafana"}, "app.created", "apps:read", ""},
 		{"config", event.Event{Topic: TopicConfig, Action: "reloaded"}, TypeConfigReload, "apps:read", `{"message":"Configuration reloaded"}`},
-		{"container", event.Event{Topic: TopicContainer, Action: "container.start.completed"}, "container.start.completed", "apps:read", ""},
+		{"container", event.Event{Topic: TopicContainer, Action: "container.start.completed", Data: json.RawMessage(`{"containerId":"c1","status":"started"}`)},
+			"container.start.completed", "containers:read", `{"containerId":"c1","status":"started"}`},
 		{"session is never sent", event.Event{Topic: "session", Action: "revoked", ID: "s"}, "", "", ""},
 		{"unknown topic is never sent", event.Event{Topic: "secret-stuff", Action: "x"}, "", "", ""},
 	}

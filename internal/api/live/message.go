@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/authz"
 	"netkeep/internal/automation"
 	"netkeep/internal/catalog"
+	"netkeep/internal/container"
 	"netkeep/internal/event"
 	"netkeep/internal/toolbox"
 )
@@ -37,12 +38,13 @@ const (
 // The event topics that carry Nekzus's own message types besides the app
 // catalog's (catalog.TopicDiscovery, and catalog.TopicApp whose
 // health_change action is a message type): the device facet publishes
-// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook;
-// configuration reloads and containers have no publisher yet.
+// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook,
+// container operations TopicContainer (the action is the message type);
+// configuration reloads have no publisher yet.
 const (
 	TopicDevice    = "device"
 	TopicConfig    = "config"
-	TopicContainer = "container"
+	TopicContainer = container.Topic
 )
 
 // Message is one message on the stream.
@@ -90,8 +92,9 @@ type delivery struct {
 	// that took another device's revocation for its own would unpair
 	// itself; users and keys watching the group still see it.
 	notDevices bool
-	// server marks server-wide content (script output, toolbox
-	// deployments): only super principals permitted the action receive it.
+	// server marks server-wide content (script output, container
+	// operations, toolbox deployments): only super principals permitted
+	// the action receive it.
 	server bool
 }
 
@@ -135,7 +138,7 @@ func translate(e event.Event) (delivery, bool) {
 		}
 		return delivery{msg: encode(typ, e.Data, e.Time), action: "scripts:read", server: true}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
-		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "apps:read"}, true
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: container.ActRead, server: true}, true
 	case toolbox.Topic: // netkeep's own types, "toolbox.deployment.completed" etc. (the seed documents none)
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read", server: true}, true
 	}

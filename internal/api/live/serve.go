@@ -73,6 +73,7 @@ func (h *Hub) serve(ctx context.Context, ws *websocket.Conn, p *authz.Principal)
 		return
 	}
 	defer h.remove(c)
+	defer h.endLogs(c)
 	h.read(ctx, c)
 }
 
@@ -133,8 +134,9 @@ func refuse(ws *websocket.Conn, code, msg string) {
 }
 
 // read handles the client's messages until the socket ends: a ping is
-// answered with a pong; pongs, acknowledgements and anything unknown are
-// accepted and ignored, as Nekzus does.
+// answered with a pong, container log subscriptions start and stop
+// streams; pongs, acknowledgements and anything unknown are accepted and
+// ignored, as Nekzus does.
 func (h *Hub) read(ctx context.Context, c *conn) {
 	for {
 		typ, b, err := c.ws.Read(ctx)
@@ -145,11 +147,20 @@ func (h *Hub) read(ctx context.Context, c *conn) {
 			continue
 		}
 		var m struct {
-			Type string `json:"type"`
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
 		}
-		if json.Unmarshal(b, &m) == nil && m.Type == TypePing {
+		if json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		switch m.Type {
+		case TypePing:
 			now := time.Now()
 			c.send(encode(TypePong, pong{Timestamp: now.Unix()}, now))
+		case TypeLogsSubscribe:
+			h.subscribe(c, m.Data)
+		case TypeLogsUnsubscribe:
+			h.unsubscribeMessage(c, m.Data)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"netkeep/internal/api"
+	"netkeep/internal/container"
 )
 
 // Register adds the dialect's routes.
@@ -138,4 +139,21 @@ func (h *FederationHandlers) Register(rt *api.Router) {
 	own := rt.As(api.Own)
 	own.HandleFunc("POST /api/v1/federation/tokens", api.Local, h.createToken)
 	own.HandleFunc("POST /api/v1/federation/join", api.Local, h.join)
+}
+
+// Register adds the container routes ("IP-based (local) or JWT"; the
+// domain admits only super principals: containers are server-wide).
+func (h *ContainerHandlers) Register(rt *api.Router) {
+	rt = rt.As(api.Nekzus)
+	rt.HandleFunc("GET /api/v1/containers", api.Local, h.list)
+	rt.HandleFunc("GET /api/v1/containers/stats", api.Local, h.allStats)
+	rt.HandleFunc("GET /api/v1/containers/{containerId}", api.Local, h.get)
+	rt.HandleFunc("GET /api/v1/containers/{containerId}/stats", api.Local, h.stats)
+	rt.Handle("POST /api/v1/containers/{containerId}/start", api.Local, h.limitOps(h.operate(container.OpStart)))
+	rt.Handle("POST /api/v1/containers/{containerId}/stop", api.Local, h.limitOps(h.operate(container.OpStop)))
+	rt.Handle("POST /api/v1/containers/{containerId}/restart", api.Local, h.limitOps(h.operate(container.OpRestart)))
+	rt.Handle("POST /api/v1/containers/start-all", api.Local, h.limitOps(h.all(container.OpStart)))
+	rt.Handle("POST /api/v1/containers/stop-all", api.Local, h.limitOps(h.all(container.OpStop)))
+	rt.Handle("POST /api/v1/containers/restart-all", api.Local, h.limitOps(h.all(container.OpRestart)))
+	rt.Handle("POST /api/v1/containers/batch", api.Local, h.limitOps(h.batch))
 }
