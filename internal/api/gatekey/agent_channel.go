@@ -42,7 +42,7 @@ const (
 	// AgentAuthWithin is how long the agent has to send its auth message.
 	AgentAuthWithin = 30 * time.Second
 	// AgentPingEvery is the keepalive period.
-	AgentPingEvery = 30 * time.Second
+	AgentPingEvery   = 30 * time.Second
 	agentWriteWithin = 10 * time.Second
 	agentReadLimit   = 64 << 10
 )
