@@ -2,6 +2,7 @@ package gatekey
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -294,18 +295,28 @@ func (h *Handlers) adminKeys(w http.ResponseWriter, r *http.Request) {
 	writePage(w, r, "api_keys", keys, adminKeyOf)
 }
 
-func (h *Handlers) adminKey(w http.ResponseWriter, r *http.Request) {
+// oneKey answers the key fn acts on, for an administrator.
+func (h *Handlers) oneKey(w http.ResponseWriter, r *http.Request,
+	fn func(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)) {
 	p := api.PrincipalFrom(r.Context())
 	err := adminOnly(p)
 	var k *apikey.Key
 	if err == nil {
-		k, err = h.Keys.Get(r.Context(), p, r.PathValue("id"))
+		k, err = fn(r.Context(), p, r.PathValue("id"))
 	}
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
 	writeData(w, r, http.StatusOK, adminKeyOf(k))
+}
+
+func (h *Handlers) adminKey(w http.ResponseWriter, r *http.Request) { h.oneKey(w, r, h.Keys.Get) }
+
+func (h *Handlers) revokeAdminKey(w http.ResponseWriter, r *http.Request) {
+	h.oneKey(w, r, func(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error) {
+		return h.Keys.Revoke(ctx, p, api.Source(r), id)
+	})
 }
 
 // adminKeyBody creates a key for the caller: scopes in netkeep's names
@@ -344,20 +355,6 @@ func (h *Handlers) createAdminKey(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeData(w, r, http.StatusCreated, createdKeyJSON{APIKey: adminKeyOf(k), Key: secret})
-}
-
-func (h *Handlers) revokeAdminKey(w http.ResponseWriter, r *http.Request) {
-	p := api.PrincipalFrom(r.Context())
-	err := adminOnly(p)
-	var k *apikey.Key
-	if err == nil {
-		k, err = h.Keys.Revoke(r.Context(), p, api.Source(r), r.PathValue("id"))
-	}
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	writeData(w, r, http.StatusOK, adminKeyOf(k))
 }
 
 // ---- CA ----
