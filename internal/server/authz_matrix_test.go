@@ -649,6 +649,37 @@ var matrix = map[string]matrixCase{
 	}},
 	"GET /api/v1/admin/sessions": {deny: "user", ok: fixed("/api/v1/admin/sessions")},
 
+	// gatekey-admin's own views: administrators only; another group's
+	// users, groups and keys are not found.
+	"GET /api/v1/admin/local-users": {deny: "user", ok: fixed("/api/v1/admin/local-users")},
+	"POST /api/v1/admin/local-users": {deny: "user", ok: func(t *testing.T, w *world) (string, any) {
+		w.n++
+		name := fmt.Sprintf("local-%d", w.n)
+		return "/api/v1/admin/local-users", map[string]any{"username": name, "email": name + "@example.com", "password": "password1"}
+	}},
+	"DELETE /api/v1/admin/local-users/{id}": {deny: "user", cross: true, ok: freshPath("/api/v1/admin/local-users/", false)},
+	"POST /api/v1/admin/local-users/{id}/reset-password": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id, _ := freshUser(t, w)
+		return fmt.Sprintf("/api/v1/admin/local-users/%d/reset-password", id), map[string]any{"password": "password2"}
+	}},
+	"GET /api/v1/admin/groups":                {deny: "user", ok: fixed("/api/v1/admin/groups")},
+	"GET /api/v1/admin/groups/{name}/members": {deny: "user", cross: true, ok: fixed("/api/v1/admin/groups/A/members")},
+	"GET /api/v1/admin/groups/{name}/rules":   {deny: "user", cross: true, ok: fixed("/api/v1/admin/groups/A/rules")},
+	"GET /api/v1/admin/api-keys":              {deny: "user", ok: fixed("/api/v1/admin/api-keys")},
+	"POST /api/v1/admin/api-keys": {deny: "user", ok: func(*testing.T, *world) (string, any) {
+		return "/api/v1/admin/api-keys", map[string]any{"name": "x", "scopes": []string{"gateways:read"}}
+	}},
+	"GET /api/v1/admin/api-keys/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/api-keys/" + newKey(t, w), nil
+	}},
+	"DELETE /api/v1/admin/api-keys/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/api-keys/" + newKey(t, w), nil
+	}},
+	"GET /api/v1/admin/ca":          {deny: "user", ok: fixed("/api/v1/admin/ca")},
+	"GET /api/v1/admin/ca/list":     {deny: "user", ok: fixed("/api/v1/admin/ca/list")},
+	"GET /api/v1/admin/connections": {deny: "user", ok: fixed("/api/v1/admin/connections")},
+	"GET /api/v1/admin/topology":    {deny: "user", ok: fixed("/api/v1/admin/topology")},
+
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
 	"GET /api/v1/server/info":           {ok: fixed("/api/v1/server/info")},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/identity"
 )
@@ -46,6 +47,11 @@ label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizi
 button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}</style></head>
 <body><h1>Sign in</h1><p>to finish signing in the command-line program on this computer.</p>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Session}}<form method="post" action="/api/v1/auth/cli/complete">
+<input type="hidden" name="callback" value="{{.Callback}}"><input type="hidden" name="use_session" value="1">
+<p>This browser is signed in as <strong>{{.Session}}</strong>.</p>
+<button type="submit">Continue as {{.Session}}</button></form>
+<p>Or sign in as someone else:</p>{{end}}
 <form method="post" action="/api/v1/auth/cli/complete">
 <input type="hidden" name="callback" value="{{.Callback}}">
 <label for="username">Username or email</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required>
@@ -54,8 +60,10 @@ button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}</style></head>
 <button type="submit">Sign in</button></form></body></html>
 `))
 
+// cliPageData fills the page; Session, when not empty, is who the
+// browser's session cookie signs in, offered without a second login.
 type cliPageData struct {
-	Callback, Username, Error string
+	Callback, Username, Error, Session string
 }
 
 func writeCLIPage(w http.ResponseWriter, status int, d cliPageData) {
@@ -68,19 +76,68 @@ func writeCLIPage(w http.ResponseWriter, status int, d cliPageData) {
 }
 
 // cliLogin serves the sign-in page for a program's callback (GET
-// /api/v1/auth/cli/login and /api/v1/auth/cli/complete).
+// /api/v1/auth/cli/login and /api/v1/auth/cli/complete). A browser already
+// signed in (the session cookie) is offered to continue as that user; the
+// page's button, not the link that opened it, hands the tokens over, so a
+// link from elsewhere cannot sign a program in unseen.
 func (h *Handlers) cliLogin(w http.ResponseWriter, r *http.Request) {
 	cb, err := loopbackCallback(r.URL.Query().Get("callback"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeCLIPage(w, http.StatusOK, cliPageData{Callback: cb.String()})
+	d := cliPageData{Callback: cb.String()}
+	if p, err := h.webSession(w, r); err == nil {
+		if u, err := h.Identity.Self(r.Context(), p); err == nil {
+			d.Session = displayName(u)
+		}
+	}
+	writeCLIPage(w, http.StatusOK, d)
 }
 
-// cliComplete signs in with the page's form and sends the browser back to
-// the program's callback with the tokens (303). A refused login shows the
-// page again with the reason (401, 403, 429).
+var errNoWebSession = fault.New(fault.Unauthorized, "this browser is not signed in (or its session ended): sign in with your password")
+
+// webSession authenticates the request's browser session cookie, renewing
+// it when due.
+func (h *Handlers) webSession(w http.ResponseWriter, r *http.Request) (*authz.Principal, error) {
+	c, err := r.Cookie(api.SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, errNoWebSession
+	}
+	p, renewed, exp, err := h.Identity.AuthenticateWeb(r.Context(), c.Value)
+	if err != nil {
+		return nil, errNoWebSession
+	}
+	if renewed != "" {
+		api.SetSessionCookie(w, r, renewed, exp)
+	}
+	return p, nil
+}
+
+var errCLICrossSite = fault.New(fault.Forbidden, "this sign-in must be confirmed on this server's own page").
+	WithReason(api.ReasonCrossSite)
+
+// cliFromSession opens the program's session for the browser session's
+// user (no password asked; the login gate still applies). The form comes
+// from netkeep's own page (same origin), as every cookie-authenticated
+// change must.
+func (h *Handlers) cliFromSession(w http.ResponseWriter, r *http.Request) (*identity.LoginResult, error) {
+	if !api.SameOrigin(r) {
+		return nil, errCLICrossSite
+	}
+	p, err := h.webSession(w, r)
+	if err != nil {
+		return nil, err
+	}
+	src := api.Source(r)
+	src.Actor = p.Actor()
+	return h.Identity.StartExternalSession(r.Context(), src, p.UserID, "cli:web-session")
+}
+
+// cliComplete signs in with the page's form (a password, or the browser's
+// own session: use_session) and sends the browser back to the program's
+// callback with the tokens (303). A refused login shows the page again
+// with the reason (401, 403, 429).
 func (h *Handlers) cliComplete(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		api.Error(w, r, fault.New(fault.Invalid, "a form body is expected"))
@@ -92,8 +149,13 @@ func (h *Handlers) cliComplete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostForm.Get("username")
-	res, err := h.Identity.Login(r.Context(), api.Source(r), identity.LoginRequest{
-		Login: name, Password: r.PostForm.Get("password"), TOTPCode: r.PostForm.Get("totp_code")})
+	var res *identity.LoginResult
+	if r.PostForm.Get("use_session") != "" {
+		res, err = h.cliFromSession(w, r)
+	} else {
+		res, err = h.Identity.Login(r.Context(), api.Source(r), identity.LoginRequest{
+			Login: name, Password: r.PostForm.Get("password"), TOTPCode: r.PostForm.Get("totp_code")})
+	}
 	if err != nil {
 		fe := fault.As(err)
 		if fe == nil || fe.Code == fault.Internal {

@@ -31,6 +31,15 @@ type Identity interface {
 	// Self is the user a credential acts for, without a scope (a key
 	// describing itself).
 	Self(ctx context.Context, p *authz.Principal) (*identity.User, error)
+	// StartExternalSession opens a session for a user proven otherwise
+	// than by password (here: by the browser's session cookie).
+	StartExternalSession(ctx context.Context, src audit.Source, userID int64, method string) (*identity.LoginResult, error)
+	// AuthenticateWeb verifies a browser session cookie's token.
+	AuthenticateWeb(ctx context.Context, token string) (*authz.Principal, string, time.Time, error)
+	// The local-user views of gatekey-admin (admin_views.go).
+	CreateUser(ctx context.Context, p *authz.Principal, src audit.Source, in identity.NewUser) (*identity.User, error)
+	UpdateUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch identity.UserPatch) (*identity.User, error)
+	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
 	// WebToken issues the browser session cookie's token for a session.
 	WebToken(ctx context.Context, userID int64, sessionID string) (string, time.Time, error)
 	// Signer verifies the session's access token to report when it expires.
@@ -48,6 +57,9 @@ type Handlers struct {
 	SSO  *SSO
 	Geo  GeoFence
 	Keys Keys
+	// Channel carries GateKey agents' remote-session channels (GET
+	// /ws/agent); nil serves none.
+	Channel *AgentChannel
 	// Providers lists identity providers for the web UI; nil: local only.
 	Providers Providers
 	// Version is netkeep's version, shown by /api/v1/server/info.

@@ -6,6 +6,7 @@ import (
 
 	"netkeep/internal/api"
 	"netkeep/internal/apikey"
+	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/identity"
 )
@@ -14,10 +15,14 @@ import (
 // the gatekey client's and gatekey-admin's API key check and server
 // information, and the web UI's list of sign-in providers.
 
-// Keys is what these handlers need of API keys; *apikey.Service
-// implements it.
+// Keys is what these handlers and gatekey-admin's API key views
+// (admin_views.go) need of API keys; *apikey.Service implements it.
 type Keys interface {
 	Self(ctx context.Context, p *authz.Principal) (*apikey.Key, error)
+	List(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
+	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
+	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
+	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
 }
 
 // Providers lists the identity providers (OIDC, SAML) a browser may sign

@@ -558,3 +558,105 @@ func TestWebLoginCookie(t *testing.T) {
 		}
 	})
 }
+
+// TestCLILoginFromBrowserSession walks `gatekey login` in a browser that
+// is already signed in: the page offers to continue as that user, and its
+// button hands the program tokens of a session of its own, no password
+// asked; only netkeep's own page may press it.
+func TestCLILoginFromBrowserSession(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+		web := e.WebSession(t, "alice", password)
+		cb := "http://127.0.0.1:53682/callback"
+		page := e.Do(t, "GET", "/api/v1/auth/cli/login?callback="+url.QueryEscape(cb), nil, servertest.Cookie(web)...)
+		if page.Status != 200 || !strings.Contains(string(page.Raw), "Continue as alice") ||
+			!strings.Contains(string(page.Raw), `name="use_session" value="1"`) {
+			t.Fatalf("login page for a signed-in browser: %d %s", page.Status, page.Raw)
+		}
+		// GateKey's web UI sends a signed-in browser to cli/complete.
+		page = e.Do(t, "GET", "/api/v1/auth/cli/complete?callback="+url.QueryEscape(cb), nil, servertest.Cookie(web)...)
+		if page.Status != 200 || !strings.Contains(string(page.Raw), "Continue as alice") {
+			t.Fatalf("cli/complete page for a signed-in browser: %d %s", page.Status, page.Raw)
+		}
+		if r := e.Do(t, "GET", "/api/v1/auth/cli/login?callback="+url.QueryEscape(cb), nil); strings.Contains(string(r.Raw), "Continue as") {
+			t.Fatalf("a browser without a session is offered one: %s", r.Raw)
+		}
+
+		noFollow := *e.Client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		post := func(t *testing.T, headers ...string) *http.Response {
+			t.Helper()
+			form := url.Values{"callback": {cb}, "use_session": {"1"}}
+			req, err := http.NewRequest("POST", e.URL+"/api/v1/auth/cli/complete", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for i := 0; i+1 < len(headers); i += 2 {
+				req.Header.Set(headers[i], headers[i+1])
+			}
+			res, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = res.Body.Close() })
+			return res
+		}
+		cookie := servertest.Cookie(web)
+		for _, c := range []struct {
+			name    string
+			headers []string
+			status  int
+		}{
+			{"403/from another site", append([]string{"Origin", "https://evil.example"}, cookie...), 403},
+			{"403/no origin at all", cookie, 403},
+			{"401/no cookie", []string{"Origin", e.URL}, 401},
+			{"401/bad cookie", []string{"Origin", e.URL, "Cookie", "netkeep_session=not-a-token"}, 401},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				if res := post(t, c.headers...); res.StatusCode != c.status || res.Header.Get("Location") != "" {
+					t.Fatalf("status %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+				}
+			})
+		}
+
+		logins := func() int {
+			entries, err := e.DB.Read().ListAudit(context.Background(), audit.Query{Action: "auth.login", Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, en := range entries {
+				if en.Target == fmt.Sprintf("user:%d", f.alice.ID) {
+					n++
+				}
+			}
+			return n
+		}
+		before := logins()
+		res := post(t, append([]string{"Origin", e.URL}, cookie...)...)
+		loc, err := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || err != nil || loc.Host != "127.0.0.1:53682" {
+			t.Fatalf("continue as alice: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		q := loc.Query()
+		if q.Get("token") == "" || q.Get("refresh_token") == "" || q.Get("email") != f.alice.Email {
+			t.Fatalf("callback query: %v", q)
+		}
+		var who struct {
+			User struct {
+				Email string `json:"email"`
+				Name  string `json:"name"`
+			} `json:"user"`
+		}
+		decodeAs(t, f.program(t, q.Get("token"), "GET", "/api/v1/auth/api-key/validate", nil), 200, &who)
+		if who.User.Email != f.alice.Email {
+			t.Fatalf("the program's token is %+v's, want alice's", who.User)
+		}
+		// The program's session is a session of its own, audited.
+		if n := logins(); n != before+1 {
+			t.Fatalf("%d auth.login entries for alice after continuing, want %d", n, before+1)
+		}
+	})
+}

@@ -92,6 +92,24 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
 	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
 
+	// gatekey-admin's own views (admin_views.go): local users, groups, API
+	// keys, the CA, live connections and the topology.
+	rt.Handle("GET /api/v1/admin/local-users", api.Authenticated, admin(h.localUsers))
+	rt.Handle("POST /api/v1/admin/local-users", api.Authenticated, admin(h.createLocalUser))
+	rt.Handle("DELETE /api/v1/admin/local-users/{id}", api.Authenticated, admin(h.deleteLocalUser))
+	rt.Handle("POST /api/v1/admin/local-users/{id}/reset-password", api.Authenticated, admin(h.resetLocalPassword))
+	rt.Handle("GET /api/v1/admin/groups", api.Authenticated, admin(h.adminGroups))
+	rt.Handle("GET /api/v1/admin/groups/{name}/members", api.Authenticated, admin(h.groupMembers))
+	rt.Handle("GET /api/v1/admin/groups/{name}/rules", api.Authenticated, admin(h.groupRules))
+	rt.Handle("GET /api/v1/admin/api-keys", api.Authenticated, admin(h.adminKeys))
+	rt.Handle("POST /api/v1/admin/api-keys", api.Authenticated, admin(h.createAdminKey))
+	rt.Handle("GET /api/v1/admin/api-keys/{id}", api.Authenticated, admin(h.adminKey))
+	rt.Handle("DELETE /api/v1/admin/api-keys/{id}", api.Authenticated, admin(h.revokeAdminKey))
+	rt.Handle("GET /api/v1/admin/ca", api.Authenticated, admin(h.adminCA))
+	rt.Handle("GET /api/v1/admin/ca/list", api.Authenticated, admin(h.adminCAs))
+	rt.Handle("GET /api/v1/admin/connections", api.Authenticated, admin(h.adminConnections))
+	rt.Handle("GET /api/v1/admin/topology", api.Authenticated, admin(h.adminTopology))
+
 	// Geo-fencing (geofence.go): administrators read; a super
 	// administrator changes the policies.
 	rt.Handle("GET /api/v1/admin/geo-fence", api.Authenticated, admin(h.geoSettings))
@@ -112,6 +130,13 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.clientRules))
 	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
 	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, h.agent(h.wireGuardPeers))
+	// GateKey's agent's remote-session channel (agent_channel.go): the
+	// token comes in its first message; a budget per address bounds
+	// reconnecting agents.
+	if h.Channel != nil && h.Channel.Bus != nil {
+		rt.Handle("GET /ws/agent", api.Custom, api.LimitIP(h.Limiter, "gatekey-agent-channel", HeartbeatLimit,
+			http.HandlerFunc(h.agentChannel)))
+	}
 
 	// PKI endpoints: public material (pki.go says why); revocation is an
 	// admin operation.

@@ -1,0 +1,346 @@
+package gatekey
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"netkeep/internal/api"
+	"netkeep/internal/audit"
+	"netkeep/internal/authz"
+	"netkeep/internal/event"
+	"netkeep/internal/fault"
+	"netkeep/internal/gateway"
+)
+
+// GET /ws/agent: the remote-session channel of GateKey's gateway agent
+// (gatekey-gateway opens it at start and reopens it with a growing delay
+// when it drops). The agent sends its gateway token in its first message,
+// not in headers; netkeep uses the channel to relay gateway.ActionSessionCut
+// events to the gateway whose session must end, as the one message the
+// agent acts on: a command it runs on the gateway host.
+//
+// Every frame is a text message {"type", "id", "payload", "timestamp"}:
+//
+//	agent → netkeep  auth     {"token", "nodeType": "gateway", "nodeId", "nodeName"} (first, within AgentAuthWithin)
+//	netkeep → agent  auth_response {"success", "message", "agentId"}
+//	netkeep → agent  ping     (every AgentPingEvery; the agent answers pong)
+//	agent → netkeep  pong     (also sent by the agent every 30 s on its own)
+//	netkeep → agent  command  {"command"}: disconnect one client (id "cut-" + session id)
+//	agent → netkeep  output   {"output", "isStderr", "exitCode", "done"} for that id
+//
+// A socket that sends nothing for three ping periods is closed, as is the
+// socket of a gateway whose token is regenerated or which is deleted.
+
+// Agent channel timing (GateKey's own values).
+const (
+	// AgentAuthWithin is how long the agent has to send its auth message.
+	AgentAuthWithin = 30 * time.Second
+	// AgentPingEvery is the keepalive period.
+	AgentPingEvery   = 30 * time.Second
+	agentWriteWithin = 10 * time.Second
+	agentReadLimit   = 64 << 10
+)
+
+// The channel's message types, as GateKey's agent names them.
+const (
+	agentMsgAuth     = "auth"
+	agentMsgAuthResp = "auth_response"
+	agentMsgPing     = "ping"
+	agentMsgPong     = "pong"
+	agentMsgCommand  = "command"
+	agentMsgOutput   = "output"
+	agentMsgError    = "error"
+)
+
+// cutIDPrefix starts the id of a session-cut command; the agent's output
+// messages carry it back.
+const cutIDPrefix = "cut-"
+
+// agentMessage is one frame of the channel.
+type agentMessage struct {
+	Type      string          `json:"type"`
+	ID        string          `json:"id,omitempty"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	Timestamp time.Time       `json:"timestamp"`
+}
+
+type agentAuth struct {
+	Token    string `json:"token"`
+	NodeType string `json:"nodeType"`
+	NodeID   string `json:"nodeId"`
+	NodeName string `json:"nodeName"`
+}
+
+type agentAuthReply struct {
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+	AgentID string `json:"agentId,omitempty"`
+}
+
+type agentCommand struct {
+	Command string `json:"command"`
+}
+
+type agentOutput struct {
+	Output   string `json:"output"`
+	IsStderr bool   `json:"isStderr,omitempty"`
+	ExitCode *int   `json:"exitCode,omitempty"`
+	Done     bool   `json:"done"`
+}
+
+// AgentChannel carries GateKey agents' channels. Bus is where session cuts
+// and gateway changes are announced; nil serves no channel (404).
+type AgentChannel struct {
+	Bus event.Bus
+	Log *slog.Logger
+	// PingEvery overrides AgentPingEvery (tests); AuthWithin
+	// AgentAuthWithin.
+	PingEvery, AuthWithin time.Duration
+}
+
+func (c *AgentChannel) pingEvery() time.Duration {
+	if c.PingEvery > 0 {
+		return c.PingEvery
+	}
+	return AgentPingEvery
+}
+
+func (c *AgentChannel) authWithin() time.Duration {
+	if c.AuthWithin > 0 {
+		return c.AuthWithin
+	}
+	return AgentAuthWithin
+}
+
+func (c *AgentChannel) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// agentChannel upgrades GET /ws/agent and runs the channel on a goroutine
+// of its own, without the request.
+func (h *Handlers) agentChannel(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// The agent is no browser; its token, in the first message,
+		// authenticates.
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has answered
+	}
+	go h.runAgentChannel(ws, api.Source(r))
+}
+
+// runAgentChannel serves one socket from its auth message to its end.
+func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
+	defer ws.CloseNow()
+	ws.SetReadLimit(agentReadLimit)
+	c := h.Channel
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, ok := h.agentHandshake(ctx, ws, src)
+	if !ok {
+		return
+	}
+	// Subscribed before the reply, so no cut published after the agent
+	// learns it is connected is missed.
+	sub := c.Bus.Subscribe(gateway.TopicGateway)
+	defer sub.Close()
+	if !agentWrite(ws, agentMsgAuthResp, "", agentAuthReply{Success: true, Message: "Connected", AgentID: p.Subject}) {
+		return
+	}
+	go func() {
+		defer cancel()
+		h.agentRead(ctx, ws, p)
+	}()
+	tick := time.NewTicker(c.pingEvery())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if !agentWrite(ws, agentMsgPing, "", nil) {
+				return
+			}
+		case e, open := <-sub.C():
+			if !open {
+				_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
+				return
+			}
+			if !h.agentRelay(ws, p, e) {
+				return
+			}
+		}
+	}
+}
+
+// agentRelay passes e on to p's agent when it is about p's gateway: a
+// session cut as the command that disconnects the client; a new token or
+// the gateway's deletion ends the channel. It reports whether the channel
+// goes on.
+func (h *Handlers) agentRelay(ws *websocket.Conn, p *authz.Principal, e event.Event) bool {
+	if e.Topic != gateway.TopicGateway || e.ID != p.Subject || (e.GroupID != 0 && e.GroupID != p.GroupID) {
+		return true
+	}
+	switch e.Action {
+	case gateway.ActionSessionCut:
+		var cut gateway.SessionCut
+		if err := json.Unmarshal(e.Data, &cut); err != nil {
+			h.Channel.log().Warn("gateway session cut without its session", "gateway", p.Subject, "error", err)
+			return true
+		}
+		cmd, ok := cutCommand(cut)
+		if !ok {
+			h.Channel.log().Warn("gateway session cut names no client the agent can disconnect",
+				"gateway", p.Subject, "session", cut.SessionID)
+			return true
+		}
+		return agentWrite(ws, agentMsgCommand, cutIDPrefix+cut.SessionID, agentCommand{Command: cmd})
+	case "gateway.token", "gateway.deleted":
+		_ = ws.Close(websocket.StatusPolicyViolation, "the gateway token is no longer valid")
+		return false
+	}
+	return true
+}
+
+// agentHandshake reads the auth message and authenticates its gateway
+// token. It answers a refusal itself; the caller answers success.
+func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src audit.Source) (*authz.Principal, bool) {
+	c := h.Channel
+	// A read whose context expires closes the socket without a word, so
+	// the timeout is a timer that answers first.
+	timer := time.AfterFunc(c.authWithin(), func() {
+		agentRefuse(ws, agentMsgError, map[string]string{"message": "timeout waiting for auth message"})
+	})
+	typ, b, err := ws.Read(ctx)
+	if !timer.Stop() || err != nil {
+		return nil, false
+	}
+	var m agentMessage
+	var auth agentAuth
+	if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type != agentMsgAuth {
+		agentRefuse(ws, agentMsgError, map[string]string{"message": "Expected auth message"})
+		return nil, false
+	}
+	if json.Unmarshal(m.Payload, &auth) != nil {
+		agentRefuse(ws, agentMsgError, map[string]string{"message": "Invalid auth payload"})
+		return nil, false
+	}
+	if auth.NodeType != "gateway" {
+		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "only gateway agents are served"})
+		return nil, false
+	}
+	actx, cancel := context.WithTimeout(ctx, c.authWithin())
+	defer cancel()
+	p, err := h.Gateways.AuthenticateToken(actx, auth.Token)
+	if err == nil {
+		src.Actor = p.Actor()
+		// Only GateKey's agent opens this channel.
+		err = h.Gateways.RecordAgent(actx, p, src, gateway.AgentGateKey)
+	}
+	switch fault.CodeOf(err) {
+	case "":
+		return p, true
+	case fault.Unauthorized, fault.NotFound, fault.Forbidden:
+		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "Invalid token"})
+	default:
+		c.log().Error("authenticating a gateway agent channel", "error", err)
+		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "authentication failed"})
+	}
+	return nil, false
+}
+
+// agentRead reads the agent's messages until the socket ends or stays
+// silent for three ping periods: pongs keep it open; the output of a
+// session cut is logged; anything else is ignored.
+func (h *Handlers) agentRead(ctx context.Context, ws *websocket.Conn, p *authz.Principal) {
+	idle := 3 * h.Channel.pingEvery()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, idle)
+		typ, b, err := ws.Read(rctx)
+		cancel()
+		if err != nil {
+			return
+		}
+		var m agentMessage
+		if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type != agentMsgOutput ||
+			!strings.HasPrefix(m.ID, cutIDPrefix) {
+			continue
+		}
+		var out agentOutput
+		if json.Unmarshal(m.Payload, &out) != nil || !out.Done || out.ExitCode == nil {
+			continue
+		}
+		log := h.Channel.log().With("gateway", p.Subject, "session", strings.TrimPrefix(m.ID, cutIDPrefix))
+		if *out.ExitCode != 0 {
+			log.Warn("the gateway agent could not disconnect a client", "exit_code", *out.ExitCode)
+		} else {
+			log.Info("the gateway agent disconnected a client")
+		}
+	}
+}
+
+// agentWrite sends one message within the write timeout; false when the
+// socket failed.
+func agentWrite(ws *websocket.Conn, typ, id string, payload any) bool {
+	m := agentMessage{Type: typ, ID: id, Timestamp: time.Now().UTC()}
+	if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return false
+		}
+		m.Payload = b
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), agentWriteWithin)
+	defer cancel()
+	return ws.Write(ctx, websocket.MessageText, b) == nil
+}
+
+// agentRefuse answers a refusal and closes the socket.
+func agentRefuse(ws *websocket.Conn, typ string, payload any) {
+	agentWrite(ws, typ, "", payload)
+	_ = ws.Close(websocket.StatusPolicyViolation, "authentication failed")
+}
+
+// AgentManagement is where the command of a session cut reaches the
+// gateway's OpenVPN server: its management interface, which the gateway's
+// server.conf opens with "management 127.0.0.1 7505" (docs/gatekey-migration.md).
+const AgentManagement = "127.0.0.1/7505"
+
+// cutCommand is the shell command that makes the gateway's OpenVPN server
+// drop every connection of the session's certificate (management "kill"
+// by common name). The agent runs it with /bin/sh -c; the name is passed
+// as an argument, never spliced into the script. A name with control
+// characters cannot be sent on the management line: no command.
+func cutCommand(c gateway.SessionCut) (string, bool) {
+	cn := c.CommonName
+	if cn == "" || strings.ContainsFunc(cn, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", false
+	}
+	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cn)
+	line := `kill "` + quoted + `"`
+	script := "exec 3<>/dev/tcp/" + AgentManagement + ` && printf '%s\nquit\n' "$1" >&3 && timeout 10 cat <&3`
+	return "bash -c " + shellQuote(script) + " netkeep-session-cut " + shellQuote(line), true
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
