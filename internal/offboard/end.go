@@ -131,6 +131,9 @@ func (e *enforcement) account(ctx context.Context, h *holdings, deleting bool) {
 	if u.IsActive {
 		off := false
 		_, err := e.s.users.UpdateUser(ctx, e.p, e.src, u.ID, identity.UserPatch{IsActive: &off})
+		if err == nil {
+			u.IsActive = false
+		}
 		if !deleting || err != nil {
 			e.done(it, err)
 		}
