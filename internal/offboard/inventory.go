@@ -33,14 +33,16 @@ type holdings struct {
 }
 
 // Access returns what user id can reach right now, every item Active (the
-// user itself Active or Disabled). Errors: not_found (no such user, or one p
-// may not see), forbidden, unauthorized.
+// user itself Active or Disabled). It is an administrator's view (the
+// right to change the user, users:write): a person's whole inventory is
+// not for their peers. Errors: not_found (no such user, or one p may not
+// see), forbidden, unauthorized.
 func (s *Service) Access(ctx context.Context, p *authz.Principal, id int64) (*Report, error) {
 	u, err := s.users.GetUser(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := authz.Allow(p, "users:read", authz.Resource{GroupID: u.GroupID}); err != nil {
+	if err := authz.Allow(p, "users:write", authz.Resource{GroupID: u.GroupID}); err != nil {
 		return nil, err
 	}
 	h, err := s.gather(ctx, p, u)
