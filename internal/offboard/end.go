@@ -106,7 +106,10 @@ func (e *enforcement) done(it Item, err error) {
 	if err != nil {
 		it.State, it.Detail, e.failed = Failed, safeMessage(err), true
 		e.s.log.Warn("offboarding an item failed", "facet", it.Facet, "id", it.ID, "error", err)
-	} else if it.State != Active {
+	} else if it.State != Active && it.State != CutSent {
+		// A cut changes nothing stored: the session stays live until its
+		// gateway reports it closed, and a second offboarding sends the
+		// cut again.
 		e.changed = true
 	}
 	it.EndedAt = e.s.now().UTC()
