@@ -254,6 +254,7 @@ func TestOffboardUser(t *testing.T) {
 		if r.Status != http.StatusOK || r.JSON["enforced"] != true || r.JSON["failures"] != float64(0) {
 			t.Fatalf("offboard: %d %s", r.Status, r.Raw)
 		}
+		t.Logf("offboarding (RADIUS dae_mode off): %v ms from the call to the last enforcement", r.JSON["duration_ms"])
 		got := states(t, r)
 		for f, st := range map[string]string{"user": "disabled", "session": "ended", "api_key": "revoked", "device": "revoked",
 			"psk": "disabled", "endpoint": "unbound", "mesh_node": "removed", "certificate": "revoked", "vpn_config": "revoked",
@@ -417,6 +418,7 @@ func TestOffboardRadius(t *testing.T) {
 				t.Errorf("%s: %v, want %s", p.macs[i], it, want)
 			}
 		}
+		t.Logf("offboarding with a NAS that ACKs, one that NAKs and one that stays silent: %v ms", r.JSON["duration_ms"])
 		if r.JSON["failures"] != float64(2) {
 			t.Errorf("failures = %v, want 2 (the NAK and the timeout)", r.JSON["failures"])
 		}
