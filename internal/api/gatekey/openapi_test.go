@@ -1,7 +1,6 @@
 package gatekey_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/server/servertest"
 )
 
@@ -110,43 +110,12 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 }
 
-// exchange makes one real request and returns it and the response, both
-// with bodies that can be read again, for the validator.
+// exchange makes one real request as a client of the seed (the documented
+// shapes, api.GateKeyProgram) and returns it and the response for the
+// validator.
 func exchange(tb testing.TB, e *servertest.Env, method, path string, body any, headers ...string) (*http.Request, *http.Response) {
 	tb.Helper()
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	newReq := func() *http.Request {
-		req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(raw))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		// A client of the seed: the documented shapes (api.GateKeyProgram).
-		req.Header.Set("User-Agent", "netkeep-openapi-test")
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		return req
-	}
-	res, err := e.Client.Do(newReq())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res.Body = io.NopCloser(bytes.NewReader(out))
-	return newReq(), res
+	return apitest.Exchange(tb, e, method, path, body, append([]string{"User-Agent", "netkeep-openapi-test"}, headers...)...)
 }
 
 // TestOpenAPIResponses validates real requests and responses of the user,

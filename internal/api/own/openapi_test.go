@@ -1,11 +1,8 @@
 package own_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/server/servertest"
 )
 
@@ -99,7 +97,7 @@ func TestOpenAPIOffboarding(t *testing.T) {
 		{"offboard", "POST", user + "/offboard", map[string]any{"delete_user": false}, p.boss, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			req, res := exchangeOwn(t, e, c.method, c.path, c.body, c.headers...)
+			req, res := apitest.Exchange(t, e, c.method, c.path, c.body, c.headers...)
 			if res.StatusCode != c.status {
 				raw, _ := io.ReadAll(res.Body)
 				t.Fatalf("%d, want %d: %s", res.StatusCode, c.status, raw)
@@ -115,41 +113,4 @@ func TestOpenAPIOffboarding(t *testing.T) {
 			}
 		})
 	}
-}
-
-// exchangeOwn makes one request and returns it and the response, both with
-// bodies that can be read again.
-func exchangeOwn(tb testing.TB, e *servertest.Env, method, path string, body any, headers ...string) (*http.Request, *http.Response) {
-	tb.Helper()
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	newReq := func() *http.Request {
-		req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(raw))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		return req
-	}
-	res, err := e.Client.Do(newReq())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res.Body = io.NopCloser(bytes.NewReader(out))
-	return newReq(), res
 }
