@@ -2,11 +2,14 @@ package own_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"netkeep/internal/authz"
 	"netkeep/internal/device"
@@ -248,6 +251,7 @@ func TestOffboardUser(t *testing.T) {
 		}
 
 		// Offboarding ends everything, each item with its state.
+		socket := deviceSocket(t, e, p.deviceToken)
 		sub := e.Bus.Subscribe(gateway.TopicGateway)
 		defer sub.Close()
 		r := e.Do(t, "POST", path+"/offboard", map[string]any{}, p.boss...)
@@ -282,6 +286,20 @@ func TestOffboardUser(t *testing.T) {
 			case <-deadline:
 				t.Fatal("no session.cut event")
 			}
+		}
+
+		// The device's WebSocket is told, then closed.
+		revoked := false
+		for closed := false; !closed; {
+			select {
+			case typ, ok := <-socket:
+				revoked, closed = revoked || typ == "device_revoked", !ok
+			case <-time.After(5 * time.Second):
+				t.Fatal("the device's WebSocket is still open")
+			}
+		}
+		if !revoked {
+			t.Error("the device's WebSocket closed without device_revoked")
 		}
 
 		// Every credential is refused.
@@ -433,4 +451,52 @@ func TestOffboardRadius(t *testing.T) {
 			t.Fatalf("recorded answers: %d %v", n, err)
 		}
 	})
+}
+
+// deviceSocket opens the event WebSocket as a paired device, waits until it
+// is authenticated, and returns the types of the messages that follow; the
+// channel closes with the socket.
+func deviceSocket(t *testing.T, e *servertest.Env, token string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+"/api/v1/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	auth, _ := json.Marshal(map[string]any{"type": "auth", "data": map[string]string{"token": token}})
+	if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
+		t.Fatal(err)
+	}
+	types := make(chan string, 64)
+	ready := make(chan bool, 1)
+	go func() {
+		defer close(types)
+		for {
+			_, b, err := ws.Read(context.Background())
+			if err != nil {
+				ready <- false
+				return
+			}
+			var m struct{ Type string }
+			if json.Unmarshal(b, &m) != nil {
+				continue
+			}
+			if m.Type == "auth_success" {
+				ready <- true
+				continue
+			}
+			types <- m.Type
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("the device's WebSocket was refused")
+		}
+	case <-ctx.Done():
+		t.Fatal("no auth_success")
+	}
+	return types
 }
