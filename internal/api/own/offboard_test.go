@@ -500,3 +500,19 @@ func deviceSocket(t *testing.T, e *servertest.Env, token string) <-chan string {
 	}
 	return types
 }
+
+// With delete_user the account is deleted once everything else ended.
+func TestOffboardDeleteUser(t *testing.T) {
+	t.Parallel()
+	e := servertest.Start(t, "sqlite")
+	p := newPerson(t, e, "aa:bb:cc:00:00:01")
+	path := fmt.Sprintf("/api/v1/users/%d", p.id)
+	r := e.Do(t, "POST", path+"/offboard", map[string]any{"delete_user": true}, p.boss...)
+	if r.Status != http.StatusOK || r.JSON["failures"] != float64(0) || states(t, r)["user"]["deleted"] != 1 || states(t, r)["user"]["disabled"] != 0 {
+		t.Fatalf("offboard: %d %s", r.Status, r.Raw)
+	}
+	if n := p.live(t); n["user"] != 0 || n["psk"] != 0 || n["mesh_node"] != 0 || n["certificate"] != 0 {
+		t.Fatalf("live after deletion: %v", n)
+	}
+	wantError(t, e.Do(t, "GET", path+"/access", nil, p.boss...), 404, "NOT_FOUND")
+}
