@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 
+	validator "github.com/pb33f/libopenapi-validator"
+
 	"netkeep/internal/server/servertest"
 )
 
@@ -46,4 +48,25 @@ func Exchange(tb testing.TB, e *servertest.Env, method, path string, body any, h
 	}
 	res.Body = io.NopCloser(bytes.NewReader(out))
 	return newReq(), res
+}
+
+// Conforms fails tb unless res answered status and matches v's document,
+// and, for a success, req does too: refused requests (no credential, bad
+// input) are not valid requests by design, but their responses must still
+// match.
+func Conforms(tb testing.TB, v validator.Validator, req *http.Request, res *http.Response, status int) {
+	tb.Helper()
+	if res.StatusCode != status {
+		raw, _ := io.ReadAll(res.Body)
+		tb.Fatalf("%d, want %d: %s", res.StatusCode, status, raw)
+	}
+	validate := v.ValidateHttpResponse
+	if res.StatusCode < 300 {
+		validate = v.ValidateHttpRequestResponse
+	}
+	if ok, errs := validate(req, res); !ok {
+		for _, err := range errs {
+			tb.Errorf("%s: %s (%v)", err.Message, err.Reason, err.SchemaValidationErrors)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package own_test
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -98,19 +97,7 @@ func TestOpenAPIOffboarding(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, res := apitest.Exchange(t, e, c.method, c.path, c.body, c.headers...)
-			if res.StatusCode != c.status {
-				raw, _ := io.ReadAll(res.Body)
-				t.Fatalf("%d, want %d: %s", res.StatusCode, c.status, raw)
-			}
-			validate := v.ValidateHttpResponse
-			if res.StatusCode < 300 {
-				validate = v.ValidateHttpRequestResponse
-			}
-			if ok, errs := validate(req, res); !ok {
-				for _, err := range errs {
-					t.Errorf("%s: %s (%v)", err.Message, err.Reason, err.SchemaValidationErrors)
-				}
-			}
+			apitest.Conforms(t, v, req, res, c.status)
 		})
 	}
 }
