@@ -109,7 +109,7 @@ func (s *Service) CreateKey(ctx context.Context, p *authz.Principal, src audit.S
 		return nil, err
 	}
 	now := s.stamp()
-	k := &AccessKey{NetworkID: st.id, Name: strings.TrimSpace(f.Name), Value: f.Value, Uses: f.Uses, CreatedBy: src.Actor, CreatedAt: now}
+	k := &AccessKey{NetworkID: st.id, Name: strings.TrimSpace(f.Name), Value: f.Value, Uses: f.Uses, CreatedBy: src.Actor, CreatedAt: now, OwnerID: p.UserID}
 	if k.Name == "" {
 		k.Name = "key-" + randomString(8, alphanumeric[:36])
 	}

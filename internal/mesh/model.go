@@ -66,6 +66,10 @@ type Node struct {
 	CreatedAt       time.Time
 	ModifiedAt      time.Time
 	Revision        int64
+	// OwnerID is the user who enrolled the node: the creator of the access
+	// key it joined with, or the user whose credential created it; 0 for
+	// nobody (the server's node, a manual sign-up, the master key).
+	OwnerID int64
 }
 
 // IsEgressGateway reports whether n routes EgressRanges for its peers.
@@ -107,6 +111,9 @@ type AccessKey struct {
 	ExpiresAt *time.Time
 	CreatedBy string // audit actor of the creator
 	CreatedAt time.Time
+	// OwnerID is the creating user (an API key's creator), 0 for none; the
+	// nodes that join with the key belong to that user.
+	OwnerID int64
 }
 
 // Usable reports whether k may still authorise a join at now.

@@ -72,6 +72,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 	st.mu.RUnlock()
 
 	var keyHashed [32]byte
+	var owner int64 // the enrolling user (ownership, for offboarding)
 	pending := false
 	in.AccessKey = strings.TrimSpace(in.AccessKey)
 	switch {
@@ -94,6 +95,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 		if err := allowGroup(p, actNodesWrite, net.GroupID); err != nil {
 			return nil, nil, err
 		}
+		owner = p.UserID
 	case net.AllowManualSignUp:
 		pending = true
 	default:
@@ -104,7 +106,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 	n := &Node{
 		NetworkID: net.ID, GroupID: net.GroupID, Network: net.NetID, Pending: pending,
 		ListenPort: net.DefaultListenPort, PersistentKeepalive: net.DefaultKeepalive, Interface: net.DefaultInterface,
-		KeyUpdateAt: now, CreatedAt: now, ModifiedAt: now, Revision: 1,
+		KeyUpdateAt: now, CreatedAt: now, ModifiedAt: now, Revision: 1, OwnerID: owner,
 	}
 	want4, want6, err := fillJoin(n, in)
 	if err != nil {
@@ -138,7 +140,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 				if err != nil {
 					return s.explainKey(ctx, tx, net.ID, keyHashed, err)
 				}
-				keyName = k.Name
+				keyName, n.OwnerID = k.Name, k.OwnerID
 			}
 			if err := tx.CreateNode(ctx, n, sec); err != nil {
 				return err
@@ -148,7 +150,7 @@ func (s *Service) Join(ctx context.Context, p *authz.Principal, src audit.Source
 			}
 			return audit.Record(ctx, tx, src, n.GroupID, "node.create", nodeTarget(n), map[string]any{
 				"network": netid, "macaddress": n.MAC, "name": n.Name, "address": addrString(n.Address),
-				"address6": addrString(n.Address6), "pending": n.Pending, "accesskey": keyName,
+				"address6": addrString(n.Address6), "pending": n.Pending, "accesskey": keyName, "owner_id": n.OwnerID,
 			})
 		})
 		if err == nil {

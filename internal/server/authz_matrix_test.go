@@ -404,6 +404,21 @@ var matrix = map[string]matrixCase{
 	"GET /api/v1/users/{id}": {deny: "scope", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/users/%d", w.userAID), nil
 	}},
+	// Offboarding (netkeep's own): administrators only; another group's
+	// users, devices and nodes are invisible.
+	"GET /api/v1/users/{id}/access": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/users/%d/access", w.userAID), nil
+	}},
+	"POST /api/v1/users/{id}/offboard": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		id, _ := freshUser(t, w)
+		return fmt.Sprintf("/api/v1/users/%d/offboard", id), map[string]any{"dry_run": false}
+	}},
+	"POST /api/v1/offboard/devices/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/offboard/devices/" + newDevice(t, w), map[string]any{}
+	}},
+	"POST /api/v1/offboard/nodes/{network}/{mac}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/offboard/nodes/" + newNode(t, w) + "/02:00:00:00:00:01", nil
+	}},
 	"PUT /api/v1/users/{id}":       {deny: "user", cross: true, ok: freshPath("/api/v1/users/", false)},
 	"DELETE /api/v1/users/{id}":    {deny: "user", cross: true, ok: freshPath("/api/v1/users/", false)},
 	"GET /api/v1/admin/users":      {deny: "scope", ok: fixed("/api/v1/admin/users")},

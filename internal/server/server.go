@@ -207,11 +207,11 @@ func New(d Deps) *Server {
 	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients,
 		ImportTimeout: d.Config.ImportTimeout}).Register(s.router)
 	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
-	(&own.Handlers{Identity: s.Identity, SSO: ownSSO}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
+	(&own.Handlers{Identity: s.Identity, SSO: ownSSO, Offboard: s.newOffboard(d)}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
 	s.registerToolbox(d)

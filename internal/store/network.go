@@ -171,7 +171,7 @@ func (tx *Tx) TouchNetworkNodes(ctx context.Context, networkID int64, at time.Ti
 	return wrap(err, "touching network nodes")
 }
 
-const accessKeyColumns = `id, network_id, name, hash, value_sealed, uses, expires_at, created_by, created_at`
+const accessKeyColumns = `id, network_id, name, hash, value_sealed, uses, expires_at, created_by, created_at, owner_id`
 
 const accessKeyNotFound = "access key not found"
 
@@ -179,7 +179,7 @@ func scanAccessKey(row interface{ Scan(...any) error }) (*mesh.SealedAccessKey, 
 	k := &mesh.SealedAccessKey{}
 	var hash []byte
 	var exp sql.NullTime
-	err := row.Scan(&k.ID, &k.NetworkID, &k.Name, &hash, &k.Sealed, &k.Uses, &exp, &k.CreatedBy, &k.CreatedAt)
+	err := row.Scan(&k.ID, &k.NetworkID, &k.Name, &hash, &k.Sealed, &k.Uses, &exp, &k.CreatedBy, &k.CreatedAt, &k.OwnerID)
 	if err != nil {
 		return nil, wrap(err, "scanning access key")
 	}
@@ -196,9 +196,9 @@ func scanAccessKey(row interface{ Scan(...any) error }) (*mesh.SealedAccessKey, 
 // conflict naming the field.
 func (tx *Tx) CreateAccessKey(ctx context.Context, k *mesh.SealedAccessKey) error {
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO mesh_access_keys
-		(network_id, name, hash, value_sealed, uses, expires_at, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		k.NetworkID, k.Name, k.Hash[:], k.Sealed, k.Uses, nullable(k.ExpiresAt), k.CreatedBy, k.CreatedAt.UTC()).Scan(&k.ID)
+		(network_id, name, hash, value_sealed, uses, expires_at, created_by, created_at, owner_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		k.NetworkID, k.Name, k.Hash[:], k.Sealed, k.Uses, nullable(k.ExpiresAt), k.CreatedBy, k.CreatedAt.UTC(), k.OwnerID).Scan(&k.ID)
 	if f := meshUnique(err); f == "value" {
 		return fault.New(fault.Conflict, "another access key of the network has this value").WithDetails(map[string]any{"field": "value"})
 	} else if f == "name" {
@@ -251,8 +251,8 @@ func (tx *Tx) ConsumeAccessKey(ctx context.Context, networkID int64, hash [32]by
 	var exp sql.NullTime
 	err := tx.q.QueryRowContext(ctx, `UPDATE mesh_access_keys SET uses = uses - 1
 		WHERE network_id = $1 AND hash = $2 AND uses > 0 AND (expires_at IS NULL OR expires_at > $3)
-		RETURNING id, name, uses, expires_at, created_by, created_at`,
-		networkID, hash[:], now.UTC()).Scan(&k.ID, &k.Name, &k.Uses, &exp, &k.CreatedBy, &k.CreatedAt)
+		RETURNING id, name, uses, expires_at, created_by, created_at, owner_id`,
+		networkID, hash[:], now.UTC()).Scan(&k.ID, &k.Name, &k.Uses, &exp, &k.CreatedBy, &k.CreatedAt, &k.OwnerID)
 	if err != nil {
 		return nil, classify(err, accessKeyNotFound, "")
 	}

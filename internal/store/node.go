@@ -19,7 +19,7 @@ import (
 const nodeColumns = `n.id, n.network_id, w.group_id, w.netid, n.mac_address, n.name, n.public_key, n.endpoint,
 	n.listen_port, n.local_address, n.address, n.address6, n.persistent_keepalive, n.interface, n.pending,
 	n.egress_ranges, n.egress_interface, n.is_server, n.os, n.key_update_at, n.last_checkin,
-	n.created_at, n.modified_at, n.revision`
+	n.created_at, n.modified_at, n.revision, n.owner_id`
 
 const nodeFrom = ` FROM mesh_nodes n JOIN mesh_networks w ON w.id = n.network_id `
 
@@ -33,7 +33,7 @@ func scanNode(row interface{ Scan(...any) error }) (*mesh.Node, error) {
 	err := row.Scan(&n.ID, &n.NetworkID, &n.GroupID, &n.Network, &n.MAC, &n.Name, &n.PublicKey, &n.Endpoint,
 		&n.ListenPort, &n.LocalAddress, &addr, &addr6, &n.PersistentKeepalive, &n.Interface, &n.Pending,
 		&egress, &n.EgressInterface, &n.IsServer, &n.OS, &n.KeyUpdateAt, &checkin,
-		&n.CreatedAt, &n.ModifiedAt, &n.Revision)
+		&n.CreatedAt, &n.ModifiedAt, &n.Revision, &n.OwnerID)
 	if err != nil {
 		return nil, wrap(err, "scanning node")
 	}
@@ -91,13 +91,13 @@ func (tx *Tx) CreateNode(ctx context.Context, n *mesh.Node, sec mesh.NodeSecrets
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO mesh_nodes
 		(network_id, mac_address, name, public_key, endpoint, listen_port, local_address, address, address6,
 		 persistent_keepalive, interface, pending, egress_ranges, egress_interface, is_server, os,
-		 password_hash, server_key, key_update_at, last_checkin, created_at, modified_at, revision)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+		 password_hash, server_key, key_update_at, last_checkin, created_at, modified_at, revision, owner_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 		RETURNING id`,
 		n.NetworkID, n.MAC, n.Name, n.PublicKey, n.Endpoint, n.ListenPort, n.LocalAddress, n.Address.String(),
 		addr6Value(n.Address6), n.PersistentKeepalive, n.Interface, n.Pending, egressText(n.EgressRanges),
 		n.EgressInterface, n.IsServer, n.OS, sec.PasswordHash, serverKey, n.KeyUpdateAt.UTC(),
-		nullableTime(n.LastCheckIn), n.CreatedAt.UTC(), n.ModifiedAt.UTC(), n.Revision).Scan(&n.ID)
+		nullableTime(n.LastCheckIn), n.CreatedAt.UTC(), n.ModifiedAt.UTC(), n.Revision, n.OwnerID).Scan(&n.ID)
 	return meshConflict(err, "the node could not be created")
 }
 

@@ -116,3 +116,24 @@ func (tx *Tx) UseRefreshToken(ctx context.Context, hash string, at time.Time) (b
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// LiveSessionsOfUser returns the user's sessions neither revoked nor
+// expired at now, oldest first.
+func (tx *Tx) LiveSessionsOfUser(ctx context.Context, userID int64, now time.Time) ([]*identity.Session, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT id, user_id, remember, ip, created_at, expires_at, revoke_reason
+		FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id`, userID, now.UTC())
+	if err != nil {
+		return nil, wrap(err, "listing sessions")
+	}
+	defer rows.Close()
+	var out []*identity.Session
+	for rows.Next() {
+		s := &identity.Session{}
+		if err := rows.Scan(&s.ID, &s.UserID, &s.Remember, &s.IP, &s.CreatedAt, &s.ExpiresAt, &s.RevokeReason); err != nil {
+			return nil, wrap(err, "listing sessions")
+		}
+		s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC()
+		out = append(out, s)
+	}
+	return out, wrap(rows.Err(), "listing sessions")
+}

@@ -1,9 +1,7 @@
 package gatekey_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"netkeep/internal/api"
+	"netkeep/internal/api/apitest"
 	"netkeep/internal/server/servertest"
 )
 
@@ -110,43 +109,12 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 }
 
-// exchange makes one real request and returns it and the response, both
-// with bodies that can be read again, for the validator.
+// exchange makes one real request as a client of the seed (the documented
+// shapes, api.GateKeyProgram) and returns it and the response for the
+// validator.
 func exchange(tb testing.TB, e *servertest.Env, method, path string, body any, headers ...string) (*http.Request, *http.Response) {
 	tb.Helper()
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	newReq := func() *http.Request {
-		req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(raw))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		// A client of the seed: the documented shapes (api.GateKeyProgram).
-		req.Header.Set("User-Agent", "netkeep-openapi-test")
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		return req
-	}
-	res, err := e.Client.Do(newReq())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res.Body = io.NopCloser(bytes.NewReader(out))
-	return newReq(), res
+	return apitest.Exchange(tb, e, method, path, body, append([]string{"User-Agent", "netkeep-openapi-test"}, headers...)...)
 }
 
 // TestOpenAPIResponses validates real requests and responses of the user,
@@ -196,21 +164,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, res := exchange(t, e, c.method, c.path, c.body, c.headers...)
-			if res.StatusCode != c.status {
-				raw, _ := io.ReadAll(res.Body)
-				t.Fatalf("%d, want %d: %s", res.StatusCode, c.status, raw)
-			}
-			// Refused requests (no credential, bad input) are not valid
-			// requests by design; their responses must still match.
-			validate := v.ValidateHttpResponse
-			if res.StatusCode < 300 {
-				validate = v.ValidateHttpRequestResponse
-			}
-			if ok, errs := validate(req, res); !ok {
-				for _, err := range errs {
-					t.Errorf("%s: %s (%v)", err.Message, err.Reason, err.SchemaValidationErrors)
-				}
-			}
+			apitest.Conforms(t, v, req, res, c.status)
 		})
 	}
 }

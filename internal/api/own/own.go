@@ -1,6 +1,9 @@
 // Package own serves netkeep's own API, the paths no seed documents: groups
-// (tenants) under /api/v1/groups, with the {"error": {"code", "message"}}
-// envelope. SUPER_ADMIN manages every group; a GROUP_ADMIN sees its own.
+// (tenants) under /api/v1/groups, a person's access inventory and
+// offboarding (/api/v1/users/{id}/access and /offboard, which no NetKey
+// document names, so they answer in this envelope although NetKey owns the
+// rest of /api/v1/users; /api/v1/offboard/*), with the {"error": {"code",
+// "message"}} envelope. SUPER_ADMIN manages every group; a GROUP_ADMIN sees its own.
 // Handlers are thin: decode, call the identity domain, encode. It imports api
 // and domain packages, never store.
 package own
@@ -27,4 +30,7 @@ type Handlers struct {
 	Identity Identity
 	// SSO serves identity providers and OpenID discovery; nil: none.
 	SSO *SSO
+	// Offboard serves a person's access inventory and offboarding; nil:
+	// the routes are not registered.
+	Offboard Offboarder
 }

@@ -11,6 +11,13 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("PUT /api/v1/groups/{id}", api.Authenticated, h.renameGroup)
 	rt.HandleFunc("DELETE /api/v1/groups/{id}", api.Authenticated, h.deleteGroup)
 
+	if h.Offboard != nil {
+		rt.HandleFunc("GET /api/v1/users/{id}/access", api.Authenticated, h.userAccess)
+		rt.HandleFunc("POST /api/v1/users/{id}/offboard", api.Authenticated, h.offboardUser)
+		rt.HandleFunc("POST /api/v1/offboard/devices/{id}", api.Authenticated, h.offboardDevice)
+		rt.HandleFunc("POST /api/v1/offboard/nodes/{network}/{mac}", api.Authenticated, h.offboardNode)
+	}
+
 	if s := h.SSO; s != nil {
 		rt.Handle("GET /.well-known/openid-configuration", api.Public, s.OpenID)
 		rt.Handle("GET /.well-known/jwks.json", api.Public, s.OpenID)
