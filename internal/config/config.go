@@ -84,6 +84,10 @@ type Config struct {
 	// as the default group's administrator on Nekzus's "IP-based (local)"
 	// endpoints (see LocalTrustNetworks); empty: off.
 	LocalTrust string
+	// AuthFailureLimit is how many failed sign-in attempts (login, setup,
+	// refresh) one client address may make per minute; successful ones do
+	// not count (see api.LimitFailures).
+	AuthFailureLimit int
 }
 
 // BackupDirectory is the backups directory in effect.
@@ -160,6 +164,9 @@ var options = []option{
 	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
 	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act as the default group's admin on Nekzus's IP-based endpoints; empty: off",
 		bind: str(func(c *Config) *string { return &c.LocalTrust }, "")},
+	{name: "auth-failure-limit", usage: "failed sign-in attempts (login, setup, refresh) allowed per client address per minute; successful sign-ins do not count", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.IntVar(&c.AuthFailureLimit, name, 10, usage)
+	}},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -420,6 +427,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackupInterval < 0 || (c.BackupInterval > 0 && c.BackupInterval < time.Minute) {
 		return errors.New("backup-interval: must be 0 (off) or at least 1m")
+	}
+	if c.AuthFailureLimit < 1 {
+		return errors.New("auth-failure-limit: must be at least 1")
 	}
 	if c.BackupKeep < 0 || c.BackupMaxAge < 0 {
 		return errors.New("backup-keep and backup-max-age must not be negative")

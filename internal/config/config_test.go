@@ -61,6 +61,7 @@ func TestDefaults(t *testing.T) {
 		HealthTimeout:    5 * time.Second,
 		BackupInterval:   24 * time.Hour,
 		BackupKeep:       7,
+		AuthFailureLimit: 10,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

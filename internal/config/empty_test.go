@@ -48,6 +48,7 @@ func TestEmptyVariable(t *testing.T) {
 		"backup-max-age":      {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
 		"scripts-dir":         {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 		"local-trust":         {get: func(c *Config) any { return c.LocalTrust }, want: ""},
+		"auth-failure-limit":  {wantErr: "NETKEEP_AUTH_FAILURE_LIMIT is set but empty"},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

@@ -34,7 +34,10 @@ type Options struct {
 	// CacheBytes bounds the response cache of routes with caching on
 	// (default 64 MiB).
 	CacheBytes int64
-	Logger     *slog.Logger
+	// Cookies, when set, keeps the cookies apps set for paired devices
+	// and sends them on the device's later requests (see CookieVault).
+	Cookies CookieVault
+	Logger  *slog.Logger
 }
 
 // Proxy serves /apps/{appId}/*. Register it behind
@@ -192,6 +195,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r = withKey(r, e.Route)
+	}
+	if id := p.vaultDevice(r); id != "" {
+		if r, err = p.withVault(r, id, e.App.ID); err != nil {
+			api.Error(w, r, err)
+			return
+		}
 	}
 	u.rp.ServeHTTP(w, r)
 }

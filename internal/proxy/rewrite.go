@@ -37,6 +37,9 @@ func (p *Proxy) rewrite(u *upstream) func(*httputil.ProxyRequest) {
 		pr.SetXForwarded()
 		out.Header.Set("Forwarded", forwarded(in))
 		stripCredentials(in, out)
+		if vs := vaultOf(in); vs != nil {
+			withVaultCookies(out, vs.cookies)
+		}
 	}
 }
 
@@ -91,6 +94,9 @@ func (p *Proxy) modifyResponse(u *upstream) func(*http.Response) error {
 	return func(resp *http.Response) error {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			resp.Header.Set("Location", u.relocate(loc))
+		}
+		if vs := vaultOf(resp.Request); vs != nil {
+			p.saveVaultCookies(resp, vs.device, u.entry.App.ID)
 		}
 		if u.entry.Route.Cache {
 			p.cache.offer(resp)

@@ -20,7 +20,7 @@ func (s *Server) registerApps(d Deps, auth *api.Authenticator) {
 	s.Upstreams = proxy.NewClient()
 	s.Catalog = catalog.NewService(store.For[catalog.Tx](d.DB), d.Bus,
 		catalog.WithLogger(d.Logger), catalog.WithIconFetcher(s.Upstreams))
-	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Logger: d.Logger})
+	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Cookies: s.Devices, Logger: d.Logger})
 	(&nekzus.AppHandlers{Catalog: s.Catalog, Proxy: px, PublicURL: d.Config.PublicURL,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router, auth)
 }

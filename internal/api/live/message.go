@@ -30,8 +30,9 @@ const (
 // The event topics that carry Nekzus's own message types besides the app
 // catalog's (catalog.TopicDiscovery, and catalog.TopicApp whose
 // health_change action is a message type): the device facet publishes
-// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook;
-// configuration reloads and containers have no publisher yet.
+// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook, a
+// configuration reload (SIGHUP, server.Reload) TopicConfig ("reloaded"),
+// and container runtimes TopicContainer.
 const (
 	TopicDevice    = "device"
 	TopicConfig    = "config"
