@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,8 @@ func (p *Proxy) withVault(r *http.Request, deviceID, appID string) (*http.Reques
 	if err != nil {
 		return nil, err
 	}
+	// RFC 6265 5.4: cookies with longer paths first.
+	slices.SortStableFunc(cs, func(a, b device.Cookie) int { return len(b.Path) - len(a.Path) })
 	return r.WithContext(context.WithValue(r.Context(), vaultKey{}, &vaultState{device: deviceID, cookies: cs})), nil
 }
 
