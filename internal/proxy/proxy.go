@@ -185,11 +185,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Streams (uploads, downloads, SSE, WebSockets) may outlive the
-	// server's read and write timeouts and its API body limit.
+	// server's read and write timeouts and its API body limit. Lifting the
+	// deadlines costs two timer changes per request, so it happens here
+	// only for what may be long from the start (an upgrade, a large or
+	// unsized upload, a route allowed to wait longer than the server's
+	// timeouts); a long answer lifts them when it arrives (modifyResponse).
 	api.SetBodyLimit(w, r, 0)
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
+	if isUpgrade(r) || r.ContentLength < 0 || r.ContentLength > streamBytes || e.Route.Timeout > boundedWait {
+		if !api.Unbounded(r.Context()) {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+	}
 	if e.Route.Cache {
 		if p.cache.serve(w, r, e.Route) {
 			return
@@ -203,6 +211,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u.rp.ServeHTTP(w, r)
+}
+
+// streamBytes is the largest body the server's deadlines are left on: at
+// 1 MiB even a slow client finishes well within them. boundedWait is the
+// longest route timeout that still fits in them (the server's read and
+// write timeouts are 60 s).
+const (
+	streamBytes = 1 << 20
+	boundedWait = 30 * time.Second
+)
+
+// streams reports whether an upstream's answer may outlive the server's
+// deadlines: unsized (chunked, SSE), large, or a protocol switch.
+func streams(resp *http.Response) bool {
+	return resp.ContentLength < 0 || resp.ContentLength > streamBytes || resp.StatusCode == http.StatusSwitchingProtocols
 }
 
 // allow applies the route's access mode. A credential of another group is

@@ -92,6 +92,9 @@ func stripCredentials(in, out *http.Request) {
 // offers cacheable answers to the cache.
 func (p *Proxy) modifyResponse(u *upstream) func(*http.Response) error {
 	return func(resp *http.Response) error {
+		if streams(resp) {
+			api.Unbounded(resp.Request.Context())
+		}
 		if loc := resp.Header.Get("Location"); loc != "" {
 			resp.Header.Set("Location", u.relocate(loc))
 		}
