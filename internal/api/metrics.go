@@ -23,10 +23,10 @@ type Metrics struct {
 	// request costs one map read instead of hashing its labels twice and
 	// formatting its status.
 	series sync.Map // routeStatus -> *routeSeries
-	served   atomic.Uint64
-	nanos    atomic.Int64  // summed duration of the served requests
-	day      atomic.Int64  // the UTC day (Unix days) today counts
-	today    atomic.Uint64 // requests served on day
+	served atomic.Uint64
+	nanos  atomic.Int64  // summed duration of the served requests
+	day    atomic.Int64  // the UTC day (Unix days) today counts
+	today  atomic.Uint64 // requests served on day
 }
 
 // NewMetrics returns a registry with HTTP and Go runtime metrics.
