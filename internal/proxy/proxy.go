@@ -133,6 +133,10 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // pass the upstream's encoding through
 	}
+	if target.Scheme == "h2c" {
+		u.target = h2cTarget(target)
+		u.transport.Protocols = unencryptedHTTP2()
+	}
 	u.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite(u),
 		Transport:      u.transport,
