@@ -84,6 +84,11 @@ type delivery struct {
 	// that took another device's revocation for its own would unpair
 	// itself; users and keys watching the group still see it.
 	notDevices bool
+	// ownOnly keeps the message to the replica that published it: health
+	// is each replica's own view (every replica checks every upstream),
+	// so a socket hears the changes of the view its replica's API shows,
+	// once, not one per replica.
+	ownOnly bool
 }
 
 // translate turns a committed change into its message, or reports that the
@@ -111,7 +116,7 @@ func translate(e event.Event) (delivery, bool) {
 		return delivery{msg: encode(TypeDiscovery, raw(e.Data), e.Time), action: "apps:read"}, true
 	case catalog.TopicApp:
 		if e.Action == catalog.ActionHealthChange {
-			return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read"}, true
+			return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read", ownOnly: true}, true
 		}
 	case TopicConfig:
 		return delivery{msg: encode(TypeConfigReload, map[string]string{"message": "Configuration reloaded"}, e.Time),
