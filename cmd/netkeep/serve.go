@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -124,7 +125,19 @@ func cmdServe(e env, args []string) int {
 		log.Info("no users yet: create the first admin with `netkeep admin create --username <name>` (password on stdin) or POST /api/v1/auth/setup")
 	}
 
-	err = wait()
+	ended := make(chan error, 1)
+	go func() { ended <- wait() }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for reloading := true; reloading; {
+		select {
+		case err = <-ended:
+			reloading = false
+		case <-hup:
+			reloadOnSignal(ctx, log, srv)
+		}
+	}
 	stop()
 	<-radiusDone
 	<-fedDone
@@ -133,6 +146,17 @@ func cmdServe(e env, args []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// reloadOnSignal re-reads the reloadable configuration (SIGHUP); a file
+// that fails is logged and its old state kept, the process keeps serving.
+func reloadOnSignal(ctx context.Context, log *slog.Logger, srv *server.Server) {
+	done, err := srv.Reload(ctx)
+	if err != nil {
+		log.Error("reload", "reloaded", done.Files, "err", err)
+		return
+	}
+	log.Info("configuration reloaded", "files", done.Files)
 }
 
 // serveRadius serves RADIUS authentication and accounting on the configured

@@ -33,3 +33,52 @@ func LimitBy(l *ratelimit.Limiter, key func(*http.Request) string, lim ratelimit
 		next.ServeHTTP(w, r)
 	})
 }
+
+// LimitFailures wraps next so that only its failures (answers of 400 and
+// above) count against lim per client address: every attempt takes a
+// place up front, which keeps the count exact under concurrent guessing,
+// and a success gives it back. Once the failures of a window are used up
+// every attempt from that address gets 429 until the window ends, so a
+// password guesser gets lim.Max tries, while the successful sign-ins of
+// many users behind one address (an office's NAT, a test suite) never
+// spend the budget. Headers show the failure budget only when it refuses.
+func LimitFailures(l *ratelimit.Limiter, family string, lim ratelimit.Limit, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := family + "|" + ClientIP(r.Context())
+		if d := l.Allow(key, lim); !d.Allowed {
+			setRateHeaders(w, d)
+			Error(w, r, errTooManyFailures)
+			return
+		}
+		cw := &codeWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if cw.code < http.StatusBadRequest {
+			l.Refund(key, lim)
+		}
+	})
+}
+
+var errTooManyFailures = fault.New(fault.RateLimited, "too many failed attempts from this address; retry later")
+
+// codeWriter remembers the status of the answer written through it.
+type codeWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *codeWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *codeWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -37,7 +37,12 @@ const (
 // rendered in that dialect's envelope whatever its path prefix. Only paths
 // no route matches fall back to DialectFor's prefix table.
 type Router struct {
+	// mux holds the routes and a catch-all for what none matches, so a
+	// request is matched once; routed holds the routes alone, asked only
+	// for unmatched requests (what the standard mux answers them: 404,
+	// 405 with Allow, or a redirect to the clean path).
 	mux     *http.ServeMux
+	routed  *http.ServeMux
 	auth    *Authenticator
 	routes  *[]Route
 	dialect Dialect
@@ -46,7 +51,9 @@ type Router struct {
 // NewRouter returns an empty router registering netkeep's own routes;
 // Authenticated routes go through auth.
 func NewRouter(auth *Authenticator) *Router {
-	return &Router{mux: http.NewServeMux(), auth: auth, routes: new([]Route)}
+	rt := &Router{mux: http.NewServeMux(), routed: http.NewServeMux(), auth: auth, routes: new([]Route)}
+	rt.mux.HandleFunc("/", rt.unmatched)
+	return rt
 }
 
 // As returns a view of rt whose registrations belong to dialect d. The views
@@ -66,7 +73,9 @@ func (rt *Router) Handle(pattern string, access Access, h http.Handler) {
 	case Local:
 		h = rt.auth.RequireOrLocal(h)
 	}
-	rt.mux.Handle(pattern, owned(rt.dialect, h))
+	h = owned(rt.dialect, h)
+	rt.mux.Handle(pattern, h)
+	rt.routed.Handle(pattern, h)
 	*rt.routes = append(*rt.routes, Route{Pattern: pattern, Access: access, Dialect: rt.dialect})
 }
 
@@ -94,14 +103,14 @@ func (rt *Router) Routes() []Route {
 	return out
 }
 
-func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := rt.mux.Handler(r)
-	if pattern != "" {
-		rt.mux.ServeHTTP(w, r)
-		return
-	}
-	// Unmatched: let the mux's fallback decide (404, 405 with Allow, or a
-	// redirect to the clean path) and re-render errors in our envelope.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }
+
+// unmatched answers a request no route matches: the standard mux's answer
+// (404, 405 with Allow, or a redirect to the clean path), with errors
+// re-rendered in the path's envelope.
+func (rt *Router) unmatched(w http.ResponseWriter, r *http.Request) {
+	r.Pattern = "" // the catch-all is no route: logs and metrics say "unmatched"
+	h, _ := rt.routed.Handler(r)
 	rec := &fallbackRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
 	switch rec.code {

@@ -52,16 +52,17 @@ func validRouteID(id string) error {
 	return nil
 }
 
-// ValidUpstream checks a route's upstream base URL: absolute http or
-// https, with a host, without credentials, query or fragment (the proxy
+// ValidUpstream checks a route's upstream base URL: absolute http,
+// https, or h2c (HTTP/2 without TLS, for upstreams that speak it with
+// prior knowledge, such as gRPC-web servers), with a host, without credentials, query or fragment (the proxy
 // appends the request's own), and returns it without a trailing slash.
 func ValidUpstream(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
 	case err != nil:
 		return "", invalidField("to", "to must be a URL such as http://grafana:3000")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", invalidField("to", "to must be an http:// or https:// URL")
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "h2c":
+		return "", invalidField("to", "to must be an http://, https:// or h2c:// URL")
 	case u.Host == "" || u.Hostname() == "":
 		return "", invalidField("to", "to must name a host")
 	case u.User != nil:

@@ -100,6 +100,10 @@ type Config struct {
 	FederationURL          string
 	FederationName         string
 	FederationSyncInterval time.Duration
+	// AuthFailureLimit is how many failed sign-in attempts (login, setup,
+	// refresh) one client address may make per minute; successful ones do
+	// not count (see api.LimitFailures).
+	AuthFailureLimit int
 }
 
 // DefaultImportTimeout is import-timeout's default: 1,000,000 rows take
@@ -187,6 +191,9 @@ var options = []option{
 	{name: "federation-url", usage: "https URL peers reach the federation listener at (put in join tokens); empty: https://<federation-listen address>", bind: str(func(c *Config) *string { return &c.FederationURL }, "")},
 	{name: "federation-name", usage: "this instance's name as its federation peers show it; empty: the host name", bind: str(func(c *Config) *string { return &c.FederationName }, "")},
 	{name: "federation-sync-interval", usage: "how often every federation peer's app catalog is fetched", bind: dur(func(c *Config) *time.Duration { return &c.FederationSyncInterval }, time.Minute)},
+	{name: "auth-failure-limit", usage: "failed sign-in attempts (login, setup, refresh) allowed per client address per minute; successful sign-ins do not count", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.IntVar(&c.AuthFailureLimit, name, 10, usage)
+	}},
 }
 
 // EnvName is the environment variable of a flag name.
@@ -453,6 +460,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackupInterval < 0 || (c.BackupInterval > 0 && c.BackupInterval < time.Minute) {
 		return errors.New("backup-interval: must be 0 (off) or at least 1m")
+	}
+	if c.AuthFailureLimit < 1 {
+		return errors.New("auth-failure-limit: must be at least 1")
 	}
 	if c.BackupKeep < 0 || c.BackupMaxAge < 0 {
 		return errors.New("backup-keep and backup-max-age must not be negative")

@@ -64,6 +64,7 @@ func TestDefaults(t *testing.T) {
 		BackupKeep:       7,
 
 		FederationSyncInterval: time.Minute,
+		AuthFailureLimit:       10,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)

@@ -54,6 +54,7 @@ func TestEmptyVariable(t *testing.T) {
 		"federation-url":           {get: func(c *Config) any { return c.FederationURL }, want: ""},
 		"federation-name":          {get: func(c *Config) any { return c.FederationName }, want: ""},
 		"federation-sync-interval": {wantErr: "NETKEEP_FEDERATION_SYNC_INTERVAL is set but empty"},
+		"auth-failure-limit":       {wantErr: "NETKEEP_AUTH_FAILURE_LIMIT is set but empty"},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

@@ -5,7 +5,8 @@
 // allows them, Server-Sent Events and large bodies streamed, optional
 // response caching that honours Cache-Control, and the route's access mode
 // (public, local addresses, or a credential holding the route's scopes).
-// Upstream failures answer 502, slow upstreams 504, in the Nekzus envelope.
+// For a paired device it keeps the cookies apps set in the device's
+// sealed vault and sends them back (CookieVault). Upstream failures answer 502, slow upstreams 504, in the Nekzus envelope.
 //
 // It also carries the catalog's other HTTP needs: health probes and
 // favicon fetches. It is a transport: the rules (which routes exist, who

@@ -32,6 +32,7 @@ func NewClient() *Client {
 		DisableCompression:    true,
 		ResponseHeaderTimeout: 30 * time.Second,
 	}
+	t.RegisterProtocol("h2c", h2c(t))
 	return &Client{http: &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a redirect is an answer: the upstream is up
 	}}}

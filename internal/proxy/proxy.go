@@ -34,7 +34,10 @@ type Options struct {
 	// CacheBytes bounds the response cache of routes with caching on
 	// (default 64 MiB).
 	CacheBytes int64
-	Logger     *slog.Logger
+	// Cookies, when set, keeps the cookies apps set for paired devices
+	// and sends them on the device's later requests (see CookieVault).
+	Cookies CookieVault
+	Logger  *slog.Logger
 	// Peers carries the requests of peers' apps (federation): the
 	// transport to the peer whose CA has the pin. Nil: peers' apps answer
 	// 502.
@@ -139,6 +142,10 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 		}
 	} else {
 		u.transport = p.newTransport(e)
+		if target.Scheme == "h2c" {
+			u.target = h2cTarget(target)
+			u.transport.Protocols = unencryptedHTTP2()
+		}
 		rt = u.transport
 	}
 	u.rp = &httputil.ReverseProxy{
@@ -223,18 +230,47 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, peer bool) {
 		return
 	}
 	// Streams (uploads, downloads, SSE, WebSockets) may outlive the
-	// server's read and write timeouts and its API body limit.
+	// server's read and write timeouts and its API body limit. Lifting the
+	// deadlines costs two timer changes per request, so it happens here
+	// only for what may be long from the start (an upgrade, a large or
+	// unsized upload, a route allowed to wait longer than the server's
+	// timeouts); a long answer lifts them when it arrives (modifyResponse).
 	api.SetBodyLimit(w, r, 0)
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
+	if isUpgrade(r) || r.ContentLength < 0 || r.ContentLength > streamBytes || e.Route.Timeout > boundedWait {
+		if !api.Unbounded(r.Context()) {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+	}
 	if e.Route.Cache {
 		if p.cache.serve(w, r, e.Route) {
 			return
 		}
 		r = withKey(r, e.Route)
 	}
+	if id := p.vaultDevice(r); id != "" {
+		if r, err = p.withVault(r, id, e.App.ID); err != nil {
+			api.Error(w, r, err)
+			return
+		}
+	}
 	u.rp.ServeHTTP(w, r)
+}
+
+// streamBytes is the largest body the server's deadlines are left on: at
+// 1 MiB even a slow client finishes well within them. boundedWait is the
+// longest route timeout that still fits in them (the server's read and
+// write timeouts are 60 s).
+const (
+	streamBytes = 1 << 20
+	boundedWait = 30 * time.Second
+)
+
+// streams reports whether an upstream's answer may outlive the server's
+// deadlines: unsized (chunked, SSE), large, or a protocol switch.
+func streams(resp *http.Response) bool {
+	return resp.ContentLength < 0 || resp.ContentLength > streamBytes || resp.StatusCode == http.StatusSwitchingProtocols
 }
 
 // allow applies the route's access mode. A credential of another group is

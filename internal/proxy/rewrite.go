@@ -37,6 +37,9 @@ func (p *Proxy) rewrite(u *upstream) func(*httputil.ProxyRequest) {
 		pr.SetXForwarded()
 		out.Header.Set("Forwarded", forwarded(in))
 		stripCredentials(in, out)
+		if vs := vaultOf(in); vs != nil {
+			withVaultCookies(out, vs.cookies)
+		}
 	}
 }
 
@@ -89,8 +92,14 @@ func stripCredentials(in, out *http.Request) {
 // offers cacheable answers to the cache.
 func (p *Proxy) modifyResponse(u *upstream) func(*http.Response) error {
 	return func(resp *http.Response) error {
+		if streams(resp) {
+			api.Unbounded(resp.Request.Context())
+		}
 		if loc := resp.Header.Get("Location"); loc != "" {
 			resp.Header.Set("Location", u.relocate(loc))
+		}
+		if vs := vaultOf(resp.Request); vs != nil {
+			p.saveVaultCookies(resp, vs.device, u.entry.App.ID)
 		}
 		if u.entry.Route.Cache {
 			p.cache.offer(resp)

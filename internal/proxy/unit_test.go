@@ -75,3 +75,25 @@ func TestIsLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestCookiePathMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, request, cookie string
+		want                  bool
+	}{
+		{"root covers all", "/a/b", "/", true},
+		{"empty is root", "/a", "", true},
+		{"same path", "/admin", "/admin", true},
+		{"below it", "/admin/users", "/admin", true},
+		{"cookie path ends in slash", "/admin/users", "/admin/", true},
+		{"a longer name is not below it", "/administrator", "/admin", false},
+		{"elsewhere", "/page", "/admin", false},
+		{"shorter than the cookie's", "/ad", "/admin", false},
+	}
+	for _, tt := range tests {
+		if got := pathMatch(tt.request, tt.cookie); got != tt.want {
+			t.Errorf("%s: pathMatch(%q, %q) = %v", tt.name, tt.request, tt.cookie, got)
+		}
+	}
+}

@@ -102,6 +102,33 @@ func (l *Limiter) Allow(key string, limits ...Limit) Decision {
 	return e.count(now, limits)
 }
 
+// Refund takes back one request Allow counted for key against limits, so
+// that only some outcomes cost budget (failed sign-ins, say, and not
+// successful ones): count first with Allow, which stays exact under
+// concurrency, then Refund what turned out free. A window that has ended
+// since is left alone (its successor never counted the request).
+func (l *Limiter) Refund(key string, limits ...Limit) {
+	now := l.clock().UnixNano()
+	sh := &l.shards[maphash.String(l.seed, key)%shardCount]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.keys[key]
+	if e == nil {
+		return
+	}
+	for i, lim := range limits {
+		if sharedWithEarlier(limits, i) {
+			continue
+		}
+		for j := range e.windows {
+			w := &e.windows[j]
+			if w.span == int64(lim.Window) && now < w.start+w.span && w.count > 0 {
+				w.count--
+			}
+		}
+	}
+}
+
 // Len reports how many keys are tracked (for tests and metrics).
 func (l *Limiter) Len() int {
 	n := 0

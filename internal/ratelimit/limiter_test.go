@@ -236,3 +236,54 @@ func TestAllowDoesNotAllocateForKnownKey(t *testing.T) {
 		t.Fatalf("%v allocations per Allow, want 0", allocs)
 	}
 }
+
+// TestRefund: a refunded request frees its place in the windows it was
+// counted in, never below zero, and never in a window that began after it.
+func TestRefund(t *testing.T) {
+	t.Parallel()
+	lim := []Limit{{Max: 2, Window: time.Minute}, {Max: 5, Window: time.Hour}}
+	tests := []struct {
+		name string
+		run  func(l *Limiter, c *fakeClock)
+		want int // Remaining of the minute window on the next Allow
+	}{
+		{"refund frees a place", func(l *Limiter, c *fakeClock) {
+			l.Allow("k", lim...)
+			l.Refund("k", lim...)
+		}, 1},
+		{"refunds stop at zero", func(l *Limiter, c *fakeClock) {
+			l.Allow("k", lim...)
+			l.Refund("k", lim...)
+			l.Refund("k", lim...)
+		}, 1},
+		{"unknown key", func(l *Limiter, c *fakeClock) { l.Refund("k", lim...) }, 1},
+		{"no refund into a later window", func(l *Limiter, c *fakeClock) {
+			l.Allow("k", lim...)
+			c.Advance(2 * time.Minute)
+			l.Refund("k", lim...) // the minute window ended: only the hour gets it back
+		}, 1},
+		{"counted without refund", func(l *Limiter, c *fakeClock) { l.Allow("k", lim...) }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newFakeClock()
+			l := New(c.Now)
+			tt.run(l, c)
+			if d := l.Allow("k", lim...); !d.Allowed || d.Remaining != tt.want {
+				t.Fatalf("next Allow: %+v, want remaining %d", d, tt.want)
+			}
+		})
+	}
+	// Exhausted, then a refund lets exactly one more through.
+	c := newFakeClock()
+	l := New(c.Now)
+	l.Allow("k", lim...)
+	l.Allow("k", lim...)
+	if l.Allow("k", lim...).Allowed {
+		t.Fatal("third request in the minute allowed")
+	}
+	l.Refund("k", lim...)
+	if !l.Allow("k", lim...).Allowed || l.Allow("k", lim...).Allowed {
+		t.Fatal("a refund did not free exactly one place")
+	}
+}

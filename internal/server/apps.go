@@ -22,7 +22,7 @@ func (s *Server) registerApps(d Deps, auth *api.Authenticator) {
 	s.Catalog = catalog.NewService(store.For[catalog.Tx](d.DB), d.Bus,
 		catalog.WithLogger(d.Logger), catalog.WithIconFetcher(s.Upstreams))
 	s.peerLinks = &peering.Links{}
-	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Logger: d.Logger, Peers: s.peerLinks})
+	px := proxy.New(s.Catalog, proxy.Options{TrustProxyHeaders: d.Config.TrustProxyHeaders, Cookies: s.Devices, Logger: d.Logger, Peers: s.peerLinks})
 	s.proxy = px
 	(&nekzus.AppHandlers{Catalog: s.Catalog, Proxy: px, PublicURL: d.Config.PublicURL,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders}).Register(s.router, auth)

@@ -62,6 +62,7 @@ type Server struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	db      *store.DB
+	bus     event.Bus // nil in some tests
 	metrics *api.Metrics
 	router  *api.Router
 	handler http.Handler
@@ -147,7 +148,7 @@ type Deps struct {
 // New builds the server, its services and routes. It is not ready (readyz
 // 503, API 503) until Start has run after migrations.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, metrics: api.NewMetrics()}
+	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, bus: d.Bus, metrics: api.NewMetrics()}
 	var idOpts []identity.Option
 	if d.PasswordParams.MemoryKiB != 0 {
 		idOpts = append(idOpts, identity.WithPasswordParams(d.PasswordParams))
@@ -185,8 +186,8 @@ func New(d Deps) *Server {
 	s.Certs = newCerts(d, s.PKI)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	liveHandlers := s.newLive(d, auth)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, Backups: s.Backups,
-		Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers, Certificates: s.Certs,
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, LoginFailures: loginFailures(d.Config),
+		Backups: s.Backups, Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers, Certificates: s.Certs,
 		Devices: s.Devices, IPLimiter: s.ipLimiter, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
 		Presence: s.Live}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)

@@ -129,7 +129,7 @@ func (h *Hub) shutdown() {
 func (h *Hub) dispatch(e event.Event) {
 	h.revoke(e)
 	d, ok := translate(e)
-	if !ok {
+	if !ok || (d.ownOnly && e.Origin != h.cfg.Bus.Origin()) {
 		return
 	}
 	res := authz.Resource{GroupID: e.GroupID}

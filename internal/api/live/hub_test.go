@@ -28,12 +28,14 @@ const wait = 10 * time.Second
 type testHub struct {
 	hub *Hub
 	bus *event.Local
-	url string
+	// deliver offers an event as another replica published it.
+	deliver func(event.Event) error
+	url     string
 }
 
 func startHub(tb testing.TB, cfg Config, principals map[string]*authz.Principal) *testHub {
 	tb.Helper()
-	bus := event.NewLocal()
+	bus, deliver := event.NewRelay()
 	cfg.Bus = bus
 	cfg.Authenticate = func(_ context.Context, token string) (*authz.Principal, error) {
 		if p := principals[token]; p != nil {
@@ -63,7 +65,7 @@ func startHub(tb testing.TB, cfg Config, principals map[string]*authz.Principal)
 		srv.Close()
 		bus.Close()
 	})
-	return &testHub{hub: h, bus: bus, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &testHub{hub: h, bus: bus, deliver: deliver, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
 
 func (th *testHub) publish(tb testing.TB, e event.Event) {
@@ -561,4 +563,27 @@ func TestHubShutdown(t *testing.T) {
 	if code := late.closed(t); code != websocket.StatusGoingAway {
 		t.Errorf("late socket closed with %d, want going away", code)
 	}
+}
+
+// TestHubHealthIsEachReplicasOwn: every replica checks every upstream, so
+// a socket hears health_change from its own replica only (once, and the
+// view its replica's API lists), while other changes cross replicas.
+func TestHubHealthIsEachReplicasOwn(t *testing.T) {
+	t.Parallel()
+	admin := &authz.Principal{Kind: authz.KindUser, Role: authz.GroupAdmin, GroupID: 1, UserID: 1, SessionID: "s1"}
+	th := startHub(t, Config{}, map[string]*authz.Principal{"admin": admin})
+	c := th.connect(t, "admin")
+	health := func(origin string) event.Event {
+		return event.Event{Topic: catalog.TopicApp, Action: catalog.ActionHealthChange, GroupID: 1, ID: "grafana", Origin: origin,
+			Data: json.RawMessage(`{"appId":"grafana","status":"unhealthy"}`), Time: time.Now()}
+	}
+	if err := th.deliver(health("other-replica")); err != nil {
+		t.Fatal(err)
+	}
+	th.publish(t, health(""))
+	if err := th.deliver(event.Event{Topic: "psk", Action: "created", GroupID: 1, ID: "7", Origin: "other-replica", Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(t, TypeHealthChange) // this replica's
+	c.expect(t, "psk.created")    // the other replica's health_change never came
 }

@@ -38,9 +38,9 @@ const (
 // The event topics that carry Nekzus's own message types besides the app
 // catalog's (catalog.TopicDiscovery, and catalog.TopicApp whose
 // health_change action is a message type): the device facet publishes
-// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook,
-// container operations TopicContainer (the action is the message type);
-// configuration reloads have no publisher yet.
+// TopicDevice ("paired", "revoked"), webhooks activity.TopicWebhook, a
+// configuration reload (SIGHUP, server.Reload) TopicConfig ("reloaded"),
+// and container operations TopicContainer (the action is the message type).
 const (
 	TopicDevice    = "device"
 	TopicConfig    = "config"
@@ -96,6 +96,11 @@ type delivery struct {
 	// operations, toolbox deployments): only super principals permitted
 	// the action receive it.
 	server bool
+	// ownOnly keeps the message to the replica that published it: health
+	// is each replica's own view (every replica checks every upstream),
+	// so a socket hears the changes of the view its replica's API shows,
+	// once, not one per replica.
+	ownOnly bool
 }
 
 // translate turns a committed change into its message, or reports that the
@@ -123,7 +128,7 @@ func translate(e event.Event) (delivery, bool) {
 		return delivery{msg: encode(TypeDiscovery, raw(e.Data), e.Time), action: "apps:read"}, true
 	case catalog.TopicApp:
 		if e.Action == catalog.ActionHealthChange {
-			return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read"}, true
+			return delivery{msg: encode(TypeHealthChange, raw(e.Data), e.Time), action: "apps:read", ownOnly: true}, true
 		}
 	case TopicConfig:
 		return delivery{msg: encode(TypeConfigReload, map[string]string{"message": "Configuration reloaded"}, e.Time),

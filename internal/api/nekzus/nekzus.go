@@ -60,8 +60,13 @@ type APIKeys = api.APIKeys
 type Handlers struct {
 	Identity Identity
 	Keys     APIKeys
-	// AuthLimiter limits login and setup per source IP (50/minute).
+	// AuthLimiter limits login and setup per source IP (50/minute), and
+	// their failures to LoginFailures.
 	AuthLimiter *ratelimit.Limiter
+	// LoginFailures is how many failed sign-ins (login, setup, refresh)
+	// one address may make (config AuthFailureLimit per minute); zero:
+	// Nekzus's documented auth rate, 10 per minute.
+	LoginFailures ratelimit.Limit
 	// Backups are the server's backups (SUPER_ADMIN only).
 	Backups Backups
 	// Host reads the host's resources (SUPER_ADMIN only).
