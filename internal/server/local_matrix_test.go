@@ -62,7 +62,22 @@ var seedLocal = map[string]bool{
 	"GET /api/v1/backups":                                   true,
 	"POST /api/v1/backups":                                  true,
 	"GET /api/v1/system/resources":                          true,
-	"GET /api/v1/federation/peers":                          true,
+	// The document marks the first endpoint of these sections; the rest of
+	// each section (and netkeep's own join-token routes beside federation)
+	// follow it.
+	"GET /api/v1/federation/peers":                 true,
+	"GET /api/v1/federation/peers/{id}":            true,
+	"DELETE /api/v1/federation/peers/{id}":         true,
+	"POST /api/v1/federation/sync":                 true,
+	"GET /api/v1/federation/status":                true,
+	"POST /api/v1/federation/tokens":               true,
+	"POST /api/v1/federation/join":                 true,
+	"POST /api/v1/containers/start-all":            true,
+	"POST /api/v1/containers/stop-all":             true,
+	"POST /api/v1/containers/restart-all":          true,
+	"POST /api/v1/containers/batch":                true,
+	"POST /api/v1/containers/batch/export/preview": true,
+	"POST /api/v1/containers/batch/export":         true,
 }
 
 // TestMatrixLocalTrust is the authorization matrix's IP-trust column. With

@@ -124,20 +124,21 @@ func (h *AppHandlers) Register(rt *api.Router, auth *api.Authenticator) {
 	rt.Handle("/apps/{appId}/", api.Custom, auth.Optional(h.Proxy))
 }
 
-// Register adds the toolbox's routes and the container exports. Every one
-// is server-wide: the domain lets only a SUPER_ADMIN (or its keys) in.
+// Register adds the toolbox's routes and the container exports ("IP-based
+// (local) or JWT"). Every one is server-wide: the domain lets only a
+// SUPER_ADMIN (or its keys) in, so a trusted local caller is refused 403.
 func (h *ToolboxHandlers) Register(rt *api.Router) {
 	rt = rt.As(api.Nekzus)
-	rt.HandleFunc("GET /api/v1/toolbox/services", api.Authenticated, h.listTemplates)
-	rt.HandleFunc("GET /api/v1/toolbox/services/{id}", api.Authenticated, h.getTemplate)
-	rt.HandleFunc("POST /api/v1/toolbox/deploy", api.Authenticated, h.deploy)
-	rt.HandleFunc("GET /api/v1/toolbox/deployments", api.Authenticated, h.listDeployments)
-	rt.HandleFunc("GET /api/v1/toolbox/deployments/{id}", api.Authenticated, h.getDeployment)
-	rt.HandleFunc("DELETE /api/v1/toolbox/deployments/{id}", api.Authenticated, h.deleteDeployment)
-	rt.HandleFunc("GET /api/v1/containers/{containerId}/export/preview", api.Authenticated, h.export(false, true))
-	rt.HandleFunc("POST /api/v1/containers/{containerId}/export", api.Authenticated, h.export(false, false))
-	rt.HandleFunc("POST /api/v1/containers/batch/export/preview", api.Authenticated, h.export(true, true))
-	rt.HandleFunc("POST /api/v1/containers/batch/export", api.Authenticated, h.export(true, false))
+	rt.HandleFunc("GET /api/v1/toolbox/services", api.Local, h.listTemplates)
+	rt.HandleFunc("GET /api/v1/toolbox/services/{id}", api.Local, h.getTemplate)
+	rt.HandleFunc("POST /api/v1/toolbox/deploy", api.Local, h.deploy)
+	rt.HandleFunc("GET /api/v1/toolbox/deployments", api.Local, h.listDeployments)
+	rt.HandleFunc("GET /api/v1/toolbox/deployments/{id}", api.Local, h.getDeployment)
+	rt.HandleFunc("DELETE /api/v1/toolbox/deployments/{id}", api.Local, h.deleteDeployment)
+	rt.HandleFunc("GET /api/v1/containers/{containerId}/export/preview", api.Local, h.export(false, true))
+	rt.HandleFunc("POST /api/v1/containers/{containerId}/export", api.Local, h.export(false, false))
+	rt.HandleFunc("POST /api/v1/containers/batch/export/preview", api.Local, h.export(true, true))
+	rt.HandleFunc("POST /api/v1/containers/batch/export", api.Local, h.export(true, false))
 }
 
 // Register adds the federation routes: the seed's peers, sync and status
