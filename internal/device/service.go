@@ -52,7 +52,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	registry *Registry
-	verified verifiedTokens
+	verified identity.VerifiedTokens[*claims]
 }
 
 // Option configures a Service.

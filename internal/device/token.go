@@ -90,14 +90,14 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Token, error) {
 }
 
 func (s *Service) verify(ctx context.Context, token string, withGrace bool) (*authz.Principal, *state, error) {
-	c := s.verified.get(token, s.now())
-	if c == nil || withGrace {
+	c, ok := s.verified.Get(token, s.now())
+	if !ok || withGrace {
 		c = &claims{}
 		if err := s.signer.Verify(token, AudienceDevice, c, withGrace); err != nil {
 			return nil, nil, err
 		}
 		if !withGrace {
-			s.verified.put(token, c)
+			s.verified.Put(token, c)
 		}
 	}
 	st, err := s.registry.get(ctx, c.Subject)

@@ -211,13 +211,13 @@ var errSessionEnded = fault.New(fault.Unauthorized, "session has ended; log in a
 // with the user's current role and group. It touches the database only for a
 // user not yet cached.
 func (s *Service) AuthenticateAccess(ctx context.Context, token string) (*authz.Principal, error) {
-	c := s.verified.get(token, s.now())
-	if c == nil {
+	c, ok := s.verified.Get(token, s.now())
+	if !ok {
 		c = &AccessClaims{}
 		if err := s.signer.Verify(token, AudienceAPI, c, false); err != nil {
 			return nil, err
 		}
-		s.verified.put(token, c)
+		s.verified.Put(token, c)
 	}
 	return s.principalFor(ctx, c)
 }

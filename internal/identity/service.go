@@ -44,7 +44,7 @@ type Service struct {
 	log      *slog.Logger
 	lock     *lockout.Lockout
 	dir      *directory
-	verified *verifiedTokens
+	verified VerifiedTokens[*AccessClaims]
 	dummyPw  string // hash checked for unknown users so timing does not reveal them
 	gate     LoginGate
 
@@ -72,7 +72,6 @@ func NewService(st Store, keys *secret.Keys, bus event.Bus, cfg Config, opts ...
 	}
 	s.signer = NewSigner(keys.JWTKey(), cfg.RefreshGrace, s.now)
 	s.dir = newDirectory(s)
-	s.verified = newVerifiedTokens()
 	s.dummyPw, _ = HashPassword("netkeep-dummy-password", s.params)
 	return s
 }
