@@ -36,6 +36,12 @@ func cmdServe(e env, args []string) int {
 	log := newLogger(cfg, e)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP is caught from here on: /readyz answers 200 before the reload
+	// loop below runs, and an uncaught SIGHUP would end the process. One
+	// that arrives before then is served once the loop starts.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	db, keys, err := openStore(ctx, cfg)
 	if err != nil {
@@ -127,9 +133,6 @@ func cmdServe(e env, args []string) int {
 
 	ended := make(chan error, 1)
 	go func() { ended <- wait() }()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for reloading := true; reloading; {
 		select {
 		case err = <-ended:

@@ -270,8 +270,10 @@ func (s *Service) RemovePeer(ctx context.Context, p *authz.Principal, src audit.
 }
 
 // Authenticate returns the peer whose pinned CA issued the caller's
-// verified chain (fingerprint from Presented). Errors: forbidden for any
-// other certificate.
+// verified chain (fingerprint from Presented). A peer this instance has
+// never synced with, or last found unreachable, has just shown that the
+// link works: a sync round is started for it without waiting. Errors:
+// forbidden for any other certificate.
 func (s *Service) Authenticate(ctx context.Context, fingerprint string) (*Peer, error) {
 	if _, err := s.local(); err != nil {
 		return nil, err
@@ -284,6 +286,9 @@ func (s *Service) Authenticate(ctx context.Context, fingerprint string) (*Peer, 
 		return nil, err
 	case peer.CAFingerprint != fingerprint:
 		return nil, errUnpinned
+	}
+	if peer.LastSyncAt == nil || peer.Status != StatusConnected {
+		s.soon()
 	}
 	return peer, nil
 }

@@ -190,7 +190,10 @@ func (s *Service) Redeem(ctx context.Context, fingerprint string, req JoinReques
 	if err != nil {
 		return nil, err
 	}
-	s.soon()
+	// No sync of the new peer from here: it records this instance only
+	// after this answer reaches it, so a sync now would be refused and mark
+	// it disconnected. Its own first sync, which follows its join, reaches
+	// Authenticate, and that starts this side's (see there).
 	return &JoinAnswer{PeerID: id.peerID, Name: s.name()}, nil
 }
 

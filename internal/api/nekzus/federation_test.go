@@ -74,8 +74,8 @@ func testFederation(t *testing.T, kind config.DatabaseKind) {
 		m := servertest.Master()
 
 		// A knows B from the join, B knows A; both are connected. A sees B
-		// connected once B's first sync (started by the join, in the
-		// background) reaches it.
+		// connected after its own first sync of B, which B's first sync of
+		// A (part of the join) starts on A in the background.
 		for name, e := range map[string]*servertest.Env{"A": a, "B": b} {
 			var st *servertest.Response
 			ok := func() bool {
