@@ -392,7 +392,10 @@ func TestHubSlowConsumerDropped(t *testing.T) {
 		"fast": {Kind: authz.KindUser, Role: authz.User, GroupID: 1, UserID: 1},
 		"slow": {Kind: authz.KindUser, Role: authz.User, GroupID: 1, UserID: 2},
 	}
-	th := startHub(t, Config{Queue: 8, WriteWithin: time.Second}, principals)
+	// No pings within the test: the socket that never reads would fail one
+	// and be closed as silent, not counted as a slow consumer, whenever the
+	// test runs longer than the ping interval (a loaded machine).
+	th := startHub(t, Config{Queue: 8, WriteWithin: time.Second, PingEvery: time.Hour, PongWithin: time.Hour}, principals)
 	fast := th.connect(t, "fast")
 	slow := dial(t, th.url+"/ws", nil) // authenticates, then never reads
 	writeJSON(t, slow, map[string]any{"type": "auth", "data": map[string]string{"token": "slow"}})
