@@ -71,6 +71,7 @@ type Server struct {
 	ipLimiter *ratelimit.Limiter
 
 	background     sync.WaitGroup
+	closeOnce      sync.Once
 	stopBackground context.CancelFunc
 
 	Identity *identity.Service
@@ -310,8 +311,11 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // Close stops background work, waiting for it to flush what is buffered
-// (API keys' last use), and closes the services.
-func (s *Server) Close() {
+// (API keys' last use), and closes the services. Calls after the first do
+// nothing.
+func (s *Server) Close() { s.closeOnce.Do(s.close) }
+
+func (s *Server) close() {
 	if s.stopBackground != nil {
 		s.stopBackground()
 	}

@@ -219,3 +219,13 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Error("listener still accepts after Serve returned")
 	}
 }
+
+// Close may be called more than once (a deferred Close after an explicit
+// one on shutdown): the second call does nothing and does not panic.
+func TestCloseTwice(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, storetest.Open(t, config.SQLite))
+	start(t, srv) // its cleanup closes once more
+	srv.Close()
+	srv.Close()
+}
