@@ -326,6 +326,7 @@ func (s *Server) close() {
 	s.Identity.Close()
 	s.APIKeys.Close()
 	s.PKI.Close()
+	s.Certs.Close()
 	s.RadiusIndex.Close()
 	s.Mesh.Close()
 	s.Devices.Close()

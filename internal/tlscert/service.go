@@ -159,6 +159,14 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
+// Close ends the subscription Start opened, also when Run never ran (a
+// later start-up step failed). It may be called more than once.
+func (s *Service) Close() {
+	if s.sub != nil {
+		s.sub.Close()
+	}
+}
+
 // SetServing records that an HTTPS listener serves GetCertificate's
 // certificates (set at wiring time), which makes generating one a TLS
 // upgrade.
