@@ -58,6 +58,19 @@ func LimitFailures(l *ratelimit.Limiter, family string, lim ratelimit.Limit, nex
 	})
 }
 
+// SignIn wraps a sign-in handler (login, setup, refresh, in every dialect)
+// with the two per-address budgets all of them share: LoginLimit for every
+// attempt ("auth") and failures for the failed ones ("auth-failed", see
+// LimitFailures). The families are the same in every dialect, so moving
+// from one dialect's login to another's gives a guesser no new budget. A
+// zero failures sets no failure budget.
+func SignIn(l *ratelimit.Limiter, failures ratelimit.Limit, next http.Handler) http.Handler {
+	if failures.Max > 0 {
+		next = LimitFailures(l, "auth-failed", failures, next)
+	}
+	return LimitIP(l, "auth", LoginLimit, next)
+}
+
 var errTooManyFailures = fault.New(fault.RateLimited, "too many failed attempts from this address; retry later")
 
 // codeWriter remembers the status of the answer written through it.

@@ -101,8 +101,8 @@ type Config struct {
 	FederationName         string
 	FederationSyncInterval time.Duration
 	// AuthFailureLimit is how many failed sign-in attempts (login, setup,
-	// refresh) one client address may make per minute; successful ones do
-	// not count (see api.LimitFailures).
+	// refresh, in every dialect together) one client address may make per
+	// minute; successful ones do not count (see api.SignIn).
 	AuthFailureLimit int
 }
 
@@ -191,7 +191,7 @@ var options = []option{
 	{name: "federation-url", usage: "https URL peers reach the federation listener at (put in join tokens); empty: https://<federation-listen address>", bind: str(func(c *Config) *string { return &c.FederationURL }, "")},
 	{name: "federation-name", usage: "this instance's name as its federation peers show it; empty: the host name", bind: str(func(c *Config) *string { return &c.FederationName }, "")},
 	{name: "federation-sync-interval", usage: "how often every federation peer's app catalog is fetched", bind: dur(func(c *Config) *time.Duration { return &c.FederationSyncInterval }, time.Minute)},
-	{name: "auth-failure-limit", usage: "failed sign-in attempts (login, setup, refresh) allowed per client address per minute; successful sign-ins do not count", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+	{name: "auth-failure-limit", usage: "failed sign-in attempts (login, setup, refresh, every dialect together) allowed per client address per minute; successful sign-ins do not count", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.IntVar(&c.AuthFailureLimit, name, 10, usage)
 	}},
 }

@@ -206,9 +206,9 @@ func New(d Deps) *Server {
 		radius.WithPMKStore(store.For[radius.PMKTx](d.DB), d.Keys), radius.WithIndexLogger(d.Logger))
 	s.Radius = radius.New(radius.Config{Directory: s.RadiusIndex, Clients: s.RadiusIndex, Index: s.RadiusIndex,
 		Accounting: s.RadiusClients, Registry: s.metrics.Registry, Logger: d.Logger})
-	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, PSKs: s.PSKs, Clients: s.RadiusClients,
+	(&netkey.Handlers{Identity: s.Identity, AuthLimiter: authLimiter, LoginFailures: loginFailures(d.Config), PSKs: s.PSKs, Clients: s.RadiusClients,
 		ImportTimeout: d.Config.ImportTimeout}).Register(s.router)
-	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter}).Register(s.router)
+	(&netmaker.Handlers{Identity: s.Identity, Auth: auth, AuthLimiter: authLimiter, LoginFailures: loginFailures(d.Config)}).Register(s.router)
 	s.Mesh = mesh.NewService(store.For[mesh.Tx](d.DB), d.Bus, s.Identity.Signer(), d.Keys,
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,

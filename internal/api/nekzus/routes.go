@@ -24,9 +24,7 @@ func (h *Handlers) Register(rt *api.Router) {
 	if failures.Max == 0 {
 		failures = Limits[LimitAuth].Window()
 	}
-	signIn := func(f http.HandlerFunc) http.Handler {
-		return limited(api.LimitFailures(h.AuthLimiter, "auth-failed", failures, f).ServeHTTP)
-	}
+	signIn := func(f http.HandlerFunc) http.Handler { return api.SignIn(h.AuthLimiter, failures, f) }
 	rt.Handle("GET /api/v1/auth/setup-status", api.Public, limited(h.setupStatus))
 	rt.Handle("POST /api/v1/auth/setup", api.Public, signIn(h.setup))
 	rt.Handle("POST /api/v1/auth/login", api.Public, signIn(h.login))

@@ -51,8 +51,11 @@ type Identity interface {
 // and endpoints over PSKs; RADIUS clients and sessions over Clients.
 type Handlers struct {
 	Identity Identity
-	// AuthLimiter limits login and refresh per source IP (api.LoginLimit).
+	// AuthLimiter limits login and refresh per source IP (api.SignIn).
 	AuthLimiter *ratelimit.Limiter
+	// LoginFailures is how many failed logins and refreshes one address
+	// may make (config AuthFailureLimit per minute); zero: no such limit.
+	LoginFailures ratelimit.Limit
 
 	PSKs PSKs
 	// MaxImportBytes bounds a CSV import's body (DefaultMaxImportBytes when

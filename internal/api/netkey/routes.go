@@ -11,11 +11,9 @@ import (
 // but sign-in needs a credential; what it may do is decided in the domain.
 func (h *Handlers) Register(rt *api.Router) {
 	rt = rt.As(api.NetKey)
-	limited := func(f http.HandlerFunc) http.Handler {
-		return api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, f)
-	}
-	rt.Handle("POST /api/auth/login", api.Public, limited(h.login))
-	rt.Handle("POST /api/auth/refresh", api.Public, limited(h.refresh))
+	signIn := func(f http.HandlerFunc) http.Handler { return api.SignIn(h.AuthLimiter, h.LoginFailures, f) }
+	rt.Handle("POST /api/auth/login", api.Public, signIn(h.login))
+	rt.Handle("POST /api/auth/refresh", api.Public, signIn(h.refresh))
 	rt.HandleFunc("POST /api/auth/logout", api.Authenticated, h.logout)
 	rt.HandleFunc("GET /api/auth/me", api.Authenticated, h.me)
 

@@ -37,4 +37,8 @@ type Handlers struct {
 	Auth *api.Authenticator
 	// AuthLimiter limits authenticate, createadmin and hasadmin per source IP.
 	AuthLimiter *ratelimit.Limiter
+	// LoginFailures is how many failed authenticate and createadmin calls
+	// one address may make (config AuthFailureLimit per minute); zero: no
+	// such limit.
+	LoginFailures ratelimit.Limit
 }

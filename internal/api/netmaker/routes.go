@@ -21,8 +21,8 @@ func (h *Handlers) Register(rt *api.Router) {
 		return api.LimitIP(h.AuthLimiter, family, api.LoginLimit, f)
 	}
 	rt.Handle("GET /api/users/adm/hasadmin", api.Public, limited("setup", http.HandlerFunc(h.hasAdmin)))
-	rt.Handle("POST /api/users/adm/createadmin", api.Public, limited("auth", h.Auth.Optional(http.HandlerFunc(h.createAdmin))))
-	rt.Handle("POST /api/users/adm/authenticate", api.Public, limited("auth", http.HandlerFunc(h.authenticate)))
+	rt.Handle("POST /api/users/adm/createadmin", api.Public, api.SignIn(h.AuthLimiter, h.LoginFailures, h.Auth.Optional(http.HandlerFunc(h.createAdmin))))
+	rt.Handle("POST /api/users/adm/authenticate", api.Public, api.SignIn(h.AuthLimiter, h.LoginFailures, http.HandlerFunc(h.authenticate)))
 
 	rt.HandleFunc("GET /api/users/{username}", api.Authenticated, h.getUser)
 	rt.HandleFunc("PUT /api/users/{username}", api.Authenticated, h.updateUser)
