@@ -49,9 +49,10 @@ type Config struct {
 
 // Provider is netkeep's OpenID provider.
 type Provider struct {
-	sso   *sso.Service
-	users Identity
-	op    *op.Provider
+	sso      *sso.Service
+	users    Identity
+	op       *op.Provider
+	verified identity.VerifiedTokens[*accessClaims] // see AuthenticateDelegated
 }
 
 // New builds the provider over svc.

@@ -128,6 +128,11 @@ func TestCodeFlowWithOAuth2AndGoOIDC(t *testing.T) {
 		if next["refresh_token"] == nil || next["refresh_token"] == tok.RefreshToken {
 			t.Fatalf("refresh did not rotate: %v", next)
 		}
+		// Used once, its verification is remembered; the revocation below
+		// must still end it.
+		if r := e.Do(t, "GET", "/api/v1/users", nil, servertest.Bearer(next["access_token"].(string))...); r.Status != http.StatusOK {
+			t.Fatalf("rotated access token: %d %s", r.Status, r.Raw)
+		}
 		if r := refreshRaw(t, e, c, tok.RefreshToken); r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_grant" {
 			t.Errorf("reused refresh token: %d %s, want 400 invalid_grant", r.Status, r.Raw)
 		}
