@@ -231,7 +231,8 @@ func TestVerifierRejectsMalformedFrames(t *testing.T) {
 }
 
 // BenchmarkMatch is the cost per candidate of a search: one at a time
-// (Match), two at a time (Find), and each without the SHA extensions.
+// (Match), two at a time (Find's pairs), each without the SHA extensions,
+// the multi-buffer ways the CPU has, and the way Find chose.
 func BenchmarkMatch(b *testing.B) {
 	s := station()
 	keys := testKeys(1000)
@@ -290,23 +291,35 @@ func BenchmarkMatch(b *testing.B) {
 			}
 			reportCandidate(b, c0, len(keys))
 		})
-		b.Run("find/"+name, func(b *testing.B) {
+		b.Run("find/pairs-"+name, func(b *testing.B) {
 			defer func(v bool) { hasSHANI = v }(hasSHANI)
 			hasSHANI = ni
-			var v Verifier
-			b.ReportAllocs()
-			c0 := cpuTime()
-			for b.Loop() {
-				if err := v.Reset(handshake(s, frame)); err != nil {
-					b.Fatal(err)
-				}
-				if i, _ := v.Find(keys, nil); i != 999 {
-					b.Fatal("no match")
-				}
-			}
-			reportCandidate(b, c0, len(keys))
+			benchFind(b, &pairWay, s, frame, keys)
 		})
 	}
+	for _, w := range laneWays() {
+		b.Run("find/"+w.name, func(b *testing.B) { benchFind(b, w, s, frame, keys) })
+	}
+	b.Run("find/chosen", func(b *testing.B) {
+		b.Logf("SearchWay: %+v", SearchWay())
+		benchFind(b, currentWay(), s, frame, keys)
+	})
+}
+
+// benchFind times Find forced to way over keys, the last of which matches.
+func benchFind(b *testing.B, way *laneWay, s wpatest.Station, frame []byte, keys []Key) {
+	var v Verifier
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		if err := v.Reset(handshake(s, frame)); err != nil {
+			b.Fatal(err)
+		}
+		if i, _ := v.findWith(way, keys, nil); i != len(keys)-1 {
+			b.Fatal("no match")
+		}
+	}
+	reportCandidate(b, c0, len(keys))
 }
 
 // BenchmarkPMK is one PMK derivation: netkeep's two-chain PBKDF2 and
