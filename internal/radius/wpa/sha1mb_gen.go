@@ -111,15 +111,17 @@ const (
 
 // ---- AVX-512: 16 lanes, 32 ZMM registers ----
 //
-// Z0-Z4 the state (names rotate every round), Z5-Z9 the state at the
-// block's start, Z10-Z11 scratch, Z12-Z15 the KCK, Z16-Z31 the per-lane
+// The state lives in five of Z0-Z4 and Z10 (which five changes every
+// round; a block ends with it back in Z0-Z4), Z5-Z9 hold the state at the
+// block's start, Z11 is scratch, Z12-Z15 the KCK, Z16-Z31 the per-lane
 // message schedule. 320 bytes of frame hold the outer pad's state.
 
-type z512 struct{ s [5]string }
+type z512 struct {
+	s    [5]string // registers of A..E
+	free string    // the sixth
+}
 
 func zr(i int) string { return fmt.Sprintf("Z%d", i) }
-
-func (z *z512) rotate() { z.s = [5]string{z.s[4], z.s[0], z.s[1], z.s[2], z.s[3]} }
 
 func (z *z512) save() {
 	for i := range 5 {
@@ -127,23 +129,29 @@ func (z *z512) save() {
 	}
 }
 
+// addSaved ends a block: the state plus the saved one, back in Z0-Z4.
 func (z *z512) addSaved() {
 	for i := range 5 {
-		w("VPADDD %s, %s, %s", zr(5+i), z.s[i], z.s[i])
+		w("VPADDD %s, %s, %s", z.s[i], zr(5+i), zr(5+i))
 	}
+	for i := range 5 {
+		w("VMOVDQA32 %s, %s", zr(5+i), zr(i))
+	}
+	z.s, z.free = [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, "Z10"
 }
 
 // round ends round t with e holding the schedule word plus K already.
+// B's rotation goes to the free register and f overwrites B in place, so
+// no copy is needed; B's register is the next round's free one.
 func (z *z512) round(t int) {
 	a, bb, c, d, e := z.s[0], z.s[1], z.s[2], z.s[3], z.s[4]
 	f := [...]int{ch, parity, maj, parity}[kind(t)]
-	w("VMOVDQA32 %s, Z10", bb)
-	w("VPTERNLOGD $0x%02x, %s, %s, Z10", f, d, c)
-	w("VPADDD Z10, %s, %s", e, e)
+	w("VPROLD $30, %s, %s", bb, z.free)
+	w("VPTERNLOGD $0x%02x, %s, %s, %s", f, d, c, bb)
+	w("VPADDD %s, %s, %s", bb, e, e)
 	w("VPROLD $5, %s, Z11", a)
 	w("VPADDD Z11, %s, %s", e, e)
-	w("VPROLD $30, %s, %s", bb, bb)
-	z.rotate()
+	z.s, z.free = [5]string{e, a, z.free, c, d}, bb
 }
 
 // shared compresses the block whose schedule (words plus K) is at (SI).
@@ -174,10 +182,10 @@ func (z *z512) lanes() {
 }
 
 func (z *z512) gather(off int) {
-	w("VMOVDQU32 mbLane<>(SB), Z10")
+	w("VMOVDQU32 mbLane<>(SB), Z11")
 	for i := range 5 {
 		w("KXNORW K1, K1, K1")
-		w("VPGATHERDD %d(AX)(Z10*1), K1, %s", off+4*i, z.s[i])
+		w("VPGATHERDD %d(AX)(Z11*1), K1, %s", off+4*i, z.s[i])
 	}
 }
 
@@ -211,7 +219,7 @@ func (z *z512) padBlock(pad string) {
 }
 
 func avx512() {
-	z := &z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}}
+	z := &z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, free: "Z10"}
 	fmt.Fprint(&b, "// func matchAVX512(keys *Key, sched *uint32, nframe int, mic *[4]uint32, out *[4][16]uint32) uint16\n")
 	fmt.Fprint(&b, "TEXT ·matchAVX512(SB), NOSPLIT, $320-42\n")
 	w("MOVQ keys+0(FP), AX")

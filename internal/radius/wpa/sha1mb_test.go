@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/binary"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -212,4 +211,3 @@ func TestSearchWayIsAvailable(t *testing.T) {
 	t.Fatalf("SearchWay() = %+v: not available here", w)
 }
 
-var _ = fmt.Sprint
