@@ -210,4 +210,3 @@ func TestSearchWayIsAvailable(t *testing.T) {
 	}
 	t.Fatalf("SearchWay() = %+v: not available here", w)
 }
-
