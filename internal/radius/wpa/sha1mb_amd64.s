@@ -4745,6 +4745,7 @@ TEXT ·matchAVX2(SB), 0, $832-41
 	MOVQ keys+0(FP), AX
 	MOVQ sched+8(FP), SI
 	MOVQ nframe+16(FP), CX
+	// KCK: the key expansion from the inner states, the digest from the outer ones.
 	VMOVDQU mbLane<>(SB), Y9
 	VPCMPEQD Y5, Y5, Y5
 	VPGATHERDD Y5, 32(AX)(Y9*1), Y0
@@ -8398,6 +8399,7 @@ TEXT ·matchAVX2(SB), 0, $832-41
 	VMOVDQU Y1, Y11
 	VMOVDQU Y2, Y12
 	VMOVDQU Y3, Y13
+	// The MIC's outer pad, kept in the frame.
 	VPBROADCASTD mbConst<>+4(SB), Y5
 	VPXOR Y10, Y5, Y6
 	VMOVDQU Y6, 0(SP)
@@ -9975,6 +9977,7 @@ TEXT ·matchAVX2(SB), 0, $832-41
 	VMOVDQU Y2, 736(SP)
 	VMOVDQU Y3, 768(SP)
 	VMOVDQU Y4, 800(SP)
+	// The MIC's inner hash: the inner pad, then the frame.
 	VPBROADCASTD mbConst<>+0(SB), Y5
 	VPXOR Y10, Y5, Y6
 	VMOVDQU Y6, 0(SP)
@@ -12581,6 +12584,7 @@ frame256:
 	ADDQ $320, SI
 	DECQ CX
 	JNZ frame256
+	// The MIC's outer hash.
 	VMOVDQU Y0, 0(SP)
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y2, 64(SP)
@@ -14172,3 +14176,4 @@ frame256:
 	MOVB AX, ret+40(FP)
 	VZEROUPPER
 	RET
+

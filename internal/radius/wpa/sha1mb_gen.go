@@ -218,49 +218,32 @@ func (z *z512) padBlock(pad string) {
 	}
 }
 
-func avx512() {
-	z := &z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, free: "Z10"}
+func (z *z512) prologue() {
 	fmt.Fprint(&b, "// func matchAVX512(keys *Key, sched *uint32, nframe int, mic *[4]uint32, out *[4][16]uint32) uint16\n")
 	fmt.Fprint(&b, "TEXT ·matchAVX512(SB), NOSPLIT, $320-42\n")
-	w("MOVQ keys+0(FP), AX")
-	w("MOVQ sched+8(FP), SI")
-	w("MOVQ nframe+16(FP), CX")
-	w("// KCK: the key expansion from the inner states, the digest from the outer ones.")
-	z.gather(offInner)
-	z.shared()
-	w("ADDQ $%d, SI", frameQ)
-	z.shared()
-	w("ADDQ $%d, SI", frameQ)
-	z.digestBlock()
-	z.gather(offOuter)
-	z.lanes()
+}
+
+func (z *z512) keepKCK() {
 	for i := range 4 {
 		w("VMOVDQA32 %s, %s", z.s[i], zr(12+i))
 	}
-	w("// The MIC's outer pad, kept in the frame.")
-	z.padBlock(cOpad)
-	z.iv()
-	z.lanes()
+}
+
+func (z *z512) spillOuter() {
 	for i := range 5 {
 		w("VMOVDQU32 %s, %d(SP)", z.s[i], 64*i)
 	}
-	w("// The MIC's inner hash: the inner pad, then the frame.")
-	z.padBlock(cIpad)
-	z.iv()
-	z.lanes()
-	label("frame512")
-	z.shared()
-	w("ADDQ $%d, SI", frameQ)
-	w("DECQ CX")
-	w("JNZ frame512")
-	w("// The MIC's outer hash.")
-	z.digestBlock()
+}
+
+func (z *z512) reloadOuter() {
 	for i := range 5 {
 		w("VMOVDQU32 %d(SP), %s", 64*i, z.s[i])
 	}
-	z.lanes()
-	w("MOVQ mic+24(FP), DX")
-	w("MOVQ out+32(FP), BX")
+}
+
+func (z *z512) loopLabel() string { return "frame512" }
+
+func (z *z512) finish() {
 	for i := range 4 {
 		w("VMOVDQU32 %s, %d(BX)", z.s[i], 64*i)
 		w("VPCMPEQD.BCST %d(DX), %s, K%d", 4*i, z.s[i], 1+i)
@@ -270,9 +253,6 @@ func avx512() {
 	w("KANDW K1, K3, K1")
 	w("KMOVW K1, AX")
 	w("MOVW AX, ret+40(FP)")
-	w("VZEROUPPER")
-	w("RET")
-	fmt.Fprint(&b, "\n")
 }
 
 // ---- AVX2: 8 lanes, 16 YMM registers ----
@@ -410,46 +390,33 @@ func (y *y256) padBlock(pad string) {
 	}
 }
 
-func avx2() {
-	y := &y256{s: [5]string{"Y0", "Y1", "Y2", "Y3", "Y4"}}
+func (y *y256) prologue() {
 	fmt.Fprint(&b, "// func matchAVX2(keys *Key, sched *uint32, nframe int, mic *[4]uint32, out *[4][16]uint32) uint8\n")
 	fmt.Fprintf(&b, "TEXT ·matchAVX2(SB), 0, $%d-41\n", frame2)
 	w("NO_LOCAL_POINTERS")
-	w("MOVQ keys+0(FP), AX")
-	w("MOVQ sched+8(FP), SI")
-	w("MOVQ nframe+16(FP), CX")
-	y.gather(offInner)
-	y.shared()
-	w("ADDQ $%d, SI", frameQ)
-	y.shared()
-	w("ADDQ $%d, SI", frameQ)
-	y.digestBlock()
-	y.gather(offOuter)
-	y.lanes()
+}
+
+func (y *y256) keepKCK() {
 	for i := range 4 {
 		w("VMOVDQU %s, %s", y.s[i], yr(10+i))
 	}
-	y.padBlock(cOpad)
-	y.iv()
-	y.lanes()
+}
+
+func (y *y256) spillOuter() {
 	for i := range 5 {
 		w("VMOVDQU %s, %d(SP)", y.s[i], outerOff+32*i)
 	}
-	y.padBlock(cIpad)
-	y.iv()
-	y.lanes()
-	label("frame256")
-	y.shared()
-	w("ADDQ $%d, SI", frameQ)
-	w("DECQ CX")
-	w("JNZ frame256")
-	y.digestBlock()
+}
+
+func (y *y256) reloadOuter() {
 	for i := range 5 {
 		w("VMOVDQU %d(SP), %s", outerOff+32*i, y.s[i])
 	}
-	y.lanes()
-	w("MOVQ mic+24(FP), DX")
-	w("MOVQ out+32(FP), BX")
+}
+
+func (y *y256) loopLabel() string { return "frame256" }
+
+func (y *y256) finish() {
 	for i := range 4 {
 		w("VMOVDQU %s, %d(BX)", y.s[i], 64*i)
 		w("VPBROADCASTD %d(DX), Y5", 4*i)
@@ -460,14 +427,70 @@ func avx2() {
 	w("VPAND Y5, Y6, Y5")
 	w("VMOVMSKPS Y5, AX")
 	w("MOVB AX, ret+40(FP)")
+}
+
+// vector is one instruction set's code for the steps of check.
+type vector interface {
+	prologue()           // the TEXT line
+	gather(off int)      // the keys' states at off into the state
+	iv()                 // SHA-1's initial state into the state
+	shared()             // compress the block whose schedule is at (SI)
+	lanes()              // compress the per-lane block laid out
+	digestBlock()        // lay out the state as a digest block
+	padBlock(pad string) // lay out the kept KCK xor pad
+	keepKCK()            // keep the state's first four words as the KCK
+	spillOuter()         // keep the state in the frame
+	reloadOuter()        // and back
+	loopLabel() string
+	finish() // store the MICs at (BX), compare with (DX), result in ret
+}
+
+// check emits the whole candidate check (see the file comment).
+func check(v vector) {
+	v.prologue()
+	w("MOVQ keys+0(FP), AX")
+	w("MOVQ sched+8(FP), SI")
+	w("MOVQ nframe+16(FP), CX")
+	w("// KCK: the key expansion from the inner states, the digest from the outer ones.")
+	v.gather(offInner)
+	v.shared()
+	w("ADDQ $%d, SI", frameQ)
+	v.shared()
+	w("ADDQ $%d, SI", frameQ)
+	v.digestBlock()
+	v.gather(offOuter)
+	v.lanes()
+	v.keepKCK()
+	w("// The MIC's outer pad, kept in the frame.")
+	v.padBlock(cOpad)
+	v.iv()
+	v.lanes()
+	v.spillOuter()
+	w("// The MIC's inner hash: the inner pad, then the frame.")
+	v.padBlock(cIpad)
+	v.iv()
+	v.lanes()
+	label(v.loopLabel())
+	v.shared()
+	w("ADDQ $%d, SI", frameQ)
+	w("DECQ CX")
+	w("JNZ %s", v.loopLabel())
+	w("// The MIC's outer hash.")
+	v.digestBlock()
+	v.reloadOuter()
+	v.lanes()
+	w("MOVQ mic+24(FP), DX")
+	w("MOVQ out+32(FP), BX")
+	v.finish()
 	w("VZEROUPPER")
 	w("RET")
+	fmt.Fprint(&b, "\n")
 }
 
 func main() {
 	header()
-	avx512()
-	avx2()
+	check(&z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, free: "Z10"})
+	check(&y256{s: [5]string{"Y0", "Y1", "Y2", "Y3", "Y4"}})
 	if err := os.WriteFile("sha1mb_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
