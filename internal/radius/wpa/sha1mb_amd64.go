@@ -8,6 +8,20 @@ import "golang.org/x/sys/cpu"
 func matchAVX512(keys *Key, sched *uint32, nframe int, mic *[4]uint32, out *[4][16]uint32) uint16
 
 //go:noescape
+func pbkdf2AVX512(st *pbkdf2Lanes, n int)
+
+// pbkdf2x16 iterates 16 PBKDF2 chains at once; nil without AVX-512.
+var pbkdf2x16 = func() func(*pbkdf2Lanes, int) {
+	if cpu.X86.HasAVX512F {
+		return pbkdf2AVX512
+	}
+	return nil
+}()
+
+// lanes16Way is the 16-lane search way.
+func lanes16Way() *laneWay { return &avx512Way }
+
+//go:noescape
 func matchAVX2(keys *Key, sched *uint32, nframe int, mic *[4]uint32, out *[4][16]uint32) uint8
 
 var (

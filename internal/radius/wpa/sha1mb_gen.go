@@ -1,6 +1,7 @@
 //go:build ignore
 
-// sha1mb_gen writes sha1mb_amd64.s: the whole candidate check of
+// sha1mb_gen writes sha1mb_amd64.s: PBKDF2's iterations for 16 chains
+// at once with AVX-512 (pbkdf2, below), and the whole candidate check of
 // Verifier.Find (KCK, then the MIC over message 2) for many candidates at
 // once, one SHA-1 computation per vector lane ("multi-buffer"): 16 lanes
 // with AVX-512 (ZMM), 8 with AVX2 (YMM). Run: go generate.
@@ -255,6 +256,44 @@ func (z *z512) finish() {
 	w("MOVW AX, ret+40(FP)")
 }
 
+// pbkdf2 emits PBKDF2-HMAC-SHA1's iterations for 16 chains at once (8
+// passphrases, both output blocks of each), from the lanes' pad states,
+// U1 and T = U1:
+//
+// func pbkdf2AVX512(st *pbkdf2Lanes, n int)
+//
+// st: inner and outer pad states, U, T, each 5 words of 16 lanes (320
+// bytes, in that order); n iterations of U = HMAC(P, U), T ^= U.
+func pbkdf2(z *z512) {
+	const inner, outer, u, t = 0, 320, 640, 960
+	fmt.Fprint(&b, "// func pbkdf2AVX512(st *pbkdf2Lanes, n int)\n")
+	fmt.Fprint(&b, "TEXT ·pbkdf2AVX512(SB), NOSPLIT, $0-16\n")
+	w("MOVQ st+0(FP), DI")
+	w("MOVQ n+8(FP), CX")
+	load := func(off int) {
+		for i := range 5 {
+			w("VMOVDQU32 %d(DI), %s", off+64*i, z.s[i])
+		}
+	}
+	load(u)
+	label("iter512")
+	z.digestBlock()
+	load(inner)
+	z.lanes()
+	z.digestBlock()
+	load(outer)
+	z.lanes()
+	for i := range 5 {
+		w("VPXORD %d(DI), %s, Z11", t+64*i, z.s[i])
+		w("VMOVDQU32 Z11, %d(DI)", t+64*i)
+	}
+	w("DECQ CX")
+	w("JNZ iter512")
+	w("VZEROUPPER")
+	w("RET")
+	fmt.Fprint(&b, "\n")
+}
+
 // ---- AVX2: 8 lanes, 16 YMM registers ----
 //
 // Y0-Y4 the state, Y5-Y7 scratch, Y8 the round constant, Y9 gather index,
@@ -490,6 +529,7 @@ func check(v vector) {
 func main() {
 	header()
 	check(&z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, free: "Z10"})
+	pbkdf2(&z512{s: [5]string{"Z0", "Z1", "Z2", "Z3", "Z4"}, free: "Z10"})
 	check(&y256{s: [5]string{"Y0", "Y1", "Y2", "Y3", "Y4"}})
 	if err := os.WriteFile("sha1mb_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
