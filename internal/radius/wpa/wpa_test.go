@@ -144,9 +144,11 @@ func TestVerifierMatchesOnlyTheRightKey(t *testing.T) {
 	}
 }
 
-// Find checks keys two at a time: whichever place the right key has (even,
-// odd, last of an odd count, absent), it is found, and tried says how many
-// keys were checked. A set stop flag ends the search.
+// Below a step of lanes (9 keys) Find checks keys two at a time,
+// whichever way it uses: wherever the right key is (even, odd, last of an
+// odd count, absent), it is found, and tried says how many keys were
+// checked. A set stop flag ends the search. TestFindEveryWayAndTail covers
+// the lane steps.
 func TestVerifierFind(t *testing.T) {
 	s := station()
 	keys := testKeys(9)
