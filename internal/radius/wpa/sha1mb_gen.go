@@ -190,11 +190,7 @@ func (z *z512) gather(off int) {
 	}
 }
 
-func (z *z512) iv() {
-	for i := range 5 {
-		w("VPBROADCASTD mbIV<>+%d(SB), %s", 4*i, z.s[i])
-	}
-}
+func (z *z512) iv() { broadcastIV(z.s) }
 
 // digestBlock lays out the state as the block after one 64-byte block.
 func (z *z512) digestBlock() {
@@ -398,9 +394,12 @@ func (y *y256) gather(off int) {
 	}
 }
 
-func (y *y256) iv() {
+func (y *y256) iv() { broadcastIV(y.s) }
+
+// broadcastIV sets every lane of the state registers s to SHA-1's IV.
+func broadcastIV(s [5]string) {
 	for i := range 5 {
-		w("VPBROADCASTD mbIV<>+%d(SB), %s", 4*i, y.s[i])
+		w("VPBROADCASTD mbIV<>+%d(SB), %s", 4*i, s[i])
 	}
 }
 
