@@ -5,8 +5,11 @@
 #   1. the cost per candidate of each way of checking a handshake
 #      (internal/radius/wpa BenchmarkMatch: crypto/hmac per candidate, the
 #      precomputed states through wpa's own compression one at a time, two
-#      at a time, each with and without the SHA extensions) and of one PMK
-#      (BenchmarkPMK),
+#      at a time, each with and without the SHA extensions, multi-buffer
+#      SHA-1 over 16 AVX-512 lanes and 8 AVX2 lanes where the CPU has them,
+#      and the way Find chose by timing them) and of one PMK (BenchmarkPMK:
+#      two chains side by side, eight PMKs at once in the AVX-512 lanes,
+#      crypto/pbkdf2),
 #   2. first contact, foreign PSK and a second device (recent matches
 #      first) among 100,000 PSKs on one SSID, the search on one goroutine
 #      and split across the cores (BenchmarkHandshake),

@@ -1,10 +1,13 @@
 package radius
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"netkeep/internal/radius/nas"
+	"netkeep/internal/radius/wpa"
+	"netkeep/internal/radius/wpa/wpatest"
 )
 
 // A flush of more stations than a chunk writes every one of them, in calls
@@ -64,5 +67,37 @@ func TestFlushSeenWritesEveryStationInChunks(t *testing.T) {
 	e.src.mu.Unlock()
 	if want := time.Unix(t0+1+seenResolution, 0).UTC(); !got.Equal(want) {
 		t.Fatalf("endpoint 2: last_seen %v, want %v", got, want)
+	}
+}
+
+// The background derivation, which takes PMKs from the queue in batches
+// (wpa.PMKBatch), gives every PSK its own PMK, checked against the
+// independent generator: more PSKs than a batch, one with an invalid
+// passphrase (logged, no key) and one that is a PMK in hex.
+func TestBackgroundDerivationInBatches(t *testing.T) {
+	const n = 19
+	e := newEnv(t, nasClient(t, 1, "192.0.2.0/24", secret, nas.Hostapd, hsSSID))
+	want := map[int64][32]byte{}
+	for i := range n {
+		pass := fmt.Sprintf("batch passphrase %02d", i)
+		if i == 5 {
+			pass = fmt.Sprintf("%064x", i)
+		}
+		e.src.put(PSK{ID: int64(i + 1), GroupID: 1, Passphrase: pass, Enabled: true})
+		want[int64(i+1)] = wpatest.PMK(pass, hsSSID)
+	}
+	e.src.put(PSK{ID: 99, GroupID: 1, Passphrase: "short", Enabled: true})
+	e.start(t)
+	eventually(t, 30*time.Second, func() bool { return e.index.Candidates(1, []byte(hsSSID)).Len() == n }, "PMKs not derived")
+	t.Logf("wpa.PMKBatch() = %d", wpa.PMKBatch())
+	cs := e.index.Candidates(1, []byte(hsSSID))
+	for i, c := range cs.Creds {
+		if w, ok := want[c.PSKID]; !ok || cs.Keys[i].PMK != w {
+			t.Fatalf("PSK %d: PMK %x, want %x", c.PSKID, cs.Keys[i].PMK, w)
+		}
+		delete(want, c.PSKID)
+	}
+	if len(want) != 0 {
+		t.Fatalf("no PMK for %d PSKs", len(want))
 	}
 }

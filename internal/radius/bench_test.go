@@ -189,6 +189,7 @@ func BenchmarkHandshakeBurst(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var lat []time.Duration
+			var cpu time.Duration
 			station := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -198,6 +199,7 @@ func BenchmarkHandshakeBurst(b *testing.B) {
 					station++
 				}
 				b.StartTimer()
+				c0 := cpuTime()
 				var wg sync.WaitGroup
 				got := make([]time.Duration, burst)
 				codes := make([]byte, burst)
@@ -215,6 +217,7 @@ func BenchmarkHandshakeBurst(b *testing.B) {
 					})
 				}
 				wg.Wait()
+				cpu += cpuTime() - c0
 				for i := range burst {
 					if codes[i] != c.want {
 						b.Fatalf("station %d: code %d, want %d", i, codes[i], c.want)
@@ -223,6 +226,10 @@ func BenchmarkHandshakeBurst(b *testing.B) {
 				lat = append(lat, got...)
 			}
 			reportPercentiles(b, lat)
+			// The process's CPU for a burst (server and the 16 clients):
+			// divided by the cores, the wall time of the burst's last
+			// answer on a machine with nothing else to run.
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N)/1e3, "cpu-ms/burst")
 		})
 	}
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // The PSK search behind handshake identification. A candidate costs nine
-// SHA-1 compressions (wpa.Verifier), about 0.35-0.45 µs on one core of the
-// machines netkeep is measured on, so 100,000 PSKs on one SSID are tens of
+// SHA-1 compressions (wpa.Verifier): about 0.06 µs of one core with
+// AVX-512 (16 candidates at once), 0.3-0.4 µs with the SHA extensions
+// alone, so 100,000 PSKs on one SSID are milliseconds to tens of
 // milliseconds of CPU: the search tries first what is likely (the bucket's
 // recent matches), then splits the full scan across the cores, and a PSK
 // whose PMK is still being derived is derived on demand when few are

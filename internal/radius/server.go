@@ -108,6 +108,9 @@ func New(cfg Config) *Server {
 // by several goroutines, several sockets (Listen) by one each. It returns
 // nil after a clean stop.
 func (s *Server) Serve(ctx context.Context, auth, acct []*net.UDPConn) error {
+	// Timing the search ways now keeps the first handshake from paying it.
+	way := wpa.SearchWay()
+	s.log.Info("radius: handshake search", "way", way.Name, "lanes", way.Lanes, "shares", s.shares)
 	var wg sync.WaitGroup
 	life, stop := context.WithCancel(ctx)
 	defer stop()

@@ -10,5 +10,9 @@
 // PMK's HMAC pads already absorbed. AKM 6 (PSK-SHA256, descriptor version 3)
 // and SAE are not supported: SAE cannot be checked this way at all.
 //
-// wpa imports only the standard library.
+// A search checks many candidates per step where the CPU allows
+// (multi-buffer SHA-1 over AVX-512 or AVX2 lanes, sha1mb.go), choosing the
+// fastest way by timing them once per process.
+//
+// wpa imports only the standard library and golang.org/x/sys/cpu.
 package wpa

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"math/bits"
 	"sync/atomic"
 )
 
@@ -62,10 +63,17 @@ type Verifier struct {
 	mic     [4]uint32 // the frame's MIC as big-endian words
 	micRaw  [16]byte
 	md5     hash.Hash // version 1 only
+
+	// The shared blocks' message schedules for the multi-buffer ways
+	// (prepareLanes): key expansion, then frame; 80 words each.
+	sched      [(2 + frameBlocks) * 80]uint32
+	schedReady bool
+	out        [4][16]uint32 // the multi-buffer ways' MICs
 }
 
 // Reset prepares v for h.
 func (v *Verifier) Reset(h Handshake) error {
+	v.schedReady = false
 	f := h.Frame
 	if len(h.ANonce) != 32 || len(f) < minFrameLen {
 		return ErrMalformed
@@ -163,10 +171,15 @@ func (v *Verifier) Match(k *Key) bool {
 }
 
 // Find returns the index of the first key in keys that the station used,
-// or -1, and how many keys it checked. It checks two keys at a time (the
-// SHA-1 streams interleave) and gives up, returning -1, once stop is set
-// (another goroutine found the key in its share); stop may be nil.
+// or -1, and how many keys it checked. It checks keys in steps of the way
+// SearchWay reports (a step's keys all count as tried), the remainder two
+// at a time, and gives up, returning -1, once stop is set (another
+// goroutine found the key in its share); stop may be nil.
 func (v *Verifier) Find(keys []Key, stop *atomic.Bool) (found, tried int) {
+	return v.findWith(currentWay(), keys, stop)
+}
+
+func (v *Verifier) findWith(way *laneWay, keys []Key, stop *atomic.Bool) (found, tried int) {
 	if v.version == 1 {
 		for i := range keys {
 			if v.matchMD5(&keys[i]) {
@@ -176,6 +189,17 @@ func (v *Verifier) Find(keys []Key, stop *atomic.Bool) (found, tried int) {
 		return -1, len(keys)
 	}
 	i := 0
+	if n := way.lanes; way.match != nil && len(keys) >= n {
+		v.prepareLanes()
+		for ; i+n <= len(keys); i += n {
+			if i&63 == 0 && stop != nil && stop.Load() {
+				return -1, i
+			}
+			if m := way.match(v, keys[i:i+n], &v.out); m != 0 {
+				return i + bits.TrailingZeros32(m), i + n
+			}
+		}
+	}
 	for ; i+1 < len(keys); i += 2 {
 		if i&63 == 0 && stop != nil && stop.Load() {
 			return -1, i

@@ -15,19 +15,29 @@ const pbkdf2Rounds = 4096
 // PMK derives the pairwise master key of passphrase on ssid. A passphrase of
 // exactly 64 hex digits is the PMK itself, as IEEE 802.11 defines it.
 func PMK(passphrase string, ssid []byte) ([PMKLen]byte, error) {
-	var pmk [PMKLen]byte
+	pmk, direct, err := pmkWithoutPBKDF2(passphrase, ssid)
+	if direct || err != nil {
+		return pmk, err
+	}
+	return pbkdf2SHA1(passphrase, ssid), nil
+}
+
+// pmkWithoutPBKDF2 is PMK's checks: the PMK itself when the passphrase is
+// 64 hex digits (direct), an error when PMK cannot derive one, else
+// neither (PBKDF2 is needed).
+func pmkWithoutPBKDF2(passphrase string, ssid []byte) (pmk [PMKLen]byte, direct bool, err error) {
 	if len(passphrase) == 2*PMKLen {
 		if _, err := hex.Decode(pmk[:], []byte(passphrase)); err == nil {
-			return pmk, nil
+			return pmk, true, nil
 		}
 	}
 	if len(passphrase) < 8 || len(passphrase) > 63 {
-		return pmk, errors.New("wpa: passphrase must be 8..63 characters or 64 hex digits")
+		return pmk, false, errors.New("wpa: passphrase must be 8..63 characters or 64 hex digits")
 	}
 	if len(ssid) == 0 || len(ssid) > 32 {
-		return pmk, errors.New("wpa: SSID must be 1..32 bytes")
+		return pmk, false, errors.New("wpa: SSID must be 1..32 bytes")
 	}
-	return pbkdf2SHA1(passphrase, ssid), nil
+	return pmk, false, nil
 }
 
 // pbkdf2SHA1 is PBKDF2-HMAC-SHA1(passphrase, ssid, 4096, 32 bytes) for a
@@ -37,28 +47,15 @@ func PMK(passphrase string, ssid []byte) ([PMKLen]byte, error) {
 // compressions per chain and nothing else: about twice as fast as
 // crypto/pbkdf2, which hashes through hash.Hash.
 func pbkdf2SHA1(passphrase string, ssid []byte) [PMKLen]byte {
-	inner, outer := padStates([]byte(passphrase))
-	// First iteration: U1 = HMAC(P, SSID | INT(i)).
+	inner, outer, u1, u2 := pbkdf2First(passphrase, ssid)
 	var m1, m2 [64]byte
-	n := copy(m1[:], ssid)
-	binary.BigEndian.PutUint32(m1[n:], 1)
-	m1[n+4] = 0x80
-	binary.BigEndian.PutUint64(m1[56:], uint64(64+n+4)*8)
-	m2 = m1
-	m2[n+3] = 2
-	h1, h2 := inner, inner
-	block2(&h1, &m1, &h2, &m2)
 	padDigestBlock(&m1)
 	padDigestBlock(&m2)
-	putDigest(m1[:], &h1)
-	putDigest(m2[:], &h2)
-	u1, u2 := outer, outer
-	block2(&u1, &m1, &u2, &m2)
 	t1, t2 := u1, u2
 	for range pbkdf2Rounds - 1 {
 		putDigest(m1[:], &u1)
 		putDigest(m2[:], &u2)
-		h1, h2 = inner, inner
+		h1, h2 := inner, inner
 		block2(&h1, &m1, &h2, &m2)
 		putDigest(m1[:], &h1)
 		putDigest(m2[:], &h2)
@@ -73,6 +70,28 @@ func pbkdf2SHA1(passphrase string, ssid []byte) [PMKLen]byte {
 	putDigest(out[:], &t1)
 	putDigest(out[20:], &t2)
 	return [PMKLen]byte(out[:PMKLen])
+}
+
+// pbkdf2First returns the passphrase's HMAC pad states and the first
+// iteration of both output blocks' chains: U1 = HMAC(P, SSID | INT(i)).
+func pbkdf2First(passphrase string, ssid []byte) (inner, outer, u1, u2 [5]uint32) {
+	inner, outer = padStates([]byte(passphrase))
+	var m1, m2 [64]byte
+	n := copy(m1[:], ssid)
+	binary.BigEndian.PutUint32(m1[n:], 1)
+	m1[n+4] = 0x80
+	binary.BigEndian.PutUint64(m1[56:], uint64(64+n+4)*8)
+	m2 = m1
+	m2[n+3] = 2
+	h1, h2 := inner, inner
+	block2(&h1, &m1, &h2, &m2)
+	padDigestBlock(&m1)
+	padDigestBlock(&m2)
+	putDigest(m1[:], &h1)
+	putDigest(m2[:], &h2)
+	u1, u2 = outer, outer
+	block2(&u1, &m1, &u2, &m2)
+	return inner, outer, u1, u2
 }
 
 // padStates returns the SHA-1 states after HMAC's inner and outer pads of

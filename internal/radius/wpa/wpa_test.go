@@ -144,9 +144,11 @@ func TestVerifierMatchesOnlyTheRightKey(t *testing.T) {
 	}
 }
 
-// Find checks keys two at a time: whichever place the right key has (even,
-// odd, last of an odd count, absent), it is found, and tried says how many
-// keys were checked. A set stop flag ends the search.
+// Below a step of lanes (9 keys) Find checks keys two at a time,
+// whichever way it uses: wherever the right key is (even, odd, last of an
+// odd count, absent), it is found, and tried says how many keys were
+// checked. A set stop flag ends the search. TestFindEveryWayAndTail covers
+// the lane steps.
 func TestVerifierFind(t *testing.T) {
 	s := station()
 	keys := testKeys(9)
@@ -231,7 +233,8 @@ func TestVerifierRejectsMalformedFrames(t *testing.T) {
 }
 
 // BenchmarkMatch is the cost per candidate of a search: one at a time
-// (Match), two at a time (Find), and each without the SHA extensions.
+// (Match), two at a time (Find's pairs), each without the SHA extensions,
+// the multi-buffer ways the CPU has, and the way Find chose.
 func BenchmarkMatch(b *testing.B) {
 	s := station()
 	keys := testKeys(1000)
@@ -271,46 +274,59 @@ func BenchmarkMatch(b *testing.B) {
 		b.Run("one-at-a-time/"+name, func(b *testing.B) {
 			defer func(v bool) { hasSHANI = v }(hasSHANI)
 			hasSHANI = ni
-			var v Verifier
-			b.ReportAllocs()
-			c0 := cpuTime()
-			for b.Loop() {
-				if err := v.Reset(handshake(s, frame)); err != nil {
-					b.Fatal(err)
-				}
+			benchCandidates(b, s, frame, keys, func(v *Verifier) bool {
 				found := false
 				for i := range keys {
 					if v.Match(&keys[i]) {
 						found = true
 					}
 				}
-				if !found {
-					b.Fatal("no match")
-				}
-			}
-			reportCandidate(b, c0, len(keys))
+				return found
+			})
 		})
-		b.Run("find/"+name, func(b *testing.B) {
+		b.Run("find/pairs-"+name, func(b *testing.B) {
 			defer func(v bool) { hasSHANI = v }(hasSHANI)
 			hasSHANI = ni
-			var v Verifier
-			b.ReportAllocs()
-			c0 := cpuTime()
-			for b.Loop() {
-				if err := v.Reset(handshake(s, frame)); err != nil {
-					b.Fatal(err)
-				}
-				if i, _ := v.Find(keys, nil); i != 999 {
-					b.Fatal("no match")
-				}
-			}
-			reportCandidate(b, c0, len(keys))
+			benchFind(b, &pairWay, s, frame, keys)
 		})
 	}
+	for _, w := range laneWays() {
+		b.Run("find/"+w.name, func(b *testing.B) { benchFind(b, w, s, frame, keys) })
+	}
+	b.Run("find/chosen", func(b *testing.B) {
+		b.Logf("SearchWay: %+v", SearchWay())
+		benchFind(b, currentWay(), s, frame, keys)
+	})
 }
 
-// BenchmarkPMK is one PMK derivation: netkeep's two-chain PBKDF2 and
-// crypto/pbkdf2 for comparison.
+// benchFind times Find forced to way over keys, the last of which matches.
+func benchFind(b *testing.B, way *laneWay, s wpatest.Station, frame []byte, keys []Key) {
+	benchCandidates(b, s, frame, keys, func(v *Verifier) bool {
+		i, _ := v.findWith(way, keys, nil)
+		return i == len(keys)-1
+	})
+}
+
+// benchCandidates times check over keys for the handshake of frame and
+// reports the cost per candidate; check says whether it found the key.
+func benchCandidates(b *testing.B, s wpatest.Station, frame []byte, keys []Key, check func(v *Verifier) bool) {
+	var v Verifier
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		if err := v.Reset(handshake(s, frame)); err != nil {
+			b.Fatal(err)
+		}
+		if !check(&v) {
+			b.Fatal("no match")
+		}
+	}
+	reportCandidate(b, c0, len(keys))
+}
+
+// BenchmarkPMK is one PMK derivation: netkeep's two-chain PBKDF2, eight
+// at once in the AVX-512 lanes (DerivePMKs; per PMK), and crypto/pbkdf2
+// for comparison.
 func BenchmarkPMK(b *testing.B) {
 	b.Run("wpa", func(b *testing.B) {
 		c0 := cpuTime()
@@ -321,6 +337,24 @@ func BenchmarkPMK(b *testing.B) {
 		}
 		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 	})
+	if pbkdf2x16 != nil {
+		b.Run("avx512-batch-of-8", func(b *testing.B) {
+			defer func(o *laneWay) { wayOverride = o }(wayOverride)
+			wayOverride = lanes16Way()
+			jobs := make([]PMKJob, 8)
+			c0 := cpuTime()
+			for b.Loop() {
+				for i := range jobs {
+					jobs[i] = PMKJob{Passphrase: fmt.Sprintf("passphrase-%08d", i), SSID: []byte("netkeep")}
+				}
+				DerivePMKs(jobs)
+				if jobs[7].Err != nil {
+					b.Fatal(jobs[7].Err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-c0)/float64(8*b.N)/1e6, "cpu-ms/pmk")
+		})
+	}
 	b.Run("crypto-pbkdf2", func(b *testing.B) {
 		c0 := cpuTime()
 		for b.Loop() {
