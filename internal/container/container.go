@@ -153,6 +153,7 @@ type LogLine struct {
 // Event is a change of a container the runtime reports.
 type Event struct {
 	ContainerID string
+	Name        string // the container's name, when the runtime says
 	Action      string // the runtime's word: "start", "die", "destroy", ...
 	Time        time.Time
 }

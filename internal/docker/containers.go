@@ -22,16 +22,23 @@ import (
 type Runtime struct {
 	cli *client.Client
 	// window is the time between the two samples CPU usage is measured
-	// over.
+	// over when no stats feed answers.
 	window time.Duration
+	// statsIdle is how long a stats feed runs unasked.
+	statsIdle time.Duration
+	feeds     *statsFeeds
 }
 
 // RuntimeOption configures a Runtime.
 type RuntimeOption func(*Runtime)
 
-// WithStatsWindow sets the window CPU usage is measured over (default
-// 500ms).
+// WithStatsWindow sets the window CPU usage is measured over when no
+// stats feed has it yet (default 500ms).
 func WithStatsWindow(d time.Duration) RuntimeOption { return func(r *Runtime) { r.window = d } }
+
+// WithStatsIdle sets how long a container's stats feed keeps running after
+// the last time its stats were asked for (default one minute).
+func WithStatsIdle(d time.Duration) RuntimeOption { return func(r *Runtime) { r.statsIdle = d } }
 
 // NewRuntime returns the runtime of the engine at host
 // ("unix:///var/run/docker.sock", "tcp://host:2375"). It does not contact
@@ -41,15 +48,19 @@ func NewRuntime(host string, opts ...RuntimeOption) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker engine %s: %w", host, err)
 	}
-	r := &Runtime{cli: cli, window: 500 * time.Millisecond}
+	r := &Runtime{cli: cli, window: 500 * time.Millisecond, statsIdle: time.Minute}
 	for _, o := range opts {
 		o(r)
 	}
+	r.feeds = newStatsFeeds(r.statsIdle)
 	return r, nil
 }
 
-// Close releases the client's idle connections.
-func (r *Runtime) Close() error { return r.cli.Close() }
+// Close ends the stats feeds and releases the client's connections.
+func (r *Runtime) Close() error {
+	r.feeds.close()
+	return r.cli.Close()
+}
 
 // Name is container.RuntimeDocker.
 func (r *Runtime) Name() string { return container.RuntimeDocker }
@@ -238,7 +249,8 @@ func (r *Runtime) Events(ctx context.Context, emit func(container.Event)) error 
 			}
 			return engineError(err, "")
 		case m := <-ev.Messages:
-			emit(container.Event{ContainerID: m.Actor.ID, Action: string(m.Action), Time: time.Unix(0, m.TimeNano).UTC()})
+			emit(container.Event{ContainerID: m.Actor.ID, Name: m.Actor.Attributes["name"], Action: string(m.Action),
+				Time: time.Unix(0, m.TimeNano).UTC()})
 		}
 	}
 }

@@ -1,0 +1,118 @@
+package dockertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"netkeep/internal/testpeer"
+)
+
+// startWait bounds how long a private engine may take to answer (vfs and
+// a loaded machine make it slow).
+const startWait = 90 * time.Second
+
+// Start runs a Docker engine of the test's own beside any other on the
+// machine, with Image imported, and stops it (removing its containers and
+// its files) when the test ends. It is for tests that act on every
+// container of an engine (start-all, stop-all) or watch all its events,
+// which must not touch, or be disturbed by, other tests' containers.
+//
+// The engine keeps everything in a new short directory under the system's
+// temporary one (unix socket paths are limited to 108 bytes): its data
+// root, its exec root (and so its own containerd), its pid file and its
+// socket; it has no bridge and no iptables rules, so it changes nothing
+// on the host's network. Without root or dockerd the test fails when real
+// peers are required and skips otherwise; an engine that does not come up
+// fails the test with the end of its log.
+func Start(tb testing.TB) *Daemon {
+	tb.Helper()
+	dockerd := testpeer.Command(tb, "dockerd", "docker.io")
+	testpeer.Command(tb, "docker", "docker.io")
+	if os.Geteuid() != 0 {
+		testpeer.Missing(tb, "a private Docker engine needs root")
+	}
+	dir, err := os.MkdirTemp("", "nkd")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "dockerd.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := &Daemon{Host: "unix://" + filepath.Join(dir, "docker.sock")}
+	cmd := exec.Command(dockerd,
+		"--data-root", filepath.Join(dir, "data"),
+		"--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "dockerd.pid"),
+		"--host", d.Host,
+		"--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none",
+		"--shutdown-timeout=2")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		os.RemoveAll(dir)
+		tb.Fatalf("starting dockerd: %v", err)
+	}
+	// exited is closed when dockerd has ended, with waitErr set.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(startWait):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			tb.Logf("removing the private engine's files: %v", err)
+		}
+	})
+	if err := waitReady(d.Host, exited, &waitErr); err != nil {
+		tail, _ := os.ReadFile(logPath)
+		if len(tail) > 4000 {
+			tail = tail[len(tail)-4000:]
+		}
+		tb.Fatalf("the private Docker engine did not come up: %v\n%s", err, tail)
+	}
+	d.Busybox(tb)
+	return d
+}
+
+// waitReady pings the engine at host until it answers, it exits, or
+// startWait passes.
+func waitReady(host string, exited <-chan struct{}, waitErr *error) error {
+	cli, err := client.New(client.WithHost(host))
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	deadline := time.Now().Add(startWait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("dockerd exited: %w", errors.Join(*waitErr, err))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer within %v: %w", startWait, err)
+		}
+	}
+}

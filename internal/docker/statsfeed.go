@@ -1,0 +1,145 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	mcontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"netkeep/internal/container"
+)
+
+// A stats feed is one streaming stats subscription to the engine for one
+// container: the engine sends a sample about every second, and the feed
+// keeps the usage computed from the latest two. Stats answers from a
+// feed's latest usage, so asking about many containers costs no engine
+// call per container once their feeds run.
+//
+// A feed starts when its container is first asked about and ends when it
+// has not been asked about for the idle time, when its samples stop
+// (staleAfter: the container stopped, or the engine went away), or when
+// the runtime closes. A usage older than staleAfter is never answered.
+type statsFeed struct {
+	mu    sync.Mutex
+	usage *container.Stats // nil until two samples arrived
+	at    time.Time        // when usage was computed
+	asked time.Time        // when Stats last asked
+}
+
+// staleAfter is how long a feed's latest usage stays good: a few of the
+// engine's one-second sampling intervals.
+const staleAfter = 3 * time.Second
+
+// statsFeeds are a runtime's feeds by container id.
+type statsFeeds struct {
+	idle   time.Duration
+	ctx    context.Context // ends every feed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	feeds map[string]*statsFeed
+}
+
+func newStatsFeeds(idle time.Duration) *statsFeeds {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &statsFeeds{idle: idle, ctx: ctx, cancel: cancel, feeds: map[string]*statsFeed{}}
+}
+
+// close ends every feed and waits for them.
+func (fs *statsFeeds) close() {
+	fs.cancel()
+	fs.wg.Wait()
+}
+
+// latest returns the feed's fresh usage of container id, or nil; either
+// way it marks the feed asked, starting it (with follow) when there is
+// none.
+func (fs *statsFeeds) latest(id string, follow func(ctx context.Context, f *statsFeed)) *container.Stats {
+	now := time.Now()
+	fs.mu.Lock()
+	f := fs.feeds[id]
+	if f == nil && fs.ctx.Err() == nil {
+		f = &statsFeed{asked: now}
+		fs.feeds[id] = f
+		fs.wg.Go(func() {
+			follow(fs.ctx, f)
+			fs.mu.Lock()
+			defer fs.mu.Unlock()
+			if fs.feeds[id] == f {
+				delete(fs.feeds, id)
+			}
+		})
+	}
+	fs.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = now
+	if f.usage == nil || now.Sub(f.at) > staleAfter {
+		return nil
+	}
+	st := *f.usage
+	return &st
+}
+
+// running reports whether a feed for container id runs (tests).
+func (fs *statsFeeds) running(id string) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.feeds[id] != nil
+}
+
+// set records a new usage; it reports false once the feed has been idle
+// too long, which ends it.
+func (f *statsFeed) set(st container.Stats, idle time.Duration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.usage, f.at = &st, time.Now()
+	return time.Since(f.asked) <= idle
+}
+
+// follow reads the engine's stats stream of container id into f until the
+// feed is idle, its samples stop, or ctx ends.
+func (r *Runtime) follow(ctx context.Context, f *statsFeed, id string) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The engine keeps a stream open without samples for a container that
+	// stopped: a stream silent for staleAfter is ended.
+	silent := time.AfterFunc(staleAfter, cancel)
+	defer silent.Stop()
+	res, err := r.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: true})
+	if err != nil {
+		return
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	var prev *mcontainer.CPUStats
+	for {
+		var s mcontainer.StatsResponse
+		if err := dec.Decode(&s); err != nil {
+			return
+		}
+		silent.Reset(staleAfter)
+		// Each sample carries the engine's previous one for this stream
+		// (none in the first), as docker stats reads them.
+		pre := prev
+		if s.PreCPUStats.SystemUsage != 0 {
+			pre = &s.PreCPUStats
+		}
+		if pre != nil && s.CPUStats.SystemUsage != 0 {
+			st := computeStats(*pre, &s)
+			st.ContainerID = id
+			if !f.set(st, r.feeds.idle) {
+				return
+			}
+		}
+		cpu := s.CPUStats
+		prev = &cpu
+	}
+}
