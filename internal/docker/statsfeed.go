@@ -19,9 +19,9 @@ import (
 // call per container once their feeds run.
 //
 // A feed starts when its container is first asked about and ends when it
-// has not been asked about for the idle time, when its samples stop
-// (staleAfter: the container stopped, or the engine went away), or when
-// the runtime closes. A usage older than staleAfter is never answered.
+// has not been asked about for the idle time, when its container is not
+// running (the engine then sends empty samples), when its samples stop for
+// staleAfter (the engine went away), or when the runtime closes. A usage older than staleAfter is never answered.
 type statsFeed struct {
 	mu    sync.Mutex
 	usage *container.Stats // nil until two samples arrived
@@ -109,8 +109,7 @@ func (f *statsFeed) set(st container.Stats, idle time.Duration) bool {
 func (r *Runtime) follow(ctx context.Context, f *statsFeed, id string) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The engine keeps a stream open without samples for a container that
-	// stopped: a stream silent for staleAfter is ended.
+	// A stream silent for staleAfter is ended: the engine hangs.
 	silent := time.AfterFunc(staleAfter, cancel)
 	defer silent.Stop()
 	res, err := r.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: true})
@@ -124,6 +123,9 @@ func (r *Runtime) follow(ctx context.Context, f *statsFeed, id string) {
 		var s mcontainer.StatsResponse
 		if err := dec.Decode(&s); err != nil {
 			return
+		}
+		if s.Read.IsZero() {
+			return // the engine's empty sample of a container not running, sent every second
 		}
 		silent.Reset(staleAfter)
 		// Each sample carries the engine's previous one for this stream
