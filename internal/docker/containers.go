@@ -7,12 +7,10 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	mcontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"netkeep/internal/container"
-	"netkeep/internal/fault"
 )
 
 // Runtime is a Docker engine as a container.Runtime. It holds no
@@ -65,41 +63,6 @@ func (r *Runtime) Close() error {
 // Name is container.RuntimeDocker.
 func (r *Runtime) Name() string { return container.RuntimeDocker }
 
-var errEngineDown = fault.New(fault.Unavailable, "the Docker engine cannot be reached")
-
-// engineError classifies an engine error: unreachable → unavailable,
-// unknown container → not_found, refusal → conflict saying the engine's
-// reason (it is about the container, shown only to those who manage it).
-func engineError(err error, id string) error {
-	if err == nil {
-		return nil
-	}
-	var fe *fault.Error
-	switch {
-	case errors.As(err, &fe):
-		return err
-	case client.IsErrConnectionFailed(err):
-		return errEngineDown.Wrap(err)
-	case cerrdefs.IsNotFound(err):
-		return fault.New(fault.NotFound, "container not found").WithReason(container.ReasonNotFound).
-			WithDetails(map[string]any{"containerId": id}).Wrap(err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fault.New(fault.Unavailable, "the Docker engine did not answer in time").Wrap(err)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fault.Errorf(fault.Conflict, "the Docker engine refused: %s", engineReason(err)).Wrap(err)
-}
-
-// engineReason is the engine's message, short.
-func engineReason(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	return msg
-}
-
 // List returns every container of the engine. Docker has no namespaces: a
 // namespace filter matches none of its containers.
 func (r *Runtime) List(ctx context.Context, f container.Filter) ([]container.Summary, error) {
@@ -108,7 +71,7 @@ func (r *Runtime) List(ctx context.Context, f container.Filter) ([]container.Sum
 	}
 	res, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
-		return nil, engineError(err, "")
+		return nil, engineError(err, "", "")
 	}
 	out := make([]container.Summary, len(res.Items))
 	for i, c := range res.Items {
@@ -138,7 +101,7 @@ func summary(c mcontainer.Summary) container.Summary {
 func (r *Runtime) Inspect(ctx context.Context, id string) (*container.Detail, error) {
 	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	return detail(res.Container), nil
 }
@@ -215,21 +178,21 @@ func parseTime(s string) time.Time {
 // Start starts the container; starting a running one changes nothing.
 func (r *Runtime) Start(ctx context.Context, id string) error {
 	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Stop stops the container, killing it after timeout.
 func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) error {
 	secs := int(timeout / time.Second)
 	_, err := r.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Restart stops (killing after timeout) and starts the container.
 func (r *Runtime) Restart(ctx context.Context, id string, timeout time.Duration) error {
 	secs := int(timeout / time.Second)
 	_, err := r.cli.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: &secs})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Events reports the engine's container events until ctx ends or the
@@ -247,7 +210,7 @@ func (r *Runtime) Events(ctx context.Context, emit func(container.Event)) error 
 			if err == nil {
 				err = errors.New("event stream ended")
 			}
-			return engineError(err, "")
+			return engineError(err, "", "")
 		case m := <-ev.Messages:
 			emit(container.Event{ContainerID: m.Actor.ID, Name: m.Actor.Attributes["name"], Action: string(m.Action),
 				Time: time.Unix(0, m.TimeNano).UTC()})

@@ -35,7 +35,7 @@ func (r *Runtime) measure(ctx context.Context, id string) (*container.Stats, err
 	select {
 	case <-ctx.Done():
 		t.Stop()
-		return nil, engineError(ctx.Err(), id)
+		return nil, engineError(ctx.Err(), "", id)
 	case <-t.C:
 	}
 	cur, err := r.sample(ctx, id)
@@ -50,12 +50,12 @@ func (r *Runtime) measure(ctx context.Context, id string) (*container.Stats, err
 func (r *Runtime) sample(ctx context.Context, id string) (*mcontainer.StatsResponse, error) {
 	res, err := r.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: false, IncludePreviousSample: false})
 	if err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	defer res.Body.Close()
 	var s mcontainer.StatsResponse
 	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	return &s, nil
 }

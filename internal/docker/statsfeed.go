@@ -21,17 +21,19 @@ import (
 // A feed starts when its container is first asked about and ends when it
 // has not been asked about for the idle time, when its container is not
 // running (the engine then sends empty samples), when its samples stop for
-// staleAfter (the engine went away), or when the runtime closes. A usage older than staleAfter is never answered.
+// silentAfter (the engine hangs or went away), or when the runtime closes.
+// So a usage answered is the latest the engine sent, at most silentAfter
+// old (about a second on an engine that keeps up).
 type statsFeed struct {
 	mu    sync.Mutex
 	usage *container.Stats // nil until two samples arrived
-	at    time.Time        // when usage was computed
 	asked time.Time        // when Stats last asked
 }
 
-// staleAfter is how long a feed's latest usage stays good: a few of the
-// engine's one-second sampling intervals.
-const staleAfter = 3 * time.Second
+// silentAfter is how long a feed waits for the engine's next sample, which
+// should come every second: an engine busy with many containers on a
+// loaded host takes a few.
+const silentAfter = 10 * time.Second
 
 // statsFeeds are a runtime's feeds by container id.
 type statsFeeds struct {
@@ -55,7 +57,7 @@ func (fs *statsFeeds) close() {
 	fs.wg.Wait()
 }
 
-// latest returns the feed's fresh usage of container id, or nil; either
+// latest returns the feed's usage of container id, or nil; either
 // way it marks the feed asked, starting it (with follow) when there is
 // none.
 func (fs *statsFeeds) latest(id string, follow func(ctx context.Context, f *statsFeed)) *container.Stats {
@@ -81,7 +83,7 @@ func (fs *statsFeeds) latest(id string, follow func(ctx context.Context, f *stat
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = now
-	if f.usage == nil || now.Sub(f.at) > staleAfter {
+	if f.usage == nil {
 		return nil
 	}
 	st := *f.usage
@@ -100,7 +102,7 @@ func (fs *statsFeeds) running(id string) bool {
 func (f *statsFeed) set(st container.Stats, idle time.Duration) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.usage, f.at = &st, time.Now()
+	f.usage = &st
 	return time.Since(f.asked) <= idle
 }
 
@@ -109,8 +111,8 @@ func (f *statsFeed) set(st container.Stats, idle time.Duration) bool {
 func (r *Runtime) follow(ctx context.Context, f *statsFeed, id string) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A stream silent for staleAfter is ended: the engine hangs.
-	silent := time.AfterFunc(staleAfter, cancel)
+	// A stream silent for silentAfter is ended: the engine hangs.
+	silent := time.AfterFunc(silentAfter, cancel)
 	defer silent.Stop()
 	res, err := r.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: true})
 	if err != nil {
@@ -127,7 +129,7 @@ func (r *Runtime) follow(ctx context.Context, f *statsFeed, id string) {
 		if s.Read.IsZero() {
 			return // the engine's empty sample of a container not running, sent every second
 		}
-		silent.Reset(staleAfter)
+		silent.Reset(silentAfter)
 		// Each sample carries the engine's previous one for this stream
 		// (none in the first), as docker stats reads them.
 		pre := prev

@@ -64,6 +64,7 @@ func Start(tb testing.TB) *Daemon {
 		tb.Fatalf("starting dockerd: %v", err)
 	}
 	// exited is closed when dockerd has ended, with waitErr set.
+	d.PID = cmd.Process.Pid
 	exited := make(chan struct{})
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()

@@ -83,6 +83,7 @@ func Run(tb testing.TB, prefix string, o RunOptions) *Container {
 // one (Shared) or one started for the test alone (Start).
 type Daemon struct {
 	Host string // the engine's address, as Host() gives it
+	PID  int    // dockerd's process id, for a private engine (0: shared)
 }
 
 // Shared is the machine's engine, checked as Engine checks it.
