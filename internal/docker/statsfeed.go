@@ -51,9 +51,12 @@ func newStatsFeeds(idle time.Duration) *statsFeeds {
 	return &statsFeeds{idle: idle, ctx: ctx, cancel: cancel, feeds: map[string]*statsFeed{}}
 }
 
-// close ends every feed and waits for them.
+// close ends every feed and waits for them. It cancels under fs.mu, so no
+// feed starts once it waits.
 func (fs *statsFeeds) close() {
+	fs.mu.Lock()
 	fs.cancel()
+	fs.mu.Unlock()
 	fs.wg.Wait()
 }
 
