@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/config"
 	"netkeep/internal/docker/dockertest"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
+	"netkeep/internal/store/storetest"
 )
 
 // bulkResult is one container's result in a bulk answer.
@@ -99,10 +101,18 @@ func listedState(tb testing.TB, e *servertest.Env, id string) string {
 // container done has its completion on the stream and an audit entry.
 // Then changes made outside netkeep (the docker CLI) reach the stream as
 // container.state messages, and the listing, but not a group
-// administrator's stream.
+// administrator's stream. On each database.
 func TestContainerBulkAndOutsideChangesOnOwnEngine(t *testing.T) {
-	d := dockertest.Start(t)
-	e := startWithEngine(t, d.Host)
+	for _, kind := range storetest.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			d := dockertest.Start(t)
+			e := servertest.StartWith(t, kind, func(c *config.Config) { c.DockerHost = d.Host })
+			bulkAndOutsideChanges(t, d, e)
+		})
+	}
+}
+
+func bulkAndOutsideChanges(t *testing.T, d *dockertest.Daemon, e *servertest.Env) {
 	sleepy := dockertest.RunOptions{Network: "none"}
 	up1 := d.Run(t, "bulk-up", sleepy)
 	up2 := d.Run(t, "bulk-up", sleepy)
@@ -171,6 +181,27 @@ func TestContainerBulkAndOutsideChangesOnOwnEngine(t *testing.T) {
 		entries, err := e.DB.Read().ListAudit(context.Background(), audit.Query{Action: "container." + s.op, Limit: 100})
 		if err != nil || len(entries) != len(s.results) {
 			t.Errorf("%s: %d audit entries, want %d (%v)", s.path, len(entries), len(s.results), err)
+		}
+	}
+
+	// A batch answers in the request's order, one result per reference,
+	// a reference named twice included, the missing one at its place.
+	refs := []string{up2.Name, "containers-nonexistent", up1.ID, up2.Name}
+	r := e.Do(t, "POST", "/api/v1/containers/batch", map[string]any{"operation": "stop", "timeout": 1, "containerIds": refs},
+		servertest.Master()...)
+	var batch struct{ Results []bulkResult }
+	if err := json.Unmarshal(r.Raw, &batch); r.Status != 200 || err != nil || len(batch.Results) != len(refs) {
+		t.Fatalf("batch: %d %s", r.Status, r.Raw)
+	}
+	for i, w := range []bulkResult{{up2.Name, up2.Name, true, "stopped", ""}, {"containers-nonexistent", "", false, "not_found", "container not found"},
+		{up1.ID, up1.Name, true, "stopped", ""}, {up2.Name, up2.Name, true, "stopped", ""}} {
+		if batch.Results[i] != w {
+			t.Errorf("batch result %d: %+v, want %+v", i, batch.Results[i], w)
+		}
+	}
+	for _, c := range []*dockertest.Container{up1, up2} {
+		if st := d.State(t, c.ID); st != "exited" {
+			t.Errorf("after the batch the engine says %s is %s", c.Name, st)
 		}
 	}
 
