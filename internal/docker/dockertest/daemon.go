@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -69,6 +71,11 @@ func Start(tb testing.TB) *Daemon {
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	tb.Cleanup(func() {
+		// Containers first: an engine stopping with many running ones may
+		// take longer than we wait, and leave them behind.
+		if ids, err := d.command("ps", "-aq").Output(); err == nil && len(strings.Fields(string(ids))) > 0 {
+			_ = d.command(append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...).Run()
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -76,9 +83,7 @@ func Start(tb testing.TB) *Daemon {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		if err := os.RemoveAll(dir); err != nil {
-			tb.Logf("removing the private engine's files: %v", err)
-		}
+		release(tb, dir)
 	})
 	if err := waitReady(d.Host, exited, &waitErr); err != nil {
 		tail, _ := os.ReadFile(logPath)
@@ -115,5 +120,37 @@ func waitReady(host string, exited <-chan struct{}, waitErr *error) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no answer within %v: %w", startWait, err)
 		}
+	}
+}
+
+// release removes what is left of a private engine in dir once dockerd has
+// ended: processes it started that outlived it (its containerd, container
+// shims: their command lines name dir), the mounts it made under dir (its
+// data root, bind-mounted onto itself, and network namespaces), and the
+// files.
+func release(tb testing.TB, dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		line, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(line), dir+"/") {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil && pid != os.Getpid() {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	if info, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		var under []string
+		for _, l := range strings.Split(string(info), "\n") {
+			if f := strings.Fields(l); len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+				under = append(under, f[4])
+			}
+		}
+		for i := len(under) - 1; i >= 0; i-- { // the deepest first
+			_ = syscall.Unmount(under[i], syscall.MNT_DETACH)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		tb.Logf("removing the private engine's files: %v", err)
 	}
 }
