@@ -13,10 +13,11 @@ import (
 	"netkeep/internal/container"
 )
 
-// Runtime is a Docker engine as a container.Runtime. It holds no
-// connection: every call dials the engine, so an engine that goes away
-// answers unavailable and one that comes back is used again without a
-// restart.
+// Runtime is a Docker engine as a container.Runtime. Its calls hold no
+// connection: each dials the engine, so an engine that goes away answers
+// unavailable and one that comes back is used again without a restart.
+// The stats feeds (statsfeed.go) are the exception: one open stream per
+// container whose stats are asked for, ended by Close.
 type Runtime struct {
 	cli *client.Client
 	// window is the time between the two samples CPU usage is measured
