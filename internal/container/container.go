@@ -172,8 +172,9 @@ type Runtime interface {
 	// Stop asks the container to end, and kills it after timeout.
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Restart(ctx context.Context, id string, timeout time.Duration) error
-	// Stats samples the container's usage now; it may take a moment (CPU
-	// usage is a rate over a short window).
+	// Stats returns the container's current usage, a second or so old at
+	// most; it may take a moment (CPU usage is a rate over a short window),
+	// at least the first time it is asked. id is the container's full id.
 	Stats(ctx context.Context, id string) (*Stats, error)
 	// Logs streams the container's output to emit, stdout and stderr
 	// apart, until the log ends (without Follow), ctx ends, or emit

@@ -205,7 +205,7 @@ func (s *Service) Stats(ctx context.Context, p *authz.Principal, id string) (*St
 	return rt.Stats(ctx, d.ID)
 }
 
-// AllStats samples every running container at once. A container that
+// AllStats reads every running container's usage at once. A container that
 // stops or vanishes meanwhile is left out; an engine that cannot be
 // reached fails the call.
 func (s *Service) AllStats(ctx context.Context, p *authz.Principal) ([]Stats, error) {
