@@ -8,8 +8,10 @@
 // applies netkeep's rules over the runtimes: who may act (containers are
 // server-wide: only a super principal, or an API key of one holding
 // containers:read / containers:write, which Nekzus's read:* and write:*
-// grant), input validation, an audit entry for every change, and a
-// completion event on TopicContainer for every asynchronous operation.
+// grant), input validation, an audit entry for every change, a
+// completion event on Topic for every asynchronous operation, and (Watch)
+// a state-change event on Topic for every change a runtime reports,
+// whoever made it.
 //
 // container is a domain package: it knows neither HTTP nor SQL, and its
 // runtimes are adapters (internal/docker) injected by the server.
