@@ -86,7 +86,7 @@ func BenchmarkContainers(b *testing.B) {
 	// (a later call is warm), and logged.
 	start, self, engine := time.Now(), selfCPU(b), procCPU(b, d.PID)
 	statsAll(b)
-	b.Logf("netkeep_stats_all_cold: %v wall, netkeep cpu %v, dockerd cpu %v", time.Since(start),
+	b.Logf("netkeep_stats_all_cold: %v wall, netkeep cpu %v, engine cpu %v", time.Since(start),
 		selfCPU(b)-self, procCPU(b, d.PID)-engine)
 	time.Sleep(3 * time.Second) // the feeds' first two samples
 	// What the 100 running feeds cost while nobody asks: one op is one
