@@ -29,9 +29,9 @@ const startWait = 90 * time.Second
 // which must not touch, or be disturbed by, other tests' containers.
 //
 // The engine keeps everything in a new short directory under the system's
-// temporary one (unix socket paths are limited to 108 bytes): its data
-// root, its exec root (and so its own containerd), its pid file and its
-// socket; it has no bridge and no iptables rules, so it changes nothing
+// temporary one (unix socket paths are limited to 108 bytes): its
+// configuration, its data root, its exec root (and so its own containerd),
+// its pid file and its socket; it has no bridge and no iptables rules, so it changes nothing
 // on the host's network. Without root or dockerd the test fails when real
 // peers are required and skips otherwise; an engine that does not come up
 // fails the test with the end of its log.
@@ -51,8 +51,15 @@ func Start(tb testing.TB) *Daemon {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Its own empty configuration: the host's /etc/docker/daemon.json may
+	// name hosts or roots that clash with these flags.
+	conf := filepath.Join(dir, "daemon.json")
+	if err := os.WriteFile(conf, []byte("{}\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
 	d := &Daemon{Host: "unix://" + filepath.Join(dir, "docker.sock")}
 	cmd := exec.Command(dockerd,
+		"--config-file", conf,
 		"--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "dockerd.pid"),
