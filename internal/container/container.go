@@ -8,8 +8,10 @@
 // applies netkeep's rules over the runtimes: who may act (containers are
 // server-wide: only a super principal, or an API key of one holding
 // containers:read / containers:write, which Nekzus's read:* and write:*
-// grant), input validation, an audit entry for every change, and a
-// completion event on TopicContainer for every asynchronous operation.
+// grant), input validation, an audit entry for every change, a
+// completion event on Topic for every asynchronous operation, and (Watch)
+// a state-change event on Topic for every change a runtime reports,
+// whoever made it.
 //
 // container is a domain package: it knows neither HTTP nor SQL, and its
 // runtimes are adapters (internal/docker) injected by the server.
@@ -153,6 +155,7 @@ type LogLine struct {
 // Event is a change of a container the runtime reports.
 type Event struct {
 	ContainerID string
+	Name        string // the container's name, when the runtime says
 	Action      string // the runtime's word: "start", "die", "destroy", ...
 	Time        time.Time
 }
@@ -171,8 +174,9 @@ type Runtime interface {
 	// Stop asks the container to end, and kills it after timeout.
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Restart(ctx context.Context, id string, timeout time.Duration) error
-	// Stats samples the container's usage now; it may take a moment (CPU
-	// usage is a rate over a short window).
+	// Stats returns the container's current usage, a second or so old at
+	// most; it may take a moment (CPU usage is a rate over a short window),
+	// at least the first time it is asked. id is the container's full id.
 	Stats(ctx context.Context, id string) (*Stats, error)
 	// Logs streams the container's output to emit, stdout and stderr
 	// apart, until the log ends (without Follow), ctx ends, or emit

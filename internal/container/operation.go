@@ -108,10 +108,7 @@ func (s *Service) perform(rt Runtime, id string, o Operation, grace time.Duratio
 	err := o.run(ctx, rt, id, grace)
 	c := Completion{ContainerID: id, Operation: o, Status: o.done(), Timestamp: s.now().Unix()}
 	if err != nil {
-		c.Status, c.Error = "failed", "internal error"
-		if fe := fault.As(err); fe != nil && fe.Code != fault.Internal {
-			c.Error = fe.Message
-		}
+		c.Status, c.Error = "failed", failure(err)
 		c.Message = fmt.Sprintf("Container %s failed", o)
 		s.log.Warn("container operation failed", "container", id, "operation", o, "err", err)
 	} else {
@@ -180,13 +177,18 @@ func (s *Service) Batch(ctx context.Context, p *authz.Principal, src audit.Sourc
 		results[i].ContainerID = ids[i]
 		rt, d, err := s.find(ctx, ids[i])
 		switch {
-		case fault.Is(err, fault.NotFound):
-			results[i].Status, results[i].Error = "not_found", "container not found"
-		case err != nil:
-			errs[i] = err // the engine is away: nothing can be done
-		default:
+		case err == nil:
 			results[i].Name = d.Name
 			targets[i] = target{rt: rt, detail: d}
+		case fault.Is(err, fault.NotFound):
+			results[i].Status, results[i].Error = "not_found", "container not found"
+		case fault.Is(err, fault.Unavailable), ctx.Err() != nil:
+			errs[i] = err // the engine is away: nothing can be done
+		default:
+			// The engine refused this reference (an ambiguous id prefix):
+			// it fails here, at its own place, and the others go on.
+			results[i].Status, results[i].Error = "failed", failure(err)
+			s.log.Warn("container batch: looking up a container", "container", ids[i], "err", err)
 		}
 	})
 	for _, err := range errs {
@@ -195,6 +197,15 @@ func (s *Service) Batch(ctx context.Context, p *authz.Principal, src audit.Sourc
 		}
 	}
 	return s.bulk(ctx, src, o, ids, targets, results, timeout)
+}
+
+// failure is what a result or completion says of err: the fault's
+// message, or "internal error" for an error without a code (logged).
+func failure(err error) string {
+	if fe := fault.As(err); fe != nil && fe.Code != fault.Internal {
+		return fe.Message
+	}
+	return "internal error"
 }
 
 // target is a container a bulk operation acts on.

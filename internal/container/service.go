@@ -41,6 +41,10 @@ const (
 // Reasons.
 const (
 	ReasonNotFound fault.Reason = "container_not_found"
+	// ReasonNoRuntime: no runtime can answer (none configured, or its
+	// engine is away). toolbox.ReasonNoEngine is the same code, so a client
+	// sees one for the engine's absence whichever routes it calls.
+	ReasonNoRuntime fault.Reason = "container_runtime_unavailable"
 )
 
 // Tx is what the service writes in a store transaction: audit entries
@@ -106,7 +110,8 @@ func (s *Service) Runtimes() []string {
 	return out
 }
 
-var errDisabled = fault.New(fault.Unavailable, "container management is not enabled: no container runtime is configured")
+var errDisabled = fault.New(fault.Unavailable, "container management is not enabled: no container runtime is configured").
+	WithReason(ReasonNoRuntime)
 
 // pick returns the runtimes a filter names: every configured one for "".
 func (s *Service) pick(name string) ([]Runtime, error) {
@@ -123,7 +128,7 @@ func (s *Service) pick(name string) ([]Runtime, error) {
 	}
 	switch name {
 	case RuntimeDocker, RuntimeKubernetes:
-		return nil, fault.Errorf(fault.Unavailable, "the %s runtime is not configured on this server", name)
+		return nil, fault.Errorf(fault.Unavailable, "the %s runtime is not configured on this server", name).WithReason(ReasonNoRuntime)
 	}
 	return nil, fault.Errorf(fault.Invalid, "unknown runtime %q: use docker or kubernetes", name).
 		WithDetails(map[string]any{"runtime": name})
@@ -200,7 +205,7 @@ func (s *Service) Stats(ctx context.Context, p *authz.Principal, id string) (*St
 	return rt.Stats(ctx, d.ID)
 }
 
-// AllStats samples every running container at once. A container that
+// AllStats reads every running container's usage at once. A container that
 // stops or vanishes meanwhile is left out; an engine that cannot be
 // reached fails the call.
 func (s *Service) AllStats(ctx context.Context, p *authz.Principal) ([]Stats, error) {

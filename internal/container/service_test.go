@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,10 @@ import (
 
 // engine is a runtime kept in memory: the edge these tests fake (the
 // Docker runtime is tested on a real engine in internal/docker and
-// internal/server). Containers named "broken-*" refuse every operation.
+// internal/server). Containers named "broken-*" refuse every operation;
+// "ambiguous-*" references are refused by Inspect, as an id prefix that
+// matches two containers is; operations on "slow-*" take a while, so
+// that a bulk operation's containers finish out of order.
 type engine struct {
 	mu     sync.Mutex
 	states map[string]string
@@ -46,6 +50,9 @@ func (e *engine) List(_ context.Context, f container.Filter) ([]container.Summar
 func (e *engine) Inspect(_ context.Context, id string) (*container.Detail, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if strings.HasPrefix(id, "ambiguous-") {
+		return nil, fault.New(fault.Conflict, "the engine refused: multiple IDs found with provided prefix")
+	}
 	st, ok := e.states[id]
 	if !ok {
 		return nil, fault.New(fault.NotFound, "container not found")
@@ -54,6 +61,9 @@ func (e *engine) Inspect(_ context.Context, id string) (*container.Detail, error
 }
 
 func (e *engine) set(op, id, state string) error {
+	if strings.HasPrefix(id, "slow-") {
+		time.Sleep(50 * time.Millisecond)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ops = append(e.ops, op+" "+id)
@@ -247,6 +257,38 @@ func TestBulk(t *testing.T) {
 			}
 			if n := f.audits(t, "container.stop"); n < 2 {
 				t.Errorf("%d audit entries", n)
+			}
+		})
+		// Results keep the request's order, one per reference, whatever
+		// order the containers finish in: a reference named twice has two
+		// results, and one the engine refuses fails at its own place.
+		t.Run("batch order", func(t *testing.T) {
+			f := setup(t, db, map[string]string{"slow-a": container.StateRunning, "b": container.StateRunning,
+				"slow-c": container.StateExited, "broken-d": container.StateRunning})
+			ids := []string{"slow-a", "missing", "b", "ambiguous-1", "slow-c", "broken-d", "b"}
+			before := f.audits(t, "container.restart")
+			rs, err := f.svc.Batch(ctx, super, src, container.OpRestart, ids, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []container.Result{
+				{ContainerID: "slow-a", Name: "slow-a", Success: true, Status: "restarted"},
+				{ContainerID: "missing", Status: "not_found", Error: "container not found"},
+				{ContainerID: "b", Name: "b", Success: true, Status: "restarted"},
+				{ContainerID: "ambiguous-1", Status: "failed", Error: "the engine refused: multiple IDs found with provided prefix"},
+				{ContainerID: "slow-c", Name: "slow-c", Success: true, Status: "restarted"},
+				{ContainerID: "broken-d", Name: "broken-d", Status: "failed", Error: "the engine refused: no such command"},
+				{ContainerID: "b", Name: "b", Success: true, Status: "restarted"},
+			}
+			if !slices.Equal(rs, want) {
+				t.Errorf("results %+v\nwant %+v", rs, want)
+			}
+			wantOps := []string{"restart b", "restart b", "restart broken-d", "restart slow-a", "restart slow-c"}
+			if got := f.eng.done(); !slices.Equal(got, wantOps) {
+				t.Errorf("engine did %v, want %v", got, wantOps)
+			}
+			if n := f.audits(t, "container.restart") - before; n != len(wantOps) {
+				t.Errorf("%d audit entries, want %d", n, len(wantOps))
 			}
 		})
 		t.Run("batch refusals", func(t *testing.T) {

@@ -7,31 +7,37 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	mcontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"netkeep/internal/container"
-	"netkeep/internal/fault"
 )
 
-// Runtime is a Docker engine as a container.Runtime. It holds no
-// connection: every call dials the engine, so an engine that goes away
-// answers unavailable and one that comes back is used again without a
-// restart.
+// Runtime is a Docker engine as a container.Runtime. Its calls hold no
+// connection: each dials the engine, so an engine that goes away answers
+// unavailable and one that comes back is used again without a restart.
+// The stats feeds (statsfeed.go) are the exception: one open stream per
+// container whose stats are asked for, ended by Close.
 type Runtime struct {
 	cli *client.Client
 	// window is the time between the two samples CPU usage is measured
-	// over.
+	// over when no stats feed answers.
 	window time.Duration
+	// statsIdle is how long a stats feed runs unasked.
+	statsIdle time.Duration
+	feeds     *statsFeeds
 }
 
 // RuntimeOption configures a Runtime.
 type RuntimeOption func(*Runtime)
 
-// WithStatsWindow sets the window CPU usage is measured over (default
-// 500ms).
+// WithStatsWindow sets the window CPU usage is measured over when no
+// stats feed has it yet (default 500ms).
 func WithStatsWindow(d time.Duration) RuntimeOption { return func(r *Runtime) { r.window = d } }
+
+// WithStatsIdle sets how long a container's stats feed keeps running after
+// the last time its stats were asked for (default one minute).
+func WithStatsIdle(d time.Duration) RuntimeOption { return func(r *Runtime) { r.statsIdle = d } }
 
 // NewRuntime returns the runtime of the engine at host
 // ("unix:///var/run/docker.sock", "tcp://host:2375"). It does not contact
@@ -41,53 +47,22 @@ func NewRuntime(host string, opts ...RuntimeOption) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker engine %s: %w", host, err)
 	}
-	r := &Runtime{cli: cli, window: 500 * time.Millisecond}
+	r := &Runtime{cli: cli, window: 500 * time.Millisecond, statsIdle: time.Minute}
 	for _, o := range opts {
 		o(r)
 	}
+	r.feeds = newStatsFeeds(r.statsIdle)
 	return r, nil
 }
 
-// Close releases the client's idle connections.
-func (r *Runtime) Close() error { return r.cli.Close() }
+// Close ends the stats feeds and releases the client's connections.
+func (r *Runtime) Close() error {
+	r.feeds.close()
+	return r.cli.Close()
+}
 
 // Name is container.RuntimeDocker.
 func (r *Runtime) Name() string { return container.RuntimeDocker }
-
-var errEngineDown = fault.New(fault.Unavailable, "the Docker engine cannot be reached")
-
-// engineError classifies an engine error: unreachable → unavailable,
-// unknown container → not_found, refusal → conflict saying the engine's
-// reason (it is about the container, shown only to those who manage it).
-func engineError(err error, id string) error {
-	if err == nil {
-		return nil
-	}
-	var fe *fault.Error
-	switch {
-	case errors.As(err, &fe):
-		return err
-	case client.IsErrConnectionFailed(err):
-		return errEngineDown.Wrap(err)
-	case cerrdefs.IsNotFound(err):
-		return fault.New(fault.NotFound, "container not found").WithReason(container.ReasonNotFound).
-			WithDetails(map[string]any{"containerId": id}).Wrap(err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fault.New(fault.Unavailable, "the Docker engine did not answer in time").Wrap(err)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fault.Errorf(fault.Conflict, "the Docker engine refused: %s", engineReason(err)).Wrap(err)
-}
-
-// engineReason is the engine's message, short.
-func engineReason(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	return msg
-}
 
 // List returns every container of the engine. Docker has no namespaces: a
 // namespace filter matches none of its containers.
@@ -97,7 +72,7 @@ func (r *Runtime) List(ctx context.Context, f container.Filter) ([]container.Sum
 	}
 	res, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
-		return nil, engineError(err, "")
+		return nil, engineError(err, "", "")
 	}
 	out := make([]container.Summary, len(res.Items))
 	for i, c := range res.Items {
@@ -127,7 +102,7 @@ func summary(c mcontainer.Summary) container.Summary {
 func (r *Runtime) Inspect(ctx context.Context, id string) (*container.Detail, error) {
 	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	return detail(res.Container), nil
 }
@@ -204,21 +179,21 @@ func parseTime(s string) time.Time {
 // Start starts the container; starting a running one changes nothing.
 func (r *Runtime) Start(ctx context.Context, id string) error {
 	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Stop stops the container, killing it after timeout.
 func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) error {
 	secs := int(timeout / time.Second)
 	_, err := r.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Restart stops (killing after timeout) and starts the container.
 func (r *Runtime) Restart(ctx context.Context, id string, timeout time.Duration) error {
 	secs := int(timeout / time.Second)
 	_, err := r.cli.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: &secs})
-	return engineError(err, id)
+	return engineError(err, "", id)
 }
 
 // Events reports the engine's container events until ctx ends or the
@@ -236,9 +211,10 @@ func (r *Runtime) Events(ctx context.Context, emit func(container.Event)) error 
 			if err == nil {
 				err = errors.New("event stream ended")
 			}
-			return engineError(err, "")
+			return engineError(err, "", "")
 		case m := <-ev.Messages:
-			emit(container.Event{ContainerID: m.Actor.ID, Action: string(m.Action), Time: time.Unix(0, m.TimeNano).UTC()})
+			emit(container.Event{ContainerID: m.Actor.ID, Name: m.Actor.Attributes["name"], Action: string(m.Action),
+				Time: time.Unix(0, m.TimeNano).UTC()})
 		}
 	}
 }

@@ -218,49 +218,67 @@ func bytesOf(tb testing.TB, s string) float64 {
 // Stats agree with docker stats: the same memory in use (page cache
 // excluded) and limit, and CPU usage of a busy and an idle container
 // within what two samples taken at different moments on a shared machine
-// can differ by.
+// can differ by. Both answers are checked: the first, measured over the
+// window, and a later one, from the container's stats stream.
 func TestRuntimeStatsMatchDockerStats(t *testing.T) {
 	rt := runtime(t)
 	idle := dockertest.Run(t, "containers-idle", dockertest.RunOptions{})
 	busy := dockertest.Run(t, "containers-busy", dockertest.RunOptions{Cmd: []string{"sh", "-c", "while :; do :; done"}})
 	ctx := context.Background()
 	for _, c := range []*dockertest.Container{idle, busy} {
-		t.Run(c.Name, func(t *testing.T) {
-			ours, err := rt.Stats(ctx, c.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command("docker", "stats", "--no-stream", "--format", "json", c.ID).Output()
-			if err != nil {
-				t.Fatalf("docker stats: %v", err)
-			}
-			var theirs dockerStats
-			if err := json.Unmarshal(out, &theirs); err != nil {
-				t.Fatalf("docker stats %s: %v", out, err)
-			}
-			used, limit, _ := strings.Cut(theirs.MemUsage, "/")
-			if d := math.Abs(float64(ours.Memory.Used) - bytesOf(t, used)); d > 0.05*bytesOf(t, used)+64<<10 {
-				t.Errorf("memory used %d, docker stats %s", ours.Memory.Used, used)
-			}
-			if d := math.Abs(float64(ours.Memory.Limit) - bytesOf(t, limit)); d > 0.01*float64(ours.Memory.Limit) {
-				t.Errorf("memory limit %d, docker stats %s", ours.Memory.Limit, limit)
-			}
-			if d := math.Abs(ours.Memory.Usage - percent(t, theirs.MemPerc)); d > 0.05 {
-				t.Errorf("memory %% %.2f, docker stats %s", ours.Memory.Usage, theirs.MemPerc)
-			}
-			if ours.Memory.Available != ours.Memory.Limit-ours.Memory.Used {
-				t.Errorf("available %d of limit %d used %d", ours.Memory.Available, ours.Memory.Limit, ours.Memory.Used)
-			}
-			cpu := percent(t, theirs.CPUPerc)
-			if c == busy && (ours.CPU.Usage < 5 || cpu < 5 || math.Abs(ours.CPU.Usage-cpu) > 50) {
-				t.Errorf("busy cpu %.2f%%, docker stats %s", ours.CPU.Usage, theirs.CPUPerc)
-			}
-			if c == idle && (ours.CPU.Usage > 2 || cpu > 2) {
-				t.Errorf("idle cpu %.2f%%, docker stats %s", ours.CPU.Usage, theirs.CPUPerc)
-			}
-			if ours.CPU.TotalCores < 1 || math.Abs(ours.CPU.CoresUsed*100-ours.CPU.Usage) > 1e-9 {
-				t.Errorf("cores: %+v", ours.CPU)
-			}
-		})
+		for _, source := range []string{"measured", "streamed"} {
+			t.Run(c.Name+"/"+source, func(t *testing.T) {
+				if source == "streamed" {
+					deadline := time.Now().Add(60 * time.Second)
+					for !docker.FeedHasUsage(rt, c.ID) {
+						if time.Now().After(deadline) {
+							t.Fatal("the container's stats stream gave no usage")
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				}
+				ours, err := rt.Stats(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareDockerStats(t, c, ours, c == busy)
+			})
+		}
+	}
+}
+
+// compareDockerStats checks ours against docker stats --no-stream of c.
+func compareDockerStats(t *testing.T, c *dockertest.Container, ours *container.Stats, busy bool) {
+	t.Helper()
+	out, err := exec.Command("docker", "stats", "--no-stream", "--format", "json", c.ID).Output()
+	if err != nil {
+		t.Fatalf("docker stats: %v", err)
+	}
+	var theirs dockerStats
+	if err := json.Unmarshal(out, &theirs); err != nil {
+		t.Fatalf("docker stats %s: %v", out, err)
+	}
+	used, limit, _ := strings.Cut(theirs.MemUsage, "/")
+	if d := math.Abs(float64(ours.Memory.Used) - bytesOf(t, used)); d > 0.05*bytesOf(t, used)+64<<10 {
+		t.Errorf("memory used %d, docker stats %s", ours.Memory.Used, used)
+	}
+	if d := math.Abs(float64(ours.Memory.Limit) - bytesOf(t, limit)); d > 0.01*float64(ours.Memory.Limit) {
+		t.Errorf("memory limit %d, docker stats %s", ours.Memory.Limit, limit)
+	}
+	if d := math.Abs(ours.Memory.Usage - percent(t, theirs.MemPerc)); d > 0.05 {
+		t.Errorf("memory %% %.2f, docker stats %s", ours.Memory.Usage, theirs.MemPerc)
+	}
+	if ours.Memory.Available != ours.Memory.Limit-ours.Memory.Used {
+		t.Errorf("available %d of limit %d used %d", ours.Memory.Available, ours.Memory.Limit, ours.Memory.Used)
+	}
+	cpu := percent(t, theirs.CPUPerc)
+	if busy && (ours.CPU.Usage < 5 || cpu < 5 || math.Abs(ours.CPU.Usage-cpu) > 50) {
+		t.Errorf("busy cpu %.2f%%, docker stats %s", ours.CPU.Usage, theirs.CPUPerc)
+	}
+	if !busy && (ours.CPU.Usage > 2 || cpu > 2) {
+		t.Errorf("idle cpu %.2f%%, docker stats %s", ours.CPU.Usage, theirs.CPUPerc)
+	}
+	if ours.CPU.TotalCores < 1 || math.Abs(ours.CPU.CoresUsed*100-ours.CPU.Usage) > 1e-9 {
+		t.Errorf("cores: %+v", ours.CPU)
 	}
 }

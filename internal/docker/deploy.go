@@ -59,27 +59,6 @@ func (p *Projects) client() (*client.Client, error) {
 	return p.cli, nil
 }
 
-// projectError turns the engine's error into a fault: unreachable is
-// unavailable, a missing object not_found; anything else keeps its cause
-// for the log.
-func projectError(err error, doing string) error {
-	switch {
-	case err == nil:
-		return nil
-	case fault.As(err) != nil:
-		return err
-	case client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded):
-		return fault.New(fault.Unavailable, "the container engine is not answering").WithReason(toolbox.ReasonNoEngine).Wrap(err)
-	case cerrdefs.IsNotFound(err):
-		return fault.New(fault.NotFound, "container not found").WithReason("container_not_found").Wrap(err)
-	case cerrdefs.IsConflict(err) || cerrdefs.IsInvalidArgument(err):
-		// The engine refuses what it was asked (a name or port in use, a
-		// bad option): its message is about the request, not about us.
-		return fault.New(fault.Invalid, doing+": the container engine refused: "+err.Error()).Wrap(err)
-	}
-	return fmt.Errorf("%s: %w", doing, err)
-}
-
 // labelsOf are the labels of a project's network or volume.
 func labelsOf(plan toolbox.Plan, kind, key string) map[string]string {
 	return map[string]string{toolbox.LabelProject: plan.Project.Name, "com.docker.compose." + kind: key,
@@ -109,7 +88,7 @@ func (p *Projects) Deploy(ctx context.Context, plan toolbox.Plan) ([]string, err
 				return nil, fault.Errorf(fault.Invalid, "image %s is not present on the container engine, and netkeep does not pull images: "+
 					"load it first (docker load, docker import or docker pull on the engine's host)", img)
 			}
-			return nil, projectError(err, "inspecting image "+img)
+			return nil, engineError(err, "inspecting image "+img, "")
 		}
 	}
 	ids, err := p.create(ctx, cli, plan, names)
@@ -140,7 +119,7 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		if _, err := cli.NetworkCreate(ctx, n.Name, client.NetworkCreateOptions{Driver: driver, Internal: n.Internal,
 			Labels: labelsOf(plan, "network", key)}); err != nil {
-			return nil, projectError(err, "creating network "+n.Name)
+			return nil, engineError(err, "creating network "+n.Name, "")
 		}
 	}
 	for key, v := range proj.Volumes {
@@ -149,7 +128,7 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Driver: v.Driver,
 			Labels: labelsOf(plan, "volume", key)}); err != nil {
-			return nil, projectError(err, "creating volume "+v.Name)
+			return nil, engineError(err, "creating volume "+v.Name, "")
 		}
 	}
 	var ids []string
@@ -160,12 +139,12 @@ func (p *Projects) create(ctx context.Context, cli *client.Client, plan toolbox.
 		}
 		res, err := cli.ContainerCreate(ctx, opts)
 		if err != nil {
-			return ids, projectError(err, "creating container "+opts.Name)
+			return ids, engineError(err, "creating container "+opts.Name, "")
 		}
 		ids = append(ids, res.ID)
 		if plan.Start {
 			if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-				return ids, projectError(err, "starting container "+opts.Name)
+				return ids, engineError(err, "starting container "+opts.Name, "")
 			}
 		}
 	}
@@ -276,20 +255,20 @@ func (p *Projects) Remove(ctx context.Context, deploymentID string, volumes bool
 	f := client.Filters{}.Add("label", toolbox.LabelDeployment+"="+deploymentID)
 	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
-		return projectError(err, "listing the deployment's containers")
+		return engineError(err, "listing the deployment's containers", "")
 	}
 	for _, c := range cs.Items {
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !cerrdefs.IsNotFound(err) {
-			return projectError(err, "removing container "+c.ID)
+			return engineError(err, "removing container "+c.ID, "")
 		}
 	}
 	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
-		return projectError(err, "listing the deployment's networks")
+		return engineError(err, "listing the deployment's networks", "")
 	}
 	for _, n := range ns.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
-			return projectError(err, "removing network "+n.Name)
+			return engineError(err, "removing network "+n.Name, "")
 		}
 	}
 	if !volumes {
@@ -297,11 +276,11 @@ func (p *Projects) Remove(ctx context.Context, deploymentID string, volumes bool
 	}
 	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
-		return projectError(err, "listing the deployment's volumes")
+		return engineError(err, "listing the deployment's volumes", "")
 	}
 	for _, v := range vs.Items {
 		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			return projectError(err, "removing volume "+v.Name)
+			return engineError(err, "removing volume "+v.Name, "")
 		}
 	}
 	return nil

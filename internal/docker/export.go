@@ -29,7 +29,7 @@ func (p *Projects) Describe(ctx context.Context, id string) (*toolbox.Described,
 	}
 	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return nil, projectError(err, "inspecting container "+id)
+		return nil, engineError(err, "inspecting container "+id, id)
 	}
 	c := res.Container
 	if c.Config == nil || c.HostConfig == nil {

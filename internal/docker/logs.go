@@ -25,7 +25,7 @@ var errStopped = errors.New("log receiver stopped")
 func (r *Runtime) Logs(ctx context.Context, id string, o container.LogOptions, emit func(container.LogLine) bool) error {
 	ins, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return engineError(err, id)
+		return engineError(err, "", id)
 	}
 	tail := "all"
 	if o.Tail >= 0 {
@@ -36,7 +36,7 @@ func (r *Runtime) Logs(ctx context.Context, id string, o container.LogOptions, e
 	rc, err := r.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true,
 		Follow: o.Follow, Timestamps: o.Timestamps, Tail: tail})
 	if err != nil {
-		return engineError(err, id)
+		return engineError(err, "", id)
 	}
 	defer rc.Close()
 	stdout := &lineWriter{stream: container.Stdout, emit: emit}
@@ -50,7 +50,7 @@ func (r *Runtime) Logs(ctx context.Context, id string, o container.LogOptions, e
 		return nil
 	}
 	if err != nil {
-		return engineError(err, id)
+		return engineError(err, "", id)
 	}
 	stdout.flush()
 	stderr.flush()

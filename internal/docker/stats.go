@@ -11,11 +11,22 @@ import (
 	"netkeep/internal/container"
 )
 
-// Stats samples the container twice, window apart, with one-shot reads
-// (the engine answers from the cgroup at once instead of waiting for its
+// Stats answers the container's usage from its stats feed (statsfeed.go),
+// starting the feed if there is none. Until the feed has a usage, it
+// samples the container twice, window apart, with one-shot reads (the
+// engine answers from the cgroup at once instead of waiting for its
 // one-second collector), and computes usage from the two as docker stats
-// does from its previous and current samples.
+// does from its previous and current samples. id is the container's full
+// id (feeds are kept by it).
 func (r *Runtime) Stats(ctx context.Context, id string) (*container.Stats, error) {
+	if st := r.feeds.latest(id, func(ctx context.Context, f *statsFeed) { r.follow(ctx, f, id) }); st != nil {
+		return st, nil
+	}
+	return r.measure(ctx, id)
+}
+
+// measure samples the container twice, window apart.
+func (r *Runtime) measure(ctx context.Context, id string) (*container.Stats, error) {
 	prev, err := r.sample(ctx, id)
 	if err != nil {
 		return nil, err
@@ -24,7 +35,7 @@ func (r *Runtime) Stats(ctx context.Context, id string) (*container.Stats, error
 	select {
 	case <-ctx.Done():
 		t.Stop()
-		return nil, engineError(ctx.Err(), id)
+		return nil, engineError(ctx.Err(), "", id)
 	case <-t.C:
 	}
 	cur, err := r.sample(ctx, id)
@@ -39,12 +50,12 @@ func (r *Runtime) Stats(ctx context.Context, id string) (*container.Stats, error
 func (r *Runtime) sample(ctx context.Context, id string) (*mcontainer.StatsResponse, error) {
 	res, err := r.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: false, IncludePreviousSample: false})
 	if err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	defer res.Body.Close()
 	var s mcontainer.StatsResponse
 	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
-		return nil, engineError(err, id)
+		return nil, engineError(err, "", id)
 	}
 	return &s, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"netkeep/internal/api/nekzus"
 	"netkeep/internal/authz"
@@ -9,6 +10,10 @@ import (
 	"netkeep/internal/docker"
 	"netkeep/internal/store"
 )
+
+// containerEventsRetry is how soon the engine's events are followed again
+// after their stream failed (the engine went away).
+const containerEventsRetry = 5 * time.Second
 
 // registerContainers builds container management over the Docker engine
 // of --docker-host (none: every container route answers 503) and its
@@ -20,6 +25,7 @@ func (s *Server) registerContainers(d Deps) {
 		if err != nil {
 			d.Logger.Error("container management disabled", "docker_host", d.Config.DockerHost, "err", err)
 		} else {
+			s.dockerRuntime = rt
 			rts = append(rts, rt)
 		}
 	}

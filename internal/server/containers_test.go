@@ -220,7 +220,7 @@ func TestContainerOperations(t *testing.T) {
 		{"404/unknown container", "POST", "/api/v1/containers/containers-nonexistent/start", nil, 404, "CONTAINER_NOT_FOUND"},
 		{"404/unknown detail", "GET", "/api/v1/containers/containers-nonexistent", nil, 404, "CONTAINER_NOT_FOUND"},
 		{"400/unknown runtime", "GET", "/api/v1/containers?runtime=lxc", nil, 400, "BAD_REQUEST"},
-		{"503/kubernetes not configured", "GET", "/api/v1/containers?runtime=kubernetes", nil, 503, "SERVICE_UNAVAILABLE"},
+		{"503/kubernetes not configured", "GET", "/api/v1/containers?runtime=kubernetes", nil, 503, "CONTAINER_RUNTIME_UNAVAILABLE"},
 		{"400/batch unknown operation", "POST", "/api/v1/containers/batch", map[string]any{"operation": "pause", "containerIds": []string{c.ID}}, 400, "BAD_REQUEST"},
 		{"400/batch without containers", "POST", "/api/v1/containers/batch", map[string]any{"operation": "stop", "containerIds": []string{}}, 400, "BAD_REQUEST"},
 		{"400/batch bad timeout", "POST", "/api/v1/containers/batch", map[string]any{"operation": "stop", "containerIds": []string{c.ID}, "timeout": 0}, 400, "BAD_REQUEST"},
@@ -433,8 +433,8 @@ func proxyEngine(tb testing.TB, path, engine string) (stop func()) {
 	}
 }
 
-// An engine that is not there answers 503 SERVICE_UNAVAILABLE-style
-// errors; when it appears the same server uses it, and when it goes away
+// An engine that is not there answers 503 CONTAINER_RUNTIME_UNAVAILABLE
+// (the code the toolbox's routes answer too); when it appears the same server uses it, and when it goes away
 // again the errors come back.
 func TestContainerEngineDownAndUp(t *testing.T) {
 	engine := dockertest.Engine(t)
@@ -448,7 +448,7 @@ func TestContainerEngineDownAndUp(t *testing.T) {
 		t.Helper()
 		for _, p := range []struct{ method, path string }{{"GET", "/api/v1/containers"}, {"GET", "/api/v1/containers/stats"},
 			{"POST", "/api/v1/containers/any/start"}, {"GET", "/api/v1/containers/any"}} {
-			if r := e.Do(t, p.method, p.path, nil, master...); r.Status != 503 || r.ErrorCode() != "SERVICE_UNAVAILABLE" ||
+			if r := e.Do(t, p.method, p.path, nil, master...); r.Status != 503 || r.ErrorCode() != "CONTAINER_RUNTIME_UNAVAILABLE" ||
 				!strings.Contains(string(r.Raw), "cannot be reached") {
 				t.Errorf("%s: %s %s: %d %s", when, p.method, p.path, r.Status, r.Raw)
 			}

@@ -122,8 +122,11 @@ type Server struct {
 	Federation *federation.Service
 	peerLinks  *peering.Links
 	proxy      *proxy.Proxy
-	// Containers is the container runtimes' management (Docker).
-	Containers *container.Service
+	// Containers is the container runtimes' management (Docker);
+	// dockerRuntime is its engine, closed (ending its stats feeds) by
+	// Close.
+	Containers    *container.Service
+	dockerRuntime *docker.Runtime
 	// Certs are the certificates the HTTPS listener (--tls-listen)
 	// serves, issued by the CA and reloaded without a restart.
 	Certs *tlscert.Service
@@ -266,6 +269,7 @@ func (s *Server) Start(ctx context.Context) error {
 		cancel()
 		return err
 	}
+	s.background.Go(func() { s.Containers.Watch(bg, containerEventsRetry) }) // state changes made outside netkeep
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
@@ -323,6 +327,9 @@ func (s *Server) close() {
 	s.closeToolbox()
 	s.background.Wait()
 	s.Containers.Wait()
+	if s.dockerRuntime != nil {
+		_ = s.dockerRuntime.Close()
+	}
 	s.Identity.Close()
 	s.APIKeys.Close()
 	s.PKI.Close()

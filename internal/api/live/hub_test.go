@@ -15,6 +15,7 @@ import (
 	"netkeep/internal/activity"
 	"netkeep/internal/authz"
 	"netkeep/internal/catalog"
+	"netkeep/internal/container"
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 )
@@ -589,4 +590,29 @@ func TestHubHealthIsEachReplicasOwn(t *testing.T) {
 	}
 	c.expect(t, TypeHealthChange) // this replica's
 	c.expect(t, "psk.created")    // the other replica's health_change never came
+}
+
+// TestHubContainerStateIsEachReplicasOwn: every replica follows the
+// engine's events, so a socket hears container.state from its own replica
+// only (once), while the completion of an operation another replica ran
+// crosses replicas.
+func TestHubContainerStateIsEachReplicasOwn(t *testing.T) {
+	t.Parallel()
+	super := &authz.Principal{Kind: authz.KindMaster, Role: authz.SuperAdmin}
+	th := startHub(t, Config{}, map[string]*authz.Principal{"super": super})
+	c := th.connect(t, "super")
+	state := func(origin string) event.Event {
+		return event.Event{Topic: TopicContainer, Action: container.TypeState, ID: "c1", Origin: origin,
+			Data: json.RawMessage(`{"containerId":"c1","state":"exited"}`), Time: time.Now()}
+	}
+	if err := th.deliver(state("other-replica")); err != nil {
+		t.Fatal(err)
+	}
+	th.publish(t, state(""))
+	if err := th.deliver(event.Event{Topic: TopicContainer, Action: "container.stop.completed", ID: "c2", Origin: "other-replica",
+		Data: json.RawMessage(`{"containerId":"c2","status":"stopped"}`), Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(t, container.TypeState)        // this replica's
+	c.expect(t, "container.stop.completed") // the other replica's container.state never came
 }

@@ -143,7 +143,10 @@ func translate(e event.Event) (delivery, bool) {
 		}
 		return delivery{msg: encode(typ, e.Data, e.Time), action: "scripts:read", server: true}, true
 	case TopicContainer: // the action is the documented type, e.g. "container.start.completed"
-		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: container.ActRead, server: true}, true
+		// Every replica watches the engine's events itself: a state change
+		// reaches the sockets of the replica that saw it, once.
+		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: container.ActRead, server: true,
+			ownOnly: e.Action == container.TypeState}, true
 	case toolbox.Topic: // netkeep's own types, "toolbox.deployment.completed" etc. (the seed documents none)
 		return delivery{msg: encode(e.Action, raw(e.Data), e.Time), action: "toolbox:read", server: true}, true
 	}

@@ -351,7 +351,7 @@ func TestToolboxEngineDown(t *testing.T) {
 		r = e.Do(t, "GET", "/api/v1/toolbox/deployments/"+id, nil, as...)
 		return r.JSON["status"] == "failed"
 	}, "the deployment never failed")
-	if r.JSON["error"] != "the container engine is not answering" {
+	if r.JSON["error"] != "the Docker engine cannot be reached" {
 		t.Errorf("reason: %s", r.Raw)
 	}
 	if r := e.Do(t, "DELETE", "/api/v1/toolbox/deployments/"+id, nil, as...); r.Status != http.StatusServiceUnavailable {

@@ -62,15 +62,64 @@ func Engine(tb testing.TB) string {
 	return Host()
 }
 
-var imageOnce sync.Mutex
+// imports serialises image imports (two tests importing into one engine
+// would race on the tag).
+var imports sync.Mutex
 
-// Busybox makes sure Image exists on the engine and returns its name.
+// Busybox makes sure Image exists on the shared engine and returns its
+// name.
 func Busybox(tb testing.TB) string {
 	tb.Helper()
-	Engine(tb)
-	imageOnce.Lock()
-	defer imageOnce.Unlock()
-	if exec.Command("docker", "image", "inspect", Image).Run() == nil {
+	return Shared(tb).Busybox(tb)
+}
+
+// Run starts a container of Image on the shared engine (see Daemon.Run).
+func Run(tb testing.TB, prefix string, o RunOptions) *Container {
+	tb.Helper()
+	return Shared(tb).Run(tb, prefix, o)
+}
+
+// Daemon is a Docker engine a test drives with the docker CLI: the shared
+// one (Shared) or one started for the test alone (Start).
+type Daemon struct {
+	Host string // the engine's address, as Host() gives it
+	PID  int    // dockerd's process id, for a private engine (0: shared)
+}
+
+// Shared is the machine's engine, checked as Engine checks it.
+func Shared(tb testing.TB) *Daemon {
+	tb.Helper()
+	return &Daemon{Host: Engine(tb)}
+}
+
+// Docker runs the docker CLI against the engine and returns its output,
+// trimmed; a failing command fails the test.
+func (d *Daemon) Docker(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := d.command(args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (d *Daemon) command(args ...string) *exec.Cmd {
+	return exec.Command("docker", append([]string{"-H", d.Host}, args...)...)
+}
+
+// State is a container's state as the engine reports it ("running",
+// "exited", ...).
+func (d *Daemon) State(tb testing.TB, id string) string {
+	tb.Helper()
+	return d.Docker(tb, "inspect", "-f", "{{.State.Status}}", id)
+}
+
+// Busybox makes sure Image exists on the engine and returns its name.
+func (d *Daemon) Busybox(tb testing.TB) string {
+	tb.Helper()
+	imports.Lock()
+	defer imports.Unlock()
+	if d.command("image", "inspect", Image).Run() == nil {
 		return Image
 	}
 	bin, err := os.ReadFile(testpeer.Command(tb, "busybox", "busybox-static"))
@@ -99,7 +148,7 @@ func Busybox(tb testing.TB) string {
 	if err := tw.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command("docker", "import", "-", Image)
+	cmd := d.command("import", "-", Image)
 	cmd.Stdin = &buf
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("docker import: %v: %s", err, out)
@@ -107,10 +156,11 @@ func Busybox(tb testing.TB) string {
 	return Image
 }
 
-// Container is a running test container.
+// Container is a test container.
 type Container struct {
 	Name string
 	ID   string
+	d    *Daemon
 }
 
 // RunOptions says how to run a container.
@@ -120,16 +170,28 @@ type RunOptions struct {
 	// with none the container uses the host network.
 	Ports []string
 	Cmd   []string // default: sleep forever
+	// Network overrides the host network when no port is published
+	// ("none": a container that needs no network).
+	Network string
+	// Created only creates the container: it is not started.
+	Created bool
 }
 
-// Run starts a container of Image named with prefix and a random suffix;
-// it is removed when the test ends.
-func Run(tb testing.TB, prefix string, o RunOptions) *Container {
+// Run starts (or only creates) a container of Image named with prefix and
+// a random suffix; it is removed when the test ends.
+func (d *Daemon) Run(tb testing.TB, prefix string, o RunOptions) *Container {
 	tb.Helper()
-	img := Busybox(tb)
+	img := d.Busybox(tb)
 	name := prefix + "-" + randomSuffix(tb)
 	args := []string{"run", "-d", "--name", name}
-	if len(o.Ports) == 0 {
+	if o.Created {
+		args = []string{"create", "--name", name}
+	}
+	switch {
+	case len(o.Ports) > 0:
+	case o.Network != "":
+		args = append(args, "--network", o.Network)
+	default:
 		args = append(args, "--network", "host")
 	}
 	for _, p := range o.Ports {
@@ -143,21 +205,15 @@ func Run(tb testing.TB, prefix string, o RunOptions) *Container {
 		cmd = []string{"sleep", "1000000"}
 	}
 	args = append(append(args, img), cmd...)
-	out, err := exec.Command("docker", args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	c := &Container{Name: name, ID: strings.TrimSpace(string(out))}
-	tb.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", c.ID).Run() })
+	c := &Container{Name: name, ID: d.Docker(tb, args...), d: d}
+	tb.Cleanup(func() { _ = d.command("rm", "-f", c.ID).Run() })
 	return c
 }
 
 // Stop stops the container (it stays until the test ends).
 func (c *Container) Stop(tb testing.TB) {
 	tb.Helper()
-	if out, err := exec.Command("docker", "stop", "-t", "1", c.ID).CombinedOutput(); err != nil {
-		tb.Fatalf("docker stop: %v: %s", err, out)
-	}
+	c.d.Docker(tb, "stop", "-t", "1", c.ID)
 }
 
 // HTTPD is the command of a container serving /www on 127.0.0.1:port
