@@ -1,0 +1,21 @@
+package store
+
+import (
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// lowPriority runs f on an OS thread of its own at the lowest scheduling
+// priority (nice 19) and returns its error. The thread is never given back
+// to the Go runtime: it ends with f's goroutine, so no other goroutine ever
+// runs at that priority. If the priority cannot be changed, f runs anyway.
+func lowPriority(f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // not unlocked: the thread exits with this goroutine
+		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+		done <- f()
+	}()
+	return <-done
+}
