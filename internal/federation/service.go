@@ -16,6 +16,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/catalog"
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/pki"
 )
@@ -40,8 +41,10 @@ type Link interface {
 // place its peers' apps appear.
 type Catalog interface {
 	Entries() []catalog.Entry
+	Lookup(appID string) (catalog.Entry, bool)
 	HealthOf(appID string) catalog.Health
 	SetRemote(peerID string, entries []catalog.Entry)
+	RemotePeers() []string
 }
 
 // Config holds the federation's settings.
@@ -79,11 +82,17 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
+	bus event.Bus // nil: a single replica, nothing to tell
+	sub *event.Subscription
+
 	url     atomic.Pointer[string]
 	id      atomic.Pointer[identity]
 	running atomic.Bool
 	kick    chan struct{}
 	syncMu  sync.Mutex // one sync round at a time
+	// showMu makes reading the store and showing it in the catalog one
+	// step, so a slower refresh never shows an older state over a newer.
+	showMu sync.Mutex
 }
 
 // Option configures a Service.
@@ -91,6 +100,11 @@ type Option func(*Service)
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithBus tells the other replicas sharing the database of every peer
+// sync and removal (TopicFederation), and announces remote apps' health
+// changes; each replica's catalog follows the others' at once.
+func WithBus(b event.Bus) Option { return func(s *Service) { s.bus = b } }
 
 // WithLogger sets where background failures are reported.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
@@ -175,6 +189,11 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.id.Store(&identity{cert: cert, fingerprint: ca.Fingerprint, peerID: PeerID(ca.Fingerprint)})
+	if s.bus != nil && s.sub == nil {
+		// Subscribed before the catalog is read: no change is missed
+		// between the two.
+		s.sub = s.bus.Subscribe(TopicFederation)
+	}
 	return s.refreshCatalog(ctx)
 }
 
@@ -266,6 +285,7 @@ func (s *Service) RemovePeer(ctx context.Context, p *authz.Principal, src audit.
 		return err
 	}
 	s.catalog.SetRemote(id, nil)
+	s.publish(ctx, ActionPeerRemoved, id)
 	return nil
 }
 
@@ -312,10 +332,15 @@ func (s *Service) Shared(peer *Peer) (*Shared, error) {
 }
 
 // Run syncs with every peer each SyncInterval, and soon after a join,
-// until ctx ends.
+// and follows the other replicas' syncs and removals, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	s.running.Store(true)
 	defer s.running.Store(false)
+	var follower sync.WaitGroup
+	defer follower.Wait()
+	if s.sub != nil {
+		follower.Go(func() { s.follow(ctx) })
+	}
 	t := time.NewTicker(s.cfg.SyncInterval)
 	defer t.Stop()
 	for {

@@ -58,7 +58,11 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 		return nil, fmt.Errorf("backup file %s already exists", path)
 	}
 	var out *BackupContents
-	err := lowPriority(func() error {
+	run := func(f func() error) error { return f() }
+	if pace.LowPriority {
+		run = lowPriority
+	}
+	err := run(func() error {
 		var err error
 		if db.Kind == config.SQLite {
 			err = db.copySQLite(ctx, path, pace)

@@ -14,7 +14,8 @@ import (
 // uses SQLite's online backup API: StepPages pages at a time inside one
 // read transaction (a consistent snapshot in WAL mode; writers go on), with
 // a pause after each step long enough that the copy keeps at most Share of
-// one core. The copy, and the reading back of the file, run on an OS
+// one core (measured by the thread's CPU time, so a starved low-priority
+// copy is not slowed further). The copy, and the reading back of the file, run on an OS
 // thread of the lowest scheduling priority, so the kernel prefers every
 // other thread of the machine when the cores are busy.
 //
@@ -23,6 +24,12 @@ import (
 type BackupPace struct {
 	StepPages int     // pages per step; 0 or less: all at once
 	Share     float64 // of one core, in (0, 1]; 0 or 1: no pauses
+	// LowPriority copies on a thread of nice 19. Off by default: under
+	// contention the kernel starves that thread while it holds one of the
+	// Go runtime's processors, and a garbage collection waits for it to
+	// reach a safe point, so every goroutine stalls (measured: p99 of
+	// RADIUS 70-300 ms at load 30, see bench/README.md).
+	LowPriority bool
 }
 
 // DefaultBackupPace: 256 pages (1 MiB at SQLite's default page size) per
@@ -105,12 +112,18 @@ func stepBackup(ctx context.Context, ob onlineBackup, path string, pace BackupPa
 		step = int32(pace.StepPages)
 	}
 	for {
-		t0 := time.Now()
+		t0, c0 := time.Now(), threadCPU()
 		more, err := b.Step(step)
 		if err != nil || !more {
 			return err
 		}
-		if err := sleep(ctx, pace.pause(time.Since(t0))); err != nil {
+		// The step's CPU time where the thread's is known (not the time
+		// it waited for a core at its low priority), else its wall time.
+		worked := threadCPU() - c0
+		if worked <= 0 {
+			worked = time.Since(t0)
+		}
+		if err := sleep(ctx, pace.pause(worked)); err != nil {
 			return err
 		}
 	}

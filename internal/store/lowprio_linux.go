@@ -2,6 +2,7 @@ package store
 
 import (
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,4 +19,15 @@ func lowPriority(f func() error) error {
 		done <- f()
 	}()
 	return <-done
+}
+
+// threadCPU is the CPU time the calling thread has used: the pacing of a
+// copy on a low-priority thread counts the work done, not the time spent
+// waiting for a core.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

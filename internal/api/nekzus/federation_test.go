@@ -14,10 +14,12 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/store/storetest"
@@ -312,5 +314,66 @@ func BenchmarkFederationProxy(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestFederationAcrossReplicas: B runs as two replicas on one PostgreSQL
+// database. A sync or a removal on one replica shows on the other at once
+// (not at its next sync, an hour away here), and the other announces the
+// health change of its view of A's app as a health_change event.
+func TestFederationAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skip(storetest.PostgresEnv + " not set: replicas need PostgreSQL")
+	}
+	a, b, remoteID := federated(t, config.Postgres)
+	b2 := servertest.ReplicaWith(t, b, func(c *config.Config) {
+		c.FederationListen, c.FederationName, c.FederationSyncInterval = "127.0.0.1:0", "site-b", time.Hour
+	})
+	m := servertest.Master()
+	health := func(e *servertest.Env) any {
+		if app := findApp(t, e, remoteID); app != nil {
+			return app["healthStatus"]
+		}
+		return nil
+	}
+	// A's app shows as A last reported it (its own first health check may
+	// not have run yet), never as unhealthy while A answers.
+	var before any
+	servertest.Eventually(t, 10*time.Second, func() bool { before = health(b2); return before != nil }, "B's replica never showed A's app")
+	if before == "unhealthy" {
+		t.Fatalf("B's replica shows A's app unhealthy while A answers")
+	}
+	changes := b2.Bus.Subscribe(catalog.TopicApp)
+	defer changes.Close()
+
+	// A goes away; B's first replica syncs and finds it unreachable.
+	a.StopFederation()
+	if s := b.Do(t, "POST", "/api/v1/federation/sync", nil, m...); s.Status != 200 || s.JSON["synced"] != 0.0 {
+		t.Fatalf("sync: %d %s", s.Status, s.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return health(b2) == "unhealthy" }, "B's replica still shows A's app healthy")
+	deadline := time.After(10 * time.Second)
+	for announced := false; !announced; {
+		select {
+		case e := <-changes.C():
+			var hc catalog.HealthChange
+			_ = json.Unmarshal(e.Data, &hc)
+			announced = e.Action == catalog.ActionHealthChange && e.ID == remoteID && e.Origin == b2.Bus.Origin() &&
+				hc.Status == "unhealthy" && hc.PreviousStatus == before
+		case <-deadline:
+			t.Fatal("B's replica announced no health_change of A's app")
+		}
+	}
+
+	// B's second replica removes A: the first drops A's app at once.
+	peers := b2.Do(t, "GET", "/api/v1/federation/peers", nil, m...)
+	aID := peers.JSON["peers"].([]any)[0].(map[string]any)["id"].(string)
+	if r := b2.Do(t, "DELETE", "/api/v1/federation/peers/"+aID, nil, m...); r.Status != 204 {
+		t.Fatalf("remove: %d %s", r.Status, r.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return findApp(t, b, remoteID) == nil }, "B's first replica still shows the removed peer's app")
+	if r := b.Do(t, "GET", "/apps/"+remoteID+"/page", nil, m...); r.Status != 404 {
+		t.Errorf("proxy on the first replica after the removal: %d, want 404", r.Status)
 	}
 }
