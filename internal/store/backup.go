@@ -51,18 +51,14 @@ type BackupContents struct {
 // Backup writes a consistent copy of the whole database to path, which
 // must not exist, and describes it. It runs beside normal traffic: on
 // SQLite readers and the writer are not blocked, and the copy is paced by
-// pace on a low-priority thread; on PostgreSQL it is one read-only
+// pace on a thread of its own; on PostgreSQL it is one read-only
 // transaction (the work is the database server's; pace is not used).
 func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup file %s already exists", path)
 	}
 	var out *BackupContents
-	run := func(f func() error) error { return f() }
-	if pace.LowPriority {
-		run = lowPriority
-	}
-	err := run(func() error {
+	err := onOwnThread(pace.LowPriority, func() error {
 		var err error
 		if db.Kind == config.SQLite {
 			err = db.copySQLite(ctx, path, pace)

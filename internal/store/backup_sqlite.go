@@ -14,13 +14,10 @@ import (
 // uses SQLite's online backup API: StepPages pages at a time inside one
 // read transaction (a consistent snapshot in WAL mode; writers go on), with
 // a pause after each step long enough that the copy keeps at most Share of
-// one core (measured by the thread's CPU time, so a starved low-priority
-// copy is not slowed further). The copy, and the reading back of the file, run on an OS
-// thread of the lowest scheduling priority, so the kernel prefers every
-// other thread of the machine when the cores are busy.
+// one core (measured by the CPU time of the copy's own OS thread, so time
+// spent waiting for a core does not slow the copy further).
 //
-// The zero BackupPace copies everything in one step, unpaced (still on the
-// low-priority thread).
+// The zero BackupPace copies everything in one step, unpaced.
 type BackupPace struct {
 	StepPages int     // pages per step; 0 or less: all at once
 	Share     float64 // of one core, in (0, 1]; 0 or 1: no pauses
