@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,8 +81,9 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	bus event.Bus // nil: a single replica, nothing to tell
-	sub *event.Subscription
+	sealer Sealer    // nil: the certificate is not kept
+	bus    event.Bus // nil: a single replica, nothing to tell
+	sub    *event.Subscription
 
 	url     atomic.Pointer[string]
 	id      atomic.Pointer[identity]
@@ -105,6 +105,11 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // sync and removal (TopicFederation), and announces remote apps' health
 // changes; each replica's catalog follows the others' at once.
 func WithBus(b event.Bus) Option { return func(s *Service) { s.bus = b } }
+
+// WithSealer keeps the federation certificate's key, sealed, so the
+// certificate is reused across starts; without one, a certificate is
+// issued at every start and its key lives in memory only.
+func WithSealer(sl Sealer) Option { return func(s *Service) { s.sealer = sl } }
 
 // WithLogger sets where background failures are reported.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
@@ -159,10 +164,9 @@ func (s *Service) LocalPeerID() string {
 // Enabled reports whether this instance takes part in federation.
 func (s *Service) Enabled() bool { return s.URL() != "" }
 
-// Start builds this instance's federation identity: a server certificate
-// from the CA (kept in memory only: it is issued again at every start, so
-// no federation private key is ever stored) and the CA's pin; then it
-// shows the peers' apps as last synced.
+// Start builds this instance's federation identity: the listener's
+// certificate (identity.go) and the CA's pin; then it shows the peers'
+// apps as last synced.
 func (s *Service) Start(ctx context.Context) error {
 	ca, err := s.ca.CA()
 	if err != nil {
@@ -176,17 +180,9 @@ func (s *Service) Start(ctx context.Context) error {
 			req.DNSNames = append(req.DNSNames, u.Hostname())
 		}
 	}
-	issued, err := s.ca.IssueServer(ctx, audit.Source{Actor: "federation"}, req)
+	cert, err := s.certificate(ctx, ca, req)
 	if err != nil {
 		return fmt.Errorf("federation certificate: %w", err)
-	}
-	cert, err := tls.X509KeyPair(issued.CertPEM, issued.KeyPEM)
-	if err != nil {
-		return fmt.Errorf("federation certificate: %w", err)
-	}
-	cert.Certificate = append(cert.Certificate, ca.DER)
-	if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-		return err
 	}
 	s.id.Store(&identity{cert: cert, fingerprint: ca.Fingerprint, peerID: PeerID(ca.Fingerprint)})
 	if s.bus != nil && s.sub == nil {

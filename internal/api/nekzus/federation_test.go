@@ -377,3 +377,64 @@ func TestFederationAcrossReplicas(t *testing.T) {
 		t.Errorf("proxy on the first replica after the removal: %d, want 404", r.Status)
 	}
 }
+
+// TestFederationCertificateReused: a restart (a second server on the same
+// database, secret and names) serves the federation certificate the first
+// issued, without issuing or auditing another; one from another CA is
+// replaced at the next start. The key is stored sealed, never as PEM.
+func TestFederationCertificateReused(t *testing.T) {
+	t.Parallel()
+	on := func(c *config.Config) { c.FederationListen, c.FederationName = "127.0.0.1:0", "site-a" }
+	a := servertest.StartWith(t, config.SQLite, on)
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := a.DB.SQL().QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	issued := func() int { return count(`SELECT count(*) FROM pki_certificates WHERE gateway_id = 'federation'`) }
+	stored := func() int {
+		return count(`SELECT count(*) FROM audit_log WHERE action = 'federation.certificate.store'`)
+	}
+	if issued() != 1 || stored() != 1 {
+		t.Fatalf("first start: %d certificates issued, %d stored", issued(), stored())
+	}
+	if n := count(`SELECT count(*) FROM federation_identities WHERE key_sealed LIKE '%PRIVATE KEY%'`); n != 0 {
+		t.Fatal("the federation key is stored in the clear")
+	}
+	first := servedSerial(t, a.FederationURL)
+
+	again := servertest.ReplicaWith(t, a, on)
+	if issued() != 1 || stored() != 1 {
+		t.Fatalf("after a restart: %d certificates issued, %d stored, want 1 and 1", issued(), stored())
+	}
+	if got := servedSerial(t, again.FederationURL); got != first {
+		t.Fatalf("the restart serves certificate %s, want the stored %s", got, first)
+	}
+
+	if _, err := a.DB.SQL().Exec(`UPDATE federation_identities SET ca_fingerprint = 'another-ca'`); err != nil {
+		t.Fatal(err)
+	}
+	third := servertest.ReplicaWith(t, a, on)
+	if issued() != 2 || stored() != 2 {
+		t.Fatalf("after the CA changed: %d certificates issued, %d stored, want 2 and 2", issued(), stored())
+	}
+	if got := servedSerial(t, third.FederationURL); got == first {
+		t.Fatal("a certificate of another CA was reused")
+	}
+}
+
+// servedSerial is the serial number of the certificate the federation
+// listener at url presents.
+func servedSerial(t *testing.T, url string) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(url, "https://"), &tls.Config{
+		InsecureSkipVerify: true, Certificates: []tls.Certificate{strangerCert(t)}}) //nolint:gosec // the served certificate is what is inspected
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
