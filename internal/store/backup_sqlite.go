@@ -30,8 +30,9 @@ type BackupPace struct {
 }
 
 // DefaultBackupPace: 256 pages (1 MiB at SQLite's default page size) per
-// step, about a quarter of a core. Measured in bench/README.md ("RADIUS
-// while backups are taken"): a 53 MB database copies in about a second.
+// step, at most a quarter of a core. Measured in bench/README.md ("RADIUS
+// while backups are taken"): a 70 MB database of 100,000 PSKs copies in
+// 0.3-0.7 s with about 0.13 s of CPU, half of what VACUUM INTO took.
 var DefaultBackupPace = BackupPace{StepPages: 256, Share: 0.25}
 
 // pause is how long to rest after a step that took worked.
