@@ -30,10 +30,11 @@ type BackupPace struct {
 }
 
 // DefaultBackupPace: 256 pages (1 MiB at SQLite's default page size) per
-// step, at most a quarter of a core. Measured in bench/README.md ("RADIUS
-// while backups are taken"): a 70 MB database of 100,000 PSKs copies in
-// 0.3-0.7 s with about 0.13 s of CPU, half of what VACUUM INTO took.
-var DefaultBackupPace = BackupPace{StepPages: 256, Share: 0.25}
+// step, at most a tenth of a core. Measured in bench/README.md ("RADIUS
+// while backups are taken"): a backup of a 70 MB database of 100,000 PSKs
+// takes about a second (0.3-0.7 s at a quarter of a core, which disturbed
+// RADIUS more), with less CPU than VACUUM INTO took.
+var DefaultBackupPace = BackupPace{StepPages: 256, Share: 0.1}
 
 // pause is how long to rest after a step that took worked.
 func (p BackupPace) pause(worked time.Duration) time.Duration {
