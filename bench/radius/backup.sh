@@ -23,31 +23,12 @@ SECRET=bench-secret
 WORK=$(mktemp -d /tmp/netkeep-backup-bench.XXXXXX)
 NK_HTTP=127.0.0.1:18490 NK_AUTH=127.0.0.1:18492
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/radius/netkeep.sh
 
-echo "building netkeep and the load generator"
-go build -o "$WORK/netkeep" ./cmd/netkeep
-go build -o "$WORK/loadgen" ./bench/radius/loadgen
-
-export NETKEEP_DATA_DIR=$WORK/nk NETKEEP_LOG_LEVEL=warn
-mkdir -p "$NETKEEP_DATA_DIR"
-echo "bench-password-123" | "$WORK/netkeep" admin create --username bench >/dev/null
+nk_build
 # Scheduled backups off and no pruning: the benchmark takes its own.
-"$WORK/netkeep" serve --listen $NK_HTTP --radius-listen $NK_AUTH --radius-acct-listen "" --max-body-bytes 1000000000 \
-  --backup-interval 0 --backup-keep 2 --mesh-interfaces=false --docker-host "" 2>>"$WORK/nk.log" &
-NK_PID=$!; pids+=($NK_PID)
-for _ in $(seq 1 100); do curl -sf "http://$NK_HTTP/readyz" >/dev/null && break; sleep 0.1; done
-TOKEN=$(curl -sf "http://$NK_HTTP/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench-password-123"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
-auth=(-H "Authorization: Bearer $TOKEN")
-curl -sf "${auth[@]}" "http://$NK_HTTP/api/v1/radius/clients" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"bench\",\"address\":\"127.0.0.1\",\"secret\":\"$SECRET\",\"vendor\":\"hostapd\"}" >/dev/null
-
+nk_start --backup-interval 0 --backup-keep 2 --mesh-interfaces=false --docker-host ""
+nk_login
 python3 - "$N" "$WORK" <<'PY'
 import sys
 n, work = int(sys.argv[1]), sys.argv[2]
@@ -58,14 +39,7 @@ with open(f"{work}/psks.csv", "w") as csv:
         colon = ":".join(mac[j:j+2] for j in range(0, 12, 2))
         csv.write(f"st-{i},passphrase-{i:08d},{100 + i % 100},,,{colon}\n")
 PY
-echo "loading $N PSKs and endpoints (CSV import)"
-curl -sS --fail-with-body "${auth[@]}" -X POST "http://$NK_HTTP/api/v1/psks/import" -H 'Content-Type: text/csv' \
-  --data-binary "@$WORK/psks.csv" >/dev/null
-for _ in $(seq 1 600); do
-  n=$(curl -sf "http://$NK_HTTP/metrics" | awk '/^netkeep_radius_endpoints / {print $2}')
-  [ "${n%.*}" = "$N" ] && break; sleep 0.2
-done
-echo "  the RADIUS directory holds ${n:-?} endpoints; database $(du -sh "$NETKEEP_DATA_DIR" | cut -f1)"
+nk_import "$N"
 
 gen() { "$WORK/loadgen" -addr $NK_AUTH -secret $SECRET -stations "$N" -duration "${SECS}s" -sockets 16 -window 64 -rate "$RATE" "$@"; }
 # p99 LINE: the load generator's p99 in milliseconds.
@@ -88,18 +62,29 @@ backups_until() {
   echo "backups=$n seconds-each=${times[*]}"
 }
 
+# cpu_used TICKS: the server's CPU time since TICKS (from cpu_ticks) and
+# its share of one core over the window: what the backups add shows
+# whatever else runs on the machine.
+cpu_used() {
+  awk -v t0="$1" -v t1="$(cpu_ticks $NK_PID)" -v hz="$TICK" -v secs="$SECS" 'BEGIN {
+    split(t0, a, " "); split(t1, b, " "); c = (b[1] - a[1] + b[2] - a[2]) / hz
+    printf "server-cpu=%.2fs (%.0f%% of a core)", c, c / secs * 100 }'
+}
+
 echo
 echo "== ${RATE} requests/s for ${SECS}s, $ROUNDS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 quiet=() busy=()
 for r in $(seq 1 "$ROUNDS"); do
-  out=$(gen -label "unloaded #$r"); echo "$out"
+  c0=$(cpu_ticks $NK_PID)
+  out=$(gen -label "unloaded #$r"); echo "$out $(cpu_used "$c0")"
   echo "$out" | grep -q ' lost=0 ' || echo "  (requests lost)"
   quiet+=("$(p99 "$out")")
   rm -f "$WORK/done"
   backups_until "$WORK/done" >"$WORK/backups.txt" &
   bpid=$!
-  out=$(gen -label "backups  #$r"); touch "$WORK/done"; wait $bpid
-  echo "$out $(cat "$WORK/backups.txt")"
+  c0=$(cpu_ticks $NK_PID)
+  out=$(gen -label "backups  #$r"); c1=$(cpu_used "$c0"); touch "$WORK/done"; wait $bpid
+  echo "$out $c1 $(cat "$WORK/backups.txt")"
   busy+=("$(p99 "$out")")
 done
 python3 - "${quiet[*]}" "${busy[*]}" <<'PY'

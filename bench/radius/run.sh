@@ -26,38 +26,13 @@ SECRET=bench-secret
 WORK=$(mktemp -d /tmp/netkeep-radius-bench.XXXXXX)
 NK_HTTP=127.0.0.1:18480 NK_AUTH=127.0.0.1:18412 FR_AUTH=18422
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/radius/netkeep.sh
 
 command -v freeradius >/dev/null || { echo "freeradius missing: apt-get install -y freeradius" >&2; exit 1; }
-echo "building netkeep and the load generator"
-go build -o "$WORK/netkeep" ./cmd/netkeep
-go build -o "$WORK/loadgen" ./bench/radius/loadgen
-
-rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
-TICK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user system
-
+nk_build
 # --- netkeep: a real `netkeep serve` on SQLite, loaded through its API.
-export NETKEEP_DATA_DIR=$WORK/nk NETKEEP_LOG_LEVEL=warn
-mkdir -p "$NETKEEP_DATA_DIR"
-echo "bench-password-123" | "$WORK/netkeep" admin create --username bench >/dev/null
-start_netkeep() {
-  # max-body-bytes: the CSV import is bounded by the server-wide body limit.
-  "$WORK/netkeep" serve --listen $NK_HTTP --radius-listen $NK_AUTH --radius-acct-listen "" --max-body-bytes 1000000000 2>>"$WORK/nk.log" &
-  NK_PID=$!; pids+=($NK_PID)
-  for _ in $(seq 1 100); do curl -sf "http://$NK_HTTP/readyz" >/dev/null && break; sleep 0.1; done
-}
-start_netkeep
-TOKEN=$(curl -sf "http://$NK_HTTP/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench-password-123"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
-auth=(-H "Authorization: Bearer $TOKEN")
-curl -sf "${auth[@]}" "http://$NK_HTTP/api/v1/radius/clients" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"bench\",\"address\":\"127.0.0.1\",\"secret\":\"$SECRET\",\"vendor\":\"hostapd\"}" >/dev/null
+nk_start
+nk_login
 
 # The same entries for both: station 02:00:xx:xx:xx:xx, its own passphrase, VLAN 100 + i%100.
 python3 - "$N" "$WORK" <<'PY'
@@ -75,24 +50,12 @@ with open(f"{work}/psks.csv", "w") as csv, open(f"{work}/users", "w") as users:
         users.write(f'{mac} Cleartext-Password := "{mac}"\n\tTunnel-Password = "{pw}", Tunnel-Type = VLAN, '
                     f'Tunnel-Medium-Type = IEEE-802, Tunnel-Private-Group-Id = "{vlan}"\n\n')
 PY
-echo "loading $N PSKs and endpoints into netkeep (CSV import)"
-t0=$(date +%s.%N)
-curl -sS --fail-with-body "${auth[@]}" -X POST "http://$NK_HTTP/api/v1/psks/import" -H 'Content-Type: text/csv' \
-  --data-binary "@$WORK/psks.csv" >/dev/null
-echo "  import took $(python3 -c "print(round($(date +%s.%N)-$t0,1))") s"
-wait_loaded() {
-  for _ in $(seq 1 600); do
-    n=$(curl -sf "http://$NK_HTTP/metrics" | awk '/^netkeep_radius_endpoints / {print $2}')
-    [ "${n%.*}" = "$N" ] && break; sleep 0.2
-  done
-  echo "  netkeep RADIUS directory holds ${n:-?} endpoints; RSS $(rss $NK_PID)"
-}
-wait_loaded
+nk_import "$N"
 # Measure the server as it runs after a start with the entries in its
 # database, not carrying the import's garbage: restart it.
 kill $NK_PID; wait $NK_PID 2>/dev/null || true
-start_netkeep
-wait_loaded
+nk_start
+nk_wait_loaded "$N"
 
 # --- FreeRADIUS 3.2: a minimal server with the files module.
 FR=$WORK/fr

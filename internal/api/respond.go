@@ -25,3 +25,13 @@ func RespondList[T, V any](w http.ResponseWriter, r *http.Request, items []T, er
 	}
 	WriteJSON(w, http.StatusOK, out)
 }
+
+// RespondEmpty answers 204 No Content, or with err: the tail of a handler
+// whose domain method returns nothing (a delete).
+func RespondEmpty(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -51,8 +51,9 @@ var facetTables = map[Facet][]string{
 // imports, script executions and schedule claims, pairing codes, OAuth2 grants, tokens,
 // requests and signing keys (rotated; restoring old ones would revive
 // what was revoked), SAML assertions seen (replay protection), federation
-// join tokens (one-time) and peers' apps (fetched again at the next sync).
-var Volatile = []string{"federation_tokens", "federation_apps", "audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
+// join tokens (one-time), peers' apps (fetched again at the next sync)
+// and the federation listener's certificates (issued again when missing).
+var Volatile = []string{"federation_tokens", "federation_identities", "federation_apps", "audit_log", "sessions", "refresh_tokens", "radius_sessions", "vpn_sessions", "psk_imports",
 	"script_executions", "schedule_runs", "pairing_codes", "oauth_grants", "oauth_keys", "oauth_refresh_tokens", "oauth_requests", "sso_assertions"}
 
 // Facets lists the facets in a fixed order.

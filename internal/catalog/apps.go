@@ -103,6 +103,9 @@ func newEntry(in RouteInput, groupID, ownerID int64, now time.Time) (Entry, erro
 	if err := ValidAppID(*in.AppID); err != nil {
 		return Entry{}, err
 	}
+	if strings.HasPrefix(*in.AppID, RemotePrefix) {
+		return Entry{}, invalidField("appId", "app ids starting with \""+RemotePrefix+"\" are reserved for federated peers' apps")
+	}
 	routeID := "route_" + *in.AppID
 	if in.RouteID != nil && *in.RouteID != "" {
 		routeID = *in.RouteID

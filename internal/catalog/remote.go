@@ -17,6 +17,11 @@ type Remote struct {
 	Health   Health
 }
 
+// RemotePrefix starts the local id of every peer's app ("peer-<peer id
+// digits>-<app id>"); a local app may not take such an id, so a peer's app
+// never collides with one created here.
+const RemotePrefix = "peer-"
+
 // remoteApps holds the peers' apps by peer id. Memory only: federation
 // sets them from its store at start and after every sync.
 type remoteApps struct {
@@ -45,6 +50,13 @@ func (s *Service) SetRemote(peerID string, entries []Entry) {
 		}
 	}
 	s.rebuild()
+}
+
+// RemotePeers returns the ids of the peers whose apps are set, sorted.
+func (s *Service) RemotePeers() []string {
+	s.remote.mu.RLock()
+	defer s.remote.mu.RUnlock()
+	return slices.Sorted(maps.Keys(s.remote.byPeer))
 }
 
 // remoteEntries returns every peer's apps.

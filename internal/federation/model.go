@@ -88,3 +88,14 @@ type Status struct {
 	PeersByStatus map[string]int
 	Running       bool
 }
+
+// StoredIdentity is the federation listener's certificate as stored for
+// one set of names: reused at the next start while it is valid and issued
+// by the active CA.
+type StoredIdentity struct {
+	Names         string // the certificate's DNS names and IPs, sorted, comma-separated
+	CAFingerprint string // of the CA that issued it
+	CertPEM       string
+	KeySealed     []byte // the private key (PKCS #8 PEM), sealed with the server secret
+	NotAfter      time.Time
+}

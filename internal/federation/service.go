@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/catalog"
+	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/pki"
 )
@@ -40,8 +40,10 @@ type Link interface {
 // place its peers' apps appear.
 type Catalog interface {
 	Entries() []catalog.Entry
+	Lookup(appID string) (catalog.Entry, bool)
 	HealthOf(appID string) catalog.Health
 	SetRemote(peerID string, entries []catalog.Entry)
+	RemotePeers() []string
 }
 
 // Config holds the federation's settings.
@@ -79,11 +81,18 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
+	sealer Sealer    // nil: the certificate is not kept
+	bus    event.Bus // nil: a single replica, nothing to tell
+	sub    *event.Subscription
+
 	url     atomic.Pointer[string]
 	id      atomic.Pointer[identity]
 	running atomic.Bool
 	kick    chan struct{}
 	syncMu  sync.Mutex // one sync round at a time
+	// showMu makes reading the store and showing it in the catalog one
+	// step, so a slower refresh never shows an older state over a newer.
+	showMu sync.Mutex
 }
 
 // Option configures a Service.
@@ -91,6 +100,16 @@ type Option func(*Service)
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithBus tells the other replicas sharing the database of every peer
+// sync and removal (TopicFederation), and announces remote apps' health
+// changes; each replica's catalog follows the others' at once.
+func WithBus(b event.Bus) Option { return func(s *Service) { s.bus = b } }
+
+// WithSealer keeps the federation certificate's key, sealed, so the
+// certificate is reused across starts; without one, a certificate is
+// issued at every start and its key lives in memory only.
+func WithSealer(sl Sealer) Option { return func(s *Service) { s.sealer = sl } }
 
 // WithLogger sets where background failures are reported.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
@@ -145,10 +164,9 @@ func (s *Service) LocalPeerID() string {
 // Enabled reports whether this instance takes part in federation.
 func (s *Service) Enabled() bool { return s.URL() != "" }
 
-// Start builds this instance's federation identity: a server certificate
-// from the CA (kept in memory only: it is issued again at every start, so
-// no federation private key is ever stored) and the CA's pin; then it
-// shows the peers' apps as last synced.
+// Start builds this instance's federation identity: the listener's
+// certificate (identity.go) and the CA's pin; then it shows the peers'
+// apps as last synced.
 func (s *Service) Start(ctx context.Context) error {
 	ca, err := s.ca.CA()
 	if err != nil {
@@ -162,19 +180,16 @@ func (s *Service) Start(ctx context.Context) error {
 			req.DNSNames = append(req.DNSNames, u.Hostname())
 		}
 	}
-	issued, err := s.ca.IssueServer(ctx, audit.Source{Actor: "federation"}, req)
+	cert, err := s.certificate(ctx, ca, req)
 	if err != nil {
 		return fmt.Errorf("federation certificate: %w", err)
-	}
-	cert, err := tls.X509KeyPair(issued.CertPEM, issued.KeyPEM)
-	if err != nil {
-		return fmt.Errorf("federation certificate: %w", err)
-	}
-	cert.Certificate = append(cert.Certificate, ca.DER)
-	if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-		return err
 	}
 	s.id.Store(&identity{cert: cert, fingerprint: ca.Fingerprint, peerID: PeerID(ca.Fingerprint)})
+	if s.bus != nil && s.sub == nil {
+		// Subscribed before the catalog is read: no change is missed
+		// between the two.
+		s.sub = s.bus.Subscribe(TopicFederation)
+	}
 	return s.refreshCatalog(ctx)
 }
 
@@ -266,6 +281,7 @@ func (s *Service) RemovePeer(ctx context.Context, p *authz.Principal, src audit.
 		return err
 	}
 	s.catalog.SetRemote(id, nil)
+	s.publish(ctx, ActionPeerRemoved, id)
 	return nil
 }
 
@@ -312,10 +328,15 @@ func (s *Service) Shared(peer *Peer) (*Shared, error) {
 }
 
 // Run syncs with every peer each SyncInterval, and soon after a join,
-// until ctx ends.
+// and follows the other replicas' syncs and removals, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	s.running.Store(true)
 	defer s.running.Store(false)
+	var follower sync.WaitGroup
+	defer follower.Wait()
+	if s.sub != nil {
+		follower.Go(func() { s.follow(ctx) })
+	}
 	t := time.NewTicker(s.cfg.SyncInterval)
 	defer t.Stop()
 	for {

@@ -39,4 +39,10 @@ type Tx interface {
 	ReplaceFederationApps(ctx context.Context, peerID string, apps []RemoteApp) error
 	// FederationApps returns the apps of every existing peer.
 	FederationApps(ctx context.Context) ([]RemoteApp, error)
+
+	// FederationIdentity returns the certificate stored for names, or
+	// not_found.
+	FederationIdentity(ctx context.Context, names string) (*StoredIdentity, error)
+	// SaveFederationIdentity stores id, replacing the one of its names.
+	SaveFederationIdentity(ctx context.Context, id *StoredIdentity, at time.Time) error
 }

@@ -92,6 +92,7 @@ func (s *Service) syncPeer(ctx context.Context, p *Peer) error {
 	if err := s.refreshCatalog(ctx); err != nil {
 		return err
 	}
+	s.publish(ctx, ActionPeerSynced, p.ID)
 	return serr
 }
 
@@ -105,8 +106,11 @@ func clientSafe(err error) string {
 }
 
 // refreshCatalog shows every peer's apps in the catalog as stored: healthy
-// as the peer reported them while it is connected, unhealthy otherwise.
+// as the peer reported them while it is connected, unhealthy otherwise;
+// each change of an app's health is announced.
 func (s *Service) refreshCatalog(ctx context.Context) error {
+	s.showMu.Lock()
+	defer s.showMu.Unlock()
 	peers, err := s.store.Read().FederationPeers(ctx)
 	if err != nil {
 		return err
@@ -122,6 +126,9 @@ func (s *Service) refreshCatalog(ctx context.Context) error {
 		}
 	}
 	byPeer := map[string][]catalog.Entry{}
+	for _, id := range s.catalog.RemotePeers() {
+		byPeer[id] = nil // removed since: shown no more
+	}
 	known := map[string]*Peer{}
 	for _, p := range peers {
 		known[p.ID] = p
@@ -135,7 +142,14 @@ func (s *Service) refreshCatalog(ctx context.Context) error {
 		byPeer[p.ID] = append(byPeer[p.ID], s.entry(p, a, group))
 	}
 	for id, entries := range byPeer {
+		prev := map[string]string{}
+		for _, e := range entries {
+			if cur, ok := s.catalog.Lookup(e.App.ID); ok && cur.Remote != nil {
+				prev[e.App.ID] = cur.Remote.Health.Status
+			}
+		}
 		s.catalog.SetRemote(id, entries)
+		s.announceHealth(ctx, prev, entries)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (s *Server) registerFederation(d Deps) {
 		cfg.URL = d.Config.FederationURL // empty: set when the listener runs
 	}
 	s.Federation = federation.NewService(store.For[federation.Tx](d.DB), s.PKI, s.peerLinks, s.Catalog, cfg,
-		federation.WithLogger(d.Logger))
+		federation.WithBus(d.Bus), federation.WithSealer(d.Keys), federation.WithLogger(d.Logger))
 	s.peerLinks.TLS = s.Federation.ClientTLS
 	(&nekzus.FederationHandlers{Federation: s.Federation}).Register(s.router)
 }

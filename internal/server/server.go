@@ -180,7 +180,7 @@ func New(d Deps) *Server {
 	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	s.Backups = backup.NewService(store.Backups{DB: d.DB}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())

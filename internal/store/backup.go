@@ -18,8 +18,9 @@ import (
 
 // Backups. A backup is one SQLite file holding every netkeep table at the
 // schema version of the database it was taken from, whatever that
-// database's engine: SQLite is copied with VACUUM INTO (a consistent online
-// copy), PostgreSQL table by table inside one REPEATABLE READ transaction
+// database's engine: SQLite is copied page by page with the online backup
+// API inside one read transaction (a consistent online copy, paced: see
+// BackupPace), PostgreSQL table by table inside one REPEATABLE READ transaction
 // into a fresh file migrated to the same version. Sealed values (PSKs, CA
 // keys, secrets) are copied as stored: a backup opens only under the same
 // server secret.
@@ -49,37 +50,31 @@ type BackupContents struct {
 
 // Backup writes a consistent copy of the whole database to path, which
 // must not exist, and describes it. It runs beside normal traffic: on
-// SQLite readers and the writer are not blocked; on PostgreSQL it is one
-// read-only transaction.
-func (db *DB) Backup(ctx context.Context, path string) (*BackupContents, error) {
+// SQLite readers and the writer are not blocked, and the copy is paced by
+// pace on a thread of its own; on PostgreSQL it is one read-only
+// transaction (the work is the database server's; pace is not used).
+func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup file %s already exists", path)
 	}
-	var err error
-	if db.Kind == config.SQLite {
-		err = db.vacuumInto(ctx, path)
-	} else {
-		err = db.exportPostgres(ctx, path)
-	}
+	var out *BackupContents
+	err := onOwnThread(pace.LowPriority, func() error {
+		var err error
+		if db.Kind == config.SQLite {
+			err = db.copySQLite(ctx, path, pace)
+		} else {
+			err = db.exportPostgres(ctx, path)
+		}
+		if err == nil {
+			out, err = InspectBackup(ctx, path)
+		}
+		return err
+	})
 	if err != nil {
 		_ = os.Remove(path)
 		return nil, err
 	}
-	return InspectBackup(ctx, path)
-}
-
-// vacuumInto copies the SQLite database with VACUUM INTO on a connection of
-// its own (the readers are query-only, and the writer stays free).
-func (db *DB) vacuumInto(ctx context.Context, path string) error {
-	c, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
-		return fmt.Errorf("copying the database: %w", err)
-	}
-	return nil
+	return out, nil
 }
 
 // exportPostgres copies every table, as one snapshot, into a new SQLite

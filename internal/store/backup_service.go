@@ -7,12 +7,16 @@ import (
 	"netkeep/internal/backup"
 )
 
-// Backups presents the database to the backup service.
-type Backups struct{ DB *DB }
+// Backups presents the database to the backup service; Pace bounds its
+// SQLite copies (the zero value: as fast as possible).
+type Backups struct {
+	DB   *DB
+	Pace BackupPace
+}
 
 // Backup implements backup.Store.
 func (b Backups) Backup(ctx context.Context, path string) (*backup.Contents, error) {
-	c, err := b.DB.Backup(ctx, path)
+	c, err := b.DB.Backup(ctx, path, b.Pace)
 	if err != nil {
 		return nil, err
 	}

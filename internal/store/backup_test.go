@@ -145,7 +145,7 @@ func TestBackupRestore(t *testing.T) {
 				src := storetest.Open(t, from)
 				seedBackupData(t, src, "a")
 				path := filepath.Join(t.TempDir(), "backup.db")
-				contents, err := src.Backup(ctx, path)
+				contents, err := src.Backup(ctx, path, store.DefaultBackupPace)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -160,7 +160,7 @@ func TestBackupRestore(t *testing.T) {
 				if counts["psks"] != 3 || counts["users"] != 2 || counts["groups"] != 2 || counts["api_keys"] != 1 {
 					t.Fatalf("backup counts %v", counts)
 				}
-				if _, err := src.Backup(ctx, path); err == nil {
+				if _, err := src.Backup(ctx, path, store.DefaultBackupPace); err == nil {
 					t.Fatal("a backup overwrote an existing file")
 				}
 
@@ -197,7 +197,7 @@ func TestRestoreTablesAtomically(t *testing.T) {
 		ctx := context.Background()
 		seedBackupData(t, db, "a")
 		path := filepath.Join(t.TempDir(), "backup.db")
-		contents, err := db.Backup(ctx, path)
+		contents, err := db.Backup(ctx, path, store.DefaultBackupPace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestRestoreTablesAtomically(t *testing.T) {
 
 		// A backup from a newer netkeep is refused.
 		newer := filepath.Join(t.TempDir(), "newer.db")
-		if _, err := db.Backup(ctx, newer); err != nil {
+		if _, err := db.Backup(ctx, newer, store.BackupPace{}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := sql.Open("sqlite", newer)
@@ -281,7 +281,7 @@ func TestRestoreOlderSchema(t *testing.T) {
 		}
 		seedBackupData(t, old, "a")
 		path := filepath.Join(t.TempDir(), "backup.db")
-		contents, err := old.Backup(ctx, path)
+		contents, err := old.Backup(ctx, path, store.DefaultBackupPace)
 		if err != nil || contents.SchemaVersion != older {
 			t.Fatalf("old backup: %+v %v", contents, err)
 		}
@@ -304,7 +304,7 @@ func TestEveryTableHasAFacet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.Open(t, config.SQLite)
-	contents, err := db.Backup(ctx, filepath.Join(t.TempDir(), "b.db"))
+	contents, err := db.Backup(ctx, filepath.Join(t.TempDir(), "b.db"), store.BackupPace{})
 	if err != nil {
 		t.Fatal(err)
 	}

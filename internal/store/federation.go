@@ -153,3 +153,27 @@ func (tx *Tx) FederationApps(ctx context.Context) ([]federation.RemoteApp, error
 	}
 	return out, rows.Err()
 }
+
+// FederationIdentity returns the stored federation certificate for names,
+// or not_found.
+func (tx *Tx) FederationIdentity(ctx context.Context, names string) (*federation.StoredIdentity, error) {
+	id := &federation.StoredIdentity{Names: names}
+	err := tx.q.QueryRowContext(ctx, `SELECT ca_fingerprint, cert_pem, key_sealed, not_after FROM federation_identities
+		WHERE names = $1`, names).Scan(&id.CAFingerprint, &id.CertPEM, &id.KeySealed, &id.NotAfter)
+	if err != nil {
+		return nil, classify(err, "federation certificate not found", "")
+	}
+	id.NotAfter = id.NotAfter.UTC()
+	return id, nil
+}
+
+// SaveFederationIdentity stores id, replacing the certificate stored for
+// the same names.
+func (tx *Tx) SaveFederationIdentity(ctx context.Context, id *federation.StoredIdentity, at time.Time) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO federation_identities (names, ca_fingerprint, cert_pem, key_sealed, not_after, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (names) DO UPDATE SET ca_fingerprint = excluded.ca_fingerprint, cert_pem = excluded.cert_pem,
+			key_sealed = excluded.key_sealed, not_after = excluded.not_after, created_at = excluded.created_at`,
+		id.Names, id.CAFingerprint, id.CertPEM, id.KeySealed, id.NotAfter.UTC(), at.UTC())
+	return wrap(err, "storing the federation certificate")
+}

@@ -102,6 +102,7 @@ func TestAppsAndRoutesShapes(t *testing.T) {
 			{"400/no upstream", e.Do(t, "POST", "/api/v1/routes", map[string]any{"appId": "x"}, w.adminA...), 400, "error.json"},
 			{"400/upstream not http", e.Do(t, "POST", "/api/v1/routes", map[string]any{"appId": "x", "to": "file:///etc/passwd"}, w.adminA...), 400, "error.json"},
 			{"400/bad app id", e.Do(t, "POST", "/api/v1/routes", map[string]any{"appId": "../x", "to": w.upstream.URL}, w.adminA...), 400, "error.json"},
+			{"400/peer- ids are reserved", e.Do(t, "POST", "/api/v1/routes", map[string]any{"appId": "peer-0123456789ab-x", "to": w.upstream.URL}, w.adminA...), 400, "error.json"},
 			{"400/unknown scope", e.Do(t, "POST", "/api/v1/routes", map[string]any{"appId": "x", "to": w.upstream.URL, "scopes": []string{"eat:all"}}, w.adminA...), 400, "error.json"},
 		}
 		for _, tc := range tests {

@@ -160,15 +160,13 @@ func description(r *http.Request) (string, error) {
 
 func (h *Handlers) listBackups(w http.ResponseWriter, r *http.Request) {
 	bs, err := h.Backups.List(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	out := backupListJSON{Backups: make([]backupJSON, 0, len(bs)), Count: len(bs)}
-	for _, b := range bs {
-		out.Backups = append(out.Backups, viewBackup(b))
-	}
-	api.WriteJSON(w, http.StatusOK, out)
+	api.Respond(w, r, http.StatusOK, bs, err, func(bs []*backup.Backup) backupListJSON {
+		out := backupListJSON{Backups: make([]backupJSON, 0, len(bs)), Count: len(bs)}
+		for _, b := range bs {
+			out.Backups = append(out.Backups, viewBackup(b))
+		}
+		return out
+	})
 }
 
 func (h *Handlers) createBackup(w http.ResponseWriter, r *http.Request) {
@@ -178,28 +176,16 @@ func (h *Handlers) createBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := h.Backups.Create(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), desc)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, viewBackup(b))
+	api.Respond(w, r, http.StatusCreated, b, err, viewBackup)
 }
 
 func (h *Handlers) getBackup(w http.ResponseWriter, r *http.Request) {
 	b, err := h.Backups.Get(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewBackup(b))
+	api.Respond(w, r, http.StatusOK, b, err, viewBackup)
 }
 
 func (h *Handlers) deleteBackup(w http.ResponseWriter, r *http.Request) {
-	if err := h.Backups.Delete(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.RespondEmpty(w, r, h.Backups.Delete(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")))
 }
 
 func (h *Handlers) restoreBackup(w http.ResponseWriter, r *http.Request) {
@@ -237,9 +223,5 @@ func (h *Handlers) triggerBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := h.Backups.Trigger(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), desc)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, viewBackup(b))
+	api.Respond(w, r, http.StatusCreated, b, err, viewBackup)
 }

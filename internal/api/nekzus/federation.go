@@ -98,53 +98,42 @@ type joinRequest struct {
 
 func (h *FederationHandlers) status(w http.ResponseWriter, r *http.Request) {
 	st, err := h.Federation.Status(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, federationStatusJSON{Enabled: st.Enabled, LocalPeerID: st.LocalPeerID,
-		LocalPeerName: st.LocalPeerName, PeerCount: st.PeerCount, PeersByStatus: st.PeersByStatus, Running: st.Running})
+	api.Respond(w, r, http.StatusOK, st, err, func(st *federation.Status) federationStatusJSON {
+		return federationStatusJSON{Enabled: st.Enabled, LocalPeerID: st.LocalPeerID, LocalPeerName: st.LocalPeerName,
+			PeerCount: st.PeerCount, PeersByStatus: st.PeersByStatus, Running: st.Running}
+	})
 }
 
 func (h *FederationHandlers) listPeers(w http.ResponseWriter, r *http.Request) {
 	ps, err := h.Federation.Peers(r.Context(), api.PrincipalFrom(r.Context()))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, peerListJSON{Peers: viewPeers(ps), Count: len(ps)})
+	api.Respond(w, r, http.StatusOK, ps, err, func(ps []*federation.Peer) peerListJSON {
+		return peerListJSON{Peers: viewPeers(ps), Count: len(ps)}
+	})
 }
 
 func (h *FederationHandlers) getPeer(w http.ResponseWriter, r *http.Request) {
 	p, err := h.Federation.Peer(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewPeer(p))
+	api.Respond(w, r, http.StatusOK, p, err, viewPeer)
 }
 
 func (h *FederationHandlers) deletePeer(w http.ResponseWriter, r *http.Request) {
-	if err := h.Federation.RemovePeer(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.RespondEmpty(w, r, h.Federation.RemovePeer(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")))
 }
 
 func (h *FederationHandlers) sync(w http.ResponseWriter, r *http.Request) {
 	res, err := h.Federation.Sync(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
+	api.Respond(w, r, http.StatusOK, res, err, viewSync)
+}
+
+// viewSync is a sync's answer: every peer, and how many were reached.
+func viewSync(res *federation.SyncResult) syncJSON {
 	out := syncJSON{Success: true, Peers: viewPeers(res.Peers)}
 	for _, p := range res.Peers {
 		if p.Status == federation.StatusConnected {
 			out.Synced++
 		}
 	}
-	api.WriteJSON(w, http.StatusOK, out)
+	return out
 }
 
 func (h *FederationHandlers) createToken(w http.ResponseWriter, r *http.Request) {

@@ -14,10 +14,12 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"netkeep/internal/catalog"
 	"netkeep/internal/config"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/store/storetest"
@@ -313,4 +315,126 @@ func BenchmarkFederationProxy(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFederationAcrossReplicas: B runs as two replicas on one PostgreSQL
+// database. A sync or a removal on one replica shows on the other at once
+// (not at its next sync, an hour away here), and the other announces the
+// health change of its view of A's app as a health_change event.
+func TestFederationAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skip(storetest.PostgresEnv + " not set: replicas need PostgreSQL")
+	}
+	a, b, remoteID := federated(t, config.Postgres)
+	b2 := servertest.ReplicaWith(t, b, func(c *config.Config) {
+		c.FederationListen, c.FederationName, c.FederationSyncInterval = "127.0.0.1:0", "site-b", time.Hour
+	})
+	m := servertest.Master()
+	health := func(e *servertest.Env) any {
+		if app := findApp(t, e, remoteID); app != nil {
+			return app["healthStatus"]
+		}
+		return nil
+	}
+	// A's app shows as A last reported it (its own first health check may
+	// not have run yet), never as unhealthy while A answers.
+	var before any
+	servertest.Eventually(t, 10*time.Second, func() bool { before = health(b2); return before != nil }, "B's replica never showed A's app")
+	if before == "unhealthy" {
+		t.Fatalf("B's replica shows A's app unhealthy while A answers")
+	}
+	changes := b2.Bus.Subscribe(catalog.TopicApp)
+	defer changes.Close()
+
+	// A goes away; B's first replica syncs and finds it unreachable.
+	a.StopFederation()
+	if s := b.Do(t, "POST", "/api/v1/federation/sync", nil, m...); s.Status != 200 || s.JSON["synced"] != 0.0 {
+		t.Fatalf("sync: %d %s", s.Status, s.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return health(b2) == "unhealthy" }, "B's replica still shows A's app healthy")
+	deadline := time.After(10 * time.Second)
+	for announced := false; !announced; {
+		select {
+		case e := <-changes.C():
+			var hc catalog.HealthChange
+			_ = json.Unmarshal(e.Data, &hc)
+			announced = e.Action == catalog.ActionHealthChange && e.ID == remoteID && e.Origin == b2.Bus.Origin() &&
+				hc.Status == "unhealthy" && hc.PreviousStatus == before
+		case <-deadline:
+			t.Fatal("B's replica announced no health_change of A's app")
+		}
+	}
+
+	// B's second replica removes A: the first drops A's app at once.
+	peers := b2.Do(t, "GET", "/api/v1/federation/peers", nil, m...)
+	aID := peers.JSON["peers"].([]any)[0].(map[string]any)["id"].(string)
+	if r := b2.Do(t, "DELETE", "/api/v1/federation/peers/"+aID, nil, m...); r.Status != 204 {
+		t.Fatalf("remove: %d %s", r.Status, r.Raw)
+	}
+	servertest.Eventually(t, 10*time.Second, func() bool { return findApp(t, b, remoteID) == nil }, "B's first replica still shows the removed peer's app")
+	if r := b.Do(t, "GET", "/apps/"+remoteID+"/page", nil, m...); r.Status != 404 {
+		t.Errorf("proxy on the first replica after the removal: %d, want 404", r.Status)
+	}
+}
+
+// TestFederationCertificateReused: a restart (a second server on the same
+// database, secret and names) serves the federation certificate the first
+// issued, without issuing or auditing another; one from another CA is
+// replaced at the next start. The key is stored sealed, never as PEM.
+func TestFederationCertificateReused(t *testing.T) {
+	t.Parallel()
+	on := func(c *config.Config) { c.FederationListen, c.FederationName = "127.0.0.1:0", "site-a" }
+	a := servertest.StartWith(t, config.SQLite, on)
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := a.DB.SQL().QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	issued := func() int { return count(`SELECT count(*) FROM pki_certificates WHERE gateway_id = 'federation'`) }
+	stored := func() int {
+		return count(`SELECT count(*) FROM audit_log WHERE action = 'federation.certificate.store'`)
+	}
+	if issued() != 1 || stored() != 1 {
+		t.Fatalf("first start: %d certificates issued, %d stored", issued(), stored())
+	}
+	if n := count(`SELECT count(*) FROM federation_identities WHERE key_sealed LIKE '%PRIVATE KEY%'`); n != 0 {
+		t.Fatal("the federation key is stored in the clear")
+	}
+	first := servedSerial(t, a.FederationURL)
+
+	again := servertest.ReplicaWith(t, a, on)
+	if issued() != 1 || stored() != 1 {
+		t.Fatalf("after a restart: %d certificates issued, %d stored, want 1 and 1", issued(), stored())
+	}
+	if got := servedSerial(t, again.FederationURL); got != first {
+		t.Fatalf("the restart serves certificate %s, want the stored %s", got, first)
+	}
+
+	if _, err := a.DB.SQL().Exec(`UPDATE federation_identities SET ca_fingerprint = 'another-ca'`); err != nil {
+		t.Fatal(err)
+	}
+	third := servertest.ReplicaWith(t, a, on)
+	if issued() != 2 || stored() != 2 {
+		t.Fatalf("after the CA changed: %d certificates issued, %d stored, want 2 and 2", issued(), stored())
+	}
+	if got := servedSerial(t, third.FederationURL); got == first {
+		t.Fatal("a certificate of another CA was reused")
+	}
+}
+
+// servedSerial is the serial number of the certificate the federation
+// listener at url presents.
+func servedSerial(t *testing.T, url string) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(url, "https://"), &tls.Config{
+		InsecureSkipVerify: true, Certificates: []tls.Certificate{strangerCert(t)}}) //nolint:gosec // the served certificate is what is inspected
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
 }

@@ -102,28 +102,16 @@ func (h *Handlers) createWorkflow(w http.ResponseWriter, r *http.Request) {
 	}
 	wf, err := h.Workflows.CreateWorkflow(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r),
 		automation.NewWorkflow{Name: in.Name, Description: in.Description, Steps: in.Steps})
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, viewWorkflow(wf))
+	api.Respond(w, r, http.StatusCreated, wf, err, viewWorkflow)
 }
 
 func (h *Handlers) getWorkflow(w http.ResponseWriter, r *http.Request) {
 	wf, err := h.Workflows.GetWorkflow(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewWorkflow(wf))
+	api.Respond(w, r, http.StatusOK, wf, err, viewWorkflow)
 }
 
 func (h *Handlers) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
-	if err := h.Workflows.DeleteWorkflow(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.RespondEmpty(w, r, h.Workflows.DeleteWorkflow(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")))
 }
 
 func (h *Handlers) runWorkflow(w http.ResponseWriter, r *http.Request) {
@@ -166,26 +154,14 @@ func (h *Handlers) createSchedule(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.Workflows.CreateSchedule(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), automation.NewSchedule{
 		ScriptID: in.ScriptID, WorkflowID: in.WorkflowID, CronExpression: in.CronExpression, Parameters: in.Parameters, Enabled: in.Enabled})
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, viewSchedule(s))
+	api.Respond(w, r, http.StatusCreated, s, err, viewSchedule)
 }
 
 func (h *Handlers) getSchedule(w http.ResponseWriter, r *http.Request) {
 	s, err := h.Workflows.GetSchedule(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, viewSchedule(s))
+	api.Respond(w, r, http.StatusOK, s, err, viewSchedule)
 }
 
 func (h *Handlers) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	if err := h.Workflows.DeleteSchedule(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")); err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.RespondEmpty(w, r, h.Workflows.DeleteSchedule(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("id")))
 }

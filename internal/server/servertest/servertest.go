@@ -88,7 +88,14 @@ func StartWith(tb testing.TB, kind config.DatabaseKind, configure func(*config.C
 // event channel, as a replica behind a load balancer would.
 func Replica(tb testing.TB, a *Env) *Env {
 	tb.Helper()
-	return startOn(tb, a.DB, a.Kind, a.Root, a.channel, nil)
+	return ReplicaWith(tb, a, nil)
+}
+
+// ReplicaWith is Replica with configure changing the replica's
+// configuration first.
+func ReplicaWith(tb testing.TB, a *Env, configure func(*config.Config)) *Env {
+	tb.Helper()
+	return startOn(tb, a.DB, a.Kind, a.Root, a.channel, configure)
 }
 
 func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte, channel string, configure func(*config.Config)) *Env {
