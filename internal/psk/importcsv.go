@@ -83,6 +83,10 @@ func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Sour
 	im.cr.FieldsPerRecord = -1
 	im.cr.ReuseRecord = true
 	res, err := im.run(ctx, src)
+	if im.end != nil {
+		// Not committed by promote: roll the held transaction back.
+		_ = im.end(errors.New("import stopped"))
+	}
 	if im.stageID != 0 {
 		// Committed or not, the pending rows are settled now (even when
 		// ctx was cancelled): marks cleared, or the rows deleted.
@@ -121,7 +125,13 @@ type importer struct {
 	objects        int             // PSKs and endpoints checked
 	stageID        int64           // the pending import; 0 while held in memory
 	staged         time.Time       // when held rows were last written (or the import began)
-	mayBind        error           // nil once endpoints:write was checked and granted
+	open           Tx              // the import's held transaction, or nil (see stage)
+	end            func(error) error
+	written        int   // PSKs written in open
+	writtenEPs     int   // endpoints written in open
+	firstID        int64 // lowest and highest PSK ID written in open
+	lastID         int64
+	mayBind        error // nil once endpoints:write was checked and granted
 	checkedMayBind bool
 }
 

@@ -81,7 +81,7 @@ var endpointInsert = newMultiRow("endpoints", endpointColumnsIn, ` RETURNING id,
 
 // TakenMACs returns which of macs have an endpoint in the group.
 func (tx *Tx) TakenMACs(ctx context.Context, groupID int64, macs []string) (map[string]bool, error) {
-	return tx.taken(ctx, `SELECT mac FROM endpoints WHERE group_id = $1 AND mac IN `, groupID, macs)
+	return tx.taken(ctx, "endpoints", "mac", groupID, macs)
 }
 
 // EndpointByID returns the endpoint or not_found.
