@@ -434,21 +434,14 @@ func scanWhere(f psk.Scan, prefix string, expiry bool) (string, []any) {
 // ScanPSKs calls fn for every row matching f in id order.
 func (tx *Tx) ScanPSKs(ctx context.Context, f psk.Scan, fn func(*psk.Row) error) error {
 	w, args := scanWhere(f, "", true)
-	rows, err := tx.q.QueryContext(ctx, `SELECT `+pskRowColumns+` FROM psks`+w+` ORDER BY id`, args...)
-	if err != nil {
-		return wrap(err, "scanning PSKs")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanPSKRow(rows)
+	err := tx.eachRow(ctx, `SELECT `+pskRowColumns+` FROM psks`+w+` ORDER BY id`, args, func(row scanner) error {
+		r, err := scanPSKRow(row)
 		if err != nil {
-			return wrap(err, "scanning PSKs")
+			return err
 		}
-		if err := fn(r); err != nil {
-			return wrap(err, "scanning PSKs")
-		}
-	}
-	return rows.Err()
+		return fn(r)
+	})
+	return wrap(err, "scanning PSKs")
 }
 
 // MarkExpired stamps and returns up to limit expired, unreported PSKs. The
