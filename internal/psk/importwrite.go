@@ -97,45 +97,57 @@ func (im *importer) stage(ctx context.Context) error {
 	for i, h := range im.held {
 		staged[i] = StagedRow{Row: h.row, MACs: h.macs}
 	}
+	write := im.stagePending
 	if h, ok := im.s.store.(holder); ok && h.Holds() {
-		if im.open == nil {
-			tx, end, err := h.Hold(ctx)
-			if err != nil {
-				return fmt.Errorf("beginning the import's transaction: %w", err)
-			}
-			im.open, im.end = tx, end
-		}
-		eps, err := im.open.InsertImported(ctx, staged)
-		if err != nil {
-			return err
-		}
-		for _, r := range staged {
-			if im.written == 0 {
-				im.firstID, im.lastID = r.Row.ID, r.Row.ID
-			}
-			im.firstID, im.lastID = min(im.firstID, r.Row.ID), max(im.lastID, r.Row.ID)
-			im.written++
-		}
-		im.writtenEPs += eps
-	} else {
-		if im.stageID == 0 {
-			err := im.s.store.InTx(ctx, func(tx Tx) error {
-				var err error
-				im.stageID, err = tx.BeginImport(ctx, im.group, im.s.stamp())
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("beginning a pending import: %w", err)
-			}
-		}
-		err := im.s.store.InTx(ctx, func(tx Tx) error { return tx.StageImport(ctx, im.stageID, staged, im.s.stamp()) })
-		if err != nil {
-			return err
-		}
+		write = func(ctx context.Context, staged []StagedRow) error { return im.stageHeld(ctx, h, staged) }
+	}
+	if err := write(ctx, staged); err != nil {
+		return err
 	}
 	im.held = im.held[:0]
 	im.staged = im.s.now()
 	return nil
+}
+
+// stageHeld writes staged into the import's held transaction, beginning it
+// first if needed, and counts what it wrote for the audit entry.
+func (im *importer) stageHeld(ctx context.Context, h holder, staged []StagedRow) error {
+	if im.open == nil {
+		tx, end, err := h.Hold(ctx)
+		if err != nil {
+			return fmt.Errorf("beginning the import's transaction: %w", err)
+		}
+		im.open, im.end = tx, end
+	}
+	eps, err := im.open.InsertImported(ctx, staged)
+	if err != nil {
+		return err
+	}
+	for _, r := range staged {
+		if im.written == 0 {
+			im.firstID, im.lastID = r.Row.ID, r.Row.ID
+		}
+		im.firstID, im.lastID = min(im.firstID, r.Row.ID), max(im.lastID, r.Row.ID)
+		im.written++
+	}
+	im.writtenEPs += eps
+	return nil
+}
+
+// stagePending writes staged pending in one short transaction, beginning
+// the pending import first if needed.
+func (im *importer) stagePending(ctx context.Context, staged []StagedRow) error {
+	if im.stageID == 0 {
+		err := im.s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			im.stageID, err = tx.BeginImport(ctx, im.group, im.s.stamp())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("beginning a pending import: %w", err)
+		}
+	}
+	return im.s.store.InTx(ctx, func(tx Tx) error { return tx.StageImport(ctx, im.stageID, staged, im.s.stamp()) })
 }
 
 // write stores a held (small) import in one transaction and announces
