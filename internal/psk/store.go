@@ -63,6 +63,10 @@ type Tx interface {
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
 
+	// A large import is written pending (BeginImport, StageImport,
+	// PromoteImport, SettleImport) unless the store holds a transaction
+	// open for it (see holder; then InsertImported, CountImported).
+
 	// BeginImport records a pending import into groupID and returns its
 	// id.
 	BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error)
