@@ -17,8 +17,11 @@
 #     BASE run's.
 # Needs: go, curl, python3, radclient (freeradius-utils), and for
 # PostgreSQL psql with a server at PGURL (each run gets its own database,
-# dropped at exit). Listens on 127.0.0.1 only (NK_HTTP, NK_AUTH: the
-# addresses, so that two runs can go side by side).
+# PGDB_PREFIX_<N>, dropped at exit). Listens on 127.0.0.1 only (NK_HTTP,
+# NK_AUTH: the addresses, so that two runs can go side by side). On
+# PostgreSQL each import and reload figure also gives the CPU time of the
+# database's server processes for this database (those alive when it is
+# read: a connection closed meanwhile takes its share with it).
 #
 #   bench/radius/scale.sh [N] [BASE] [seconds] [backends]
 #   e.g. bench/radius/scale.sh 1000000 100000 10 "sqlite postgres"
@@ -31,6 +34,7 @@ BACKENDS=${4:-sqlite postgres}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 SECRET=bench-secret
 WORK=$(mktemp -d /tmp/netkeep-radius-scale.XXXXXX)
+PGDB_PREFIX=${PGDB_PREFIX:-nkscale_$$}
 NK_HTTP=${NK_HTTP:-127.0.0.1:18580} NK_AUTH=${NK_AUTH:-127.0.0.1:18512}
 pids=() dbs=()
 cleanup() {
@@ -51,6 +55,18 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
 # machine the wall clock measures the queue for the CPU too.
 TICK=$(getconf CLK_TCK)
 cpu() { awk -v hz="$TICK" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# pgcpu DB: CPU seconds of the PostgreSQL backends now connected to DB (0
+# on SQLite).
+pgcpu() {
+  [ -n "$1" ] || { echo 0; return; }
+  local p t=0
+  for p in $(pgrep -f "^postgres: .* $1 " || true); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  python3 -c "print(f'{$t/$TICK:.1f}')"
+}
+# minus A B: A-B with one decimal.
+minus() { python3 -c "print(f'{$1-$2:.1f}')"; }
 
 # The CSV of n stations: station 02:00:xx:xx:xx:xx, its own passphrase,
 # VLAN 100 + i%100 (the entries bench/radius/run.sh uses).
@@ -67,6 +83,7 @@ PY
 }
 
 start_netkeep() {
+  echo "--- start" >>"$WORK/nk.log"
   "$WORK/netkeep" serve --listen $NK_HTTP --radius-listen $NK_AUTH --radius-acct-listen "" 2>>"$WORK/nk.log" &
   NK_PID=$!; pids+=($NK_PID)
 }
@@ -93,7 +110,7 @@ run() {
   export NETKEEP_DATA_DIR=$WORK/nk-$backend-$n NETKEEP_LOG_LEVEL=warn
   mkdir -p "$NETKEEP_DATA_DIR"
   if [ "$backend" = postgres ]; then
-    db=nkscale_$$_$n; dbs+=("$db")
+    db=${PGDB_PREFIX}_$n; dbs+=("$db")
     psql -q "$PGURL/postgres" -c "CREATE DATABASE $db" >/dev/null
     export NETKEEP_DATABASE_URL="$PGURL/$db?sslmode=disable"
   else
@@ -110,17 +127,18 @@ run() {
   local last
   last=$(python3 -c "m='0200%08x' % ($n-1); print(':'.join(m[j:j+2] for j in range(0,12,2)))")
   echo "[$backend $n] importing"
-  local t0 t_import t_first t_loaded c0 c_import c_loaded
-  t0=$(now); c0=$(cpu $NK_PID)
+  local t0 t_import t_first t_loaded c0 c_import c_loaded p0 p_import p_loaded
+  t0=$(now); c0=$(cpu $NK_PID); p0=$(pgcpu "$db")
   curl -sS --fail-with-body -H "Authorization: Bearer $token" -X POST "http://$NK_HTTP/api/v1/psks/import" \
-    -H 'Content-Type: text/csv' --data-binary "@$WORK/psks-$n.csv" >/dev/null
-  t_import=$(since "$t0"); c_import=$(python3 -c "print(f'{$(cpu $NK_PID)-$c0:.1f}')")
-  t0=$(now); c0=$(cpu $NK_PID)
+    -H 'Content-Type: text/csv' --data-binary "@$WORK/psks-$n.csv" >/dev/null \
+    || { echo "the import failed" >&2; tail -20 "$WORK/nk.log" >&2; exit 1; }
+  t_import=$(since "$t0"); c_import=$(minus "$(cpu $NK_PID)" "$c0"); p_import=$(minus "$(pgcpu "$db")" "$p0")
+  t0=$(now); c0=$(cpu $NK_PID); p0=$(pgcpu "$db")
   for _ in $(seq 1 6000); do accepted "$last" && break; sleep 0.05; done
   accepted "$last" || { echo "no Access-Accept for $last" >&2; exit 1; }
   t_first=$(since "$t0")
   wait_endpoints "$n"
-  t_loaded=$(since "$t0"); c_loaded=$(python3 -c "print(f'{$(cpu $NK_PID)-$c0:.1f}')")
+  t_loaded=$(since "$t0"); c_loaded=$(minus "$(cpu $NK_PID)" "$c0"); p_loaded=$(minus "$(pgcpu "$db")" "$p0")
   local rss_loaded out rate rss_after
   rss_loaded=$(rss $NK_PID)
   local c_load
@@ -132,14 +150,14 @@ run() {
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   t0=$(now)
   start_netkeep; wait_ready
-  local t_ready t_reload rss_restart c_reload
+  local t_ready t_reload rss_restart c_reload p_reload
   t_ready=$(since "$t0")
   wait_endpoints "$n"
-  t_reload=$(since "$t0"); c_reload=$(cpu $NK_PID)
+  t_reload=$(since "$t0"); c_reload=$(cpu $NK_PID); p_reload=$(pgcpu "$db")
   rss_restart=$(rss $NK_PID)
   kill $NK_PID; wait $NK_PID 2>/dev/null || true
   echo "$out"
-  echo "[$backend $n] import ${t_import}s (server CPU ${c_import}s); first accept ${t_first}s after it answered, all loaded ${t_loaded}s after (server CPU ${c_loaded}s); RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s (server CPU ${c_reload}s), RSS $rss_restart; accepts/s $rate, server CPU per accept ${c_load} µs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "[$backend $n] import ${t_import}s (server CPU ${c_import}s, database CPU ${p_import}s); first accept ${t_first}s after it answered, all loaded ${t_loaded}s after (server CPU ${c_loaded}s, database CPU ${p_loaded}s); RSS loaded $rss_loaded, after the load $rss_after; restart: ready ${t_ready}s, directory loaded ${t_reload}s (server CPU ${c_reload}s, database CPU ${p_reload}s), RSS $rss_restart; accepts/s $rate, server CPU per accept ${c_load} µs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   RATE=$rate
 }
 

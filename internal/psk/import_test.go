@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"netkeep/internal/authz"
+	"netkeep/internal/config"
 	"netkeep/internal/fault"
 	"netkeep/internal/psk"
 	"netkeep/internal/store"
@@ -151,6 +152,76 @@ func TestImportStaged(t *testing.T) {
 		}
 		if p, _, _ := e.counts(t, e.group); p != n {
 			t.Fatalf("acme holds %d PSKs after globex's imports", p)
+		}
+	})
+}
+
+// TestImportWrittenDuringUpload: an import large enough to be written
+// while its upload is read (12,000 rows, written every 5,000) shows readers
+// none of its rows until it ends, lets other writers go on meanwhile, and
+// leaves nothing behind when its last row is bad. On SQLite the rows wait
+// pending (marked, in short transactions); on PostgreSQL they wait in the
+// import's one open transaction, so nothing is ever marked pending.
+func TestImportWrittenDuringUpload(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		const n = 12000
+		good := importCSV("up", n, true)
+		cases := []struct {
+			name string
+			csv  string
+			code fault.Code
+		}{
+			{"400/bad last row", good + "up-bad,passphrase,9999,\n", fault.Invalid},
+			{"201/whole upload", good, ""},
+		}
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before, beforeEP, _ := e.counts(t, e.group)
+				e.events()
+				var shown, staged int
+				hook := func() {
+					page, err := e.svc.List(ctx, e.admin, psk.Filter{Limit: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					shown = page.Total
+					_, _, staged = e.counts(t, e.group)
+					e.create(t, psk.NewPSK{PSKID: fmt.Sprintf("during-%d", i)})
+				}
+				res, err := e.svc.Import(ctx, e.admin, src, 0, &hookReader{r: strings.NewReader(tc.csv), after: len(good) * 3 / 4, hook: hook})
+				if fault.CodeOf(err) != tc.code {
+					t.Fatalf("import = %+v, %v; want %q", res, err, tc.code)
+				}
+				if shown != before {
+					t.Fatalf("during the upload %d PSKs listed, want %d", shown, before)
+				}
+				if db.Kind == config.Postgres && staged != 0 || db.Kind != config.Postgres && staged == 0 {
+					t.Fatalf("during the upload %d rows and imports pending on %s", staged, db.Kind)
+				}
+				want, wantEP := before+1, beforeEP
+				if tc.code == "" {
+					want, wantEP = want+n, wantEP+n
+				}
+				p, ep, left := e.counts(t, e.group)
+				if p != want || ep != wantEP || left != 0 {
+					t.Fatalf("after: %d PSKs (want %d), %d endpoints (want %d), %d pending", p, want, ep, wantEP, left)
+				}
+				if page, err := e.svc.List(ctx, e.admin, psk.Filter{Limit: 1}); err != nil || page.Total != want {
+					t.Fatalf("listed after: %v, %v; want %d", page.Total, err, want)
+				}
+				reloads := 0
+				for _, ev := range e.events() {
+					if ev.Action == psk.ActionReload {
+						reloads++
+					}
+				}
+				if entries := e.audit(t, "psk.import"); reloads != i || len(entries) != i {
+					t.Fatalf("%d reload events and %d psk.import entries, want %d", reloads, len(entries), i)
+				}
+			})
 		}
 	})
 }

@@ -45,20 +45,29 @@ const MaxImportRows = 1_000_000
 // endpoints:write for rows with a MAC), or the master key. A USER may not,
 // whatever its key's scopes: one request writes up to MaxImportRows PSKs.
 //
-// The import is all or nothing, and it holds no write transaction while it
+// The import is all or nothing, and it stops no other writer while it
 // reads r. The whole upload is read and validated first, in batches of 500
 // rows, each checked against the stored psk_ids and MACs and the upload's
 // earlier rows; the first bad row's error carries its line number in
 // details "line" and in the message. An import of at most 1,000 PSKs and
 // endpoints is then written by one transaction. A larger one is written
-// pending while it is read: every 5,000 checked rows (or every minute of
-// a slow upload) by their own short transaction (other writers get their
-// turn between them), invisible to every reader. Once the upload is read to its end, one final transaction
-// of constant cost makes every row visible together with the audit entry;
-// then the rows' pending marks are cleared in short transactions. A failed
-// import deletes its pending rows the same way; those of an import whose
-// process died are deleted by the sweep (Run) once untouched for
-// ImportStaleAfter, and keep their psk_ids and MACs taken until then.
+// while it is read, every 5,000 checked rows (or every minute of a slow
+// upload), invisible to every reader until the upload is read to its end:
+//   - where the store holds a transaction open without stopping other
+//     writers (PostgreSQL), into the import's one transaction, which
+//     commits with the audit entry at the end and rolls back on any
+//     failure (or by itself when the process dies). Meanwhile a create of
+//     a psk_id or MAC the import already wrote waits for the import to end
+//     (and then fails, or succeeds if the import failed); other writes go
+//     on.
+//   - elsewhere (SQLite) pending, by short transactions of their own
+//     (other writers get their turn between them). One final transaction
+//     of constant cost makes every row visible together with the audit
+//     entry; then the rows' pending marks are cleared in short
+//     transactions. A failed import deletes its pending rows the same way;
+//     those of an import whose process died are deleted by the sweep (Run)
+//     once untouched for ImportStaleAfter, and keep their psk_ids and MACs
+//     taken until then.
 //
 // Import records one psk.import audit entry (counts and ID range) rather
 // than one per PSK. It publishes one "created" event per PSK and endpoint
@@ -83,6 +92,10 @@ func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Sour
 	im.cr.FieldsPerRecord = -1
 	im.cr.ReuseRecord = true
 	res, err := im.run(ctx, src)
+	if im.end != nil {
+		// Not committed by promote: roll the held transaction back.
+		_ = im.end(errors.New("import stopped"))
+	}
 	if im.stageID != 0 {
 		// Committed or not, the pending rows are settled now (even when
 		// ctx was cancelled): marks cleared, or the rows deleted.
@@ -121,7 +134,13 @@ type importer struct {
 	objects        int             // PSKs and endpoints checked
 	stageID        int64           // the pending import; 0 while held in memory
 	staged         time.Time       // when held rows were last written (or the import began)
-	mayBind        error           // nil once endpoints:write was checked and granted
+	open           Tx              // the import's held transaction, or nil (see stage)
+	end            func(error) error
+	written        int   // PSKs written in open
+	writtenEPs     int   // endpoints written in open
+	firstID        int64 // lowest and highest PSK ID written in open
+	lastID         int64
+	mayBind        error // nil once endpoints:write was checked and granted
 	checkedMayBind bool
 }
 

@@ -78,9 +78,65 @@ func (im *importer) check(ctx context.Context) error {
 	return nil
 }
 
-// stage writes the held rows pending in one short transaction, beginning
-// the pending import first if needed.
+// holder is a Store that can keep a write transaction open across calls
+// without stopping other writers (store.Bound on PostgreSQL).
+type holder interface {
+	Holds() bool
+	Hold(ctx context.Context) (Tx, func(error) error, error)
+}
+
+// stage writes the held rows. Where the store can hold a transaction open
+// (PostgreSQL), they go in as they are into the import's one transaction,
+// begun by the first call and ended by promote or Import: nothing to make
+// visible or settle afterwards, and a failure or a crash leaves nothing
+// behind. Elsewhere (SQLite, whose one writer must not wait for an
+// upload) they go pending in one short transaction, beginning the pending
+// import first if needed.
 func (im *importer) stage(ctx context.Context) error {
+	staged := make([]StagedRow, len(im.held))
+	for i, h := range im.held {
+		staged[i] = StagedRow{Row: h.row, MACs: h.macs}
+	}
+	write := im.stagePending
+	if h, ok := im.s.store.(holder); ok && h.Holds() {
+		write = func(ctx context.Context, staged []StagedRow) error { return im.stageHeld(ctx, h, staged) }
+	}
+	if err := write(ctx, staged); err != nil {
+		return err
+	}
+	im.held = im.held[:0]
+	im.staged = im.s.now()
+	return nil
+}
+
+// stageHeld writes staged into the import's held transaction, beginning it
+// first if needed, and counts what it wrote for the audit entry.
+func (im *importer) stageHeld(ctx context.Context, h holder, staged []StagedRow) error {
+	if im.open == nil {
+		tx, end, err := h.Hold(ctx)
+		if err != nil {
+			return fmt.Errorf("beginning the import's transaction: %w", err)
+		}
+		im.open, im.end = tx, end
+	}
+	eps, err := im.open.InsertImported(ctx, staged)
+	if err != nil {
+		return err
+	}
+	for _, r := range staged {
+		if im.written == 0 {
+			im.firstID, im.lastID = r.Row.ID, r.Row.ID
+		}
+		im.firstID, im.lastID = min(im.firstID, r.Row.ID), max(im.lastID, r.Row.ID)
+		im.written++
+	}
+	im.writtenEPs += eps
+	return nil
+}
+
+// stagePending writes staged pending in one short transaction, beginning
+// the pending import first if needed.
+func (im *importer) stagePending(ctx context.Context, staged []StagedRow) error {
 	if im.stageID == 0 {
 		err := im.s.store.InTx(ctx, func(tx Tx) error {
 			var err error
@@ -91,17 +147,7 @@ func (im *importer) stage(ctx context.Context) error {
 			return fmt.Errorf("beginning a pending import: %w", err)
 		}
 	}
-	staged := make([]StagedRow, len(im.held))
-	for i, h := range im.held {
-		staged[i] = StagedRow{Row: h.row, MACs: h.macs}
-	}
-	err := im.s.store.InTx(ctx, func(tx Tx) error { return tx.StageImport(ctx, im.stageID, staged, im.s.stamp()) })
-	if err != nil {
-		return err
-	}
-	im.held = im.held[:0]
-	im.staged = im.s.now()
-	return nil
+	return im.s.store.InTx(ctx, func(tx Tx) error { return tx.StageImport(ctx, im.stageID, staged, im.s.stamp()) })
 }
 
 // write stores a held (small) import in one transaction and announces
@@ -143,13 +189,27 @@ func (im *importer) write(ctx context.Context, src audit.Source) (*ImportResult,
 	return &ImportResult{PSKs: len(rows), Endpoints: len(es)}, nil
 }
 
-// promote writes the last rows pending and makes the whole import visible
-// in one transaction of constant cost; one reload event announces it.
+// promote writes the last rows and makes the whole import visible: the
+// commit of its held transaction, or one transaction of constant cost for
+// a pending import; one reload event announces it.
 func (im *importer) promote(ctx context.Context, src audit.Source) (*ImportResult, error) {
 	if len(im.held) > 0 {
 		if err := im.stage(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if im.open != nil {
+		err := im.open.CountImported(ctx, im.group, im.written)
+		if err == nil {
+			err = im.audit(ctx, im.open, src, im.written, im.writtenEPs, im.firstID, im.lastID)
+		}
+		end := im.end
+		im.open, im.end = nil, nil
+		if err = end(err); err != nil {
+			return nil, err
+		}
+		im.s.publish(ctx, TopicPSK, ActionReload, im.group, 0, nil)
+		return &ImportResult{PSKs: im.written, Endpoints: im.writtenEPs}, nil
 	}
 	var done *Promoted
 	err := im.s.store.InTx(ctx, func(tx Tx) error {

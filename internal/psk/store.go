@@ -63,6 +63,10 @@ type Tx interface {
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error
 
+	// A large import is written pending (BeginImport, StageImport,
+	// PromoteImport, SettleImport) unless the store holds a transaction
+	// open for it (see holder; then InsertImported, CountImported).
+
 	// BeginImport records a pending import into groupID and returns its
 	// id.
 	BeginImport(ctx context.Context, groupID int64, at time.Time) (int64, error)
@@ -73,6 +77,14 @@ type Tx interface {
 	// ReasonPSKIDExists or ReasonEndpointExists; an import that is gone or
 	// visible is not_found.
 	StageImport(ctx context.Context, id int64, rows []StagedRow, at time.Time) error
+	// InsertImported inserts rows (setting their IDs) and endpoints for
+	// their MACs as they are, not pending, in a transaction held open by a
+	// holder store; it returns how many endpoints it inserted. Conflicts as
+	// StageImport's. The PSKs are counted by CountImported.
+	InsertImported(ctx context.Context, rows []StagedRow) (int, error)
+	// CountImported adds n PSKs written by InsertImported to groupID's
+	// count.
+	CountImported(ctx context.Context, groupID int64, n int) error
 	// PromoteImport makes every row of import id visible at once, at a cost
 	// independent of the import's size, and counts its PSKs; not_found when
 	// the import is gone (dropped as dead) or visible already.

@@ -27,3 +27,16 @@ func (b Bound[T]) InTx(ctx context.Context, fn func(T) error) error {
 
 // Read returns T over the read pool, for lookups outside a transaction.
 func (b Bound[T]) Read() T { return any(b.db.Read()).(T) }
+
+// Holds reports whether Hold is available (see DB.Holds).
+func (b Bound[T]) Holds() bool { return b.db.Holds() }
+
+// Hold begins a write transaction held open across calls (see DB.Hold).
+func (b Bound[T]) Hold(ctx context.Context) (T, func(error) error, error) {
+	tx, end, err := b.db.Hold(ctx)
+	if err != nil {
+		var zero T
+		return zero, nil, err
+	}
+	return any(tx).(T), end, nil
+}

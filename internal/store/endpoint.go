@@ -81,7 +81,7 @@ var endpointInsert = newMultiRow("endpoints", endpointColumnsIn, ` RETURNING id,
 
 // TakenMACs returns which of macs have an endpoint in the group.
 func (tx *Tx) TakenMACs(ctx context.Context, groupID int64, macs []string) (map[string]bool, error) {
-	return tx.taken(ctx, `SELECT mac FROM endpoints WHERE group_id = $1 AND mac IN `, groupID, macs)
+	return tx.taken(ctx, "endpoints", "mac", groupID, macs)
 }
 
 // EndpointByID returns the endpoint or not_found.
@@ -190,21 +190,14 @@ func (tx *Tx) DeleteEndpointsOfPSK(ctx context.Context, pskID int64) ([]*psk.End
 // caller's to judge).
 func (tx *Tx) ScanEndpoints(ctx context.Context, f psk.Scan, fn func(*psk.Endpoint) error) error {
 	w, args := scanWhere(f, "", false)
-	rows, err := tx.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints`+w+` ORDER BY psk_id, id`, args...)
-	if err != nil {
-		return wrap(err, "scanning endpoints")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
+	err := tx.eachRow(ctx, `SELECT `+endpointColumns+` FROM endpoints`+w+` ORDER BY psk_id, id`, args, func(row scanner) error {
+		e, err := scanEndpoint(row)
 		if err != nil {
-			return wrap(err, "scanning endpoints")
+			return err
 		}
-		if err := fn(e); err != nil {
-			return wrap(err, "scanning endpoints")
-		}
-	}
-	return rows.Err()
+		return fn(e)
+	})
+	return wrap(err, "scanning endpoints")
 }
 
 // TouchEndpoints raises last_seen to the given times, a thousand endpoints

@@ -32,6 +32,49 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 	if len(rows) == 0 {
 		return nil
 	}
+	nps, nes, err := tx.insertStaged(ctx, rows, id)
+	if err != nil {
+		return err
+	}
+	first, last := rows[0].Row.ID, rows[0].Row.ID
+	for _, r := range rows {
+		first, last = min(first, r.Row.ID), max(last, r.Row.ID)
+	}
+	res, err := tx.q.ExecContext(ctx, `UPDATE psk_imports SET psks = psks + $1, endpoints = endpoints + $2,
+		first_id = COALESCE(first_id, $3), last_id = $4, touched_at = $5 WHERE id = $6 AND NOT visible`,
+		nps, nes, first, last, at.UTC(), id)
+	if err != nil {
+		return wrap(err, "staging import", id)
+	}
+	return mustAffect(res, importNotFound)
+}
+
+// InsertImported inserts rows and their endpoints as they are (not
+// pending), with COPY on PostgreSQL, and sets their IDs; it returns how
+// many endpoints it inserted. It does not count the PSKs: CountImported
+// does, once, at the end of the import's transaction, so that the group's
+// counter row is locked only from then to the commit and not while the
+// upload is read. Errors as StageImport's, but for not_found.
+func (tx *Tx) InsertImported(ctx context.Context, rows []psk.StagedRow) (int, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if !tx.copies() {
+		return 0, errors.New("inserting imported rows needs a PostgreSQL transaction")
+	}
+	_, nes, err := tx.insertStaged(ctx, rows, nil)
+	return nes, err
+}
+
+// CountImported adds n PSKs written by InsertImported to groupID's count.
+func (tx *Tx) CountImported(ctx context.Context, groupID int64, n int) error {
+	return tx.addPSKCount(ctx, groupID, int64(n))
+}
+
+// insertStaged inserts rows and an endpoint per MAC, pending in import
+// pending when not nil, with COPY on PostgreSQL; it returns how many PSKs
+// and endpoints it inserted.
+func (tx *Tx) insertStaged(ctx context.Context, rows []psk.StagedRow, pending any) (int, int, error) {
 	ps := make([]*psk.Row, len(rows))
 	var es []*psk.Endpoint
 	for i, r := range rows {
@@ -41,8 +84,8 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 	if tx.copies() {
 		insertPSKs, insertEndpoints = tx.copyPSKs, tx.copyEndpoints
 	}
-	if err := insertPSKs(ctx, ps, id); err != nil {
-		return withReason(err, psk.ReasonPSKIDExists)
+	if err := insertPSKs(ctx, ps, pending); err != nil {
+		return 0, 0, withReason(err, psk.ReasonPSKIDExists)
 	}
 	for _, r := range rows {
 		for _, mac := range r.MACs {
@@ -50,20 +93,10 @@ func (tx *Tx) StageImport(ctx context.Context, id int64, rows []psk.StagedRow, a
 				CreatedAt: r.Row.CreatedAt, UpdatedAt: r.Row.CreatedAt})
 		}
 	}
-	if err := insertEndpoints(ctx, es, id); err != nil {
-		return withReason(err, psk.ReasonEndpointExists)
+	if err := insertEndpoints(ctx, es, pending); err != nil {
+		return 0, 0, withReason(err, psk.ReasonEndpointExists)
 	}
-	first, last := ps[0].ID, ps[0].ID
-	for _, r := range ps {
-		first, last = min(first, r.ID), max(last, r.ID)
-	}
-	res, err := tx.q.ExecContext(ctx, `UPDATE psk_imports SET psks = psks + $1, endpoints = endpoints + $2,
-		first_id = COALESCE(first_id, $3), last_id = $4, touched_at = $5 WHERE id = $6 AND NOT visible`,
-		len(ps), len(es), first, last, at.UTC(), id)
-	if err != nil {
-		return wrap(err, "staging import", id)
-	}
-	return mustAffect(res, importNotFound)
+	return len(ps), len(es), nil
 }
 
 // withReason gives a conflict fault reason.

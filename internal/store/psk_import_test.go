@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -121,4 +122,93 @@ func countPSKs(tb testing.TB, db *store.DB, group int64) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// TestHoldImport: on PostgreSQL rows inserted by InsertImported in a held
+// transaction are invisible until end(nil) commits them (with the count
+// CountImported adds), end(err) rolls them back and returns err, and a
+// stored psk_id or MAC is a conflict with its reason; SQLite holds no
+// transaction open.
+func TestHoldImport(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if !db.Holds() {
+			if _, _, err := db.Hold(ctx); err == nil {
+				t.Fatal("SQLite held a write transaction open")
+			}
+			return
+		}
+		g := mustGroup(t, db, "hold").ID
+		const n = 3000
+		write := func(rows []psk.StagedRow, count bool) (func(error) error, error) {
+			tx, end, err := db.Hold(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps, err := tx.InsertImported(ctx, rows)
+			if err == nil && eps != len(rows) {
+				t.Fatalf("%d endpoints inserted, want %d", eps, len(rows))
+			}
+			if err == nil && count {
+				err = tx.CountImported(ctx, g, len(rows))
+			}
+			return end, err
+		}
+
+		end, err := write(stagedRows(g, "gone", 0, n), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := countPSKs(t, db, g); got != 0 {
+			t.Fatalf("%d PSKs visible before the commit", got)
+		}
+		stop := errors.New("stopped")
+		if err := end(stop); !errors.Is(err, stop) {
+			t.Fatalf("end(err) = %v", err)
+		}
+		var raw int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM psks WHERE group_id = $1`, g).Scan(&raw); err != nil || raw != 0 {
+			t.Fatalf("after a rollback %d rows stored (%v)", raw, err)
+		}
+
+		rows := stagedRows(g, "kept", 0, n)
+		if end, err = write(rows, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := end(nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := countPSKs(t, db, g); got != n {
+			t.Fatalf("after the commit %d PSKs, want %d", got, n)
+		}
+		e, err := db.Read().EndpointByMAC(ctx, g, rows[n-1].MACs[0])
+		if err != nil || e.PSKID != rows[n-1].Row.ID {
+			t.Fatalf("endpoint = %+v, %v; want bound to %d", e, err, rows[n-1].Row.ID)
+		}
+		var pending int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM psks WHERE pending IS NOT NULL`).Scan(&pending); err != nil || pending != 0 {
+			t.Fatalf("%d rows pending (%v)", pending, err)
+		}
+
+		for _, tc := range []struct {
+			name   string
+			rows   []psk.StagedRow
+			reason fault.Reason
+		}{
+			{"409/psk_id stored", stagedRows(g, "kept", 9000, 1), psk.ReasonPSKIDExists},
+			{"409/MAC stored", stagedRows(g, "other", 0, 1), psk.ReasonEndpointExists},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				end, err := write(tc.rows, false)
+				if fe := fault.As(err); fe == nil || fe.Code != fault.Conflict || fe.Reason != tc.reason {
+					t.Fatalf("insert: %v, want conflict %s", err, tc.reason)
+				}
+				_ = end(err)
+				if got := countPSKs(t, db, g); got != n {
+					t.Fatalf("%d PSKs after a refused insert, want %d", got, n)
+				}
+			})
+		}
+	})
 }

@@ -188,6 +188,43 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return fn(&Tx{q: stx, kind: db.Kind, conn: conn})
 }
 
+// Holds reports whether Hold may keep a write transaction open across
+// calls without stopping other writers: on PostgreSQL (row locks), not on
+// SQLite, whose one writer would stop every other write meanwhile.
+func (db *DB) Holds() bool { return db.Kind == config.Postgres }
+
+// Hold begins a write transaction that stays open until end is called:
+// end(nil) commits it, end(err) rolls it back and returns err. It is for
+// work spread over calls that must be all or nothing, such as a large
+// import written while its upload is read. Cancelling ctx rolls it back.
+// Only where Holds is true.
+func (db *DB) Hold(ctx context.Context) (tx *Tx, end func(error) error, err error) {
+	if !db.Holds() {
+		return nil, nil, errors.New("this database cannot hold a write transaction open")
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("beginning transaction: %w", err)
+	}
+	stx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("beginning transaction: %w", err)
+	}
+	end = func(err error) error {
+		defer conn.Close()
+		if err != nil {
+			_ = stx.Rollback()
+			return err
+		}
+		if err := stx.Commit(); err != nil {
+			return fmt.Errorf("committing: %w", err)
+		}
+		return nil
+	}
+	return &Tx{q: stx, kind: db.Kind, conn: conn}, end, nil
+}
+
 // Read returns a Tx-shaped view over the read pool for lookups that need no
 // transaction. Its writes are not allowed on SQLite (read-only connections).
 func (db *DB) Read() *Tx { return &Tx{q: db.read, kind: db.Kind} }
