@@ -374,7 +374,8 @@ func TestOffboardRefusals(t *testing.T) {
 }
 
 // Offboarding one device or one node ends just that; another group's
-// administrator finds neither.
+// administrator finds neither, dry run or not, and a USER of the group is
+// refused both.
 func TestOffboardSingle(t *testing.T) {
 	t.Parallel()
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -386,8 +387,13 @@ func TestOffboardSingle(t *testing.T) {
 			{"node", "mesh_node", "/api/v1/offboard/nodes/" + p.netid + "/" + p.nodeMAC, "removed", "NOT_FOUND"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
+				dry := map[string]any{"dry_run": true}
 				wantError(t, e.Do(t, "POST", c.path, nil, p.stranger...), 404, c.notFound)
-				r := e.Do(t, "POST", c.path, map[string]any{"dry_run": true}, p.boss...)
+				wantError(t, e.Do(t, "POST", c.path, dry, p.stranger...), 404, c.notFound)
+				// A USER of the group may not even list what would end.
+				wantError(t, e.Do(t, "POST", c.path, dry, p.user...), 403, "FORBIDDEN")
+				wantError(t, e.Do(t, "POST", c.path, nil, p.user...), 403, "FORBIDDEN")
+				r := e.Do(t, "POST", c.path, dry, p.boss...)
 				if r.Status != 200 || states(t, r)[c.facet]["active"] != 1 {
 					t.Fatalf("dry run: %d %s", r.Status, r.Raw)
 				}

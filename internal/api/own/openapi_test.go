@@ -1,29 +1,35 @@
 package own_test
 
 import (
+	"encoding/json"
 	"fmt"
-	"os"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
+	"netkeep/internal/api"
 	"netkeep/internal/api/apitest"
+	"netkeep/internal/api/own"
 	"netkeep/internal/server/servertest"
 )
 
-// ownOpenAPI parses openapi.yaml (as JSON, as clients get it) and returns
-// it with a validator; the document must validate.
-func ownOpenAPI(tb testing.TB) (libopenapi.Document, validator.Validator) {
+// ownOpenAPI fetches the document as clients get it (public, JSON) and
+// returns it with a validator; the document must validate.
+func ownOpenAPI(tb testing.TB, e *servertest.Env) (libopenapi.Document, validator.Validator) {
 	tb.Helper()
-	raw, err := os.ReadFile("openapi.yaml")
+	r := e.Do(tb, "GET", own.OpenAPIPath, nil)
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || !json.Valid(r.Raw) {
+		tb.Fatalf("GET %s: %d %s %.200s", own.OpenAPIPath, r.Status, r.Header.Get("Content-Type"), r.Raw)
+	}
+	doc, err := libopenapi.NewDocument(r.Raw)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	doc, err := libopenapi.NewDocument(raw)
-	if err != nil {
-		tb.Fatal(err)
+	if doc.GetVersion() != "3.1.0" {
+		tb.Errorf("openapi %q, want 3.1.0", doc.GetVersion())
 	}
 	v, errs := validator.NewValidator(doc)
 	if len(errs) > 0 {
@@ -38,42 +44,52 @@ func ownOpenAPI(tb testing.TB) (libopenapi.Document, validator.Validator) {
 	return doc, v
 }
 
-// offboardingRoute reports whether a registered pattern is one of the
-// offboarding routes this document describes.
-func offboardingRoute(path string) bool {
-	return strings.HasPrefix(path, "/api/v1/offboard/") ||
+// describedRoute reports whether a registered pattern is one this document
+// describes: the offboarding routes and the document itself.
+func describedRoute(path string) bool {
+	return path == own.OpenAPIPath || strings.HasPrefix(path, "/api/v1/offboard/") ||
 		strings.HasPrefix(path, "/api/v1/users/{id}/") && (strings.HasSuffix(path, "/access") || strings.HasSuffix(path, "/offboard"))
 }
 
-// TestOpenAPIOffboarding checks the document against the routes the server
-// registers and against real responses, successes and errors.
+// TestOpenAPIOffboarding checks the served document against the routes
+// the server registers (each described route registered, in netkeep's own
+// dialect and with the access the document declares, and no route of its
+// scope left out) and against real responses, successes and errors.
 func TestOpenAPIOffboarding(t *testing.T) {
 	t.Parallel()
-	doc, v := ownOpenAPI(t)
 	e := servertest.Start(t, "sqlite")
+	doc, v := ownOpenAPI(t, e)
 	m, err := doc.BuildV3Model()
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented := map[string]bool{}
+	public := map[string]bool{} // documented operation -> declares no security
 	for path, item := range m.Model.Paths.PathItems.FromOldest() {
-		for method := range item.GetOperations().KeysFromOldest() {
-			documented[strings.ToUpper(method)+" "+path] = true
+		for method, op := range item.GetOperations().FromOldest() {
+			public[strings.ToUpper(method)+" "+path] = op.Security != nil && len(op.Security) == 0
 		}
 	}
-	registered := 0
+	registered := map[string]bool{}
 	for _, rt := range e.Server.Routes() {
 		_, path, _ := strings.Cut(rt.Pattern, " ")
-		if !offboardingRoute(path) {
+		if !describedRoute(path) {
 			continue
 		}
-		registered++
-		if !documented[rt.Pattern] {
+		registered[rt.Pattern] = true
+		pub, ok := public[rt.Pattern]
+		switch {
+		case !ok:
 			t.Errorf("route %s is not in openapi.yaml", rt.Pattern)
+		case rt.Dialect != api.Own:
+			t.Errorf("route %s answers in the %s dialect, not netkeep's own", rt.Pattern, rt.Dialect)
+		case pub != (rt.Access == api.Public):
+			t.Errorf("route %s: access %v, but the document says public=%v", rt.Pattern, rt.Access, pub)
 		}
 	}
-	if registered != len(documented) {
-		t.Errorf("%d offboarding routes registered, %d documented", registered, len(documented))
+	for op := range public {
+		if !registered[op] {
+			t.Errorf("openapi.yaml describes %s, which the server does not register", op)
+		}
 	}
 
 	p := newPerson(t, e, "aa:bb:cc:00:00:01")
@@ -84,6 +100,7 @@ func TestOpenAPIOffboarding(t *testing.T) {
 		headers            []string
 		status             int
 	}{
+		{"document", "GET", own.OpenAPIPath, nil, nil, 200},
 		{"access", "GET", user + "/access", nil, p.boss, 200},
 		{"access/another group", "GET", user + "/access", nil, p.stranger, 404},
 		{"access/no credential", "GET", user + "/access", nil, nil, 401},
