@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -81,10 +82,13 @@ func TestOffboardEverywhere(t *testing.T) {
 	accessString := func(token string) string {
 		return s.call(token, "POST", "/api/networks/obnet/keys", map[string]any{"uses": 1}, http.StatusOK).JSON["accessstring"].(string)
 	}
-	type meshHost struct{ name, ns, iface, key, address string }
+	type meshHost struct {
+		name, ns, iface, key, address string
+		agent                         *proc
+	}
 	join := func(name string, n int, token string) *meshHost {
 		h := &meshHost{name: name, ns: l.host(name, n), iface: l.id + name}
-		l.start("agent-"+name, h.ns, bin, "agent", "join", accessString(token), "--state-dir", l.dir+"/agent-"+name,
+		h.agent = l.start("agent-"+name, h.ns, bin, "agent", "join", accessString(token), "--state-dir", l.dir+"/agent-"+name,
 			"--interface", h.iface, "--name", name, "--wireguard", "userspace")
 		return h
 	}
@@ -273,7 +277,13 @@ func TestOffboardEverywhere(t *testing.T) {
 	if out, err := l.exec(peer.ns, ping, "-c", "2", "-W", "1", laptop.address); err == nil {
 		t.Errorf("the peer still reaches alice's laptop through the mesh:\n%s", out)
 	}
-	if !strings.Contains(cut.output, "SUCCESS: common name '"+cfg.CommonName+"' found") {
+	if err := laptop.agent.exited(t, 10*time.Second); err == nil {
+		t.Error("alice's agent exited with status 0 after her node was removed")
+	}
+	if out, err := l.exec(laptop.ns, l.ip, "link", "show", laptop.iface); err == nil {
+		t.Errorf("alice's WireGuard interface survived the removal of her node:\n%s", out)
+	}
+	if !strings.Contains(cut.output, "SUCCESS: common name '"+cfg.CommonName+"' found") || cut.err != nil {
 		t.Errorf("the cut command's management answer: %q (%v)", cut.output, cut.err)
 	}
 	if !socket.revoked() {
@@ -299,6 +309,22 @@ func TestOffboardEverywhere(t *testing.T) {
 	}
 	if n := strings.Count(client.output(), "Initialization Sequence Completed"); n != 1 {
 		t.Errorf("the client connected %d times, want once (before offboarding):\n%s", n, client.output())
+	}
+	// Offboarding again ends nothing more; the VPN session, which the
+	// gateway never reported closed, is cut again, and the command says
+	// that the gateway no longer has the client.
+	again := s.call(bossTok, "POST", path+"/offboard", nil, http.StatusOK)
+	if st := facetStates(again); len(again.JSON["items"].([]any)) != 2 || st["vpn_session"]["cut_sent"] != 1 {
+		t.Errorf("second offboarding: %s", again.Raw)
+	}
+	select {
+	case c := <-commands:
+		var exit *exec.ExitError
+		if !errors.As(c.err, &exit) || exit.ExitCode() != 1 || !strings.Contains(c.output, "ERROR: common name '"+cfg.CommonName+"' not found") {
+			t.Errorf("the second cut: %q (%v), want exit status 1 and the management's ERROR", c.output, c.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("no second cut command")
 	}
 	t.Logf("the OpenVPN client after the cut:\n%s", tail(client.output(), 8))
 
