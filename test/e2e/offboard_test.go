@@ -15,10 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"netkeep/internal/config"
-	"netkeep/internal/device"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
 	"netkeep/internal/testpeer"
@@ -173,8 +170,7 @@ func TestOffboardEverywhere(t *testing.T) {
 	commands := gatekeyAgent(t, e, s.token, func(cmd string) (string, error) { return l.exec(gwNS, "sh", "-c", cmd) })
 
 	// A paired device on the event WebSocket.
-	deviceToken := pairDevice(t, e, aliceTok)
-	socket := deviceEvents(t, e, deviceToken)
+	socket := followDevice(e.DeviceSocket(t, e.PairDevice(t, aliceTok, "alice-phone")))
 
 	// WiFi: a PSK, a station bound to it, the NAS (FreeRADIUS answering
 	// Disconnect-Requests) and the station's accounting session.
@@ -438,36 +434,25 @@ func serveAccounting(t *testing.T, e *servertest.Env) string {
 	return c.LocalAddr().String()
 }
 
-// pairDevice pairs a device for the holder of access token, as the
-// dashboard's QR code and the app do, and returns the device's token.
-func pairDevice(t *testing.T, e *servertest.Env, access string) string {
-	t.Helper()
-	ctx := context.Background()
-	p, err := e.Server.Identity.AuthenticateAccess(ctx, access)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _, err := e.Server.Devices.NewCode(ctx, p, servertest.Src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := e.Server.Devices.Redeem(ctx, servertest.Src, code, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tok, err := e.Server.Devices.Pair(ctx, servertest.Src, red.BootstrapToken, device.NewDevice{ID: "alice-phone", Platform: "android"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
-}
-
-// deviceSocket is a device's open event WebSocket: closed is closed when
-// the server closes it, and types lists the messages it received.
+// deviceSocket follows a device's event socket: closed is closed with the
+// socket, and types lists the messages it received.
 type deviceSocket struct {
 	closed chan struct{}
 	mu     sync.Mutex
 	types  []string
+}
+
+func followDevice(types <-chan string) *deviceSocket {
+	s := &deviceSocket{closed: make(chan struct{})}
+	go func() {
+		defer close(s.closed)
+		for typ := range types {
+			s.mu.Lock()
+			s.types = append(s.types, typ)
+			s.mu.Unlock()
+		}
+	}()
+	return s
 }
 
 // revoked reports whether device_revoked was among the messages.
@@ -475,48 +460,4 @@ func (s *deviceSocket) revoked() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Contains(s.types, "device_revoked")
-}
-
-// deviceEvents opens the event WebSocket as a paired device and waits
-// until it is authenticated.
-func deviceEvents(t *testing.T, e *servertest.Env, token string) *deviceSocket {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+"/api/v1/ws", nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	auth, _ := json.Marshal(map[string]any{"type": "auth", "data": map[string]string{"token": token}})
-	if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatalf("the device's WebSocket: %v", err)
-		}
-		var m struct{ Type string }
-		if json.Unmarshal(b, &m) == nil && m.Type == "auth_success" {
-			break
-		}
-	}
-	s := &deviceSocket{closed: make(chan struct{})}
-	go func() {
-		defer close(s.closed)
-		for {
-			_, b, err := ws.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var m struct{ Type string }
-			if json.Unmarshal(b, &m) == nil {
-				s.mu.Lock()
-				s.types = append(s.types, m.Type)
-				s.mu.Unlock()
-			}
-		}
-	}()
-	return s
 }

@@ -2,17 +2,13 @@ package own_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"netkeep/internal/authz"
-	"netkeep/internal/device"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/radius/nas"
@@ -68,24 +64,8 @@ func newPerson(t *testing.T, e *servertest.Env, macs ...string) *person {
 	r := must(e.Do(t, "POST", "/api/v1/apikeys", map[string]any{"name": "laptop", "scopes": []string{"users:read"}}, alice...), 201, "api key")
 	p.apiKey = r.JSON["key"].(string)
 
-	pr, err := e.Server.Identity.AuthenticateAccess(ctx, p.access)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _, err := e.Server.Devices.NewCode(ctx, pr, servertest.Src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := e.Server.Devices.Redeem(ctx, servertest.Src, code, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	p.deviceID = "alice-phone"
-	_, dt, err := e.Server.Devices.Pair(ctx, servertest.Src, red.BootstrapToken, device.NewDevice{ID: p.deviceID, Platform: "android"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.deviceToken = dt.AccessToken
+	p.deviceToken = e.PairDevice(t, p.access, p.deviceID)
 
 	r = must(e.Do(t, "POST", "/api/v1/psks", map[string]any{"psk_id": "alice-wifi"}, alice...), 201, "psk")
 	p.pskID = int64(r.JSON["id"].(float64))
@@ -251,7 +231,7 @@ func TestOffboardUser(t *testing.T) {
 		}
 
 		// Offboarding ends everything, each item with its state.
-		socket := deviceSocket(t, e, p.deviceToken)
+		socket := e.DeviceSocket(t, p.deviceToken)
 		sub := e.Bus.Subscribe(gateway.TopicGateway)
 		defer sub.Close()
 		r := e.Do(t, "POST", path+"/offboard", map[string]any{}, p.boss...)
@@ -457,54 +437,6 @@ func TestOffboardRadius(t *testing.T) {
 			t.Fatalf("recorded answers: %d %v", n, err)
 		}
 	})
-}
-
-// deviceSocket opens the event WebSocket as a paired device, waits until it
-// is authenticated, and returns the types of the messages that follow; the
-// channel closes with the socket.
-func deviceSocket(t *testing.T, e *servertest.Env, token string) <-chan string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+"/api/v1/ws", nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	auth, _ := json.Marshal(map[string]any{"type": "auth", "data": map[string]string{"token": token}})
-	if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
-		t.Fatal(err)
-	}
-	types := make(chan string, 64)
-	ready := make(chan bool, 1)
-	go func() {
-		defer close(types)
-		for {
-			_, b, err := ws.Read(context.Background())
-			if err != nil {
-				ready <- false
-				return
-			}
-			var m struct{ Type string }
-			if json.Unmarshal(b, &m) != nil {
-				continue
-			}
-			if m.Type == "auth_success" {
-				ready <- true
-				continue
-			}
-			types <- m.Type
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("the device's WebSocket was refused")
-		}
-	case <-ctx.Done():
-		t.Fatal("no auth_success")
-	}
-	return types
 }
 
 // With delete_user the account is deleted once everything else ended.
