@@ -44,17 +44,19 @@ type lab struct {
 const labSubnet = "10.99.0."
 
 // newLab checks the machine can run the test, creates the bridge, and
-// removes every namespace and process at the end, failed or not.
+// removes every namespace and process at the end, failed or not. A machine
+// that cannot (not Linux, not root, no TUN, no namespaces) is a missing
+// peer: the test fails where real-peer tests are required, else skips.
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	if runtime.GOOS != "linux" {
-		t.Skip("skipping: network namespaces need Linux")
+		testpeer.Missing(t, "network namespaces need Linux")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("skipping: the mesh end-to-end test needs root (network namespaces, TUN)")
+		testpeer.Missing(t, "the end-to-end tests need root (network namespaces, TUN)")
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skipf("skipping: no /dev/net/tun (%v): the kernel offers no TUN devices", err)
+		testpeer.Missing(t, fmt.Sprintf("no /dev/net/tun (%v): the kernel offers no TUN devices", err))
 	}
 	l := &lab{t: t, ip: testpeer.Command(t, "ip", "iproute2"), dir: t.TempDir()}
 	b := make([]byte, 3)
@@ -62,7 +64,7 @@ func newLab(t *testing.T) *lab {
 	l.id = "nk" + hex.EncodeToString(b)
 	l.bridge = l.id + "-br"
 	if out, err := exec.Command(l.ip, "netns", "add", l.bridge).CombinedOutput(); err != nil {
-		t.Skipf("skipping: cannot create a network namespace (%v: %s): the kernel lacks them or forbids it", err, out)
+		testpeer.Missing(t, fmt.Sprintf("cannot create a network namespace (%v: %s): the kernel lacks them or forbids it", err, out))
 	}
 	t.Cleanup(l.cleanup)
 	l.must("-n", l.bridge, "link", "add", "br0", "type", "bridge")
