@@ -1,6 +1,7 @@
 package own_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -45,17 +46,18 @@ func ownOpenAPI(tb testing.TB, e *servertest.Env) (libopenapi.Document, validato
 }
 
 // describedRoute reports whether a registered pattern is one this document
-// describes: the offboarding routes and the document itself.
+// describes: groups, the offboarding routes and the document itself.
 func describedRoute(path string) bool {
-	return path == own.OpenAPIPath || strings.HasPrefix(path, "/api/v1/offboard/") ||
+	return path == own.OpenAPIPath || path == "/api/v1/groups" || strings.HasPrefix(path, "/api/v1/groups/") ||
+		strings.HasPrefix(path, "/api/v1/offboard/") ||
 		strings.HasPrefix(path, "/api/v1/users/{id}/") && (strings.HasSuffix(path, "/access") || strings.HasSuffix(path, "/offboard"))
 }
 
-// TestOpenAPIOffboarding checks the served document against the routes
+// TestOpenAPIOwn checks the served document against the routes
 // the server registers (each described route registered, in netkeep's own
 // dialect and with the access the document declares, and no route of its
 // scope left out) and against real responses, successes and errors.
-func TestOpenAPIOffboarding(t *testing.T) {
+func TestOpenAPIOwn(t *testing.T) {
 	t.Parallel()
 	e := servertest.Start(t, "sqlite")
 	doc, v := ownOpenAPI(t, e)
@@ -94,6 +96,11 @@ func TestOpenAPIOffboarding(t *testing.T) {
 
 	p := newPerson(t, e, "aa:bb:cc:00:00:01")
 	user := fmt.Sprintf("/api/v1/users/%d", p.id)
+	alice, err := e.Server.Identity.GetUser(context.Background(), master, p.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := fmt.Sprintf("/api/v1/groups/%d", alice.GroupID)
 	for _, c := range []struct {
 		name, method, path string
 		body               any
@@ -111,10 +118,29 @@ func TestOpenAPIOffboarding(t *testing.T) {
 		{"device/gone", "POST", "/api/v1/offboard/devices/" + p.deviceID, map[string]any{}, p.boss, 404},
 		{"node dry run", "POST", "/api/v1/offboard/nodes/" + p.netid + "/" + p.nodeMAC, map[string]any{"dry_run": true}, p.boss, 200},
 		{"offboard", "POST", user + "/offboard", map[string]any{"delete_user": false}, p.boss, 200},
+		{"groups", "GET", "/api/v1/groups", nil, p.boss, 200},
+		{"groups/no credential", "GET", "/api/v1/groups", nil, nil, 401},
+		{"group/create", "POST", "/api/v1/groups", map[string]any{"name": "initech"}, servertest.Master(), 201},
+		{"group/create/GROUP_ADMIN", "POST", "/api/v1/groups", map[string]any{"name": "x"}, p.boss, 403},
+		{"group/create/taken", "POST", "/api/v1/groups", map[string]any{"name": "initech"}, servertest.Master(), 409},
+		{"group/create/bad field", "POST", "/api/v1/groups", map[string]any{"name": 7}, servertest.Master(), 400},
+		{"group", "GET", group, nil, p.boss, 200},
+		{"group/another", "GET", group, nil, p.stranger, 404},
+		{"group/rename", "PUT", group, map[string]any{"name": "acme-2"}, servertest.Master(), 200},
+		{"group/rename/GROUP_ADMIN", "PUT", group, map[string]any{"name": "x"}, p.boss, 403},
+		{"group/delete/not empty", "DELETE", group, nil, servertest.Master(), 409},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, res := apitest.Exchange(t, e, c.method, c.path, c.body, c.headers...)
 			apitest.Conforms(t, v, req, res, c.status)
 		})
 	}
+	t.Run("group/delete", func(t *testing.T) {
+		r := e.Do(t, "POST", "/api/v1/groups", map[string]any{"name": "empty"}, servertest.Master()...)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		req, res := apitest.Exchange(t, e, "DELETE", fmt.Sprintf("/api/v1/groups/%v", r.JSON["id"]), nil, servertest.Master()...)
+		apitest.Conforms(t, v, req, res, http.StatusNoContent)
+	})
 }
