@@ -207,6 +207,14 @@ func TestOffboardEverywhere(t *testing.T) {
 		}
 	}
 
+	// The API key and the web session work until the call.
+	keyHeader, webHeader := []string{"X-API-Key", apiKey}, servertest.Cookie(web)
+	for _, h := range [][]string{keyHeader, webHeader} {
+		if r := e.Do(t, "GET", "/api/auth/me", nil, h...); r.Status != http.StatusOK {
+			t.Fatalf("%s before offboarding: %d %s", h[0], r.Status, r.Raw)
+		}
+	}
+
 	// One call. Each watcher polls its enforcement point and records when
 	// it first saw the item ended there.
 	w := &watch{t: t}
@@ -246,8 +254,8 @@ func TestOffboardEverywhere(t *testing.T) {
 			return nil
 		}
 	}
-	w.run("api key: 401", refused("X-API-Key", apiKey))
-	w.run("web session: 401", refused(servertest.Cookie(web)...))
+	w.run("api key: 401", refused(keyHeader...))
+	w.run("web session: 401", refused(webHeader...))
 	w.run("radius: Disconnect-Request received by the NAS", func() error {
 		if !strings.Contains(nas.Log(), "Received Disconnect-Request") {
 			return fmt.Errorf("nothing yet")
