@@ -202,7 +202,7 @@ func TestOffboardEverywhere(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/users/%d", alice.ID)
 	inv := s.call(bossTok, "GET", path+"/access", nil, http.StatusOK)
 	for _, f := range []string{"session", "api_key", "device", "psk", "endpoint", "radius_session", "mesh_node", "certificate", "vpn_config", "vpn_session"} {
-		if facetStates(inv)[f]["active"] == 0 {
+		if inv.ItemStates()[f]["active"] == 0 {
 			t.Fatalf("the inventory lacks an active %s: %s", f, inv.Raw)
 		}
 	}
@@ -269,7 +269,7 @@ func TestOffboardEverywhere(t *testing.T) {
 	if r.JSON["failures"] != float64(0) {
 		t.Errorf("failures: %s", r.Raw)
 	}
-	got := facetStates(r)
+	got := r.ItemStates()
 	for f, st := range map[string]string{"user": "disabled", "api_key": "revoked", "device": "revoked", "mesh_node": "removed",
 		"certificate": "revoked", "vpn_config": "revoked", "vpn_session": "cut_sent", "radius_session": "ack"} {
 		if got[f][st] != 1 {
@@ -318,7 +318,7 @@ func TestOffboardEverywhere(t *testing.T) {
 	// gateway never reported closed, is cut again, and the command says
 	// that the gateway no longer has the client.
 	again := s.call(bossTok, "POST", path+"/offboard", nil, http.StatusOK)
-	if st := facetStates(again); len(again.JSON["items"].([]any)) != 2 || st["vpn_session"]["cut_sent"] != 1 {
+	if st := again.ItemStates(); len(again.JSON["items"].([]any)) != 2 || st["vpn_session"]["cut_sent"] != 1 {
 		t.Errorf("second offboarding: %s", again.Raw)
 	}
 	select {
@@ -408,22 +408,6 @@ func (w *watch) report(began time.Time) string {
 		fmt.Fprintf(&b, "OFFBOARD-LAST-ENFORCEMENT-MS %d", rows[len(rows)-1].d.Milliseconds())
 	}
 	return b.String()
-}
-
-// facetStates returns an offboarding report's items as facet -> state ->
-// count.
-func facetStates(r *servertest.Response) map[string]map[string]int {
-	out := map[string]map[string]int{}
-	items, _ := r.JSON["items"].([]any)
-	for _, x := range items {
-		it := x.(map[string]any)
-		f, s := it["facet"].(string), it["state"].(string)
-		if out[f] == nil {
-			out[f] = map[string]int{}
-		}
-		out[f][s]++
-	}
-	return out
 }
 
 // serveAccounting runs the server's RADIUS accounting listener on a

@@ -162,21 +162,6 @@ func (p *person) live(t *testing.T) map[string]int {
 	return out
 }
 
-// states returns the report's items as facet -> state -> count.
-func states(tb testing.TB, r *servertest.Response) map[string]map[string]int {
-	tb.Helper()
-	out := map[string]map[string]int{}
-	for _, x := range r.JSON["items"].([]any) {
-		it := x.(map[string]any)
-		f, s := it["facet"].(string), it["state"].(string)
-		if out[f] == nil {
-			out[f] = map[string]int{}
-		}
-		out[f][s]++
-	}
-	return out
-}
-
 func TestOffboardUser(t *testing.T) {
 	t.Parallel()
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -199,7 +184,7 @@ func TestOffboardUser(t *testing.T) {
 			if r.Status != http.StatusOK || r.JSON["enforced"] != false {
 				t.Fatalf("%s: %d %s", c.name, r.Status, r.Raw)
 			}
-			got := states(t, r)
+			got := r.ItemStates()
 			for f, n := range everything {
 				if got[f]["active"] != n {
 					t.Errorf("%s: %s = %v, want %d active (%s)", c.name, f, got[f], n, r.Raw)
@@ -239,7 +224,7 @@ func TestOffboardUser(t *testing.T) {
 			t.Fatalf("offboard: %d %s", r.Status, r.Raw)
 		}
 		t.Logf("offboarding (RADIUS dae_mode off): %v ms from the call to the last enforcement", r.JSON["duration_ms"])
-		got := states(t, r)
+		got := r.ItemStates()
 		for f, st := range map[string]string{"user": "disabled", "session": "ended", "api_key": "revoked", "device": "revoked",
 			"psk": "disabled", "endpoint": "unbound", "mesh_node": "removed", "certificate": "revoked", "vpn_config": "revoked",
 			"vpn_session": "cut_sent", "radius_session": "not_sent"} {
@@ -309,7 +294,7 @@ func TestOffboardUser(t *testing.T) {
 		// Once more: nothing left, nothing written. The VPN session stays
 		// live until its gateway reports it closed, so its cut is sent again.
 		r = e.Do(t, "POST", path+"/offboard", nil, p.boss...)
-		if again := states(t, r); r.Status != http.StatusOK || len(r.JSON["items"].([]any)) != 2 ||
+		if again := r.ItemStates(); r.Status != http.StatusOK || len(r.JSON["items"].([]any)) != 2 ||
 			again["user"]["disabled"] != 1 || again["vpn_session"]["cut_sent"] != 1 {
 			t.Fatalf("second offboard: %d %s", r.Status, r.Raw)
 		}
@@ -374,7 +359,7 @@ func TestOffboardSingle(t *testing.T) {
 				wantError(t, e.Do(t, "POST", c.path, dry, p.user...), 403, "FORBIDDEN")
 				wantError(t, e.Do(t, "POST", c.path, nil, p.user...), 403, "FORBIDDEN")
 				r := e.Do(t, "POST", c.path, dry, p.boss...)
-				if r.Status != 200 || states(t, r)[c.facet]["active"] != 1 {
+				if r.Status != 200 || r.ItemStates()[c.facet]["active"] != 1 {
 					t.Fatalf("dry run: %d %s", r.Status, r.Raw)
 				}
 				r = e.Do(t, "POST", c.path, nil, p.boss...)
@@ -446,7 +431,7 @@ func TestOffboardDeleteUser(t *testing.T) {
 	p := newPerson(t, e, "aa:bb:cc:00:00:01")
 	path := fmt.Sprintf("/api/v1/users/%d", p.id)
 	r := e.Do(t, "POST", path+"/offboard", map[string]any{"delete_user": true}, p.boss...)
-	if r.Status != http.StatusOK || r.JSON["failures"] != float64(0) || states(t, r)["user"]["deleted"] != 1 || states(t, r)["user"]["disabled"] != 0 {
+	if r.Status != http.StatusOK || r.JSON["failures"] != float64(0) || r.ItemStates()["user"]["deleted"] != 1 || r.ItemStates()["user"]["disabled"] != 0 {
 		t.Fatalf("offboard: %d %s", r.Status, r.Raw)
 	}
 	if n := p.live(t); n["user"] != 0 || n["psk"] != 0 || n["mesh_node"] != 0 || n["certificate"] != 0 {
