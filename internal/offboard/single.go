@@ -36,7 +36,9 @@ func (s *Service) Device(ctx context.Context, p *authz.Principal, src audit.Sour
 }
 
 // Node offboards one mesh node (a stolen laptop): it leaves every peer's
-// list at once and its credentials stop working. DryRun lists it.
+// list at once and its credentials stop working. DryRun lists it. Like
+// Device, it is an administrator's act: a USER is refused, even for a node
+// it enrolled.
 // Errors: not_found (also another group's), forbidden, unauthorized.
 func (s *Service) Node(ctx context.Context, p *authz.Principal, src audit.Source, netid, mac string, dryRun bool) (*Report, error) {
 	if s.mesh == nil {
@@ -44,6 +46,11 @@ func (s *Service) Node(ctx context.Context, p *authz.Principal, src audit.Source
 	}
 	n, _, err := s.mesh.GetNode(ctx, p, netid, mac)
 	if err != nil {
+		return nil, err
+	}
+	// Checked before the dry run too: a USER may read the group's nodes
+	// but not list them for ending.
+	if err := authz.Allow(p, "nodes:write", authz.Resource{GroupID: n.GroupID}); err != nil {
 		return nil, err
 	}
 	r := &Report{DryRun: dryRun, Started: s.now().UTC()}

@@ -1,10 +1,14 @@
 // Package e2e holds netkeep's end-to-end tests with real peers: the netkeep
 // binary built once, run as `netkeep serve` and `netkeep agent` in Linux
 // network namespaces joined by a bridge, checked with ping and wg (the
-// WireGuard mesh), and an OpenVPN gateway provisioned through the GateKey
-// API with a client using a downloaded .ovpn (connect, ping, refused after
-// revocation). They need root and /dev/net/tun (skipped, with the reason
-// printed, without them) and the iproute2, iputils-ping, wireguard-tools
-// and openvpn programs (a missing one fails the test in CI; see
+// WireGuard mesh); an OpenVPN gateway provisioned through the GateKey API
+// with a client using a downloaded .ovpn (connect, ping, refused after
+// revocation); and one person offboarded with every facet live on the wire
+// (mesh agent, OpenVPN session cut through GateKey's agent channel, device
+// socket, API key, web session, a FreeRADIUS NAS's Disconnect-Request).
+// They need root, /dev/net/tun and network namespaces, and the iproute2,
+// iputils-ping, wireguard-tools, openvpn, freeradius and freeradius-utils
+// programs: without any of them a test skips, printing why, or fails where
+// real-peer tests are required (CI, NETKEEP_REQUIRE_PEERS; see
 // internal/testpeer).
 package e2e

@@ -44,17 +44,19 @@ type lab struct {
 const labSubnet = "10.99.0."
 
 // newLab checks the machine can run the test, creates the bridge, and
-// removes every namespace and process at the end, failed or not.
+// removes every namespace and process at the end, failed or not. A machine
+// that cannot (not Linux, not root, no TUN, no namespaces) is a missing
+// peer: the test fails where real-peer tests are required, else skips.
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	if runtime.GOOS != "linux" {
-		t.Skip("skipping: network namespaces need Linux")
+		testpeer.Missing(t, "network namespaces need Linux")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("skipping: the mesh end-to-end test needs root (network namespaces, TUN)")
+		testpeer.Missing(t, "the end-to-end tests need root (network namespaces, TUN)")
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skipf("skipping: no /dev/net/tun (%v): the kernel offers no TUN devices", err)
+		testpeer.Missing(t, fmt.Sprintf("no /dev/net/tun (%v): the kernel offers no TUN devices", err))
 	}
 	l := &lab{t: t, ip: testpeer.Command(t, "ip", "iproute2"), dir: t.TempDir()}
 	b := make([]byte, 3)
@@ -62,7 +64,7 @@ func newLab(t *testing.T) *lab {
 	l.id = "nk" + hex.EncodeToString(b)
 	l.bridge = l.id + "-br"
 	if out, err := exec.Command(l.ip, "netns", "add", l.bridge).CombinedOutput(); err != nil {
-		t.Skipf("skipping: cannot create a network namespace (%v: %s): the kernel lacks them or forbids it", err, out)
+		testpeer.Missing(t, fmt.Sprintf("cannot create a network namespace (%v: %s): the kernel lacks them or forbids it", err, out))
 	}
 	t.Cleanup(l.cleanup)
 	l.must("-n", l.bridge, "link", "add", "br0", "type", "bridge")
@@ -203,39 +205,77 @@ func (l *lab) cleanup() {
 	}
 }
 
+// inNS runs fn on a thread moved into namespace ns: a socket belongs to
+// the namespace it was created in, so a connection dialled or a listener
+// opened by fn lives there while the test stays in the machine's
+// namespace. The thread goes back to its own namespace before anything
+// else runs on it.
+func inNS(ns string, fn func() error) error {
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(ns)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	ferr := fn()
+	if serr := netns.Set(orig); serr != nil {
+		return fmt.Errorf("restoring the thread's namespace: %w", serr) // the thread stays locked and dies with the goroutine
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
 // client is an HTTP client whose connections are made inside namespace ns,
 // so the test (in the machine's namespace) reaches the server without
 // any interface of its own on the bridge.
 func (l *lab) client(ns string) *http.Client {
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			return nil, err
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			runtime.UnlockOSThread()
-			return nil, err
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			return nil, err
-		}
-		// The socket belongs to the namespace it was created in; the thread
-		// goes back to its own before anything else runs on it.
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if serr := netns.Set(orig); serr != nil {
-			return nil, fmt.Errorf("restoring the thread's namespace: %w", serr) // the thread stays locked and dies with the goroutine
-		}
-		runtime.UnlockOSThread()
+	dial := func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+		err = inNS(ns, func() error {
+			var d net.Dialer
+			c, err = d.DialContext(ctx, network, addr)
+			return err
+		})
 		return c, err
 	}
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+}
+
+// serve serves h on addr inside namespace ns until the test ends: an
+// in-process server that the lab's hosts reach on the bridge.
+func (l *lab) serve(ns, addr string, h http.Handler) {
+	l.t.Helper()
+	var ln net.Listener
+	err := inNS(ns, func() (err error) {
+		ln, err = net.Listen("tcp", addr)
+		return err
+	})
+	if err != nil {
+		l.t.Fatalf("listening on %s in %s: %v", addr, ns, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	l.t.Cleanup(func() { _ = hs.Close() })
+}
+
+// build builds the netkeep binary of this tree into the lab's directory.
+func (l *lab) build() string {
+	l.t.Helper()
+	bin := filepath.Join(l.dir, "netkeep")
+	if out, err := exec.Command("go", "build", "-o", bin, "netkeep/cmd/netkeep").CombinedOutput(); err != nil {
+		l.t.Fatalf("building netkeep: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // api calls the server with the master key.

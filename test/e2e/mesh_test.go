@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,10 +30,7 @@ func TestMeshWithRealWireGuard(t *testing.T) {
 	l := newLab(t)
 	ping := testpeer.Command(t, "ping", "iputils-ping")
 	wg := testpeer.Command(t, "wg", "wireguard-tools")
-	bin := filepath.Join(l.dir, "netkeep")
-	if out, err := exec.Command("go", "build", "-o", bin, "netkeep/cmd/netkeep").CombinedOutput(); err != nil {
-		t.Fatalf("building netkeep: %v\n%s", err, out)
-	}
+	bin := l.build()
 
 	srvNS := l.host("srv", 1)
 	dataDir := filepath.Join(l.dir, "server-data")

@@ -32,30 +32,7 @@ func TestOpenVPNGateway(t *testing.T) {
 	s := newGatewayServer(t, "ov", map[string]any{
 		"name": "lab", "hostname": gwAddr, "port": 1194, "protocol": "udp", "vpn_type": "openvpn"}, "192.168.77.0/24")
 
-	// The gateway provisions itself with its token.
-	prov := s.agent("POST", "/api/v1/gateway/provision", map[string]any{})
-	str := func(k string) string {
-		v, _ := prov[k].(string)
-		if v == "" {
-			t.Fatalf("provision answer lacks %s", k)
-		}
-		return v
-	}
-	crlFile := filepath.Join(l.dir, "gateway-crl.pem")
-	writeAtomic(t, crlFile, []byte(str("crl_pem")))
-	subnet := netip.MustParsePrefix(str("vpn_subnet"))
-	serverConf, err := vpnconfig.OpenVPNServer{
-		Comment: "netkeep gateway " + s.gwID, Port: int(prov["port"].(float64)), Proto: str("protocol"),
-		Subnet: subnet, Device: "tun0", CAPEM: []byte(str("ca_cert")), CertPEM: []byte(str("server_cert")),
-		KeyPEM: []byte(str("server_key")), TLSCrypt: []byte(str("tls_crypt_key")), CRLFile: crlFile,
-		Push: []string{"192.168.77.0/24"},
-	}.Render()
-	if err != nil {
-		t.Fatal(err)
-	}
-	serverFile := writeFile(t, l.dir, "server.conf", serverConf)
-	server := l.start("openvpn-gateway", gwNS, openvpn, "--config", serverFile, "--disable-dco")
-	waitLog(t, server, "Initialization Sequence Completed", 30*time.Second)
+	server, crlFile, gwTunnel := s.startOpenVPN(l, openvpn, gwNS, []string{"192.168.77.0/24"}, "")
 
 	// Alice generates and downloads her profile.
 	cfgID, profile := s.generate("openvpn")
@@ -66,7 +43,6 @@ func TestOpenVPNGateway(t *testing.T) {
 
 	client := l.start("openvpn-client", cliNS, openvpn, "--config", clientFile, "--dev", "tun0", "--disable-dco")
 	waitLog(t, client, "Initialization Sequence Completed", 30*time.Second)
-	gwTunnel := subnet.Masked().Addr().Next() // the server takes the pool's first address
 	eventually(t, 20*time.Second, "ping across the tunnel", func() error {
 		if out, err := l.exec(cliNS, ping, "-c", "1", "-W", "2", gwTunnel.String()); err != nil {
 			return fmt.Errorf("%v: %s", err, out)
@@ -94,6 +70,40 @@ func TestOpenVPNGateway(t *testing.T) {
 	if out, err := l.exec(cliNS, ping, "-c", "1", "-W", "2", gwTunnel.String()); err == nil {
 		t.Fatalf("ping across the tunnel still works after revocation: %s", out)
 	}
+}
+
+// startOpenVPN provisions the gateway with its token, as its agent does,
+// and starts OpenVPN in ns from the answer (rendered by
+// vpnconfig.OpenVPNServer), pushing routes to push, with extra appended to
+// the configuration. It returns the process once initialised, the
+// crl-verify file the gateway keeps current, and the server's tunnel
+// address.
+func (s *gatewayServer) startOpenVPN(l *lab, openvpn, ns string, push []string, extra string) (server *proc, crlFile string, tunnel netip.Addr) {
+	t := s.t
+	t.Helper()
+	prov := s.agent("POST", "/api/v1/gateway/provision", map[string]any{})
+	str := func(k string) string {
+		v, _ := prov[k].(string)
+		if v == "" {
+			t.Fatalf("provision answer lacks %s", k)
+		}
+		return v
+	}
+	crlFile = filepath.Join(l.dir, "gateway-crl.pem")
+	writeAtomic(t, crlFile, []byte(str("crl_pem")))
+	subnet := netip.MustParsePrefix(str("vpn_subnet"))
+	conf, err := vpnconfig.OpenVPNServer{
+		Comment: "netkeep gateway " + s.gwID, Port: int(prov["port"].(float64)), Proto: str("protocol"),
+		Subnet: subnet, Device: "tun0", CAPEM: []byte(str("ca_cert")), CertPEM: []byte(str("server_cert")),
+		KeyPEM: []byte(str("server_key")), TLSCrypt: []byte(str("tls_crypt_key")), CRLFile: crlFile, Push: push,
+	}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, l.dir, "server.conf", append(conf, extra...))
+	server = l.start("openvpn-gateway", ns, openvpn, "--config", file, "--disable-dco")
+	waitLog(t, server, "Initialization Sequence Completed", 30*time.Second)
+	return server, crlFile, subnet.Masked().Addr().Next() // the server takes the pool's first address
 }
 
 // waitLog waits until p's output contains want.

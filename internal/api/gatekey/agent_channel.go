@@ -327,8 +327,12 @@ const AgentManagement = "127.0.0.1/7505"
 // cutCommand is the shell command that makes the gateway's OpenVPN server
 // drop every connection of the session's certificate (management "kill"
 // by common name). The agent runs it with /bin/sh -c; the name is passed
-// as an argument, never spliced into the script. A name with control
-// characters cannot be sent on the management line: no command.
+// as an argument, never spliced into the script. The script reads the
+// management interface's answer before it quits (a "quit" sent with the
+// command may close the socket before the answer is written) and exits 0
+// on SUCCESS, 1 on ERROR or no answer within 10 s, so the exit code the
+// agent reports is the cut's outcome. A name with control characters
+// cannot be sent on the management line: no command.
 func cutCommand(c gateway.SessionCut) (string, bool) {
 	cn := c.CommonName
 	if cn == "" || strings.ContainsFunc(cn, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -336,7 +340,11 @@ func cutCommand(c gateway.SessionCut) (string, bool) {
 	}
 	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cn)
 	line := `kill "` + quoted + `"`
-	script := "exec 3<>/dev/tcp/" + AgentManagement + ` && printf '%s\nquit\n' "$1" >&3 && timeout 10 cat <&3`
+	script := "exec 3<>/dev/tcp/" + AgentManagement + ` || exit 1; printf '%s\n' "$1" >&3; ` +
+		`while IFS= read -r -t 10 l <&3; do l=${l%$'\r'}; case $l in ` +
+		`SUCCESS:*) echo "$l"; printf 'quit\n' >&3; exit 0;; ` +
+		`ERROR:*) echo "$l" >&2; printf 'quit\n' >&3; exit 1;; esac; done; ` +
+		`echo 'no answer from the management interface' >&2; exit 1`
 	return "bash -c " + shellQuote(script) + " netkeep-session-cut " + shellQuote(line), true
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"netkeep/internal/api"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/identity"
@@ -72,7 +73,6 @@ type Handlers struct {
 	// config's expiry (time.Now when nil).
 	Now func() time.Time
 
-	served        atomic.Pointer[servedCRL] // headers of the CRL last served
-	openAPIDoc    []byte                    // openapi.yaml as JSON, converted by Register
-	openAPILength string
+	served     atomic.Pointer[servedCRL] // headers of the CRL last served
+	openAPIDoc *api.OpenAPIDocument      // openapi.yaml, converted by Register
 }

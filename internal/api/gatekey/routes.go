@@ -2,7 +2,6 @@ package gatekey
 
 import (
 	"net/http"
-	"strconv"
 
 	"netkeep/internal/api"
 )
@@ -24,7 +23,7 @@ func (h *Handlers) Register(rt *api.Router) {
 	if err != nil {
 		panic(err)
 	}
-	h.openAPIDoc, h.openAPILength = doc, strconv.Itoa(len(doc))
+	h.openAPIDoc = doc
 
 	login := func(fn http.HandlerFunc) http.Handler { return api.LimitIP(h.Limiter, "auth", api.LoginLimit, fn) }
 	generation := func(fn http.HandlerFunc) http.Handler {
@@ -146,5 +145,5 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/pki/check/{serial}", api.Public, h.check)
 	rt.Handle("POST /api/v1/admin/pki/revoke", api.Authenticated, admin(h.revokeCertificate))
 
-	rt.HandleFunc("GET /api/v1/openapi.json", api.Public, h.openAPI)
+	rt.Handle("GET /api/v1/openapi.json", api.Public, h.openAPIDoc)
 }

@@ -2,17 +2,13 @@ package own_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"netkeep/internal/authz"
-	"netkeep/internal/device"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
 	"netkeep/internal/radius/nas"
@@ -68,24 +64,8 @@ func newPerson(t *testing.T, e *servertest.Env, macs ...string) *person {
 	r := must(e.Do(t, "POST", "/api/v1/apikeys", map[string]any{"name": "laptop", "scopes": []string{"users:read"}}, alice...), 201, "api key")
 	p.apiKey = r.JSON["key"].(string)
 
-	pr, err := e.Server.Identity.AuthenticateAccess(ctx, p.access)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _, err := e.Server.Devices.NewCode(ctx, pr, servertest.Src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := e.Server.Devices.Redeem(ctx, servertest.Src, code, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	p.deviceID = "alice-phone"
-	_, dt, err := e.Server.Devices.Pair(ctx, servertest.Src, red.BootstrapToken, device.NewDevice{ID: p.deviceID, Platform: "android"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.deviceToken = dt.AccessToken
+	p.deviceToken = e.PairDevice(t, p.access, p.deviceID)
 
 	r = must(e.Do(t, "POST", "/api/v1/psks", map[string]any{"psk_id": "alice-wifi"}, alice...), 201, "psk")
 	p.pskID = int64(r.JSON["id"].(float64))
@@ -182,21 +162,6 @@ func (p *person) live(t *testing.T) map[string]int {
 	return out
 }
 
-// states returns the report's items as facet -> state -> count.
-func states(tb testing.TB, r *servertest.Response) map[string]map[string]int {
-	tb.Helper()
-	out := map[string]map[string]int{}
-	for _, x := range r.JSON["items"].([]any) {
-		it := x.(map[string]any)
-		f, s := it["facet"].(string), it["state"].(string)
-		if out[f] == nil {
-			out[f] = map[string]int{}
-		}
-		out[f][s]++
-	}
-	return out
-}
-
 func TestOffboardUser(t *testing.T) {
 	t.Parallel()
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -219,7 +184,7 @@ func TestOffboardUser(t *testing.T) {
 			if r.Status != http.StatusOK || r.JSON["enforced"] != false {
 				t.Fatalf("%s: %d %s", c.name, r.Status, r.Raw)
 			}
-			got := states(t, r)
+			got := r.ItemStates()
 			for f, n := range everything {
 				if got[f]["active"] != n {
 					t.Errorf("%s: %s = %v, want %d active (%s)", c.name, f, got[f], n, r.Raw)
@@ -251,7 +216,7 @@ func TestOffboardUser(t *testing.T) {
 		}
 
 		// Offboarding ends everything, each item with its state.
-		socket := deviceSocket(t, e, p.deviceToken)
+		socket := e.DeviceSocket(t, p.deviceToken)
 		sub := e.Bus.Subscribe(gateway.TopicGateway)
 		defer sub.Close()
 		r := e.Do(t, "POST", path+"/offboard", map[string]any{}, p.boss...)
@@ -259,7 +224,7 @@ func TestOffboardUser(t *testing.T) {
 			t.Fatalf("offboard: %d %s", r.Status, r.Raw)
 		}
 		t.Logf("offboarding (RADIUS dae_mode off): %v ms from the call to the last enforcement", r.JSON["duration_ms"])
-		got := states(t, r)
+		got := r.ItemStates()
 		for f, st := range map[string]string{"user": "disabled", "session": "ended", "api_key": "revoked", "device": "revoked",
 			"psk": "disabled", "endpoint": "unbound", "mesh_node": "removed", "certificate": "revoked", "vpn_config": "revoked",
 			"vpn_session": "cut_sent", "radius_session": "not_sent"} {
@@ -329,7 +294,7 @@ func TestOffboardUser(t *testing.T) {
 		// Once more: nothing left, nothing written. The VPN session stays
 		// live until its gateway reports it closed, so its cut is sent again.
 		r = e.Do(t, "POST", path+"/offboard", nil, p.boss...)
-		if again := states(t, r); r.Status != http.StatusOK || len(r.JSON["items"].([]any)) != 2 ||
+		if again := r.ItemStates(); r.Status != http.StatusOK || len(r.JSON["items"].([]any)) != 2 ||
 			again["user"]["disabled"] != 1 || again["vpn_session"]["cut_sent"] != 1 {
 			t.Fatalf("second offboard: %d %s", r.Status, r.Raw)
 		}
@@ -374,7 +339,8 @@ func TestOffboardRefusals(t *testing.T) {
 }
 
 // Offboarding one device or one node ends just that; another group's
-// administrator finds neither.
+// administrator finds neither, dry run or not, and a USER of the group is
+// refused both.
 func TestOffboardSingle(t *testing.T) {
 	t.Parallel()
 	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
@@ -386,9 +352,14 @@ func TestOffboardSingle(t *testing.T) {
 			{"node", "mesh_node", "/api/v1/offboard/nodes/" + p.netid + "/" + p.nodeMAC, "removed", "NOT_FOUND"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
+				dry := map[string]any{"dry_run": true}
 				wantError(t, e.Do(t, "POST", c.path, nil, p.stranger...), 404, c.notFound)
-				r := e.Do(t, "POST", c.path, map[string]any{"dry_run": true}, p.boss...)
-				if r.Status != 200 || states(t, r)[c.facet]["active"] != 1 {
+				wantError(t, e.Do(t, "POST", c.path, dry, p.stranger...), 404, c.notFound)
+				// A USER of the group may not even list what would end.
+				wantError(t, e.Do(t, "POST", c.path, dry, p.user...), 403, "FORBIDDEN")
+				wantError(t, e.Do(t, "POST", c.path, nil, p.user...), 403, "FORBIDDEN")
+				r := e.Do(t, "POST", c.path, dry, p.boss...)
+				if r.Status != 200 || r.ItemStates()[c.facet]["active"] != 1 {
 					t.Fatalf("dry run: %d %s", r.Status, r.Raw)
 				}
 				r = e.Do(t, "POST", c.path, nil, p.boss...)
@@ -453,54 +424,6 @@ func TestOffboardRadius(t *testing.T) {
 	})
 }
 
-// deviceSocket opens the event WebSocket as a paired device, waits until it
-// is authenticated, and returns the types of the messages that follow; the
-// channel closes with the socket.
-func deviceSocket(t *testing.T, e *servertest.Env, token string) <-chan string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+"/api/v1/ws", nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	auth, _ := json.Marshal(map[string]any{"type": "auth", "data": map[string]string{"token": token}})
-	if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
-		t.Fatal(err)
-	}
-	types := make(chan string, 64)
-	ready := make(chan bool, 1)
-	go func() {
-		defer close(types)
-		for {
-			_, b, err := ws.Read(context.Background())
-			if err != nil {
-				ready <- false
-				return
-			}
-			var m struct{ Type string }
-			if json.Unmarshal(b, &m) != nil {
-				continue
-			}
-			if m.Type == "auth_success" {
-				ready <- true
-				continue
-			}
-			types <- m.Type
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("the device's WebSocket was refused")
-		}
-	case <-ctx.Done():
-		t.Fatal("no auth_success")
-	}
-	return types
-}
-
 // With delete_user the account is deleted once everything else ended.
 func TestOffboardDeleteUser(t *testing.T) {
 	t.Parallel()
@@ -508,7 +431,7 @@ func TestOffboardDeleteUser(t *testing.T) {
 	p := newPerson(t, e, "aa:bb:cc:00:00:01")
 	path := fmt.Sprintf("/api/v1/users/%d", p.id)
 	r := e.Do(t, "POST", path+"/offboard", map[string]any{"delete_user": true}, p.boss...)
-	if r.Status != http.StatusOK || r.JSON["failures"] != float64(0) || states(t, r)["user"]["deleted"] != 1 || states(t, r)["user"]["disabled"] != 0 {
+	if r.Status != http.StatusOK || r.JSON["failures"] != float64(0) || r.ItemStates()["user"]["deleted"] != 1 || r.ItemStates()["user"]["disabled"] != 0 {
 		t.Fatalf("offboard: %d %s", r.Status, r.Raw)
 	}
 	if n := p.live(t); n["user"] != 0 || n["psk"] != 0 || n["mesh_node"] != 0 || n["certificate"] != 0 {

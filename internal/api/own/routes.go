@@ -2,9 +2,15 @@ package own
 
 import "netkeep/internal/api"
 
-// Register adds the routes.
+// Register adds the routes. It panics if openapi.yaml does not convert (a
+// build defect; openapi_test.go catches it first).
 func (h *Handlers) Register(rt *api.Router) {
 	rt = rt.As(api.Own)
+	doc, err := OpenAPIDocument()
+	if err != nil {
+		panic(err)
+	}
+	rt.Handle("GET "+OpenAPIPath, api.Public, doc)
 	rt.HandleFunc("GET /api/v1/groups", api.Authenticated, h.listGroups)
 	rt.HandleFunc("POST /api/v1/groups", api.Authenticated, h.createGroup)
 	rt.HandleFunc("GET /api/v1/groups/{id}", api.Authenticated, h.getGroup)

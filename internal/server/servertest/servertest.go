@@ -213,6 +213,23 @@ type Response struct {
 	Array  []any          // set when the body is a JSON array
 }
 
+// ItemStates reads an offboarding or access report's items as facet ->
+// state -> count (empty when the body has no items).
+func (r *Response) ItemStates() map[string]map[string]int {
+	out := map[string]map[string]int{}
+	items, _ := r.JSON["items"].([]any)
+	for _, x := range items {
+		it, _ := x.(map[string]any)
+		f, _ := it["facet"].(string)
+		s, _ := it["state"].(string)
+		if out[f] == nil {
+			out[f] = map[string]int{}
+		}
+		out[f][s]++
+	}
+	return out
+}
+
 // ErrorCode is the code of an {"error": {"code", "message"}} body, or "".
 func (r *Response) ErrorCode() string {
 	e, _ := r.JSON["error"].(map[string]any)
