@@ -41,6 +41,7 @@ type Gateways interface {
 	DeleteHub(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
 
 	Sessions(ctx context.Context, p *authz.Principal, q gateway.SessionQuery) ([]*gateway.Session, int, error)
+	CutSession(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Session, error)
 
 	AuthenticateToken(ctx context.Context, token string) (*authz.Principal, error)
 	Heartbeat(ctx context.Context, p *authz.Principal, src audit.Source, hb gateway.Heartbeat) (*gateway.HeartbeatReply, error)

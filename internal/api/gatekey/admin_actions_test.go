@@ -1,0 +1,158 @@
+package gatekey_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"netkeep/internal/server/servertest"
+)
+
+// gkAuditLog is an audit entry as gatekey-admin's adminclient decodes it.
+type gkAuditLog struct {
+	ID         string         `json:"id"`
+	Action     string         `json:"action"`
+	Resource   string         `json:"resource"`
+	ResourceID string         `json:"resource_id,omitempty"`
+	UserID     string         `json:"user_id,omitempty"`
+	UserEmail  string         `json:"user_email,omitempty"`
+	IPAddress  string         `json:"ip_address,omitempty"`
+	Details    map[string]any `json:"details,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// TestAdminActionsContract replays gatekey-admin's "connections
+// disconnect", "user api-key list|create|revoke" and "audit list".
+func TestAdminActionsContract(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+
+		t.Run("connections disconnect", func(t *testing.T) {
+			gw, token := f.gateway(t, map[string]any{"name": "edge-cut"})
+			net := f.network(t, "10.50.0.0/16", gw)
+			f.rule(t, map[string]any{"network_id": net, "user_ids": []int64{f.alice.ID}})
+			cert := f.issue(t, f.alice)
+			r := f.agent(t, token, "connect", map[string]any{"serial": string(cert.Certificate.Serial), "common_name": "alice",
+				"client_ip": "198.51.100.9", "vpn_address": "10.8.0.10"})
+			if r.Status != 201 {
+				t.Fatalf("connect: %d %s", r.Status, r.Raw)
+			}
+			sid := r.JSON["id"].(string)
+			a, m := dialAgent(t, e, gkChannelAuth{Token: token, NodeType: "gateway", NodeID: "edge-cut"})
+			if !authReply(t, m).Success {
+				t.Fatal("the agent was refused")
+			}
+
+			// Refusals first: nothing reaches the agent, nothing is audited.
+			gkErrorOf(t, f.program(t, f.foreign, "POST", "/api/v1/admin/connections/"+sid+"/disconnect", nil), 404)
+			gkErrorOf(t, f.program(t, f.user, "POST", "/api/v1/admin/connections/"+sid+"/disconnect", nil), 403)
+			gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/connections/sess-unknown/disconnect", nil), 404)
+
+			// The admin CLI decodes nothing on success; any 2xx will do.
+			if r := f.program(t, f.admin, "POST", "/api/v1/admin/connections/"+sid+"/disconnect", nil); r.Status/100 != 2 {
+				t.Fatalf("disconnect: %d %s", r.Status, r.Raw)
+			}
+			wantCut(t, a.next(t), sid, "alice")
+			f.audited(t, "vpn-session.cut", "vpn-session:"+sid)
+
+			// The gateway reports the end; a second disconnect finds nothing.
+			if r := f.agent(t, token, "disconnect", map[string]any{"common_name": "alice"}); r.Status != 200 {
+				t.Fatalf("hook disconnect: %d %s", r.Status, r.Raw)
+			}
+			gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/connections/"+sid+"/disconnect", nil), 404)
+		})
+
+		t.Run("user api keys", func(t *testing.T) {
+			path := fmt.Sprintf("/api/v1/admin/users/%d/api-keys", f.alice.ID)
+			var made struct {
+				APIKey gkAPIKey `json:"api_key"`
+				RawKey string   `json:"key"`
+			}
+			decodeAs(t, f.program(t, f.admin, "POST", path, map[string]any{
+				"name": "alice-ci", "scopes": []string{"gateways:read"}, "description": ""}), 201, &made)
+			if !strings.HasPrefix(made.RawKey, "gk_") || made.APIKey.UserID != fmt.Sprint(f.alice.ID) {
+				t.Fatalf("created = %+v", made)
+			}
+			// The key is alice's: it validates as her.
+			var who struct {
+				User struct {
+					Email string `json:"email"`
+					Name  string `json:"name"`
+				} `json:"user"`
+				APIKey struct {
+					Name string `json:"name"`
+				} `json:"api_key"`
+			}
+			decodeAs(t, f.program(t, made.RawKey, "GET", "/api/v1/auth/api-key/validate", nil), 200, &who)
+			if who.APIKey.Name != "alice-ci" {
+				t.Fatalf("validate = %+v", who)
+			}
+			var list struct {
+				APIKeys []gkAPIKey `json:"api_keys"`
+			}
+			decodeAs(t, f.program(t, f.admin, "GET", path, nil), 200, &list)
+			if len(list.APIKeys) != 1 || list.APIKeys[0].ID != made.APIKey.ID {
+				t.Fatalf("alice's keys = %+v", list.APIKeys)
+			}
+
+			gkErrorOf(t, f.program(t, f.foreign, "GET", path, nil), 404)
+			gkErrorOf(t, f.program(t, f.foreign, "POST", path, map[string]any{"name": "x", "scopes": []string{"gateways:read"}}), 404)
+			gkErrorOf(t, f.program(t, f.foreign, "DELETE", path, map[string]string{"reason": "x"}), 404)
+			gkErrorOf(t, f.program(t, f.user, "GET", path, nil), 403)
+			gkErrorOf(t, f.program(t, f.admin, "POST", path, map[string]any{"name": "x", "scopes": []string{"users:write"}}), 403)
+			gkErrorOf(t, f.program(t, f.admin, "GET", "/api/v1/admin/users/999999/api-keys", nil), 404)
+			decodeAs(t, f.program(t, f.admin, "GET", path, nil), 200, &list)
+			if len(list.APIKeys) != 1 {
+				t.Fatalf("refused requests left keys: %+v", list.APIKeys)
+			}
+
+			decodeAs(t, f.program(t, f.admin, "DELETE", path, map[string]string{"reason": "offboarding"}), 200, &struct{}{})
+			if r := f.program(t, made.RawKey, "GET", "/api/v1/auth/api-key/validate", nil); r.Status != http.StatusUnauthorized {
+				t.Fatalf("a revoked key: %d", r.Status)
+			}
+			f.audited(t, "apikey.revoke", "apikey:"+made.APIKey.ID)
+		})
+
+		t.Run("audit list", func(t *testing.T) {
+			f.gateway(t, map[string]any{"name": "edge-audited"})
+			var logs struct {
+				Logs []gkAuditLog `json:"logs"`
+			}
+			decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=500", nil), 200, &logs)
+			var created *gkAuditLog
+			for i, l := range logs.Logs {
+				if l.Action == "gateway.create" && created == nil {
+					created = &logs.Logs[i]
+				}
+			}
+			if created == nil || created.Resource != "gateway" || created.ResourceID == "" ||
+				created.UserID != fmt.Sprint(f.acmeAdmin.ID) || created.CreatedAt.IsZero() {
+				t.Fatalf("no gateway.create entry in the shape the CLI reads: %+v", created)
+			}
+			var one, foreign struct {
+				Logs []gkAuditLog `json:"logs"`
+			}
+			decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=1", nil), 200, &one)
+			if len(one.Logs) != 1 {
+				t.Fatalf("limit=1 gave %d entries", len(one.Logs))
+			}
+			// globex sees none of acme's entries.
+			decodeAs(t, f.program(t, f.foreign, "GET", "/api/v1/admin/audit?limit=1000", nil), 200, &foreign)
+			for _, l := range foreign.Logs {
+				if l.ResourceID == created.ResourceID || l.UserID == fmt.Sprint(f.acmeAdmin.ID) {
+					t.Fatalf("globex sees acme's entry %+v", l)
+				}
+			}
+			gkErrorOf(t, f.program(t, f.user, "GET", "/api/v1/admin/audit", nil), 403)
+			gkErrorOf(t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=0", nil), 400)
+			// Seed clients get {data, meta}.
+			r := f.do(t, f.admin, "GET", "/api/v1/admin/audit?limit=2", nil)
+			if d, ok := r.JSON["data"].([]any); r.Status != 200 || !ok || len(d) != 2 || r.JSON["logs"] != nil {
+				t.Fatalf("seed shape: %d %s", r.Status, r.Raw)
+			}
+		})
+	})
+}
