@@ -128,15 +128,7 @@ func (c *AgentChannel) log() *slog.Logger {
 // agentChannel upgrades GET /ws/agent and runs the channel on a goroutine
 // of its own, without the request.
 func (h *Handlers) agentChannel(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// The agent is no browser; its token, in the first message,
-		// authenticates.
-		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+	ws, err := api.AcceptSocket(w, r) // the token comes in the first message
 	if err != nil {
 		return // Accept has answered
 	}
