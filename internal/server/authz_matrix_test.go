@@ -708,7 +708,20 @@ var matrix = map[string]matrixCase{
 	"DELETE /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), nil
 	}},
-	"GET /api/v1/admin/audit": {deny: "user", ok: fixed("/api/v1/admin/audit")},
+	"GET /api/v1/admin/audit":       {deny: "user", ok: fixed("/api/v1/admin/audit")},
+	"GET /api/v1/admin/mesh/spokes": {deny: "user", ok: fixed("/api/v1/admin/mesh/spokes")},
+	"POST /api/v1/admin/mesh/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes", map[string]any{"hub_id": newHubA(t, w), "gateway_id": newGatewayA(t, w)}
+	}},
+	"GET /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), nil
+	}},
+	"PUT /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), map[string]any{"session_enabled": false}
+	}},
+	"DELETE /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), nil
+	}},
 
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
@@ -868,6 +881,18 @@ func newHubA(t *testing.T, w *world) string {
 		t.Fatal(err)
 	}
 	return h.ID
+}
+
+// newSpokeA joins a new gateway of A to a new hub of A and returns the
+// spoke's id as gatekey-admin names it.
+func newSpokeA(t *testing.T, w *world) string {
+	t.Helper()
+	hub, gw := newHubA(t, w), newGatewayA(t, w)
+	if _, err := w.e.Server.Gateways.AddSpoke(context.Background(), gatekeyMaster, servertest.Src, hub,
+		gateway.Spoke{Kind: gateway.SpokeGateway, ID: gw}); err != nil {
+		t.Fatal(err)
+	}
+	return hub + ":" + gw
 }
 
 // newNetwork creates a mesh network of group A as its administrator and

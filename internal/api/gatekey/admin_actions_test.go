@@ -156,3 +156,86 @@ func TestAdminActionsContract(t *testing.T) {
 		})
 	})
 }
+
+// gkMeshSpoke is a spoke as gatekey-admin's adminclient decodes it.
+type gkMeshSpoke struct {
+	ID            string    `json:"id"`
+	GatewayID     string    `json:"gateway_id"`
+	GatewayName   string    `json:"gateway_name,omitempty"`
+	HubID         string    `json:"hub_id"`
+	HubName       string    `json:"hub_name,omitempty"`
+	SpokeNetwork  string    `json:"spoke_network"`
+	IsProvisioned bool      `json:"is_provisioned"`
+	IsConnected   bool      `json:"is_connected"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// TestMeshSpokeContract replays gatekey-admin's "mesh spoke
+// list|get|create|update|delete".
+func TestMeshSpokeContract(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+		hubGW, _ := f.gateway(t, map[string]any{"name": "hub-gw"})
+		spokeGW, _ := f.gateway(t, map[string]any{"name": "branch"})
+		f.network(t, "10.60.0.0/16", spokeGW)
+		hub := want(t, f.do(t, f.admin, "POST", "/api/v1/admin/mesh/hubs", map[string]any{"name": "core", "gateway_id": hubGW}), 201)
+		hubID := hub["id"].(string)
+		body := map[string]any{"gateway_id": spokeGW, "hub_id": hubID, "spoke_network": "10.60.0.0/16", "session_enabled": true}
+
+		// Refusals change nothing.
+		gkErrorOf(t, f.program(t, f.foreign, "POST", "/api/v1/admin/mesh/spokes", body), 404)
+		gkErrorOf(t, f.program(t, f.user, "POST", "/api/v1/admin/mesh/spokes", body), 403)
+		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes",
+			map[string]any{"gateway_id": spokeGW, "hub_id": hubID, "spoke_network": "not-a-cidr"}), 400)
+		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes",
+			map[string]any{"gateway_id": hubGW, "hub_id": hubID, "spoke_network": "10.0.0.0/8"}), 400)
+		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes",
+			map[string]any{"gateway_id": "gw-unknown", "hub_id": hubID, "spoke_network": "10.0.0.0/8"}), 404)
+
+		var made gkMeshSpoke
+		decodeAs(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes", body), 201, &made)
+		if made.ID == "" || made.GatewayID != spokeGW || made.HubID != hubID || made.GatewayName != "branch" ||
+			made.HubName != "core" || made.SpokeNetwork != "10.60.0.0/16" || made.CreatedAt.IsZero() {
+			t.Fatalf("created = %+v", made)
+		}
+		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes", body), 409)
+		f.audited(t, "mesh-hub.update", "mesh-hub:"+hubID)
+
+		var list struct {
+			Spokes []gkMeshSpoke `json:"spokes"`
+		}
+		decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes", nil), 200, &list)
+		if len(list.Spokes) != 1 || list.Spokes[0].ID != made.ID {
+			t.Fatalf("spokes = %+v", list.Spokes)
+		}
+		var foreign struct {
+			Spokes []gkMeshSpoke `json:"spokes"`
+		}
+		decodeAs(t, f.program(t, f.foreign, "GET", "/api/v1/admin/mesh/spokes", nil), 200, &foreign)
+		if len(foreign.Spokes) != 0 {
+			t.Fatalf("globex sees %+v", foreign.Spokes)
+		}
+		var one gkMeshSpoke
+		decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 200, &one)
+		decodeAs(t, f.program(t, f.admin, "PUT", "/api/v1/admin/mesh/spokes/"+made.ID, map[string]any{"session_enabled": false}), 200, &one)
+		if one.ID != made.ID {
+			t.Fatalf("updated = %+v", one)
+		}
+		gkErrorOf(t, f.program(t, f.foreign, "GET", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 404)
+		gkErrorOf(t, f.program(t, f.foreign, "DELETE", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 404)
+		gkErrorOf(t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes/no-colon", nil), 404)
+
+		// The hub routes the spoke's networks (all-rules' topology).
+		d := want(t, f.do(t, f.admin, "GET", "/api/v1/admin/mesh/hubs/"+hubID, nil), 200)
+		if sp, _ := d["spokes"].([]any); len(sp) != 1 {
+			t.Fatalf("hub spokes = %v", d["spokes"])
+		}
+		decodeAs(t, f.program(t, f.admin, "DELETE", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 200, &struct{}{})
+		gkErrorOf(t, f.program(t, f.admin, "DELETE", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 404)
+		d = want(t, f.do(t, f.admin, "GET", "/api/v1/admin/mesh/hubs/"+hubID, nil), 200)
+		if sp, _ := d["spokes"].([]any); len(sp) != 0 {
+			t.Fatalf("hub spokes after delete = %v", d["spokes"])
+		}
+	})
+}

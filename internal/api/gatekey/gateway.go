@@ -39,6 +39,8 @@ type Gateways interface {
 	CreateHub(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.HubInput) (*gateway.Hub, error)
 	UpdateHub(ctx context.Context, p *authz.Principal, src audit.Source, id string, in gateway.HubInput) (*gateway.Hub, error)
 	DeleteHub(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
+	AddSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
+	RemoveSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
 
 	Sessions(ctx context.Context, p *authz.Principal, q gateway.SessionQuery) ([]*gateway.Session, int, error)
 	CutSession(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Session, error)

@@ -87,6 +87,12 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.adminHub))
 	rt.Handle("PUT /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.updateHub))
 	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.deleteHub))
+	// gatekey-admin's mesh spokes: a hub's gateway spokes (spokes.go).
+	rt.Handle("GET /api/v1/admin/mesh/spokes", api.Authenticated, admin(h.meshSpokes))
+	rt.Handle("POST /api/v1/admin/mesh/spokes", api.Authenticated, admin(h.createSpoke))
+	rt.Handle("GET /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.meshSpoke))
+	rt.Handle("PUT /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.updateSpoke))
+	rt.Handle("DELETE /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.deleteSpoke))
 
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
