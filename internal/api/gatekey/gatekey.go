@@ -64,6 +64,9 @@ type Handlers struct {
 	Channel *AgentChannel
 	// Providers lists identity providers for the web UI; nil: local only.
 	Providers Providers
+	// WebLogin is the path of GateKey's web UI sign-in page
+	// (--gatekey-web-login); "" serves netkeep's own (cli_state.go).
+	WebLogin string
 	// Version is netkeep's version, shown by /api/v1/server/info.
 	Version string
 	// Limiter keeps every budget of the seed's rate-limit table (login per
