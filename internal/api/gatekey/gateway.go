@@ -43,6 +43,7 @@ type Gateways interface {
 	RemoveSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
 
 	Sessions(ctx context.Context, p *authz.Principal, q gateway.SessionQuery) ([]*gateway.Session, int, error)
+	CheckAgentNode(ctx context.Context, p *authz.Principal, nodeType string) error
 	CutSession(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Session, error)
 
 	AuthenticateToken(ctx context.Context, token string) (*authz.Principal, error)
