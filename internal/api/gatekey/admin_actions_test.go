@@ -1,6 +1,7 @@
 package gatekey_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,6 +22,30 @@ type gkAuditLog struct {
 	IPAddress  string         `json:"ip_address,omitempty"`
 	Details    map[string]any `json:"details,omitempty"`
 	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// gkValidation is api-key/validate's answer as "gatekey login --api-key"
+// decodes it.
+type gkValidation struct {
+	User struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	} `json:"user"`
+	APIKey struct {
+		Name string `json:"name"`
+	} `json:"api_key"`
+}
+
+// listAs decodes r as a program reads a list: the items under key.
+func listAs[T any](tb testing.TB, r *servertest.Response, key string) []T {
+	tb.Helper()
+	var m map[string]json.RawMessage
+	decodeAs(tb, r, http.StatusOK, &m)
+	var out []T
+	if err := json.Unmarshal(m[key], &out); err != nil {
+		tb.Fatalf("the program could not decode %s: %v", m[key], err)
+	}
+	return out
 }
 
 // TestAdminActionsContract replays gatekey-admin's "connections
@@ -77,25 +102,13 @@ func TestAdminActionsContract(t *testing.T) {
 				t.Fatalf("created = %+v", made)
 			}
 			// The key is alice's: it validates as her.
-			var who struct {
-				User struct {
-					Email string `json:"email"`
-					Name  string `json:"name"`
-				} `json:"user"`
-				APIKey struct {
-					Name string `json:"name"`
-				} `json:"api_key"`
-			}
+			var who gkValidation
 			decodeAs(t, f.program(t, made.RawKey, "GET", "/api/v1/auth/api-key/validate", nil), 200, &who)
 			if who.APIKey.Name != "alice-ci" {
 				t.Fatalf("validate = %+v", who)
 			}
-			var list struct {
-				APIKeys []gkAPIKey `json:"api_keys"`
-			}
-			decodeAs(t, f.program(t, f.admin, "GET", path, nil), 200, &list)
-			if len(list.APIKeys) != 1 || list.APIKeys[0].ID != made.APIKey.ID {
-				t.Fatalf("alice's keys = %+v", list.APIKeys)
+			if list := listAs[gkAPIKey](t, f.program(t, f.admin, "GET", path, nil), "api_keys"); len(list) != 1 || list[0].ID != made.APIKey.ID {
+				t.Fatalf("alice's keys = %+v", list)
 			}
 
 			gkErrorOf(t, f.program(t, f.foreign, "GET", path, nil), 404)
@@ -104,9 +117,8 @@ func TestAdminActionsContract(t *testing.T) {
 			gkErrorOf(t, f.program(t, f.user, "GET", path, nil), 403)
 			gkErrorOf(t, f.program(t, f.admin, "POST", path, map[string]any{"name": "x", "scopes": []string{"users:write"}}), 403)
 			gkErrorOf(t, f.program(t, f.admin, "GET", "/api/v1/admin/users/999999/api-keys", nil), 404)
-			decodeAs(t, f.program(t, f.admin, "GET", path, nil), 200, &list)
-			if len(list.APIKeys) != 1 {
-				t.Fatalf("refused requests left keys: %+v", list.APIKeys)
+			if list := listAs[gkAPIKey](t, f.program(t, f.admin, "GET", path, nil), "api_keys"); len(list) != 1 {
+				t.Fatalf("refused requests left keys: %+v", list)
 			}
 
 			decodeAs(t, f.program(t, f.admin, "DELETE", path, map[string]string{"reason": "offboarding"}), 200, &struct{}{})
@@ -118,30 +130,22 @@ func TestAdminActionsContract(t *testing.T) {
 
 		t.Run("audit list", func(t *testing.T) {
 			f.gateway(t, map[string]any{"name": "edge-audited"})
-			var logs struct {
-				Logs []gkAuditLog `json:"logs"`
-			}
-			decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=500", nil), 200, &logs)
+			logs := listAs[gkAuditLog](t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=500", nil), "logs")
 			var created *gkAuditLog
-			for i, l := range logs.Logs {
+			for i, l := range logs {
 				if l.Action == "gateway.create" && created == nil {
-					created = &logs.Logs[i]
+					created = &logs[i]
 				}
 			}
 			if created == nil || created.Resource != "gateway" || created.ResourceID == "" ||
 				created.UserID != fmt.Sprint(f.acmeAdmin.ID) || created.CreatedAt.IsZero() {
 				t.Fatalf("no gateway.create entry in the shape the CLI reads: %+v", created)
 			}
-			var one, foreign struct {
-				Logs []gkAuditLog `json:"logs"`
-			}
-			decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=1", nil), 200, &one)
-			if len(one.Logs) != 1 {
-				t.Fatalf("limit=1 gave %d entries", len(one.Logs))
+			if one := listAs[gkAuditLog](t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=1", nil), "logs"); len(one) != 1 {
+				t.Fatalf("limit=1 gave %d entries", len(one))
 			}
 			// globex sees none of acme's entries.
-			decodeAs(t, f.program(t, f.foreign, "GET", "/api/v1/admin/audit?limit=1000", nil), 200, &foreign)
-			for _, l := range foreign.Logs {
+			for _, l := range listAs[gkAuditLog](t, f.program(t, f.foreign, "GET", "/api/v1/admin/audit?limit=1000", nil), "logs") {
 				if l.ResourceID == created.ResourceID || l.UserID == fmt.Sprint(f.acmeAdmin.ID) {
 					t.Fatalf("globex sees acme's entry %+v", l)
 				}
@@ -202,19 +206,11 @@ func TestMeshSpokeContract(t *testing.T) {
 		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes", body), 409)
 		f.audited(t, "mesh-hub.update", "mesh-hub:"+hubID)
 
-		var list struct {
-			Spokes []gkMeshSpoke `json:"spokes"`
+		if list := listAs[gkMeshSpoke](t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes", nil), "spokes"); len(list) != 1 || list[0].ID != made.ID {
+			t.Fatalf("spokes = %+v", list)
 		}
-		decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes", nil), 200, &list)
-		if len(list.Spokes) != 1 || list.Spokes[0].ID != made.ID {
-			t.Fatalf("spokes = %+v", list.Spokes)
-		}
-		var foreign struct {
-			Spokes []gkMeshSpoke `json:"spokes"`
-		}
-		decodeAs(t, f.program(t, f.foreign, "GET", "/api/v1/admin/mesh/spokes", nil), 200, &foreign)
-		if len(foreign.Spokes) != 0 {
-			t.Fatalf("globex sees %+v", foreign.Spokes)
+		if foreign := listAs[gkMeshSpoke](t, f.program(t, f.foreign, "GET", "/api/v1/admin/mesh/spokes", nil), "spokes"); len(foreign) != 0 {
+			t.Fatalf("globex sees %+v", foreign)
 		}
 		var one gkMeshSpoke
 		decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/spokes/"+made.ID, nil), 200, &one)
