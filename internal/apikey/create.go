@@ -36,17 +36,27 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if err != nil {
 		return nil, "", err
 	}
+	return s.insert(ctx, src, k, nil)
+}
+
+// insert gives k its identity and secret, stores it with its audit entry
+// (extra details added) and returns it with the secret.
+func (s *Service) insert(ctx context.Context, src audit.Source, k *Key, extra map[string]any) (*Key, string, error) {
 	l, _ := layoutOf(k.Format) // validate accepted only known formats
 	secret := newSecret(l)
 	k.ID, k.Prefix, k.Hash = newID(), secret[:PrefixLen], Hash(secret)
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	details := map[string]any{
+		"name": k.Name, "prefix": k.Prefix, "format": k.Format, "scopes": k.Scopes, "grants": k.Grants, "expiresAt": k.ExpiresAt,
+		"ratePerHour": k.RatePerHour, "ratePerMinute": k.RatePerMinute,
+	}
+	for n, v := range extra {
+		details[n] = v
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, src, k.GroupID, "apikey.create", k.target(), map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "format": k.Format, "scopes": k.Scopes, "grants": k.Grants, "expiresAt": k.ExpiresAt,
-			"ratePerHour": k.RatePerHour, "ratePerMinute": k.RatePerMinute,
-		})
+		return audit.Record(ctx, tx, src, k.GroupID, "apikey.create", k.target(), details)
 	})
 	if err != nil {
 		return nil, "", err

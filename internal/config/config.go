@@ -78,6 +78,12 @@ type Config struct {
 	// GeoIPDB is a MaxMind-format country database (.mmdb) for
 	// geo-fencing; empty: every address's country is unknown.
 	GeoIPDB string
+	// GateKeyWebLogin is the path of GateKey's web UI sign-in page, when
+	// that UI is served in front of netkeep: the command-line login then
+	// goes there with a state, as GateKey's server does, and the UI
+	// finishes it at /api/v1/auth/cli/complete?state=; empty: netkeep's
+	// own sign-in page.
+	GateKeyWebLogin string
 	// Backups: where they go (empty: <data-dir>/backups), how often the
 	// scheduler takes one (0: never), and how many and how old they may
 	// get (0: no limit).
@@ -169,6 +175,7 @@ var options = []option{
 	{name: "public-url", usage: "externally visible base URL for links the server gives out (access strings, downloads); empty: derived from the request", bind: str(func(c *Config) *string { return &c.PublicURL }, "")},
 	{name: "client-config-ttl", usage: "lifetime of VPN client configs, OpenVPN and WireGuard, and of their client certificates", aliases: []string{"pki-client-cert-ttl"},
 		bind: dur(func(c *Config) *time.Duration { return &c.ClientConfigTTL }, 24*time.Hour)},
+	{name: "gatekey-web-login", usage: "path of GateKey's web UI sign-in page (e.g. /login) for the command-line browser login; empty: netkeep's own page", bind: str(func(c *Config) *string { return &c.GateKeyWebLogin }, "")},
 	{name: "geoip-db", usage: "MaxMind-format country database (.mmdb) for geo-fencing; empty: countries are unknown", bind: str(func(c *Config) *string { return &c.GeoIPDB }, "")},
 	{name: "mesh-interfaces", usage: "run the server's own mesh nodes (addnetwork) as WireGuard interfaces on this host (needs root)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.MeshInterfaces, name, true, usage)
@@ -436,6 +443,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		return errors.New("listen: must not be empty")
+	}
+	if w := c.GateKeyWebLogin; w != "" && (!strings.HasPrefix(w, "/") || strings.HasPrefix(w, "//") || strings.ContainsAny(w, "?#\\")) {
+		return fmt.Errorf("gatekey-web-login: %q must be a path on this server, such as /login", w)
 	}
 	if c.TLSListen != "" && c.TLSListen == c.Listen {
 		return errors.New("tls-listen: must differ from listen")

@@ -44,6 +44,7 @@ func TestEmptyVariable(t *testing.T) {
 		"health-timeout":           {wantErr: "NETKEEP_HEALTH_TIMEOUT is set but empty"},
 		"sso-providers":            {get: func(c *Config) any { return c.SSOProviders }, want: ""},
 		"geoip-db":                 {get: func(c *Config) any { return c.GeoIPDB }, want: ""},
+		"gatekey-web-login":        {get: func(c *Config) any { return c.GateKeyWebLogin }, want: ""},
 		"backup-dir":               {get: func(c *Config) any { return c.BackupDirectory() }, want: "data/backups"},
 		"backup-interval":          {wantErr: "NETKEEP_BACKUP_INTERVAL is set but empty"},
 		"backup-keep":              {wantErr: "NETKEEP_BACKUP_KEEP is set but empty"},

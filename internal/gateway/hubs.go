@@ -199,6 +199,14 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 	if in.GroupID != nil {
 		return nil, invalidField("group_id", "a hub cannot move to another group")
 	}
+	return s.changeHub(ctx, p, src, id, func(*Hub) (HubInput, error) { return in, nil })
+}
+
+// changeHub applies the input change derives from the hub as stored, in
+// one transaction with the check that p may change it, the gateways'
+// version bump and the audit entry.
+func (s *Service) changeHub(ctx context.Context, p *authz.Principal, src audit.Source, id string,
+	change func(cur *Hub) (HubInput, error)) (*Hub, error) {
 	var (
 		h         *Hub
 		unchanged bool
@@ -209,6 +217,10 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 			return notFoundAs(err, errHubNotFound)
 		}
 		if err := allowAdmin(p, actGatewaysWrite, cur.GroupID, errHubNotFound); err != nil {
+			return err
+		}
+		in, err := change(cur)
+		if err != nil {
 			return err
 		}
 		next := *cur
@@ -234,6 +246,33 @@ func (s *Service) UpdateHub(ctx context.Context, p *authz.Principal, src audit.S
 		s.publish(ctx, "hub.updated", h.GroupID, h.ID)
 	}
 	return h, nil
+}
+
+var errSpokeNotFound = fault.New(fault.NotFound, "mesh spoke not found")
+
+// AddSpoke adds sp to the hub's spokes (audited as mesh-hub.update).
+// Errors: as UpdateHub, and conflict when the hub has it already.
+func (s *Service) AddSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp Spoke) (*Hub, error) {
+	return s.changeHub(ctx, p, src, hubID, func(cur *Hub) (HubInput, error) {
+		if slices.Contains(cur.Spokes, sp) {
+			return HubInput{}, fault.New(fault.Conflict, "the hub has this spoke already")
+		}
+		spokes := append(slices.Clone(cur.Spokes), sp)
+		return HubInput{Spokes: &spokes}, nil
+	})
+}
+
+// RemoveSpoke removes sp from the hub's spokes (audited as
+// mesh-hub.update). Errors: forbidden, not_found (hub or spoke).
+func (s *Service) RemoveSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp Spoke) (*Hub, error) {
+	return s.changeHub(ctx, p, src, hubID, func(cur *Hub) (HubInput, error) {
+		i := slices.Index(cur.Spokes, sp)
+		if i < 0 {
+			return HubInput{}, errSpokeNotFound
+		}
+		spokes := slices.Delete(slices.Clone(cur.Spokes), i, i+1)
+		return HubInput{Spokes: &spokes}, nil
+	})
 }
 
 // DeleteHub deletes a hub. Errors: forbidden, not_found.

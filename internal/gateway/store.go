@@ -92,6 +92,9 @@ type Tx interface {
 	// MatchVPNSession returns the gateway's newest open session matching m
 	// (not_found if none).
 	MatchVPNSession(ctx context.Context, gatewayID string, m SessionMatch) (*Session, error)
+	// VPNSession returns the session with id, open or closed; not_found
+	// when there is none.
+	VPNSession(ctx context.Context, id string) (*Session, error)
 	// EndVPNSession closes an open session with its counters.
 	EndVPNSession(ctx context.Context, s *Session) error
 	// ListVPNSessions returns the sessions matching q, newest first, and

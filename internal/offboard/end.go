@@ -2,13 +2,11 @@ package offboard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
-	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/gateway"
 	"netkeep/internal/identity"
@@ -213,13 +211,11 @@ func (s *Service) cut(ctx context.Context, v *gateway.Session) error {
 	if s.bus == nil {
 		return fault.New(fault.Unavailable, "no event bus to reach the gateway")
 	}
-	data, err := json.Marshal(gateway.SessionCut{SessionID: v.ID, CommonName: v.CommonName,
-		SerialNumber: v.Serial, ClientIP: v.ClientIP, Reason: cutReason})
+	ev, err := gateway.CutEvent(v, cutReason)
 	if err != nil {
 		return err
 	}
-	return s.bus.Publish(ctx, event.Event{Topic: gateway.TopicGateway, Action: gateway.ActionSessionCut,
-		GroupID: v.GroupID, ID: v.GatewayID, Data: data})
+	return s.bus.Publish(ctx, ev)
 }
 
 // radius asks the NAS of every live session of the user's stations to end

@@ -695,6 +695,34 @@ var matrix = map[string]matrixCase{
 	"GET /api/v1/admin/connections": {deny: "user", ok: fixed("/api/v1/admin/connections")},
 	"GET /api/v1/admin/topology":    {deny: "user", ok: fixed("/api/v1/admin/topology")},
 
+	// gatekey-admin's write commands: administrators of the object's group.
+	"POST /api/v1/admin/connections/{id}/disconnect": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/connections/" + newSessionA(t, w) + "/disconnect", nil
+	}},
+	"GET /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), nil
+	}},
+	"POST /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), map[string]any{"name": "x", "scopes": []string{"gateways:read"}}
+	}},
+	"DELETE /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), nil
+	}},
+	"GET /api/v1/admin/audit":       {deny: "user", ok: fixed("/api/v1/admin/audit")},
+	"GET /api/v1/admin/mesh/spokes": {deny: "user", ok: fixed("/api/v1/admin/mesh/spokes")},
+	"POST /api/v1/admin/mesh/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes", map[string]any{"hub_id": newHubA(t, w), "gateway_id": newGatewayA(t, w)}
+	}},
+	"GET /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), nil
+	}},
+	"PUT /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), map[string]any{"session_enabled": false}
+	}},
+	"DELETE /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), nil
+	}},
+
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
 	"GET /api/v1/server/info":           {ok: fixed("/api/v1/server/info")},
@@ -785,6 +813,40 @@ func newGatewayA(t *testing.T, w *world) string {
 	return c.Gateway.ID
 }
 
+// newSessionA opens a VPN session of A's USER on a new gateway of A, as
+// the gateway's agent reports it, and returns the session's id.
+func newSessionA(t *testing.T, w *world) string {
+	t.Helper()
+	ctx := context.Background()
+	w.n++
+	name, host, cidr := fmt.Sprintf("gw-%d", w.n), "vpn.example.com", "10.31.0.0/16"
+	c, err := w.e.Server.Gateways.CreateGateway(ctx, gatekeyMaster, servertest.Src,
+		gateway.GatewayInput{GroupID: &w.groupAID, Name: &name, Hostname: &host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gws, users := []string{c.Gateway.ID}, []int64{w.userAID}
+	n, err := w.e.Server.Gateways.CreateNetwork(ctx, gatekeyMaster, servertest.Src,
+		gateway.NetworkInput{GroupID: &w.groupAID, Name: &name, CIDR: &cidr, GatewayIDs: &gws})
+	if err == nil {
+		_, err = w.e.Server.Gateways.CreateRule(ctx, gatekeyMaster, servertest.Src,
+			gateway.RuleInput{Name: &name, NetworkID: &n.ID, UserIDs: &users})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := w.e.Server.PKI.IssueClient(ctx, servertest.Src, pki.ClientRequest{CommonName: name, UserID: w.userAID, GroupID: w.groupAID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.e.Do(t, "POST", "/api/v1/gateway/connect", map[string]any{"serial": string(cert.Certificate.Serial),
+		"common_name": name, "client_ip": "198.51.100.7"}, "X-Gateway-Token", c.Token)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("connect: %d %s", r.Status, r.Raw)
+	}
+	return r.JSON["id"].(string)
+}
+
 // newVPNNetworkA creates a network of A behind a new gateway.
 func newVPNNetworkA(t *testing.T, w *world) string {
 	t.Helper()
@@ -819,6 +881,18 @@ func newHubA(t *testing.T, w *world) string {
 		t.Fatal(err)
 	}
 	return h.ID
+}
+
+// newSpokeA joins a new gateway of A to a new hub of A and returns the
+// spoke's id as gatekey-admin names it.
+func newSpokeA(t *testing.T, w *world) string {
+	t.Helper()
+	hub, gw := newHubA(t, w), newGatewayA(t, w)
+	if _, err := w.e.Server.Gateways.AddSpoke(context.Background(), gatekeyMaster, servertest.Src, hub,
+		gateway.Spoke{Kind: gateway.SpokeGateway, ID: gw}); err != nil {
+		t.Fatal(err)
+	}
+	return hub + ":" + gw
 }
 
 // newNetwork creates a mesh network of group A as its administrator and

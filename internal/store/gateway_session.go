@@ -77,3 +77,9 @@ func (tx *Tx) ListVPNSessions(ctx context.Context, q gateway.SessionQuery) ([]*g
 	}
 	return out, total, rows.Err()
 }
+
+// VPNSession returns the session with id, open or closed.
+func (tx *Tx) VPNSession(ctx context.Context, id string) (*gateway.Session, error) {
+	s, err := scanVPNSession(tx.q.QueryRowContext(ctx, `SELECT `+vpnSessionColumns+` FROM vpn_sessions WHERE id = $1`, id))
+	return s, classify(err, "session not found", "")
+}

@@ -229,19 +229,19 @@ func (h *Handlers) adminGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) groupMembers(w http.ResponseWriter, r *http.Request) {
-	v, err := h.loadGroups(r)
-	var g identity.Group
-	if err == nil {
-		g, err = v.named(r.PathValue("name"))
-	}
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	writePage(w, r, "members", v.members(g.ID), programUserOf)
+	h.ofGroup(w, r, func(v *groupView, g identity.Group) {
+		writePage(w, r, "members", v.members(g.ID), programUserOf)
+	})
 }
 
 func (h *Handlers) groupRules(w http.ResponseWriter, r *http.Request) {
+	h.ofGroup(w, r, func(v *groupView, g identity.Group) {
+		writePage(w, r, "rules", v.rulesOf(g.ID), ruleOf)
+	})
+}
+
+// ofGroup answers with write for the group the path's {name} names.
+func (h *Handlers) ofGroup(w http.ResponseWriter, r *http.Request, write func(*groupView, identity.Group)) {
 	v, err := h.loadGroups(r)
 	var g identity.Group
 	if err == nil {
@@ -251,7 +251,7 @@ func (h *Handlers) groupRules(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writePage(w, r, "rules", v.rulesOf(g.ID), ruleOf)
+	write(v, g)
 }
 
 // ---- API keys ----
@@ -336,19 +336,25 @@ type createdKeyJSON struct {
 }
 
 func (h *Handlers) createAdminKey(w http.ResponseWriter, r *http.Request) {
+	h.createKey(w, r, func(p *authz.Principal, in apikey.NewKey) (*apikey.Key, string, error) {
+		if err := adminOnly(p); err != nil {
+			return nil, "", err
+		}
+		return h.Keys.Create(r.Context(), p, api.Source(r), in)
+	})
+}
+
+// createKey decodes an adminKeyBody and answers the key create makes of
+// it, with its secret.
+func (h *Handlers) createKey(w http.ResponseWriter, r *http.Request,
+	create func(p *authz.Principal, in apikey.NewKey) (*apikey.Key, string, error)) {
 	var in adminKeyBody
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	p := api.PrincipalFrom(r.Context())
-	err := adminOnly(p)
-	var k *apikey.Key
-	var secret string
-	if err == nil {
-		k, secret, err = h.Keys.Create(r.Context(), p, api.Source(r), apikey.NewKey{Name: in.Name, Scopes: in.Scopes,
-			Vocabulary: authz.VocabNetKeep, Format: apikey.FormatGateKey, ExpiresAt: in.ExpiresAt})
-	}
+	k, secret, err := create(api.PrincipalFrom(r.Context()), apikey.NewKey{Name: in.Name, Scopes: in.Scopes,
+		Vocabulary: authz.VocabNetKeep, Format: apikey.FormatGateKey, ExpiresAt: in.ExpiresAt})
 	if err != nil {
 		api.Error(w, r, err)
 		return

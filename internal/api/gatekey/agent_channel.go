@@ -18,16 +18,20 @@ import (
 	"netkeep/internal/gateway"
 )
 
-// GET /ws/agent: the remote-session channel of GateKey's gateway agent
-// (gatekey-gateway opens it at start and reopens it with a growing delay
-// when it drops). The agent sends its gateway token in its first message,
+// GET /ws/agent: the remote-session channel of GateKey's agents
+// (gatekey-gateway, gatekey-hub and gatekey-mesh-gateway open it at start
+// and reopen it with a growing delay when it drops). Each authenticates
+// with its gateway's token: a hub agent (nodeType "hub") with its hub's
+// gateway's, a spoke agent ("spoke") with its spoke gateway's
+// (gateway.CheckAgentNode decides); each gets the session cuts of its
+// gateway. The agent sends its gateway token in its first message,
 // not in headers; netkeep uses the channel to relay gateway.ActionSessionCut
 // events to the gateway whose session must end, as the one message the
 // agent acts on: a command it runs on the gateway host.
 //
 // Every frame is a text message {"type", "id", "payload", "timestamp"}:
 //
-//	agent → netkeep  auth     {"token", "nodeType": "gateway", "nodeId", "nodeName"} (first, within AgentAuthWithin)
+//	agent → netkeep  auth     {"token", "nodeType", "nodeId", "nodeName"} (first, within AgentAuthWithin)
 //	netkeep → agent  auth_response {"success", "message", "agentId"}
 //	netkeep → agent  ping     (every AgentPingEvery; the agent answers pong)
 //	agent → netkeep  pong     (also sent by the agent every 30 s on its own)
@@ -128,15 +132,7 @@ func (c *AgentChannel) log() *slog.Logger {
 // agentChannel upgrades GET /ws/agent and runs the channel on a goroutine
 // of its own, without the request.
 func (h *Handlers) agentChannel(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// The agent is no browser; its token, in the first message,
-		// authenticates.
-		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+	ws, err := api.AcceptSocket(w, r) // the token comes in the first message
 	if err != nil {
 		return // Accept has answered
 	}
@@ -239,13 +235,16 @@ func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src a
 		agentRefuse(ws, agentMsgError, map[string]string{"message": "Invalid auth payload"})
 		return nil, false
 	}
-	if auth.NodeType != "gateway" {
-		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "only gateway agents are served"})
-		return nil, false
-	}
 	actx, cancel := context.WithTimeout(ctx, c.authWithin())
 	defer cancel()
 	p, err := h.Gateways.AuthenticateToken(actx, auth.Token)
+	if err == nil {
+		err = h.Gateways.CheckAgentNode(actx, p, auth.NodeType)
+	}
+	if fault.Is(err, fault.Forbidden) {
+		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "this token's gateway is no " + auth.NodeType + " node"})
+		return nil, false
+	}
 	if err == nil {
 		src.Actor = p.Actor()
 		// Only GateKey's agent opens this channel.

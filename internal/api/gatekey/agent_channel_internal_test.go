@@ -29,6 +29,13 @@ func (oneGateway) AuthenticateToken(_ context.Context, tok string) (*authz.Princ
 	return &authz.Principal{Kind: authz.KindGateway, Subject: "gw-1", GroupID: 1}, nil
 }
 
+func (oneGateway) CheckAgentNode(_ context.Context, _ *authz.Principal, nodeType string) error {
+	if nodeType != "gateway" {
+		return fault.New(fault.Forbidden, "no such node")
+	}
+	return nil
+}
+
 func (oneGateway) RecordAgent(context.Context, *authz.Principal, audit.Source, gateway.AgentKind) error {
 	return nil
 }

@@ -202,7 +202,10 @@ func TestAgentChannelRefusals(t *testing.T) {
 		{"bad token", gkChannelAuth{Token: "gwt_not-a-token", NodeType: "gateway", NodeID: "edge"}, "auth_response", "Invalid token"},
 		{"no token", gkChannelAuth{NodeType: "gateway", NodeID: "edge"}, "auth_response", "Invalid token"},
 		{"a user's token", gkChannelAuth{Token: f.admin, NodeType: "gateway", NodeID: "edge"}, "auth_response", "Invalid token"},
-		{"hub agent", gkChannelAuth{Token: tok, NodeType: "hub", NodeID: "edge"}, "auth_response", "only gateway agents are served"},
+		{"hub agent of no hub", gkChannelAuth{Token: tok, NodeType: "hub", NodeID: "edge"}, "auth_response", "this token's gateway is no hub node"},
+		{"spoke agent of no hub", gkChannelAuth{Token: tok, NodeType: "spoke", NodeID: "edge"}, "auth_response", "this token's gateway is no spoke node"},
+		{"unknown node type", gkChannelAuth{Token: tok, NodeType: "robot", NodeID: "edge"}, "auth_response", "this token's gateway is no robot node"},
+		{"hub type, bad token", gkChannelAuth{Token: "gwt_x", NodeType: "hub", NodeID: "edge"}, "auth_response", "Invalid token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,5 +237,50 @@ func TestAgentChannelRefusals(t *testing.T) {
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusUpgradeRequired {
 			t.Fatalf("status = %d, want a refused upgrade: %s", r.Status, r.Raw)
 		}
+	})
+}
+
+// TestAgentChannelHubAndSpokeAgents replays gatekey-hub ("hub") and
+// gatekey-mesh-gateway ("spoke") opening the channel with their
+// gateways' tokens; each gets its own gateway's session cuts, and
+// another group's hub token is no hub here.
+func TestAgentChannelHubAndSpokeAgents(t *testing.T) {
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+		acme := f.acmeAdmin.GroupID
+		hubGW, hubTok := f.gateway(t, map[string]any{"name": "hub-gw"})
+		spokeGW, spokeTok := f.gateway(t, map[string]any{"name": "branch"})
+		want(t, f.do(t, f.admin, "POST", "/api/v1/admin/mesh/hubs", map[string]any{"name": "core", "gateway_id": hubGW,
+			"spokes": []map[string]string{{"type": "gateway", "id": spokeGW}}}), http.StatusCreated)
+
+		hub, m := dialAgent(t, e, gkChannelAuth{Token: hubTok, NodeType: "hub", NodeID: "core", NodeName: "core"})
+		if r := authReply(t, m); !r.Success || r.AgentID != hubGW {
+			t.Fatalf("hub auth_response = %+v", r)
+		}
+		spoke, m := dialAgent(t, e, gkChannelAuth{Token: spokeTok, NodeType: "spoke", NodeID: "branch", NodeName: "branch"})
+		if r := authReply(t, m); !r.Success || r.AgentID != spokeGW {
+			t.Fatalf("spoke auth_response = %+v", r)
+		}
+		// The hub's token is no spoke, the spoke's no hub.
+		_, m = dialAgent(t, e, gkChannelAuth{Token: hubTok, NodeType: "spoke", NodeID: "core"})
+		if r := authReply(t, m); r.Success {
+			t.Fatalf("a hub's token as a spoke: %+v", r)
+		}
+		_, m = dialAgent(t, e, gkChannelAuth{Token: spokeTok, NodeType: "hub", NodeID: "branch"})
+		if r := authReply(t, m); r.Success {
+			t.Fatalf("a spoke's token as a hub: %+v", r)
+		}
+		// globex's hub gateway is no hub of acme's, and its token is its own.
+		d := want(t, f.do(t, f.foreign, "POST", "/api/v1/admin/gateways",
+			map[string]any{"name": "edge-b", "hostname": "vpn-b.example.com"}), http.StatusCreated)
+		_, m = dialAgent(t, e, gkChannelAuth{Token: d["token"].(string), NodeType: "hub", NodeID: "core"})
+		if r := authReply(t, m); r.Success {
+			t.Fatalf("globex's gateway as acme's hub: %+v", r)
+		}
+
+		publishCut(t, e, acme, spokeGW, gateway.SessionCut{SessionID: "sess-spoke", CommonName: "bob"})
+		publishCut(t, e, acme, hubGW, gateway.SessionCut{SessionID: "sess-hub", CommonName: "alice"})
+		wantCut(t, hub.next(t), "sess-hub", "alice")
+		wantCut(t, spoke.next(t), "sess-spoke", "bob")
 	})
 }

@@ -81,11 +81,28 @@ func writeCLIPage(w http.ResponseWriter, status int, d cliPageData) {
 // page's button, not the link that opened it, hands the tokens over, so a
 // link from elsewhere cannot sign a program in unseen.
 func (h *Handlers) cliLogin(w http.ResponseWriter, r *http.Request) {
+	if state := r.URL.Query().Get("state"); state != "" && r.URL.Path == cliCompletePath {
+		h.cliCompleteState(w, r, state) // GateKey's web UI (cli_state.go)
+		return
+	}
 	cb, err := loopbackCallback(r.URL.Query().Get("callback"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
+	if h.WebLogin != "" && r.URL.Path != cliCompletePath {
+		h.cliToWebLogin(w, r, cb)
+		return
+	}
+	h.serveCLIPage(w, r, cb)
+}
+
+// cliCompletePath is where the sign-in page's forms go, and where GateKey's
+// web UI finishes its flow.
+const cliCompletePath = "/api/v1/auth/cli/complete"
+
+// serveCLIPage serves netkeep's sign-in page for cb.
+func (h *Handlers) serveCLIPage(w http.ResponseWriter, r *http.Request, cb *url.URL) {
 	d := cliPageData{Callback: cb.String()}
 	if p, err := h.webSession(w, r); err == nil {
 		if u, err := h.Identity.Self(r.Context(), p); err == nil {
@@ -174,6 +191,12 @@ func (h *Handlers) cliComplete(w http.ResponseWriter, r *http.Request) {
 		writeCLIPage(w, status, cliPageData{Callback: cb.String(), Username: name, Error: fe.Message})
 		return
 	}
+	redirectToProgram(w, r, cb, res)
+}
+
+// redirectToProgram sends the browser back to the program's callback with
+// the session's tokens (303).
+func redirectToProgram(w http.ResponseWriter, r *http.Request, cb *url.URL, res *identity.LoginResult) {
 	t := res.Tokens
 	q := cb.Query()
 	q.Set("token", t.AccessToken)

@@ -41,6 +41,8 @@ type Identity interface {
 	CreateUser(ctx context.Context, p *authz.Principal, src audit.Source, in identity.NewUser) (*identity.User, error)
 	UpdateUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch identity.UserPatch) (*identity.User, error)
 	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
+	// ListAudit lists the audit entries p may read (gatekey-admin's audit).
+	ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error)
 	// WebToken issues the browser session cookie's token for a session.
 	WebToken(ctx context.Context, userID int64, sessionID string) (string, time.Time, error)
 	// Signer verifies the session's access token to report when it expires.
@@ -63,6 +65,9 @@ type Handlers struct {
 	Channel *AgentChannel
 	// Providers lists identity providers for the web UI; nil: local only.
 	Providers Providers
+	// WebLogin is the path of GateKey's web UI sign-in page
+	// (--gatekey-web-login); "" serves netkeep's own (cli_state.go).
+	WebLogin string
 	// Version is netkeep's version, shown by /api/v1/server/info.
 	Version string
 	// Limiter keeps every budget of the seed's rate-limit table (login per

@@ -39,8 +39,12 @@ type Gateways interface {
 	CreateHub(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.HubInput) (*gateway.Hub, error)
 	UpdateHub(ctx context.Context, p *authz.Principal, src audit.Source, id string, in gateway.HubInput) (*gateway.Hub, error)
 	DeleteHub(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
+	AddSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
+	RemoveSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
 
 	Sessions(ctx context.Context, p *authz.Principal, q gateway.SessionQuery) ([]*gateway.Session, int, error)
+	CheckAgentNode(ctx context.Context, p *authz.Principal, nodeType string) error
+	CutSession(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Session, error)
 
 	AuthenticateToken(ctx context.Context, token string) (*authz.Principal, error)
 	Heartbeat(ctx context.Context, p *authz.Principal, src audit.Source, hb gateway.Heartbeat) (*gateway.HeartbeatReply, error)

@@ -23,6 +23,10 @@ type Keys interface {
 	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
 	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
 	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
+	// A user's keys, held by an administrator (admin_actions.go).
+	CreateFor(ctx context.Context, p *authz.Principal, src audit.Source, userID int64, in apikey.NewKey) (*apikey.Key, string, error)
+	ListFor(ctx context.Context, p *authz.Principal, userID int64) ([]*apikey.Key, error)
+	RevokeFor(ctx context.Context, p *authz.Principal, src audit.Source, userID int64) (int, error)
 }
 
 // Providers lists the identity providers (OIDC, SAML) a browser may sign

@@ -644,12 +644,7 @@ func TestCLILoginFromBrowserSession(t *testing.T) {
 		if q.Get("token") == "" || q.Get("refresh_token") == "" || q.Get("email") != f.alice.Email {
 			t.Fatalf("callback query: %v", q)
 		}
-		var who struct {
-			User struct {
-				Email string `json:"email"`
-				Name  string `json:"name"`
-			} `json:"user"`
-		}
+		var who gkValidation
 		decodeAs(t, f.program(t, q.Get("token"), "GET", "/api/v1/auth/api-key/validate", nil), 200, &who)
 		if who.User.Email != f.alice.Email {
 			t.Fatalf("the program's token is %+v's, want alice's", who.User)

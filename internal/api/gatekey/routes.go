@@ -86,6 +86,12 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.adminHub))
 	rt.Handle("PUT /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.updateHub))
 	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}", api.Authenticated, admin(h.deleteHub))
+	// gatekey-admin's mesh spokes: a hub's gateway spokes (spokes.go).
+	rt.Handle("GET /api/v1/admin/mesh/spokes", api.Authenticated, admin(h.meshSpokes))
+	rt.Handle("POST /api/v1/admin/mesh/spokes", api.Authenticated, admin(h.createSpoke))
+	rt.Handle("GET /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.meshSpoke))
+	rt.Handle("PUT /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.updateSpoke))
+	rt.Handle("DELETE /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.deleteSpoke))
 
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
@@ -108,6 +114,12 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/ca/list", api.Authenticated, admin(h.adminCAs))
 	rt.Handle("GET /api/v1/admin/connections", api.Authenticated, admin(h.adminConnections))
 	rt.Handle("GET /api/v1/admin/topology", api.Authenticated, admin(h.adminTopology))
+	// gatekey-admin's write commands (admin_actions.go).
+	rt.Handle("POST /api/v1/admin/connections/{id}/disconnect", api.Authenticated, admin(h.disconnectConnection))
+	rt.Handle("GET /api/v1/admin/users/{id}/api-keys", api.Authenticated, admin(h.userKeys))
+	rt.Handle("POST /api/v1/admin/users/{id}/api-keys", api.Authenticated, admin(h.createUserKey))
+	rt.Handle("DELETE /api/v1/admin/users/{id}/api-keys", api.Authenticated, admin(h.revokeUserKeys))
+	rt.Handle("GET /api/v1/admin/audit", api.Authenticated, admin(h.adminAudit))
 
 	// Geo-fencing (geofence.go): administrators read; a super
 	// administrator changes the policies.

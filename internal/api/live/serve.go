@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"netkeep/internal/api"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 )
@@ -25,24 +26,11 @@ const ListenAction authz.Action = "devices:read"
 // protocol until either side closes it. The caller has rate limited the
 // request; credentials come in the first message, not in headers.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The HTTP server's deadlines would cut a long-lived socket; writes
-	// below have their own, and reads wait as long as pings are answered.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// Browsers send Origin; the token, not a cookie, authenticates, so
-		// a foreign page gains nothing it could not do with the token.
-		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+	ws, err := api.AcceptSocket(w, r)
 	if err != nil {
 		return // Accept has answered
 	}
-	// The socket outlives the request: it runs on a goroutine of its own,
-	// with a shallow stack, and without the request, its context and its
-	// handlers' frames, which a long-lived socket would otherwise keep.
-	go h.session(ws)
+	go h.session(ws) // a shallow stack, without the request's frames
 }
 
 // session runs a socket from its auth message to its end.
