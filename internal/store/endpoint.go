@@ -207,6 +207,31 @@ func (tx *Tx) ScanEndpoints(ctx context.Context, f psk.Scan, fn func(*psk.Endpoi
 	return rows.Err()
 }
 
+// ScanBindings calls fn for every visible endpoint with only the columns
+// that authenticate, reusing one Binding (see ScanKeys).
+func (tx *Tx) ScanBindings(ctx context.Context, fn func(*psk.Binding) error) error {
+	rows, err := tx.q.QueryContext(ctx, `SELECT id, group_id, mac, psk_id, vlan_id, enabled FROM endpoints WHERE `+visible)
+	if err != nil {
+		return wrap(err, "scanning endpoint bindings")
+	}
+	defer rows.Close()
+	var (
+		b    psk.Binding
+		mac  sql.RawBytes
+		vlan sql.NullInt64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&b.ID, &b.GroupID, &mac, &b.PSKID, &vlan, &b.Enabled); err != nil {
+			return wrap(err, "scanning endpoint bindings")
+		}
+		b.MAC, b.VLANID = mac, int(vlan.Int64)
+		if err := fn(&b); err != nil {
+			return wrap(err, "scanning endpoint bindings")
+		}
+	}
+	return wrap(rows.Err(), "scanning endpoint bindings")
+}
+
 // TouchEndpoints raises last_seen to the given times, a thousand endpoints
 // per statement, in id order so concurrent flushes from several replicas
 // lock rows in the same order.
