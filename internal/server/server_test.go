@@ -115,10 +115,11 @@ func errorCode(tb testing.TB, body []byte) string {
 }
 
 // TestReadiness: until Start, only the probes and metrics answer and readyz
-// says 503; afterwards readyz is 200 and the API routes.
+// says 503 (without a start hold, at once); afterwards readyz is 200 and
+// the API routes.
 func TestReadiness(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		srv := newServer(t, db)
+		srv := newServer(t, db, "--start-hold", "0")
 		t.Run("before start", func(t *testing.T) {
 			check(t, srv.Handler(), []probe{
 				{"healthz", "/healthz", 200, "ok"},
@@ -144,6 +145,43 @@ func TestReadiness(t *testing.T) {
 				{"unknown netkey path", "/api/v1/psks/1/no-such-thing", 404, "NOT_FOUND"},
 				{"unknown gatekey path", "/api/v1/pki/no-such/thing", 404, "not_found"},
 			})
+		})
+	})
+}
+
+// TestStartHold: a request arriving while the server starts waits for
+// Start and is then served (here 401, the route's own answer); one still
+// waiting when the hold ends gets 503 with Retry-After, as without a hold.
+func TestStartHold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Run("served once ready", func(t *testing.T) {
+			srv := newServer(t, db, "--start-hold", "1m")
+			done := make(chan *httptest.ResponseRecorder, 1)
+			go func() {
+				w := httptest.NewRecorder()
+				srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/groups", nil))
+				done <- w
+			}()
+			// The probes are never held.
+			check(t, srv.Handler(), []probe{{"readyz", "/readyz", 503, "not ready"}})
+			select {
+			case w := <-done:
+				t.Fatalf("answered %d before Start", w.Code)
+			default:
+			}
+			start(t, srv)
+			if w := <-done; w.Code != http.StatusUnauthorized {
+				t.Fatalf("held request answered %d after Start, want 401: %s", w.Code, w.Body)
+			}
+		})
+		t.Run("503 after the hold", func(t *testing.T) {
+			srv := newServer(t, db, "--start-hold", "20ms")
+			check(t, srv.Handler(), []probe{{"api own", "/api/v1/groups", 503, "STORAGE_UNAVAILABLE"}})
+			w := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/psks", nil))
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("after the hold: %d, Retry-After %q; want 503, 1", w.Code, w.Header().Get("Retry-After"))
+			}
 		})
 	})
 }
