@@ -210,26 +210,20 @@ func (tx *Tx) ScanEndpoints(ctx context.Context, f psk.Scan, fn func(*psk.Endpoi
 // ScanBindings calls fn for every visible endpoint with only the columns
 // that authenticate, reusing one Binding (see ScanKeys).
 func (tx *Tx) ScanBindings(ctx context.Context, fn func(*psk.Binding) error) error {
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, group_id, mac, psk_id, vlan_id, enabled FROM endpoints WHERE `+visible)
-	if err != nil {
-		return wrap(err, "scanning endpoint bindings")
-	}
-	defer rows.Close()
 	var (
 		b    psk.Binding
 		mac  sql.RawBytes
 		vlan sql.NullInt64
 	)
-	for rows.Next() {
-		if err := rows.Scan(&b.ID, &b.GroupID, &mac, &b.PSKID, &vlan, &b.Enabled); err != nil {
-			return wrap(err, "scanning endpoint bindings")
-		}
-		b.MAC, b.VLANID = mac, int(vlan.Int64)
-		if err := fn(&b); err != nil {
-			return wrap(err, "scanning endpoint bindings")
-		}
-	}
-	return wrap(rows.Err(), "scanning endpoint bindings")
+	return tx.eachRow(ctx, "scanning endpoint bindings",
+		`SELECT id, group_id, mac, psk_id, vlan_id, enabled FROM endpoints WHERE `+visible,
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(&b.ID, &b.GroupID, &mac, &b.PSKID, &vlan, &b.Enabled); err != nil {
+				return err
+			}
+			b.MAC, b.VLANID = mac, int(vlan.Int64)
+			return fn(&b)
+		})
 }
 
 // TouchEndpoints raises last_seen to the given times, a thousand endpoints

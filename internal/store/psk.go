@@ -438,11 +438,6 @@ func (tx *Tx) ScanPSKs(ctx context.Context, f psk.Scan, fn func(*psk.Row) error)
 // column (names, descriptions and three timestamps parsed from text on
 // SQLite) was most of a restart's CPU.
 func (tx *Tx) ScanKeys(ctx context.Context, fn func(*psk.SealedKey) error) error {
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, group_id, passphrase, seal_id, vlan_id, enabled, expires_at FROM psks WHERE `+visible)
-	if err != nil {
-		return wrap(err, "scanning PSK keys")
-	}
-	defer rows.Close()
 	var (
 		k       psk.SealedKey
 		sealed  sql.RawBytes
@@ -450,19 +445,34 @@ func (tx *Tx) ScanKeys(ctx context.Context, fn func(*psk.SealedKey) error) error
 		vlan    sql.NullInt64
 		expires sql.NullTime
 	)
+	return tx.eachRow(ctx, "scanning PSK keys",
+		`SELECT id, group_id, passphrase, seal_id, vlan_id, enabled, expires_at FROM psks WHERE `+visible,
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(&k.ID, &k.GroupID, &sealed, &sealID, &vlan, &k.Enabled, &expires); err != nil {
+				return err
+			}
+			k.Sealed, k.SealID, k.VLANID, k.Expires = sealed, sealID, int(vlan.Int64), time.Time{}
+			if expires.Valid {
+				k.Expires = expires.Time.UTC()
+			}
+			return fn(&k)
+		})
+}
+
+// eachRow runs query and calls row for each of its rows until one fails;
+// errors are wrapped as op.
+func (tx *Tx) eachRow(ctx context.Context, op, query string, row func(*sql.Rows) error) error {
+	rows, err := tx.q.QueryContext(ctx, query)
+	if err != nil {
+		return wrap(err, op)
+	}
+	defer rows.Close()
 	for rows.Next() {
-		if err := rows.Scan(&k.ID, &k.GroupID, &sealed, &sealID, &vlan, &k.Enabled, &expires); err != nil {
-			return wrap(err, "scanning PSK keys")
-		}
-		k.Sealed, k.SealID, k.VLANID, k.Expires = sealed, sealID, int(vlan.Int64), time.Time{}
-		if expires.Valid {
-			k.Expires = expires.Time.UTC()
-		}
-		if err := fn(&k); err != nil {
-			return wrap(err, "scanning PSK keys")
+		if err := row(rows); err != nil {
+			return wrap(err, op)
 		}
 	}
-	return wrap(rows.Err(), "scanning PSK keys")
+	return wrap(rows.Err(), op)
 }
 
 // MarkExpired stamps and returns up to limit expired, unreported PSKs. The
