@@ -78,7 +78,6 @@ func (l *credentialLoader) done() []Credential {
 type endpointLoader struct {
 	recs [shardCount][]endpointEntry
 	keys [shardCount][]epKey
-	n    int
 	max  int64
 }
 
