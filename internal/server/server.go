@@ -233,8 +233,11 @@ func New(d Deps) *Server {
 }
 
 // Start starts the services' background work (event followers, flushers)
-// and opens the API. Call it after migrations; Close undoes it.
+// and opens the API. Call it after migrations and once; Close undoes it.
+// Requests held for the start (awaitReady) are released when it returns,
+// served if it succeeded, answered 503 if it failed.
 func (s *Server) Start(ctx context.Context) error {
+	defer close(s.readyCh)
 	if err := s.Identity.Start(ctx); err != nil {
 		return err
 	}
@@ -310,7 +313,6 @@ func (s *Server) Start(ctx context.Context) error {
 		}()
 	}
 	s.ready.Store(true)
-	close(s.readyCh)
 	return nil
 }
 

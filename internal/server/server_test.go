@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,27 @@ func TestStartHold(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestStartHoldFailedStart: a failed Start releases the requests it held
+// with 503 at once rather than at the end of the hold (an hour here: the
+// test's deadline would fail it).
+func TestStartHoldFailedStart(t *testing.T) {
+	srv := newServer(t, storetest.Open(t, config.SQLite), "--start-hold", "1h", "--apps-file", filepath.Join(t.TempDir(), "missing.yaml"))
+	done := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/groups", nil))
+		done <- w
+	}()
+	err := srv.Start(context.Background())
+	defer srv.Close()
+	if err == nil {
+		t.Fatal("Start succeeded without its apps file")
+	}
+	if w := <-done; w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("held request after a failed Start: %d, Retry-After %q; want 503, 1", w.Code, w.Header().Get("Retry-After"))
+	}
 }
 
 // TestProbesWithDatabaseDown: healthz and readyz report an unreachable
