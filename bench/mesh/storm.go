@@ -83,8 +83,11 @@ var stormHTTP = &http.Client{Transport: &http.Transport{
 }}
 
 // childServe runs a real server for the storm in this process until SIGTERM;
-// SIGUSR1 makes it return freed memory to the OS and print "freed". It prints
-// "listening" once it serves.
+// SIGUSR1 makes it return freed memory to the OS and print "freed". As
+// `netkeep serve` does, it listens and serves before starting (loading the
+// network), so requests arriving meanwhile wait for it (--start-hold)
+// instead of being refused; it prints "listening" once it listens and
+// "ready" once started.
 func childServe(dir, addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
@@ -96,13 +99,18 @@ func childServe(dir, addr string) error {
 	bus := event.NewLocal()
 	defer bus.Close()
 	cfg := &config.Config{Listen: addr, DataDir: dir, LogLevel: "error", LogFormat: "text", MasterKey: benchMasterKey,
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, AccessTokenTTL: time.Hour, RefreshGrace: time.Minute}
-	srv := server.New(server.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Keys: keys, Bus: bus})
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, StartHold: 5 * time.Second, AccessTokenTTL: time.Hour, RefreshGrace: time.Minute}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		return err
+	}
+	fmt.Println("listening")
+	srv := server.New(server.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Keys: keys, Bus: bus})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	if err := srv.Start(ctx); err != nil {
+		stop()
+		<-served
 		srv.Close()
 		return err
 	}
@@ -121,8 +129,8 @@ func childServe(dir, addr string) error {
 			fmt.Println("freed")
 		}
 	}()
-	fmt.Println("listening")
-	err = srv.Serve(ctx, ln)
+	fmt.Println("ready")
+	err = <-served
 	srv.Close()
 	return err
 }
@@ -361,6 +369,9 @@ func runStorm(ctx context.Context, c stormConfig) error {
 		return err
 	}
 	defer func() { _ = srv.stop() }()
+	if err := srv.expect("ready", 2*time.Minute); err != nil {
+		return err
+	}
 	idle, err := srv.rss(true)
 	if err != nil {
 		return err
@@ -434,10 +445,19 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	}
 	listening := time.Since(t1)
 	cpu0, own0 := srv.cpu(), processCPU()
+	readyAt := make(chan time.Duration, 1)
+	go func() {
+		err := srv.expect("ready", 2*time.Minute)
+		if err != nil {
+			fmt.Println("new server:", err)
+		}
+		readyAt <- time.Since(t1)
+	}()
 	if err := waitGen(clients, 2, 5*time.Minute); err != nil {
 		return err
 	}
 	all := time.Since(t1)
+	ready := <-readyAt
 	cpu, own := srv.cpu()-cpu0, processCPU()-own0
 	rx := sum(clients, func(c *stormClient) int64 { return c.rxB.Load() }) - rx0
 	tx := sum(clients, func(c *stormClient) int64 { return c.txB.Load() }) - tx0
@@ -446,8 +466,8 @@ func runStorm(ctx context.Context, c stormConfig) error {
 	for _, cl := range clients {
 		resent += cl.firstN.Load()
 	}
-	fmt.Printf("restart: old server stopped in %v; %d nodes changed while down; new server listening %v after its start\n",
-		stopped.Round(time.Millisecond), changed, listening.Round(time.Millisecond))
+	fmt.Printf("restart: old server stopped in %v; %d nodes changed while down; new server listening %v after its start, ready %v after it\n",
+		stopped.Round(time.Millisecond), changed, listening.Round(time.Millisecond), ready.Round(time.Millisecond))
 	fmt.Printf("every stream holds its view from the new server %v after its start (%v after it listened); CPU meanwhile: server %v (%.0f µs per stream), the agents' side %v\n",
 		all.Round(time.Millisecond), (all - listening).Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(c.streams), own.Round(time.Millisecond))
 	fmt.Printf("bytes: %.2f MB of messages received (%.0f B per stream; %.2f MB on the wire), %.2f MB of digests sent; %d peer entries resent (%.1f per stream)\n",

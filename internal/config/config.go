@@ -43,8 +43,12 @@ type Config struct {
 	// timeout for that route only.
 	ImportTimeout   time.Duration
 	ShutdownTimeout time.Duration
-	AccessTokenTTL  time.Duration
-	RefreshGrace    time.Duration
+	// StartHold is how long a request arriving while the server starts
+	// (migrations, loading the directory and the mesh) waits for it to be
+	// ready before it is answered 503; 0 answers 503 at once.
+	StartHold      time.Duration
+	AccessTokenTTL time.Duration
+	RefreshGrace   time.Duration
 	// TrustProxyHeaders makes X-Forwarded-For the client address; only for a
 	// server behind a proxy that sets it.
 	TrustProxyHeaders bool
@@ -165,6 +169,7 @@ var options = []option{
 	}},
 	{name: "import-timeout", usage: "how long a PSK CSV import's upload may take", bind: dur(func(c *Config) *time.Duration { return &c.ImportTimeout }, DefaultImportTimeout)},
 	{name: "shutdown-timeout", usage: "how long in-flight requests may run after SIGTERM", bind: dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 15*time.Second)},
+	{name: "start-hold", usage: "how long a request arriving while the server starts waits for it before 503", bind: dur(func(c *Config) *time.Duration { return &c.StartHold }, 5*time.Second)},
 	{name: "access-token-ttl", usage: "lifetime of JWT access tokens", bind: dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, time.Hour)},
 	{name: "refresh-grace", usage: "how long after expiry a bearer token may still be refreshed", bind: dur(func(c *Config) *time.Duration { return &c.RefreshGrace }, 10*time.Minute)},
 	{name: "trust-proxy-headers", usage: "take the client address from X-Forwarded-For", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {

@@ -50,6 +50,7 @@ func TestDefaults(t *testing.T) {
 		LogFormat:        "text",
 		MaxBodyBytes:     1 << 20,
 		ShutdownTimeout:  15 * time.Second,
+		StartHold:        5 * time.Second,
 		AccessTokenTTL:   time.Hour,
 		RefreshGrace:     10 * time.Minute,
 		RadiusListen:     ":1812",

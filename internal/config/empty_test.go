@@ -29,6 +29,7 @@ func TestEmptyVariable(t *testing.T) {
 		"max-body-bytes":           {wantErr: "NETKEEP_MAX_BODY_BYTES is set but empty"},
 		"import-timeout":           {wantErr: "NETKEEP_IMPORT_TIMEOUT is set but empty"},
 		"shutdown-timeout":         {wantErr: "NETKEEP_SHUTDOWN_TIMEOUT is set but empty"},
+		"start-hold":               {wantErr: "NETKEEP_START_HOLD is set but empty"},
 		"access-token-ttl":         {wantErr: "NETKEEP_ACCESS_TOKEN_TTL is set but empty"},
 		"refresh-grace":            {wantErr: "NETKEEP_REFRESH_GRACE is set but empty"},
 		"trust-proxy-headers":      {wantErr: "NETKEEP_TRUST_PROXY_HEADERS is set but empty"},

@@ -29,6 +29,8 @@
 //
 //   - Snapshot, or EachPSK and EachEndpoint to stream: the full state, with
 //     passphrases in clear. Subscribe to "psk" and "endpoint" first.
+//     EachKey and EachBinding stream only what authenticates (Key,
+//     Binding), which is what an index of a million stations should read.
 //   - LoadPSK and LoadEndpoint: one object by ID, to refresh the index on an
 //     event (not_found means it was deleted).
 //   - PSK.Usable, Endpoint.Usable and Endpoint.VLAN: the pure decisions at a

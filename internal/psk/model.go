@@ -67,6 +67,39 @@ type Row struct {
 	ExpiryNotice *time.Time // when the sweep reported the expiry; nil: not yet
 }
 
+// Key is what authenticates of a PSK, for an in-memory index that holds
+// every PSK (the RADIUS directory): no name, description or timestamps,
+// whose reading and parsing were most of a million-PSK restart's work.
+type Key struct {
+	ID         int64
+	GroupID    int64
+	Passphrase string // in clear
+	VLANID     int    // 0: the SSID's default
+	Enabled    bool
+	Expires    time.Time // zero: never
+}
+
+// SealedKey is a Key as stored: the passphrase sealed.
+type SealedKey struct {
+	ID      int64
+	GroupID int64
+	Sealed  []byte
+	SealID  []byte
+	VLANID  int
+	Enabled bool
+	Expires time.Time
+}
+
+// Binding is what authenticates of an endpoint, for an in-memory index.
+type Binding struct {
+	ID      int64
+	GroupID int64
+	MAC     []byte // as stored (canonical text)
+	PSKID   int64
+	VLANID  int // 0: the PSK's
+	Enabled bool
+}
+
 // NewPSK is what a caller asks to create. Empty PSKID and Passphrase are
 // generated.
 type NewPSK struct {

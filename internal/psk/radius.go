@@ -53,6 +53,29 @@ func (s *Service) EachEndpoint(ctx context.Context, groupID int64, fn func(*Endp
 	return s.store.Read().ScanEndpoints(ctx, Scan{GroupID: groupID}, fn)
 }
 
+// EachKey streams every visible PSK of every group as a Key, passphrase in
+// clear, in no particular order; *k is reused and valid only during the
+// call (its strings stay valid).
+func (s *Service) EachKey(ctx context.Context, fn func(k *Key) error) error {
+	var k Key
+	return s.store.Read().ScanKeys(ctx, func(sk *SealedKey) error {
+		pt, err := s.keys.Open(sk.Sealed, "psk:"+string(sk.SealID))
+		if err != nil {
+			return fmt.Errorf("opening passphrase of PSK %d: %w", sk.ID, err)
+		}
+		k = Key{ID: sk.ID, GroupID: sk.GroupID, Passphrase: string(pt), VLANID: sk.VLANID,
+			Enabled: sk.Enabled, Expires: sk.Expires}
+		return fn(&k)
+	})
+}
+
+// EachBinding streams every visible endpoint of every group as a Binding,
+// in no particular order; *b and its MAC are reused and valid only during
+// the call.
+func (s *Service) EachBinding(ctx context.Context, fn func(b *Binding) error) error {
+	return s.store.Read().ScanBindings(ctx, fn)
+}
+
 // LoadPSK returns a PSK with its passphrase in clear, whatever its group
 // (for refreshing an index on an event). Errors: not_found PSK_NOT_FOUND.
 func (s *Service) LoadPSK(ctx context.Context, id int64) (*PSK, error) {

@@ -39,6 +39,10 @@ type Tx interface {
 	DeletePSK(ctx context.Context, id int64) error
 	// ScanPSKs calls fn for every PSK row matching f, ordered by ID.
 	ScanPSKs(ctx context.Context, f Scan, fn func(*Row) error) error
+	// ScanKeys calls fn for every visible PSK of every group with only
+	// what authenticates (SealedKey), in no particular order; *k and its
+	// slices are reused and valid only during the call.
+	ScanKeys(ctx context.Context, fn func(k *SealedKey) error) error
 	// MarkExpired stamps up to limit PSKs whose expiry is at or before now and
 	// whose expiry was not reported yet with expiry notice now, and returns
 	// them. Concurrent callers never both return the same PSK.
@@ -59,6 +63,10 @@ type Tx interface {
 	// ScanEndpoints calls fn for every endpoint matching f, ordered by PSK
 	// then ID.
 	ScanEndpoints(ctx context.Context, f Scan, fn func(*Endpoint) error) error
+	// ScanBindings calls fn for every visible endpoint of every group with
+	// only what authenticates (Binding), in no particular order; *b and its
+	// slices are reused and valid only during the call.
+	ScanBindings(ctx context.Context, fn func(b *Binding) error) error
 	// TouchEndpoints raises last_seen to the given times, never lowering
 	// it; IDs that no longer exist are ignored.
 	TouchEndpoints(ctx context.Context, seen map[int64]time.Time) error

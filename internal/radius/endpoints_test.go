@@ -47,3 +47,47 @@ func TestEndpointExpiry(t *testing.T) {
 		})
 	}
 }
+
+// A full reload's loader keeps one record per station: a station streamed
+// twice keeps its later endpoint, and the earlier slot is left free (pskID
+// 0) for reuse, as removeLocked leaves it.
+func TestEndpointLoaderKeepsTheLaterDuplicate(t *testing.T) {
+	x := &Index{}
+	var l endpointLoader
+	l.add(x, Endpoint{ID: 1, GroupID: 1, MAC: 0xa, PSKID: 7, Enabled: true})
+	l.add(x, Endpoint{ID: 2, GroupID: 1, MAC: 0xb, PSKID: 7, Enabled: true})
+	l.add(x, Endpoint{ID: 2, GroupID: 2, MAC: 0xa, PSKID: 8, Enabled: true})
+	l.add(x, Endpoint{ID: 3, GroupID: 1, MAC: 0xa, PSKID: 9, VLAN: 30, Enabled: true})
+	shards, n, maxID := l.done()
+	if n != 3 || maxID != 3 {
+		t.Fatalf("loaded %d stations, max id %d; want 3, 3", n, maxID)
+	}
+	want := map[epKey]int64{{1, 0xa}: 3, {1, 0xb}: 2, {2, 0xa}: 2}
+	free := 0
+	for i := range shards {
+		s := &shards[i]
+		free += len(s.free)
+		for _, slot := range s.free {
+			if s.recs[slot].pskID != 0 {
+				t.Fatalf("free slot %d holds %+v", slot, s.recs[slot])
+			}
+		}
+		for k, slot := range s.m {
+			if x.epIndex(k) != i {
+				t.Fatalf("station %v in shard %d, want %d", k, i, x.epIndex(k))
+			}
+			if r := s.recs[slot]; r.id != want[k] {
+				t.Fatalf("station %v holds endpoint %d, want %d", k, r.id, want[k])
+			}
+			delete(want, k)
+		}
+	}
+	if len(want) != 0 || free != 1 {
+		t.Fatalf("stations missing: %v; free slots %d, want 1", want, free)
+	}
+	for i := range l.recs {
+		if l.recs[i] != nil || l.keys[i] != nil {
+			t.Fatal("the loader still holds its records")
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,10 +189,6 @@ func (x *Index) Start(ctx context.Context) error {
 	if err := x.reload(ctx); err != nil {
 		return err
 	}
-	// The snapshot the directory was built from is garbage now, and for
-	// 100,000 stations it is several times the directory's size: give it
-	// back to the OS at once rather than when the scavenger gets to it.
-	debug.FreeOSMemory()
 	x.loaded.Store(true)
 	x.wg.Add(4)
 	go x.watch()

@@ -12,8 +12,8 @@ import (
 // PSKService is what the directory needs of the psk domain; *psk.Service
 // implements it.
 type PSKService interface {
-	EachPSK(ctx context.Context, groupID int64, fn func(*psk.PSK) error) error
-	EachEndpoint(ctx context.Context, groupID int64, fn func(*psk.Endpoint) error) error
+	EachKey(ctx context.Context, fn func(*psk.Key) error) error
+	EachBinding(ctx context.Context, fn func(*psk.Binding) error) error
 	LoadPSK(ctx context.Context, id int64) (*psk.PSK, error)
 	LoadEndpoint(ctx context.Context, id int64) (*psk.Endpoint, error)
 	BindEndpoint(ctx context.Context, groupID int64, mac string, pskID int64) (*psk.Endpoint, error)
@@ -51,24 +51,28 @@ func fromEndpoint(e *psk.Endpoint) (Endpoint, error) {
 // Snapshot reads the PSKs and the endpoints side by side, on two
 // connections: a reload is two long scans (with the passphrases'
 // decryption), and on a restart with a million stations running them one
-// after the other kept one core idle.
+// after the other kept one core idle. It reads only what the directory
+// keeps (psk.Key, psk.Binding), so its PSKs have no Name.
 func (a pskSource) Snapshot(ctx context.Context, onPSK func(PSK) error, onEndpoint func(Endpoint) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pskErr := make(chan error, 1)
 	go func() {
-		err := a.s.EachPSK(ctx, 0, func(p *psk.PSK) error { return onPSK(fromPSK(p)) })
+		err := a.s.EachKey(ctx, func(k *psk.Key) error {
+			return onPSK(PSK{ID: k.ID, GroupID: k.GroupID, Passphrase: k.Passphrase, VLAN: k.VLANID,
+				Enabled: k.Enabled, ExpiresAt: k.Expires})
+		})
 		if err != nil {
 			cancel()
 		}
 		pskErr <- err
 	}()
-	epErr := a.s.EachEndpoint(ctx, 0, func(e *psk.Endpoint) error {
-		ep, err := fromEndpoint(e)
-		if err != nil {
-			return err
+	epErr := a.s.EachBinding(ctx, func(b *psk.Binding) error {
+		m, ok := mac.Parse(b.MAC)
+		if !ok {
+			return fmt.Errorf("endpoint %d: stored MAC %q does not parse", b.ID, b.MAC)
 		}
-		return onEndpoint(ep)
+		return onEndpoint(Endpoint{ID: b.ID, GroupID: b.GroupID, MAC: m, PSKID: b.PSKID, VLAN: b.VLANID, Enabled: b.Enabled})
 	})
 	if epErr != nil {
 		cancel()

@@ -67,6 +67,10 @@ type Server struct {
 	router  *api.Router
 	handler http.Handler
 	ready   atomic.Bool
+	// readyCh is closed when ready is set; held counts the requests the
+	// gate holds meanwhile (see awaitReady).
+	readyCh chan struct{}
+	held    atomic.Int64
 	// ipLimiter counts requests per client address (Nekzus's table).
 	ipLimiter *ratelimit.Limiter
 
@@ -152,7 +156,7 @@ type Deps struct {
 // New builds the server, its services and routes. It is not ready (readyz
 // 503, API 503) until Start has run after migrations.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, bus: d.Bus, metrics: api.NewMetrics()}
+	s := &Server{cfg: d.Config, log: d.Logger, db: d.DB, bus: d.Bus, metrics: api.NewMetrics(), readyCh: make(chan struct{})}
 	var idOpts []identity.Option
 	if d.PasswordParams.MemoryKiB != 0 {
 		idOpts = append(idOpts, identity.WithPasswordParams(d.PasswordParams))
@@ -233,8 +237,11 @@ func New(d Deps) *Server {
 }
 
 // Start starts the services' background work (event followers, flushers)
-// and opens the API. Call it after migrations; Close undoes it.
+// and opens the API. Call it after migrations and once; Close undoes it.
+// Requests held for the start (awaitReady) are released when it returns,
+// served if it succeeded, answered 503 if it failed.
 func (s *Server) Start(ctx context.Context) error {
+	defer close(s.readyCh)
 	if err := s.Identity.Start(ctx); err != nil {
 		return err
 	}
@@ -346,12 +353,20 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Routes() []api.Route { return s.router.Routes() }
 
 // gate answers 503 on everything but the probes and metrics until ready.
+// A request arriving while the server starts first waits up to
+// --start-hold for it (awaitReady): after a restart every agent of a mesh
+// reconnects at once, and answering them 503 sent each into its backoff
+// (a second or more) although the server was ready a fraction of a second
+// later.
 func (s *Server) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.ready.Load() {
 			switch r.URL.Path {
 			case "/healthz", "/livez", "/readyz", "/metrics":
 			default:
+				if s.awaitReady(r.Context()) {
+					break
+				}
 				w.Header().Set("Retry-After", "1")
 				api.Error(w, r, errStarting)
 				return
@@ -359,6 +374,32 @@ func (s *Server) gate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// maxStartHeld bounds the requests awaitReady holds at once; each holds
+// its connection and a goroutine (~10 KiB), so at most ~160 MiB. Past it
+// a request is answered 503 at once, as without a hold.
+const maxStartHeld = 16384
+
+// awaitReady waits, up to the configured start hold, for Start to finish
+// or for the request to end; it reports whether the server is ready.
+func (s *Server) awaitReady(ctx context.Context) bool {
+	if s.cfg.StartHold <= 0 {
+		return false
+	}
+	if s.held.Add(1) > maxStartHeld {
+		s.held.Add(-1)
+		return false
+	}
+	defer s.held.Add(-1)
+	t := time.NewTimer(s.cfg.StartHold)
+	defer t.Stop()
+	select {
+	case <-s.readyCh:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return s.ready.Load()
 }
 
 // Serve serves on ln until ctx is cancelled, then stops accepting, lets

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -115,10 +116,11 @@ func errorCode(tb testing.TB, body []byte) string {
 }
 
 // TestReadiness: until Start, only the probes and metrics answer and readyz
-// says 503; afterwards readyz is 200 and the API routes.
+// says 503 (without a start hold, at once); afterwards readyz is 200 and
+// the API routes.
 func TestReadiness(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		srv := newServer(t, db)
+		srv := newServer(t, db, "--start-hold", "0")
 		t.Run("before start", func(t *testing.T) {
 			check(t, srv.Handler(), []probe{
 				{"healthz", "/healthz", 200, "ok"},
@@ -146,6 +148,64 @@ func TestReadiness(t *testing.T) {
 			})
 		})
 	})
+}
+
+// TestStartHold: a request arriving while the server starts waits for
+// Start and is then served (here 401, the route's own answer); one still
+// waiting when the hold ends gets 503 with Retry-After, as without a hold.
+func TestStartHold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Run("served once ready", func(t *testing.T) {
+			srv := newServer(t, db, "--start-hold", "1m")
+			done := make(chan *httptest.ResponseRecorder, 1)
+			go func() {
+				w := httptest.NewRecorder()
+				srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/groups", nil))
+				done <- w
+			}()
+			// The probes are never held.
+			check(t, srv.Handler(), []probe{{"readyz", "/readyz", 503, "not ready"}})
+			select {
+			case w := <-done:
+				t.Fatalf("answered %d before Start", w.Code)
+			default:
+			}
+			start(t, srv)
+			if w := <-done; w.Code != http.StatusUnauthorized {
+				t.Fatalf("held request answered %d after Start, want 401: %s", w.Code, w.Body)
+			}
+		})
+		t.Run("503 after the hold", func(t *testing.T) {
+			srv := newServer(t, db, "--start-hold", "20ms")
+			check(t, srv.Handler(), []probe{{"api own", "/api/v1/groups", 503, "STORAGE_UNAVAILABLE"}})
+			w := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/psks", nil))
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("after the hold: %d, Retry-After %q; want 503, 1", w.Code, w.Header().Get("Retry-After"))
+			}
+		})
+	})
+}
+
+// TestStartHoldFailedStart: a failed Start releases the requests it held
+// with 503 at once rather than at the end of the hold (an hour here: the
+// test's deadline would fail it).
+func TestStartHoldFailedStart(t *testing.T) {
+	srv := newServer(t, storetest.Open(t, config.SQLite), "--start-hold", "1h", "--apps-file", filepath.Join(t.TempDir(), "missing.yaml"))
+	done := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/groups", nil))
+		done <- w
+	}()
+	err := srv.Start(context.Background())
+	defer srv.Close()
+	if err == nil {
+		t.Fatal("Start succeeded without its apps file")
+	}
+	if w := <-done; w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("held request after a failed Start: %d, Retry-After %q; want 503, 1", w.Code, w.Header().Get("Retry-After"))
+	}
 }
 
 // TestProbesWithDatabaseDown: healthz and readyz report an unreachable

@@ -200,6 +200,25 @@ func (tx *Tx) ScanEndpoints(ctx context.Context, f psk.Scan, fn func(*psk.Endpoi
 	return wrap(err, "scanning endpoints")
 }
 
+// ScanBindings calls fn for every visible endpoint with only the columns
+// that authenticate, reusing one Binding (see ScanKeys).
+func (tx *Tx) ScanBindings(ctx context.Context, fn func(*psk.Binding) error) error {
+	var (
+		b    psk.Binding
+		mac  []byte
+		vlan sql.NullInt64
+	)
+	return wrap(tx.eachRow(ctx,
+		`SELECT id, group_id, mac, psk_id, vlan_id, enabled FROM endpoints WHERE `+visible, nil,
+		func(rows scanner) error {
+			if err := rows.Scan(&b.ID, &b.GroupID, &mac, &b.PSKID, &vlan, &b.Enabled); err != nil {
+				return err
+			}
+			b.MAC, b.VLANID = mac, int(vlan.Int64)
+			return fn(&b)
+		}), "scanning endpoint bindings")
+}
+
 // TouchEndpoints raises last_seen to the given times, a thousand endpoints
 // per statement, in id order so concurrent flushes from several replicas
 // lock rows in the same order.

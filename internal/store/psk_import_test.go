@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -209,6 +210,87 @@ func TestHoldImport(t *testing.T) {
 					t.Fatalf("%d PSKs after a refused insert, want %d", got, n)
 				}
 			})
+		}
+	})
+}
+
+// TestScanKeysAndBindings: the directory's narrow scans return each
+// visible PSK's and endpoint's authenticating columns (VLAN 0 for none,
+// zero expiry for never) and skip the rows of an import not promoted yet.
+func TestScanKeysAndBindings(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := mustGroup(t, db, "keys").ID
+		at := time.Now().UTC()
+		plain, tagged := pskRow(g, "plain"), pskRow(g, "tagged")
+		vlan, exp := 42, at.Add(time.Hour).Truncate(time.Second)
+		tagged.VLANID, tagged.Expires, tagged.Enabled = &vlan, &exp, false
+		insertPSKs(t, db, plain, tagged)
+		override := 9
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertEndpoints(ctx, []*psk.Endpoint{
+				{GroupID: g, MAC: "02:00:00:00:00:01", PSKID: plain.ID, Enabled: true, CreatedAt: at, UpdatedAt: at},
+				{GroupID: g, MAC: "02:00:00:00:00:02", PSKID: tagged.ID, VLANID: &override, CreatedAt: at, UpdatedAt: at},
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+			if id, err = tx.BeginImport(ctx, g, at); err != nil {
+				return err
+			}
+			return tx.StageImport(ctx, id, stagedRows(g, "pending", 0x100, 5), at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		keys := map[int64]psk.SealedKey{}
+		if err := db.Read().ScanKeys(ctx, func(k *psk.SealedKey) error {
+			if k.GroupID == g {
+				c := *k
+				c.Sealed, c.SealID = bytes.Clone(k.Sealed), bytes.Clone(k.SealID)
+				keys[k.ID] = c
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]psk.SealedKey{
+			plain.ID:  {ID: plain.ID, GroupID: g, Sealed: []byte("sealed-plain"), SealID: []byte("seal-plain"), Enabled: true},
+			tagged.ID: {ID: tagged.ID, GroupID: g, Sealed: []byte("sealed-tagged"), SealID: []byte("seal-tagged"), VLANID: 42, Expires: exp},
+		}
+		if len(keys) != len(want) {
+			t.Fatalf("scanned %d keys, want %d (the pending import's rows hidden): %+v", len(keys), len(want), keys)
+		}
+		for id, w := range want {
+			k := keys[id]
+			if !bytes.Equal(k.Sealed, w.Sealed) || !bytes.Equal(k.SealID, w.SealID) || k.VLANID != w.VLANID ||
+				k.Enabled != w.Enabled || !k.Expires.Equal(w.Expires) || k.GroupID != g {
+				t.Fatalf("key %d = %+v, want %+v", id, k, w)
+			}
+		}
+
+		binds := map[string]psk.Binding{}
+		if err := db.Read().ScanBindings(ctx, func(b *psk.Binding) error {
+			if b.GroupID == g {
+				c := *b
+				c.MAC = nil
+				binds[string(b.MAC)] = c
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(binds) != 2 {
+			t.Fatalf("scanned %d bindings, want 2 (the pending import's hidden): %+v", len(binds), binds)
+		}
+		if b := binds["02:00:00:00:00:01"]; b.PSKID != plain.ID || b.VLANID != 0 || !b.Enabled || b.ID == 0 {
+			t.Fatalf("binding of :01 = %+v", b)
+		}
+		if b := binds["02:00:00:00:00:02"]; b.PSKID != tagged.ID || b.VLANID != 9 || b.Enabled {
+			t.Fatalf("binding of :02 = %+v", b)
 		}
 	})
 }
