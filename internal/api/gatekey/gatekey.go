@@ -74,6 +74,10 @@ type Handlers struct {
 	// IP, admin operations and config generation per user, heartbeats per
 	// gateway); it may be shared with other dialects.
 	Limiter *ratelimit.Limiter
+	// LoginFailures is how many failed local logins one address may make
+	// (config AuthFailureLimit per minute, shared with every dialect's
+	// sign-in: api.SignIn); zero: no such limit.
+	LoginFailures ratelimit.Limit
 	// Now is the clock of derived states: a gateway's online status, a
 	// config's expiry (time.Now when nil).
 	Now func() time.Time

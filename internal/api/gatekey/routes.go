@@ -35,7 +35,7 @@ func (h *Handlers) Register(rt *api.Router) {
 	heartbeat := h.perGateway("gatekey-heartbeat", HeartbeatLimit, h.heartbeat)
 
 	// User endpoints: any signed-in user, within its group.
-	rt.Handle("POST /api/v1/auth/local/login", api.Public, login(h.localLogin))
+	rt.Handle("POST /api/v1/auth/local/login", api.Public, api.SignIn(h.Limiter, h.LoginFailures, http.HandlerFunc(h.localLogin)))
 	if s := h.SSO; s != nil {
 		rt.Handle("GET /api/v1/auth/oidc/login", api.Public, login(s.oidcLogin))
 		rt.Handle("GET /api/v1/auth/oidc/callback", api.Public, login(s.oidcCallback))

@@ -11,7 +11,7 @@ import (
 
 // Failed sign-ins draw on one budget per client address across dialects:
 // NetKey's login and refresh count against --auth-failure-limit, and once
-// it is spent Netmaker's and Nekzus's logins refuse that address as well,
+// it is spent Netmaker's, Nekzus's and GateKey's logins refuse that address as well,
 // the right password included; another address is unaffected, and
 // successful logins never spend the budget.
 func TestSignInFailuresSharedAcrossDialects(t *testing.T) {
@@ -38,6 +38,7 @@ func TestSignInFailuresSharedAcrossDialects(t *testing.T) {
 		{"netkey, budget spent", "/api/auth/login", "198.51.100.7", "password1", 429},
 		{"netmaker, budget spent", "/api/users/adm/authenticate", "198.51.100.7", "password1", 429},
 		{"nekzus, budget spent", "/api/v1/auth/login", "198.51.100.7", "password1", 429},
+		{"gatekey, budget spent", "/api/v1/auth/local/login", "198.51.100.7", "password1", 429},
 		{"another address", "/api/auth/login", "198.51.100.8", "password1", 200},
 	}
 	for _, s := range steps {
