@@ -52,6 +52,10 @@ const (
 type Contents struct {
 	SchemaVersion int64
 	Tables        map[string]int64
+	// Size and SHA256 describe the file as written; a Store that leaves
+	// SHA256 empty has the service read the file back for them.
+	Size   int64
+	SHA256 string
 }
 
 // Store copies and restores the database. Restore replaces the contents of

@@ -73,10 +73,12 @@ func (s *Service) create(ctx context.Context, src audit.Source, description stri
 		_ = os.Remove(partial)
 		return nil, fault.New(fault.Unavailable, "the database could not be copied").Wrap(err)
 	}
-	b.SchemaVersion, b.Tables = contents.SchemaVersion, contents.Tables
-	if b.Size, b.SHA256, err = checksum(partial); err != nil {
-		_ = os.Remove(partial)
-		return nil, fault.New(fault.Unavailable, "reading the backup back").Wrap(err)
+	b.SchemaVersion, b.Tables, b.Size, b.SHA256 = contents.SchemaVersion, contents.Tables, contents.Size, contents.SHA256
+	if b.SHA256 == "" {
+		if b.Size, b.SHA256, err = checksum(partial); err != nil {
+			_ = os.Remove(partial)
+			return nil, fault.New(fault.Unavailable, "reading the backup back").Wrap(err)
+		}
 	}
 	if err := os.Chmod(partial, 0o600); err != nil {
 		_ = os.Remove(partial)

@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -46,6 +50,8 @@ type BackupTable struct {
 type BackupContents struct {
 	SchemaVersion int64
 	Tables        []BackupTable // by name
+	Size          int64         // of the file, in bytes (set by Backup)
+	SHA256        string        // of the file, lowercase hex (set by Backup)
 }
 
 // Backup writes a consistent copy of the whole database to path, which
@@ -58,6 +64,9 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 		return nil, fmt.Errorf("backup file %s already exists", path)
 	}
 	var out *BackupContents
+	if db.Kind != config.SQLite {
+		pace = BackupPace{} // the export's work is the database server's
+	}
 	err := onOwnThread(pace.LowPriority, func() error {
 		var err error
 		if db.Kind == config.SQLite {
@@ -66,7 +75,10 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 			err = db.exportPostgres(ctx, path)
 		}
 		if err == nil {
-			out, err = InspectBackup(ctx, path)
+			out, err = inspectBackup(ctx, path, pace)
+		}
+		if err == nil {
+			out.Size, out.SHA256, err = digest(ctx, path, pace)
 		}
 		return err
 	})
@@ -161,6 +173,12 @@ func migrateBackupFile(ctx context.Context, c *sql.DB, version int64) error {
 
 // InspectBackup reads a backup file's schema version and row counts.
 func InspectBackup(ctx context.Context, path string) (*BackupContents, error) {
+	return inspectBackup(ctx, path, BackupPace{})
+}
+
+// inspectBackup is InspectBackup counting each table's rows a chunk at a
+// time within pace (a count of a whole table is one long burst of CPU).
+func inspectBackup(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
 	c, err := openBackupFile(ctx, path, true)
 	if err != nil {
 		return nil, err
@@ -174,15 +192,68 @@ func InspectBackup(ctx context.Context, path string) (*BackupContents, error) {
 	if err != nil {
 		return nil, err
 	}
+	pc := pace.start()
 	for _, t := range tables {
-		var n int64
-		if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteIdent(t.name)).Scan(&n); err != nil {
+		n, err := countRows(ctx, c, t.name, pc)
+		if err != nil {
 			return nil, fmt.Errorf("backup file: counting %s: %w", t.name, err)
 		}
 		out.Tables = append(out.Tables, BackupTable{Name: t.name, Rows: n})
 	}
 	slices.SortFunc(out.Tables, func(a, b BackupTable) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// countChunk is how many rows countRows counts between two rests.
+const countChunk = 16384
+
+// countRows counts table's rows in rowid order, countChunk at a time,
+// resting within pc's pace after each chunk (every netkeep table has a
+// rowid).
+func countRows(ctx context.Context, c *sql.DB, table string, pc *pacer) (int64, error) {
+	q := `SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM (SELECT rowid FROM ` + quoteIdent(table) +
+		` WHERE rowid > ? ORDER BY rowid LIMIT ` + strconv.Itoa(countChunk) + `)`
+	var total, after int64
+	for {
+		var n, last int64
+		if err := c.QueryRowContext(ctx, q, after).Scan(&n, &last); err != nil {
+			return 0, err
+		}
+		total, after = total+n, last
+		if n < countChunk {
+			return total, nil
+		}
+		if err := pc.rest(ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// digest returns the size and hex SHA-256 of the file at path, read a
+// MiB at a time within pace.
+func digest(ctx context.Context, path string, pace BackupPace) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h, buf := sha256.New(), make([]byte, 1<<20)
+	pc := pace.start()
+	var size int64
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if err == io.EOF {
+			return size, hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return 0, "", err
+		}
+		if err := pc.rest(ctx); err != nil {
+			return 0, "", err
+		}
+	}
 }
 
 func fileVersion(ctx context.Context, c *sql.DB) (int64, error) {

@@ -20,7 +20,7 @@ func (b Backups) Backup(ctx context.Context, path string) (*backup.Contents, err
 	if err != nil {
 		return nil, err
 	}
-	out := &backup.Contents{SchemaVersion: c.SchemaVersion, Tables: map[string]int64{}}
+	out := &backup.Contents{SchemaVersion: c.SchemaVersion, Tables: map[string]int64{}, Size: c.Size, SHA256: c.SHA256}
 	for _, t := range c.Tables {
 		out.Tables[t.Name] = t.Rows
 	}

@@ -110,22 +110,40 @@ func stepBackup(ctx context.Context, ob onlineBackup, path string, pace BackupPa
 	if pace.StepPages > 0 {
 		step = int32(pace.StepPages)
 	}
+	pc := pace.start()
 	for {
-		t0, c0 := time.Now(), threadCPU()
 		more, err := b.Step(step)
 		if err != nil || !more {
 			return err
 		}
-		// The step's CPU time where the thread's is known (not the time
-		// it waited for a core at its low priority), else its wall time.
-		worked := threadCPU() - c0
-		if worked <= 0 {
-			worked = time.Since(t0)
-		}
-		if err := sleep(ctx, pace.pause(worked)); err != nil {
+		if err := pc.rest(ctx); err != nil {
 			return err
 		}
 	}
+}
+
+// pacer keeps a run of work steps on the current thread within its pace:
+// rest, called after each step, sleeps for as long as the step needs to
+// stay within Share of a core.
+type pacer struct {
+	pace BackupPace
+	t0   time.Time
+	c0   time.Duration
+}
+
+func (p BackupPace) start() *pacer { return &pacer{pace: p, t0: time.Now(), c0: threadCPU()} }
+
+// rest pauses after the work done since the last rest (or start). The
+// work is the thread's CPU time where it is known (not time spent waiting
+// for a core), else the wall time.
+func (pc *pacer) rest(ctx context.Context) error {
+	worked := threadCPU() - pc.c0
+	if worked <= 0 {
+		worked = time.Since(pc.t0)
+	}
+	err := sleep(ctx, pc.pace.pause(worked))
+	pc.t0, pc.c0 = time.Now(), threadCPU()
+	return err
 }
 
 // sleep waits d or until ctx ends.
