@@ -54,7 +54,10 @@ func TestStatsFeed(t *testing.T) {
 	busy := dockertest.Run(t, "containers-feed-busy", dockertest.RunOptions{Network: "none", Cmd: []string{"sh", "-c", "while :; do :; done"}})
 	ctx := context.Background()
 
-	r, err := NewRuntime(host, WithStatsIdle(2*time.Second))
+	// The idle time outlasts the engine's first samples even on a loaded
+	// machine: a feed closed as unasked before its first usage would leave
+	// nothing to read below.
+	r, err := NewRuntime(host, WithStatsIdle(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
