@@ -87,12 +87,7 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(sca
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachOf(rows, fn)
 	}
 	conn := tx.conn
 	if conn == nil {
@@ -117,11 +112,21 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(sca
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachOf(rows, fn)
 	})
+}
+
+// eachOf calls fn with each row of rows (database/sql's or pgx's) until
+// one fails, then reports the rows' own error.
+func eachOf(rows interface {
+	scanner
+	Next() bool
+	Err() error
+}, fn func(scanner) error) error {
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
