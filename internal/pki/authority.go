@@ -34,7 +34,9 @@ func fingerprint(der []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func pemCert(der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}) }
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
 
 // newAuthority builds the loaded form of a CA from its certificate and key.
 func newAuthority(id int64, der []byte, signer crypto.Signer) (*authority, error) {

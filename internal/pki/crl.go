@@ -2,11 +2,11 @@ package pki
 
 import (
 	"context"
-	"sync"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"netkeep/internal/fault"
