@@ -106,31 +106,39 @@ func newRevocationList(authorityID, number, revision int64, entries int, der []b
 }
 
 // install serves l as its CA's CRL unless this replica already serves one
-// of that CA with a number at least as large. The server-wide issuer's CRL
-// is also kept where CRL loads it with one atomic read.
+// of that CA with a number at least as large, and reports whether it did.
+// The server-wide issuer's newest CRL is also kept where CRL loads it with
+// one atomic read; that pointer is brought up to date on every call, since
+// a CA's CRL may arrive before the replica switches to that CA.
 func (s *Service) install(l *RevocationList) bool {
-	for {
-		cur, ok := s.crls.Load(l.AuthorityID)
-		if ok && cur.(*RevocationList).Number >= l.Number {
-			return false
-		}
-		if !ok {
-			if _, raced := s.crls.LoadOrStore(l.AuthorityID, l); raced {
-				continue
-			}
-			break
-		}
-		if s.crls.CompareAndSwap(l.AuthorityID, cur, l) {
-			break
-		}
-	}
+	l, installed := s.installOf(l)
 	for {
 		a, cur := s.ca.Load(), s.crl.Load()
 		if a == nil || a.ID != l.AuthorityID || cur != nil && cur.AuthorityID == l.AuthorityID && cur.Number >= l.Number {
-			return true
+			return installed
 		}
 		if s.crl.CompareAndSwap(cur, l) {
-			return true
+			return installed
+		}
+	}
+}
+
+// installOf keeps l as its CA's CRL unless one with a number at least as
+// large is kept, and returns the one kept.
+func (s *Service) installOf(l *RevocationList) (*RevocationList, bool) {
+	for {
+		cur, ok := s.crls.Load(l.AuthorityID)
+		if !ok {
+			if _, raced := s.crls.LoadOrStore(l.AuthorityID, l); !raced {
+				return l, true
+			}
+			continue
+		}
+		if kept := cur.(*RevocationList); kept.Number >= l.Number {
+			return kept, false
+		}
+		if s.crls.CompareAndSwap(l.AuthorityID, cur, l) {
+			return l, true
 		}
 	}
 }
@@ -174,6 +182,9 @@ func (s *Service) sync(ctx context.Context) error {
 		}
 		s.ca.Store(a)
 		s.log.Info("loaded the certificate authority", "fingerprint", a.Fingerprint)
+		if l, err := s.CRLOf(a.ID); err == nil {
+			s.install(l)
+		}
 	}
 	s.forgetRetired(st.InService)
 	for _, in := range st.InService {

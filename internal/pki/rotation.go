@@ -67,7 +67,7 @@ const actionRead authz.Action = "pki:read"
 // GroupCAs lists the CAs of p's group (its own and the server-wide one), in
 // creation order. Errors: unauthorized, forbidden.
 func (s *Service) GroupCAs(ctx context.Context, p *authz.Principal) ([]*GroupCA, error) {
-	if err := authz.Allow(p, actionRead, authz.Resource{GroupID: p.GroupID}); err != nil {
+	if err := allowOwnGroup(p, actionRead); err != nil {
 		return nil, err
 	}
 	return s.groupCAs(ctx, s.store.Read(), p.GroupID)
@@ -134,7 +134,7 @@ func (s *Service) groupCAs(ctx context.Context, tx Tx, groupID int64) ([]*GroupC
 // until Activate. Its key is sealed like every CA key. Errors: unauthorized,
 // forbidden, invalid (name, validity).
 func (s *Service) Rotate(ctx context.Context, p *authz.Principal, src audit.Source, req RotateRequest) (*GroupCA, error) {
-	if err := authz.Allow(p, actionWrite, authz.Resource{GroupID: p.GroupID}); err != nil {
+	if err := allowOwnGroup(p, actionWrite); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
@@ -197,7 +197,7 @@ func (s *Service) Rotate(ctx context.Context, p *authz.Principal, src audit.Sour
 // nothing. Errors: unauthorized, forbidden, not_found, conflict (revoked or
 // expired).
 func (s *Service) Activate(ctx context.Context, p *authz.Principal, src audit.Source, id int64) (*GroupCA, error) {
-	if err := authz.Allow(p, actionWrite, authz.Resource{GroupID: p.GroupID}); err != nil {
+	if err := allowOwnGroup(p, actionWrite); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
@@ -254,7 +254,7 @@ func (s *Service) Activate(ctx context.Context, p *authz.Principal, src audit.So
 // another first. Errors: unauthorized, forbidden, not_found, conflict (the
 // current issuer, or already revoked).
 func (s *Service) RevokeCA(ctx context.Context, p *authz.Principal, src audit.Source, id int64) (*GroupCA, error) {
-	if err := authz.Allow(p, actionWrite, authz.Resource{GroupID: p.GroupID}); err != nil {
+	if err := allowOwnGroup(p, actionWrite); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -312,6 +312,15 @@ func (s *Service) RevokeCA(ctx context.Context, p *authz.Principal, src audit.So
 	s.publish(ctx, actionCA, p.GroupID, out.Fingerprint)
 	s.afterRevoke(ctx, revoked...)
 	return out, nil
+}
+
+// allowOwnGroup authorizes a on the CAs of p's own group: the CA views and
+// changes act on the caller's group.
+func allowOwnGroup(p *authz.Principal, a authz.Action) error {
+	if err := authz.Allow(p, a, authz.Any); err != nil {
+		return err
+	}
+	return authz.Allow(p, a, authz.Resource{GroupID: p.GroupID})
 }
 
 func caTarget(id int64) string { return "ca:" + strconv.FormatInt(id, 10) }
