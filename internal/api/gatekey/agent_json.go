@@ -34,10 +34,10 @@ type provisionJSON struct {
 	NotAfter      string `json:"not_after"`
 	ServerCert    string `json:"server_cert"`
 	ServerKey     string `json:"server_key"`
-	CACert        string `json:"ca_cert"`
-	CAFingerprint string `json:"ca_fingerprint"`
+	CACert        string `json:"ca_cert"`        // every trusted CA, PEM, the issuer first
+	CAFingerprint string `json:"ca_fingerprint"` // the issuer's
 	TLSCryptKey   string `json:"tls_crypt_key"`
-	CRLPEM        string `json:"crl_pem"`
+	CRLPEM        string `json:"crl_pem"` // each trusted CA's CRL, PEM, same order
 	CRLNumber     int64  `json:"crl_number"`
 	CRLNextUpdate string `json:"crl_next_update"`
 }
