@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"slices"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
