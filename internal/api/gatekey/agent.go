@@ -157,9 +157,19 @@ func (h *Handlers) provision(w http.ResponseWriter, r *http.Request, p *authz.Pr
 		CAFingerprint:        tr.Issuer.Fingerprint,
 		TLSCryptKey:          string(pr.TLSCrypt),
 		CRLPEM:               string(tr.CRLBundle()),
+		CRLURLs:              crlURLs(tr),
 		CRLNumber:            tr.CRLs[0].Number,
 		CRLNextUpdate:        timestamp(earliestNextUpdate(tr.CRLs)),
 	})
+}
+
+// crlURLs are the public addresses of the PEM CRLs of the trusted CAs.
+func crlURLs(tr *pki.Trust) []string {
+	out := make([]string, len(tr.CAs))
+	for i, ca := range tr.CAs {
+		out[i] = "/api/v1/pki/cas/" + strconv.FormatInt(ca.ID, 10) + "/crl.pem"
+	}
+	return out
 }
 
 // earliestNextUpdate is when the first of the CRLs goes stale: when the

@@ -38,6 +38,8 @@ type provisionJSON struct {
 	CAFingerprint string `json:"ca_fingerprint"` // the issuer's
 	TLSCryptKey   string `json:"tls_crypt_key"`
 	CRLPEM        string `json:"crl_pem"` // each trusted CA's CRL, PEM, same order
+	// CRLURLs are where to refresh each of those CRLs (PEM), same order.
+	CRLURLs []string `json:"crl_urls"`
 	CRLNumber     int64  `json:"crl_number"`
 	CRLNextUpdate string `json:"crl_next_update"`
 }
