@@ -39,9 +39,9 @@ type provisionJSON struct {
 	TLSCryptKey   string `json:"tls_crypt_key"`
 	CRLPEM        string `json:"crl_pem"` // each trusted CA's CRL, PEM, same order
 	// CRLURLs are where to refresh each of those CRLs (PEM), same order.
-	CRLURLs []string `json:"crl_urls"`
-	CRLNumber     int64  `json:"crl_number"`
-	CRLNextUpdate string `json:"crl_next_update"`
+	CRLURLs       []string `json:"crl_urls"`
+	CRLNumber     int64    `json:"crl_number"`
+	CRLNextUpdate string   `json:"crl_next_update"`
 }
 
 // verdictJSON is an allowed client (verify, client-rules): who it is and
