@@ -39,7 +39,7 @@ func TestOpenVPNCARotation(t *testing.T) {
 	if n := strings.Count(string(oldProfile), "BEGIN CERTIFICATE"); n != 3 {
 		t.Fatalf("the profile holds %d certificates, want both CAs and the client's", n)
 	}
-	server, crlFile, tunnel := s.startOpenVPN(l, openvpn, gwNS, push, "")
+	server, _, tunnel := s.startOpenVPN(l, openvpn, gwNS, push, "")
 
 	connect := func(name string, profile []byte, serverCA string) {
 		t.Helper()
@@ -70,7 +70,7 @@ func TestOpenVPNCARotation(t *testing.T) {
 		t.Fatalf("heartbeat after activation: %v", hb)
 	}
 	server.stop()
-	server, crlFile, tunnel = s.startOpenVPN(l, openvpn, gwNS, push, "")
+	server, crlFile, tunnel := s.startOpenVPN(l, openvpn, gwNS, push, "")
 	connect("rot-old-client", oldProfile, "lab CA 2")
 	var crlURLs []string
 	for _, u := range s.provisioned["crl_urls"].([]any) {
