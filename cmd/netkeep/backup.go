@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -96,6 +97,17 @@ func cmdBackupCopy(e env, args []string) int {
 		return e.fail("%v", err)
 	}
 	return 0
+}
+
+// ownBinary is the program a backup child runs: on Linux /proc/self/exe,
+// the server's own binary even when an upgrade has replaced the file since
+// it started (the child must speak this server's protocol); elsewhere the
+// path it was started from.
+func ownBinary() (string, error) {
+	if runtime.GOOS == "linux" {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
 }
 
 // cmdRestore restores facets of a backup of the backups directory (checked

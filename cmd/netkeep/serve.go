@@ -74,7 +74,7 @@ func cmdServe(e env, args []string) int {
 		return e.fail("%v", err)
 	}
 	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate}
-	if exe, err := os.Executable(); err == nil {
+	if exe, err := ownBinary(); err == nil {
 		deps.BackupChild = []string{exe, "backup", "copy"}
 	} else {
 		log.Warn("backups are taken in the server's process", "err", err)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,8 +53,8 @@ func (db *DB) BackupInChild(ctx context.Context, command []string, path string, 
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup file %s already exists", path)
 	}
-	args := append(append([]string(nil), command[1:]...), "--engine", string(db.Kind), "--to", path,
-		"--step-pages", strconv.Itoa(pace.StepPages), "--share", strconv.FormatFloat(pace.Share, 'g', -1, 64))
+	args := slices.Concat(command[1:], []string{"--engine", string(db.Kind), "--to", path,
+		"--step-pages", strconv.Itoa(pace.StepPages), "--share", strconv.FormatFloat(pace.Share, 'g', -1, 64)})
 	cmd := exec.CommandContext(ctx, command[0], args...)
 	cmd.Stdin = strings.NewReader(db.dsn + "\n")
 	var stdout bytes.Buffer
@@ -68,7 +69,10 @@ func (db *DB) BackupInChild(ctx context.Context, command []string, path string, 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("backup child: %w: %s", err, stderr.lastLine())
+		if why := stderr.lastLine(); why != "" {
+			err = fmt.Errorf("%w: %s", err, why)
+		}
+		return nil, fmt.Errorf("backup child: %w", err)
 	}
 	var out BackupContents
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
