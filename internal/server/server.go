@@ -151,6 +151,10 @@ type Deps struct {
 	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
 	// nil: every country is unknown.
 	GeoIP geo.Locator
+	// BackupChild is the command that takes backups in a child process at
+	// the idle scheduling class (store.Backups.Child: `netkeep backup
+	// copy`); nil: backups are taken in this process.
+	BackupChild []string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -184,7 +188,7 @@ func New(d Deps) *Server {
 	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace, Child: d.BackupChild}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())
