@@ -84,9 +84,11 @@ type upstream struct {
 	// actions are what a caller must be allowed on the app's group, by
 	// role: the route's scopes, less what the role can never hold (write:*
 	// names groups:write, which only a SUPER_ADMIN has).
-	actions   map[authz.Role][]authz.Action
-	rp        *httputil.ReverseProxy
-	transport *http.Transport // nil for a peer's app: the link's transport is shared
+	actions map[authz.Role][]authz.Action
+	rp      *httputil.ReverseProxy
+	// transport is the route's own pool; nil for a peer's app (the link's
+	// transport is shared).
+	transport interface{ CloseIdleConnections() }
 }
 
 var (
@@ -141,12 +143,18 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 			return nil, errBadGateway.Wrap(err)
 		}
 	} else {
-		u.transport = p.newTransport(e)
-		if target.Scheme == "h2c" {
+		t := p.newTransport(e)
+		switch target.Scheme {
+		case "h2c":
 			u.target = h2cTarget(target)
-			u.transport.Protocols = unencryptedHTTP2()
+			t.Protocols = unencryptedHTTP2()
+			rt, u.transport = t, t
+		case "http":
+			h1 := newH1Transport(hostPort(target), e.Route.Timeout, t)
+			rt, u.transport = h1, h1
+		default:
+			rt, u.transport = t, t
 		}
-		rt = u.transport
 	}
 	u.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite(u),
@@ -176,6 +184,14 @@ func (p *Proxy) newTransport(e catalog.Entry) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // pass the upstream's encoding through
 	}
+}
+
+// hostPort is the address of an http:// target.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // current reports whether u was built from e's route as it is now: every
