@@ -20,6 +20,12 @@ import (
 // returns the server's address.
 func serveApp(tb testing.TB, to string, edit func(*catalog.Route)) string {
 	tb.Helper()
+	return serveAppTimeouts(tb, to, edit, time.Minute)
+}
+
+// serveAppTimeouts is serveApp with the server's read and write timeouts.
+func serveAppTimeouts(tb testing.TB, to string, edit func(*catalog.Route), serverTimeout time.Duration) string {
+	tb.Helper()
 	r := &catalog.Route{ID: "route_app", AppID: "app", GroupID: 1, To: to, StripPrefix: true, WebSocket: true,
 		Scopes: catalog.DefaultScopes, Auth: catalog.AuthPublic, Timeout: 10 * time.Second, Status: catalog.StatusActive, UpdatedAt: time.Now()}
 	if edit != nil {
@@ -33,7 +39,7 @@ func serveApp(tb testing.TB, to string, edit func(*catalog.Route)) string {
 		tb.Fatal(err)
 	}
 	srv := &http.Server{Handler: api.Wrap(rt, api.Options{Logger: quiet, MaxBodyBytes: 1 << 20}),
-		ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		ReadTimeout: serverTimeout, WriteTimeout: serverTimeout}
 	go func() { _ = srv.Serve(ln) }()
 	tb.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
