@@ -151,6 +151,11 @@ func (t *h1Transport) exchange(c *h1Conn, r *http.Request) (*http.Response, erro
 	keep := !resp.Close && !r.Close
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
+		if r.Header.Get("Upgrade") == "" {
+			// ReverseProxy refuses it (502) but would leave the
+			// connection open.
+			return fail(errors.New("the upstream switched protocols unasked"))
+		}
 		stop() // ReverseProxy closes the connection when the request ends
 		resp.Body = switched(c)
 	case resp.Body == http.NoBody:

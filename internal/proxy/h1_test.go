@@ -229,6 +229,10 @@ func TestUpstreamSwitchWithBufferedBytes(t *testing.T) {
 	if line, err := br.ReadString('\n'); line != "echo ping\n" {
 		t.Fatalf("relay: %q %v", line, err)
 	}
+	// A switch the client did not ask for is the upstream's error.
+	if code, body := get(t, http.DefaultClient, "http://"+addr+"/apps/app/plain"); code != http.StatusBadGateway || !strings.Contains(body, "BAD_GATEWAY") {
+		t.Errorf("unasked switch: %d %s", code, body)
+	}
 }
 
 // A route's timeout bounds the wait for the answer's header (504), not a
