@@ -19,6 +19,17 @@ type gkAdminProvision struct {
 	Message string         `json:"message"`
 }
 
+// gkMeshHub is a hub as gatekey-admin decodes it.
+type gkMeshHub struct {
+	ID              string    `json:"id"`
+	GatewayID       string    `json:"gateway_id"`
+	GatewayName     string    `json:"gateway_name,omitempty"`
+	HubNetwork      string    `json:"hub_network"`
+	IsProvisioned   bool      `json:"is_provisioned"`
+	ConnectedSpokes int       `json:"connected_spokes"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
 // gkUISpoke is a spoke as GateKey's web UI reads it (getMeshSpokes,
 // getMeshSpoke, createMeshSpoke).
 type gkUISpoke struct {
@@ -64,7 +75,22 @@ func TestMeshProvisionContract(t *testing.T) {
 		hubGW, hubTok := f.gateway(t, map[string]any{"name": "hub-gw"})
 		spokeGW, spokeTok := f.gateway(t, map[string]any{"name": "branch"})
 		loneGW, _ := f.gateway(t, map[string]any{"name": "lone"})
-		hubID := want(t, f.do(t, f.admin, "POST", "/api/v1/admin/mesh/hubs", map[string]any{"name": "core", "gateway_id": hubGW}), 201)["id"].(string)
+		// gatekey-admin mesh hub create: no name (the hub is named after its
+		// gateway), a hub_network that must be a CIDR and is not kept.
+		gkErrorOf(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/hubs",
+			map[string]any{"gateway_id": hubGW, "hub_network": "not-a-cidr", "session_enabled": true}), 400)
+		gkErrorOf(t, f.program(t, f.foreign, "POST", "/api/v1/admin/mesh/hubs",
+			map[string]any{"gateway_id": hubGW, "hub_network": "10.99.0.0/24", "session_enabled": true}), 404)
+		var created gkMeshHub
+		decodeAs(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/hubs",
+			map[string]any{"gateway_id": hubGW, "hub_network": "10.99.0.0/24", "session_enabled": true}), 201, &created)
+		if created.ID == "" || created.GatewayID != hubGW || created.CreatedAt.IsZero() {
+			t.Fatalf("hub created = %+v", created)
+		}
+		if hubs := listAs[gkMeshHub](t, f.program(t, f.admin, "GET", "/api/v1/admin/mesh/hubs", nil), "hubs"); len(hubs) != 1 {
+			t.Fatalf("hubs = %+v, want the one created", hubs)
+		}
+		hubID := created.ID
 		decodeAs(t, f.program(t, f.admin, "POST", "/api/v1/admin/mesh/spokes", map[string]any{"hub_id": hubID, "gateway_id": spokeGW}), 201, &gkMeshSpoke{})
 		hubPath := "/api/v1/admin/mesh/hubs/" + hubID + "/provision"
 		spokePath := "/api/v1/admin/mesh/spokes/" + hubID + ":" + spokeGW + "/provision"
