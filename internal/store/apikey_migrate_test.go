@@ -20,6 +20,25 @@ import (
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
+// migrationsOf is the migration provider of db's engine, over the
+// embedded migrations.
+func migrationsOf(tb testing.TB, db *store.DB) *goose.Provider {
+	tb.Helper()
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if db.Kind == config.Postgres {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := goose.NewProvider(dialect, db.SQL(), sub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // TestAPIKeyFormatsMigration checks that keys stored before key formats
 // existed come out of migration 00012 as nk_ keys whose scope names are
 // their grants, so they keep working and are echoed back as before.
@@ -27,24 +46,13 @@ func TestAPIKeyFormatsMigration(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
-		if db.Kind == config.Postgres {
-			dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		}
-		sub, err := fs.Sub(migrationFiles, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := goose.NewProvider(dialect, db.SQL(), sub)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := migrationsOf(t, db)
 		u := apiKeyOwner(t, db, "old")
 		if _, err := p.DownTo(ctx, 11); err != nil {
 			t.Fatal(err)
 		}
 		hash := sha256.Sum256([]byte("nk_old"))
-		_, err = db.SQL().ExecContext(ctx, `INSERT INTO api_keys
+		_, err := db.SQL().ExecContext(ctx, `INSERT INTO api_keys
 			(id, name, prefix, hash, scopes, group_id, created_by, rate_per_hour, rate_per_minute, created_at)
 			VALUES ('key_0000000000000001', 'old', 'nk_abcdefg', $1, 'psks:read psks:write', $2, $3, 1000, 100, $4)`,
 			hash[:], u.GroupID, u.ID, time.Now().UTC())
@@ -71,18 +79,7 @@ func TestAPIKeyProvisionedByMigration(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
-		if db.Kind == config.Postgres {
-			dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		}
-		sub, err := fs.Sub(migrationFiles, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := goose.NewProvider(dialect, db.SQL(), sub)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := migrationsOf(t, db)
 		u := apiKeyOwner(t, db, "provisioned")
 		if _, err := p.DownTo(ctx, 35); err != nil {
 			t.Fatal(err)

@@ -2,10 +2,8 @@ package gatekey
 
 import (
 	"net/http"
-	"net/netip"
 
 	"netkeep/internal/api"
-	"netkeep/internal/fault"
 	"netkeep/internal/gateway"
 )
 
@@ -73,8 +71,8 @@ func (h *Handlers) createHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.HubNetwork != nil {
-		if _, err := netip.ParsePrefix(*in.HubNetwork); err != nil {
-			api.Error(w, r, fault.New(fault.Invalid, "hub_network must be a CIDR").WithDetails(map[string]any{"field": "hub_network"}))
+		if err := checkCIDRs("hub_network", []string{*in.HubNetwork}); err != nil {
+			api.Error(w, r, err)
 			return
 		}
 	}

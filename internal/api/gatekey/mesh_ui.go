@@ -3,11 +3,9 @@ package gatekey
 import (
 	"encoding/json"
 	"net/http"
-	"net/netip"
 
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
-	"netkeep/internal/gateway"
 )
 
 // The mesh paths GateKey's web UI calls besides gatekey-admin's: a hub's
@@ -96,36 +94,26 @@ func (h *Handlers) createHubSpoke(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	for _, n := range in.LocalNetworks {
-		if _, err := netip.ParsePrefix(n); err != nil {
-			api.Error(w, r, fault.New(fault.Invalid, "localNetworks must be CIDRs").WithDetails(map[string]any{"field": "localNetworks"}))
-			return
-		}
+	if err := checkCIDRs("localNetworks", in.LocalNetworks); err != nil {
+		api.Error(w, r, err)
+		return
 	}
 	if in.GatewayID == "" && in.Name == "" {
 		api.Error(w, r, fault.New(fault.Invalid, "name (the spoke's gateway) is required").WithDetails(map[string]any{"field": "name"}))
 		return
 	}
-	p := api.PrincipalFrom(r.Context())
-	hub, err := h.Gateways.AdminHub(r.Context(), p, r.PathValue("id"))
-	var v *spokeView
-	if err == nil {
-		v, err = h.loadSpokes(r)
-	}
+	hub, err := h.Gateways.AdminHub(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err == nil && in.GatewayID == "" {
-		in.GatewayID, err = v.gatewayNamed(hub.GroupID, in.Name)
-	}
-	if err == nil {
-		hub, err = h.Gateways.AddSpoke(r.Context(), p, api.Source(r), hub.ID, gateway.Spoke{Kind: gateway.SpokeGateway, ID: in.GatewayID})
-	}
-	if err == nil {
-		v, err = h.loadSpokes(r)
+		var v *spokeView
+		if v, err = h.loadSpokes(r); err == nil {
+			in.GatewayID, err = v.gatewayNamed(hub.GroupID, in.Name)
+		}
 	}
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	writeUI(w, r, http.StatusCreated, "spoke", v.spoke(hub, in.GatewayID))
+	h.joinSpoke(w, r, hub.ID, in.GatewayID)
 }
 
 // gatewayNamed is the id of the gateway of groupID called name.

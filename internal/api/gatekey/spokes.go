@@ -187,15 +187,34 @@ func (h *Handlers) createSpoke(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, fault.New(fault.Invalid, "gateway_id is required").WithDetails(map[string]any{"field": "gateway_id"}))
 		return
 	}
+	var cidrs []string
 	if in.SpokeNetwork != "" {
-		if _, err := netip.ParsePrefix(in.SpokeNetwork); err != nil {
-			api.Error(w, r, fault.New(fault.Invalid, "spoke_network must be a CIDR").WithDetails(map[string]any{"field": "spoke_network"}))
-			return
+		cidrs = []string{in.SpokeNetwork}
+	}
+	if err := checkCIDRs("spoke_network", cidrs); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	h.joinSpoke(w, r, in.HubID, in.GatewayID)
+}
+
+// checkCIDRs refuses (invalid, naming field) networks a hub or spoke
+// request gives that are not all CIDRs; they are not kept (spokes route
+// their gateway's networks).
+func checkCIDRs(field string, cidrs []string) error {
+	for _, c := range cidrs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			return fault.Errorf(fault.Invalid, "%s: %q is not a CIDR", field, c).WithDetails(map[string]any{"field": field})
 		}
 	}
-	p := api.PrincipalFrom(r.Context())
-	sp := gateway.Spoke{Kind: gateway.SpokeGateway, ID: in.GatewayID}
-	hub, err := h.Gateways.AddSpoke(r.Context(), p, api.Source(r), in.HubID, sp)
+	return nil
+}
+
+// joinSpoke adds gateway gatewayID to hub hubID's spokes and answers the
+// new spoke (201).
+func (h *Handlers) joinSpoke(w http.ResponseWriter, r *http.Request, hubID, gatewayID string) {
+	hub, err := h.Gateways.AddSpoke(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), hubID,
+		gateway.Spoke{Kind: gateway.SpokeGateway, ID: gatewayID})
 	var v *spokeView
 	if err == nil {
 		v, err = h.loadSpokes(r)
@@ -204,7 +223,7 @@ func (h *Handlers) createSpoke(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeUI(w, r, http.StatusCreated, "spoke", v.spoke(hub, sp.ID))
+	writeUI(w, r, http.StatusCreated, "spoke", v.spoke(hub, gatewayID))
 }
 
 // updateSpoke accepts gatekey-admin's only change, session_enabled, which
