@@ -208,7 +208,7 @@ func New(d Deps) *Server {
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
+		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
 		Providers: loginProviders{s.SSO}, Channel: &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
