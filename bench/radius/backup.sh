@@ -7,7 +7,9 @@
 #   2. during backups: the same load for SECS seconds while backups are
 #      taken back to back through POST /api/v1/backups for the whole
 #      window (so every request of the window falls during a backup),
-#      ROUNDS times, alternating with the unloaded rounds.
+#      ROUNDS times, alternating with the unloaded rounds. The server
+#      takes each backup in a child process (`netkeep backup copy`):
+#      server-cpu is the server's own, backup-children-cpu the copies'.
 # The goal: RADIUS p99 during backups within 2x of the unloaded p99 (the
 # medians of the rounds are compared). Everything listens on 127.0.0.1 and
 # the server is stopped at exit. Needs: go, curl, python3.
@@ -71,6 +73,14 @@ cpu_used() {
     printf "server-cpu=%.2fs (%.0f%% of a core)", c, c / secs * 100 }'
 }
 
+# child_cpu TICKS: the CPU time of the server's finished children (the
+# backup copies, `netkeep backup copy`) since TICKS (from child_ticks).
+child_ticks() { awk '{print $16, $17}' "/proc/$1/stat"; }
+child_cpu() {
+  awk -v t0="$1" -v t1="$(child_ticks $NK_PID)" -v hz="$TICK" 'BEGIN {
+    split(t0, a, " "); split(t1, b, " "); printf "backup-children-cpu=%.2fs", (b[1] - a[1] + b[2] - a[2]) / hz }'
+}
+
 echo
 echo "== ${RATE} requests/s for ${SECS}s, $ROUNDS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 quiet=() busy=()
@@ -82,9 +92,9 @@ for r in $(seq 1 "$ROUNDS"); do
   rm -f "$WORK/done"
   backups_until "$WORK/done" >"$WORK/backups.txt" &
   bpid=$!
-  c0=$(cpu_ticks $NK_PID)
+  c0=$(cpu_ticks $NK_PID) k0=$(child_ticks $NK_PID)
   out=$(gen -label "backups  #$r"); c1=$(cpu_used "$c0"); touch "$WORK/done"; wait $bpid
-  echo "$out $c1 $(cat "$WORK/backups.txt")"
+  echo "$out $c1 $(child_cpu "$k0") $(cat "$WORK/backups.txt")"
   busy+=("$(p99 "$out")")
 done
 python3 - "${quiet[*]}" "${busy[*]}" <<'PY'

@@ -4,7 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
 	"strings"
+	"syscall"
 
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
@@ -42,6 +46,9 @@ func backupService(ctx context.Context, e env, cfg *config.Config) (*backup.Serv
 
 // cmdBackup takes a backup into the backups directory, or lists them.
 func cmdBackup(e env, args []string) int {
+	if len(args) > 0 && args[0] == "copy" {
+		return cmdBackupCopy(e, args[1:])
+	}
 	var desc string
 	list := len(args) > 0 && args[0] == "list"
 	if list {
@@ -78,6 +85,29 @@ func cmdBackup(e env, args []string) int {
 	fmt.Fprintf(e.stdout, "backup %s\nfile %s/%s.db\nsha256 %s\nsize %d bytes, schema version %d\n",
 		b.ID, cfg.BackupDirectory(), b.ID, b.SHA256, b.Size, b.SchemaVersion)
 	return 0
+}
+
+// cmdBackupCopy is the child process a server takes each backup in
+// (store.ServeBackupChild: the arguments and standard input are the
+// server's, not an operator's). It stops when the server dies.
+func cmdBackupCopy(e env, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := store.ServeBackupChild(ctx, args, e.stdin, e.stdout); err != nil {
+		return e.fail("%v", err)
+	}
+	return 0
+}
+
+// ownBinary is the program a backup child runs: on Linux /proc/self/exe,
+// the server's own binary even when an upgrade has replaced the file since
+// it started (the child must speak this server's protocol); elsewhere the
+// path it was started from.
+func ownBinary() (string, error) {
+	if runtime.GOOS == "linux" {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
 }
 
 // cmdRestore restores facets of a backup of the backups directory (checked

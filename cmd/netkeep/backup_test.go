@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"netkeep/internal/backup"
 	"netkeep/internal/store"
 	"netkeep/internal/store/storetest"
 )
@@ -145,4 +150,52 @@ func countRows(tb testing.TB, st *store.DB, q string) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// netkeep serve takes a backup asked for through the API in its backup
+// child (`netkeep backup copy`): the API answers as documented and the
+// copy with its manifest lands in the backups directory, on both engines.
+// The child command alone refuses what the server would never send it.
+func TestServeBackupInChild(t *testing.T) {
+	const key = "backup-child-test-master-key-0123456789"
+	for _, kind := range storetest.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			db, dir := newTestDB(t, kind), t.TempDir()
+			p := startServe(t, cleanEnv("NETKEEP_MASTER_KEY="+key), db.flags(dir)...)
+			waitReady(t, httpClient, p.url)
+			req, err := http.NewRequest(http.MethodPost, p.url+"/api/v1/backups", strings.NewReader(`{"description":"through the child"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b struct {
+				ID     string           `json:"id"`
+				Size   int64            `json:"size"`
+				SHA256 string           `json:"sha256"`
+				Tables map[string]int64 `json:"tables"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&b); err != nil || resp.StatusCode != http.StatusCreated {
+				t.Fatalf("POST /api/v1/backups: %d %v\n%s", resp.StatusCode, err, p.log)
+			}
+			size, sum, err := backup.Checksum(context.Background(), filepath.Join(dir, "backups", b.ID+".db"), nil)
+			if err != nil || size != b.Size || sum != b.SHA256 || b.Tables["users"] < 0 || len(b.Tables) == 0 {
+				t.Fatalf("backup %+v; file %d bytes %s %v", b, size, sum, err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "backups", b.ID+".json")); err != nil {
+				t.Fatalf("no manifest: %v", err)
+			}
+		})
+	}
+	for name, stdin := range map[string]string{"no DSN": "", "no target": "/tmp/x.db\n"} {
+		r := runCLI(t, stdin, nil, "backup", "copy", "--engine", "sqlite")
+		if r.code != 1 || !strings.HasPrefix(r.stderr, "netkeep: usage") || strings.Count(r.stderr, "\n") != 1 {
+			t.Fatalf("%s: %d %q", name, r.code, r.stderr)
+		}
+	}
 }

@@ -74,6 +74,11 @@ func cmdServe(e env, args []string) int {
 		return e.fail("%v", err)
 	}
 	deps := server.Deps{Config: cfg, Logger: log, DB: db, Keys: keys, Bus: bus, Version: version, BuildDate: buildDate}
+	if exe, err := ownBinary(); err == nil {
+		deps.BackupChild = []string{exe, "backup", "copy"}
+	} else {
+		log.Warn("backups are taken in the server's process", "err", err)
+	}
 	if cfg.GeoIPDB != "" {
 		mmdb, err := geo.OpenMMDB(cfg.GeoIPDB)
 		if err != nil {

@@ -19,7 +19,9 @@ const actionManage authz.Action = "apikeys:manage"
 // shown again. p must be allowed apikeys:manage (an API key must hold that
 // scope) and must be a user or a user's key: the master key cannot own keys.
 // The key gets p's group and user as creator, and may hold only scopes that
-// p's role grants and, when p is itself a key, that p holds.
+// p's role grants and, when p is itself a key, that p holds. An
+// Administered key needs p to be an administrator and records p as
+// ProvisionedBy.
 //
 // Errors: unauthorized (no principal), forbidden (not allowed, or a scope
 // beyond the creator's rights, named in the message and details), invalid
@@ -32,11 +34,20 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, src audit.Sour
 	if p.Kind == authz.KindMaster || p.UserID == 0 {
 		return nil, "", fault.New(fault.Invalid, "API keys must be created by a user")
 	}
+	if in.Administered {
+		if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
+			return nil, "", err
+		}
+	}
 	k, err := s.validate(p, in)
 	if err != nil {
 		return nil, "", err
 	}
-	return s.insert(ctx, src, k, nil)
+	var extra map[string]any
+	if in.Administered {
+		k.ProvisionedBy, extra = p.UserID, map[string]any{"provisioned_by": p.UserID}
+	}
+	return s.insert(ctx, src, k, extra)
 }
 
 // insert gives k its identity and secret, stores it with its audit entry

@@ -26,6 +26,11 @@ type Key struct {
 	RatePerHour   int
 	RatePerMinute int
 	CreatedAt     time.Time
+	// ProvisionedBy is the administrator who created the key through an
+	// administrators' API: for a user of its group (CreateFor), or for
+	// itself (Create with NewKey.Administered); 0 when a user created the
+	// key through its own key API.
+	ProvisionedBy int64
 }
 
 // NewKey is what a caller asks for. Zero rates mean the defaults.
@@ -42,6 +47,10 @@ type NewKey struct {
 	ExpiresAt     *time.Time
 	RatePerHour   int
 	RatePerMinute int
+	// Administered: the key is created through an administrators' API
+	// (GateKey's /api/v1/admin/api-keys), which only an administrator may
+	// use (authz.Administer); the key records its creator as ProvisionedBy.
+	Administered bool
 }
 
 // Limits on keys, as the NetKey document states them.

@@ -69,6 +69,7 @@ func (s *Service) CreateFor(ctx context.Context, p *authz.Principal, src audit.S
 	if err != nil {
 		return nil, "", err
 	}
+	k.ProvisionedBy = p.UserID
 	return s.insert(ctx, src, k, map[string]any{"provisioned_by": p.UserID})
 }
 

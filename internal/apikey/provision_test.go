@@ -63,6 +63,9 @@ func TestKeysForAUser(t *testing.T) {
 		if err != nil || len(keys) != 1 || keys[0].ID != k.ID {
 			t.Fatalf("ListFor = %v, %v", keys, err)
 		}
+		if k.ProvisionedBy != f.adminA.UserID || keys[0].ProvisionedBy != f.adminA.UserID {
+			t.Fatalf("provisioned by %d, stored %d, want the administrator %d", k.ProvisionedBy, keys[0].ProvisionedBy, f.adminA.UserID)
+		}
 		n, err := f.svc.RevokeFor(ctx, f.adminA, source(f.adminA), f.userA.UserID)
 		if err != nil || n != 1 {
 			t.Fatalf("RevokeFor = %d, %v", n, err)
@@ -75,6 +78,33 @@ func TestKeysForAUser(t *testing.T) {
 		}
 		if got := auditActions(t, db, "apikey:"+k.ID); len(got) != 2 || got[1] != "apikey.revoke" {
 			t.Fatalf("audit = %v", got)
+		}
+	})
+}
+
+// A key created through an administrators' API (Administered) records its
+// administrator as ProvisionedBy; a plain user may not create one, and a
+// key of the user's own key API records nobody.
+func TestAdministeredKeys(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		k, _, err := f.svc.Create(ctx, f.adminA, source(f.adminA), apikey.NewKey{Name: "admin-ci", Scopes: []string{"psks:read"}, Administered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Read().APIKeyByID(ctx, k.ID); err != nil || got.ProvisionedBy != f.adminA.UserID {
+			t.Fatalf("stored key = %+v, %v, want provisioned by %d", got, err, f.adminA.UserID)
+		}
+		own, _, err := f.svc.Create(ctx, f.userA, source(f.userA), apikey.NewKey{Name: "mine", Scopes: []string{"psks:read"}})
+		if err != nil || own.ProvisionedBy != 0 {
+			t.Fatalf("own key = %+v, %v, want provisioned by nobody", own, err)
+		}
+		_, _, err = f.svc.Create(ctx, f.userA, source(f.userA), apikey.NewKey{Name: "x", Scopes: []string{"psks:read"}, Administered: true})
+		wantFault(t, err, fault.Forbidden, "administrator")
+		if keys, err := f.svc.List(ctx, f.userA); err != nil || len(keys) != 1 {
+			t.Fatalf("userA's keys after the refusal = %v, %v, want its own only", keys, err)
 		}
 	})
 }

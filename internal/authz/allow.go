@@ -22,7 +22,17 @@ var (
 	errUnauthenticated = fault.New(fault.Unauthorized, "authentication required")
 	errForbidden       = fault.New(fault.Forbidden, "insufficient permissions")
 	errNotFound        = fault.New(fault.NotFound, "not found")
+	errAdminRole       = fault.New(fault.Forbidden, "administrator role required")
 )
+
+// Administer is the action of using an administrators' API (GateKey's
+// /api/v1/admin views, for instance) where no narrower action decides:
+// only a SUPER_ADMIN or GROUP_ADMIN may take it, or the master key, or a
+// credential one of them handed out. It is a rule of the role, not a
+// scope: no API key is granted it by name, an administrator's key holds it
+// through its role, and the call's own domain actions still check the
+// key's scopes.
+const Administer Action = "administer"
 
 // Allow decides whether p may perform a on res. It returns nil, or a fault
 // error: unauthorized (no principal), not_found (res is in another group:
@@ -41,10 +51,13 @@ func Allow(p *Principal, a Action, res Resource) error {
 	if !p.IsSuper() && res.GroupID != -1 && res.GroupID != p.GroupID {
 		return errNotFound
 	}
-	if p.Delegated() && !p.Scopes.Has(a) {
+	if p.Delegated() && a != Administer && !p.Scopes.Has(a) {
 		return errForbidden
 	}
 	if !roleAllows(p.Role, a) {
+		if a == Administer {
+			return errAdminRole
+		}
 		return errForbidden
 	}
 	if p.Role == User && isWrite(a) && res != Any && !userMayWrite(p, a, res) {
@@ -90,7 +103,7 @@ func roleAllows(r Role, a Action) bool {
 		return a != "groups:write" || r == SuperAdmin
 	case User:
 		switch a {
-		case "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
+		case Administer, "users:write", "groups:write", "audit:read", "radius:write", "radius:read", "pki:write", "networks:write", "gateways:write",
 			"vpn-networks:write", "access-rules:write", "backups:read", "backups:write", "system:read",
 			"scripts:read", "scripts:write", "scripts:execute", "toolbox:read", "toolbox:write", "containers:read", "containers:write", "federation:read", "federation:write":
 			return false

@@ -64,11 +64,26 @@ func TestAllow(t *testing.T) {
 		{"ok/local administrator in its group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:write", own, ""},
 		{"404/local administrator other group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:read", other, fault.NotFound},
 		{"ok/any resource", user(GroupAdmin), "psks:write", Any, ""},
+		// Administer is the role's, not a scope: an administrator's key of
+		// any scope takes it, a user's key of every scope does not.
+		{"401/administer nobody", nil, Administer, Any, fault.Unauthorized},
+		{"ok/administer group admin", user(GroupAdmin), Administer, Any, ""},
+		{"ok/administer super", user(SuperAdmin), Administer, Any, ""},
+		{"ok/administer master", &Principal{Kind: KindMaster}, Administer, Any, ""},
+		{"ok/administer local administrator", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, Administer, Any, ""},
+		{"403/administer user", user(User), Administer, Any, fault.Forbidden},
+		{"ok/administer admin's narrow key", key(GroupAdmin, "audit:read"), Administer, Any, ""},
+		{"403/administer user's wide key", key(User, "psks:*", "users:*", "apikeys:manage"), Administer, Any, fault.Forbidden},
+		{"403/administer gateway credential", &Principal{Kind: KindGateway, GroupID: 1}, Administer, Any, fault.Forbidden},
+		{"404/administer other group", user(GroupAdmin), Administer, other, fault.NotFound},
 	}
 	for _, c := range cases {
 		if got := fault.CodeOf(Allow(c.p, c.a, c.res)); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+	if _, err := ParseScopes([]string{string(Administer)}); err == nil {
+		t.Error("administer is granted as a scope; want it the role's only")
 	}
 }
 

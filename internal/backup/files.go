@@ -74,8 +74,12 @@ func (s *Service) create(ctx context.Context, src audit.Source, description stri
 		return nil, fault.New(fault.Unavailable, "the database could not be copied").Wrap(err)
 	}
 	b.SchemaVersion, b.Tables, b.Size, b.SHA256 = contents.SchemaVersion, contents.Tables, contents.Size, contents.SHA256
+	// The copy is whole: from here on the backup is stored, audited and
+	// pruned to the end even if ctx ends (a backup listed without its audit
+	// entry, or one more than retention allows, would be half a change).
+	ctx = context.WithoutCancel(ctx)
 	if b.SHA256 == "" {
-		if b.Size, b.SHA256, err = checksum(partial); err != nil {
+		if b.Size, b.SHA256, err = Checksum(ctx, partial, nil); err != nil {
 			_ = os.Remove(partial)
 			return nil, fault.New(fault.Unavailable, "reading the backup back").Wrap(err)
 		}
@@ -94,25 +98,45 @@ func (s *Service) create(ctx context.Context, src audit.Source, description stri
 	}
 	if err := s.audit(ctx, src, "backup.create", b.ID, map[string]any{"description": b.Description, "trigger": trigger,
 		"size": b.Size, "sha256": b.SHA256, "schema_version": b.SchemaVersion}); err != nil {
+		_ = s.remove(b.ID) // not listed unaudited
 		return nil, err
 	}
 	s.prune(ctx, src)
 	return b, nil
 }
 
-// checksum returns the size and hex SHA-256 of the file at path.
-func checksum(path string) (int64, string, error) {
+// Checksum returns the size and lowercase hex SHA-256 of the file at
+// path, read a MiB at a time; rest, when not nil, is called between two
+// reads (a paced reader sleeps there) and its error ends the read. It is
+// the one checksum of a backup file: the store's when it writes one, the
+// service's when it checks one before a restore.
+func Checksum(ctx context.Context, path string, rest func(context.Context) error) (int64, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
+	h, buf := sha256.New(), make([]byte, 1<<20)
+	var size int64
+	for {
+		n, err := io.ReadFull(f, buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return size, hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return 0, "", err
+		}
+		if rest != nil {
+			err = rest(ctx)
+		} else {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return 0, "", err
+		}
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeManifest writes b's manifest through a temporary file, so a reader

@@ -87,7 +87,7 @@ func (s *Service) Restore(ctx context.Context, p *authz.Principal, src audit.Sou
 	if err != nil {
 		return err
 	}
-	_, sum, err := checksum(s.dbPath(id))
+	_, sum, err := Checksum(ctx, s.dbPath(id), nil)
 	if err != nil || sum != b.SHA256 {
 		return fault.New(fault.Invalid, "the backup file is missing or does not match its checksum").WithReason(ReasonCorrupt).
 			WithDetails(map[string]any{"backup_id": id})

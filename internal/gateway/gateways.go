@@ -242,21 +242,39 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 // RegenerateToken replaces a gateway's token: the old one stops working at
 // once. The new token is returned this once. Errors: forbidden, not_found.
 func (s *Service) RegenerateToken(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*Created, error) {
+	return s.replaceToken(ctx, src, func(tx Tx) (*Gateway, string, map[string]any, error) {
+		g, err := tx.GatewayByID(ctx, id)
+		if err != nil {
+			return nil, "", nil, notFoundAs(err, errGatewayNotFound)
+		}
+		if err := allowAdmin(p, actGatewaysWrite, g.GroupID, errGatewayNotFound); err != nil {
+			return nil, "", nil, err
+		}
+		return g, "gateway.token.regenerate", nil, nil
+	})
+}
+
+// replaceToken gives the gateway pick finds (and authorizes) a new token in
+// one transaction with its audit entry (pick's action and details on the
+// gateway), and tells the gateway's listeners its old token is gone.
+func (s *Service) replaceToken(ctx context.Context, src audit.Source,
+	pick func(tx Tx) (g *Gateway, action string, details map[string]any, err error)) (*Created, error) {
 	tok, hash := newToken()
 	var g *Gateway
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		if g, err = tx.GatewayByID(ctx, id); err != nil {
-			return notFoundAs(err, errGatewayNotFound)
-		}
-		if err := allowAdmin(p, actGatewaysWrite, g.GroupID, errGatewayNotFound); err != nil {
+		var (
+			action  string
+			details map[string]any
+			err     error
+		)
+		if g, action, details, err = pick(tx); err != nil {
 			return err
 		}
 		g.UpdatedAt = s.stamp()
-		if err := tx.SetGatewayToken(ctx, id, hash, g.UpdatedAt); err != nil {
+		if err := tx.SetGatewayToken(ctx, g.ID, hash, g.UpdatedAt); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, src, g.GroupID, "gateway.token.regenerate", gatewayTarget(id), nil)
+		return audit.Record(ctx, tx, src, g.GroupID, action, gatewayTarget(g.ID), details)
 	})
 	if err != nil {
 		return nil, err

@@ -3,17 +3,11 @@ package proxy_test
 import (
 	"bufio"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"netkeep/internal/api"
-	"netkeep/internal/catalog"
-	"netkeep/internal/proxy"
 )
 
 // TestStreamsOutliveServerTimeouts: the server's read and write deadlines
@@ -41,21 +35,7 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	e := catalog.Entry{App: &catalog.App{ID: "sse", GroupID: 1},
-		Route: &catalog.Route{ID: "route_sse", AppID: "sse", GroupID: 1, To: up.URL, StripPrefix: true,
-			Scopes: catalog.DefaultScopes, Auth: catalog.AuthPublic, Timeout: 10 * time.Second, Status: catalog.StatusActive, UpdatedAt: time.Now()}}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
-	rt := api.NewRouter(&api.Authenticator{})
-	rt.As(api.Nekzus).Handle("/apps/{appId}/", api.Custom, proxy.New(oneRoute(e), proxy.Options{Logger: quiet}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.Wrap(rt, api.Options{Logger: quiet, MaxBodyBytes: 1 << 20}),
-		ReadTimeout: serverTimeout, WriteTimeout: serverTimeout}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String() + "/apps/sse"
+	base := "http://" + serveAppTimeouts(t, up.URL, nil, serverTimeout) + "/apps/app"
 
 	res, err := http.Get(base + "/plain")
 	if err != nil {

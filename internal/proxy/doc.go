@@ -1,6 +1,8 @@
 // Package proxy is netkeep's reverse proxy for /apps/{appId}/*, built on
 // net/http/httputil.ReverseProxy: it reaches only the upstream a catalog
-// route names, with a keep-alive pool per route, prefix stripping,
+// route names, with a keep-alive pool per route (for http:// upstreams a
+// synchronous one, h1Transport, that answers plain requests on the
+// handler's goroutine), prefix stripping,
 // X-Forwarded-* and Forwarded headers, WebSocket upgrades where the route
 // allows them, Server-Sent Events and large bodies streamed, optional
 // response caching that honours Cache-Control, and the route's access mode

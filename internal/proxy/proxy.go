@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"netkeep/internal/api"
@@ -84,9 +86,11 @@ type upstream struct {
 	// actions are what a caller must be allowed on the app's group, by
 	// role: the route's scopes, less what the role can never hold (write:*
 	// names groups:write, which only a SUPER_ADMIN has).
-	actions   map[authz.Role][]authz.Action
-	rp        *httputil.ReverseProxy
-	transport *http.Transport // nil for a peer's app: the link's transport is shared
+	actions map[authz.Role][]authz.Action
+	rp      *httputil.ReverseProxy
+	// transport is the route's own pool; nil for a peer's app (the link's
+	// transport is shared).
+	transport interface{ CloseIdleConnections() }
 }
 
 var (
@@ -96,6 +100,7 @@ var (
 	errBadGateway  = fault.New(fault.BadGateway, "the app's upstream could not be reached")
 	errSlow        = fault.New(fault.GatewayTimeout, "the app's upstream did not answer in time")
 	errEscape      = fault.New(fault.Invalid, "the path leaves the app")
+	errBadBody     = fault.New(fault.Invalid, "the request body is malformed")
 )
 
 // upstreamFor returns the proxy of the app's current route, building it
@@ -141,12 +146,18 @@ func (p *Proxy) upstreamFor(e catalog.Entry) (*upstream, error) {
 			return nil, errBadGateway.Wrap(err)
 		}
 	} else {
-		u.transport = p.newTransport(e)
-		if target.Scheme == "h2c" {
+		t := p.newTransport(e)
+		switch target.Scheme {
+		case "h2c":
 			u.target = h2cTarget(target)
-			u.transport.Protocols = unencryptedHTTP2()
+			t.Protocols = unencryptedHTTP2()
+			rt, u.transport = t, t
+		case "http":
+			h1 := newH1Transport(hostPort(target), e.Route.Timeout, t)
+			rt, u.transport = h1, h1
+		default:
+			rt, u.transport = t, t
 		}
-		rt = u.transport
 	}
 	u.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite(u),
@@ -176,6 +187,14 @@ func (p *Proxy) newTransport(e catalog.Entry) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // pass the upstream's encoding through
 	}
+}
+
+// hostPort is the address of an http:// target.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // current reports whether u was built from e's route as it is now: every
@@ -248,6 +267,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, peer bool) {
 			return
 		}
 		r = withKey(r, e.Route)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		cb := &clientBody{ReadCloser: r.Body}
+		r = r.WithContext(context.WithValue(r.Context(), clientBodyKey{}, cb))
+		r.Body = cb
 	}
 	if id := p.vaultDevice(r); id != "" {
 		if r, err = p.withVault(r, id, e.App.ID); err != nil {
@@ -334,12 +358,39 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
+	if b, ok := r.Context().Value(clientBodyKey{}).(*clientBody); ok {
+		if cause := b.err.Load(); cause != nil {
+			api.Error(w, r, errBadBody.Wrap(*cause)) // the client's fault, not the upstream's
+			return
+		}
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		api.Error(w, r, errSlow.Wrap(err))
 		return
 	}
 	api.Error(w, r, errBadGateway.Wrap(err))
+}
+
+// clientBody remembers why reading the client's body failed (bad chunked
+// framing, a cut connection): the forward then failed because of the
+// client, which is told 400 rather than 502.
+// It is read by the transport's writer, which may be another goroutine.
+// The request's context carries it to the error handler (which is given
+// the outgoing request, whose body is a wrapper).
+type clientBody struct {
+	io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+type clientBodyKey struct{}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.Store(&err)
+	}
+	return n, err
 }
 
 // bufferPool recycles the proxy's copy buffers.

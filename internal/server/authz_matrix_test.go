@@ -742,6 +742,18 @@ var matrix = map[string]matrixCase{
 	"DELETE /api/v1/admin/mesh/spokes/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w), nil
 	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/provision": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/provision", nil
+	}},
+	"POST /api/v1/admin/mesh/spokes/{id}/provision": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/spokes/" + newSpokeA(t, w) + "/provision", nil
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/spokes", nil
+	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/spokes", map[string]any{"gateway_id": newGatewayA(t, w)}
+	}},
 
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},

@@ -151,6 +151,10 @@ type Deps struct {
 	// GeoIP locates addresses for geo-fencing (the --geoip-db database);
 	// nil: every country is unknown.
 	GeoIP geo.Locator
+	// BackupChild is the command that takes backups in a child process at
+	// the idle scheduling class (store.Backups.Child: `netkeep backup
+	// copy`); nil: backups are taken in this process.
+	BackupChild []string
 }
 
 // New builds the server, its services and routes. It is not ready (readyz
@@ -184,7 +188,7 @@ func New(d Deps) *Server {
 	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace, Child: d.BackupChild}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())
@@ -204,7 +208,7 @@ func New(d Deps) *Server {
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
 	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
-		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
+		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
 		Providers: loginProviders{s.SSO}, Channel: &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}}).Register(s.router)
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),

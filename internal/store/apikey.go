@@ -17,7 +17,7 @@ import (
 
 const apiKeyColumns = `k.id, k.name, k.prefix, k.hash, k.format, k.scope_names, k.scopes, k.group_id, k.created_by,
 	COALESCE(u.username, ''), k.expires_at, k.revoked_at, k.last_used_at,
-	k.rate_per_hour, k.rate_per_minute, k.created_at`
+	k.rate_per_hour, k.rate_per_minute, k.created_at, k.provisioned_by`
 
 const apiKeyFrom = ` FROM api_keys k LEFT JOIN users u ON u.id = k.created_by `
 
@@ -29,7 +29,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 	var names, grants string
 	var expires, revoked, used sql.NullTime
 	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &hash, &k.Format, &names, &grants, &k.GroupID, &k.CreatedBy,
-		&k.CreatedByName, &expires, &revoked, &used, &k.RatePerHour, &k.RatePerMinute, &k.CreatedAt)
+		&k.CreatedByName, &expires, &revoked, &used, &k.RatePerHour, &k.RatePerMinute, &k.CreatedAt, &k.ProvisionedBy)
 	if err != nil {
 		return nil, wrap(err, "scanning API key")
 	}
@@ -47,11 +47,11 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*apikey.Key, error) {
 func (tx *Tx) CreateAPIKey(ctx context.Context, k *apikey.Key) error {
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO api_keys
 		(id, name, prefix, hash, format, scope_names, scopes, group_id, created_by, expires_at, revoked_at, last_used_at,
-		 rate_per_hour, rate_per_minute, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		 rate_per_hour, rate_per_minute, created_at, provisioned_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		k.ID, k.Name, k.Prefix, k.Hash[:], string(k.Format), strings.Join(k.Scopes, " "), strings.Join(k.Grants, " "), k.GroupID, k.CreatedBy,
 		nullable(k.ExpiresAt), nullable(k.RevokedAt), nullable(k.LastUsedAt),
-		k.RatePerHour, k.RatePerMinute, k.CreatedAt.UTC())
+		k.RatePerHour, k.RatePerMinute, k.CreatedAt.UTC(), k.ProvisionedBy)
 	return classify(err, "", "an API key with this id or secret already exists")
 }
 

@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -17,6 +14,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"netkeep/internal/audit"
+	"netkeep/internal/backup"
 	"netkeep/internal/config"
 )
 
@@ -59,6 +57,7 @@ type BackupContents struct {
 // SQLite readers and the writer are not blocked, and the copy is paced by
 // pace on a thread of its own; on PostgreSQL it is one read-only
 // transaction (the work is the database server's; pace is not used).
+// BackupInChild does the same in a child process.
 func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup file %s already exists", path)
@@ -67,10 +66,10 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 	if db.Kind != config.SQLite {
 		pace = BackupPace{} // the export's work is the database server's
 	}
-	err := onOwnThread(pace.LowPriority, func() error {
+	err := onOwnThread(func() error {
 		var err error
 		if db.Kind == config.SQLite {
-			err = db.copySQLite(ctx, path, pace)
+			err = copySQLite(ctx, db.path, path, pace)
 		} else {
 			err = db.exportPostgres(ctx, path)
 		}
@@ -78,7 +77,7 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 			out, err = inspectBackup(ctx, path, pace)
 		}
 		if err == nil {
-			out.Size, out.SHA256, err = digest(ctx, path, pace)
+			out.Size, out.SHA256, err = backup.Checksum(ctx, path, pace.start().rest)
 		}
 		return err
 	})
@@ -225,33 +224,6 @@ func countRows(ctx context.Context, c *sql.DB, table string, pc *pacer) (int64, 
 		}
 		if err := pc.rest(ctx); err != nil {
 			return 0, err
-		}
-	}
-}
-
-// digest returns the size and hex SHA-256 of the file at path, read a
-// MiB at a time within pace.
-func digest(ctx context.Context, path string, pace BackupPace) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h, buf := sha256.New(), make([]byte, 1<<20)
-	pc := pace.start()
-	var size int64
-	for {
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		size += int64(n)
-		if err == io.EOF {
-			return size, hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
-			return 0, "", err
-		}
-		if err := pc.rest(ctx); err != nil {
-			return 0, "", err
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"netkeep/internal/backup"
 )
 
 // A step's pause keeps the copy at Share of a core; no pacing without a
@@ -37,7 +39,7 @@ func TestBackupPacePause(t *testing.T) {
 }
 
 // countRows counts across chunk boundaries (a table of more than one chunk,
-// with gaps in its rowids), and digest is the file's size and SHA-256,
+// with gaps in its rowids), and the checksum is the file's size and SHA-256,
 // both within a pace that rests between chunks.
 func TestPacedCountAndDigest(t *testing.T) {
 	t.Parallel()
@@ -70,8 +72,8 @@ func TestPacedCountAndDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(raw)
-	size, hexSum, err := digest(ctx, path, pace)
+	size, hexSum, err := backup.Checksum(ctx, path, pace.start().rest)
 	if err != nil || size != int64(len(raw)) || hexSum != hex.EncodeToString(sum[:]) {
-		t.Fatalf("digest = %d %s %v; want %d %x", size, hexSum, err, len(raw), sum)
+		t.Fatalf("checksum = %d %s %v; want %d %x", size, hexSum, err, len(raw), sum)
 	}
 }

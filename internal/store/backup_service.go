@@ -8,15 +8,25 @@ import (
 )
 
 // Backups presents the database to the backup service; Pace bounds its
-// SQLite copies (the zero value: as fast as possible).
+// SQLite copies (the zero value: as fast as possible). With Child set, each
+// backup is taken by that command (a netkeep that runs ServeBackupChild) in
+// a child process at the idle scheduling class (BackupInChild); without,
+// in this process.
 type Backups struct {
-	DB   *DB
-	Pace BackupPace
+	DB    *DB
+	Pace  BackupPace
+	Child []string
 }
 
 // Backup implements backup.Store.
 func (b Backups) Backup(ctx context.Context, path string) (*backup.Contents, error) {
-	c, err := b.DB.Backup(ctx, path, b.Pace)
+	take := b.DB.Backup
+	if len(b.Child) > 0 {
+		take = func(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
+			return b.DB.BackupInChild(ctx, b.Child, path, pace)
+		}
+	}
+	c, err := take(ctx, path, b.Pace)
 	if err != nil {
 		return nil, err
 	}

@@ -21,12 +21,6 @@ import (
 type BackupPace struct {
 	StepPages int     // pages per step; 0 or less: all at once
 	Share     float64 // of one core, in (0, 1]; 0 or 1: no pauses
-	// LowPriority copies on a thread of nice 19. Off by default: under
-	// contention the kernel starves that thread while it holds one of the
-	// Go runtime's processors, and a garbage collection waits for it to
-	// reach a safe point, so every goroutine stalls (measured: p99 of
-	// RADIUS 70-300 ms at load 30, see bench/README.md).
-	LowPriority bool
 }
 
 // DefaultBackupPace: 256 pages (1 MiB at SQLite's default page size) per
@@ -50,11 +44,11 @@ type onlineBackup interface {
 	NewBackup(dstURI string) (*sqlite.Backup, error)
 }
 
-// copySQLite writes a consistent copy of the SQLite database to path with
-// the online backup API, paced by pace, and converts the copy to
+// copySQLite writes a consistent copy of the SQLite database at from to
+// path with the online backup API, paced by pace, and converts the copy to
 // rollback-journal mode so it is whole on its own.
-func (db *DB) copySQLite(ctx context.Context, path string, pace BackupPace) error {
-	src, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+func copySQLite(ctx context.Context, from, path string, pace BackupPace) error {
+	src, err := sql.Open("sqlite", "file:"+from+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
 	if err != nil {
 		return err
 	}

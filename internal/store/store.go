@@ -38,6 +38,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	path  string // SQLite: the database file
+	dsn   string // as given to Open (a backup child opens the same)
 }
 
 // Open connects to the database of the given kind; it does not migrate.
@@ -77,7 +78,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Kind: config.SQLite, write: w, read: r, path: path}, nil
+	return &DB{Kind: config.SQLite, write: w, read: r, path: path, dsn: path}, nil
 }
 
 // readerCacheKiB is the page cache of each SQLite reader connection, in
@@ -106,7 +107,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	return &DB{Kind: config.Postgres, write: p, read: p}, nil
+	return &DB{Kind: config.Postgres, write: p, read: p, dsn: url}, nil
 }
 
 // Close closes every connection.

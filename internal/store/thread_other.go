@@ -2,10 +2,20 @@
 
 package store
 
-import "time"
+import (
+	"syscall"
+	"time"
+)
 
-// onOwnThread runs f; only Linux measures and lowers a single thread.
-func onOwnThread(_ bool, f func() error) error { return f() }
+// onOwnThread runs f; only Linux measures a single thread.
+func onOwnThread(f func() error) error { return f() }
 
 // threadCPU is not known here; stepBackup then paces by wall time.
 func threadCPU() time.Duration { return 0 }
+
+// lowerPriority is Linux's only: elsewhere a backup child runs at the
+// priority it was started with.
+func lowerPriority() error { return nil }
+
+// childProcAttr sets nothing here.
+func childProcAttr() *syscall.SysProcAttr { return nil }

@@ -98,7 +98,8 @@ func TestAdminActionsContract(t *testing.T) {
 			}
 			decodeAs(t, f.program(t, f.admin, "POST", path, map[string]any{
 				"name": "alice-ci", "scopes": []string{"gateways:read"}, "description": ""}), 201, &made)
-			if !strings.HasPrefix(made.RawKey, "gk_") || made.APIKey.UserID != fmt.Sprint(f.alice.ID) {
+			if !strings.HasPrefix(made.RawKey, "gk_") || made.APIKey.UserID != fmt.Sprint(f.alice.ID) ||
+				!made.APIKey.IsAdminProvisioned || made.APIKey.ProvisionedBy == nil || *made.APIKey.ProvisionedBy != fmt.Sprint(f.acmeAdmin.ID) {
 				t.Fatalf("created = %+v", made)
 			}
 			// The key is alice's: it validates as her.

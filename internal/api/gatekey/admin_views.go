@@ -26,20 +26,6 @@ import (
 // administrators of the caller's group (a super administrator sees every
 // group); each change is the domain's, audited there.
 
-var errAdminOnly = fault.New(fault.Forbidden, "administrator role required")
-
-// adminOnly refuses a caller that is no administrator, for the views that
-// ask no admin-only domain call of their own.
-func adminOnly(p *authz.Principal) error {
-	if p == nil {
-		return fault.New(fault.Unauthorized, "authentication required")
-	}
-	if p.IsSuper() || p.Role == authz.GroupAdmin {
-		return nil
-	}
-	return errAdminOnly
-}
-
 // ---- local users ----
 
 // localUserJSON is a user as gatekey-admin's local-user views decode it.
@@ -266,6 +252,7 @@ type adminKeyJSON struct {
 	KeyPrefix          string   `json:"key_prefix"`
 	Scopes             []string `json:"scopes"`
 	IsAdminProvisioned bool     `json:"is_admin_provisioned"`
+	ProvisionedBy      *string  `json:"provisioned_by,omitempty"`
 	ExpiresAt          *string  `json:"expires_at,omitempty"`
 	LastUsedAt         *string  `json:"last_used_at,omitempty"`
 	IsRevoked          bool     `json:"is_revoked"`
@@ -273,20 +260,30 @@ type adminKeyJSON struct {
 	CreatedAt          string   `json:"created_at"`
 }
 
+// adminKeyOf is k as gatekey-admin decodes it: is_admin_provisioned and
+// provisioned_by (the administrator's user id) for a key an administrator
+// created through the admin API, for itself or for a user, as GateKey marks
+// them; a user's own key (/api/v1/apikeys) is not.
 func adminKeyOf(k *apikey.Key) adminKeyJSON {
-	return adminKeyJSON{ID: k.ID, UserID: strconv.FormatInt(k.CreatedBy, 10), UserName: k.CreatedByName, Name: k.Name,
+	out := adminKeyJSON{ID: k.ID, UserID: strconv.FormatInt(k.CreatedBy, 10), UserName: k.CreatedByName, Name: k.Name,
 		KeyPrefix: k.Prefix, Scopes: orEmpty(k.Scopes), ExpiresAt: optionalTime(k.ExpiresAt),
 		LastUsedAt: optionalTime(k.LastUsedAt), IsRevoked: k.RevokedAt != nil, RevokedAt: optionalTime(k.RevokedAt),
 		CreatedAt: timestamp(k.CreatedAt)}
+	if k.ProvisionedBy != 0 {
+		by := strconv.FormatInt(k.ProvisionedBy, 10)
+		out.IsAdminProvisioned, out.ProvisionedBy = true, &by
+	}
+	return out
 }
 
-// The key views are the admin API's: administrators only, although
-// apikey.Service lets a user manage its own keys elsewhere.
+// The key views are the admin API's: administrators only
+// (authz.Administer), although apikey.Service lets a user manage its own
+// keys elsewhere.
 func (h *Handlers) adminKeys(w http.ResponseWriter, r *http.Request) {
 	p := api.PrincipalFrom(r.Context())
 	keys, err := h.Keys.List(r.Context(), p)
 	if err == nil {
-		err = adminOnly(p)
+		err = authz.Allow(p, authz.Administer, authz.Any)
 	}
 	if err != nil {
 		api.Error(w, r, err)
@@ -299,7 +296,7 @@ func (h *Handlers) adminKeys(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) oneKey(w http.ResponseWriter, r *http.Request,
 	fn func(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)) {
 	p := api.PrincipalFrom(r.Context())
-	err := adminOnly(p)
+	err := authz.Allow(p, authz.Administer, authz.Any)
 	var k *apikey.Key
 	if err == nil {
 		k, err = fn(r.Context(), p, r.PathValue("id"))
@@ -337,9 +334,7 @@ type createdKeyJSON struct {
 
 func (h *Handlers) createAdminKey(w http.ResponseWriter, r *http.Request) {
 	h.createKey(w, r, func(p *authz.Principal, in apikey.NewKey) (*apikey.Key, string, error) {
-		if err := adminOnly(p); err != nil {
-			return nil, "", err
-		}
+		in.Administered = true // GateKey's admin keys are admin-provisioned
 		return h.Keys.Create(r.Context(), p, api.Source(r), in)
 	})
 }

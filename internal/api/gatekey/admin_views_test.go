@@ -217,6 +217,22 @@ func TestAdminViewsContract(t *testing.T) {
 			if len(list.APIKeys) != 1 || list.APIKeys[0].ID != made.APIKey.ID || list.APIKeys[0].IsRevoked {
 				t.Fatalf("keys = %+v", list.APIKeys)
 			}
+			// A key made through the admin API is admin-provisioned, by its
+			// maker, as GateKey marks it.
+			adminID := fmt.Sprint(f.acmeAdmin.ID)
+			if k := list.APIKeys[0]; !k.IsAdminProvisioned || k.ProvisionedBy == nil || *k.ProvisionedBy != adminID {
+				t.Fatalf("admin key provisioning = %v by %v, want true by %s", k.IsAdminProvisioned, k.ProvisionedBy, adminID)
+			}
+			// The administrator's own key from the self-service key API is not.
+			own := f.do(t, f.admin, "POST", "/api/v1/apikeys", map[string]any{"name": "mine", "scopes": []string{"gateways:read"}})
+			if own.Status != http.StatusCreated {
+				t.Fatalf("own key: %d %s", own.Status, own.Raw)
+			}
+			for _, k := range listAs[gkAPIKey](t, f.program(t, f.admin, "GET", "/api/v1/admin/api-keys", nil), "api_keys") {
+				if provisioned := k.ID == made.APIKey.ID; k.IsAdminProvisioned != provisioned || (k.ProvisionedBy != nil) != provisioned {
+					t.Fatalf("key %s (%s): is_admin_provisioned %v, provisioned_by %v", k.ID, k.Name, k.IsAdminProvisioned, k.ProvisionedBy)
+				}
+			}
 			var one gkAPIKey
 			decodeAs(t, f.program(t, f.admin, "GET", "/api/v1/admin/api-keys/"+made.APIKey.ID, nil), 200, &one)
 			// The new key works as the admin CLI uses it.

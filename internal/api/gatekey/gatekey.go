@@ -70,6 +70,10 @@ type Handlers struct {
 	WebLogin string
 	// Version is netkeep's version, shown by /api/v1/server/info.
 	Version string
+	// PublicURL and TrustProxyHeaders decide the server URL written into
+	// the agent configuration mesh provisioning hands out (api.BaseURL).
+	PublicURL         string
+	TrustProxyHeaders bool
 	// Limiter keeps every budget of the seed's rate-limit table (login per
 	// IP, admin operations and config generation per user, heartbeats per
 	// gateway); it may be shared with other dialects.

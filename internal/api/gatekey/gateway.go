@@ -38,6 +38,7 @@ type Gateways interface {
 	AdminHub(ctx context.Context, p *authz.Principal, id string) (*gateway.Hub, error)
 	CreateHub(ctx context.Context, p *authz.Principal, src audit.Source, in gateway.HubInput) (*gateway.Hub, error)
 	UpdateHub(ctx context.Context, p *authz.Principal, src audit.Source, id string, in gateway.HubInput) (*gateway.Hub, error)
+	ProvisionMeshNode(ctx context.Context, p *authz.Principal, src audit.Source, hubID, spokeGatewayID string) (*gateway.Created, error)
 	DeleteHub(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
 	AddSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)
 	RemoveSpoke(ctx context.Context, p *authz.Principal, src audit.Source, hubID string, sp gateway.Spoke) (*gateway.Hub, error)

@@ -8,12 +8,16 @@ import (
 )
 
 // hubBody is a mesh hub as a request gives it; spokes are
-// {"type": "gateway"|"network", "id"}.
+// {"type": "gateway"|"network", "id"}. gatekey-admin's mesh hub create
+// sends no name, and hub_network, which must be a CIDR and is not kept
+// (the hub routes its spokes' networks); from GateKey's programs such a
+// hub is named after its gateway (other clients must name it).
 type hubBody struct {
 	GroupID     *int64  `json:"group_id"`
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
 	GatewayID   *string `json:"gateway_id"`
+	HubNetwork  *string `json:"hub_network"`
 	Spokes      *[]struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
@@ -65,6 +69,20 @@ func (h *Handlers) createHub(w http.ResponseWriter, r *http.Request) {
 	if err := api.Decode(r, &in); err != nil {
 		api.Error(w, r, err)
 		return
+	}
+	if in.HubNetwork != nil {
+		if err := checkCIDRs("hub_network", []string{*in.HubNetwork}); err != nil {
+			api.Error(w, r, err)
+			return
+		}
+	}
+	if in.Name == nil && in.GatewayID != nil && api.GateKeyProgram(r) {
+		g, err := h.Gateways.AdminGateway(r.Context(), api.PrincipalFrom(r.Context()), *in.GatewayID)
+		if err != nil {
+			api.Error(w, r, err)
+			return
+		}
+		in.Name = &g.Name
 	}
 	hub, err := h.Gateways.CreateHub(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), in.input())
 	if err != nil {

@@ -92,6 +92,12 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.meshSpoke))
 	rt.Handle("PUT /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.updateSpoke))
 	rt.Handle("DELETE /api/v1/admin/mesh/spokes/{id}", api.Authenticated, admin(h.deleteSpoke))
+	// Provisioning a hub's or a spoke's host (mesh_provision.go) and the web
+	// UI's spokes under their hub (mesh_ui.go).
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/provision", api.Authenticated, admin(h.provisionHub))
+	rt.Handle("POST /api/v1/admin/mesh/spokes/{id}/provision", api.Authenticated, admin(h.provisionSpoke))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.hubSpokes))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.createHubSpoke))
 
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))

@@ -21,8 +21,9 @@ import (
 // Spokes are changed through the hub (gateway.AddSpoke/RemoveSpoke),
 // audited as mesh-hub.update.
 
-// meshSpokeJSON is a spoke as gatekey-admin decodes it. created_at is the
-// hub's last change, the closest netkeep records.
+// meshSpokeJSON is a spoke as gatekey-admin decodes it (snake_case) and,
+// under the names GateKey's web UI reads (camelCase), as the UI does.
+// created_at is the hub's last change, the closest netkeep records.
 type meshSpokeJSON struct {
 	ID            string `json:"id"`
 	GatewayID     string `json:"gateway_id"`
@@ -33,6 +34,20 @@ type meshSpokeJSON struct {
 	IsProvisioned bool   `json:"is_provisioned"`
 	IsConnected   bool   `json:"is_connected"`
 	CreatedAt     string `json:"created_at"`
+	// The web UI's names: hubId, name (the gateway's), description (the
+	// gateway's), localNetworks (spoke_network as a list), status
+	// (GateKey's spoke states: pending before the gateway's first
+	// heartbeat, then connected or disconnected), lastSeen (the last
+	// heartbeat), hasClientCert (the gateway has its certificate).
+	UIHubID       string   `json:"hubId"`
+	Name          string   `json:"name"`
+	Description   string   `json:"description"`
+	LocalNetworks []string `json:"localNetworks"`
+	Status        string   `json:"status"`
+	LastSeen      *string  `json:"lastSeen"`
+	HasClientCert bool     `json:"hasClientCert"`
+	UICreatedAt   string   `json:"createdAt"`
+	UpdatedAt     string   `json:"updatedAt"`
 }
 
 // spokeView is the caller's hubs with the gateways and networks their
@@ -67,20 +82,28 @@ func (h *Handlers) loadSpokes(r *http.Request) (*spokeView, error) {
 
 func (v *spokeView) spoke(hub *gateway.Hub, gatewayID string) meshSpokeJSON {
 	out := meshSpokeJSON{ID: hub.ID + ":" + gatewayID, GatewayID: gatewayID, HubID: hub.ID, HubName: hub.Name,
-		CreatedAt: timestamp(hub.UpdatedAt)}
+		CreatedAt: timestamp(hub.UpdatedAt), UIHubID: hub.ID, Status: "pending", LocalNetworks: []string{},
+		UICreatedAt: timestamp(hub.UpdatedAt), UpdatedAt: timestamp(hub.UpdatedAt)}
 	if g := v.gateways[gatewayID]; g != nil {
 		out.GatewayName, out.IsProvisioned = g.Name, g.LastHeartbeat != nil
 		out.IsConnected = g.StatusAt(v.h.now()) == gateway.StatusOnline
+		out.Name, out.Description, out.HasClientCert = g.Name, g.Description, g.CertSerial != ""
+		out.LastSeen = optionalTime(g.LastHeartbeat)
+		switch {
+		case out.IsConnected:
+			out.Status = "connected"
+		case out.IsProvisioned:
+			out.Status = "disconnected"
+		}
 	}
-	var cidrs []string
 	for _, n := range v.nets {
 		for _, id := range n.GatewayIDs {
 			if id == gatewayID {
-				cidrs = append(cidrs, n.CIDR.String())
+				out.LocalNetworks = append(out.LocalNetworks, n.CIDR.String())
 			}
 		}
 	}
-	out.SpokeNetwork = strings.Join(cidrs, ",")
+	out.SpokeNetwork = strings.Join(out.LocalNetworks, ",")
 	return out
 }
 
@@ -129,7 +152,7 @@ func (h *Handlers) oneSpoke(w http.ResponseWriter, r *http.Request, status int,
 	if err == nil {
 		for _, s := range v.all() {
 			if s.ID == r.PathValue("id") {
-				writeData(w, r, status, s)
+				writeUI(w, r, status, "spoke", s)
 				return
 			}
 		}
@@ -164,15 +187,34 @@ func (h *Handlers) createSpoke(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, fault.New(fault.Invalid, "gateway_id is required").WithDetails(map[string]any{"field": "gateway_id"}))
 		return
 	}
+	var cidrs []string
 	if in.SpokeNetwork != "" {
-		if _, err := netip.ParsePrefix(in.SpokeNetwork); err != nil {
-			api.Error(w, r, fault.New(fault.Invalid, "spoke_network must be a CIDR").WithDetails(map[string]any{"field": "spoke_network"}))
-			return
+		cidrs = []string{in.SpokeNetwork}
+	}
+	if err := checkCIDRs("spoke_network", cidrs); err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	h.joinSpoke(w, r, in.HubID, in.GatewayID)
+}
+
+// checkCIDRs refuses (invalid, naming field) networks a hub or spoke
+// request gives that are not all CIDRs; they are not kept (spokes route
+// their gateway's networks).
+func checkCIDRs(field string, cidrs []string) error {
+	for _, c := range cidrs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			return fault.Errorf(fault.Invalid, "%s: %q is not a CIDR", field, c).WithDetails(map[string]any{"field": field})
 		}
 	}
-	p := api.PrincipalFrom(r.Context())
-	sp := gateway.Spoke{Kind: gateway.SpokeGateway, ID: in.GatewayID}
-	hub, err := h.Gateways.AddSpoke(r.Context(), p, api.Source(r), in.HubID, sp)
+	return nil
+}
+
+// joinSpoke adds gateway gatewayID to hub hubID's spokes and answers the
+// new spoke (201).
+func (h *Handlers) joinSpoke(w http.ResponseWriter, r *http.Request, hubID, gatewayID string) {
+	hub, err := h.Gateways.AddSpoke(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), hubID,
+		gateway.Spoke{Kind: gateway.SpokeGateway, ID: gatewayID})
 	var v *spokeView
 	if err == nil {
 		v, err = h.loadSpokes(r)
@@ -181,7 +223,7 @@ func (h *Handlers) createSpoke(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	writeData(w, r, http.StatusCreated, v.spoke(hub, sp.ID))
+	writeUI(w, r, http.StatusCreated, "spoke", v.spoke(hub, gatewayID))
 }
 
 // updateSpoke accepts gatekey-admin's only change, session_enabled, which

@@ -73,7 +73,7 @@ func (h *Hub) subscribe(c *conn, raw json.RawMessage) {
 		return
 	}
 	if h.cfg.Logs == nil {
-		c.send(encode(TypeLogsError, logNotice{ContainerID: req.ContainerID, Code: "SERVICE_UNAVAILABLE",
+		c.send(encode(TypeLogsError, logNotice{ContainerID: req.ContainerID, Code: "CONTAINER_RUNTIME_UNAVAILABLE",
 			Message: "container logs are not available on this server"}, time.Now()))
 		return
 	}
@@ -223,7 +223,7 @@ func wireError(err error) (code, msg string) {
 	case fault.Invalid:
 		return "BAD_REQUEST", fe.Message
 	case fault.Unavailable:
-		return "SERVICE_UNAVAILABLE", fe.Message
+		return "CONTAINER_RUNTIME_UNAVAILABLE", fe.Message
 	case fault.Conflict:
 		return "CONFLICT", fe.Message
 	}

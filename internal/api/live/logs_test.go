@@ -126,7 +126,7 @@ func TestLogsNotOffered(t *testing.T) {
 	th := startHub(t, Config{}, map[string]*authz.Principal{"super": {Kind: authz.KindMaster, Role: authz.SuperAdmin}})
 	c := th.as(t, "super")
 	writeJSON(t, c.ws, map[string]any{"type": TypeLogsSubscribe, "data": map[string]any{"containerId": "x"}})
-	if f := c.expect(t, TypeLogsError); !strings.Contains(string(f.Data), "SERVICE_UNAVAILABLE") {
+	if f := c.expect(t, TypeLogsError); !strings.Contains(string(f.Data), "CONTAINER_RUNTIME_UNAVAILABLE") {
 		t.Errorf("%s", f.Data)
 	}
 }
@@ -156,4 +156,25 @@ func TestLogsSlowClientCutOff(t *testing.T) {
 		return slow.Load()
 	})
 	eventually(t, "the slow client is let go", func() bool { return th.hub.Connections() == 0 })
+}
+
+// wireError tells the stream Nekzus's codes, the container routes' code for
+// an engine that is not there, and never an unknown error's cause.
+func TestLogsWireError(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err        error
+		code, text string
+	}{
+		{fault.New(fault.NotFound, "no such container"), "NOT_FOUND", "no such container"},
+		{fault.New(fault.Forbidden, "not yours"), "FORBIDDEN", "not yours"},
+		{fault.New(fault.Invalid, "bad tail"), "BAD_REQUEST", "bad tail"},
+		{fault.New(fault.Unavailable, "the container engine does not answer"), "CONTAINER_RUNTIME_UNAVAILABLE", "the container engine does not answer"},
+		{fault.New(fault.Conflict, "busy"), "CONFLICT", "busy"},
+		{context.DeadlineExceeded, "INTERNAL_ERROR", "the log could not be read"},
+	} {
+		if code, text := wireError(c.err); code != c.code || text != c.text {
+			t.Errorf("%v: %s %q, want %s %q", c.err, code, text, c.code, c.text)
+		}
+	}
 }

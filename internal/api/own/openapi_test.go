@@ -46,9 +46,12 @@ func ownOpenAPI(tb testing.TB, e *servertest.Env) (libopenapi.Document, validato
 }
 
 // describedRoute reports whether a registered pattern is one this document
-// describes: groups, the offboarding routes and the document itself.
+// describes: groups, the offboarding routes, identity providers, the
+// OpenID provider's discovery and the document itself.
 func describedRoute(path string) bool {
 	return path == own.OpenAPIPath || path == "/api/v1/groups" || strings.HasPrefix(path, "/api/v1/groups/") ||
+		strings.HasPrefix(path, "/api/v1/sso/") ||
+		path == "/.well-known/openid-configuration" || path == "/.well-known/jwks.json" ||
 		strings.HasPrefix(path, "/api/v1/offboard/") ||
 		strings.HasPrefix(path, "/api/v1/users/{id}/") && (strings.HasSuffix(path, "/access") || strings.HasSuffix(path, "/offboard"))
 }
@@ -101,6 +104,10 @@ func TestOpenAPIOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	group := fmt.Sprintf("/api/v1/groups/%d", alice.GroupID)
+	provider := map[string]any{"name": "corp", "type": "oidc", "display_name": "Corp", "group_id": alice.GroupID,
+		"settings": map[string]any{"issuer": "https://idp.example", "client_id": "netkeep", "scopes": []string{"email"},
+			"group_mappings": []map[string]any{{"claim": "ops", "role": "GROUP_ADMIN"}}},
+		"client_secret": "s3cret"}
 	for _, c := range []struct {
 		name, method, path string
 		body               any
@@ -129,6 +136,20 @@ func TestOpenAPIOwn(t *testing.T) {
 		{"group/rename", "PUT", group, map[string]any{"name": "acme-2"}, servertest.Master(), 200},
 		{"group/rename/GROUP_ADMIN", "PUT", group, map[string]any{"name": "x"}, p.boss, 403},
 		{"group/delete/not empty", "DELETE", group, nil, servertest.Master(), 409},
+		{"discovery", "GET", "/.well-known/openid-configuration", nil, nil, 200},
+		{"jwks", "GET", "/.well-known/jwks.json", nil, nil, 200},
+		{"provider/create", "POST", "/api/v1/sso/providers", provider, servertest.Master(), 201},
+		{"provider/create/taken", "POST", "/api/v1/sso/providers", provider, servertest.Master(), 409},
+		{"provider/create/GROUP_ADMIN", "POST", "/api/v1/sso/providers", provider, p.boss, 403},
+		{"provider/create/bad field", "POST", "/api/v1/sso/providers", map[string]any{"name": "x", "type": 1}, servertest.Master(), 400},
+		{"providers", "GET", "/api/v1/sso/providers", nil, servertest.Master(), 200},
+		{"providers/no credential", "GET", "/api/v1/sso/providers", nil, nil, 401},
+		{"provider", "GET", "/api/v1/sso/providers/corp", nil, servertest.Master(), 200},
+		{"provider/unknown", "GET", "/api/v1/sso/providers/nobody", nil, servertest.Master(), 404},
+		{"provider/update", "PUT", "/api/v1/sso/providers/corp", map[string]any{"name": "corp", "type": "oidc", "display_name": "Corp SSO",
+			"settings": map[string]any{"issuer": "https://idp.example", "client_id": "netkeep"}}, servertest.Master(), 200},
+		{"provider/delete", "DELETE", "/api/v1/sso/providers/corp", nil, servertest.Master(), 204},
+		{"provider/delete/gone", "DELETE", "/api/v1/sso/providers/corp", nil, servertest.Master(), 404},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, res := apitest.Exchange(t, e, c.method, c.path, c.body, c.headers...)
