@@ -37,7 +37,7 @@ var facetTables = map[Facet][]string{
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
 		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
 	// Federation peers are pinned to CAs and pin this one: they go with it.
-	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_state", "tls_certificates", "federation_peers"},
+	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_distrust", "pki_state", "tls_certificates", "federation_peers"},
 	FacetDevices:      {"devices", "device_cookies"},
 	FacetApps:         {"apps", "app_icons", "discovery_proposals"},
 	FacetRoutes:       {"app_routes"}, // one per app: restoring routes needs their apps present

@@ -109,15 +109,15 @@ func (s *Service) Heartbeat(ctx context.Context, p *authz.Principal, src audit.S
 	}); err != nil {
 		return nil, notFoundAs(err, errBadToken)
 	}
-	ca, err := s.pki.CA()
+	trust, err := s.pki.Trust(ctx, g.GroupID)
 	if err != nil {
 		return nil, err
 	}
-	stale, err := s.needsReprovision(ctx, g, ca)
+	stale, err := s.needsReprovision(ctx, g, trust)
 	if err != nil {
 		return nil, err
 	}
-	return &HeartbeatReply{ConfigVersion: g.ConfigVersion, NeedsReprovision: stale, CAFingerprint: ca.Fingerprint}, nil
+	return &HeartbeatReply{ConfigVersion: g.ConfigVersion, NeedsReprovision: stale, CAFingerprint: trust.Issuer.Fingerprint}, nil
 }
 
 // reportedKey validates a WireGuard public key a heartbeat reports and
@@ -141,10 +141,12 @@ func reportedKey(g *Gateway, s string) (string, error) {
 }
 
 // needsReprovision reports whether g's server certificate must be replaced:
-// it has none, another CA signed it, it names an old hostname, it expires
-// within reprovisionBefore, or it was revoked.
-func (s *Service) needsReprovision(ctx context.Context, g *Gateway, ca *pki.CA) (bool, error) {
-	if g.CertSerial == "" || g.CAFingerprint != ca.Fingerprint || g.CertHostname != g.Hostname ||
+// it has none, its group's trust changed since (a CA rotated in, activated
+// or revoked: the gateway needs the new bundle, and a certificate of the
+// new issuer), it names an old hostname, it expires within
+// reprovisionBefore, or it was revoked.
+func (s *Service) needsReprovision(ctx context.Context, g *Gateway, trust *pki.Trust) (bool, error) {
+	if g.CertSerial == "" || g.CAFingerprint != trust.Digest || g.CertHostname != g.Hostname ||
 		g.CertNotAfter == nil || s.now().Add(reprovisionBefore).After(*g.CertNotAfter) {
 		return true, nil
 	}
@@ -159,14 +161,13 @@ func (s *Service) needsReprovision(ctx context.Context, g *Gateway, ca *pki.CA) 
 }
 
 // Provisioned is what a gateway needs to serve: its new server certificate
-// and key (the key exists only here), the CA, its tls-crypt key and the
-// current CRL.
+// and key (the key exists only here), its group's trust (the issuer, every
+// CA it trusts and their CRLs) and its tls-crypt key.
 type Provisioned struct {
 	Gateway  *Gateway
 	Issued   *pki.Issued
-	CA       *pki.CA
+	Trust    *pki.Trust
 	TLSCrypt []byte
-	CRL      *pki.RevocationList
 }
 
 // Provision issues p's gateway a new server certificate for its hostname,
@@ -178,7 +179,9 @@ func (s *Service) Provision(ctx context.Context, p *authz.Principal, src audit.S
 	if err != nil {
 		return nil, err
 	}
-	ca, err := s.pki.CA()
+	// Read before issuing: if a CA is activated meanwhile, the digest
+	// recorded is the older one and the next heartbeat reprovisions.
+	trust, err := s.pki.Trust(ctx, g.GroupID)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +201,7 @@ func (s *Service) Provision(ctx context.Context, p *authz.Principal, src audit.S
 	next := *g
 	next.CertSerial = string(issued.Certificate.Serial)
 	notAfter := issued.Certificate.NotAfter
-	next.CertNotAfter, next.CertHostname, next.CAFingerprint = &notAfter, g.Hostname, ca.Fingerprint
+	next.CertNotAfter, next.CertHostname, next.CAFingerprint = &notAfter, g.Hostname, trust.Digest
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.RecordProvision(ctx, &next); err != nil {
 			return notFoundAs(err, errBadToken)
@@ -219,11 +222,10 @@ func (s *Service) Provision(ctx context.Context, p *authz.Principal, src audit.S
 		}
 	}
 	s.publish(ctx, "gateway.provisioned", g.GroupID, g.ID)
-	// Read after the revocation, so the gateway's CRL lists its old
+	// Read again after the revocation, so the gateway's CRLs list its old
 	// certificate.
-	crl, err := s.pki.CRL()
-	if err != nil {
+	if trust, err = s.pki.Trust(ctx, g.GroupID); err != nil {
 		return nil, err
 	}
-	return &Provisioned{Gateway: &next, Issued: issued, CA: ca, TLSCrypt: tlsCrypt, CRL: crl}, nil
+	return &Provisioned{Gateway: &next, Issued: issued, Trust: trust, TLSCrypt: tlsCrypt}, nil
 }

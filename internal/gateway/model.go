@@ -72,7 +72,7 @@ type Gateway struct {
 	CertSerial    string
 	CertNotAfter  *time.Time
 	CertHostname  string
-	CAFingerprint string // the CA that signed CertSerial
+	CAFingerprint string // its group's pki.Trust.Digest when provisioned: the issuer's fingerprint while it is the only CA
 	// PublicKey is a WireGuard gateway's base64 public key as its agent
 	// reported it ("" until then): the agent generates its own key pair and
 	// the server never sees the private half. Client configs need it.

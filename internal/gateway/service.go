@@ -14,8 +14,8 @@ import (
 // certificates at provisioning, and the client certificates /verify checks.
 // *pki.Service implements it.
 type PKI interface {
-	CA() (*pki.CA, error)
-	CRL() (*pki.RevocationList, error)
+	// Trust is the group's issuer and every CA it trusts, with their CRLs.
+	Trust(ctx context.Context, groupID int64) (*pki.Trust, error)
 	IssueServer(ctx context.Context, src audit.Source, req pki.ServerRequest) (*pki.Issued, error)
 	Certificate(ctx context.Context, serial pki.Serial) (*pki.Certificate, error)
 	RevokeUnchecked(ctx context.Context, src audit.Source, serial pki.Serial, reason pki.Reason) (*pki.Certificate, error)

@@ -107,7 +107,7 @@ func (s *Service) Disconnect(ctx context.Context, p *authz.Principal, src audit.
 	if in.BytesIn < 0 || in.BytesOut < 0 {
 		return nil, invalidField("bytes_received", "byte counters must not be negative")
 	}
-	find, err := s.sessionOf(ctx, in)
+	find, err := s.sessionOf(ctx, g, in)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (s *Service) AllRules(ctx context.Context, p *authz.Principal, claimed stri
 // sessionOf returns how to find in's open session: by its certificate's
 // serial, or (no serial nor certificate given) by common name and
 // addresses. Errors: invalid.
-func (s *Service) sessionOf(ctx context.Context, in Connection) (func(tx Tx, gatewayID string) (*Session, error), error) {
+func (s *Service) sessionOf(ctx context.Context, g *Gateway, in Connection) (func(tx Tx, gatewayID string) (*Session, error), error) {
 	errNone := fault.New(fault.NotFound, "no open session for this certificate")
 	if in.Serial == "" && in.PEM == "" {
 		m, err := SessionMatch{CommonName: in.CommonName, ClientIP: in.ClientIP, VPNAddress: in.VPNAddress}.valid()
@@ -199,7 +199,7 @@ func (s *Service) sessionOf(ctx context.Context, in Connection) (func(tx Tx, gat
 			return sess, notFoundAs(err, errNoSession)
 		}, nil
 	}
-	c, err := s.clientCertificate(ctx, in.ClientCert)
+	c, err := s.clientCertificate(ctx, g, in.ClientCert)
 	if fault.Is(err, fault.Forbidden) {
 		err = errNone
 	}

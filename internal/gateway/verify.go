@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"netkeep/internal/authz"
@@ -74,7 +75,7 @@ func (s *Service) Verify(ctx context.Context, p *authz.Principal, in ClientCert)
 }
 
 func (s *Service) verify(ctx context.Context, g *Gateway, in ClientCert) (*Verdict, error) {
-	c, err := s.clientCertificate(ctx, in)
+	c, err := s.clientCertificate(ctx, g, in)
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +114,9 @@ func (s *Service) verify(ctx context.Context, g *Gateway, in ClientCert) (*Verdi
 }
 
 // clientCertificate finds the record of the certificate in, checking a
-// given PEM against the active CA and against the given serial.
-func (s *Service) clientCertificate(ctx context.Context, in ClientCert) (*pki.Certificate, error) {
-	ca, err := s.pki.CA()
+// given PEM against the CAs g's group trusts and against the given serial.
+func (s *Service) clientCertificate(ctx context.Context, g *Gateway, in ClientCert) (*pki.Certificate, error) {
+	trust, err := s.pki.Trust(ctx, g.GroupID)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,9 @@ func (s *Service) clientCertificate(ctx context.Context, in ClientCert) (*pki.Ce
 			return nil, invalidField("certificate", "certificate cannot be parsed")
 		}
 		roots := x509.NewCertPool()
-		roots.AddCert(ca.Certificate)
+		for _, ca := range trust.CAs {
+			roots.AddCert(ca.Certificate)
+		}
 		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: s.now(),
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			return nil, deny(DenyUntrusted, "the certificate was not issued by this server's CA, or is expired")
@@ -156,8 +159,8 @@ func (s *Service) clientCertificate(ctx context.Context, in ClientCert) (*pki.Ce
 	if err != nil {
 		return nil, err
 	}
-	if c.AuthorityID != ca.ID {
-		return nil, deny(DenyUntrusted, "the certificate was issued by a CA that is no longer active")
+	if !slices.ContainsFunc(trust.CAs, func(ca *pki.CA) bool { return ca.ID == c.AuthorityID }) {
+		return nil, deny(DenyUntrusted, "the certificate was issued by a CA the gateway's group no longer trusts")
 	}
 	return c, nil
 }

@@ -34,6 +34,10 @@ func fingerprint(der []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
 // newAuthority builds the loaded form of a CA from its certificate and key.
 func newAuthority(id int64, der []byte, signer crypto.Signer) (*authority, error) {
 	cert, err := x509.ParseCertificate(der)
@@ -48,7 +52,7 @@ func newAuthority(id int64, der []byte, signer crypto.Signer) (*authority, error
 			ID:          id,
 			Certificate: cert,
 			DER:         der,
-			PEM:         pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+			PEM:         pemCert(der),
 			Fingerprint: fingerprint(der),
 		},
 		signer: signer,
@@ -66,7 +70,8 @@ func (s *Service) seal(a *authority, origin string, now time.Time) (*Authority, 
 	if err != nil {
 		return nil, fmt.Errorf("sealing CA key: %w", err)
 	}
-	return &Authority{CertDER: a.DER, KeySealed: sealed, Fingerprint: a.Fingerprint, Origin: origin, Active: true, CreatedAt: now}, nil
+	return &Authority{CertDER: a.DER, KeySealed: sealed, Fingerprint: a.Fingerprint, Origin: origin, Active: true,
+		Issuing: true, CreatedAt: now, ActivatedAt: &now}, nil
 }
 
 // open loads a stored authority, unsealing its key.
@@ -91,17 +96,17 @@ func (s *Service) open(rec *Authority) (*authority, error) {
 }
 
 // generateCA creates a self-signed ECDSA P-256 CA that may sign leaf
-// certificates and CRLs.
-func (s *Service) generateCA(now time.Time) (*authority, error) {
+// certificates and CRLs, named cn and valid for validity.
+func generateCA(now time.Time, cn string, validity time.Duration) (*authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          newSerial(),
-		Subject:               pkix.Name{CommonName: s.cfg.CAName},
+		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             now.Add(-backdate),
-		NotAfter:              now.Add(s.cfg.CAValidity),
+		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -122,7 +127,7 @@ func (s *Service) ensureCA(ctx context.Context) error {
 		return err
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	a, err := s.generateCA(now)
+	a, err := generateCA(now, s.cfg.CAName, s.cfg.CAValidity)
 	if err != nil {
 		return err
 	}

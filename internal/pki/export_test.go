@@ -29,7 +29,9 @@ func SignCRL(s *Service, number int64, entries []Revocation) (*RevocationList, e
 }
 
 // Regenerate runs a full CRL regeneration: allocate, read, sign, store.
-func Regenerate(ctx context.Context, s *Service) (*RevocationList, error) { return s.regenerate(ctx) }
+func Regenerate(ctx context.Context, s *Service) (*RevocationList, error) {
+	return s.regenerate(ctx, s.ca.Load())
+}
 
 // NewSerial exposes the serial generator to tests and benchmarks.
 var NewSerial = newSerial

@@ -109,7 +109,7 @@ func (s *Service) Import(ctx context.Context, src audit.Source, certPEM, keyPEM 
 	}
 	s.ca.Store(a)
 	s.crl.Store(nil)
-	if _, err := s.regenerate(ctx); err != nil {
+	if _, err := s.regenerate(ctx, a); err != nil {
 		// The import committed; servers regenerate on their next sync.
 		s.log.Warn("generating the new CA's first CRL", "error", err)
 	}

@@ -121,13 +121,13 @@ func (s *Service) issue(ctx context.Context, src audit.Source, c *Certificate, t
 	case ttl == 0:
 		ttl = def
 	}
-	a, err := s.current()
+	a, err := s.issuerFor(ctx, c.GroupID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	if !now.Before(a.Certificate.NotAfter) {
-		return nil, fault.Errorf(fault.Unavailable, "the CA expired at %s; import a new one", a.Certificate.NotAfter.UTC().Format(time.RFC3339))
+	if err := expired(a, now); err != nil {
+		return nil, err
 	}
 	out, err := a.mint(c, now, ttl, dns, ips)
 	if err != nil {

@@ -51,13 +51,25 @@ type Issued struct {
 // Authority is a stored CA: its certificate and its sealed key.
 type Authority struct {
 	ID          int64
+	GroupID     int64  // the owning group; 0 for the server-wide CA
+	Name        string // an operator's label; "" shows the subject CN
 	CertDER     []byte
-	KeySealed   []byte // nil once retired
+	KeySealed   []byte // nil once out of service
 	Fingerprint string // lowercase hex SHA-256 of CertDER
 	Origin      string // "generated" or "imported"
-	Active      bool
+	// Active is "in service": the CA keeps its key, signs its CRL and is
+	// trusted by its group (every group, for the server-wide CA) unless the
+	// group revoked it.
+	Active bool
+	// Issuing marks the CA that signs its group's new certificates: at
+	// most one per group.
+	Issuing     bool
 	CreatedAt   time.Time
-	RetiredAt   *time.Time
+	ActivatedAt *time.Time // the first time it issued; nil while pending
+	RetiredAt   *time.Time // taken out of service (replaced or revoked)
+	// DistrustedAt is when the group a listing was read for revoked this
+	// CA; only GroupAuthorities fills it.
+	DistrustedAt *time.Time
 }
 
 // The origins of an authority.
@@ -113,6 +125,15 @@ type Status struct {
 	// stored CRL older than it misses some and must be regenerated.
 	Revision int64
 	CRL      *StoredCRL // the active authority's stored CRL without DER; nil if none
+	// InService lists every authority in service (the server-wide issuer
+	// included) with its stored CRL's metadata (nil when none is stored).
+	InService []AuthorityCRL
+}
+
+// AuthorityCRL is an authority in service and the metadata of its stored CRL.
+type AuthorityCRL struct {
+	AuthorityID int64
+	CRL         *StoredCRL
 }
 
 // Owner selects certificates by holder, for bulk revocation. Exactly one
@@ -120,4 +141,5 @@ type Status struct {
 type Owner struct {
 	UserID    int64
 	GatewayID string
+	GroupID   int64 // every certificate of the group (with an authority: that CA's)
 }

@@ -142,13 +142,14 @@ func revokeInTx(ctx context.Context, tx Tx, src audit.Source, c *Certificate, at
 	})
 }
 
-// afterRevoke publishes committed revocations and regenerates the CRL. The
-// revocations stand if regeneration fails: the next sync retries it.
+// afterRevoke publishes committed revocations and regenerates the CRLs
+// (every CA's: each records the revision it includes). The revocations
+// stand if regeneration fails: the next sync retries it.
 func (s *Service) afterRevoke(ctx context.Context, certs ...*Certificate) {
 	for _, c := range certs {
 		s.publish(ctx, actionRevoked, c.GroupID, string(c.Serial))
 	}
-	if _, err := s.regenerate(ctx); err != nil {
+	if err := s.sync(ctx); err != nil {
 		s.log.Warn("regenerating the CRL after a revocation; the next sync retries", "error", err)
 	}
 }

@@ -57,8 +57,13 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	ca      atomic.Pointer[authority]
-	crl     atomic.Pointer[RevocationList]
+	ca  atomic.Pointer[authority]      // the server-wide issuer
+	crl atomic.Pointer[RevocationList] // its CRL: the one /pki/crl serves
+	// loaded holds the CAs in service opened on this replica (int64 id →
+	// *authority), crls their current CRLs (id → *RevocationList). sync
+	// drops those that left service.
+	loaded  sync.Map
+	crls    sync.Map
 	regenMu sync.Mutex // one regeneration at a time on this replica
 	syncMu  sync.Mutex // one sync at a time
 

@@ -21,13 +21,32 @@ type Tx interface {
 	// LockScope serialises check-then-act sequences across replicas.
 	LockScope(ctx context.Context, key int64) error
 
-	// ActiveAuthority returns the active CA, or not_found before there is one.
+	// ActiveAuthority returns the server-wide issuing CA, or not_found
+	// before there is one.
 	ActiveAuthority(ctx context.Context) (*Authority, error)
-	// InsertAuthority stores a (as the active CA when a.Active) and sets
-	// a.ID. A second active authority is a conflict.
+	// InsertAuthority stores a and sets a.ID. A second issuing authority
+	// of a's group is a conflict.
 	InsertAuthority(ctx context.Context, a *Authority) error
-	// RetireAuthority deactivates the authority and erases its sealed key.
+	// RetireAuthority takes an authority in service out of it: it stops
+	// issuing and its sealed key is erased. not_found if it is not in
+	// service.
 	RetireAuthority(ctx context.Context, id int64, at time.Time) error
+	// AuthorityByID returns the authority or not_found.
+	AuthorityByID(ctx context.Context, id int64) (*Authority, error)
+	// GroupAuthorities returns the group's own authorities and the
+	// server-wide ones in service, oldest first, with DistrustedAt set on
+	// those the group revoked.
+	GroupAuthorities(ctx context.Context, groupID int64) ([]*Authority, error)
+	// IssuerID returns the authority that signs the group's new
+	// certificates: the group's own issuer, else the server-wide one;
+	// not_found when there is neither.
+	IssuerID(ctx context.Context, groupID int64) (int64, error)
+	// SetIssuer makes authorityID (0: none of its own) the group's issuer,
+	// recording the first activation at at.
+	SetIssuer(ctx context.Context, groupID, authorityID int64, at time.Time) error
+	// Distrust records that the group revoked the authority; a second
+	// revocation is a conflict.
+	Distrust(ctx context.Context, groupID, authorityID int64, at time.Time) error
 	// CountCertificates counts the certificates an authority issued.
 	CountCertificates(ctx context.Context, authorityID int64) (int, error)
 

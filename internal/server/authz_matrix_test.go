@@ -112,6 +112,17 @@ func fixed(path string) func(*testing.T, *world) (string, any) {
 	return func(*testing.T, *world) (string, any) { return path, nil }
 }
 
+// rotatedCA adds a pending CA to group A and returns its id.
+func rotatedCA(t *testing.T, w *world) string {
+	t.Helper()
+	p := &authz.Principal{Kind: authz.KindUser, UserID: w.adminAID, Role: authz.GroupAdmin, GroupID: w.groupAID}
+	c, err := w.e.Server.PKI.Rotate(context.Background(), p, servertest.Src, pki.RotateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(c.ID)
+}
+
 func newKey(t *testing.T, w *world) string {
 	t.Helper()
 	r := w.e.Do(t, "POST", "/api/v1/apikeys", map[string]any{"name": "m", "scopes": []string{"users:read"}}, servertest.Bearer(w.adminA)...)
@@ -690,8 +701,17 @@ var matrix = map[string]matrixCase{
 	"DELETE /api/v1/admin/api-keys/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/api-keys/" + newKey(t, w), nil
 	}},
-	"GET /api/v1/admin/ca":          {deny: "user", ok: fixed("/api/v1/admin/ca")},
-	"GET /api/v1/admin/ca/list":     {deny: "user", ok: fixed("/api/v1/admin/ca/list")},
+	"GET /api/v1/admin/ca":      {deny: "user", ok: fixed("/api/v1/admin/ca")},
+	"GET /api/v1/admin/ca/list": {deny: "user", ok: fixed("/api/v1/admin/ca/list")},
+	// CA rotation: pki:write on the caller's group; B's admin finds none of
+	// A's CAs.
+	"POST /api/v1/admin/ca/rotate": {deny: "user", ok: fixed("/api/v1/admin/ca/rotate")},
+	"POST /api/v1/admin/ca/{id}/activate": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/ca/" + rotatedCA(t, w) + "/activate", nil
+	}},
+	"POST /api/v1/admin/ca/{id}/revoke": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/ca/" + rotatedCA(t, w) + "/revoke", nil
+	}},
 	"GET /api/v1/admin/connections": {deny: "user", ok: fixed("/api/v1/admin/connections")},
 	"GET /api/v1/admin/topology":    {deny: "user", ok: fixed("/api/v1/admin/topology")},
 

@@ -31,37 +31,110 @@ func scanCertificate(row interface{ Scan(...any) error }) (*pki.Certificate, err
 	return c, nil
 }
 
-// ActiveAuthority returns the active CA or not_found.
-func (tx *Tx) ActiveAuthority(ctx context.Context) (*pki.Authority, error) {
+const authorityColumns = `a.id, a.group_id, a.name, a.cert_der, a.key_sealed, a.fingerprint, a.origin, a.active,
+	a.issuing, a.created_at, a.activated_at, a.retired_at`
+
+func scanAuthority(row interface{ Scan(...any) error }, more ...any) (*pki.Authority, error) {
 	a := &pki.Authority{}
-	var retired sql.NullTime
-	err := tx.q.QueryRowContext(ctx, `SELECT id, cert_der, key_sealed, fingerprint, origin, active, created_at, retired_at
-		FROM pki_authorities WHERE active`).
-		Scan(&a.ID, &a.CertDER, &a.KeySealed, &a.Fingerprint, &a.Origin, &a.Active, &a.CreatedAt, &retired)
+	var activated, retired sql.NullTime
+	err := row.Scan(append([]any{&a.ID, &a.GroupID, &a.Name, &a.CertDER, &a.KeySealed, &a.Fingerprint, &a.Origin,
+		&a.Active, &a.Issuing, &a.CreatedAt, &activated, &retired}, more...)...)
 	if err != nil {
-		return nil, classify(err, "no certificate authority", "")
+		return nil, err
 	}
-	a.CreatedAt, a.RetiredAt = a.CreatedAt.UTC(), timePtr(retired)
+	a.CreatedAt, a.ActivatedAt, a.RetiredAt = a.CreatedAt.UTC(), timePtr(activated), timePtr(retired)
 	return a, nil
 }
 
-// InsertAuthority stores a and sets its id; a second active one is a conflict.
+// ActiveAuthority returns the server-wide issuing CA or not_found.
+func (tx *Tx) ActiveAuthority(ctx context.Context) (*pki.Authority, error) {
+	a, err := scanAuthority(tx.q.QueryRowContext(ctx, `SELECT `+authorityColumns+`
+		FROM pki_authorities a WHERE a.issuing AND a.group_id = 0`))
+	return a, classify(err, "no certificate authority", "")
+}
+
+// AuthorityByID returns the authority or not_found.
+func (tx *Tx) AuthorityByID(ctx context.Context, id int64) (*pki.Authority, error) {
+	a, err := scanAuthority(tx.q.QueryRowContext(ctx, `SELECT `+authorityColumns+`
+		FROM pki_authorities a WHERE a.id = $1`, id))
+	return a, classify(err, "certificate authority not found", "")
+}
+
+// InsertAuthority stores a and sets its id; a second issuing authority of
+// its group is a conflict.
 func (tx *Tx) InsertAuthority(ctx context.Context, a *pki.Authority) error {
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO pki_authorities
-		(cert_der, key_sealed, fingerprint, origin, active, created_at, retired_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		a.CertDER, a.KeySealed, a.Fingerprint, a.Origin, a.Active, a.CreatedAt.UTC(), nullable(a.RetiredAt)).Scan(&a.ID)
+		(group_id, name, cert_der, key_sealed, fingerprint, origin, active, issuing, created_at, activated_at, retired_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		a.GroupID, a.Name, a.CertDER, a.KeySealed, a.Fingerprint, a.Origin, a.Active, a.Issuing, a.CreatedAt.UTC(),
+		nullable(a.ActivatedAt), nullable(a.RetiredAt)).Scan(&a.ID)
 	return classify(err, "", "a certificate authority is already active")
 }
 
-// RetireAuthority deactivates the authority and erases its sealed key.
+// RetireAuthority takes the authority out of service and erases its key.
 func (tx *Tx) RetireAuthority(ctx context.Context, id int64, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE pki_authorities SET active = FALSE, key_sealed = NULL, retired_at = $1
-		WHERE id = $2 AND active`, at.UTC(), id)
+	res, err := tx.q.ExecContext(ctx, `UPDATE pki_authorities SET active = FALSE, issuing = FALSE, key_sealed = NULL,
+		retired_at = $1 WHERE id = $2 AND active`, at.UTC(), id)
 	if err != nil {
 		return wrap(err, "retiring authority", id)
 	}
 	return mustAffect(res, "no such active certificate authority")
+}
+
+// GroupAuthorities returns the group's authorities and the server-wide ones
+// in service, oldest first, marking those the group revoked.
+func (tx *Tx) GroupAuthorities(ctx context.Context, groupID int64) ([]*pki.Authority, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT `+authorityColumns+`, d.revoked_at
+		FROM pki_authorities a
+		LEFT JOIN pki_distrust d ON d.authority_id = a.id AND d.group_id = $1
+		WHERE a.group_id = $1 OR (a.group_id = 0 AND (a.active OR d.revoked_at IS NOT NULL))
+		ORDER BY a.id`, groupID)
+	if err != nil {
+		return nil, wrap(err, "reading the group's authorities")
+	}
+	defer rows.Close()
+	var out []*pki.Authority
+	for rows.Next() {
+		var distrusted sql.NullTime
+		a, err := scanAuthority(rows, &distrusted)
+		if err != nil {
+			return nil, wrap(err, "reading the group's authorities")
+		}
+		a.DistrustedAt = timePtr(distrusted)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// IssuerID returns the group's own issuer, else the server-wide one.
+func (tx *Tx) IssuerID(ctx context.Context, groupID int64) (int64, error) {
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `SELECT id FROM pki_authorities
+		WHERE issuing AND group_id IN ($1, 0) ORDER BY group_id DESC LIMIT 1`, groupID).Scan(&id)
+	return id, classify(err, "no certificate authority", "")
+}
+
+// SetIssuer makes authorityID (0: none) the group's own issuer.
+func (tx *Tx) SetIssuer(ctx context.Context, groupID, authorityID int64, at time.Time) error {
+	if _, err := tx.q.ExecContext(ctx, `UPDATE pki_authorities SET issuing = FALSE WHERE group_id = $1 AND issuing`, groupID); err != nil {
+		return wrap(err, "clearing the group's issuer")
+	}
+	if authorityID == 0 {
+		return nil
+	}
+	res, err := tx.q.ExecContext(ctx, `UPDATE pki_authorities SET issuing = TRUE, activated_at = COALESCE(activated_at, $1)
+		WHERE id = $2 AND group_id = $3 AND active`, at.UTC(), authorityID, groupID)
+	if err != nil {
+		return wrap(err, "setting the group's issuer")
+	}
+	return mustAffect(res, "certificate authority not found")
+}
+
+// Distrust records the group's revocation of the authority.
+func (tx *Tx) Distrust(ctx context.Context, groupID, authorityID int64, at time.Time) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO pki_distrust (group_id, authority_id, revoked_at) VALUES ($1, $2, $3)`,
+		groupID, authorityID, at.UTC())
+	return classify(err, "", "the certificate authority is already revoked")
 }
 
 // CountCertificates counts the certificates the authority issued.
@@ -105,8 +178,8 @@ func (tx *Tx) UnrevokedCertificates(ctx context.Context, o pki.Owner, authorityI
 	rows, err := tx.q.QueryContext(ctx, `SELECT `+certificateColumns+` FROM pki_certificates
 		WHERE revoked_at IS NULL AND not_after > $1
 		AND (CAST($2 AS BIGINT) = 0 OR user_id = $2) AND ($3 = '' OR gateway_id = $3)
-		AND (CAST($4 AS BIGINT) = 0 OR authority_id = $4)
-		ORDER BY serial`, now.UTC(), o.UserID, o.GatewayID, authorityID)
+		AND (CAST($4 AS BIGINT) = 0 OR authority_id = $4) AND (CAST($5 AS BIGINT) = 0 OR group_id = $5)
+		ORDER BY serial`, now.UTC(), o.UserID, o.GatewayID, authorityID, o.GroupID)
 	if err != nil {
 		return nil, wrap(err, "reading unrevoked certificates")
 	}
@@ -206,7 +279,7 @@ func (tx *Tx) PKIStatus(ctx context.Context) (*pki.Status, error) {
 	err := tx.q.QueryRowContext(ctx, `SELECT s.revision, COALESCE(a.id, 0),
 			c.authority_id, c.number, c.revision, c.entries, c.this_update, c.next_update
 		FROM pki_state s
-		LEFT JOIN pki_authorities a ON a.active
+		LEFT JOIN pki_authorities a ON a.issuing AND a.group_id = 0
 		LEFT JOIN pki_crls c ON c.authority_id = a.id
 		WHERE s.id = 1`).
 		Scan(&st.Revision, &st.AuthorityID, &crlAuthority, &number, &revision, &entries, &thisUpdate, &nextUpdate)
@@ -217,5 +290,23 @@ func (tx *Tx) PKIStatus(ctx context.Context) (*pki.Status, error) {
 		st.CRL = &pki.StoredCRL{AuthorityID: crlAuthority.Int64, Number: number.Int64, Revision: revision.Int64,
 			Entries: int(entries.Int64), ThisUpdate: thisUpdate.Time.UTC(), NextUpdate: nextUpdate.Time.UTC()}
 	}
-	return st, nil
+	rows, err := tx.q.QueryContext(ctx, `SELECT a.id, c.number, c.revision, c.entries, c.this_update, c.next_update
+		FROM pki_authorities a LEFT JOIN pki_crls c ON c.authority_id = a.id
+		WHERE a.active ORDER BY a.id`)
+	if err != nil {
+		return nil, wrap(err, "reading the authorities in service")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var in pki.AuthorityCRL
+		if err := rows.Scan(&in.AuthorityID, &number, &revision, &entries, &thisUpdate, &nextUpdate); err != nil {
+			return nil, wrap(err, "reading the authorities in service")
+		}
+		if number.Valid {
+			in.CRL = &pki.StoredCRL{AuthorityID: in.AuthorityID, Number: number.Int64, Revision: revision.Int64,
+				Entries: int(entries.Int64), ThisUpdate: thisUpdate.Time.UTC(), NextUpdate: nextUpdate.Time.UTC()}
+		}
+		st.InService = append(st.InService, in)
+	}
+	return st, rows.Err()
 }

@@ -16,7 +16,7 @@ import (
 func pkiAuthority(tb testing.TB, db *store.DB, fp string) *pki.Authority {
 	tb.Helper()
 	a := &pki.Authority{CertDER: []byte("cert " + fp), KeySealed: []byte("sealed " + fp), Fingerprint: fp,
-		Origin: pki.OriginGenerated, Active: true, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		Origin: pki.OriginGenerated, Active: true, Issuing: true, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	if err := db.InTx(context.Background(), func(tx *store.Tx) error { return tx.InsertAuthority(context.Background(), a) }); err != nil {
 		tb.Fatal(err)
 	}
@@ -51,8 +51,8 @@ func TestPKIAuthorities(t *testing.T) {
 		if err != nil || got.ID != a.ID || string(got.KeySealed) != "sealed aa" || !got.Active || got.Origin != pki.OriginGenerated {
 			t.Fatalf("active: %+v %v", got, err)
 		}
-		// A second active authority is impossible.
-		b := &pki.Authority{CertDER: []byte("b"), KeySealed: []byte("k"), Fingerprint: "bb", Origin: pki.OriginImported, Active: true, CreatedAt: time.Now()}
+		// A second server-wide issuer is impossible.
+		b := &pki.Authority{CertDER: []byte("b"), KeySealed: []byte("k"), Fingerprint: "bb", Origin: pki.OriginImported, Active: true, Issuing: true, CreatedAt: time.Now()}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAuthority(ctx, b) }); !fault.Is(err, fault.Conflict) {
 			t.Fatalf("second active authority: %v", err)
 		}

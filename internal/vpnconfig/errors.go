@@ -27,7 +27,7 @@ var (
 	errExpired   = fault.New(fault.NotFound, "this config's download link has expired; generate a new config").WithReason(ReasonExpired)
 	errRevoked   = fault.New(fault.NotFound, "this config has been revoked; generate a new config").WithReason(ReasonRevoked)
 	errStaleType = fault.New(fault.NotFound, "the gateway's VPN type changed after this config was generated; generate a new config").WithReason(ReasonStale)
-	errStaleCA   = fault.New(fault.NotFound, "the certificate authority was replaced after this config was generated; generate a new config").WithReason(ReasonStale)
+	errStaleCA   = fault.New(fault.NotFound, "the certificate authority of this config is no longer trusted; generate a new config").WithReason(ReasonStale)
 
 	errGatewayKeyMissing = fault.New(fault.Conflict,
 		"the gateway has not reported its WireGuard public key yet; start its agent and retry").WithReason(ReasonGatewayKeyMissing)

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ type Gateways interface {
 // CA is what configurations need of the certificate authority;
 // *pki.Service implements it.
 type CA interface {
-	CA() (*pki.CA, error)
+	Trust(ctx context.Context, groupID int64) (*pki.Trust, error)
 	IssueClient(ctx context.Context, src audit.Source, req pki.ClientRequest) (*pki.Issued, error)
 	Certificate(ctx context.Context, serial pki.Serial) (*pki.Certificate, error)
 	RevokeUnchecked(ctx context.Context, src audit.Source, serial pki.Serial, reason pki.Reason) (*pki.Certificate, error)
@@ -250,11 +251,13 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*F
 	if cert.Revoked() {
 		return nil, errRevoked
 	}
-	ca, err := s.ca.CA()
+	// The profile carries every CA the gateway's group trusts, so it keeps
+	// working across a CA rotation until its own CA is revoked.
+	trust, err := s.ca.Trust(ctx, g.GroupID)
 	if err != nil {
 		return nil, err
 	}
-	if ca.ID != cert.AuthorityID {
+	if !slices.ContainsFunc(trust.CAs, func(ca *pki.CA) bool { return ca.ID == cert.AuthorityID }) {
 		return nil, errStaleCA
 	}
 	tlsCrypt, err := s.gateways.TLSCryptKey(ctx, g.ID)
@@ -271,7 +274,7 @@ func (s *Service) render(ctx context.Context, c *Config, g *gateway.Gateway) (*F
 		Remote:   g.Hostname,
 		Port:     g.Port,
 		Proto:    string(g.Protocol),
-		CAPEM:    ca.PEM,
+		CAPEM:    trust.Bundle,
 		CertPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.DER}),
 		KeyPEM:   key,
 		TLSCrypt: tlsCrypt,

@@ -3,7 +3,8 @@
 // network namespaces joined by a bridge, checked with ping and wg (the
 // WireGuard mesh); an OpenVPN gateway provisioned through the GateKey API
 // with a client using a downloaded .ovpn (connect, ping, refused after
-// revocation); and one person offboarded with every facet live on the wire
+// revocation), and through a CA rotation (clients of either CA reach a
+// gateway of the other; refused once their CA is revoked); and one person offboarded with every facet live on the wire
 // (mesh agent, OpenVPN session cut through GateKey's agent channel, device
 // socket, API key, web session, a FreeRADIUS NAS's Disconnect-Request).
 // They need root, /dev/net/tun and network namespaces, and the iproute2,

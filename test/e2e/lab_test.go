@@ -346,8 +346,9 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 type gatewayServer struct {
 	t           *testing.T
 	e           *servertest.Env
-	admin, user string // access tokens
-	gwID, token string // the gateway's id and agent token
+	admin, user string         // access tokens
+	gwID, token string         // the gateway's id and agent token
+	provisioned map[string]any // startOpenVPN's last provision answer
 }
 
 // newGatewayServer creates the server; prefix keeps usernames apart,

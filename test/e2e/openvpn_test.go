@@ -82,6 +82,7 @@ func (s *gatewayServer) startOpenVPN(l *lab, openvpn, ns string, push []string, 
 	t := s.t
 	t.Helper()
 	prov := s.agent("POST", "/api/v1/gateway/provision", map[string]any{})
+	s.provisioned = prov
 	str := func(k string) string {
 		v, _ := prov[k].(string)
 		if v == "" {

@@ -358,54 +358,6 @@ func (h *Handlers) createKey(w http.ResponseWriter, r *http.Request,
 	writeData(w, r, http.StatusCreated, createdKeyJSON{APIKey: adminKeyOf(k), Key: secret})
 }
 
-// ---- CA ----
-
-// caJSON is the CA as gatekey-admin shows it. netkeep has one CA at a
-// time (netkeep pki import replaces it), so it is active and current.
-type caJSON struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	IsActive     bool   `json:"is_active"`
-	IsCurrent    bool   `json:"is_current"`
-	SerialNumber string `json:"serial_number"`
-	Fingerprint  string `json:"fingerprint"`
-	NotBefore    string `json:"not_before"`
-	NotAfter     string `json:"not_after"`
-	CreatedAt    string `json:"created_at"`
-}
-
-func (h *Handlers) currentCA(r *http.Request) (*caJSON, error) {
-	if err := authz.Allow(api.PrincipalFrom(r.Context()), authz.Administer, authz.Any); err != nil {
-		return nil, err
-	}
-	ca, err := h.PKI.CA()
-	if err != nil {
-		return nil, err
-	}
-	c := ca.Certificate
-	return &caJSON{ID: strconv.FormatInt(ca.ID, 10), Name: c.Subject.CommonName, IsActive: true, IsCurrent: true,
-		SerialNumber: c.SerialNumber.Text(16), Fingerprint: ca.Fingerprint, NotBefore: timestamp(c.NotBefore),
-		NotAfter: timestamp(c.NotAfter), CreatedAt: timestamp(c.NotBefore)}, nil
-}
-
-func (h *Handlers) adminCA(w http.ResponseWriter, r *http.Request) {
-	ca, err := h.currentCA(r)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	writeData(w, r, http.StatusOK, *ca)
-}
-
-func (h *Handlers) adminCAs(w http.ResponseWriter, r *http.Request) {
-	ca, err := h.currentCA(r)
-	if err != nil {
-		api.Error(w, r, err)
-		return
-	}
-	writePage(w, r, "cas", []caJSON{*ca}, func(c caJSON) caJSON { return c })
-}
-
 // ---- connections and topology ----
 
 // connectionJSON is an open VPN session as gatekey-admin lists it.

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"net/http"
 	"strconv"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
 	"netkeep/internal/gateway"
+	"netkeep/internal/pki"
 	"netkeep/internal/ratelimit"
 )
 
@@ -127,15 +129,16 @@ func (h *Handlers) heartbeat(w http.ResponseWriter, r *http.Request, p *authz.Pr
 }
 
 // provision answers the gateway's new server certificate and key (never
-// stored: this answer is the only copy), the CA, the tls-crypt key and the
-// current CRL, with what the gateway serves.
+// stored: this answer is the only copy), every CA its group trusts (the
+// issuer first) with each CA's CRL, the tls-crypt key, and what the gateway
+// serves. crl_number is the issuer's CRL's.
 func (h *Handlers) provision(w http.ResponseWriter, r *http.Request, p *authz.Principal, in *agentBody) {
 	pr, err := h.Gateways.Provision(r.Context(), p, agentSource(r, p), in.GatewayID)
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	g, c := pr.Gateway, pr.Issued.Certificate
+	g, c, tr := pr.Gateway, pr.Issued.Certificate, pr.Trust
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, provisionJSON{
 		gatekeyProvisionJSON: gatekeyProvisionOf(pr),
@@ -150,13 +153,35 @@ func (h *Handlers) provision(w http.ResponseWriter, r *http.Request, p *authz.Pr
 		NotAfter:             timestamp(c.NotAfter),
 		ServerCert:           string(pr.Issued.CertPEM),
 		ServerKey:            string(pr.Issued.KeyPEM),
-		CACert:               string(pr.CA.PEM),
-		CAFingerprint:        pr.CA.Fingerprint,
+		CACert:               string(tr.Bundle),
+		CAFingerprint:        tr.Issuer.Fingerprint,
 		TLSCryptKey:          string(pr.TLSCrypt),
-		CRLPEM:               string(pr.CRL.PEM),
-		CRLNumber:            pr.CRL.Number,
-		CRLNextUpdate:        timestamp(pr.CRL.NextUpdate),
+		CRLPEM:               string(tr.CRLBundle()),
+		CRLURLs:              crlURLs(tr),
+		CRLNumber:            tr.CRLs[0].Number,
+		CRLNextUpdate:        timestamp(earliestNextUpdate(tr.CRLs)),
 	})
+}
+
+// crlURLs are the public addresses of the PEM CRLs of the trusted CAs.
+func crlURLs(tr *pki.Trust) []string {
+	out := make([]string, len(tr.CAs))
+	for i, ca := range tr.CAs {
+		out[i] = "/api/v1/pki/cas/" + strconv.FormatInt(ca.ID, 10) + "/crl.pem"
+	}
+	return out
+}
+
+// earliestNextUpdate is when the first of the CRLs goes stale: when the
+// gateway must fetch them again.
+func earliestNextUpdate(ls []*pki.RevocationList) time.Time {
+	t := ls[0].NextUpdate
+	for _, l := range ls[1:] {
+		if l.NextUpdate.Before(t) {
+			t = l.NextUpdate
+		}
+	}
+	return t
 }
 
 // verify answers 200 with the client's identity and reachable CIDRs when it

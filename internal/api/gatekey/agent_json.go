@@ -34,12 +34,14 @@ type provisionJSON struct {
 	NotAfter      string `json:"not_after"`
 	ServerCert    string `json:"server_cert"`
 	ServerKey     string `json:"server_key"`
-	CACert        string `json:"ca_cert"`
-	CAFingerprint string `json:"ca_fingerprint"`
+	CACert        string `json:"ca_cert"`        // every trusted CA, PEM, the issuer first
+	CAFingerprint string `json:"ca_fingerprint"` // the issuer's
 	TLSCryptKey   string `json:"tls_crypt_key"`
-	CRLPEM        string `json:"crl_pem"`
-	CRLNumber     int64  `json:"crl_number"`
-	CRLNextUpdate string `json:"crl_next_update"`
+	CRLPEM        string `json:"crl_pem"` // each trusted CA's CRL, PEM, same order
+	// CRLURLs are where to refresh each of those CRLs (PEM), same order.
+	CRLURLs       []string `json:"crl_urls"`
+	CRLNumber     int64    `json:"crl_number"`
+	CRLNextUpdate string   `json:"crl_next_update"`
 }
 
 // verdictJSON is an allowed client (verify, client-rules): who it is and

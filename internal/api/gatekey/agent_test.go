@@ -87,7 +87,7 @@ func TestAgentHeartbeatAndProvision(t *testing.T) {
 		}
 		wantKeys(t, "provision", p.JSON, "gateway_id", "hostname", "port", "protocol", "vpn_type", "vpn_subnet",
 			"config_version", "serial", "not_after", "server_cert", "server_key", "ca_cert", "ca_fingerprint",
-			"tls_crypt_key", "crl_pem", "crl_number", "crl_next_update",
+			"tls_crypt_key", "crl_pem", "crl_urls", "crl_number", "crl_next_update",
 			// what GateKey's own agent reads
 			"gateway_name", "vpn_network", "vpn_netmask", "vpn_port", "vpn_protocol", "crypto_profile", "tls_auth_enabled", "tls_auth_key")
 		// The server certificate is the CA's, for the hostname, for TLS servers,

@@ -27,13 +27,20 @@ var (
 	crlCacheCtrl = []string{"no-cache"} // revalidate (cheaply, by ETag): a revocation must show at once
 )
 
-// servedFor returns the headers of l, building them when the CRL changed.
+// servedFor returns the headers of the server-wide CA's CRL l, building
+// them when the CRL changed.
 func (h *Handlers) servedFor(l *pki.RevocationList) *servedCRL {
 	if s := h.served.Load(); s != nil && s.list == l {
 		return s
 	}
+	s := newServedCRL(l)
+	h.served.Store(s)
+	return s
+}
+
+func newServedCRL(l *pki.RevocationList) *servedCRL {
 	tag := `"crl-` + strconv.FormatInt(l.AuthorityID, 10) + "-" + strconv.FormatInt(l.Number, 10)
-	s := &servedCRL{
+	return &servedCRL{
 		list:         l,
 		derETag:      []string{tag + `"`},
 		pemETag:      []string{tag + `-pem"`},
@@ -41,22 +48,43 @@ func (h *Handlers) servedFor(l *pki.RevocationList) *servedCRL {
 		pemLength:    []string{strconv.Itoa(len(l.PEM))},
 		lastModified: []string{l.ThisUpdate.UTC().Format(http.TimeFormat)},
 	}
-	h.served.Store(s)
-	return s
 }
 
 func (h *Handlers) crlDER(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, false) }
 func (h *Handlers) crlPEM(w http.ResponseWriter, r *http.Request) { h.serveCRL(w, r, true) }
 
-// serveCRL writes the cached CRL as DER or PEM, answering 304 to a
-// conditional request for the version the client has.
+// serveCRL writes the server-wide CA's cached CRL as DER or PEM.
 func (h *Handlers) serveCRL(w http.ResponseWriter, r *http.Request, asPEM bool) {
 	l, err := h.PKI.CRL()
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	s := h.servedFor(l)
+	writeCRL(w, r, l, h.servedFor(l), asPEM)
+}
+
+func (h *Handlers) caCRLDER(w http.ResponseWriter, r *http.Request) { h.serveCRLOf(w, r, false) }
+func (h *Handlers) caCRLPEM(w http.ResponseWriter, r *http.Request) { h.serveCRLOf(w, r, true) }
+
+// serveCRLOf writes the CRL of the CA in the path, any CA in service: a
+// rotated CA signs its own. Public, as the server-wide one.
+func (h *Handlers) serveCRLOf(w http.ResponseWriter, r *http.Request, asPEM bool) {
+	id, err := pki.ParseCAID(r.PathValue("id"))
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	l, err := h.PKI.CRLOf(id)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	writeCRL(w, r, l, newServedCRL(l), asPEM)
+}
+
+// writeCRL writes l as DER or PEM, answering 304 to a conditional request
+// for the version the client has.
+func writeCRL(w http.ResponseWriter, r *http.Request, l *pki.RevocationList, s *servedCRL, asPEM bool) {
 	body, ctype, etag, length := l.DER, crlDERType, s.derETag, s.derLength
 	if asPEM {
 		body, ctype, etag, length = l.PEM, crlPEMType, s.pemETag, s.pemLength

@@ -118,6 +118,9 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("DELETE /api/v1/admin/api-keys/{id}", api.Authenticated, admin(h.revokeAdminKey))
 	rt.Handle("GET /api/v1/admin/ca", api.Authenticated, admin(h.adminCA))
 	rt.Handle("GET /api/v1/admin/ca/list", api.Authenticated, admin(h.adminCAs))
+	rt.Handle("POST /api/v1/admin/ca/rotate", api.Authenticated, admin(h.rotateCA))
+	rt.Handle("POST /api/v1/admin/ca/{id}/activate", api.Authenticated, admin(h.activateCA))
+	rt.Handle("POST /api/v1/admin/ca/{id}/revoke", api.Authenticated, admin(h.revokeCA))
 	rt.Handle("GET /api/v1/admin/connections", api.Authenticated, admin(h.adminConnections))
 	rt.Handle("GET /api/v1/admin/topology", api.Authenticated, admin(h.adminTopology))
 	// gatekey-admin's write commands (admin_actions.go).
@@ -160,6 +163,8 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/pki/ca.pem", api.Public, h.caPEM)
 	rt.HandleFunc("GET /api/v1/pki/crl", api.Public, h.crlDER)
 	rt.HandleFunc("GET /api/v1/pki/crl.pem", api.Public, h.crlPEM)
+	rt.HandleFunc("GET /api/v1/pki/cas/{id}/crl", api.Public, h.caCRLDER)
+	rt.HandleFunc("GET /api/v1/pki/cas/{id}/crl.pem", api.Public, h.caCRLPEM)
 	rt.HandleFunc("GET /api/v1/pki/check/{serial}", api.Public, h.check)
 	rt.Handle("POST /api/v1/admin/pki/revoke", api.Authenticated, admin(h.revokeCertificate))
 

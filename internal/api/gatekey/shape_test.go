@@ -109,7 +109,7 @@ func TestAgentShapes(t *testing.T) {
 				[]string{"config_version", "needs_reprovision", "ca_fingerprint"}},
 			{"200/provision", "provision", f.token, nil, 200,
 				[]string{"gateway_id", "hostname", "port", "protocol", "vpn_type", "vpn_subnet", "config_version", "serial", "not_after",
-					"server_cert", "server_key", "ca_cert", "ca_fingerprint", "tls_crypt_key", "crl_pem", "crl_number", "crl_next_update",
+					"server_cert", "server_key", "ca_cert", "ca_fingerprint", "tls_crypt_key", "crl_pem", "crl_urls", "crl_number", "crl_next_update",
 					"gateway_name", "vpn_network", "vpn_netmask", "vpn_port", "vpn_protocol", "crypto_profile", "tls_auth_enabled", "tls_auth_key"}},
 			{"200/verify", "verify", f.token, client, 200,
 				[]string{"allowed", "user_id", "username", "common_name", "serial", "expires_at", "cidrs", "rules"}},
