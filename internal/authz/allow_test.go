@@ -63,11 +63,27 @@ func TestAllow(t *testing.T) {
 		{"404/device other group", device(SuperAdmin, "read:*"), "devices:read", other, fault.NotFound},
 		{"ok/local administrator in its group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:write", own, ""},
 		{"404/local administrator other group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:read", other, fault.NotFound},
+		{"ok/local super administrator other group", &Principal{Kind: KindLocal, Role: SuperAdmin, GroupID: 1}, "devices:write", other, ""},
 		{"ok/any resource", user(GroupAdmin), "psks:write", Any, ""},
 	}
 	for _, c := range cases {
 		if got := fault.CodeOf(Allow(c.p, c.a, c.res)); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestAllowServerLocal: local trust reaches server-wide actions (backups,
+// the host) only when it acts as SUPER_ADMIN.
+func TestAllowServerLocal(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		role Role
+		want fault.Code
+	}{{GroupAdmin, fault.Forbidden}, {SuperAdmin, ""}} {
+		p := &Principal{Kind: KindLocal, Role: c.role, GroupID: 1}
+		if got := fault.CodeOf(AllowServer(p, "backups:read")); got != c.want || p.IsSuper() != (c.want == "") {
+			t.Errorf("local %s: %q (super %v), want %q", c.role, got, p.IsSuper(), c.want)
 		}
 	}
 }

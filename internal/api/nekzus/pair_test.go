@@ -9,6 +9,7 @@ import (
 	_ "image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"netkeep/internal/api/apitest"
+	"netkeep/internal/api/nekzus"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
@@ -192,7 +194,7 @@ func TestPairingRefusals(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storetest.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
-			e := servertest.StartWith(t, kind, func(c *config.Config) { c.TrustProxyHeaders = true })
+			e := servertest.StartWith(t, kind, func(c *config.Config) { c.TrustProxyHeaders = true; c.NekzusAuthLimit = 10 })
 			e.CreateUser(t, "alice", "password1", identity.GroupAdmin, "acme")
 			admin, _ := e.Login(t, "alice", "password1")
 			redeem := func(ip, code string) *servertest.Response {
@@ -319,3 +321,24 @@ func newCode(tb testing.TB, e *servertest.Env, admin string) string {
 }
 
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
+
+// TestPairingGlobalLimit: redemptions from all addresses together are
+// limited too (nekzus.PairingGlobal), so that guessers spread over many
+// addresses cannot share out the code space; the answers of the allowed
+// ones show each address's own budget.
+func TestPairingGlobalLimit(t *testing.T) {
+	t.Parallel()
+	e := servertest.StartWith(t, storetest.Kinds()[0], func(c *config.Config) { c.TrustProxyHeaders = true; c.NekzusAuthLimit = 10 })
+	for i := range nekzus.PairingGlobal.Max {
+		r := e.Do(t, "POST", "/api/v1/pair", map[string]string{"code": "ZZZZZZZZ"}, append(pairingHeader, from(fmt.Sprintf("10.7.%d.%d", i/250, i%250+1))...)...)
+		if r.Status != 404 || r.Header.Get("X-RateLimit-Limit") != "10" || r.Header.Get("X-RateLimit-Remaining") != "9" {
+			t.Fatalf("redemption %d: %d %v %s", i+1, r.Status, r.Header, r.Raw)
+		}
+	}
+	r := e.Do(t, "POST", "/api/v1/pair", map[string]string{"code": "ZZZZZZZZ"}, append(pairingHeader, from("10.8.0.1")...)...)
+	if r.Status != 429 || r.ErrorCode() != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" ||
+		r.Header.Get("X-RateLimit-Limit") != strconv.Itoa(nekzus.PairingGlobal.Max) {
+		t.Fatalf("redemption past the global limit: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+	apitest.AssertShape(t, r.Raw, "testdata/seed/pair_rate_limited.json")
+}
