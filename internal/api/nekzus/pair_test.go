@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
@@ -152,6 +153,11 @@ func TestPairingPlaysThePhone(t *testing.T) {
 		if r := e.Do(t, "PATCH", "/api/v1/devices/my-iphone-123", map[string]string{"deviceName": "x"}, servertest.Bearer(token)...); r.Status != 403 {
 			t.Fatalf("device renames itself without write:*: %d %s", r.Status, r.Raw)
 		}
+		sock := listen(t, e, token) // the app's live stream
+		servertest.Eventually(t, wsWait, func() bool {
+			r := e.Do(t, "GET", "/api/v1/devices/my-iphone-123", nil, servertest.Bearer(admin)...)
+			return r.JSON["online"] == true
+		}, "the device with an open stream is not shown online")
 
 		ref := e.Do(t, "POST", "/api/v1/auth/refresh", nil, servertest.Bearer(token)...)
 		if ref.Status != 200 || ref.JSON["deviceId"] != "my-iphone-123" || ref.JSON["expiresIn"] != float64(43200) {
@@ -168,6 +174,9 @@ func TestPairingPlaysThePhone(t *testing.T) {
 			t.Fatalf("revoke: %d %s", rv.Status, rv.Raw)
 		}
 		apitest.AssertShape(t, rv.Raw, "testdata/seed/device_revoke.json")
+		if code, told := sock.closedAfter(t, "device_revoked"); code != websocket.StatusPolicyViolation || !told {
+			t.Fatalf("the revoked device's stream closed with %d, device_revoked first: %v", code, told)
+		}
 		for name, tok := range map[string]string{"first": token, "renewed": renewed} {
 			if r := e.Do(t, "GET", "/api/v1/devices", nil, servertest.Bearer(tok)...); r.Status != 401 {
 				t.Fatalf("%s token after revocation: %d %s", name, r.Status, r.Raw)
