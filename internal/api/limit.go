@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"netkeep/internal/fault"
 	"netkeep/internal/ratelimit"
@@ -31,6 +32,25 @@ func LimitBy(l *ratelimit.Limiter, key func(*http.Request) string, lim ratelimit
 		setRateHeaders(w, d)
 		if !d.Allowed {
 			Error(w, r, over)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LimitIPTighter is LimitIP for routes that may already count against
+// another budget (a user's session, an API key): its headers replace
+// those set before only when it refuses or has fewer requests left, so
+// that they describe the most constraining budget, as a
+// ratelimit.Decision does for the windows of one key.
+func LimitIPTighter(l *ratelimit.Limiter, family string, lim ratelimit.Limit, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := l.Allow(family+"|"+ClientIP(r.Context()), lim)
+		if prev, err := strconv.Atoi(w.Header().Get("X-Ratelimit-Remaining")); err != nil || !d.Allowed || d.Remaining < prev {
+			setRateHeaders(w, d)
+		}
+		if !d.Allowed {
+			Error(w, r, errTooMany)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -81,8 +81,10 @@ func (h *Handlers) authBudget() ratelimit.Limit {
 
 // limitAuth counts a request to one of Nekzus's Authentication endpoints
 // against the budget they share per address (RATE_LIMIT_EXCEEDED over it).
+// me and logout also spend their user's session budget: the headers show
+// whichever has fewer requests left.
 func (h *Handlers) limitAuth(next http.Handler) http.Handler {
-	return api.LimitIP(h.AuthLimiter, authFamily, h.authBudget(), next)
+	return api.LimitIPTighter(h.AuthLimiter, authFamily, h.authBudget(), next)
 }
 
 // limitPairing is the redemption's limits: the Authentication budget per
