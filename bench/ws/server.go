@@ -72,7 +72,8 @@ func runServer(conns, events, users int, profile string) error {
 	bus := event.NewLocal()
 	defer bus.Close()
 	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: dir, LogLevel: "error", LogFormat: "text", MasterKey: masterKey,
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, AccessTokenTTL: time.Hour, RefreshGrace: time.Minute}
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, AccessTokenTTL: time.Hour, RefreshGrace: time.Minute,
+		NekzusAuthLimit: max(users, 10)} // every user signs in from this one address
 	srv := server.New(server.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Keys: keys, Bus: bus,
 		PasswordParams: identity.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
 	if err := srv.Start(ctx); err != nil {

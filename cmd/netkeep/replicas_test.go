@@ -19,8 +19,10 @@ func TestReplicasShareState(t *testing.T) {
 	t.Parallel()
 	db := newTestDB(t, config.Postgres)
 	env := cleanEnv("NETKEEP_SECRET_KEY=replicas-share-this-secret-0123456789abcdef")
+	// B is polled with auth/me until the logout reaches it: more than
+	// Nekzus's 10 Authentication requests a minute from this address.
 	a := startServe(t, env, db.flags(t.TempDir())...)
-	b := startServe(t, env, db.flags(t.TempDir())...)
+	b := startServe(t, env, append(db.flags(t.TempDir()), "--nekzus-auth-limit", "1000")...)
 	waitReady(t, httpClient, a.url)
 	waitReady(t, httpClient, b.url)
 

@@ -16,9 +16,8 @@ type DeviceVerifier interface {
 }
 
 // LocalTrust is Nekzus's IP-based trust: a request that carries no
-// credential at all and comes from one of Networks acts as the
-// administrator of the default group on Local routes. It is off when
-// Networks is empty.
+// credential at all and comes from one of Networks acts in the default
+// group with Role on Local routes. It is off when Networks is empty.
 //
 // Only the address netkeep can vouch for counts: the TCP peer, or, with
 // TrustProxyHeaders, the client the proxy names in X-Forwarded-For. Without
@@ -27,6 +26,10 @@ type DeviceVerifier interface {
 type LocalTrust struct {
 	Networks          []netip.Prefix
 	TrustProxyHeaders bool
+	// Role is GROUP_ADMIN (the default group's administrator, never any
+	// other group's; also when empty) or SUPER_ADMIN (every group and the
+	// server-wide endpoints), as the operator chose.
+	Role authz.Role
 }
 
 // Trusts reports whether r may act as the local administrator.
@@ -78,8 +81,12 @@ func (a *Authenticator) RequireOrLocal(next http.Handler) http.Handler {
 	})
 }
 
-// localPrincipal is the local administrator: GROUP_ADMIN of the default
-// group, never a SUPER_ADMIN, so IP trust reaches no other group.
+// localPrincipal is the local administrator of the default group: its
+// GROUP_ADMIN unless LocalTrust.Role says SUPER_ADMIN.
 func (a *Authenticator) localPrincipal(ctx context.Context) (*authz.Principal, error) {
-	return a.inDefaultGroup(ctx, &a.local, authz.Principal{Kind: authz.KindLocal, Role: authz.GroupAdmin, Username: "local"})
+	role := authz.GroupAdmin
+	if a.Local.Role == authz.SuperAdmin {
+		role = authz.SuperAdmin
+	}
+	return a.inDefaultGroup(ctx, &a.local, authz.Principal{Kind: authz.KindLocal, Role: role, Username: "local"})
 }

@@ -2,12 +2,16 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"netkeep/internal/fault"
 	"netkeep/internal/ratelimit"
 )
 
-// LoginLimit is the per-source-IP budget of login and setup endpoints.
+// LoginLimit is the per-address budget of every sign-in endpoint but
+// Nekzus's: GateKey documents "Authentication 50/min per IP", and NetKey and
+// Netmaker, which document none for signing in, take the same. Nekzus's
+// Authentication endpoints have their own (nekzus.Handlers.AuthLimit).
 var LoginLimit = ratelimit.Limit{Max: 50, Window: 60e9}
 
 // LimitIP wraps next with a per-client-address limit; over it the caller gets
@@ -27,6 +31,41 @@ func LimitBy(l *ratelimit.Limiter, key func(*http.Request) string, lim ratelimit
 		d := l.Allow(key(r), lim)
 		setRateHeaders(w, d)
 		if !d.Allowed {
+			Error(w, r, over)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LimitIPTighter is LimitIP for routes that may already count against
+// another budget (a user's session, an API key): its headers replace
+// those set before only when it refuses or has fewer requests left, so
+// that they describe the most constraining budget, as a
+// ratelimit.Decision does for the windows of one key.
+func LimitIPTighter(l *ratelimit.Limiter, family string, lim ratelimit.Limit, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := l.Allow(family+"|"+ClientIP(r.Context()), lim)
+		if prev, err := strconv.Atoi(w.Header().Get("X-Ratelimit-Remaining")); err != nil || !d.Allowed || d.Remaining < prev {
+			setRateHeaders(w, d)
+		}
+		if !d.Allowed {
+			Error(w, r, errTooMany)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LimitShared wraps next with one limit shared by every client (key);
+// over it the caller gets over with Retry-After in the path's dialect
+// envelope. It sets the X-RateLimit-* headers only when it refuses: they
+// describe the caller's own (per-address) budget, which an outer LimitIP
+// or LimitBy sets.
+func LimitShared(l *ratelimit.Limiter, key string, lim ratelimit.Limit, over *fault.Error, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := l.Allow(key, lim); !d.Allowed {
+			setRateHeaders(w, d)
 			Error(w, r, over)
 			return
 		}
@@ -58,17 +97,25 @@ func LimitFailures(l *ratelimit.Limiter, family string, lim ratelimit.Limit, nex
 	})
 }
 
-// SignIn wraps a sign-in handler (login, setup, refresh, in every dialect)
-// with the two per-address budgets all of them share: LoginLimit for every
-// attempt ("auth") and failures for the failed ones ("auth-failed", see
-// LimitFailures). The families are the same in every dialect, so moving
-// from one dialect's login to another's gives a guesser no new budget. A
-// zero failures sets no failure budget.
+// SignIn wraps a sign-in handler (login, setup, refresh) with the two
+// per-address budgets of the dialects that document no budget of their own
+// for sign-in, or GateKey's 50/min: LoginLimit for every attempt ("auth")
+// and failures for the failed ones (see SignInWithin).
 func SignIn(l *ratelimit.Limiter, failures ratelimit.Limit, next http.Handler) http.Handler {
+	return SignInWithin(l, "auth", LoginLimit, failures, next)
+}
+
+// SignInWithin wraps a sign-in handler with budget for every attempt,
+// counted per address in family, and failures for the failed ones
+// ("auth-failed", see LimitFailures). The failure family is the same in
+// every dialect, so moving from one dialect's login to another's gives a
+// password guesser no new budget, whatever each dialect's own request
+// budget. A zero failures sets no failure budget.
+func SignInWithin(l *ratelimit.Limiter, family string, budget, failures ratelimit.Limit, next http.Handler) http.Handler {
 	if failures.Max > 0 {
 		next = LimitFailures(l, "auth-failed", failures, next)
 	}
-	return LimitIP(l, "auth", LoginLimit, next)
+	return LimitIP(l, family, budget, next)
 }
 
 var errTooManyFailures = fault.New(fault.RateLimited, "too many failed attempts from this address; retry later")

@@ -188,11 +188,20 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// clientIP is the request's client address: the TCP peer, or with
+// trustProxy the last address of X-Forwarded-For, the one the proxy in
+// front of netkeep added. Addresses before it are what the client itself
+// sent (a proxy that appends, as nginx's $proxy_add_x_forwarded_for does,
+// keeps them), so believing the first would let any client name itself
+// 127.0.0.1 to local trust and pick a fresh address for every rate limit.
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			last := lines[len(lines)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
 				return ip.String()
 			}
 		}

@@ -186,8 +186,10 @@ func TestWrapClientIP(t *testing.T) {
 		{"remote address", "192.0.2.1:5555", "", false, "192.0.2.1"},
 		{"IPv6 remote", "[2001:db8::1]:5555", "", false, "2001:db8::1"},
 		{"forwarded header ignored by default", "192.0.2.1:5555", "203.0.113.9", false, "192.0.2.1"},
-		{"forwarded header trusted", "192.0.2.1:5555", "203.0.113.9, 10.0.0.1", true, "203.0.113.9"},
+		{"forwarded header trusted", "192.0.2.1:5555", "203.0.113.9", true, "203.0.113.9"},
+		{"the proxy's entry is the last: earlier ones are the client's claims", "192.0.2.1:5555", "127.0.0.1, 203.0.113.9", true, "203.0.113.9"},
 		{"garbage forwarded header", "192.0.2.1:5555", "not-an-ip", true, "192.0.2.1"},
+		{"garbage last entry: the claims before it are not believed", "192.0.2.1:5555", "127.0.0.1, not-an-ip", true, "192.0.2.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

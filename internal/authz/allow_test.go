@@ -63,6 +63,7 @@ func TestAllow(t *testing.T) {
 		{"404/device other group", device(SuperAdmin, "read:*"), "devices:read", other, fault.NotFound},
 		{"ok/local administrator in its group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:write", own, ""},
 		{"404/local administrator other group", &Principal{Kind: KindLocal, Role: GroupAdmin, GroupID: 1}, "devices:read", other, fault.NotFound},
+		{"ok/local super administrator other group", &Principal{Kind: KindLocal, Role: SuperAdmin, GroupID: 1}, "devices:write", other, ""},
 		{"ok/any resource", user(GroupAdmin), "psks:write", Any, ""},
 		// Administer is the role's, not a scope: an administrator's key of
 		// any scope takes it, a user's key of every scope does not.
@@ -84,6 +85,21 @@ func TestAllow(t *testing.T) {
 	}
 	if _, err := ParseScopes([]string{string(Administer)}); err == nil {
 		t.Error("administer is granted as a scope; want it the role's only")
+	}
+}
+
+// TestAllowServerLocal: local trust reaches server-wide actions (backups,
+// the host) only when it acts as SUPER_ADMIN.
+func TestAllowServerLocal(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		role Role
+		want fault.Code
+	}{{GroupAdmin, fault.Forbidden}, {SuperAdmin, ""}} {
+		p := &Principal{Kind: KindLocal, Role: c.role, GroupID: 1}
+		if got := fault.CodeOf(AllowServer(p, "backups:read")); got != c.want || p.IsSuper() != (c.want == "") {
+			t.Errorf("local %s: %q (super %v), want %q", c.role, got, p.IsSuper(), c.want)
+		}
 	}
 }
 

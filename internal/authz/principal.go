@@ -25,7 +25,8 @@ const (
 	KindOAuth Kind = "oauth"
 	// KindLocal is a request without credentials from a network trusted
 	// for local access (Nekzus's IP-based trust, off unless configured):
-	// its group's administrator.
+	// the default group's GROUP_ADMIN, or a SUPER_ADMIN when so
+	// configured.
 	KindLocal Kind = "local"
 )
 
@@ -73,9 +74,10 @@ func (p *Principal) Actor() string {
 
 // IsSuper reports whether p sees every group.
 // A device acts for the user who paired it but only within its group,
-// never as a SUPER_ADMIN over every group.
+// never as a SUPER_ADMIN over every group. Local trust is super only when
+// configured so (its Role is then SUPER_ADMIN).
 func (p *Principal) IsSuper() bool {
-	return p.Kind == KindMaster || (p.Role == SuperAdmin && p.ActsForUser() && p.Kind != KindDevice)
+	return p.Kind == KindMaster || (p.Role == SuperAdmin && (p.ActsForUser() || p.Kind == KindLocal) && p.Kind != KindDevice)
 }
 
 // ActsForUser reports whether p acts with a user's rights: the user's own

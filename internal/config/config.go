@@ -49,8 +49,9 @@ type Config struct {
 	StartHold      time.Duration
 	AccessTokenTTL time.Duration
 	RefreshGrace   time.Duration
-	// TrustProxyHeaders makes X-Forwarded-For the client address; only for a
-	// server behind a proxy that sets it.
+	// TrustProxyHeaders makes X-Forwarded-For's last entry (the proxy's)
+	// the client address; only for a server behind a proxy that sets or
+	// appends it.
 	TrustProxyHeaders bool
 	// RadiusListen and RadiusAcctListen are the RADIUS authentication and
 	// accounting UDP addresses; empty disables that listener.
@@ -99,9 +100,14 @@ type Config struct {
 	// and run; empty turns scripts off.
 	ScriptsDir string
 	// LocalTrust lists the networks whose requests without credentials act
-	// as the default group's administrator on Nekzus's "IP-based (local)"
-	// endpoints (see LocalTrustNetworks); empty: off.
+	// in the default group, as LocalTrustRole, on Nekzus's "IP-based
+	// (local)" endpoints (see LocalTrustNetworks); empty: off.
 	LocalTrust string
+	// LocalTrustRole is the role such a request acts with: GROUP_ADMIN
+	// (the default group's administrator, never any other group's) or
+	// SUPER_ADMIN (every group, and the server-wide endpoints: backups,
+	// scripts, containers, the host's resources).
+	LocalTrustRole string
 	// Federation: the mutual-TLS listener peers call (empty: federation
 	// is off), the URL they reach it at (empty: https://<listen address>),
 	// this instance's name for them, and how often peers' catalogs are
@@ -114,6 +120,12 @@ type Config struct {
 	// refresh, in every dialect together) one client address may make per
 	// minute; successful ones do not count (see api.SignIn).
 	AuthFailureLimit int
+	// NekzusAuthLimit is how many requests one client address may make
+	// per minute to Nekzus's Authentication endpoints together (setup,
+	// login, refresh, me, logout, the pairing redemption and the pairing);
+	// the document's 10 by default, raised for many clients behind one
+	// NAT.
+	NekzusAuthLimit int
 }
 
 // DefaultImportTimeout is import-timeout's default: 1,000,000 rows take
@@ -172,7 +184,7 @@ var options = []option{
 	{name: "start-hold", usage: "how long a request arriving while the server starts waits for it before 503", bind: dur(func(c *Config) *time.Duration { return &c.StartHold }, 5*time.Second)},
 	{name: "access-token-ttl", usage: "lifetime of JWT access tokens", bind: dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, time.Hour)},
 	{name: "refresh-grace", usage: "how long after expiry a bearer token may still be refreshed", bind: dur(func(c *Config) *time.Duration { return &c.RefreshGrace }, 10*time.Minute)},
-	{name: "trust-proxy-headers", usage: "take the client address from X-Forwarded-For", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+	{name: "trust-proxy-headers", usage: "take the client address from X-Forwarded-For (its last entry, the proxy's)", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.BoolVar(&c.TrustProxyHeaders, name, false, usage)
 	}},
 	{name: "radius-listen", usage: "RADIUS authentication UDP address; empty disables it", bind: str(func(c *Config) *string { return &c.RadiusListen }, ":1812")},
@@ -197,14 +209,19 @@ var options = []option{
 	}},
 	{name: "scripts-dir", usage: "directory of scripts a SUPER_ADMIN may register and run; empty: scripts are off", bind: str(func(c *Config) *string { return &c.ScriptsDir }, "")},
 	{name: "backup-max-age", usage: "backups older than this are deleted (the newest always stays); 0: no limit", bind: dur(func(c *Config) *time.Duration { return &c.BackupMaxAge }, 0)},
-	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act as the default group's admin on Nekzus's IP-based endpoints; empty: off",
+	{name: "local-trust", usage: "comma-separated networks (CIDR or address, \"loopback\" for 127.0.0.0/8 and ::1) whose requests without credentials act in the default group, as --local-trust-role, on Nekzus's IP-based endpoints; empty: off",
 		bind: str(func(c *Config) *string { return &c.LocalTrust }, "")},
+	{name: "local-trust-role", usage: "the role --local-trust requests act with: GROUP_ADMIN (the default group's administrator) or SUPER_ADMIN (every group and the server-wide endpoints: backups, scripts, containers, system)",
+		bind: str(func(c *Config) *string { return &c.LocalTrustRole }, LocalTrustGroupAdmin)},
 	{name: "federation-listen", usage: "TCP address of the mutual-TLS listener federation peers call; empty: federation is off", bind: str(func(c *Config) *string { return &c.FederationListen }, "")},
 	{name: "federation-url", usage: "https URL peers reach the federation listener at (put in join tokens); empty: https://<federation-listen address>", bind: str(func(c *Config) *string { return &c.FederationURL }, "")},
 	{name: "federation-name", usage: "this instance's name as its federation peers show it; empty: the host name", bind: str(func(c *Config) *string { return &c.FederationName }, "")},
 	{name: "federation-sync-interval", usage: "how often every federation peer's app catalog is fetched", bind: dur(func(c *Config) *time.Duration { return &c.FederationSyncInterval }, time.Minute)},
 	{name: "auth-failure-limit", usage: "failed sign-in attempts (login, setup, refresh, every dialect together) allowed per client address per minute; successful sign-ins do not count", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
 		fs.IntVar(&c.AuthFailureLimit, name, 10, usage)
+	}},
+	{name: "nekzus-auth-limit", usage: "requests per client address per minute to Nekzus's authentication endpoints together (/api/v1/auth/* but the QR code, /api/v1/pair); raise it for many clients behind one NAT", bind: func(fs *flag.FlagSet, c *Config, name, usage string) {
+		fs.IntVar(&c.NekzusAuthLimit, name, 10, usage)
 	}},
 }
 
@@ -479,6 +496,9 @@ func (c *Config) Validate() error {
 	if c.AuthFailureLimit < 1 {
 		return errors.New("auth-failure-limit: must be at least 1")
 	}
+	if c.NekzusAuthLimit < 1 {
+		return errors.New("nekzus-auth-limit: must be at least 1")
+	}
 	if c.BackupKeep < 0 || c.BackupMaxAge < 0 {
 		return errors.New("backup-keep and backup-max-age must not be negative")
 	}
@@ -493,6 +513,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.LocalTrustNetworks(); err != nil {
 		return err
+	}
+	if c.LocalTrustRole != LocalTrustGroupAdmin && c.LocalTrustRole != LocalTrustSuperAdmin {
+		return fmt.Errorf("local-trust-role: %q is neither %s nor %s", c.LocalTrustRole, LocalTrustGroupAdmin, LocalTrustSuperAdmin)
 	}
 	_, _, err := c.Database()
 	return err

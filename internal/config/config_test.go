@@ -66,6 +66,8 @@ func TestDefaults(t *testing.T) {
 
 		FederationSyncInterval: time.Minute,
 		AuthFailureLimit:       10,
+		NekzusAuthLimit:        10,
+		LocalTrustRole:         LocalTrustGroupAdmin,
 	}
 	if *c != want {
 		t.Errorf("defaults = %+v\nwant       %+v", *c, want)
@@ -420,6 +422,36 @@ func TestLocalTrustNetworks(t *testing.T) {
 		}
 		if s := fmt.Sprint(got); err != nil || (s != tt.want && !(tt.want == "[]" && len(got) == 0)) {
 			t.Errorf("%q: %s %v, want %s", tt.in, s, err, tt.want)
+		}
+	}
+}
+
+// TestLocalTrustRole: local trust acts as GROUP_ADMIN unless SUPER_ADMIN
+// is chosen; any other role (USER, a misspelling) is a startup error.
+func TestLocalTrustRole(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{nil, LocalTrustGroupAdmin, ""},
+		{[]string{"--local-trust-role", "SUPER_ADMIN"}, LocalTrustSuperAdmin, ""},
+		{[]string{"--local-trust-role", "super_admin"}, "", "local-trust-role"},
+		{[]string{"--local-trust-role", "USER"}, "", "local-trust-role"},
+	}
+	for _, tt := range tests {
+		c, err := load(t, tt.args, nil)
+		if err == nil {
+			err = c.Validate()
+		}
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: error %v, want one naming %s", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.LocalTrustRole != tt.want {
+			t.Errorf("%v: %q %v, want %q", tt.args, c.LocalTrustRole, err, tt.want)
 		}
 	}
 }

@@ -52,11 +52,13 @@ func TestEmptyVariable(t *testing.T) {
 		"backup-max-age":           {wantErr: "NETKEEP_BACKUP_MAX_AGE is set but empty"},
 		"scripts-dir":              {get: func(c *Config) any { return c.ScriptsDir }, want: ""},
 		"local-trust":              {get: func(c *Config) any { return c.LocalTrust }, want: ""},
+		"local-trust-role":         {wantErr: "local-trust-role"},
 		"federation-listen":        {get: func(c *Config) any { return c.FederationListen }, want: ""},
 		"federation-url":           {get: func(c *Config) any { return c.FederationURL }, want: ""},
 		"federation-name":          {get: func(c *Config) any { return c.FederationName }, want: ""},
 		"federation-sync-interval": {wantErr: "NETKEEP_FEDERATION_SYNC_INTERVAL is set but empty"},
 		"auth-failure-limit":       {wantErr: "NETKEEP_AUTH_FAILURE_LIMIT is set but empty"},
+		"nekzus-auth-limit":        {wantErr: "NETKEEP_NEKZUS_AUTH_LIMIT is set but empty"},
 	}
 	for _, o := range options {
 		for _, name := range append([]string{o.name}, o.aliases...) {

@@ -6,6 +6,13 @@ import (
 	"strings"
 )
 
+// The roles local trust may act with (LocalTrustRole), named as users'
+// roles are.
+const (
+	LocalTrustGroupAdmin = "GROUP_ADMIN"
+	LocalTrustSuperAdmin = "SUPER_ADMIN"
+)
+
 // LocalTrustNetworks parses LocalTrust: comma-separated CIDRs or single
 // addresses, and "loopback" for 127.0.0.0/8 and ::1. Nothing is trusted
 // by default, loopback included: on a shared host every local user would

@@ -80,7 +80,7 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, src audit.Sour
 		return nil, err
 	}
 	s.registry.Drop(d.ID)
-	s.publish(ctx, "updated", d.GroupID, d.ID)
+	s.publish(ctx, "updated", d.GroupID, d.ID, nil)
 	return d, nil
 }
 
@@ -107,6 +107,6 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Sour
 		return time.Time{}, err
 	}
 	s.registry.Drop(id)
-	s.publish(ctx, "revoked", d.GroupID, id)
+	s.publish(ctx, "revoked", d.GroupID, id, nil)
 	return now, nil
 }

@@ -141,7 +141,7 @@ func (s *Service) Pair(ctx context.Context, src audit.Source, bootstrap string, 
 		return nil, nil, err
 	}
 	s.registry.Drop(d.ID)
-	s.publish(ctx, "paired", d.GroupID, d.ID)
+	s.publish(ctx, "paired", d.GroupID, d.ID, Paired{DeviceName: d.Name, Platform: d.Platform})
 	tok, err := s.issue(d)
 	if err != nil {
 		return nil, nil, err

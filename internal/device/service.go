@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -94,13 +95,25 @@ func (s *Service) Registry() *Registry { return s.registry }
 // Info describes this server to pairing devices.
 func (s *Service) Info() Info { return s.cfg.Info }
 
-// publish announces a committed change; a failure only delays other
-// replicas (their cache entries also expire), so it is logged.
-func (s *Service) publish(ctx context.Context, action string, groupID int64, id string) {
+// Paired is the Data of a "paired" event: what Nekzus's device_paired
+// message tells subscribers besides the id.
+type Paired struct {
+	DeviceName string `json:"deviceName"`
+	Platform   string `json:"platform"`
+}
+
+// publish announces a committed change, with data (nil: none); a failure
+// only delays other replicas (their cache entries also expire), so it is
+// logged.
+func (s *Service) publish(ctx context.Context, action string, groupID int64, id string, data any) {
 	if s.bus == nil {
 		return
 	}
-	if err := s.bus.Publish(ctx, event.Event{Topic: Topic, Action: action, GroupID: groupID, ID: id}); err != nil {
+	var raw json.RawMessage
+	if data != nil {
+		raw, _ = json.Marshal(data) // Paired always marshals
+	}
+	if err := s.bus.Publish(ctx, event.Event{Topic: Topic, Action: action, GroupID: groupID, ID: id, Data: raw}); err != nil {
 		s.log.Warn("publishing device event", "action", action, "device", id, "err", err)
 	}
 }

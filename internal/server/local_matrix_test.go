@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -62,9 +63,31 @@ var seedLocal = map[string]bool{
 	"GET /api/v1/backups":                                   true,
 	"POST /api/v1/backups":                                  true,
 	"GET /api/v1/system/resources":                          true,
-	// The document marks the first endpoint of these sections; the rest of
-	// each section (and netkeep's own join-token routes beside federation)
-	// follow it.
+	// Endpoints without a line of their own take the last line stated
+	// before them in their chapter (and so do netkeep's own routes set
+	// beside them: a workflow's run, federation's join tokens).
+	// Certificates ("JWT token") and session cookies ("JWT token
+	// (strict)") follow theirs to need a credential.
+	"GET /api/v1/scripts/{id}":                     true,
+	"PUT /api/v1/scripts/{id}":                     true,
+	"DELETE /api/v1/scripts/{id}":                  true,
+	"POST /api/v1/scripts/{id}/dry-run":            true,
+	"GET /api/v1/executions":                       true,
+	"GET /api/v1/executions/{id}":                  true,
+	"GET /api/v1/workflows":                        true,
+	"POST /api/v1/workflows":                       true,
+	"GET /api/v1/workflows/{id}":                   true,
+	"DELETE /api/v1/workflows/{id}":                true,
+	"POST /api/v1/workflows/{id}/execute":          true,
+	"GET /api/v1/schedules":                        true,
+	"POST /api/v1/schedules":                       true,
+	"GET /api/v1/schedules/{id}":                   true,
+	"DELETE /api/v1/schedules/{id}":                true,
+	"GET /api/v1/backups/{id}":                     true,
+	"DELETE /api/v1/backups/{id}":                  true,
+	"POST /api/v1/backups/{id}/restore":            true,
+	"GET /api/v1/backups/scheduler/status":         true,
+	"POST /api/v1/backups/scheduler/trigger":       true,
 	"GET /api/v1/federation/peers":                 true,
 	"GET /api/v1/federation/peers/{id}":            true,
 	"DELETE /api/v1/federation/peers/{id}":         true,
@@ -120,4 +143,68 @@ func TestMatrixLocalTrust(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMatrixLocalTrustRoles runs the matrix's permitted request of every
+// api.Local route without a credential from loopback, under each role
+// local trust may act with (--local-trust-role). The local administrator
+// lives in the default group, a group other than the world's A and B:
+//   - as GROUP_ADMIN (the default) it gets 403 from every server-wide
+//     route (the matrix makes those as the master key) and 404 for group
+//     A's objects, as any other group's administrator does;
+//   - as SUPER_ADMIN it gets what the master key and A's administrator
+//     get, A's objects included.
+//
+// Either way a request forwarded through an untrusted proxy claiming
+// loopback is 401, and with local trust off (TestAuthorizationMatrix)
+// every such route is 401 without a credential.
+func TestMatrixLocalTrustRoles(t *testing.T) {
+	t.Parallel()
+	scripts := matrixScriptsDir(t)
+	for _, role := range []string{config.LocalTrustGroupAdmin, config.LocalTrustSuperAdmin} {
+		t.Run(role, func(t *testing.T) {
+			t.Parallel()
+			e := servertest.StartWith(t, storetest.Kinds()[0], func(c *config.Config) {
+				c.LocalTrust, c.LocalTrustRole = "loopback", role
+				c.ScriptsDir, c.FederationListen = scripts, "127.0.0.1:0"
+			})
+			w := newWorld(t, e)
+			for _, rt := range e.Server.Routes() {
+				if rt.Access != api.Local {
+					continue
+				}
+				c, ok := matrix[rt.Pattern]
+				if !ok {
+					continue // TestAuthorizationMatrix names it
+				}
+				method, _ := splitPattern(rt.Pattern)
+				t.Run(rt.Pattern, func(t *testing.T) {
+					path, body := c.ok(t, w)
+					if r := e.Do(t, method, path, body, "X-Forwarded-For", "127.0.0.1"); r.Status != http.StatusUnauthorized {
+						t.Errorf("forwarded, claiming loopback: %d, want 401 (%s)", r.Status, r.Raw)
+					}
+					path, body = c.ok(t, w)
+					r := e.Do(t, method, path, body)
+					want := localWant(role, rt.Pattern, c)
+					if (want == 0 && (r.Status < 200 || r.Status > 299)) || (want != 0 && r.Status != want) {
+						t.Errorf("local %s: %d, want %s (%s)", role, r.Status, map[bool]string{true: "2xx", false: fmt.Sprint(want)}[want == 0], r.Raw)
+					}
+				})
+			}
+		})
+	}
+}
+
+// localWant is the status a credential-less loopback request gets on a
+// Local route under local trust's role (0: any 2xx).
+func localWant(role, pattern string, c matrixCase) int {
+	switch {
+	case role == config.LocalTrustGroupAdmin && c.actor == "master":
+		return http.StatusForbidden
+	case role == config.LocalTrustGroupAdmin && c.cross:
+		return http.StatusNotFound
+	case pattern == "POST /api/v1/apikeys":
+		return http.StatusBadRequest // a key needs a user to own it
+	}
+	return c.okStatus
 }

@@ -26,6 +26,7 @@ import (
 	"netkeep/internal/api/netrecon"
 	"netkeep/internal/api/own"
 	"netkeep/internal/apikey"
+	"netkeep/internal/authz"
 	"netkeep/internal/automation"
 	"netkeep/internal/backup"
 	"netkeep/internal/catalog"
@@ -183,7 +184,8 @@ func New(d Deps) *Server {
 		device.Config{RefreshGrace: d.Config.RefreshGrace, Info: info}, device.WithLogger(d.Logger))
 	trusted, _ := d.Config.LocalTrustNetworks() // validated with the config
 	auth := &api.Authenticator{Access: s.Identity, Keys: s.APIKeys, MasterKey: d.Config.MasterKey, Web: s.Identity, Sessions: ratelimit.New(time.Now),
-		Devices: s.Devices, Local: &api.LocalTrust{Networks: trusted, TrustProxyHeaders: d.Config.TrustProxyHeaders}}
+		Devices: s.Devices, Local: &api.LocalTrust{Networks: trusted, TrustProxyHeaders: d.Config.TrustProxyHeaders,
+			Role: authz.Role(d.Config.LocalTrustRole)}}
 	s.router = api.NewRouter(auth)
 	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
@@ -198,8 +200,8 @@ func New(d Deps) *Server {
 	s.Certs = newCerts(d, s.PKI)
 	oauth2, ownSSO, gatekeySSO := s.newSSO(d, auth)
 	liveHandlers := s.newLive(d, auth)
-	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, LoginFailures: loginFailures(d.Config),
-		Backups: s.Backups, Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers, Certificates: s.Certs,
+	(&nekzus.Handlers{Identity: s.Identity, Keys: s.APIKeys, AuthLimiter: authLimiter, AuthLimit: d.Config.NekzusAuthLimit,
+		LoginFailures: loginFailures(d.Config), Backups: s.Backups, Host: host{Reader: hostinfo.New(d.Config.DataDir), db: d.DB}, Scripts: s.Scripts, Workflows: s.Scripts, Live: liveHandlers, Certificates: s.Certs,
 		Devices: s.Devices, IPLimiter: s.ipLimiter, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders,
 		Presence: s.Live}).Register(s.router)
 	(&netrecon.Handlers{Keys: s.APIKeys, OAuth2: oauth2, Limiter: authLimiter}).Register(s.router)

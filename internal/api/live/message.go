@@ -170,8 +170,8 @@ type changeData struct {
 	GroupID int64  `json:"groupId"`
 }
 
-// deviceData is the data of device messages: the id, and the name and
-// platform when the device facet published them.
+// deviceData is the data of device messages: the id, and on pairing the
+// name and platform (device.Paired).
 type deviceData struct {
 	DeviceID   string `json:"deviceId"`
 	DeviceName string `json:"deviceName,omitempty"`

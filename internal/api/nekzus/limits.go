@@ -64,10 +64,34 @@ func (h *Handlers) limit(c Category, next http.HandlerFunc) http.Handler {
 	return api.LimitIP(h.IPLimiter, "nekzus-"+string(c), Limits[c].Window(), next)
 }
 
-// limitPairing is the redemption's limits: Auth's per address, and
-// PairingGlobal for all, answered RATE_LIMITED as Nekzus documents.
+// authFamily is the per-address count every Authentication endpoint
+// draws on (see Register).
+const authFamily = "nekzus-auth"
+
+// authBudget is the per-address budget of Nekzus's Authentication
+// endpoints: AuthLimit requests per minute, all at once if need be, or the
+// document's 10 when AuthLimit is not set.
+func (h *Handlers) authBudget() ratelimit.Limit {
+	r := Limits[LimitAuth]
+	if h.AuthLimit > 0 {
+		r.Requests, r.Burst = h.AuthLimit, h.AuthLimit
+	}
+	return r.Window()
+}
+
+// limitAuth counts a request to one of Nekzus's Authentication endpoints
+// against the budget they share per address (RATE_LIMIT_EXCEEDED over it).
+// me and logout also spend their user's session budget: the headers show
+// whichever has fewer requests left.
+func (h *Handlers) limitAuth(next http.Handler) http.Handler {
+	return api.LimitIPTighter(h.AuthLimiter, authFamily, h.authBudget(), next)
+}
+
+// limitPairing is the redemption's limits: the Authentication budget per
+// address, and PairingGlobal for all addresses, both answered RATE_LIMITED
+// as the document's 429 example shows.
 func (h *Handlers) limitPairing(next http.HandlerFunc) http.Handler {
-	global := api.LimitBy(h.IPLimiter, func(*http.Request) string { return "nekzus-pair-global" }, PairingGlobal, errPairingLimited, next)
-	return api.LimitBy(h.IPLimiter, func(r *http.Request) string { return "nekzus-pair|" + api.ClientIP(r.Context()) },
-		Limits[LimitAuth].Window(), errPairingLimited, global)
+	global := api.LimitShared(h.IPLimiter, "nekzus-pair-global", PairingGlobal, errPairingLimited, next)
+	return api.LimitBy(h.AuthLimiter, func(r *http.Request) string { return authFamily + "|" + api.ClientIP(r.Context()) },
+		h.authBudget(), errPairingLimited, global)
 }

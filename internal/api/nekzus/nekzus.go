@@ -60,12 +60,16 @@ type APIKeys = api.APIKeys
 type Handlers struct {
 	Identity Identity
 	Keys     APIKeys
-	// AuthLimiter limits login and setup per source IP (50/minute), and
-	// their failures to LoginFailures.
+	// AuthLimiter counts the Authentication endpoints' requests per
+	// client address (AuthLimit) and the failed sign-ins (LoginFailures).
 	AuthLimiter *ratelimit.Limiter
-	// LoginFailures is how many failed sign-ins (login, setup, refresh)
-	// one address may make (config AuthFailureLimit per minute); zero:
-	// Nekzus's documented auth rate, 10 per minute.
+	// AuthLimit is how many requests one client address may make per
+	// minute to the Authentication endpoints together (config
+	// NekzusAuthLimit); zero: the document's 10.
+	AuthLimit int
+	// LoginFailures is how many failed sign-ins (login, setup, refresh,
+	// every dialect together) one address may make (config
+	// AuthFailureLimit per minute); zero: no such budget.
 	LoginFailures ratelimit.Limit
 	// Backups are the server's backups (SUPER_ADMIN only).
 	Backups Backups

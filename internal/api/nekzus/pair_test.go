@@ -9,15 +9,18 @@ import (
 	_ "image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"netkeep/internal/api/apitest"
+	"netkeep/internal/api/nekzus"
 	"netkeep/internal/config"
 	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
@@ -150,6 +153,11 @@ func TestPairingPlaysThePhone(t *testing.T) {
 		if r := e.Do(t, "PATCH", "/api/v1/devices/my-iphone-123", map[string]string{"deviceName": "x"}, servertest.Bearer(token)...); r.Status != 403 {
 			t.Fatalf("device renames itself without write:*: %d %s", r.Status, r.Raw)
 		}
+		sock := listen(t, e, token) // the app's live stream
+		servertest.Eventually(t, wsWait, func() bool {
+			r := e.Do(t, "GET", "/api/v1/devices/my-iphone-123", nil, servertest.Bearer(admin)...)
+			return r.JSON["online"] == true
+		}, "the device with an open stream is not shown online")
 
 		ref := e.Do(t, "POST", "/api/v1/auth/refresh", nil, servertest.Bearer(token)...)
 		if ref.Status != 200 || ref.JSON["deviceId"] != "my-iphone-123" || ref.JSON["expiresIn"] != float64(43200) {
@@ -166,6 +174,9 @@ func TestPairingPlaysThePhone(t *testing.T) {
 			t.Fatalf("revoke: %d %s", rv.Status, rv.Raw)
 		}
 		apitest.AssertShape(t, rv.Raw, "testdata/seed/device_revoke.json")
+		if code, told := sock.closedAfter(t, "device_revoked"); code != websocket.StatusPolicyViolation || !told {
+			t.Fatalf("the revoked device's stream closed with %d, device_revoked first: %v", code, told)
+		}
 		for name, tok := range map[string]string{"first": token, "renewed": renewed} {
 			if r := e.Do(t, "GET", "/api/v1/devices", nil, servertest.Bearer(tok)...); r.Status != 401 {
 				t.Fatalf("%s token after revocation: %d %s", name, r.Status, r.Raw)
@@ -192,7 +203,7 @@ func TestPairingRefusals(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storetest.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
-			e := servertest.StartWith(t, kind, func(c *config.Config) { c.TrustProxyHeaders = true })
+			e := servertest.StartWith(t, kind, func(c *config.Config) { c.TrustProxyHeaders = true; c.NekzusAuthLimit = 10 })
 			e.CreateUser(t, "alice", "password1", identity.GroupAdmin, "acme")
 			admin, _ := e.Login(t, "alice", "password1")
 			redeem := func(ip, code string) *servertest.Response {
@@ -319,3 +330,24 @@ func newCode(tb testing.TB, e *servertest.Env, admin string) string {
 }
 
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
+
+// TestPairingGlobalLimit: redemptions from all addresses together are
+// limited too (nekzus.PairingGlobal), so that guessers spread over many
+// addresses cannot share out the code space; the answers of the allowed
+// ones show each address's own budget.
+func TestPairingGlobalLimit(t *testing.T) {
+	t.Parallel()
+	e := servertest.StartWith(t, storetest.Kinds()[0], func(c *config.Config) { c.TrustProxyHeaders = true; c.NekzusAuthLimit = 10 })
+	for i := range nekzus.PairingGlobal.Max {
+		r := e.Do(t, "POST", "/api/v1/pair", map[string]string{"code": "ZZZZZZZZ"}, append(pairingHeader, from(fmt.Sprintf("10.7.%d.%d", i/250, i%250+1))...)...)
+		if r.Status != 404 || r.Header.Get("X-RateLimit-Limit") != "10" || r.Header.Get("X-RateLimit-Remaining") != "9" {
+			t.Fatalf("redemption %d: %d %v %s", i+1, r.Status, r.Header, r.Raw)
+		}
+	}
+	r := e.Do(t, "POST", "/api/v1/pair", map[string]string{"code": "ZZZZZZZZ"}, append(pairingHeader, from("10.8.0.1")...)...)
+	if r.Status != 429 || r.ErrorCode() != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" ||
+		r.Header.Get("X-RateLimit-Limit") != strconv.Itoa(nekzus.PairingGlobal.Max) {
+		t.Fatalf("redemption past the global limit: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+	apitest.AssertShape(t, r.Raw, "testdata/seed/pair_rate_limited.json")
+}

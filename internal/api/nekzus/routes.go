@@ -9,28 +9,37 @@ import (
 
 // Register adds the dialect's routes. Access follows each endpoint's
 // "Authentication" line in the Nekzus document: "IP-based (local) or JWT"
-// is api.Local; "JWT token (strict)", and endpoints the document marks
-// with nothing, need a credential (api.Authenticated), so IP trust never
-// reaches more than the document grants it.
+// (with or without a scope) is api.Local; "JWT token", "JWT token
+// (strict)", "API key or JWT" and a bootstrap token need a credential
+// (api.Authenticated), and so IP trust never reaches them. The document
+// writes a chapter's later endpoints tersely, without their own line
+// (GET /api/v1/scripts/{id}, the backups' restore, the workflows and
+// schedules of the Scripts chapter, the federation's peers, the container
+// bulk operations): such an endpoint takes the last line stated before it
+// in its chapter, as do netkeep's own routes set beside them (POST
+// /api/v1/routes, a workflow's run, the federation's join tokens).
+// Whether local trust then gets further than 401 is the domain's call,
+// on the role it acts with (--local-trust-role): server-wide endpoints
+// answer a GROUP_ADMIN 403.
 func (h *Handlers) Register(rt *api.Router) {
 	rt = rt.As(api.Nekzus)
-	// Sign-in is one handler with NetRecon (the shared 50/min per
-	// address); Nekzus's "auth 10/min" applies to its failures only, so
-	// that the successful sign-ins of many users behind one address pass.
-	limited := func(f http.HandlerFunc) http.Handler {
-		return api.LimitIP(h.AuthLimiter, "auth", api.LoginLimit, f)
+	// The document's "Authentication" rate category is its Authentication
+	// Endpoints section: setup-status, setup, login, refresh, me, logout,
+	// the redemption (/api/v1/pair) and the pairing (/api/v1/auth/pair),
+	// all counted together per address (authBudget: 10/min unless
+	// configured); the QR code states its own rate. Login and refresh are
+	// NetRecon's paths too, one handler: a path two dialects share keeps
+	// every budget either document states, and NetRecon's states none.
+	// Sign-ins also draw on the failure budget every dialect shares.
+	signIn := func(f http.HandlerFunc) http.Handler {
+		return api.SignInWithin(h.AuthLimiter, authFamily, h.authBudget(), h.LoginFailures, f)
 	}
-	failures := h.LoginFailures
-	if failures.Max == 0 {
-		failures = Limits[LimitAuth].Window()
-	}
-	signIn := func(f http.HandlerFunc) http.Handler { return api.SignIn(h.AuthLimiter, failures, f) }
-	rt.Handle("GET /api/v1/auth/setup-status", api.Public, limited(h.setupStatus))
+	rt.Handle("GET /api/v1/auth/setup-status", api.Public, h.limitAuth(http.HandlerFunc(h.setupStatus)))
 	rt.Handle("POST /api/v1/auth/setup", api.Public, signIn(h.setup))
 	rt.Handle("POST /api/v1/auth/login", api.Public, signIn(h.login))
 	rt.Handle("POST /api/v1/auth/refresh", api.Public, signIn(h.refresh))
-	rt.HandleFunc("GET /api/v1/auth/me", api.Authenticated, h.me)
-	rt.HandleFunc("POST /api/v1/auth/logout", api.Authenticated, h.logout)
+	rt.Handle("GET /api/v1/auth/me", api.Authenticated, h.limitAuth(http.HandlerFunc(h.me)))
+	rt.Handle("POST /api/v1/auth/logout", api.Authenticated, h.limitAuth(http.HandlerFunc(h.logout)))
 	rt.HandleFunc("GET /api/v1/audit-logs", api.Authenticated, h.auditLogs)
 
 	keys := api.KeyRoutes[keyView]{Keys: h.Keys, View: viewKey, Param: "keyId"}
@@ -51,11 +60,11 @@ func (h *Handlers) Register(rt *api.Router) {
 
 	rt.HandleFunc("GET /api/v1/backups", api.Local, h.listBackups)
 	rt.HandleFunc("POST /api/v1/backups", api.Local, h.createBackup)
-	rt.HandleFunc("GET /api/v1/backups/{id}", api.Authenticated, h.getBackup)
-	rt.HandleFunc("DELETE /api/v1/backups/{id}", api.Authenticated, h.deleteBackup)
-	rt.HandleFunc("POST /api/v1/backups/{id}/restore", api.Authenticated, h.restoreBackup)
-	rt.HandleFunc("GET /api/v1/backups/scheduler/status", api.Authenticated, h.backupSchedulerStatus)
-	rt.HandleFunc("POST /api/v1/backups/scheduler/trigger", api.Authenticated, h.triggerBackup)
+	rt.HandleFunc("GET /api/v1/backups/{id}", api.Local, h.getBackup)
+	rt.HandleFunc("DELETE /api/v1/backups/{id}", api.Local, h.deleteBackup)
+	rt.HandleFunc("POST /api/v1/backups/{id}/restore", api.Local, h.restoreBackup)
+	rt.HandleFunc("GET /api/v1/backups/scheduler/status", api.Local, h.backupSchedulerStatus)
+	rt.HandleFunc("POST /api/v1/backups/scheduler/trigger", api.Local, h.triggerBackup)
 
 	rt.HandleFunc("GET /api/v1/system/resources", api.Local, h.systemResources)
 
@@ -68,23 +77,23 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/v1/scripts", api.Local, h.listScripts)
 	rt.HandleFunc("GET /api/v1/scripts/available", api.Local, h.availableScripts)
 	rt.HandleFunc("POST /api/v1/scripts", api.Local, h.createScript)
-	rt.HandleFunc("GET /api/v1/scripts/{id}", api.Authenticated, h.getScript)
-	rt.HandleFunc("PUT /api/v1/scripts/{id}", api.Authenticated, h.updateScript)
-	rt.HandleFunc("DELETE /api/v1/scripts/{id}", api.Authenticated, h.deleteScript)
+	rt.HandleFunc("GET /api/v1/scripts/{id}", api.Local, h.getScript)
+	rt.HandleFunc("PUT /api/v1/scripts/{id}", api.Local, h.updateScript)
+	rt.HandleFunc("DELETE /api/v1/scripts/{id}", api.Local, h.deleteScript)
 	rt.HandleFunc("POST /api/v1/scripts/{id}/execute", api.Local, h.execute(false))
-	rt.HandleFunc("POST /api/v1/scripts/{id}/dry-run", api.Authenticated, h.execute(true))
-	rt.HandleFunc("GET /api/v1/executions", api.Authenticated, h.listExecutions)
-	rt.HandleFunc("GET /api/v1/executions/{id}", api.Authenticated, h.getExecution)
+	rt.HandleFunc("POST /api/v1/scripts/{id}/dry-run", api.Local, h.execute(true))
+	rt.HandleFunc("GET /api/v1/executions", api.Local, h.listExecutions)
+	rt.HandleFunc("GET /api/v1/executions/{id}", api.Local, h.getExecution)
 
-	rt.HandleFunc("GET /api/v1/workflows", api.Authenticated, h.listWorkflows)
-	rt.HandleFunc("POST /api/v1/workflows", api.Authenticated, h.createWorkflow)
-	rt.HandleFunc("GET /api/v1/workflows/{id}", api.Authenticated, h.getWorkflow)
-	rt.HandleFunc("DELETE /api/v1/workflows/{id}", api.Authenticated, h.deleteWorkflow)
-	rt.HandleFunc("POST /api/v1/workflows/{id}/execute", api.Authenticated, h.runWorkflow)
-	rt.HandleFunc("GET /api/v1/schedules", api.Authenticated, h.listSchedules)
-	rt.HandleFunc("POST /api/v1/schedules", api.Authenticated, h.createSchedule)
-	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Authenticated, h.getSchedule)
-	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Authenticated, h.deleteSchedule)
+	rt.HandleFunc("GET /api/v1/workflows", api.Local, h.listWorkflows)
+	rt.HandleFunc("POST /api/v1/workflows", api.Local, h.createWorkflow)
+	rt.HandleFunc("GET /api/v1/workflows/{id}", api.Local, h.getWorkflow)
+	rt.HandleFunc("DELETE /api/v1/workflows/{id}", api.Local, h.deleteWorkflow)
+	rt.HandleFunc("POST /api/v1/workflows/{id}/execute", api.Local, h.runWorkflow)
+	rt.HandleFunc("GET /api/v1/schedules", api.Local, h.listSchedules)
+	rt.HandleFunc("POST /api/v1/schedules", api.Local, h.createSchedule)
+	rt.HandleFunc("GET /api/v1/schedules/{id}", api.Local, h.getSchedule)
+	rt.HandleFunc("DELETE /api/v1/schedules/{id}", api.Local, h.deleteSchedule)
 
 	// QR pairing and devices (Handlers.Devices).
 	if h.Devices == nil {
@@ -93,7 +102,7 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/auth/qr", api.Local, h.limit(LimitQR, h.qr))
 	rt.Handle("POST /api/v1/pair", api.Public, h.limitPairing(h.redeem))
 	rt.Handle("GET /api/v1/pair/{code}", api.Public, h.limitPairing(h.redeem))
-	rt.Handle("POST /api/v1/auth/pair", api.Public, h.limit(LimitAuth, h.pair))
+	rt.Handle("POST /api/v1/auth/pair", api.Public, h.limitAuth(http.HandlerFunc(h.pair)))
 	rt.Handle("GET /api/v1/devices", api.Local, h.limit(LimitDevices, h.listDevices))
 	rt.Handle("GET /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.getDevice))
 	rt.Handle("PATCH /api/v1/devices/{deviceId}", api.Local, h.limit(LimitDevices, h.updateDevice))

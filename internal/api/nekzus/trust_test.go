@@ -53,6 +53,8 @@ func TestLocalTrust(t *testing.T) {
 		{"401/loopback not listed", elsewhere, "GET", "/api/v1/devices", nil, 401},
 		{"401/behind a trusted proxy: the client is remote", behindProxy, "GET", "/api/v1/devices", []string{"X-Forwarded-For", "203.0.113.9"}, 401},
 		{"200/behind a trusted proxy: the client is local", behindProxy, "GET", "/api/v1/devices", []string{"X-Forwarded-For", "127.0.0.1"}, 200},
+		{"401/behind a trusted proxy: a remote client claiming loopback before the proxy's entry", behindProxy, "GET", "/api/v1/devices",
+			[]string{"X-Forwarded-For", "127.0.0.1, 203.0.113.9"}, 401},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,6 +69,10 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 	}
 }
 
+// TestNekzusAuthLimit is the Nekzus Authentication budget servers get
+// unless configure sets one.
+const TestNekzusAuthLimit = 1 << 20
+
 // Start starts a server on a fresh database of kind; it stops at test end.
 func Start(tb testing.TB, kind config.DatabaseKind) *Env {
 	tb.Helper()
@@ -116,6 +120,9 @@ func startOn(tb testing.TB, db *store.DB, kind config.DatabaseKind, root []byte,
 		Listen: "127.0.0.1:0", DataDir: tb.TempDir(), LogLevel: "error", LogFormat: "text",
 		MasterKey: MasterKey, MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
 		AccessTokenTTL: time.Hour, RefreshGrace: 10 * time.Minute,
+		// Tests sign in from one address far more often than Nekzus's 10 a
+		// minute; the tests of that budget set it.
+		NekzusAuthLimit: TestNekzusAuthLimit,
 	}
 	if configure != nil {
 		configure(cfg)
