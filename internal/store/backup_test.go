@@ -67,9 +67,35 @@ func seedBackupData(tb testing.TB, db *store.DB, tag string) {
 // ordered, so two databases with the same contents dump the same.
 func dump(tb testing.TB, db *store.DB, tables []string) map[string][]string {
 	tb.Helper()
+	return dumpColumns(tb, db, tables, nil)
+}
+
+// columnsOf returns each table's columns in db.
+func columnsOf(tb testing.TB, db *store.DB, tables []string) map[string][]string {
+	tb.Helper()
 	out := map[string][]string{}
 	for _, t := range tables {
-		rows, err := db.SQL().Query(`SELECT * FROM ` + t)
+		rows, err := db.SQL().Query(`SELECT * FROM ` + t + ` LIMIT 0`)
+		if err != nil {
+			tb.Fatalf("columns of %s: %v", t, err)
+		}
+		out[t], _ = rows.Columns()
+		rows.Close()
+	}
+	return out
+}
+
+// dumpColumns is dump reading only the columns cols names for a table
+// (every column of a table it does not name).
+func dumpColumns(tb testing.TB, db *store.DB, tables []string, cols map[string][]string) map[string][]string {
+	tb.Helper()
+	out := map[string][]string{}
+	for _, t := range tables {
+		sel := "*"
+		if c := cols[t]; len(c) > 0 {
+			sel = `"` + strings.Join(c, `", "`) + `"`
+		}
+		rows, err := db.SQL().Query(`SELECT ` + sel + ` FROM ` + t)
 		if err != nil {
 			tb.Fatalf("dumping %s: %v", t, err)
 		}
@@ -289,7 +315,9 @@ func TestRestoreOlderSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		seeded := []string{"groups", "users", "psks", "endpoints", "api_keys", "audit_log"}
-		equalDumps(t, "older backup", dump(t, dst, seeded), dump(t, old, seeded))
+		// A column the newest migration adds holds its default: compared are
+		// the columns the backup had.
+		equalDumps(t, "older backup", dumpColumns(t, dst, seeded, columnsOf(t, old, seeded)), dump(t, old, seeded))
 		again, err := store.InspectBackup(ctx, path)
 		if err != nil || again.SchemaVersion != older {
 			t.Fatalf("the backup file was changed: %+v %v", again, err)
