@@ -20,11 +20,8 @@ import (
 func (s *Service) Reprovision(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*Gateway, error) {
 	var g *Gateway
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.GatewayByID(ctx, id)
+		cur, err := writableGateway(ctx, tx, p, id)
 		if err != nil {
-			return notFoundAs(err, errGatewayNotFound)
-		}
-		if err := allowAdmin(p, actGatewaysWrite, cur.GroupID, errGatewayNotFound); err != nil {
 			return err
 		}
 		next := *cur
@@ -32,14 +29,8 @@ func (s *Service) Reprovision(ctx context.Context, p *authz.Principal, src audit
 		if err := tx.RecordProvision(ctx, &next); err != nil {
 			return err
 		}
-		next.ConfigVersion++
-		next.UpdatedAt = s.stamp()
-		if err := tx.UpdateGateway(ctx, &next); err != nil {
-			return err
-		}
 		g = &next
-		return audit.Record(ctx, tx, src, g.GroupID, "gateway.reprovision", gatewayTarget(g.ID),
-			map[string]any{"config_version": g.ConfigVersion})
+		return s.saveChange(ctx, tx, src, g, "gateway.reprovision", map[string]any{"config_version": g.ConfigVersion + 1})
 	})
 	if err != nil {
 		return nil, err

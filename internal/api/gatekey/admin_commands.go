@@ -76,21 +76,16 @@ type revokedConfigsJSON struct {
 // revokeUserConfigs revokes every live VPN configuration of the user; the
 // optional body's reason is an RFC 5280 name (as for one configuration).
 func (h *Handlers) revokeUserConfigs(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Reason string `json:"reason"`
+	reason, err := revocationReason(r)
+	var id int64
+	if err == nil {
+		id, err = userID(r)
 	}
-	if r.ContentLength != 0 {
-		if err := api.Decode(r, &in); err != nil {
-			api.Error(w, r, err)
-			return
-		}
-	}
-	id, err := userID(r)
 	if err != nil {
 		api.Error(w, r, err)
 		return
 	}
-	rep, err := h.UserConfigs.VPNConfigs(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id, in.Reason)
+	rep, err := h.UserConfigs.VPNConfigs(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), id, reason)
 	if err != nil {
 		api.Error(w, r, err)
 		return
