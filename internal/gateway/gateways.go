@@ -209,11 +209,8 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 		unchanged bool
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.GatewayByID(ctx, id)
+		cur, err := writableGateway(ctx, tx, p, id)
 		if err != nil {
-			return notFoundAs(err, errGatewayNotFound)
-		}
-		if err := allowAdmin(p, actGatewaysWrite, cur.GroupID, errGatewayNotFound); err != nil {
 			return err
 		}
 		next := *cur
@@ -222,13 +219,8 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 			g, unchanged = cur, true
 			return err
 		}
-		next.ConfigVersion++
-		next.UpdatedAt = s.stamp()
-		if err := tx.UpdateGateway(ctx, &next); err != nil {
-			return err
-		}
 		g = &next
-		return audit.Record(ctx, tx, src, g.GroupID, "gateway.update", gatewayTarget(g.ID), map[string]any{"changed": changed})
+		return s.saveChange(ctx, tx, src, g, "gateway.update", map[string]any{"changed": changed})
 	})
 	if err != nil {
 		return nil, err
@@ -243,15 +235,36 @@ func (s *Service) UpdateGateway(ctx context.Context, p *authz.Principal, src aud
 // once. The new token is returned this once. Errors: forbidden, not_found.
 func (s *Service) RegenerateToken(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*Created, error) {
 	return s.replaceToken(ctx, src, func(tx Tx) (*Gateway, string, map[string]any, error) {
-		g, err := tx.GatewayByID(ctx, id)
+		g, err := writableGateway(ctx, tx, p, id)
 		if err != nil {
-			return nil, "", nil, notFoundAs(err, errGatewayNotFound)
-		}
-		if err := allowAdmin(p, actGatewaysWrite, g.GroupID, errGatewayNotFound); err != nil {
 			return nil, "", nil, err
 		}
 		return g, "gateway.token.regenerate", nil, nil
 	})
+}
+
+// saveChange writes g, changed, with its config version raised (so its
+// agent refreshes at the next heartbeat) and the audit entry of action.
+func (s *Service) saveChange(ctx context.Context, tx Tx, src audit.Source, g *Gateway, action string, details map[string]any) error {
+	g.ConfigVersion++
+	g.UpdatedAt = s.stamp()
+	if err := tx.UpdateGateway(ctx, g); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, src, g.GroupID, action, gatewayTarget(g.ID), details)
+}
+
+// writableGateway reads gateway id in tx for p to change it (gateways:write
+// over its group). Errors: not_found (also another group's), forbidden.
+func writableGateway(ctx context.Context, tx Tx, p *authz.Principal, id string) (*Gateway, error) {
+	g, err := tx.GatewayByID(ctx, id)
+	if err != nil {
+		return nil, notFoundAs(err, errGatewayNotFound)
+	}
+	if err := allowAdmin(p, actGatewaysWrite, g.GroupID, errGatewayNotFound); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // replaceToken gives the gateway pick finds (and authorizes) a new token in

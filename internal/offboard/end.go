@@ -13,6 +13,7 @@ import (
 	"netkeep/internal/pki"
 	"netkeep/internal/psk"
 	"netkeep/internal/radius/nas"
+	"netkeep/internal/vpnconfig"
 )
 
 // cutReason is the reason gateway session cuts and revocations carry.
@@ -196,12 +197,18 @@ func (e *enforcement) vpn(ctx context.Context, h *holdings) {
 			}
 		}
 	}
-	for _, c := range h.configs {
-		_, err := e.s.configs.Revoke(ctx, e.p, e.src, c.ID, string(pki.PrivilegeWithdrawn))
-		e.done(Item{Facet: FacetVPNConfig, ID: c.ID, Name: c.GatewayID, State: Revoked}, err)
-	}
+	e.revokeConfigs(ctx, h.configs, pki.PrivilegeWithdrawn)
 	for _, v := range h.vpnSessions {
 		e.done(Item{Facet: FacetVPNSession, ID: v.ID, Name: v.CommonName, State: CutSent}, e.s.cut(ctx, v))
+	}
+}
+
+// revokeConfigs revokes each configuration (its certificate onto the CRL,
+// its key erased; a WireGuard peer leaves its gateway) for reason.
+func (e *enforcement) revokeConfigs(ctx context.Context, cfgs []*vpnconfig.Config, reason pki.Reason) {
+	for _, c := range cfgs {
+		_, err := e.s.configs.Revoke(ctx, e.p, e.src, c.ID, string(reason))
+		e.done(Item{Facet: FacetVPNConfig, ID: c.ID, Name: c.GatewayID, State: Revoked}, err)
 	}
 }
 

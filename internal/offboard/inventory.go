@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"netkeep/internal/apikey"
 	"netkeep/internal/authz"
@@ -105,14 +106,8 @@ func (s *Service) gather(ctx context.Context, p *authz.Principal, u *identity.Us
 		return nil, fmt.Errorf("listing certificates: %w", err)
 	}
 	if s.configs != nil {
-		cfgs, _, err := s.configs.List(ctx, p, vpnconfig.Query{UserID: u.ID})
-		if err != nil {
-			return nil, fmt.Errorf("listing VPN configurations: %w", err)
-		}
-		for _, c := range cfgs {
-			if !c.Revoked() && now.Before(c.ExpiresAt) {
-				h.configs = append(h.configs, c)
-			}
+		if h.configs, err = s.liveConfigs(ctx, p, u.ID, now); err != nil {
+			return nil, err
 		}
 	}
 	if s.gateways != nil {
@@ -226,3 +221,19 @@ func radiusItem(r *nas.Session, st State) Item {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// liveConfigs returns user id's VPN configurations that still grant access:
+// neither revoked nor expired.
+func (s *Service) liveConfigs(ctx context.Context, p *authz.Principal, id int64, now time.Time) ([]*vpnconfig.Config, error) {
+	cfgs, _, err := s.configs.List(ctx, p, vpnconfig.Query{UserID: id})
+	if err != nil {
+		return nil, fmt.Errorf("listing VPN configurations: %w", err)
+	}
+	var live []*vpnconfig.Config
+	for _, c := range cfgs {
+		if !c.Revoked() && now.Before(c.ExpiresAt) {
+			live = append(live, c)
+		}
+	}
+	return live, nil
+}

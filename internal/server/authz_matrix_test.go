@@ -719,6 +719,16 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/admin/connections/{id}/disconnect": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/connections/" + newSessionA(t, w) + "/disconnect", nil
 	}},
+	"GET /api/v1/admin/users/{id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/users/%d", w.userAID), nil
+	}},
+	"POST /api/v1/admin/users/{id}/revoke-configs": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return fmt.Sprintf("/api/v1/admin/users/%d/revoke-configs", w.userAID), nil
+	}},
+	"POST /api/v1/admin/gateways/{id}/reprovision": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/gateways/" + newGatewayA(t, w) + "/reprovision", nil
+	}},
+	"GET /api/v1/admin/remote-session/agents": {deny: "user", ok: fixed("/api/v1/admin/remote-session/agents")},
 	"GET /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), nil
 	}},

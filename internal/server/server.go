@@ -209,9 +209,9 @@ func New(d Deps) *Server {
 		gateway.WithAddressGate(s.Geo.AdmitGateway))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
-	(&gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
+	gk := &gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
 		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
-		Providers: loginProviders{s.SSO}, Channel: &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}}).Register(s.router)
+		Providers: loginProviders{s.SSO}, Channel: &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}}
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
 		nas.WithDisconnector(daeSender{c: &dae.Client{}}))
@@ -226,7 +226,12 @@ func New(d Deps) *Server {
 		mesh.WithLogger(d.Logger), mesh.WithPasswordParams(d.PasswordParams), mesh.WithNodePasswordKey(d.Keys.NodePasswordKey()))
 	(&netmaker.MeshHandlers{Mesh: s.Mesh, Auth: auth, AuthLimiter: authLimiter,
 		TrustProxyHeaders: d.Config.TrustProxyHeaders, PublicURL: d.Config.PublicURL}).Register(s.router)
-	(&own.Handlers{Identity: s.Identity, SSO: ownSSO, Offboard: s.newOffboard(d)}).Register(s.router)
+	// Offboarding works through every facet, so it is wired when they all
+	// exist; GateKey's handlers revoke a user's configurations through it.
+	off := s.newOffboard(d)
+	gk.UserConfigs = off
+	gk.Register(s.router)
+	(&own.Handlers{Identity: s.Identity, SSO: ownSSO, Offboard: off}).Register(s.router)
 	s.dashboard(d, auth)
 	s.registerApps(d, auth)
 	s.registerToolbox(d)

@@ -106,6 +106,8 @@ type AgentChannel struct {
 	// PingEvery overrides AgentPingEvery (tests); AuthWithin
 	// AgentAuthWithin.
 	PingEvery, AuthWithin time.Duration
+
+	agents agentRegistry // the channels open now (remote-session agents)
 }
 
 func (c *AgentChannel) pingEvery() time.Duration {
@@ -146,7 +148,7 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 	c := h.Channel
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, ok := h.agentHandshake(ctx, ws, src)
+	p, auth, ok := h.agentHandshake(ctx, ws, src)
 	if !ok {
 		return
 	}
@@ -157,6 +159,8 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 	if !agentWrite(ws, agentMsgAuthResp, "", agentAuthReply{Success: true, Message: "Connected", AgentID: p.Subject}) {
 		return
 	}
+	defer c.agents.add(connectedAgent{GatewayID: p.Subject, NodeType: auth.NodeType, NodeID: auth.NodeID,
+		NodeName: auth.NodeName, Since: time.Now()})()
 	go func() {
 		defer cancel()
 		h.agentRead(ctx, ws, p)
@@ -214,7 +218,7 @@ func (h *Handlers) agentRelay(ws *websocket.Conn, p *authz.Principal, e event.Ev
 
 // agentHandshake reads the auth message and authenticates its gateway
 // token. It answers a refusal itself; the caller answers success.
-func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src audit.Source) (*authz.Principal, bool) {
+func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src audit.Source) (p *authz.Principal, auth agentAuth, ok bool) {
 	c := h.Channel
 	// A read whose context expires closes the socket without a word, so
 	// the timeout is a timer that answers first.
@@ -223,27 +227,26 @@ func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src a
 	})
 	typ, b, err := ws.Read(ctx)
 	if !timer.Stop() || err != nil {
-		return nil, false
+		return nil, auth, false
 	}
 	var m agentMessage
-	var auth agentAuth
 	if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type != agentMsgAuth {
 		agentRefuse(ws, agentMsgError, map[string]string{"message": "Expected auth message"})
-		return nil, false
+		return nil, auth, false
 	}
 	if json.Unmarshal(m.Payload, &auth) != nil {
 		agentRefuse(ws, agentMsgError, map[string]string{"message": "Invalid auth payload"})
-		return nil, false
+		return nil, auth, false
 	}
 	actx, cancel := context.WithTimeout(ctx, c.authWithin())
 	defer cancel()
-	p, err := h.Gateways.AuthenticateToken(actx, auth.Token)
+	p, err = h.Gateways.AuthenticateToken(actx, auth.Token)
 	if err == nil {
 		err = h.Gateways.CheckAgentNode(actx, p, auth.NodeType)
 	}
 	if fault.Is(err, fault.Forbidden) {
 		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "this token's gateway is no " + auth.NodeType + " node"})
-		return nil, false
+		return nil, auth, false
 	}
 	if err == nil {
 		src.Actor = p.Actor()
@@ -252,14 +255,14 @@ func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src a
 	}
 	switch fault.CodeOf(err) {
 	case "":
-		return p, true
+		return p, auth, true
 	case fault.Unauthorized, fault.NotFound, fault.Forbidden:
 		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "Invalid token"})
 	default:
 		c.log().Error("authenticating a gateway agent channel", "error", err)
 		agentRefuse(ws, agentMsgAuthResp, agentAuthReply{Message: "authentication failed"})
 	}
-	return nil, false
+	return nil, auth, false
 }
 
 // agentRead reads the agent's messages until the socket ends or stays

@@ -96,17 +96,27 @@ func (h *Handlers) adminConfigs(w http.ResponseWriter, r *http.Request) {
 
 // revokeConfig revokes a configuration and its certificate; the body
 // {"reason": "keyCompromise"} is optional.
-func (h *Handlers) revokeConfig(w http.ResponseWriter, r *http.Request) {
+// revocationReason is the optional body's {"reason"} of a configuration
+// revocation: an RFC 5280 name, "" when there is no body.
+func revocationReason(r *http.Request) (string, error) {
 	var in struct {
 		Reason string `json:"reason"`
 	}
 	if r.ContentLength != 0 {
 		if err := api.Decode(r, &in); err != nil {
-			api.Error(w, r, err)
-			return
+			return "", err
 		}
 	}
-	c, err := h.Configs.Revoke(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("config_id"), in.Reason)
+	return in.Reason, nil
+}
+
+func (h *Handlers) revokeConfig(w http.ResponseWriter, r *http.Request) {
+	reason, err := revocationReason(r)
+	if err != nil {
+		api.Error(w, r, err)
+		return
+	}
+	c, err := h.Configs.Revoke(r.Context(), api.PrincipalFrom(r.Context()), api.Source(r), r.PathValue("config_id"), reason)
 	if err != nil {
 		api.Error(w, r, err)
 		return

@@ -28,6 +28,7 @@ type Identity interface {
 	Login(ctx context.Context, src audit.Source, req identity.LoginRequest) (*identity.LoginResult, error)
 	Me(ctx context.Context, p *authz.Principal) (*identity.User, error)
 	ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*identity.User, error)
+	GetUserAsAdmin(ctx context.Context, p *authz.Principal, id int64) (*identity.User, error)
 	ListGroups(ctx context.Context, p *authz.Principal) ([]identity.Group, error)
 	// Self is the user a credential acts for, without a scope (a key
 	// describing itself).
@@ -60,6 +61,9 @@ type Handlers struct {
 	SSO  *SSO
 	Geo  GeoFence
 	Keys Keys
+	// UserConfigs revokes all of a user's VPN configurations at once
+	// (admin_commands.go).
+	UserConfigs UserConfigs
 	// Channel carries GateKey agents' remote-session channels (GET
 	// /ws/agent); nil serves none.
 	Channel *AgentChannel

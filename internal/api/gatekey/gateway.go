@@ -20,6 +20,7 @@ type Gateways interface {
 	UpdateGateway(ctx context.Context, p *authz.Principal, src audit.Source, id string, in gateway.GatewayInput) (*gateway.Gateway, error)
 	RegenerateToken(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Created, error)
 	DeleteGateway(ctx context.Context, p *authz.Principal, src audit.Source, id string) error
+	Reprovision(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*gateway.Gateway, error)
 
 	Networks(ctx context.Context, p *authz.Principal) ([]*gateway.Network, error)
 	Network(ctx context.Context, p *authz.Principal, id string) (*gateway.Network, error)

@@ -2,6 +2,7 @@ package gatekey_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -148,6 +149,12 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"access rules", "GET", "/api/v1/admin/access-rules", nil, admin, 200},
 		{"admin users", "GET", "/api/v1/admin/users", nil, admin, 200},
 		{"admin users/forbidden", "GET", "/api/v1/admin/users", nil, user, 403},
+		{"admin user", "GET", fmt.Sprintf("/api/v1/admin/users/%d", f.alice.ID), nil, admin, 200},
+		{"admin user/unknown", "GET", "/api/v1/admin/users/999999", nil, admin, 404},
+		{"reprovision gateway", "POST", "/api/v1/admin/gateways/" + f.gw + "/reprovision", nil, admin, 200},
+		{"remote-session agents", "GET", "/api/v1/admin/remote-session/agents", nil, admin, 200},
+		{"revoke user configs/bad reason", "POST", fmt.Sprintf("/api/v1/admin/users/%d/revoke-configs", f.bob.ID), map[string]any{"reason": "nope"}, admin, 400},
+		{"revoke user configs", "POST", fmt.Sprintf("/api/v1/admin/users/%d/revoke-configs", f.bob.ID), nil, admin, 200},
 		{"generate", "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": f.gw, "protocol": "openvpn"}, user, 200},
 		{"generate/unknown gateway", "POST", "/api/v1/configs/generate", map[string]any{"gateway_id": "gw-0000000000000000"}, user, 404},
 		{"download", "GET", "/api/v1/configs/download/" + id, nil, user, 200},

@@ -61,6 +61,11 @@ func (h *Handlers) Register(rt *api.Router) {
 
 	// Admin endpoints: the domain refuses non-administrators (403).
 	rt.Handle("GET /api/v1/admin/users", api.Authenticated, admin(h.adminUsers))
+	// gatekey-admin's last commands (admin_commands.go, agent_registry.go).
+	rt.Handle("GET /api/v1/admin/users/{id}", api.Authenticated, admin(h.adminUser))
+	rt.Handle("POST /api/v1/admin/users/{id}/revoke-configs", api.Authenticated, admin(h.revokeUserConfigs))
+	rt.Handle("POST /api/v1/admin/gateways/{id}/reprovision", api.Authenticated, admin(h.reprovisionGateway))
+	rt.Handle("GET /api/v1/admin/remote-session/agents", api.Authenticated, admin(h.remoteSessionAgents))
 
 	rt.Handle("GET /api/v1/admin/gateways", api.Authenticated, admin(h.adminGateways))
 	rt.Handle("POST /api/v1/admin/gateways", api.Authenticated, admin(h.createGateway))
