@@ -66,10 +66,12 @@ func (f *fakeLink) last() (wg.Spec, int, bool) {
 	return f.specs[len(f.specs)-1], len(f.specs), f.closed
 }
 
-// wait polls until cond holds over the last applied spec.
+// wait polls until cond holds over the last applied spec. The deadline is
+// generous: under a full test run on two cores a reconnection through the
+// test's proxy has taken longer than 10 s.
 func (f *fakeLink) wait(t *testing.T, what string, cond func(s wg.Spec) bool) wg.Spec {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		f.mu.Lock()
 		ch := f.notify
