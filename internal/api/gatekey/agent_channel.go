@@ -156,11 +156,13 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 	// learns it is connected is missed.
 	sub := c.Bus.Subscribe(gateway.TopicGateway)
 	defer sub.Close()
+	// Listed before the reply, so an agent that has been told it is
+	// connected is listed (remote-session agents).
+	defer c.agents.add(connectedAgent{GatewayID: p.Subject, NodeType: auth.NodeType, NodeID: auth.NodeID,
+		NodeName: auth.NodeName, Since: time.Now()})()
 	if !agentWrite(ws, agentMsgAuthResp, "", agentAuthReply{Success: true, Message: "Connected", AgentID: p.Subject}) {
 		return
 	}
-	defer c.agents.add(connectedAgent{GatewayID: p.Subject, NodeType: auth.NodeType, NodeID: auth.NodeID,
-		NodeName: auth.NodeName, Since: time.Now()})()
 	go func() {
 		defer cancel()
 		h.agentRead(ctx, ws, p)
