@@ -90,7 +90,9 @@ func do(tb testing.TB, c *http.Client, method, url string, header http.Header) (
 // waitReady polls /readyz until it answers 200.
 func waitReady(tb testing.TB, c *http.Client, base string) {
 	tb.Helper()
-	ready := poll(30*time.Second, func() bool {
+	// Below the probes' documented budget (10/s per address, burst 50), so
+	// a slow start does not leave the tests that follow without tokens.
+	ready := pollEvery(30*time.Second, 150*time.Millisecond, func() bool {
 		resp, err := c.Get(base + "/readyz")
 		if err != nil {
 			return false

@@ -214,8 +214,13 @@ func (p *serveProc) stop(tb testing.TB, sig syscall.Signal) int {
 // poll checks cond every few milliseconds until it holds (true) or timeout
 // passes (false).
 func poll(timeout time.Duration, cond func() bool) bool {
+	return pollEvery(timeout, 20*time.Millisecond, cond)
+}
+
+// pollEvery is poll asking every interval.
+func pollEvery(timeout, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
