@@ -16,7 +16,6 @@ import (
 
 var (
 	errUserNotFound = fault.New(fault.NotFound, "user not found")
-	errAdminOnly    = fault.New(fault.Forbidden, "administrator role required")
 )
 
 // owner checks that p administers userID's group and returns the user as
@@ -27,8 +26,8 @@ func (s *Service) owner(ctx context.Context, p *authz.Principal, userID int64, a
 	if err := authz.Allow(p, actionManage, authz.Any); err != nil {
 		return nil, err
 	}
-	if !p.IsSuper() && p.Role != authz.GroupAdmin {
-		return nil, errAdminOnly
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
+		return nil, err
 	}
 	role, groupID, username, isActive, err := s.users.UserState(ctx, userID)
 	switch {

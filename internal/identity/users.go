@@ -152,7 +152,7 @@ func (s *Service) ListUsers(ctx context.Context, p *authz.Principal) ([]*User, e
 // API): a USER is refused (forbidden) although it may read its group's users
 // elsewhere.
 func (s *Service) ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*User, error) {
-	if err := requireConsoleAdmin(p); err != nil {
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
 		return nil, err
 	}
 	return s.ListUsers(ctx, p)
@@ -161,19 +161,10 @@ func (s *Service) ListUsersAsAdmin(ctx context.Context, p *authz.Principal) ([]*
 // GetUserAsAdmin is GetUser for administration consoles: a USER is refused
 // (forbidden), even for itself; another group's user is not found.
 func (s *Service) GetUserAsAdmin(ctx context.Context, p *authz.Principal, id int64) (*User, error) {
-	if err := requireConsoleAdmin(p); err != nil {
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
 		return nil, err
 	}
 	return s.GetUser(ctx, p, id)
-}
-
-// requireConsoleAdmin admits the roles that may use an administration
-// console: a super principal or a GROUP_ADMIN.
-func requireConsoleAdmin(p *authz.Principal) error {
-	if !p.IsSuper() && p.Role != authz.GroupAdmin {
-		return fault.New(fault.Forbidden, "administrator role required")
-	}
-	return nil
 }
 
 // UpdateUser applies patch. Users may change their own name, email and
