@@ -78,6 +78,14 @@ func lowerPriority() error {
 	}
 }
 
+// startWriteback starts the disk writes of f's dirty pages without waiting
+// for them (sync_file_range, SYNC_FILE_RANGE_WRITE): a copy written in
+// steps goes to the disk in steps too, not all in its final sync. It is
+// advice: an error changes nothing the final sync does not redo.
+func startWriteback(f *os.File) {
+	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}
+
 // childProcAttr makes a child process die with the thread that started it
 // (run it on a thread of onOwnThread that waits for it): a backup child
 // never outlives a killed server.
