@@ -88,9 +88,16 @@ cpu_used() {
     printf "server-cpu=%.2fs (%.0f%% of a core)", c, c / secs * 100 }'
 }
 
-# child_cpu TICKS: the CPU time of the server's finished children (the
-# backup copies, `netkeep backup copy`) since TICKS (from child_ticks).
-child_ticks() { awk '{print $16, $17}' "/proc/$1/stat"; }
+# child_cpu TICKS: the CPU time of the server's children (the backup
+# child, `netkeep backup copy`, which lives from backup to backup: its own
+# while it runs, the server's count of them once it has exited) since
+# TICKS (from child_ticks).
+child_ticks() {
+  awk 'FNR == 1 && FILENAME ~ /^\/proc\/[0-9]+\/stat$/ {
+         if (FILENAME == parent) { u += $16; s += $17 } else { u += $14; s += $15 } }
+       END { print u + 0, s + 0 }' parent="/proc/$1/stat" "/proc/$1/stat" \
+    $(for c in $(pgrep -P "$1"); do echo "/proc/$c/stat"; done) 2>/dev/null
+}
 child_cpu() {
   awk -v t0="$1" -v t1="$(child_ticks $NK_PID)" -v hz="$TICK" 'BEGIN {
     split(t0, a, " "); split(t1, b, " "); printf "backup-children-cpu=%.2fs", (b[1] - a[1] + b[2] - a[2]) / hz }'

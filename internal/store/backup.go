@@ -79,6 +79,12 @@ func (db *DB) Backup(ctx context.Context, path string, pace BackupPace) (*Backup
 		if err == nil {
 			out.Size, out.SHA256, err = backup.Checksum(ctx, path, pace.start().rest)
 		}
+		if err == nil {
+			// Written, synced and read back: the copy's pages leave the
+			// page cache here, at this thread's priority, rather than
+			// when retention deletes the file in the server's process.
+			dropCache(path)
+		}
 		return err
 	})
 	if err != nil {

@@ -21,5 +21,8 @@ func lowerPriority() error { return nil }
 // startWriteback is Linux's only: elsewhere the final sync writes the copy.
 func startWriteback(*os.File) {}
 
+// dropCache is Linux's only.
+func dropCache(string) {}
+
 // childProcAttr sets nothing here.
 func childProcAttr() *syscall.SysProcAttr { return nil }
