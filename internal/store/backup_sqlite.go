@@ -162,15 +162,26 @@ type pacer struct {
 
 func (p BackupPace) start() *pacer { return &pacer{pace: p, t0: time.Now(), c0: threadCPU()} }
 
-// rest pauses after the work done since the last rest (or start). The
-// work is the thread's CPU time where it is known (not time spent waiting
-// for a core), else the wall time.
+// minRest is the shortest pause rest takes: work whose pause would be
+// shorter goes on and is paid for with the next chunk's. Each pause costs
+// a sleep and a wakeup in the kernel, and the checksum alone rests after
+// every 64 KiB read.
+const minRest = time.Millisecond
+
+// rest pauses after the work done since the last pause (or start), once
+// that work's pause reaches minRest. The work is the thread's CPU time
+// where it is known (not time spent waiting for a core), else the wall
+// time.
 func (pc *pacer) rest(ctx context.Context) error {
 	worked := threadCPU() - pc.c0
 	if worked <= 0 {
 		worked = time.Since(pc.t0)
 	}
-	err := sleep(ctx, pc.pace.pause(worked))
+	d := pc.pace.pause(worked)
+	if d < minRest {
+		return ctx.Err()
+	}
+	err := sleep(ctx, d)
 	pc.t0, pc.c0 = time.Now(), threadCPU()
 	return err
 }
