@@ -14,6 +14,13 @@
 # medians of the rounds are compared). Everything listens on 127.0.0.1 and
 # the server is stopped at exit. Needs: go, curl, python3.
 #
+# Probe mode: with BACKUP_PROBE set to a shell command, the busy windows
+# run that command back to back at the idle scheduling and I/O classes
+# (chrt -i 0, ionice -c3) instead of taking backups; in it, $SRC is the
+# server's database file and $DST a scratch file. It tells what any copy of
+# a file of that size costs RADIUS on this machine, e.g.
+#   BACKUP_PROBE='dd if=$SRC of=$DST bs=1M conv=fsync status=none && sha256sum $DST >/dev/null'
+#
 #   bench/radius/backup.sh [stations] [seconds] [rounds] [rate]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,17 +58,25 @@ m = re.search(r"p99=([0-9.]+)(ns|µs|us|ms|s)\b", sys.argv[1])
 print("%.3f" % (float(m.group(1)) * {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]))' "$1"; }
 
 # backups_until FILE: takes backups back to back until FILE exists;
-# prints how many and how long each took.
+# prints how many and how long each took (in probe mode also the probes'
+# CPU: the children of this subshell).
 backups_until() {
-  local n=0 t0 t1 times=()
+  local n=0 t0 times=()
   while [ ! -e "$1" ]; do
     t0=$(date +%s.%N)
-    curl -sf "${auth[@]}" -X POST "http://$NK_HTTP/api/v1/backups" -H 'Content-Type: application/json' \
-      -d '{"description":"benchmark"}' >/dev/null || { echo "backup failed" >&2; return 1; }
-    t1=$(date +%s.%N)
-    times+=("$(python3 -c "print(round($t1-$t0,2))")"); n=$((n + 1))
+    if [ -n "${BACKUP_PROBE:-}" ]; then
+      SRC=$NETKEEP_DATA_DIR/netkeep.db DST=$WORK/probe.db chrt -i 0 ionice -c3 sh -c "$BACKUP_PROBE" ||
+        { echo "probe failed" >&2; return 1; }
+      rm -f "$WORK/probe.db"
+    else
+      curl -sf "${auth[@]}" -X POST "http://$NK_HTTP/api/v1/backups" -H 'Content-Type: application/json' \
+        -d '{"description":"benchmark"}' >/dev/null || { echo "backup failed" >&2; return 1; }
+    fi
+    times+=("$t0" "$(date +%s.%N)"); n=$((n + 1))
   done
-  echo "backups=$n seconds-each=${times[*]}"
+  local probe="" me=$BASHPID
+  [ -z "${BACKUP_PROBE:-}" ] || probe=$(awk -v hz="$TICK" '{printf " probe-cpu=%.2fs", ($16 + $17) / hz}' "/proc/$me/stat")
+  echo "backups=$n seconds-each=$(awk 'BEGIN { for (i = 1; i < ARGC; i += 2) printf "%s%.2f", (i > 1 ? " " : ""), ARGV[i+1] - ARGV[i] }' "${times[@]}")$probe"
 }
 
 # cpu_used TICKS: the server's CPU time since TICKS (from cpu_ticks) and
@@ -73,9 +88,16 @@ cpu_used() {
     printf "server-cpu=%.2fs (%.0f%% of a core)", c, c / secs * 100 }'
 }
 
-# child_cpu TICKS: the CPU time of the server's finished children (the
-# backup copies, `netkeep backup copy`) since TICKS (from child_ticks).
-child_ticks() { awk '{print $16, $17}' "/proc/$1/stat"; }
+# child_cpu TICKS: the CPU time of the server's children (the backup
+# child, `netkeep backup copy`, which lives from backup to backup: its own
+# while it runs, the server's count of them once it has exited) since
+# TICKS (from child_ticks).
+child_ticks() {
+  awk 'FNR == 1 && FILENAME ~ /^\/proc\/[0-9]+\/stat$/ {
+         if (FILENAME == parent) { u += $16; s += $17 } else { u += $14; s += $15 } }
+       END { print u + 0, s + 0 }' parent="/proc/$1/stat" "/proc/$1/stat" \
+    $(for c in $(pgrep -P "$1"); do echo "/proc/$c/stat"; done) 2>/dev/null
+}
 child_cpu() {
   awk -v t0="$1" -v t1="$(child_ticks $NK_PID)" -v hz="$TICK" 'BEGIN {
     split(t0, a, " "); split(t1, b, " "); printf "backup-children-cpu=%.2fs", (b[1] - a[1] + b[2] - a[2]) / hz }'
@@ -83,6 +105,7 @@ child_cpu() {
 
 echo
 echo "== ${RATE} requests/s for ${SECS}s, $ROUNDS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -z "${BACKUP_PROBE:-}" ] || echo "== probe instead of backups: $BACKUP_PROBE"
 quiet=() busy=()
 for r in $(seq 1 "$ROUNDS"); do
   c0=$(cpu_ticks $NK_PID)

@@ -155,7 +155,8 @@ func countRows(tb testing.TB, st *store.DB, q string) int {
 // netkeep serve takes a backup asked for through the API in its backup
 // child (`netkeep backup copy`): the API answers as documented and the
 // copy with its manifest lands in the backups directory, on both engines.
-// The child command alone refuses what the server would never send it.
+// The child command alone refuses what the server would never send it,
+// and ends quietly at the end of its input.
 func TestServeBackupInChild(t *testing.T) {
 	const key = "backup-child-test-master-key-0123456789"
 	for _, kind := range storetest.Kinds() {
@@ -192,10 +193,20 @@ func TestServeBackupInChild(t *testing.T) {
 			}
 		})
 	}
-	for name, stdin := range map[string]string{"no DSN": "", "no target": "/tmp/x.db\n"} {
-		r := runCLI(t, stdin, nil, "backup", "copy", "--engine", "sqlite")
+	for name, tc := range map[string]struct {
+		stdin string
+		args  []string
+	}{
+		"arguments": {"", []string{"--engine", "sqlite"}},
+		"not JSON":  {"/tmp/x.db\n", nil},
+		"no target": {`{"engine":"sqlite","dsn":"/tmp/x.db"}` + "\n", nil},
+	} {
+		r := runCLI(t, tc.stdin, nil, append([]string{"backup", "copy"}, tc.args...)...)
 		if r.code != 1 || !strings.HasPrefix(r.stderr, "netkeep: usage") || strings.Count(r.stderr, "\n") != 1 {
 			t.Fatalf("%s: %d %q", name, r.code, r.stderr)
 		}
+	}
+	if r := runCLI(t, "", nil, "backup", "copy"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("no requests: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -339,8 +339,10 @@ func TestCreateInterrupted(t *testing.T) {
 		t.Fatalf("%d audit entries for the stored backup", n)
 	}
 
-	// The copy process killed half-way: $4 is the file it was told to write.
-	killed := backup.NewService(store.Backups{DB: db, Child: []string{"sh", "-c", `printf half > "$4"; kill -9 $$`, "sh"}},
+	// The copy process killed half-way: $to is the file its request names.
+	child := store.NewBackupChild([]string{"sh", "-c", `read -r req; to=${req#*'"to":"'}; to=${to%%'"'*}; printf half > "$to"; kill -9 $$`})
+	defer child.Close()
+	killed := backup.NewService(store.Backups{DB: db, Child: child},
 		f.bus, backup.Config{Dir: f.dir, Version: "test"}, backup.WithClock(f.clock.Now))
 	if _, err := killed.Create(context.Background(), super, src, "killed"); !fault.Is(err, fault.Unavailable) {
 		t.Fatalf("a killed copy: %v, want unavailable", err)

@@ -106,8 +106,10 @@ func (s *Service) create(ctx context.Context, src audit.Source, description stri
 }
 
 // Checksum returns the size and lowercase hex SHA-256 of the file at
-// path, read a MiB at a time; rest, when not nil, is called between two
-// reads (a paced reader sleeps there) and its error ends the read. It is
+// path, read 64 KiB at a time (each read is one short system call: a
+// long one keeps a core from a woken thread on a kernel without
+// preemption); rest, when not nil, is called between two reads (a paced
+// reader sleeps there) and its error ends the read. It is
 // the one checksum of a backup file: the store's when it writes one, the
 // service's when it checks one before a restore.
 func Checksum(ctx context.Context, path string, rest func(context.Context) error) (int64, string, error) {
@@ -116,7 +118,7 @@ func Checksum(ctx context.Context, path string, rest func(context.Context) error
 		return 0, "", err
 	}
 	defer f.Close()
-	h, buf := sha256.New(), make([]byte, 1<<20)
+	h, buf := sha256.New(), make([]byte, 64<<10)
 	var size int64
 	for {
 		n, err := io.ReadFull(f, buf)

@@ -108,7 +108,8 @@ type Server struct {
 	Upstreams *proxy.Client
 	// Backups are copies of the whole database, taken on demand and on
 	// a schedule.
-	Backups *backup.Service
+	Backups     *backup.Service
+	backupChild *store.BackupChild // nil: backups in this process
 	// Scripts are the scripts directory's registered scripts and their
 	// runs; asynchronous runs end with stopScripts (Close).
 	Scripts     *automation.Service
@@ -153,8 +154,9 @@ type Deps struct {
 	// nil: every country is unknown.
 	GeoIP geo.Locator
 	// BackupChild is the command that takes backups in a child process at
-	// the idle scheduling class (store.Backups.Child: `netkeep backup
-	// copy`); nil: backups are taken in this process.
+	// the idle scheduling class (store.BackupChild: `netkeep backup copy`,
+	// one process reused from backup to backup, ended by Close); nil:
+	// backups are taken in this process.
 	BackupChild []string
 }
 
@@ -190,7 +192,10 @@ func New(d Deps) *Server {
 	s.ipLimiter = ratelimit.New(time.Now)
 	s.routes()
 	authLimiter := ratelimit.New(time.Now)
-	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace, Child: d.BackupChild}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
+	if d.BackupChild != nil {
+		s.backupChild = store.NewBackupChild(d.BackupChild)
+	}
+	s.Backups = backup.NewService(store.Backups{DB: d.DB, Pace: store.DefaultBackupPace, Child: s.backupChild}, d.Bus, backup.Config{Dir: d.Config.BackupDirectory(),
 		Keep: d.Config.BackupKeep, MaxAge: d.Config.BackupMaxAge, Interval: d.Config.BackupInterval, Version: d.Version},
 		backup.WithLogger(d.Logger))
 	scriptsCtx, stopScripts := context.WithCancel(context.Background())
@@ -344,6 +349,9 @@ func (s *Server) close() {
 	s.stopScripts()
 	s.closeToolbox()
 	s.background.Wait()
+	if s.backupChild != nil {
+		s.backupChild.Close()
+	}
 	s.Containers.Wait()
 	if s.dockerRuntime != nil {
 		_ = s.dockerRuntime.Close()

@@ -9,21 +9,20 @@ import (
 
 // Backups presents the database to the backup service; Pace bounds its
 // SQLite copies (the zero value: as fast as possible). With Child set, each
-// backup is taken by that command (a netkeep that runs ServeBackupChild) in
-// a child process at the idle scheduling class (BackupInChild); without,
-// in this process.
+// backup is taken by that child process at the idle scheduling class;
+// without, in this process.
 type Backups struct {
 	DB    *DB
 	Pace  BackupPace
-	Child []string
+	Child *BackupChild
 }
 
 // Backup implements backup.Store.
 func (b Backups) Backup(ctx context.Context, path string) (*backup.Contents, error) {
 	take := b.DB.Backup
-	if len(b.Child) > 0 {
+	if b.Child != nil {
 		take = func(ctx context.Context, path string, pace BackupPace) (*BackupContents, error) {
-			return b.DB.BackupInChild(ctx, b.Child, path, pace)
+			return b.Child.Backup(ctx, b.DB, path, pace)
 		}
 	}
 	c, err := take(ctx, path, b.Pace)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite"
@@ -44,11 +46,19 @@ type onlineBackup interface {
 	NewBackup(dstURI string) (*sqlite.Backup, error)
 }
 
+// copyReadMap is how much of a database file SQLite maps into memory to
+// read it during a backup (the source, then the copy being counted): a
+// page fault maps several pages of the page cache at once, where a read
+// costs a system call per page.
+const copyReadMap = 1 << 30
+
 // copySQLite writes a consistent copy of the SQLite database at from to
 // path with the online backup API, paced by pace, and converts the copy to
-// rollback-journal mode so it is whole on its own.
+// rollback-journal mode so it is whole on its own. The copy is not synced
+// page by page: its pages are handed to the disk a step at a time
+// (writeback) and synced once at the end.
 func copySQLite(ctx context.Context, from, path string, pace BackupPace) error {
-	src, err := sql.Open("sqlite", "file:"+from+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	src, err := sql.Open("sqlite", "file:"+from+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size("+strconv.Itoa(copyReadMap)+")")
 	if err != nil {
 		return err
 	}
@@ -85,13 +95,19 @@ func copySQLite(ctx context.Context, from, path string, pace BackupPace) error {
 	if err != nil {
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncFile(path)
 }
 
 // stepBackup runs the backup from ob to the file at path, pace.StepPages
-// at a time, pausing between steps, until done or ctx ends.
+// at a time, pausing between steps, until done or ctx ends. The copy is
+// written without syncs (synchronous off: a failed copy is deleted
+// anyway); after each step the pages written so far are handed to the disk
+// (startWriteback), so no sync at the end has the whole file to write.
 func stepBackup(ctx context.Context, ob onlineBackup, path string, pace BackupPace) (err error) {
-	b, err := ob.NewBackup("file:" + path)
+	b, err := ob.NewBackup("file:" + path + "?_pragma=synchronous(0)")
 	if err != nil {
 		return err
 	}
@@ -100,6 +116,11 @@ func stepBackup(ctx context.Context, ob onlineBackup, path string, pace BackupPa
 			err = ferr
 		}
 	}()
+	dst, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
 	step := int32(-1)
 	if pace.StepPages > 0 {
 		step = int32(pace.StepPages)
@@ -110,10 +131,24 @@ func stepBackup(ctx context.Context, ob onlineBackup, path string, pace BackupPa
 		if err != nil || !more {
 			return err
 		}
+		startWriteback(dst)
 		if err := pc.rest(ctx); err != nil {
 			return err
 		}
 	}
+}
+
+// syncFile flushes the file at path to the disk.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing the backup file: %w", err)
+	}
+	return nil
 }
 
 // pacer keeps a run of work steps on the current thread within its pace:
@@ -127,15 +162,26 @@ type pacer struct {
 
 func (p BackupPace) start() *pacer { return &pacer{pace: p, t0: time.Now(), c0: threadCPU()} }
 
-// rest pauses after the work done since the last rest (or start). The
-// work is the thread's CPU time where it is known (not time spent waiting
-// for a core), else the wall time.
+// minRest is the shortest pause rest takes: work whose pause would be
+// shorter goes on and is paid for with the next chunk's. Each pause costs
+// a sleep and a wakeup in the kernel, and the checksum alone rests after
+// every 64 KiB read.
+const minRest = time.Millisecond
+
+// rest pauses after the work done since the last pause (or start), once
+// that work's pause reaches minRest. The work is the thread's CPU time
+// where it is known (not time spent waiting for a core), else the wall
+// time.
 func (pc *pacer) rest(ctx context.Context) error {
 	worked := threadCPU() - pc.c0
 	if worked <= 0 {
 		worked = time.Since(pc.t0)
 	}
-	err := sleep(ctx, pc.pace.pause(worked))
+	d := pc.pace.pause(worked)
+	if d < minRest {
+		return ctx.Err()
+	}
+	err := sleep(ctx, d)
 	pc.t0, pc.c0 = time.Now(), threadCPU()
 	return err
 }

@@ -78,6 +78,26 @@ func lowerPriority() error {
 	}
 }
 
+// startWriteback starts the disk writes of f's dirty pages without waiting
+// for them (sync_file_range, SYNC_FILE_RANGE_WRITE): a copy written in
+// steps goes to the disk in steps too, not all in its final sync. It is
+// advice: an error changes nothing the final sync does not redo.
+func startWriteback(f *os.File) {
+	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// dropCache asks the kernel to drop the file at path from the page cache
+// (posix_fadvise DONTNEED; its pages are clean once synced). It is advice:
+// errors change nothing.
+func dropCache(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}
+
 // childProcAttr makes a child process die with the thread that started it
 // (run it on a thread of onOwnThread that waits for it): a backup child
 // never outlives a killed server.

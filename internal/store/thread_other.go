@@ -3,6 +3,7 @@
 package store
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -16,6 +17,12 @@ func threadCPU() time.Duration { return 0 }
 // lowerPriority is Linux's only: elsewhere a backup child runs at the
 // priority it was started with.
 func lowerPriority() error { return nil }
+
+// startWriteback is Linux's only: elsewhere the final sync writes the copy.
+func startWriteback(*os.File) {}
+
+// dropCache is Linux's only.
+func dropCache(string) {}
 
 // childProcAttr sets nothing here.
 func childProcAttr() *syscall.SysProcAttr { return nil }
