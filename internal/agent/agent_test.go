@@ -82,10 +82,20 @@ func (f *fakeLink) wait(t *testing.T, what string, cond func(s wg.Spec) bool) wg
 		select {
 		case <-ch:
 		case <-deadline:
-			s, _, _ := f.last()
-			t.Fatalf("waiting for %s; last spec %+v", what, s)
+			s, n, closed := f.last()
+			t.Fatalf("waited 30 s for %s; %d specs applied (link closed: %v), the last with peers %v",
+				what, n, closed, peerKeys(s))
 		}
 	}
+}
+
+// peerKeys are s's peers' public keys, for failure messages.
+func peerKeys(s wg.Spec) []string {
+	keys := make([]string, 0, len(s.Peers))
+	for _, p := range s.Peers {
+		keys = append(keys, p.PublicKey.String())
+	}
+	return keys
 }
 
 func hasPeer(s wg.Spec, pub string) bool {
@@ -341,7 +351,7 @@ func TestAgentReconnects(t *testing.T) {
 			t.Fatal("the agent changed its peers while cut off")
 		}
 		down.Store(false)
-		a.link.wait(t, "the resynchronised view", func(s wg.Spec) bool {
+		a.link.wait(t, "the resynchronised view (peer "+stPeer.PrivateKey.Public()+" gone, "+stNew.PrivateKey.Public()+" added)", func(s wg.Spec) bool {
 			return !hasPeer(s, stPeer.PrivateKey.Public()) && hasPeer(s, stNew.PrivateKey.Public())
 		})
 		if streams.Load() < 2 || withDigest.Load() != streams.Load()-1 {
@@ -360,10 +370,10 @@ func TestAgentReconnects(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := startAgent(t, dir, saved)
-		b.link.wait(t, "the saved view", func(s wg.Spec) bool { return hasPeer(s, stNew.PrivateKey.Public()) })
+		b.link.wait(t, "the saved view (peer "+stNew.PrivateKey.Public()+")", func(s wg.Spec) bool { return hasPeer(s, stNew.PrivateKey.Public()) })
 		down.Store(false)
 		stLate := join(t, e.URL, "recon", key, t.TempDir())
-		b.link.wait(t, "a change after the restart", func(s wg.Spec) bool { return hasPeer(s, stLate.PrivateKey.Public()) })
+		b.link.wait(t, "a change after the restart (peer "+stLate.PrivateKey.Public()+" added)", func(s wg.Spec) bool { return hasPeer(s, stLate.PrivateKey.Public()) })
 		if withDigest.Load() != streams.Load()-1 {
 			t.Fatalf("the restarted agent connected without the digest of its saved view (%d streams, %d with)", streams.Load(), withDigest.Load())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -353,5 +354,46 @@ func TestCreateInterrupted(t *testing.T) {
 	}
 	if list, _ := f.svc.List(context.Background(), super); len(list) != 1 {
 		t.Fatalf("after a killed copy %d backups listed", len(list))
+	}
+}
+
+// TestRemoveInterruptedAtStart: the files a backup was writing when its
+// process was killed (the copy, its journal, the manifest being written)
+// are removed when the service starts running; complete backups and files
+// that are not a backup's stay.
+func TestRemoveInterruptedAtStart(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, "sqlite")
+	f := newFixture(t, db, backup.Config{})
+	b, err := f.svc.Create(context.Background(), super, src, "whole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const killed = "backup_20261207T120500Z_0123abcd"
+	stale := []string{killed + ".db.partial", killed + ".db.partial-journal", killed + ".json.tmp"}
+	kept := []string{b.ID + ".db", b.ID + ".json", "notes.db.partial", "README.txt", killed + ".db.partial.old"}
+	for _, name := range append(stale, kept[2:]...) {
+		if err := os.WriteFile(filepath.Join(f.dir, name), []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	f.svc.Run(context.Background()) // no interval: returns once the directory is clean
+
+	entries, err := os.ReadDir(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	want := slices.Sorted(slices.Values(kept))
+	if !slices.Equal(names, want) {
+		t.Fatalf("the directory holds %q, want %q", names, want)
+	}
+	if list, err := f.svc.List(context.Background(), super); err != nil || len(list) != 1 || list[0].ID != b.ID {
+		t.Fatalf("listed %+v, %v; want only %s", list, err, b.ID)
 	}
 }

@@ -22,7 +22,53 @@ import (
 
 // A backup is two files in the directory: <id>.db, the copy, and
 // <id>.json, its manifest, written after the copy is complete (a backup
-// without a manifest is an interrupted one, and is not listed).
+// without a manifest is an interrupted one, and is not listed). While they
+// are written they are named with interruptedSuffixes.
+
+// interruptedSuffixes end the names of a backup's files while they are
+// written: the copy (and SQLite's rollback journal beside it while the
+// copy writes) and the manifest, renamed into place when whole.
+var interruptedSuffixes = []string{".db.partial", ".db.partial-journal", ".json.tmp"}
+
+// removeInterrupted deletes the files of backups cut short when their
+// process died (a failing backup of a running process removes its own):
+// without it each killed backup left its partial copy, up to the whole
+// database's size, in the directory for good. Run calls it once at the
+// server's start, under the backup lock, so no backup of this process is
+// being written; one that `netkeep backup` is taking at that very moment
+// in the same directory loses its file and fails.
+func (s *Service) removeInterrupted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entries, err := os.ReadDir(s.cfg.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		s.log.Warn("reading the backups directory for interrupted backups", "error", err)
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isInterrupted(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.cfg.Dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("removing an interrupted backup's file", "file", e.Name(), "error", err)
+			continue
+		}
+		s.log.Info("removed an interrupted backup's file", "file", e.Name())
+	}
+}
+
+// isInterrupted reports whether name is a file of a backup being written.
+func isInterrupted(name string) bool {
+	for _, suffix := range interruptedSuffixes {
+		if id, ok := strings.CutSuffix(name, suffix); ok && idPattern.MatchString(id) {
+			return true
+		}
+	}
+	return false
+}
 
 // manifest is the on-disk form of Backup.
 type manifest struct {

@@ -81,10 +81,13 @@ func (s *Service) runScheduled(ctx context.Context, src audit.Source, descriptio
 	return b, nil
 }
 
-// Run takes a backup every Interval until ctx ends; it returns at once when
-// no interval is set. Replicas sharing one database each run their own
-// schedule into their own directory: enable it on one of them.
+// Run first removes what backups interrupted by the end of their process
+// left in the directory (removeInterrupted), then takes a backup every
+// Interval until ctx ends; it returns after the removal when no interval
+// is set. Replicas sharing one database each run their own schedule into
+// their own directory: enable it on one of them.
 func (s *Service) Run(ctx context.Context) {
+	s.removeInterrupted()
 	if s.cfg.Interval <= 0 {
 		return
 	}

@@ -29,7 +29,6 @@ var (
 	errNetworkNotFound = fault.New(fault.NotFound, "network not found")
 	errRuleNotFound    = fault.New(fault.NotFound, "access rule not found")
 	errHubNotFound     = fault.New(fault.NotFound, "mesh hub not found")
-	errAdminOnly       = fault.New(fault.Forbidden, "administrator role required")
 )
 
 // allowGroup is authz.Allow on an object of groupID; another group's object
@@ -43,12 +42,12 @@ func allowGroup(p *authz.Principal, a authz.Action, groupID int64, notFound erro
 }
 
 // allowAdmin is allowGroup for the admin API, which only administrators
-// (and API keys they created) may use, even to read.
+// (and API keys they created) may use, even to read (authz.Administer).
 func allowAdmin(p *authz.Principal, a authz.Action, groupID int64, notFound error) error {
 	if err := allowGroup(p, a, groupID, notFound); err != nil {
 		return err
 	}
-	return requireAdmin(p)
+	return authz.Allow(p, authz.Administer, authz.Any)
 }
 
 // allowAdminAny checks a collection action (list, create) of the admin API.
@@ -56,14 +55,7 @@ func allowAdminAny(p *authz.Principal, a authz.Action) error {
 	if err := authz.Allow(p, a, authz.Any); err != nil {
 		return err
 	}
-	return requireAdmin(p)
-}
-
-func requireAdmin(p *authz.Principal) error {
-	if p.IsSuper() || p.Role == authz.GroupAdmin {
-		return nil
-	}
-	return errAdminOnly
+	return authz.Allow(p, authz.Administer, authz.Any)
 }
 
 // newID returns prefix followed by 16 random hex digits.

@@ -78,22 +78,18 @@ const (
 )
 
 var (
-	errAdminOnly = fault.New(fault.Forbidden, "administrator role required")
 	errSuperOnly = fault.New(fault.Forbidden, "only a super administrator may change geo-fencing")
 	errNoGroup   = fault.New(fault.NotFound, "group not found")
 	errNoPolicy  = fault.New(fault.NotFound, "the group has no geo-fence of its own")
 )
 
 // allowRead: administrators (and their API keys with gateways:read) read
-// the settings of their scope.
+// the settings of their scope (authz.Administer).
 func allowRead(p *authz.Principal) error {
 	if err := authz.Allow(p, actRead, authz.Any); err != nil {
 		return err
 	}
-	if p.Kind == authz.KindMaster || p.IsSuper() || p.Role == authz.GroupAdmin {
-		return nil
-	}
-	return errAdminOnly
+	return authz.Allow(p, authz.Administer, authz.Any)
 }
 
 // allowWrite: the policies bind every group's logins, so only a super

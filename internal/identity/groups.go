@@ -109,8 +109,37 @@ func (s *Service) DeleteGroup(ctx context.Context, p *authz.Principal, src audit
 
 // ListAudit returns audit entries p may read: its group's (all for super).
 func (s *Service) ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error) {
-	if err := authz.Allow(p, "audit:read", authz.Any); err != nil {
+	q, err := auditScope(p, q)
+	if err != nil {
 		return nil, err
+	}
+	return s.store.Read().ListAudit(ctx, q)
+}
+
+// AuditPage is ListAudit with the number of entries q's filters select in
+// all, whatever its limit and offset.
+func (s *Service) AuditPage(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, int, error) {
+	q, err := auditScope(p, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	rd := s.store.Read()
+	entries, err := rd.ListAudit(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := rd.CountAudit(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	return entries, total, nil
+}
+
+// auditScope checks that p may read the audit log and confines q to p's
+// group (every group for super principals).
+func auditScope(p *authz.Principal, q audit.Query) (audit.Query, error) {
+	if err := authz.Allow(p, "audit:read", authz.Any); err != nil {
+		return q, err
 	}
 	if !p.IsSuper() {
 		gid := p.GroupID
@@ -118,5 +147,5 @@ func (s *Service) ListAudit(ctx context.Context, p *authz.Principal, q audit.Que
 	} else {
 		q.GroupID = nil
 	}
-	return s.store.Read().ListAudit(ctx, q)
+	return q, nil
 }

@@ -18,6 +18,7 @@ type Store interface {
 type Tx interface {
 	audit.Writer
 	ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error)
+	CountAudit(ctx context.Context, q audit.Query) (int, error)
 	LockScope(ctx context.Context, key int64) error
 
 	CreateGroup(ctx context.Context, g *Group) error

@@ -37,8 +37,14 @@ func (s *Stream) Push(ready func()) {
 		}
 		p.fns[s] = ready
 		if !p.running {
+			// The dispatcher starts from the log's end as of now, under
+			// st.mu: a change appended after this registration but before
+			// the goroutine runs is then still ahead of it. Read in the
+			// goroutine, the end could already be past that change, and
+			// nobody would be told of it (ready, below, may look before
+			// the change lands).
 			p.running = true
-			go st.dispatch()
+			go st.dispatch(st.log.end())
 		}
 		p.mu.Unlock()
 	}
@@ -64,11 +70,10 @@ func (st *netState) unpush(s *Stream) {
 }
 
 // dispatch tells every pushed stream of the network about each batch of
-// changes appended to the log, until none is left. Changes appended while
-// it calls them are covered by its next round.
-func (st *netState) dispatch() {
+// changes appended to the log from pos on, until none is left. Changes
+// appended while it calls them are covered by its next round.
+func (st *netState) dispatch(pos uint64) {
 	p := &st.push
-	pos := st.log.end()
 	var fns []func()
 	for {
 		if _, wake, _ := st.log.read(pos); wake != nil {

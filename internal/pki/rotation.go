@@ -73,6 +73,17 @@ func (s *Service) GroupCAs(ctx context.Context, p *authz.Principal) ([]*GroupCA,
 	return s.groupCAs(ctx, s.store.Read(), p.GroupID)
 }
 
+// GroupCAsAsAdmin is GroupCAs for the administration console
+// (gatekey-admin's "ca show" and "ca list"): administrators only
+// (authz.Administer), although any member may read one CA's CRL elsewhere.
+// Errors: unauthorized, forbidden.
+func (s *Service) GroupCAsAsAdmin(ctx context.Context, p *authz.Principal) ([]*GroupCA, error) {
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
+		return nil, err
+	}
+	return s.GroupCAs(ctx, p)
+}
+
 // GroupCA returns one CA of p's group. Errors: unauthorized, forbidden,
 // not_found (also another group's CA).
 func (s *Service) GroupCA(ctx context.Context, p *authz.Principal, id int64) (*GroupCA, error) {

@@ -217,6 +217,13 @@ func TestRotationRules(t *testing.T) {
 		if _, err := s.GroupCAs(ctx, user); err != nil {
 			t.Fatalf("a user reads the group's CAs: %v", err)
 		}
+		// The administration console's list is administrators' only.
+		if _, err := s.GroupCAsAsAdmin(ctx, user); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("a user reads the console's CA list: %v", err)
+		}
+		if cas, err := s.GroupCAsAsAdmin(ctx, readKey); err != nil || len(cas) == 0 {
+			t.Fatalf("an administrator's pki:read key reads the console's CA list: %d CAs, %v", len(cas), err)
+		}
 		if _, err := s.Activate(ctx, user, src, 1); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("a user activates: %v", err)
 		}

@@ -115,15 +115,20 @@ func (s *Service) Import(ctx context.Context, p *authz.Principal, src audit.Sour
 	return res, err
 }
 
+var errImportAdminOnly = fault.New(fault.Forbidden, "importing PSKs requires a group administrator")
+
 // allowImport is allowCreate for an import, which only administrators may
-// run (see Import).
+// run (authz.Administer; see Import).
 func (s *Service) allowImport(p *authz.Principal, groupID int64) (int64, error) {
 	g, err := s.allowCreate(p, actPSKWrite, groupID)
 	if err != nil {
 		return 0, err
 	}
-	if p.Kind != authz.KindMaster && p.Role != authz.GroupAdmin && p.Role != authz.SuperAdmin {
-		return 0, fault.New(fault.Forbidden, "importing PSKs requires a group administrator")
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
+		if fault.Is(err, fault.Forbidden) {
+			return 0, errImportAdminOnly
+		}
+		return 0, err
 	}
 	return g, nil
 }

@@ -48,20 +48,35 @@ func (tx *Tx) InsertAudits(ctx context.Context, es []*audit.Entry) error {
 	return nil
 }
 
-// ListAudit returns entries newest first, filtered by q.
-func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error) {
+// auditFilter is the WHERE clause of q's filters over $1 to $3
+// (auditFilterArgs): ListAudit and CountAudit select the same entries.
+const auditFilter = `WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2)
+	AND ($3 = '' OR actor = $3 OR actor = 'user:' || $3 OR actor = 'device:' || $3)`
+
+func auditFilterArgs(q audit.Query) []any {
 	var gid int64 = -1
 	if q.GroupID != nil {
 		gid = *q.GroupID
 	}
-	rows, err := tx.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log
-		WHERE (CAST($1 AS BIGINT) = -1 OR group_id = $1) AND ($2 = '' OR action = $2)
-			AND ($3 = '' OR actor = $3 OR actor = 'user:' || $3 OR actor = 'device:' || $3)
-		ORDER BY id DESC LIMIT $4 OFFSET $5`, gid, q.Action, q.Actor, q.Limit, q.Offset)
+	return []any{gid, q.Action, q.Actor}
+}
+
+// ListAudit returns entries newest first, filtered by q.
+func (tx *Tx) ListAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log `+auditFilter+`
+		ORDER BY id DESC LIMIT $4 OFFSET $5`, append(auditFilterArgs(q), q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, wrap(err, "listing audit")
 	}
 	return scanAudit(rows, "listing audit")
+}
+
+// CountAudit counts the entries q's filters select, whatever its limit and
+// offset.
+func (tx *Tx) CountAudit(ctx context.Context, q audit.Query) (int, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log `+auditFilter, auditFilterArgs(q)...).Scan(&n)
+	return n, wrap(err, "counting audit")
 }
 
 // auditColumns are the columns scanAudit reads, in its order.

@@ -161,6 +161,14 @@ func TestAuditScopeAndFilters(t *testing.T) {
 			if len(got) != c.want {
 				t.Errorf("%s: %d entries, want %d", c.name, len(got), c.want)
 			}
+			// The count is the filters' whole, never the page's.
+			total := c.want
+			if c.q.Limit < 100 || c.q.Offset > 0 {
+				total = 4
+			}
+			if n, err := db.Read().CountAudit(ctx, c.q); err != nil || n != total {
+				t.Errorf("%s: count %d (%v), want %d", c.name, n, err, total)
+			}
 		}
 		got, _ := db.Read().ListAudit(ctx, audit.Query{GroupID: &a.ID, Limit: 1})
 		if got[0].Action != "user.delete" || got[0].Details != `{"i":1}` || got[0].IP != "127.0.0.1" {

@@ -23,7 +23,6 @@ const (
 
 var (
 	errNotFound  = fault.New(fault.NotFound, "config not found")
-	errAdminOnly = fault.New(fault.Forbidden, "administrator role required")
 	errExpired   = fault.New(fault.NotFound, "this config's download link has expired; generate a new config").WithReason(ReasonExpired)
 	errRevoked   = fault.New(fault.NotFound, "this config has been revoked; generate a new config").WithReason(ReasonRevoked)
 	errStaleType = fault.New(fault.NotFound, "the gateway's VPN type changed after this config was generated; generate a new config").WithReason(ReasonStale)

@@ -299,7 +299,7 @@ func (s *Service) List(ctx context.Context, p *authz.Principal, q Query) ([]*Con
 	if err := authz.Allow(p, actList, authz.Any); err != nil {
 		return nil, 0, err
 	}
-	if err := requireAdmin(p); err != nil {
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
 		return nil, 0, err
 	}
 	q.GroupID = p.GroupScope()
@@ -332,7 +332,7 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Sour
 		}
 		return nil, err
 	}
-	if err := requireAdmin(p); err != nil {
+	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
 		return nil, err
 	}
 	if c.Revoked() {
@@ -373,13 +373,6 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, src audit.Sour
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-func requireAdmin(p *authz.Principal) error {
-	if p.IsSuper() || p.Role == authz.GroupAdmin {
-		return nil
-	}
-	return errAdminOnly
-}
 
 func parseProtocol(s string) (Protocol, error) {
 	switch Protocol(s) {

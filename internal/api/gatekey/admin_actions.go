@@ -114,8 +114,8 @@ func auditOf(e audit.Entry) auditJSON {
 }
 
 // adminAudit lists the caller's group's audit entries, newest first:
-// limit (default 100, at most 1000) and offset. The log is not counted:
-// meta.total is the entries up to this page's last.
+// limit (default 100, at most 1000) and offset; meta.total counts every
+// entry the filters select.
 func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := api.IntParam(q.Get("limit"), 100, 1, 1000)
@@ -128,7 +128,7 @@ func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, fault.New(fault.Invalid, "offset must be a non-negative integer").WithDetails(map[string]any{"field": "offset"}))
 		return
 	}
-	entries, err := h.Identity.ListAudit(r.Context(), api.PrincipalFrom(r.Context()),
+	entries, total, err := h.Identity.AuditPage(r.Context(), api.PrincipalFrom(r.Context()),
 		audit.Query{Action: q.Get("action"), Limit: limit, Offset: offset})
 	if err != nil {
 		api.Error(w, r, err)
@@ -138,5 +138,5 @@ func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 	for _, e := range entries {
 		out = append(out, auditOf(e))
 	}
-	writeList(w, r, "logs", out, offset+len(out), 1, limit)
+	writeList(w, r, "logs", out, total, 1, limit)
 }

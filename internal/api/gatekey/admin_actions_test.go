@@ -158,6 +158,28 @@ func TestAdminActionsContract(t *testing.T) {
 			if d, ok := r.JSON["data"].([]any); r.Status != 200 || !ok || len(d) != 2 || r.JSON["logs"] != nil {
 				t.Fatalf("seed shape: %d %s", r.Status, r.Raw)
 			}
+			// meta.total counts every entry of the group (of the action,
+			// when filtered), whatever the page.
+			all := len(listAs[gkAuditLog](t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=1000", nil), "logs"))
+			creates := len(listAs[gkAuditLog](t, f.program(t, f.admin, "GET", "/api/v1/admin/audit?limit=1000&action=gateway.create", nil), "logs"))
+			for _, c := range []struct {
+				query string
+				want  int
+			}{
+				{"limit=1", all},
+				{"limit=2&offset=1", all},
+				{"limit=1&action=gateway.create", creates},
+				{"limit=5&offset=100000", all},
+			} {
+				r := f.do(t, f.admin, "GET", "/api/v1/admin/audit?"+c.query, nil)
+				meta, _ := r.JSON["meta"].(map[string]any)
+				if r.Status != 200 || meta["total"] != float64(c.want) {
+					t.Fatalf("%s: meta %v, want total %d (%d entries in all)", c.query, meta, c.want, all)
+				}
+			}
+			if all < 3 || creates < 1 {
+				t.Fatalf("too few entries to tell a count from a page: %d, %d gateway.create", all, creates)
+			}
 		})
 	})
 }

@@ -276,15 +276,11 @@ func adminKeyOf(k *apikey.Key) adminKeyJSON {
 	return out
 }
 
-// The key views are the admin API's: administrators only
-// (authz.Administer), although apikey.Service lets a user manage its own
-// keys elsewhere.
+// The key views are the admin API's: administrators only (the
+// apikey.Service's AsAdmin methods), although a user manages its own keys
+// elsewhere.
 func (h *Handlers) adminKeys(w http.ResponseWriter, r *http.Request) {
-	p := api.PrincipalFrom(r.Context())
-	keys, err := h.Keys.List(r.Context(), p)
-	if err == nil {
-		err = authz.Allow(p, authz.Administer, authz.Any)
-	}
+	keys, err := h.Keys.ListAsAdmin(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -292,15 +288,10 @@ func (h *Handlers) adminKeys(w http.ResponseWriter, r *http.Request) {
 	writePage(w, r, "api_keys", keys, adminKeyOf)
 }
 
-// oneKey answers the key fn acts on, for an administrator.
+// oneKey answers the key fn acts on.
 func (h *Handlers) oneKey(w http.ResponseWriter, r *http.Request,
 	fn func(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)) {
-	p := api.PrincipalFrom(r.Context())
-	err := authz.Allow(p, authz.Administer, authz.Any)
-	var k *apikey.Key
-	if err == nil {
-		k, err = fn(r.Context(), p, r.PathValue("id"))
-	}
+	k, err := fn(r.Context(), api.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		api.Error(w, r, err)
 		return
@@ -308,11 +299,13 @@ func (h *Handlers) oneKey(w http.ResponseWriter, r *http.Request,
 	writeData(w, r, http.StatusOK, adminKeyOf(k))
 }
 
-func (h *Handlers) adminKey(w http.ResponseWriter, r *http.Request) { h.oneKey(w, r, h.Keys.Get) }
+func (h *Handlers) adminKey(w http.ResponseWriter, r *http.Request) {
+	h.oneKey(w, r, h.Keys.GetAsAdmin)
+}
 
 func (h *Handlers) revokeAdminKey(w http.ResponseWriter, r *http.Request) {
 	h.oneKey(w, r, func(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error) {
-		return h.Keys.Revoke(ctx, p, api.Source(r), id)
+		return h.Keys.RevokeAsAdmin(ctx, p, api.Source(r), id)
 	})
 }
 

@@ -42,8 +42,9 @@ type Identity interface {
 	CreateUser(ctx context.Context, p *authz.Principal, src audit.Source, in identity.NewUser) (*identity.User, error)
 	UpdateUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64, patch identity.UserPatch) (*identity.User, error)
 	DeleteUser(ctx context.Context, p *authz.Principal, src audit.Source, id int64) error
-	// ListAudit lists the audit entries p may read (gatekey-admin's audit).
-	ListAudit(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, error)
+	// AuditPage lists the audit entries p may read (gatekey-admin's audit)
+	// and counts them all.
+	AuditPage(ctx context.Context, p *authz.Principal, q audit.Query) ([]audit.Entry, int, error)
 	// WebToken issues the browser session cookie's token for a session.
 	WebToken(ctx context.Context, userID int64, sessionID string) (string, time.Time, error)
 	// Signer verifies the session's access token to report when it expires.

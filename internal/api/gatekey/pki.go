@@ -18,7 +18,7 @@ type PKI interface {
 	// CRLOf is the CRL of one CA in service (each CA signs its own).
 	CRLOf(id int64) (*pki.RevocationList, error)
 	// The caller's group's CAs and their rotation (ca_admin.go).
-	GroupCAs(ctx context.Context, p *authz.Principal) ([]*pki.GroupCA, error)
+	GroupCAsAsAdmin(ctx context.Context, p *authz.Principal) ([]*pki.GroupCA, error)
 	Rotate(ctx context.Context, p *authz.Principal, src audit.Source, req pki.RotateRequest) (*pki.GroupCA, error)
 	Activate(ctx context.Context, p *authz.Principal, src audit.Source, id int64) (*pki.GroupCA, error)
 	RevokeCA(ctx context.Context, p *authz.Principal, src audit.Source, id int64) (*pki.GroupCA, error)

@@ -19,10 +19,11 @@ import (
 // (admin_views.go) need of API keys; *apikey.Service implements it.
 type Keys interface {
 	Self(ctx context.Context, p *authz.Principal) (*apikey.Key, error)
-	List(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
-	Get(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
+	// The admin views' (administrators only).
+	ListAsAdmin(ctx context.Context, p *authz.Principal) ([]*apikey.Key, error)
+	GetAsAdmin(ctx context.Context, p *authz.Principal, id string) (*apikey.Key, error)
 	Create(ctx context.Context, p *authz.Principal, src audit.Source, in apikey.NewKey) (*apikey.Key, string, error)
-	Revoke(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
+	RevokeAsAdmin(ctx context.Context, p *authz.Principal, src audit.Source, id string) (*apikey.Key, error)
 	// A user's keys, held by an administrator (admin_actions.go).
 	CreateFor(ctx context.Context, p *authz.Principal, src audit.Source, userID int64, in apikey.NewKey) (*apikey.Key, string, error)
 	ListFor(ctx context.Context, p *authz.Principal, userID int64) ([]*apikey.Key, error)
