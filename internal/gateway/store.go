@@ -23,6 +23,9 @@ type Tx interface {
 	// LockScope serialises check-then-act sequences across replicas.
 	LockScope(ctx context.Context, key int64) error
 	UserByID(ctx context.Context, id int64) (*identity.User, error)
+	// UserByLogin finds a user of any group by username or email,
+	// case-insensitively.
+	UserByLogin(ctx context.Context, login string) (*identity.User, error)
 	GroupByID(ctx context.Context, id int64) (*identity.Group, error)
 
 	// InsertGateway stores g with the SHA-256 of its token and its sealed
