@@ -73,8 +73,11 @@ func (s *Service) SpokeHeartbeat(ctx context.Context, p *authz.Principal, report
 	if err != nil {
 		return nil, nil, err
 	}
-	margin := s.now().Add(reprovisionBefore)
-	fresh := slices.ContainsFunc(certs, func(c *pki.Certificate) bool { return c.NotAfter.After(margin) })
+	now := s.now()
+	fresh := slices.ContainsFunc(certs, func(c *pki.Certificate) bool {
+		// A certificate cut short by its CA's end is renewed in its last third.
+		return c.NotAfter.After(now.Add(min(reprovisionBefore, c.NotAfter.Sub(c.NotBefore)/3)))
+	})
 	return n, &MeshBeat{Version: n.Version, CAFingerprint: n.Trust.Issuer.Fingerprint,
 		NeedsReprovision: !fresh || reported != "" && reported != n.Version}, nil
 }

@@ -26,8 +26,8 @@ type ClientRequest struct {
 	UserID     int64  // the holding user
 	GatewayID  string // the holding gateway
 	GroupID    int64  // the holder's group
-	// TTL is the lifetime; 0 means Config.ClientTTL. It is cut to the CA's
-	// remaining lifetime.
+	// TTL is the lifetime; 0 means Config.ClientTTL (Config.ServerTTL for
+	// a gateway). It is cut to the CA's remaining lifetime.
 	TTL time.Duration
 }
 
@@ -53,7 +53,11 @@ func (s *Service) IssueClient(ctx context.Context, src audit.Source, req ClientR
 		return nil, invalidField("user_id", "a client certificate needs its holder: a user or a gateway")
 	}
 	c := &Certificate{Kind: KindClient, CommonName: req.CommonName, UserID: req.UserID, GatewayID: req.GatewayID, GroupID: req.GroupID}
-	return s.issue(ctx, src, c, req.TTL, s.cfg.ClientTTL, nil, nil)
+	def := s.cfg.ClientTTL
+	if req.GatewayID != "" { // infrastructure, renewed by its agent as a server's is
+		def = s.cfg.ServerTTL
+	}
+	return s.issue(ctx, src, c, req.TTL, def, nil, nil)
 }
 
 // IssueServer issues a gateway server certificate (ExtKeyUsageServerAuth),
