@@ -764,6 +764,24 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/admin/mesh/hubs/{id}/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/spokes", map[string]any{"gateway_id": newGatewayA(t, w)}
 	}},
+	// The web UI's hub pages: its install script and network spokes.
+	"GET /api/v1/admin/mesh/hubs/{id}/install-script": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/install-script", nil
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}/networks": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/networks", nil
+	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/networks": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/networks", map[string]any{"networkId": newVPNNetworkA(t, w)}
+	}},
+	"DELETE /api/v1/admin/mesh/hubs/{id}/networks/{network_id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		hub, net := newHubA(t, w), newVPNNetworkA(t, w)
+		if _, err := w.e.Server.Gateways.AddSpoke(context.Background(), gatekeyMaster, servertest.Src, hub,
+			gateway.Spoke{Kind: gateway.SpokeNetwork, ID: net}); err != nil {
+			t.Fatal(err)
+		}
+		return "/api/v1/admin/mesh/hubs/" + hub + "/networks/" + net, nil
+	}},
 
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
