@@ -10,6 +10,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
+	"netkeep/internal/identity"
 	"netkeep/internal/pki"
 )
 
@@ -235,7 +236,8 @@ const MaxMeshClients = 1000
 // certificate's common name: a username or an email), what it may reach
 // through the hub: every enabled rule naming its user for a network behind
 // the hub's gateway or one of its sites (gateway spokes' networks, network
-// spokes). An unknown client, one of another group, or an inactive user
+// spokes). An unknown client, one of another group, an inactive user, or
+// one the members of every hub of the gateway leave out (hubmembers.go)
 // gets nothing (default deny).
 // Errors: forbidden (not a hub gateway), unauthorized, invalid (too many
 // clients).
@@ -258,6 +260,17 @@ func (s *Service) HubClientGrants(ctx context.Context, p *authz.Principal, clien
 	nets := m.hubNetworks(g, hubs)
 	out := make(map[string][]Grant, len(clients))
 	rd := s.store.Read()
+	members := make([][]Member, len(hubs))
+	for i, h := range hubs {
+		if members[i], err = rd.HubMembers(ctx, h.ID); err != nil {
+			return nil, err
+		}
+	}
+	admitted := func(u *identity.User) bool {
+		return slices.ContainsFunc(members, func(ms []Member) bool {
+			return len(ms) == 0 || slices.ContainsFunc(ms, func(m Member) bool { return m.admits(u) })
+		})
+	}
 	for _, cn := range clients {
 		if _, done := out[cn]; done || cn == "" {
 			continue
@@ -270,7 +283,7 @@ func (s *Service) HubClientGrants(ctx context.Context, p *authz.Principal, clien
 		if err != nil {
 			return nil, err
 		}
-		if u.IsActive && u.GroupID == g.GroupID {
+		if u.IsActive && u.GroupID == g.GroupID && admitted(u) {
 			out[cn] = append(out[cn], m.pol.networkGrants(nets, u)...)
 		}
 	}

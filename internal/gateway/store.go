@@ -86,6 +86,12 @@ type Tx interface {
 	// CountHubsOf counts the hubs whose hub gateway is gatewayID.
 	CountHubsOf(ctx context.Context, gatewayID string) (int, error)
 	UpdateMeshHub(ctx context.Context, h *Hub) error
+	// HubMembers returns a hub's members (without names), users first.
+	HubMembers(ctx context.Context, hubID string) ([]Member, error)
+	// InsertHubMember adds a member and reports whether it was new.
+	InsertHubMember(ctx context.Context, hubID string, m Member) (bool, error)
+	// DeleteHubMember removes a member; not_found when it is none.
+	DeleteHubMember(ctx context.Context, hubID string, m Member) error
 	DeleteMeshHub(ctx context.Context, id string) error
 
 	InsertVPNSession(ctx context.Context, s *Session) error

@@ -58,6 +58,7 @@ type Gateways interface {
 	RecordAgent(ctx context.Context, p *authz.Principal, src audit.Source, kind gateway.AgentKind) error
 	ClientGrants(ctx context.Context, p *authz.Principal, m gateway.SessionMatch) (*gateway.Session, *gateway.Verdict, error)
 	MeshAgents
+	HubMemberships
 }
 
 // The seed's rate limits that these handlers apply (authentication's

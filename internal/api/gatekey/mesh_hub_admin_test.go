@@ -1,6 +1,7 @@
 package gatekey_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,6 +145,98 @@ func TestHubInstallScript(t *testing.T) {
 			if r := f.browser(t, c.token, "GET", path, nil); r.Status != c.status {
 				t.Errorf("install script: %d, want %d", r.Status, c.status)
 			}
+		}
+	})
+}
+
+// TestHubMembersUI replays the web UI's hub access (users and groups): a
+// hub with members gives its clients' rules and its use only to them;
+// members come from the hub's own group; another group's admin and a
+// user change nothing.
+func TestHubMembersUI(t *testing.T) {
+	t.Parallel()
+	servertest.Each(t, func(t *testing.T, e *servertest.Env) {
+		f := newGWFixture(t, e)
+		bob := login(t, e, "bob")
+		hubGW, hubTok := f.gateway(t, map[string]any{"name": "hub"})
+		lan := f.network(t, "10.1.0.0/16", hubGW)
+		f.rule(t, map[string]any{"network_id": lan, "user_ids": []int64{f.alice.ID, f.bob.ID}})
+		hubID := want(t, f.do(t, f.admin, "POST", "/api/v1/admin/mesh/hubs", map[string]any{"name": "core", "gateway_id": hubGW}), 201)["id"].(string)
+		users, groups := "/api/v1/admin/mesh/hubs/"+hubID+"/users", "/api/v1/admin/mesh/hubs/"+hubID+"/groups"
+		members := func(path, key string) string {
+			t.Helper()
+			r := f.browser(t, f.admin, "GET", path, nil)
+			if r.Status != 200 {
+				t.Fatalf("GET %s: %d %s", path, r.Status, r.Raw)
+			}
+			return strings.Join(servertest.Strings(r.JSON[key]), ",")
+		}
+		// who lists the clients the hub would give rules to, and whether
+		// each sees the hub among its usable ones.
+		who := func() string {
+			t.Helper()
+			var all struct {
+				ClientRules map[string][]gkHubRule `json:"clientRules"`
+			}
+			decodeAs(t, f.meshAgent(t, hubTok, "POST", "/api/v1/mesh-hub/all-client-rules",
+				map[string]any{"clients": []string{"alice", "bob"}}), 200, &all)
+			var out []string
+			for _, c := range []struct{ name, token string }{{"alice", f.user}, {"bob", bob}} {
+				hubs := f.do(t, c.token, "GET", "/api/v1/mesh/hubs", nil)
+				if len(all.ClientRules[c.name]) > 0 != (len(hubs.JSON["data"].([]any)) == 1) {
+					t.Fatalf("%s: rules %v, hubs %s", c.name, all.ClientRules[c.name], hubs.Raw)
+				}
+				if len(all.ClientRules[c.name]) > 0 {
+					out = append(out, c.name)
+				}
+			}
+			return strings.Join(out, ",")
+		}
+		if got := who(); got != "alice,bob" || members(users, "users") != "" || members(groups, "groups") != "" {
+			t.Fatalf("without members: %s", got)
+		}
+		aliceID := fmt.Sprint(f.alice.ID)
+		for _, body := range []map[string]any{{"userId": aliceID}, {"userId": f.alice.ID}} { // the UI's string, or a number: idempotent
+			want(t, f.browser(t, f.admin, "POST", users, body), 200)
+		}
+		f.audited(t, "mesh-hub.member_add", "mesh-hub:"+hubID)
+		if got := who(); got != "alice" || members(users, "users") != aliceID {
+			t.Fatalf("with alice: %s, users %s", got, members(users, "users"))
+		}
+		want(t, f.browser(t, f.admin, "POST", groups, map[string]any{"groupName": "acme"}), 200)
+		if got := who(); got != "alice,bob" || members(groups, "groups") != "acme" {
+			t.Fatalf("with acme: %s", got)
+		}
+
+		audits := f.count(t, "audit_log")
+		for _, c := range []struct {
+			name, token, method, path string
+			body                      any
+			status                    int
+		}{
+			{"another group", f.admin, "POST", groups, map[string]any{"groupName": "globex"}, 404},
+			{"another group's user", f.admin, "POST", users, map[string]any{"userId": fmt.Sprint(f.globexAdmin.ID)}, 404},
+			{"no such user", f.admin, "POST", users, map[string]any{"userId": "999999"}, 404},
+			{"not an id", f.admin, "POST", users, map[string]any{"userId": "alice"}, 400},
+			{"no group", f.admin, "POST", groups, map[string]any{}, 400},
+			{"another group's admin lists", f.foreign, "GET", users, nil, 404},
+			{"another group's admin removes", f.foreign, "DELETE", users + "/" + aliceID, nil, 404},
+			{"a user", f.user, "POST", groups, map[string]any{"groupName": "acme"}, 403},
+			{"not a member", f.admin, "DELETE", users + "/" + fmt.Sprint(f.bob.ID), nil, 404},
+			{"not a number", f.admin, "DELETE", users + "/bob", nil, 404},
+		} {
+			if r := f.browser(t, c.token, c.method, c.path, c.body); r.Status != c.status {
+				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Raw, c.status)
+			}
+		}
+		if n := f.count(t, "audit_log"); n != audits {
+			t.Fatalf("refusals wrote %d audit entries", n-audits)
+		}
+		want(t, f.browser(t, f.admin, "DELETE", groups+"/acme", nil), 200)
+		want(t, f.browser(t, f.admin, "DELETE", users+"/"+aliceID, nil), 200)
+		f.audited(t, "mesh-hub.member_remove", "mesh-hub:"+hubID)
+		if got := who(); got != "alice,bob" {
+			t.Fatalf("without members again: %s", got)
 		}
 	})
 }

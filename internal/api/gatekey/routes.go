@@ -105,11 +105,17 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.hubSpokes))
 	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.createHubSpoke))
 
-	// The web UI's hub pages (mesh_hub_admin.go).
+	// The web UI's hub pages (mesh_hub_admin.go, mesh_hub_members.go).
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/install-script", api.Authenticated, admin(h.hubInstallScript))
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/networks", api.Authenticated, admin(h.hubNetworks))
 	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/networks", api.Authenticated, admin(h.assignHubNetwork))
 	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/networks/{network_id}", api.Authenticated, admin(h.removeHubNetwork))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/users", api.Authenticated, admin(h.hubMembersOf(gateway.MemberUser, "users")))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/users", api.Authenticated, admin(h.assignHubUser))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/users/{user_id}", api.Authenticated, admin(h.removeHubUser))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/groups", api.Authenticated, admin(h.hubMembersOf(gateway.MemberGroup, "groups")))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/groups", api.Authenticated, admin(h.assignHubGroup))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/groups/{group_name}", api.Authenticated, admin(h.removeHubGroup))
 
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
