@@ -245,17 +245,9 @@ func (s *Service) HubClientGrants(ctx context.Context, p *authz.Principal, clien
 	if len(clients) > MaxMeshClients {
 		return nil, invalidField("clients", "at most "+strconv.Itoa(MaxMeshClients)+" clients per request")
 	}
-	g, err := s.self(ctx, p, "")
+	g, m, hubs, err := s.hubMesh(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	m, err := s.loadMesh(ctx, g.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	hubs := m.hubsOf(g.ID)
-	if len(hubs) == 0 {
-		return nil, errNodeType
 	}
 	nets := m.hubNetworks(g, hubs)
 	out := make(map[string][]Grant, len(clients))

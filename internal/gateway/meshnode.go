@@ -93,6 +93,31 @@ func (s *Service) loadMesh(ctx context.Context, groupID int64) (*meshGraph, erro
 	return m, nil
 }
 
+// ownMesh returns p's gateway and its group's mesh. Errors: forbidden
+// (not a gateway), unauthorized.
+func (s *Service) ownMesh(ctx context.Context, p *authz.Principal) (*Gateway, *meshGraph, error) {
+	g, err := s.self(ctx, p, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.loadMesh(ctx, g.GroupID)
+	return g, m, err
+}
+
+// hubMesh is ownMesh for a hub gateway, with the hubs it is the hub
+// gateway of. Errors: as ownMesh, and forbidden when it is of none.
+func (s *Service) hubMesh(ctx context.Context, p *authz.Principal) (*Gateway, *meshGraph, []*Hub, error) {
+	g, m, err := s.ownMesh(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hubs := m.hubsOf(g.ID)
+	if len(hubs) == 0 {
+		return nil, nil, nil, errNodeType
+	}
+	return g, m, hubs, nil
+}
+
 // hubsOf returns the hubs whose hub gateway is id.
 func (m *meshGraph) hubsOf(id string) []*Hub {
 	var out []*Hub
@@ -136,17 +161,9 @@ func (m *meshGraph) sites(hg *Gateway, hubs []*Hub) []MeshSite {
 // HubNode returns the hub part of p's gateway. Errors: forbidden (not a
 // gateway, or not the hub gateway of any hub), unauthorized.
 func (s *Service) HubNode(ctx context.Context, p *authz.Principal) (*HubNode, error) {
-	g, err := s.self(ctx, p, "")
+	g, m, hubs, err := s.hubMesh(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	m, err := s.loadMesh(ctx, g.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	hubs := m.hubsOf(g.ID)
-	if len(hubs) == 0 {
-		return nil, errNodeType
 	}
 	n := &HubNode{Gateway: g, Hubs: hubs, Spokes: m.sites(g, hubs)}
 	for _, r := range m.pol.hubRoutes(hubs, g) {
@@ -170,11 +187,7 @@ func (s *Service) HubNode(ctx context.Context, p *authz.Principal) (*HubNode, er
 // sees it. Errors: forbidden (not a gateway spoke of any hub),
 // unauthorized, not_found (the hub's gateway is gone).
 func (s *Service) SpokeNode(ctx context.Context, p *authz.Principal) (*SpokeNode, error) {
-	g, err := s.self(ctx, p, "")
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.loadMesh(ctx, g.GroupID)
+	g, m, err := s.ownMesh(ctx, p)
 	if err != nil {
 		return nil, err
 	}
