@@ -35,7 +35,7 @@ var facetTables = map[Facet][]string{
 	FacetWiFi:    {"psks", "psk_counts", "endpoints", "radius_clients", "radius_pmks"},
 	FacetMesh:    {"mesh_networks", "mesh_access_keys", "mesh_nodes"},
 	FacetVPN: {"gateways", "vpn_networks", "vpn_network_gateways", "access_rules", "access_rule_users",
-		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "vpn_configs", "wireguard_leases"},
+		"access_rule_groups", "mesh_hubs", "mesh_hub_spokes", "mesh_hub_members", "vpn_configs", "wireguard_leases"},
 	// Federation peers are pinned to CAs and pin this one: they go with it.
 	FacetCertificates: {"pki_authorities", "pki_certificates", "pki_crls", "pki_distrust", "pki_state", "tls_certificates", "federation_peers"},
 	FacetDevices:      {"devices", "device_cookies"},

@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/audit"
 	"netkeep/internal/authz"
 	"netkeep/internal/fault"
+	"netkeep/internal/identity"
 )
 
 // HubInput is a mesh hub as a caller gives it. On create Name and
@@ -171,7 +172,7 @@ func (s *Service) AdminHub(ctx context.Context, p *authz.Principal, id string) (
 }
 
 // UsableHubs lists the hubs whose hub gateway p's user may use (see
-// UsableGateway), by name.
+// UsableGateway) and whose members, if it has any, admit the user, by name.
 func (s *Service) UsableHubs(ctx context.Context, p *authz.Principal) ([]*Hub, error) {
 	gws, err := s.UsableGateways(ctx, p)
 	if err != nil || len(gws) == 0 {
@@ -186,8 +187,16 @@ func (s *Service) UsableHubs(ctx context.Context, p *authz.Principal) ([]*Hub, e
 		return nil, err
 	}
 	out := make([]*Hub, 0, len(hubs))
+	u := &identity.User{ID: p.UserID, GroupID: p.GroupID}
 	for _, h := range hubs {
-		if usable[h.GatewayID] {
+		if !usable[h.GatewayID] {
+			continue
+		}
+		ok, err := hubAdmits(ctx, s.store.Read(), h, u)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, h)
 		}
 	}

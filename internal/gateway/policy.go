@@ -39,7 +39,22 @@ func (r *Rule) names(u *identity.User) bool {
 // every enabled rule naming u for a network behind g. A user outside g's
 // group, or an inactive one, gets nothing (default deny).
 func (p *policy) grants(g *Gateway, u *identity.User) []Grant {
-	if !u.IsActive || u.GroupID != g.GroupID {
+	if u.GroupID != g.GroupID {
+		return nil
+	}
+	return p.grantsWhere(u, func(n *Network) bool { return slices.Contains(n.GatewayIDs, g.ID) })
+}
+
+// networkGrants returns what u may reach in the networks whose IDs nets
+// holds, as grants does for one gateway's. The caller has checked u's group.
+func (p *policy) networkGrants(nets map[string]bool, u *identity.User) []Grant {
+	return p.grantsWhere(u, func(n *Network) bool { return nets[n.ID] })
+}
+
+// grantsWhere returns the grants of every enabled rule naming u (an active
+// user) for a network that in accepts.
+func (p *policy) grantsWhere(u *identity.User, in func(*Network) bool) []Grant {
+	if !u.IsActive {
 		return nil
 	}
 	var out []Grant
@@ -48,7 +63,7 @@ func (p *policy) grants(g *Gateway, u *identity.User) []Grant {
 			continue
 		}
 		n := p.networks[r.NetworkID]
-		if n == nil || !slices.Contains(n.GatewayIDs, g.ID) {
+		if n == nil || !in(n) {
 			continue
 		}
 		out = append(out, Grant{RuleID: r.ID, NetworkID: n.ID, Destination: r.Destination, Protocol: r.Protocol, Ports: r.Ports})

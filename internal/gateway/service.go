@@ -17,6 +17,10 @@ type PKI interface {
 	// Trust is the group's issuer and every CA it trusts, with their CRLs.
 	Trust(ctx context.Context, groupID int64) (*pki.Trust, error)
 	IssueServer(ctx context.Context, src audit.Source, req pki.ServerRequest) (*pki.Issued, error)
+	// IssueClient issues a mesh spoke's client certificate (req.GatewayID).
+	IssueClient(ctx context.Context, src audit.Source, req pki.ClientRequest) (*pki.Issued, error)
+	// Unrevoked lists the unrevoked, unexpired certificates of o.
+	Unrevoked(ctx context.Context, o pki.Owner) ([]*pki.Certificate, error)
 	Certificate(ctx context.Context, serial pki.Serial) (*pki.Certificate, error)
 	RevokeUnchecked(ctx context.Context, src audit.Source, serial pki.Serial, reason pki.Reason) (*pki.Certificate, error)
 	RevokeOwned(ctx context.Context, src audit.Source, o pki.Owner, reason pki.Reason) ([]*pki.Certificate, error)

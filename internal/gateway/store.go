@@ -23,6 +23,9 @@ type Tx interface {
 	// LockScope serialises check-then-act sequences across replicas.
 	LockScope(ctx context.Context, key int64) error
 	UserByID(ctx context.Context, id int64) (*identity.User, error)
+	// UserByLogin finds a user of any group by username or email,
+	// case-insensitively.
+	UserByLogin(ctx context.Context, login string) (*identity.User, error)
 	GroupByID(ctx context.Context, id int64) (*identity.Group, error)
 
 	// InsertGateway stores g with the SHA-256 of its token and its sealed
@@ -83,6 +86,12 @@ type Tx interface {
 	// CountHubsOf counts the hubs whose hub gateway is gatewayID.
 	CountHubsOf(ctx context.Context, gatewayID string) (int, error)
 	UpdateMeshHub(ctx context.Context, h *Hub) error
+	// HubMembers returns a hub's members (without names), users first.
+	HubMembers(ctx context.Context, hubID string) ([]Member, error)
+	// InsertHubMember adds a member and reports whether it was new.
+	InsertHubMember(ctx context.Context, hubID string, m Member) (bool, error)
+	// DeleteHubMember removes a member; not_found when it is none.
+	DeleteHubMember(ctx context.Context, hubID string, m Member) error
 	DeleteMeshHub(ctx context.Context, id string) error
 
 	InsertVPNSession(ctx context.Context, s *Session) error

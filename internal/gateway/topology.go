@@ -57,13 +57,7 @@ func (p *policy) hubRoutes(hubs []*Hub, g *Gateway) []HubRoute {
 		default:
 			continue
 		}
-		slices.SortFunc(routes, func(a, b netip.Prefix) int {
-			if c := a.Addr().Compare(b.Addr()); c != 0 {
-				return c
-			}
-			return a.Bits() - b.Bits()
-		})
-		out = append(out, HubRoute{Hub: h, Role: role, Routes: slices.Compact(routes)})
+		out = append(out, HubRoute{Hub: h, Role: role, Routes: sortPrefixes(routes)})
 	}
 	return out
 }

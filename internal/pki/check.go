@@ -2,6 +2,7 @@ package pki
 
 import (
 	"context"
+	"time"
 
 	"netkeep/internal/fault"
 )
@@ -25,4 +26,14 @@ func (s *Service) Certificate(ctx context.Context, serial Serial) (*Certificate,
 		return nil, errCertNotFound
 	}
 	return c, err
+}
+
+// Unrevoked returns o's certificates that are neither revoked nor expired,
+// by serial. The caller has authorized the read. Errors: invalid (no
+// holder named).
+func (s *Service) Unrevoked(ctx context.Context, o Owner) ([]*Certificate, error) {
+	if o.UserID == 0 && o.GatewayID == "" && o.GroupID == 0 {
+		return nil, fault.New(fault.Invalid, "name the certificates' holder")
+	}
+	return s.store.Read().UnrevokedCertificates(ctx, o, 0, s.now().UTC().Truncate(time.Microsecond))
 }

@@ -18,13 +18,16 @@ import (
 	"netkeep/internal/fault"
 )
 
-// ClientRequest asks for a VPN client certificate.
+// ClientRequest asks for a VPN client certificate. Its holder is a user
+// or, for a mesh spoke (a gateway that dials its hub as an OpenVPN
+// client), a gateway: exactly one of UserID and GatewayID is set.
 type ClientRequest struct {
 	CommonName string // subject CN, e.g. the username; at most 64 characters
-	UserID     int64  // the holder (required)
+	UserID     int64  // the holding user
+	GatewayID  string // the holding gateway
 	GroupID    int64  // the holder's group
-	// TTL is the lifetime; 0 means Config.ClientTTL. It is cut to the CA's
-	// remaining lifetime.
+	// TTL is the lifetime; 0 means Config.ClientTTL (Config.ServerTTL for
+	// a gateway). It is cut to the CA's remaining lifetime.
 	TTL time.Duration
 }
 
@@ -46,11 +49,15 @@ const MaxCommonName = 64
 // that the user may have one. Errors: invalid (request), unavailable
 // (before Start, or the CA has expired).
 func (s *Service) IssueClient(ctx context.Context, src audit.Source, req ClientRequest) (*Issued, error) {
-	if req.UserID <= 0 {
-		return nil, invalidField("user_id", "a client certificate needs its user")
+	if (req.UserID <= 0) == (strings.TrimSpace(req.GatewayID) == "") {
+		return nil, invalidField("user_id", "a client certificate needs its holder: a user or a gateway")
 	}
-	c := &Certificate{Kind: KindClient, CommonName: req.CommonName, UserID: req.UserID, GroupID: req.GroupID}
-	return s.issue(ctx, src, c, req.TTL, s.cfg.ClientTTL, nil, nil)
+	c := &Certificate{Kind: KindClient, CommonName: req.CommonName, UserID: req.UserID, GatewayID: req.GatewayID, GroupID: req.GroupID}
+	def := s.cfg.ClientTTL
+	if req.GatewayID != "" { // infrastructure, renewed by its agent as a server's is
+		def = s.cfg.ServerTTL
+	}
+	return s.issue(ctx, src, c, req.TTL, def, nil, nil)
 }
 
 // IssueServer issues a gateway server certificate (ExtKeyUsageServerAuth),

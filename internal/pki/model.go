@@ -22,8 +22,8 @@ type Certificate struct {
 	AuthorityID int64 // the CA that issued it
 	Kind        Kind
 	CommonName  string
-	UserID      int64  // the client's user; 0 for server certificates
-	GatewayID   string // the server's gateway; "" for client certificates
+	UserID      int64  // the client's user; 0 for server certificates and a mesh spoke's
+	GatewayID   string // the server's gateway, or the mesh spoke's that holds a client certificate; "" for a user's
 	GroupID     int64  // the owning group; 0 for server-wide objects
 	NotBefore   time.Time
 	NotAfter    time.Time
@@ -137,9 +137,12 @@ type AuthorityCRL struct {
 }
 
 // Owner selects certificates by holder, for bulk revocation. Exactly one
-// field is set.
+// of UserID, GatewayID and GroupID is set; Kind, when set, narrows the
+// selection to that kind (a gateway holds its server certificates and, as
+// a mesh spoke, client certificates).
 type Owner struct {
 	UserID    int64
 	GatewayID string
 	GroupID   int64 // every certificate of the group (with an authority: that CA's)
+	Kind      Kind
 }

@@ -764,6 +764,43 @@ var matrix = map[string]matrixCase{
 	"POST /api/v1/admin/mesh/hubs/{id}/spokes": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/spokes", map[string]any{"gateway_id": newGatewayA(t, w)}
 	}},
+	// The web UI's hub pages: its install script and network spokes.
+	"GET /api/v1/admin/mesh/hubs/{id}/install-script": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/install-script", nil
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}/networks": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/networks", nil
+	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/networks": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/networks", map[string]any{"networkId": newVPNNetworkA(t, w)}
+	}},
+	"DELETE /api/v1/admin/mesh/hubs/{id}/networks/{network_id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		hub, net := newHubA(t, w), newVPNNetworkA(t, w)
+		if _, err := w.e.Server.Gateways.AddSpoke(context.Background(), gatekeyMaster, servertest.Src, hub,
+			gateway.Spoke{Kind: gateway.SpokeNetwork, ID: net}); err != nil {
+			t.Fatal(err)
+		}
+		return "/api/v1/admin/mesh/hubs/" + hub + "/networks/" + net, nil
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}/users": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/users", nil
+	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/users": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/users", map[string]any{"userId": fmt.Sprint(w.userAID)}
+	}},
+	"DELETE /api/v1/admin/mesh/hubs/{id}/users/{user_id}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubMemberA(t, w, gateway.Member{Kind: gateway.MemberUser, ID: w.userAID}) +
+			"/users/" + fmt.Sprint(w.userAID), nil
+	}},
+	"GET /api/v1/admin/mesh/hubs/{id}/groups": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/groups", nil
+	}},
+	"POST /api/v1/admin/mesh/hubs/{id}/groups": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubA(t, w) + "/groups", map[string]any{"groupName": "A"}
+	}},
+	"DELETE /api/v1/admin/mesh/hubs/{id}/groups/{group_name}": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
+		return "/api/v1/admin/mesh/hubs/" + newHubMemberA(t, w, gateway.Member{Kind: gateway.MemberGroup, ID: w.groupAID}) + "/groups/A", nil
+	}},
 
 	// What GateKey's programs ask of any credential: whose it is, the server.
 	"GET /api/v1/auth/api-key/validate": {ok: fixed("/api/v1/auth/api-key/validate")},
@@ -923,6 +960,17 @@ func newHubA(t *testing.T, w *world) string {
 		t.Fatal(err)
 	}
 	return h.ID
+}
+
+// newHubMemberA makes m a member of a new hub of A and returns the hub's
+// id.
+func newHubMemberA(t *testing.T, w *world, m gateway.Member) string {
+	t.Helper()
+	hub := newHubA(t, w)
+	if err := w.e.Server.Gateways.AddHubMember(context.Background(), gatekeyMaster, servertest.Src, hub, m); err != nil {
+		t.Fatal(err)
+	}
+	return hub
 }
 
 // newSpokeA joins a new gateway of A to a new hub of A and returns the

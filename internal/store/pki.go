@@ -179,7 +179,8 @@ func (tx *Tx) UnrevokedCertificates(ctx context.Context, o pki.Owner, authorityI
 		WHERE revoked_at IS NULL AND not_after > $1
 		AND (CAST($2 AS BIGINT) = 0 OR user_id = $2) AND ($3 = '' OR gateway_id = $3)
 		AND (CAST($4 AS BIGINT) = 0 OR authority_id = $4) AND (CAST($5 AS BIGINT) = 0 OR group_id = $5)
-		ORDER BY serial`, now.UTC(), o.UserID, o.GatewayID, authorityID, o.GroupID)
+		AND ($6 = '' OR kind = $6)
+		ORDER BY serial`, now.UTC(), o.UserID, o.GatewayID, authorityID, o.GroupID, string(o.Kind))
 	if err != nil {
 		return nil, wrap(err, "reading unrevoked certificates")
 	}

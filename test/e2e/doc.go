@@ -4,7 +4,10 @@
 // WireGuard mesh); an OpenVPN gateway provisioned through the GateKey API
 // with a client using a downloaded .ovpn (connect, ping, refused after
 // revocation), and through a CA rotation (clients of either CA reach a
-// gateway of the other; refused once their CA is revoked); and one person offboarded with every facet live on the wire
+// gateway of the other; refused once their CA is revoked); a GateKey mesh hub
+// and spoke set up from the mesh agents' answers (the spoke connects to the
+// hub under its certificate's name, at the tunnel address netkeep chose,
+// and they ping); and one person offboarded with every facet live on the wire
 // (mesh agent, OpenVPN session cut through GateKey's agent channel, device
 // socket, API key, web session, a FreeRADIUS NAS's Disconnect-Request).
 // They need root, /dev/net/tun and network namespaces, and the iproute2,

@@ -157,7 +157,13 @@ type programDestJSON struct {
 }
 
 func programRulesOf(userID, clientIP string, grants []gateway.Grant) programRulesJSON {
-	out := programRulesJSON{UserID: userID, ClientIP: clientIP, Allowed: []programDestJSON{}, Default: "deny"}
+	return programRulesJSON{UserID: userID, ClientIP: clientIP, Allowed: programDests(grants), Default: "deny"}
+}
+
+// programDests are grants as GateKey's agents program them into nftables,
+// one entry per destination and port range.
+func programDests(grants []gateway.Grant) []programDestJSON {
+	out := []programDestJSON{}
 	for _, g := range grants {
 		proto := string(g.Protocol)
 		if g.Protocol == gateway.RuleAny {
@@ -168,14 +174,14 @@ func programRulesOf(userID, clientIP string, grants []gateway.Grant) programRule
 			kind, value = "ip", g.Destination.Addr().String()
 		}
 		if len(g.Ports) == 0 {
-			out.Allowed = append(out.Allowed, programDestJSON{Type: kind, Value: value, Protocol: proto})
+			out = append(out, programDestJSON{Type: kind, Value: value, Protocol: proto})
 		}
 		for _, pr := range g.Ports {
 			port := strconv.Itoa(int(pr.From))
 			if pr.To != pr.From {
 				port += "-" + strconv.Itoa(int(pr.To))
 			}
-			out.Allowed = append(out.Allowed, programDestJSON{Type: kind, Value: value, Port: port, Protocol: proto})
+			out = append(out, programDestJSON{Type: kind, Value: value, Port: port, Protocol: proto})
 		}
 	}
 	return out

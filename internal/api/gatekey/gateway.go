@@ -57,6 +57,8 @@ type Gateways interface {
 	AllRules(ctx context.Context, p *authz.Principal, claimed string) (*gateway.RuleSet, error)
 	RecordAgent(ctx context.Context, p *authz.Principal, src audit.Source, kind gateway.AgentKind) error
 	ClientGrants(ctx context.Context, p *authz.Principal, m gateway.SessionMatch) (*gateway.Session, *gateway.Verdict, error)
+	MeshAgents
+	HubMemberships
 }
 
 // The seed's rate limits that these handlers apply (authentication's

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"netkeep/internal/api"
+	"netkeep/internal/gateway"
 )
 
 // Register adds every GateKey route with its access level and rate limit,
@@ -104,6 +105,18 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.hubSpokes))
 	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/spokes", api.Authenticated, admin(h.createHubSpoke))
 
+	// The web UI's hub pages (mesh_hub_admin.go, mesh_hub_members.go).
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/install-script", api.Authenticated, admin(h.hubInstallScript))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/networks", api.Authenticated, admin(h.hubNetworks))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/networks", api.Authenticated, admin(h.assignHubNetwork))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/networks/{network_id}", api.Authenticated, admin(h.removeHubNetwork))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/users", api.Authenticated, admin(h.hubMembersOf(gateway.MemberUser, "users")))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/users", api.Authenticated, admin(h.assignHubUser))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/users/{user_id}", api.Authenticated, admin(h.removeHubUser))
+	rt.Handle("GET /api/v1/admin/mesh/hubs/{id}/groups", api.Authenticated, admin(h.hubMembersOf(gateway.MemberGroup, "groups")))
+	rt.Handle("POST /api/v1/admin/mesh/hubs/{id}/groups", api.Authenticated, admin(h.assignHubGroup))
+	rt.Handle("DELETE /api/v1/admin/mesh/hubs/{id}/groups/{group_name}", api.Authenticated, admin(h.removeHubGroup))
+
 	rt.Handle("GET /api/v1/admin/configs", api.Authenticated, admin(h.adminConfigs))
 	rt.Handle("POST /api/v1/admin/configs/{config_id}/revoke", api.Authenticated, admin(h.revokeConfig))
 	rt.Handle("GET /api/v1/admin/sessions", api.Authenticated, admin(h.sessions))
@@ -155,6 +168,23 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/gateway/client-rules", api.Custom, h.agent(h.clientRules))
 	rt.Handle("POST /api/v1/gateway/all-rules", api.Custom, h.agent(h.allRules))
 	rt.Handle("POST /api/v1/gateway/wireguard-peers", api.Custom, h.agent(h.wireGuardPeers))
+	// GateKey's mesh agents (mesh_agent.go, mesh_spoke_agent.go): a hub's
+	// and a spoke's gateway token, in the body, X-Gateway-Token, or (the
+	// hub's GETs) ?token= or a bearer header.
+	rt.Handle("POST /api/v1/mesh-hub/heartbeat", api.Custom, h.meshAgent(h.meshLimited("gatekey-heartbeat", h.hubHeartbeat)))
+	rt.Handle("POST /api/v1/mesh-hub/provision", api.Custom, h.meshAgent(h.hubProvision))
+	rt.Handle("GET /api/v1/mesh-hub/routes", api.Custom, h.meshAgent(h.hubRoutes))
+	rt.Handle("GET /api/v1/mesh-hub/spokes", api.Custom, h.meshAgent(h.hubSpokesView))
+	rt.Handle("POST /api/v1/mesh-hub/spoke-connected", api.Custom, h.meshAgent(h.hubReport(gateway.MeshSpokeConnected)))
+	rt.Handle("POST /api/v1/mesh-hub/spoke-disconnected", api.Custom, h.meshAgent(h.hubReport(gateway.MeshSpokeDisconnected)))
+	rt.Handle("POST /api/v1/mesh-hub/client-connected", api.Custom, h.meshAgent(h.hubReport(gateway.MeshClientConnected)))
+	rt.Handle("POST /api/v1/mesh-hub/client-disconnected", api.Custom, h.meshAgent(h.hubReport(gateway.MeshClientDisconnected)))
+	rt.Handle("POST /api/v1/mesh-hub/client-rules", api.Custom, h.meshAgent(h.hubClientRules))
+	rt.Handle("POST /api/v1/mesh-hub/all-client-rules", api.Custom, h.meshAgent(h.hubAllClientRules))
+	rt.Handle("POST /api/v1/mesh-spoke/provision", api.Custom, h.meshAgent(h.spokeProvision))
+	rt.Handle("POST /api/v1/mesh-spoke/heartbeat", api.Custom, h.meshAgent(h.meshLimited("gatekey-heartbeat", h.spokeHeartbeat)))
+	rt.Handle("POST /api/v1/mesh-gateway/provision", api.Custom, h.meshAgent(h.spokeProvision))
+	rt.Handle("POST /api/v1/mesh-gateway/heartbeat", api.Custom, h.meshAgent(h.meshLimited("gatekey-heartbeat", h.spokeHeartbeat)))
 	// GateKey's agent's remote-session channel (agent_channel.go): the
 	// token comes in its first message; a budget per address bounds
 	// reconnecting agents.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
@@ -89,12 +90,7 @@ func (v *spokeView) spoke(hub *gateway.Hub, gatewayID string) meshSpokeJSON {
 		out.IsConnected = g.StatusAt(v.h.now()) == gateway.StatusOnline
 		out.Name, out.Description, out.HasClientCert = g.Name, g.Description, g.CertSerial != ""
 		out.LastSeen = optionalTime(g.LastHeartbeat)
-		switch {
-		case out.IsConnected:
-			out.Status = "connected"
-		case out.IsProvisioned:
-			out.Status = "disconnected"
-		}
+		out.Status = spokeStatus(g, v.h.now())
 	}
 	for _, n := range v.nets {
 		for _, id := range n.GatewayIDs {
@@ -105,6 +101,19 @@ func (v *spokeView) spoke(hub *gateway.Hub, gatewayID string) meshSpokeJSON {
 	}
 	out.SpokeNetwork = strings.Join(out.LocalNetworks, ",")
 	return out
+}
+
+// spokeStatus is a spoke gateway's state in GateKey's words: pending
+// before its first heartbeat, then connected while it is online,
+// disconnected after.
+func spokeStatus(g *gateway.Gateway, now time.Time) string {
+	switch {
+	case g.StatusAt(now) == gateway.StatusOnline:
+		return "connected"
+	case g.LastHeartbeat != nil:
+		return "disconnected"
+	}
+	return "pending"
 }
 
 func (v *spokeView) all() []meshSpokeJSON {
