@@ -33,7 +33,7 @@ var (
 	// know neither HTTP nor SQL nor who calls them.
 	domain = []string{
 		"activity", "apikey", "audit", "authz", "automation", "backup", "catalog", "container", "device", "event", "fault", "federation", "gateway", "geo", "identity", "lockout", "mesh", "name",
-		"offboard", "pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "secret", "tlscert", "toolbox", "vpnconfig",
+		"offboard", "pki", "psk", "radius/nas", "radius/wpa", "ratelimit", "remote", "secret", "tlscert", "toolbox", "vpnconfig",
 		"sso",
 	}
 	// transport packages carry the domain over a protocol: HTTP dialects,

@@ -20,6 +20,7 @@ import (
 // Request is one run.
 type Request struct {
 	Path      string   // the program (absolute)
+	Args      []string // its arguments (after the program's name), each one word
 	Dir       string   // its working directory
 	Env       []string // its whole environment, KEY=value
 	Timeout   time.Duration
@@ -48,7 +49,7 @@ func Run(ctx context.Context, r Request) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.Path)
+	cmd := exec.CommandContext(ctx, r.Path, r.Args...)
 	cmd.Dir, cmd.Env = r.Dir, r.Env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {

@@ -27,18 +27,20 @@ func TestRun(t *testing.T) {
 		name      string
 		body      string
 		max       int
+		args      []string
 		exit      int
 		out       string
 		truncated bool
 	}{
-		{"success", `echo "out"; echo "err" >&2`, 1024, 0, "out\nerr\n", false},
-		{"non-zero exit", `echo nope; exit 3`, 1024, 3, "nope\n", false},
-		{"parameters are data", `printf '%s' "$GREETING"`, 1024, 0, "it's $(not run) `either`; rm -rf /", false},
-		{"output capped, drained", `i=0; while [ $i -lt 20000 ]; do echo 0123456789; i=$((i+1)); done; echo done`, 100, 0, strings.Repeat("0123456789\n", 10)[:100], true},
+		{"success", `echo "out"; echo "err" >&2`, 1024, nil, 0, "out\nerr\n", false},
+		{"non-zero exit", `echo nope; exit 3`, 1024, nil, 3, "nope\n", false},
+		{"parameters are data", `printf '%s' "$GREETING"`, 1024, nil, 0, "it's $(not run) `either`; rm -rf /", false},
+		{"arguments are words", `printf '[%s]' "$@"`, 1024, []string{"a b", "$(id)", "; ls"}, 0, "[a b][$(id)][; ls]", false},
+		{"output capped, drained", `i=0; while [ $i -lt 20000 ]; do echo 0123456789; i=$((i+1)); done; echo done`, 100, nil, 0, strings.Repeat("0123456789\n", 10)[:100], true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Run(ctx, Request{Path: script(t, tc.body), Env: env, Timeout: 10 * time.Second, MaxOutput: tc.max})
+			res, err := Run(ctx, Request{Path: script(t, tc.body), Args: tc.args, Env: env, Timeout: 10 * time.Second, MaxOutput: tc.max})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -729,6 +729,17 @@ var matrix = map[string]matrixCase{
 		return "/api/v1/admin/gateways/" + newGatewayA(t, w) + "/reprovision", nil
 	}},
 	"GET /api/v1/admin/remote-session/agents": {deny: "user", ok: fixed("/api/v1/admin/remote-session/agents")},
+	// Network tools and remote sessions: administrators only; a gateway
+	// of another group is not found. A's own gateway has no agent
+	// connected: 503 for A, 404 for B. The session's plain GET passes the
+	// checks and is refused only as no WebSocket upgrade.
+	"GET /api/v1/admin/network-tools": {deny: "user", ok: fixed("/api/v1/admin/network-tools")},
+	"POST /api/v1/admin/network-tools/execute": {deny: "user", cross: true, okStatus: http.StatusServiceUnavailable,
+		ok: func(t *testing.T, w *world) (string, any) {
+			return "/api/v1/admin/network-tools/execute", map[string]any{"tool": "ping", "target": "127.0.0.1",
+				"location": "gateway:" + newGatewayA(t, w)}
+		}},
+	"GET /ws/admin/session": {deny: "user", okStatus: http.StatusUpgradeRequired, ok: fixed("/ws/admin/session")},
 	"GET /api/v1/admin/users/{id}/api-keys": {deny: "user", cross: true, ok: func(t *testing.T, w *world) (string, any) {
 		return fmt.Sprintf("/api/v1/admin/users/%d/api-keys", w.userAID), nil
 	}},

@@ -49,6 +49,7 @@ import (
 	"netkeep/internal/radius/dae"
 	"netkeep/internal/radius/nas"
 	"netkeep/internal/ratelimit"
+	"netkeep/internal/remote"
 	"netkeep/internal/secret"
 	"netkeep/internal/sso"
 	"netkeep/internal/store"
@@ -93,6 +94,9 @@ type Server struct {
 	SSO *sso.Service
 	// Geo is geo-fencing, asked at every login and gateway verification.
 	Geo *geo.Service
+	// Remote is administrators' network tools and remote sessions, on
+	// this server or on gateways through their agents' channels.
+	Remote *remote.Service
 	// Devices is Nekzus's QR pairing, paired devices and their cookies.
 	Devices *device.Service
 
@@ -214,9 +218,12 @@ func New(d Deps) *Server {
 		gateway.WithAddressGate(s.Geo.AdmitGateway))
 	s.Configs = vpnconfig.NewService(store.For[vpnconfig.Tx](d.DB), s.Gateways, s.PKI, d.Keys,
 		vpnconfig.WithTTL(d.Config.ClientConfigTTL), vpnconfig.WithLogger(d.Logger))
-	gk := &gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs,
+	channel := &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}
+	s.Remote = remote.NewService(store.For[remote.Tx](d.DB), s.Gateways, toolRunner{}, remote.WithAgents(channel),
+		remote.WithLogger(d.Logger))
+	gk := &gatekey.Handlers{Identity: s.Identity, PKI: s.PKI, Gateways: s.Gateways, Configs: s.Configs, Remote: s.Remote,
 		Geo: s.Geo, Keys: s.APIKeys, Version: d.Version, PublicURL: d.Config.PublicURL, TrustProxyHeaders: d.Config.TrustProxyHeaders, Limiter: authLimiter, LoginFailures: loginFailures(d.Config), SSO: gatekeySSO, WebLogin: d.Config.GateKeyWebLogin,
-		Providers: loginProviders{s.SSO}, Channel: &gatekey.AgentChannel{Bus: d.Bus, Log: d.Logger}}
+		Providers: loginProviders{s.SSO}, Channel: channel}
 	s.PSKs = psk.NewService(store.For[psk.Tx](d.DB), d.Keys, d.Bus, psk.WithLogger(d.Logger))
 	s.RadiusClients = nas.NewService(store.For[nas.Tx](d.DB), d.Keys, d.Bus, nas.WithLogger(d.Logger),
 		nas.WithDisconnector(daeSender{c: &dae.Client{}}))

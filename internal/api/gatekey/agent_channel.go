@@ -16,6 +16,7 @@ import (
 	"netkeep/internal/event"
 	"netkeep/internal/fault"
 	"netkeep/internal/gateway"
+	"netkeep/internal/remote"
 )
 
 // GET /ws/agent: the remote-session channel of GateKey's agents
@@ -26,8 +27,9 @@ import (
 // (gateway.CheckAgentNode decides); each gets the session cuts of its
 // gateway. The agent sends its gateway token in its first message,
 // not in headers; netkeep uses the channel to relay gateway.ActionSessionCut
-// events to the gateway whose session must end, as the one message the
-// agent acts on: a command it runs on the gateway host.
+// events to the gateway whose session must end, network tool runs and
+// administrators' remote sessions (admin_session.go), each as the one
+// message the agent acts on: a command it runs on the gateway host.
 //
 // Every frame is a text message {"type", "id", "payload", "timestamp"}:
 //
@@ -35,7 +37,10 @@ import (
 //	netkeep → agent  auth_response {"success", "message", "agentId"}
 //	netkeep → agent  ping     (every AgentPingEvery; the agent answers pong)
 //	agent → netkeep  pong     (also sent by the agent every 30 s on its own)
-//	netkeep → agent  command  {"command"}: disconnect one client (id "cut-" + session id)
+//	netkeep → agent  command  {"command"}: disconnect one client (id "cut-" + session id),
+//	                 run a network tool (id "run-" + 16 hex digits) or a remote
+//	                 session's command (id "cmd-" + 16 hex digits); one at a time
+//	                 (agent_link.go)
 //	agent → netkeep  output   {"output", "isStderr", "exitCode", "done"} for that id
 //
 // A socket that sends nothing for three ping periods is closed, as is the
@@ -104,8 +109,8 @@ type AgentChannel struct {
 	Bus event.Bus
 	Log *slog.Logger
 	// PingEvery overrides AgentPingEvery (tests); AuthWithin
-	// AgentAuthWithin.
-	PingEvery, AuthWithin time.Duration
+	// AgentAuthWithin; SessionIdle the admin sessions' SessionIdle.
+	PingEvery, AuthWithin, SessionIdle time.Duration
 
 	agents agentRegistry // the channels open now (remote-session agents)
 }
@@ -152,20 +157,22 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 	if !ok {
 		return
 	}
+	link := newAgentLink(ws)
+	defer link.close()
 	// Subscribed before the reply, so no cut published after the agent
 	// learns it is connected is missed.
 	sub := c.Bus.Subscribe(gateway.TopicGateway)
 	defer sub.Close()
 	// Listed before the reply, so an agent that has been told it is
-	// connected is listed (remote-session agents).
+	// connected is listed (remote-session agents) and reachable.
 	defer c.agents.add(connectedAgent{GatewayID: p.Subject, NodeType: auth.NodeType, NodeID: auth.NodeID,
-		NodeName: auth.NodeName, Since: time.Now()})()
+		NodeName: auth.NodeName, Since: time.Now(), link: link})()
 	if !agentWrite(ws, agentMsgAuthResp, "", agentAuthReply{Success: true, Message: "Connected", AgentID: p.Subject}) {
 		return
 	}
 	go func() {
 		defer cancel()
-		h.agentRead(ctx, ws, p)
+		h.agentRead(ctx, ws, link)
 	}()
 	tick := time.NewTicker(c.pingEvery())
 	defer tick.Stop()
@@ -182,7 +189,7 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 				_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 				return
 			}
-			if !h.agentRelay(ws, p, e) {
+			if !h.agentRelay(ws, link, p, e) {
 				return
 			}
 		}
@@ -190,10 +197,11 @@ func (h *Handlers) runAgentChannel(ws *websocket.Conn, src audit.Source) {
 }
 
 // agentRelay passes e on to p's agent when it is about p's gateway: a
-// session cut as the command that disconnects the client; a new token or
-// the gateway's deletion ends the channel. It reports whether the channel
-// goes on.
-func (h *Handlers) agentRelay(ws *websocket.Conn, p *authz.Principal, e event.Event) bool {
+// session cut as the command that disconnects the client (sent on a
+// goroutine of its own, since it may wait for a running command); a new
+// token or the gateway's deletion ends the channel. It reports whether the
+// channel goes on.
+func (h *Handlers) agentRelay(ws *websocket.Conn, link *agentLink, p *authz.Principal, e event.Event) bool {
 	if e.Topic != gateway.TopicGateway || e.ID != p.Subject || (e.GroupID != 0 && e.GroupID != p.GroupID) {
 		return true
 	}
@@ -210,7 +218,8 @@ func (h *Handlers) agentRelay(ws *websocket.Conn, p *authz.Principal, e event.Ev
 				"gateway", p.Subject, "session", cut.SessionID)
 			return true
 		}
-		return agentWrite(ws, agentMsgCommand, cutIDPrefix+cut.SessionID, agentCommand{Command: cmd})
+		go h.agentCut(link, p, cut.SessionID, cmd)
+		return true
 	case "gateway.token", "gateway.deleted":
 		_ = ws.Close(websocket.StatusPolicyViolation, "the gateway token is no longer valid")
 		return false
@@ -268,9 +277,9 @@ func (h *Handlers) agentHandshake(ctx context.Context, ws *websocket.Conn, src a
 }
 
 // agentRead reads the agent's messages until the socket ends or stays
-// silent for three ping periods: pongs keep it open; the output of a
-// session cut is logged; anything else is ignored.
-func (h *Handlers) agentRead(ctx context.Context, ws *websocket.Conn, p *authz.Principal) {
+// silent for three ping periods: pongs keep it open; output goes to the
+// command it answers; anything else is ignored.
+func (h *Handlers) agentRead(ctx context.Context, ws *websocket.Conn, link *agentLink) {
 	idle := 3 * h.Channel.pingEvery()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, idle)
@@ -280,20 +289,32 @@ func (h *Handlers) agentRead(ctx context.Context, ws *websocket.Conn, p *authz.P
 			return
 		}
 		var m agentMessage
-		if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type != agentMsgOutput ||
-			!strings.HasPrefix(m.ID, cutIDPrefix) {
+		if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type != agentMsgOutput || m.ID == "" {
 			continue
 		}
 		var out agentOutput
-		if json.Unmarshal(m.Payload, &out) != nil || !out.Done || out.ExitCode == nil {
-			continue
+		if json.Unmarshal(m.Payload, &out) == nil {
+			link.deliver(m.ID, out)
 		}
-		log := h.Channel.log().With("gateway", p.Subject, "session", strings.TrimPrefix(m.ID, cutIDPrefix))
-		if *out.ExitCode != 0 {
-			log.Warn("the gateway agent could not disconnect a client", "exit_code", *out.ExitCode)
-		} else {
-			log.Info("the gateway agent disconnected a client")
-		}
+	}
+}
+
+// cutWithin bounds how long a session cut waits for the agent's answer.
+const cutWithin = 30 * time.Second
+
+// agentCut sends a session cut's command and logs how it ended.
+func (h *Handlers) agentCut(link *agentLink, p *authz.Principal, sessionID, cmd string) {
+	ctx, cancel := context.WithTimeout(context.Background(), cutWithin)
+	defer cancel()
+	code, err := link.exec(ctx, cutIDPrefix+sessionID, cmd, cutWait, func(agentOutput) {})
+	log := h.Channel.log().With("gateway", p.Subject, "session", sessionID)
+	switch {
+	case err != nil:
+		log.Warn("the gateway agent did not report a client's disconnection", "error", err)
+	case code != 0:
+		log.Warn("the gateway agent could not disconnect a client", "exit_code", code)
+	default:
+		log.Info("the gateway agent disconnected a client")
 	}
 }
 
@@ -349,10 +370,5 @@ func cutCommand(c gateway.SessionCut) (string, bool) {
 		`SUCCESS:*) echo "$l"; printf 'quit\n' >&3; exit 0;; ` +
 		`ERROR:*) echo "$l" >&2; printf 'quit\n' >&3; exit 1;; esac; done; ` +
 		`echo 'no answer from the management interface' >&2; exit 1`
-	return "bash -c " + shellQuote(script) + " netkeep-session-cut " + shellQuote(line), true
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "bash -c " + remote.ShellQuote(script) + " netkeep-session-cut " + remote.ShellQuote(line), true
 }

@@ -2,12 +2,14 @@ package gatekey
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"netkeep/internal/api"
+	"netkeep/internal/authz"
 )
 
 // connectedAgent is one authenticated channel on /ws/agent: the gateway
@@ -18,6 +20,7 @@ type connectedAgent struct {
 	NodeID    string
 	NodeName  string
 	Since     time.Time
+	link      *agentLink // its commands; nil in tests of the list alone
 }
 
 // agentRegistry is the channels open on this process. It is memory, not
@@ -62,6 +65,21 @@ func (r *agentRegistry) of(ids map[string]bool) []connectedAgent {
 	return out
 }
 
+// link returns the command side of gatewayID's newest channel, or nil.
+// An agent that reconnects may briefly hold two channels; the newest is
+// the one it reads.
+func (r *agentRegistry) link(gatewayID string) *agentLink {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var newest connectedAgent
+	for _, a := range r.open {
+		if a.GatewayID == gatewayID && a.link != nil && (newest.link == nil || a.Since.After(newest.Since)) {
+			newest = a
+		}
+	}
+	return newest.link
+}
+
 // remoteAgentJSON is a connected agent as gatekey-admin's "remote-session
 // agents" decodes it. agentId is the gateway's id (the auth_response's
 // agentId); nodeName is the agent's own, else the gateway's name.
@@ -74,26 +92,37 @@ type remoteAgentJSON struct {
 }
 
 // remoteSessionAgents lists the agents connected to this replica whose
-// gateways the caller administers: the domain decides which gateways those
-// are (a USER is refused, another group's gateways are left out); the
-// registry says which of them have a channel open.
+// gateways the caller administers.
 func (h *Handlers) remoteSessionAgents(w http.ResponseWriter, r *http.Request) {
-	gws, err := h.Gateways.AdminGateways(r.Context(), api.PrincipalFrom(r.Context()))
+	agents, err := h.adminAgents(r.Context(), api.PrincipalFrom(r.Context()))
 	if err != nil {
 		api.Error(w, r, err)
 		return
+	}
+	writePage(w, r, "agents", agents, func(a remoteAgentJSON) remoteAgentJSON { return a })
+}
+
+// adminAgents are the agents connected to this replica whose gateways p
+// administers: the domain decides which gateways those are (a USER is
+// refused, another group's gateways are left out); the registry says
+// which of them have a channel open.
+func (h *Handlers) adminAgents(ctx context.Context, p *authz.Principal) ([]remoteAgentJSON, error) {
+	gws, err := h.Gateways.AdminGateways(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	names := make(map[string]string, len(gws))
 	ids := make(map[string]bool, len(gws))
 	for _, g := range gws {
 		names[g.ID], ids[g.ID] = g.Name, true
 	}
-	var agents []connectedAgent
-	if h.Channel != nil {
-		agents = h.Channel.agents.of(ids)
+	out := []remoteAgentJSON{}
+	if h.Channel == nil {
+		return out, nil
 	}
-	writePage(w, r, "agents", agents, func(a connectedAgent) remoteAgentJSON {
-		return remoteAgentJSON{AgentID: a.GatewayID, NodeType: a.NodeType, NodeID: cmp.Or(a.NodeID, a.GatewayID),
-			NodeName: cmp.Or(a.NodeName, names[a.GatewayID]), Connected: a.Since.UTC().Format(time.RFC3339Nano)}
-	})
+	for _, a := range h.Channel.agents.of(ids) {
+		out = append(out, remoteAgentJSON{AgentID: a.GatewayID, NodeType: a.NodeType, NodeID: cmp.Or(a.NodeID, a.GatewayID),
+			NodeName: cmp.Or(a.NodeName, names[a.GatewayID]), Connected: a.Since.UTC().Format(time.RFC3339Nano)})
+	}
+	return out, nil
 }

@@ -68,6 +68,9 @@ type Handlers struct {
 	// Channel carries GateKey agents' remote-session channels (GET
 	// /ws/agent); nil serves none.
 	Channel *AgentChannel
+	// Remote runs network tools and checks remote sessions
+	// (network_tools.go, admin_session.go); nil serves neither.
+	Remote Remote
 	// Providers lists identity providers for the web UI; nil: local only.
 	Providers Providers
 	// WebLogin is the path of GateKey's web UI sign-in page

@@ -72,8 +72,8 @@ func (h *Handlers) hubSpokes(w http.ResponseWriter, r *http.Request) {
 // hubSpokeBody is a spoke as the UI creates it under a hub: name (of the
 // spoke's gateway), description, localNetworks, sessionEnabled; or
 // gateway_id as gatekey-admin names it. description and sessionEnabled are
-// accepted and not kept (the gateway keeps its own description; netkeep has
-// no remote sessions); localNetworks must be CIDRs and are not kept, as
+// accepted and not kept (the gateway keeps its own description; remote
+// sessions reach every connected agent); localNetworks must be CIDRs and are not kept, as
 // spoke_network (spokes.go).
 type hubSpokeBody struct {
 	GatewayID      string   `json:"gateway_id"`

@@ -67,6 +67,16 @@ func (h *Handlers) Register(rt *api.Router) {
 	rt.Handle("POST /api/v1/admin/users/{id}/revoke-configs", api.Authenticated, admin(h.revokeUserConfigs))
 	rt.Handle("POST /api/v1/admin/gateways/{id}/reprovision", api.Authenticated, admin(h.reprovisionGateway))
 	rt.Handle("GET /api/v1/admin/remote-session/agents", api.Authenticated, admin(h.remoteSessionAgents))
+	// gatekey-admin's troubleshoot tools and remote sessions
+	// (network_tools.go, admin_session.go): administrators' commands on
+	// this server or on a gateway through its agent's channel.
+	if h.Remote != nil {
+		rt.Handle("GET /api/v1/admin/network-tools", api.Authenticated, admin(h.networkTools))
+		rt.Handle("POST /api/v1/admin/network-tools/execute", api.Authenticated, admin(h.runNetworkTool))
+		if h.Channel != nil && h.Channel.Bus != nil {
+			rt.Handle("GET /ws/admin/session", api.Authenticated, admin(h.adminSession))
+		}
+	}
 
 	rt.Handle("GET /api/v1/admin/gateways", api.Authenticated, admin(h.adminGateways))
 	rt.Handle("POST /api/v1/admin/gateways", api.Authenticated, admin(h.createGateway))

@@ -17,7 +17,8 @@ import (
 // networks behind that gateway (comma-separated); a given one is checked
 // to be a prefix and otherwise not kept, since netkeep routes a gateway's
 // networks, not a declared one. session_enabled is accepted and has no
-// effect: netkeep offers no remote sessions. A hub's network spokes are
+// effect: a connected agent always takes its group's administrators'
+// remote sessions (admin_session.go). A hub's network spokes are
 // not GateKey spokes and are not listed here (the topology shows them).
 // Spokes are changed through the hub (gateway.AddSpoke/RemoveSpoke),
 // audited as mesh-hub.update.
