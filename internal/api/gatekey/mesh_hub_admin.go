@@ -9,6 +9,7 @@ import (
 	"netkeep/internal/api"
 	"netkeep/internal/fault"
 	"netkeep/internal/gateway"
+	"netkeep/internal/remote"
 )
 
 // The web UI's hub pages (AdminMesh): a hub's install script and the
@@ -121,7 +122,7 @@ func (h *Handlers) hubInstallScript(w http.ResponseWriter, r *http.Request) {
 // hubScript is the install script of hub's gateway g. The configuration
 // goes through a quoted here-document (YAML double-quoted values), so
 // nothing an administrator named runs in the shell; names in the message
-// are single-quoted (shellQuote), and the comment holds no newline (names
+// are single-quoted (remote.ShellQuote), and the comment holds no newline (names
 // have no control characters).
 func hubScript(baseURL string, hub *gateway.Hub, g *gateway.Gateway) string {
 	yaml := fmt.Sprintf("name: %s\ncontrol_plane_url: %s\nvpn_port: %d\nvpn_protocol: %s\nheartbeat_interval: \"30s\"\nlog_level: \"info\"\n",
@@ -149,7 +150,7 @@ cat > /etc/gatekey-hub/config.yaml <<'EOF'
 printf 'api_token: "%%s"\n' "$TOKEN" >> /etc/gatekey-hub/config.yaml
 printf 'Wrote /etc/gatekey-hub/config.yaml for %%s (%%s %%s/%%d).\n' %s %s %s %d
 echo "Install gatekey-hub and its OpenVPN server, then run: gatekey-hub provision && gatekey-hub run"
-`, hub.Name, yaml, shellQuote(g.Name), shellQuote(g.Hostname), shellQuote(string(g.Protocol)), g.Port)
+`, hub.Name, yaml, remote.ShellQuote(g.Name), remote.ShellQuote(g.Hostname), remote.ShellQuote(string(g.Protocol)), g.Port)
 }
 
 // scriptName is name made safe for a file name.
