@@ -10,7 +10,9 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // h1Transport is the transport of a route whose upstream is plain
@@ -47,9 +49,30 @@ const (
 
 type h1Conn struct {
 	conn   net.Conn
+	raw    syscall.RawConn // nil when conn is not a socket
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
+}
+
+// quiet reports whether an idle connection has nothing to read: bytes an
+// upstream sent after its complete answer (no pool goroutine reads an
+// idle connection) would otherwise be read as the next request's answer,
+// and a closed one (EOF) would fail it. One non-blocking peek (recv with
+// MSG_PEEK|MSG_DONTWAIT) per reuse.
+func (c *h1Conn) quiet() bool {
+	if c.raw == nil {
+		return true
+	}
+	quiet := false
+	err := c.raw.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		quiet = errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK
+		return true // never wait for readiness
+	})
+	return err == nil && quiet
 }
 
 func newH1Transport(addr string, timeout time.Duration, fallback *http.Transport) *h1Transport {
@@ -269,11 +292,16 @@ func (t *h1Transport) get(ctx context.Context) (*h1Conn, bool, error) {
 	for len(t.idle) > 0 {
 		c := t.idle[len(t.idle)-1]
 		t.idle = t.idle[:len(t.idle)-1]
-		if now.Sub(c.idleAt) < h1IdleTimeout {
-			t.mu.Unlock()
+		if now.Sub(c.idleAt) >= h1IdleTimeout {
+			_ = c.conn.Close()
+			continue
+		}
+		t.mu.Unlock()
+		if c.quiet() {
 			return c, true, nil
 		}
 		_ = c.conn.Close()
+		t.mu.Lock()
 	}
 	t.mu.Unlock()
 	c, err := t.dial(ctx)
@@ -285,7 +313,11 @@ func (t *h1Transport) dial(ctx context.Context) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}, nil
+	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}
+	if sc, ok := conn.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c, nil
 }
 
 // put returns c to the pool, closing the oldest idle connection when it

@@ -95,6 +95,7 @@ func TestUpstreamClosedIdleConnection(t *testing.T) {
 // connection in the pool: the next request gets its own answer.
 func TestUpstreamConnectionNotReusedDirty(t *testing.T) {
 	t.Parallel()
+	late, lateSent := make(chan struct{}), make(chan struct{})
 	to, conns := rawUpstream(t, func(c net.Conn, br *bufio.Reader) {
 		for {
 			req, err := http.ReadRequest(br)
@@ -102,6 +103,11 @@ func TestUpstreamConnectionNotReusedDirty(t *testing.T) {
 				return
 			}
 			switch req.URL.Path {
+			case "/late": // extra bytes once the answer was taken
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				<-late
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
+				close(lateSent)
 			case "/extra":
 				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+
 					"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
@@ -120,6 +126,14 @@ func TestUpstreamConnectionNotReusedDirty(t *testing.T) {
 	}
 	if code, body := get(t, client, "http://"+addr+"/apps/app/next"); body != "mine" {
 		t.Fatalf("after an answer with extra bytes: %d %q", code, body)
+	}
+	if code, body := get(t, client, "http://"+addr+"/apps/app/late"); code != 200 || body != "ok" {
+		t.Fatalf("late: %d %q", code, body)
+	}
+	close(late)
+	<-lateSent
+	if code, body := get(t, client, "http://"+addr+"/apps/app/next"); body != "mine" {
+		t.Fatalf("after extra bytes sent once the answer was taken: %d %q", code, body)
 	}
 	// A client that reads a little of a large answer and goes away.
 	c, err := net.Dial("tcp", addr)
