@@ -111,6 +111,15 @@ const (
 
 var errBusy = fault.New(fault.RateLimited, "too many network tool runs are in progress; try again shortly")
 
+var errServerSuper = fault.New(fault.Forbidden,
+	"tools run on the netkeep server only for a server-wide administrator (SUPER_ADMIN); run them on one of your group's gateways")
+
+// RunsOnServer reports whether p may run tools on this server: only a
+// server-wide administrator, since the server and the networks it reaches
+// are shared by every group (a group administrator's tools run on its
+// group's gateways).
+func RunsOnServer(p *authz.Principal) bool { return p != nil && p.IsSuper() }
+
 // Service runs tools and opens remote sessions for administrators.
 type Service struct {
 	store     Store
@@ -172,13 +181,17 @@ func (s *Service) Installed(t Tool) bool {
 // group through its agent. The run is audited ("network-tool.run": tool,
 // target, location) before it starts. A tool that ends badly is a Result
 // (status error or timeout), not an error.
-// Errors: unauthorized, forbidden, invalid, not_found (the location's
+// Errors: unauthorized, forbidden (also a run on this server by anyone but
+// a server-wide administrator: RunsOnServer), invalid, not_found (the location's
 // gateway, hub or spoke, also another group's), rate_limited (too many
 // runs in progress), unavailable (the tool is not installed there, the
 // gateway's agent is not connected to this server).
 func (s *Service) Run(ctx context.Context, p *authz.Principal, src audit.Source, loc Location, req Request) (*Result, error) {
 	if err := authz.Allow(p, authz.Administer, authz.Any); err != nil {
 		return nil, err
+	}
+	if loc.Kind == KindServer && !RunsOnServer(p) {
+		return nil, errServerSuper
 	}
 	cmd, err := req.Command()
 	if err != nil {

@@ -87,6 +87,9 @@ func (a *fixedAgent) Exec(_ context.Context, gatewayID, command string, _ int) (
 
 var (
 	admin = &authz.Principal{Kind: authz.KindUser, UserID: 7, GroupID: 1, Role: authz.GroupAdmin, Username: "admin"}
+	// super is the same user as a server-wide administrator: only it runs
+	// tools on the server.
+	super = &authz.Principal{Kind: authz.KindUser, UserID: 7, GroupID: 1, Role: authz.SuperAdmin, Username: "admin"}
 	other = &authz.Principal{Kind: authz.KindUser, UserID: 8, GroupID: 2, Role: authz.GroupAdmin, Username: "other"}
 	user  = &authz.Principal{Kind: authz.KindUser, UserID: 9, GroupID: 1, Role: authz.User, Username: "user"}
 	src   = audit.Source{Actor: "user:7", IP: "192.0.2.1"}
@@ -109,7 +112,7 @@ func TestRun(t *testing.T) {
 		svc := remote.NewService(store.For[remote.Tx](db), oneGateway{}, host, remote.WithAgents(agent))
 		ping := remote.Request{Tool: "ping", Target: "127.0.0.1", Count: 1}
 
-		res, err := svc.Run(ctx, admin, src, remote.Server, ping)
+		res, err := svc.Run(ctx, super, src, remote.Server, ping)
 		if err != nil || res.Status != remote.StatusSuccess || res.ExitCode != 0 {
 			t.Fatalf("ping = %+v, %v", res, err)
 		}
@@ -131,9 +134,10 @@ func TestRun(t *testing.T) {
 		}{
 			{"user", user, remote.Server, ping, fault.Forbidden},
 			{"nobody", nil, remote.Server, ping, fault.Unauthorized},
-			{"missing here", admin, remote.Server, remote.Request{Tool: "traceroute", Target: "127.0.0.1"}, fault.Unavailable},
+			{"a group administrator on the server", admin, remote.Server, ping, fault.Forbidden},
+			{"missing here", super, remote.Server, remote.Request{Tool: "traceroute", Target: "127.0.0.1"}, fault.Unavailable},
 			{"another group's gateway", other, remote.Location{Kind: remote.KindGateway, ID: "gw-1"}, ping, fault.NotFound},
-			{"invalid", admin, remote.Server, remote.Request{Tool: "ping", Target: "|id"}, fault.Invalid},
+			{"invalid", super, remote.Server, remote.Request{Tool: "ping", Target: "|id"}, fault.Invalid},
 		}
 		for _, tc := range refusals {
 			if _, err := svc.Run(ctx, tc.p, src, tc.loc, tc.req); fault.CodeOf(err) != tc.code {
@@ -181,11 +185,11 @@ func TestRunLimit(t *testing.T) {
 	ping := remote.Request{Tool: "ping", Target: "127.0.0.1", Count: 1}
 	done := make(chan error)
 	go func() {
-		_, err := svc.Run(context.Background(), admin, src, remote.Server, ping)
+		_, err := svc.Run(context.Background(), super, src, remote.Server, ping)
 		done <- err
 	}()
 	<-host.started
-	if _, err := svc.Run(context.Background(), admin, src, remote.Server, ping); !fault.Is(err, fault.RateLimited) {
+	if _, err := svc.Run(context.Background(), super, src, remote.Server, ping); !fault.Is(err, fault.RateLimited) {
 		t.Fatalf("a second run: %v, want rate_limited", err)
 	}
 	close(host.gate)
@@ -193,7 +197,7 @@ func TestRunLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { <-host.started }()
-	if _, err := svc.Run(context.Background(), admin, src, remote.Server, ping); err != nil {
+	if _, err := svc.Run(context.Background(), super, src, remote.Server, ping); err != nil {
 		t.Fatalf("after the first ended: %v", err)
 	}
 }

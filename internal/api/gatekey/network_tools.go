@@ -64,7 +64,10 @@ func (h *Handlers) networkTools(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, r, err)
 		return
 	}
-	out := networkToolsJSON{Locations: []toolLocationJSON{{ID: remote.KindServer, Name: "Control Plane", Type: remote.KindServer}}}
+	out := networkToolsJSON{Locations: []toolLocationJSON{}}
+	if remote.RunsOnServer(p) {
+		out.Locations = append(out.Locations, toolLocationJSON{ID: remote.KindServer, Name: "Control Plane", Type: remote.KindServer})
+	}
 	for _, t := range tools {
 		out.Tools = append(out.Tools, networkToolJSON{Name: t.Name, Description: t.Description, Options: t.Options,
 			Required: t.Required, Installed: h.Remote.Installed(t)})

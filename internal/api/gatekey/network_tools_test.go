@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"netkeep/internal/identity"
 	"netkeep/internal/server/servertest"
 )
 
@@ -83,6 +84,10 @@ func TestNetworkToolsContract(t *testing.T) {
 		d := want(t, f.do(t, f.foreign, "POST", "/api/v1/admin/gateways",
 			map[string]any{"name": "edge-globex", "hostname": "vpn-b.example.com"}), http.StatusCreated)
 		foreignGW, foreignTok := d["id"].(string), d["token"].(string)
+		// Tools run on the server only for a server-wide administrator:
+		// the server and what it reaches are every group's.
+		e.CreateUser(t, "gw-super", password, identity.SuperAdmin, "acme")
+		super := login(t, e, "gw-super")
 
 		t.Run("list", func(t *testing.T) {
 			var info gkNetworkToolsInfo
@@ -94,15 +99,19 @@ func TestNetworkToolsContract(t *testing.T) {
 			if !slices.Equal(names, []string{"ping", "nslookup", "traceroute", "nc", "nmap"}) || info.Tools[3].Required[0] != "port" {
 				t.Fatalf("tools = %+v", info.Tools)
 			}
+			if ids := locationIDs(info); len(ids) != 0 {
+				t.Fatalf("a group administrator's locations with no agent connected = %v, want none", ids)
+			}
+			decodeAs(t, f.program(t, super, "GET", toolsPath, nil), http.StatusOK, &info)
 			if ids := locationIDs(info); !slices.Equal(ids, []string{"control-plane"}) {
-				t.Fatalf("locations with no agent connected = %v", ids)
+				t.Fatalf("a server-wide administrator's locations with no agent connected = %v", ids)
 			}
 			gkErrorOf(t, f.program(t, f.user, "GET", toolsPath, nil), http.StatusForbidden)
 			gkErrorOf(t, f.program(t, "", "GET", toolsPath, nil), http.StatusUnauthorized)
 		})
 
 		t.Run("ping on the server", func(t *testing.T) {
-			got := f.runTool(t, f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "1"}})
+			got := f.runTool(t, super, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "1"}})
 			if got.Status != "success" || got.Location != "control-plane" || got.Target != "127.0.0.1" ||
 				!strings.Contains(got.Output, "1 packets transmitted, 1 received") {
 				t.Fatalf("ping = %+v", got)
@@ -117,19 +126,20 @@ func TestNetworkToolsContract(t *testing.T) {
 				req    gkNetworkToolRequest
 				status int
 			}{
-				{"400/shell in target", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1;id"}, 400},
-				{"400/option as target", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "-f"}, 400},
-				{"400/space in target", f.admin, gkNetworkToolRequest{Tool: "nslookup", Target: "a b"}, 400},
-				{"400/prefix for ping", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "10.0.0.0/24"}, 400},
-				{"400/prefix too large", f.admin, gkNetworkToolRequest{Tool: "nmap", Target: "10.0.0.0/16"}, 400},
-				{"400/too many ports", f.admin, gkNetworkToolRequest{Tool: "nmap", Target: "127.0.0.1", Ports: "1-65535"}, 400},
-				{"400/ports not numbers", f.admin, gkNetworkToolRequest{Tool: "nmap", Target: "127.0.0.1", Ports: "22;id"}, 400},
-				{"400/nc without port", f.admin, gkNetworkToolRequest{Tool: "nc", Target: "127.0.0.1"}, 400},
-				{"400/count too high", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "11"}}, 400},
-				{"400/count not a number", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "x"}}, 400},
-				{"400/unknown tool", f.admin, gkNetworkToolRequest{Tool: "bash", Target: "127.0.0.1"}, 400},
+				{"400/shell in target", super, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1;id"}, 400},
+				{"400/option as target", super, gkNetworkToolRequest{Tool: "ping", Target: "-f"}, 400},
+				{"400/space in target", super, gkNetworkToolRequest{Tool: "nslookup", Target: "a b"}, 400},
+				{"400/prefix for ping", super, gkNetworkToolRequest{Tool: "ping", Target: "10.0.0.0/24"}, 400},
+				{"400/prefix too large", super, gkNetworkToolRequest{Tool: "nmap", Target: "10.0.0.0/16"}, 400},
+				{"400/too many ports", super, gkNetworkToolRequest{Tool: "nmap", Target: "127.0.0.1", Ports: "1-65535"}, 400},
+				{"400/ports not numbers", super, gkNetworkToolRequest{Tool: "nmap", Target: "127.0.0.1", Ports: "22;id"}, 400},
+				{"400/nc without port", super, gkNetworkToolRequest{Tool: "nc", Target: "127.0.0.1"}, 400},
+				{"400/count too high", super, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "11"}}, 400},
+				{"400/count not a number", super, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Options: map[string]string{"count": "x"}}, 400},
+				{"400/unknown tool", super, gkNetworkToolRequest{Tool: "bash", Target: "127.0.0.1"}, 400},
 				{"400/bad location", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Location: "router:1"}, 400},
 				{"403/user", f.user, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1"}, 403},
+				{"403/group administrator on the server", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1"}, 403},
 				{"404/another group's gateway", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Location: "gateway:" + foreignGW}, 404},
 				{"404/unknown hub", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Location: "hub:hub-0000000000000000"}, 404},
 				{"404/gateway no spoke of the hub", f.admin, gkNetworkToolRequest{Tool: "ping", Target: "127.0.0.1", Location: "spoke:" + hub + ":" + idle}, 404},
